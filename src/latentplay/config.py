@@ -16,7 +16,13 @@ from latentplay.errors import UserError, first_line
 T = TypeVar("T")
 
 
-def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path | None = None,
+def as_items(items: str | Sequence[str]) -> list[str]:
+    """``key=value`` items given as a sequence, or one item given as a plain string (not its
+    characters)."""
+    return [items] if isinstance(items, str) else list(items)
+
+
+def resolve(schema: type[T], overrides: str | Sequence[str] = (), preset: str | Path | None = None,
             values: Mapping[str, Any] | None = None) -> T:
     """Build a validated config object of dataclass type ``schema``.
 
@@ -31,6 +37,7 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
     """
     if not is_dataclass(schema):
         raise TypeError(f"{schema!r} is not a dataclass")
+    overrides = as_items(overrides)
     for item in overrides:
         if "=" not in item:
             raise UserError(f"override {item!r} is not of the form key=value")

@@ -39,11 +39,19 @@ def wilson_interval(counts: np.ndarray | Sequence[int], n: int, confidence: floa
 def wilson_interval(counts: np.ndarray | Sequence[int] | int | np.integer, n: int,
                     confidence: float = 0.95) -> np.ndarray | tuple[float, float]:
     """``(K, 2)`` Wilson score intervals of the proportions ``counts / n`` (``counts`` ``(K,)``);
-    of one count (a scalar) the ``(low, high)`` pair of floats; NaN when ``n`` is 0."""
+    of one count (a scalar) the ``(low, high)`` pair of floats; NaN when ``n`` is 0.
+
+    Raises:
+        ValueError: counts outside ``0..n``, a negative ``n`` or a confidence outside (0, 1).
+    """
     counts = np.asarray(counts, dtype=np.int64)
     if counts.ndim == 0:
         low, high = wilson_interval(counts[None], n, confidence)[0]
         return float(low), float(high)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1) (0.95 for 95 %), got {confidence}")
+    if n < 0 or (counts.size and not 0 <= counts.min() <= counts.max() <= n):
+        raise ValueError(f"counts must be in 0..n, got {counts.tolist()} of n = {n}")
     if n == 0:
         return np.full((len(counts), 2), np.nan)
     return np.array([effective_wilson(int(k) / n, n, confidence) for k in counts], dtype=float)

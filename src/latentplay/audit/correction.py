@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from latentplay.audit.goodness_of_fit import Counts, counts_draw, filled_confusion, measured_confusion
+from latentplay.errors import UserError
 
 CHUNK = 500
 """Confusions drawn at once (``CHUNK x K x K`` floats)."""
@@ -30,7 +31,11 @@ def correct_confusion(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray
     Rows of ``C`` that are NaN (classes never seen when the annotator was measured) are
     treated as an annotator that is always right for that class.
     """
-    p, _ = nnls(filled_confusion(confusion).T, np.asarray(observed, dtype=float))
+    observed = np.asarray(observed, dtype=float)
+    if observed.ndim != 1 or np.shape(confusion) != (len(observed), len(observed)):
+        raise UserError(f"observed shares (K,) and confusion (K, K) must name the same classes, got "
+                        f"shapes {observed.shape} and {np.shape(confusion)}")
+    p, _ = nnls(filled_confusion(confusion).T, observed)
     total = p.sum()
     return p / total if total > 0 else np.full(len(p), 1.0 / len(p))
 

@@ -31,6 +31,7 @@ from scipy.stats import chi2 as chi2_distribution
 
 from latentplay import contingency
 from latentplay.clustered import ShareSpread, spread_covariances
+from latentplay.errors import UserError
 from latentplay.resample import DRAW_CELLS, distinct_rows
 
 DRAWS = 2_000
@@ -204,6 +205,12 @@ def chi_square(
         statistic, p-value and degrees of freedom; ``(inf, 0)`` when the generated images hold
         a class the null gives no chance, ``(nan, nan)`` when either side is empty.
     """
+    k = np.shape(training_counts)
+    if len(k) != 1 or np.shape(generated_counts) != k:
+        raise UserError(f"training and generated counts must be (K,) arrays of the same classes, got "
+                        f"shapes {k} and {np.shape(generated_counts)}")
+    if confusion is not None and np.shape(confusion) != (k[0], k[0]):
+        raise UserError(f"the confusion must be (K, K) = ({k[0]}, {k[0]}), got shape {np.shape(confusion)}")
     statistic, dof = _wald(training_counts, generated_counts, confusion, confusion_counts,
                            training_spread)
     if np.isnan(statistic):

@@ -238,7 +238,7 @@ def embedder_class(kind: str) -> type[Embedder]:
     return importlib.import_module(REGISTRY[kind]).EMBEDDER
 
 
-def make_embedder(name: str, options: Sequence[str] = ()) -> Embedder:
+def make_embedder(name: str, options: str | Sequence[str] = ()) -> Embedder:
     """Build the embedder called ``name`` (``KIND`` or ``KIND:ARG``) with ``key=value`` options.
 
     Raises:
@@ -248,7 +248,7 @@ def make_embedder(name: str, options: Sequence[str] = ()) -> Embedder:
     cls = embedder_class(spec.kind)
     if spec.arg is not None and cls.arg_field is None:
         raise UserError(f"embedder {spec.kind!r} takes no ':' argument (got {name!r})")
-    config = resolve(cls.config_type, list(options))
+    config = resolve(cls.config_type, options)
     if spec.arg is not None:  # set directly: a path is not parsed as YAML
         config = dataclasses.replace(config, **{cls.arg_field: spec.arg})
         validate = getattr(config, "validate", None)

@@ -234,7 +234,7 @@ def embed_store(
     embedder: Embedder | str,
     column: str,
     *,
-    options: Sequence[str] = (),
+    options: str | Sequence[str] = (),
     batch_size: int = 256,
     overwrite: bool = False,
     progress: bool = True,

@@ -179,9 +179,14 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
     if method not in PARAMS:
         raise UserError(f"unknown projection method {method!r}; choose from: {', '.join(METHODS)}")
     params = PARAMS[method]() if params is None else params
+    if not isinstance(params, PARAMS[method]):
+        raise UserError(f"params of {method}: give a {PARAMS[method].__name__} (or None: its "
+                        f"defaults), not {type(params).__name__}")
     if hasattr(params, "validate"):  # PCA has nothing to check
         params.validate()
     x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        raise UserError(f"x to {method}: give an (n, D) array of points, got shape {x.shape}")
     bad = int((~np.isfinite(x).all(axis=1)).sum())
     if bad:
         raise UserError(f"{bad:,} of {len(x):,} rows to {method} hold NaN or infinite values; "

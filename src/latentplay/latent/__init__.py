@@ -20,8 +20,10 @@
 - :mod:`~latentplay.latent.codes`: a store's codes and conditions under a run
   (:func:`store_codes`).
 
-The names above are exported lazily (importing this package loads no library); ``invert``
-and ``probe`` are modules of the package, so their functions are reached through them.
+Functions that take a ``model`` take a loaded one (:func:`latentplay.train.load_model`) or
+the run directory to load it from. The names above are exported lazily (importing this
+package loads no library); ``invert`` and ``probe`` are modules of the package, so their
+functions are reached through them.
 
 >>> from latentplay import latent, train
 >>> d = latent.fit_store_direction(s, "vae_mu", "gender", positive="male")

@@ -13,7 +13,7 @@ import torch
 from latentplay.errors import UserError
 from latentplay.store import load_images
 from latentplay.store.io import Store
-from latentplay.train.api import encode
+from latentplay.train.api import PathLike, as_model, encode
 
 
 def condition_vector(model: torch.nn.Module, values: Mapping[str, Any] | None) -> np.ndarray | None:
@@ -167,7 +167,7 @@ def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> n
     return vectors(store, column, rows)
 
 
-def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
+def store_codes(model: torch.nn.Module | PathLike, store: Store, rows: Sequence[int],
                 invert_steps: int = 300, seed: int = 0, device: str = "cpu",
                 per_layer: bool = False, restarts: int = 4, columns: bool = False,
                 prefer: str | None = None, reinvert: bool = False) -> StoreCodes:
@@ -188,6 +188,7 @@ def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
     ``reinvert`` skips 1 and 2 and inverts (any model). A conditional model gets each row's
     own condition from the store's attributes. ``per_layer``: a StyleGAN2's W+ codes ``(n,
     n_layers * D)`` (a sample's own code at every layer)."""
+    model = as_model(model, device)
     from latentplay.latent.invert import codes_per_image, invert, mean_code, reconstruction_loss
     from latentplay.store.columns import vectors
 

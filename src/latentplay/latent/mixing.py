@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from latentplay.errors import UserError
-from latentplay.train.api import decode
+from latentplay.train.api import PathLike, as_model, decode
 
 NAMED = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
 """Layer ranges by name (StyleGAN's split: 4-8 px, 16-32 px, 64 px and up)."""
@@ -51,7 +51,7 @@ def layer_range(text: str, n_layers: int) -> tuple[int, int]:
     return start, stop
 
 
-def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndarray,
+def style_mix(model: torch.nn.Module | PathLike, destinations: np.ndarray, sources: np.ndarray,
               layers: tuple[int, int], device: str = "cpu") -> np.ndarray:
     """Each destination code with each source's code at ``layers``.
 
@@ -65,6 +65,7 @@ def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndar
     Returns:
         ``(A, B, S, S, 3)`` uint8 images.
     """
+    model = as_model(model, device)
     dest, src = _layered(model, destinations), _layered(model, sources)  # (A, n, D), (B, n, D)
     a, b = len(dest), len(src)
     codes = np.repeat(dest[:, None], b, 1)  # (A, B, n, D)

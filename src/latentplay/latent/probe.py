@@ -225,6 +225,8 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     are unlabelled."""
     if kind not in KINDS:
         raise UserError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if cv < 2:
+        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     groups = None if groups is None else np.asarray(groups)
@@ -299,6 +301,10 @@ def probe_store(store: Store, columns: str | Sequence[str],
     columns, attributes = name_list(columns), name_list(attributes)
     if not columns:
         raise UserError("name at least one vector column to probe")
+    if cv < 2:
+        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
+    if max_rows < 2 * cv:
+        raise UserError(f"max_rows must be at least {2 * cv} (two rows per fold), got {max_rows}")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [
         a for a in store.schema.attributes if not many_classes(a)]
     rng = np.random.default_rng(seed)

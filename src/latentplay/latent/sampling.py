@@ -21,7 +21,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_code
-from latentplay.train.api import decode
+from latentplay.train.api import PathLike, as_model, decode
 
 DIVERSITY_NOTE = ("diversity: mean RMS pixel difference between two faces of a row "
                   "(pixels 0-1; 0: all alike)")
@@ -276,7 +276,7 @@ def default_values(part: ConditionPart, count: int = 5) -> list[Any]:
     return [float(v) for v in np.linspace(lo, hi, count)]
 
 
-def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any] | None = None,
+def condition_sweep(model: torch.nn.Module | PathLike, attribute: str, values: Sequence[Any] | None = None,
                     per_value: int = 8, fixed: Mapping[str, Any] | None = None, seed: int = 0,
                     same_codes: bool = True, device: str = "cpu") -> Sweep:
     """Decode ``per_value`` prior draws ``z ~ N(0, I)`` at each value of ``attribute``.
@@ -291,6 +291,7 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
         seed: seed of the prior draws.
         same_codes: decode the same ``K`` codes at every value (True), or new ones per value.
     """
+    model = as_model(model, device)
     spec: ConditionSpec = model.condition_spec  # type: ignore[assignment]
     part = spec.part(attribute)
     fixed = dict(fixed or {})

@@ -31,7 +31,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import StyleAffine, is_style_generator
-from latentplay.train.api import decode
+from latentplay.train.api import PathLike, as_model, decode
 
 
 @dataclass
@@ -78,10 +78,11 @@ def affines(model: torch.nn.Module) -> list[StyleAffine]:
 
 
 @torch.no_grad()
-def styles(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def styles(model: torch.nn.Module | PathLike, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """StyleSpace coordinates ``(N, C)`` float32 of codes ``(N, D)`` (one for every layer) or
     ``(N, n_layers * D)`` (W+): each layer's affine map of its ``w`` (the truncated ``w`` the
     model decodes), concatenated in synthesis order."""
+    model = as_model(model)
     layers, d = affines(model), int(model.latent_dim)
     codes = np.asarray(codes, np.float32)
     if codes.ndim != 2 or codes.shape[1] not in (d, model.n_layers * d):
@@ -97,19 +98,20 @@ def styles(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 256) -> 
     return torch.cat(out).numpy() if out else np.zeros((0, width), np.float32)
 
 
-def attribute_channels(model: torch.nn.Module, codes: np.ndarray, positive: np.ndarray,
+def attribute_channels(model: torch.nn.Module | PathLike, codes: np.ndarray, positive: np.ndarray,
                        population: np.ndarray | None = None, groups: int = 100,
                        seed: int = 0) -> StyleRanking:
     """Rank StyleSpace channels by how consistently the ``positive`` faces differ from the
     population (Wu et al.'s score, see the module doc).
 
     Args:
-        model: an imported StyleGAN2 or StyleGAN3.
+        model: an imported StyleGAN2 or StyleGAN3 (or its run directory).
         codes: ``(N, D)`` or W+ ``(N, n_layers * D)`` codes of the faces.
         positive: ``(N,)`` bool, the faces with the attribute (at least 2).
         population: ``(N,)`` bool, the faces whose style statistics standardize (default all).
         groups: random groups drawn for the chance level; seed: their seed.
     """
+    model = as_model(model)
     positive = np.asarray(positive, bool)
     population = np.ones(len(positive), bool) if population is None else np.asarray(population, bool)
     if len(positive) != len(codes) or len(population) != len(codes):
@@ -144,13 +146,14 @@ def _scores(group: np.ndarray, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return shift, score
 
 
-def correlated_channels(model: torch.nn.Module, codes: np.ndarray, values: np.ndarray,
+def correlated_channels(model: torch.nn.Module | PathLike, codes: np.ndarray, values: np.ndarray,
                         groups: int = 100, seed: int = 0) -> StyleRanking:
     """Rank StyleSpace channels by how monotonically their styles follow an ordered attribute:
     ``|rho|``, Spearman's rank correlation of each channel with ``values`` ``(N,)`` (skin-tone
     places, ages). ``shift`` holds the signed rho (positive: the channel grows with the
     attribute), ``chance`` the 95th percentile of the top ``|rho|`` when the values are
     shuffled ``groups`` times; ``mean`` and ``std`` are the faces' style statistics."""
+    model = as_model(model)
     values = np.asarray(values, np.float64)
     if len(values) != len(codes):
         raise UserError(f"{len(codes)} codes but {len(values)} values")
@@ -212,11 +215,12 @@ def channel_offset(model: torch.nn.Module, ranking: StyleRanking, index: int,
         handle.remove()
 
 
-def channel_traversal(model: torch.nn.Module, codes: np.ndarray, ranking: StyleRanking, index: int,
+def channel_traversal(model: torch.nn.Module | PathLike, codes: np.ndarray, ranking: StyleRanking, index: int,
                       alphas: Sequence[float], device: str = "cpu") -> np.ndarray:
     """``(N, V, S, S, 3)`` uint8 images of the faces ``codes`` ``(N, D or n_layers * D)`` with
     StyleSpace channel ``index`` moved by each of ``alphas`` ``(V,)`` population standard
     deviations (Wu et al.'s single-channel edit)."""
+    model = as_model(model, device)
     codes = np.asarray(codes, np.float32)
     out = []
     for alpha in alphas:

@@ -28,7 +28,7 @@ from sklearn.decomposition import PCA
 from latentplay.errors import UserError
 from latentplay.models import FAMILIES
 from latentplay.models.stylegan2 import code_steps, is_style_generator, style_weights
-from latentplay.train.api import decode
+from latentplay.train.api import PathLike, as_model, decode
 
 
 def latents_table(run_dir: str | os.PathLike[str]) -> np.ndarray:
@@ -99,13 +99,13 @@ def _decode_rows(model: torch.nn.Module, codes: np.ndarray, condition: np.ndarra
     return images.reshape(a, v, *images.shape[1:])
 
 
-def axis_traversal(model: torch.nn.Module, axes: np.ndarray | list[int], values: np.ndarray,
+def axis_traversal(model: torch.nn.Module | PathLike, axes: np.ndarray | list[int], values: np.ndarray,
                    base: np.ndarray | None = None, scale: np.ndarray | None = None,
                    condition: np.ndarray | None = None, device: str = "cpu") -> np.ndarray:
     """Decode ``base`` with one dimension at a time set to ``base[a] + value * scale[a]``.
 
     Args:
-        model: a model from :func:`latentplay.train.load_model`.
+        model: a model from :func:`latentplay.train.load_model`, or its run directory.
         axes: the ``A`` dimensions to move.
         values: ``(V,)`` positions, in units of ``scale``.
         base: ``(D,)`` starting code (default zeros: SmileCVAE fixed the others at 0).
@@ -115,6 +115,7 @@ def axis_traversal(model: torch.nn.Module, axes: np.ndarray | list[int], values:
     Returns:
         ``(A, V, S, S, C)`` uint8 images, one row per axis.
     """
+    model = as_model(model, device)
     dim = int(model.latent_dim)
     axes = [int(a) for a in axes]
     bad = [a for a in axes if not 0 <= a < dim]
@@ -147,7 +148,12 @@ class PCAAxes:
 
 
 def pca_axes(mu: np.ndarray, k: int | None = None) -> PCAAxes:
-    """The ``k`` (default all) principal axes of ``(N, D)`` encoder means ``mu``."""
+    """The ``k`` (default all) principal axes of ``(N, D)`` encoder means ``mu`` (a run's:
+    :func:`run_latents`)."""
+    if isinstance(mu, (str, os.PathLike)):
+        raise UserError(f"pca_axes takes codes, an (N, D) array, not a path: "
+                        f"pca_axes(run_latents({str(mu)!r}))")
+    mu = np.asarray(mu)
     if mu.ndim != 2 or len(mu) < 2:
         raise UserError(f"need at least 2 codes of shape (N, D), got {mu.shape}")
     if k is not None and k < 1:
@@ -161,13 +167,14 @@ def pca_axes(mu: np.ndarray, k: int | None = None) -> PCAAxes:
                    pca.explained_variance_ratio_.astype(np.float32))
 
 
-def pca_traversal(model: torch.nn.Module, axes: PCAAxes, components: list[int],
+def pca_traversal(model: torch.nn.Module | PathLike, axes: PCAAxes, components: list[int],
                   values: np.ndarray, condition: np.ndarray | None = None,
                   device: str = "cpu") -> np.ndarray:
     """Decode ``mean + value * std[c] * components[c]`` for each chosen component ``c``.
 
     Returns ``(len(components), V, S, S, C)`` uint8 images; ``values`` ``(V,)`` are in
     standard deviations along each component."""
+    model = as_model(model, device)
     bad = [c for c in components if not 0 <= c < len(axes.components)]
     if bad:
         raise UserError(f"components {bad} out of range 0..{len(axes.components) - 1}")
@@ -175,12 +182,13 @@ def pca_traversal(model: torch.nn.Module, axes: PCAAxes, components: list[int],
     return direction_traversal(model, axes.mean, steps, values, condition, device)
 
 
-def direction_traversal(model: torch.nn.Module, base: np.ndarray, steps: np.ndarray,
+def direction_traversal(model: torch.nn.Module | PathLike, base: np.ndarray, steps: np.ndarray,
                         values: np.ndarray, condition: np.ndarray | None = None,
                         device: str = "cpu") -> np.ndarray:
     """Decode ``base + value * steps[k]`` for each of ``K`` directions: ``base`` ``(D,)``,
     ``steps`` ``(K, D)`` (the code change of one unit), ``values`` ``(V,)``. Returns ``(K, V,
     S, S, C)`` uint8 images."""
+    model = as_model(model, device)
     values = np.asarray(values, np.float32)
     codes = base[None, None] + values[None, :, None] * np.asarray(steps)[:, None, :]
     return _decode_rows(model, codes.astype(np.float32), condition, device)
@@ -209,7 +217,7 @@ class SefaAxes:
     steps: np.ndarray
 
 
-def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> SefaAxes:
+def sefa_axes(model: torch.nn.Module | PathLike, layers: tuple[int, int] | None = None) -> SefaAxes:
     """:class:`SefaAxes` of an imported StyleGAN2 or StyleGAN3 whose codes are in W
     (``space="w"``).
 
@@ -220,6 +228,7 @@ def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> 
     ``layers`` (``(start, stop)`` of the generator's styles), only the convolutions styled by
     those layers' codes are stacked (the authors' ``layer_idx``): directions of what those
     layers draw."""
+    model = as_model(model)
     if not is_style_generator(model):
         raise UserError("SeFa directions come from a StyleGAN's modulation weights; this run "
                         f"is a {getattr(model, 'family', '?')}")

@@ -11,7 +11,10 @@ Arrays in, arrays out:
 A store in, a run directory out (``latentplay match run``):
 
 >>> from latentplay.match import MatchConfig, run
->>> run("data/faces", MatchConfig(treatment="gender", covariates=["vae_mu"]), "runs/match")
+>>> run("data/faces", MatchConfig(treatment="gender", covariates=["vae_mu"], replace=True), "runs/match")
+
+(without ``replace`` each control serves one treated unit, so the treated class must be the
+smaller: ``treatment="gender=male,female"`` names which is treated.)
 
 Nearest-neighbour search never forms an n x n matrix: see :mod:`latentplay.match.knn` and
 :mod:`latentplay.match.greedy`.

@@ -60,6 +60,13 @@ def matching_weights(n: int, treated_rows: np.ndarray, control_rows: np.ndarray)
         treated_rows: ``(m,)`` unit of the treated side of each pair.
         control_rows: ``(m,)`` unit of the control side of each pair.
     """
+    treated_rows, control_rows = np.asarray(treated_rows), np.asarray(control_rows)
+    if treated_rows.shape != control_rows.shape or treated_rows.ndim != 1:
+        raise UserError(f"treated_rows and control_rows must be (m,) pairs, got shapes "
+                        f"{treated_rows.shape} and {control_rows.shape}")
+    pairs = np.concatenate([treated_rows, control_rows])
+    if len(pairs) and (pairs.min() < 0 or pairs.max() >= n):
+        raise UserError(f"pairs name units {pairs.min()}..{pairs.max()}, beyond the {n} units")
     w = np.zeros(n, dtype=np.float64)
     if len(treated_rows) == 0:
         return w

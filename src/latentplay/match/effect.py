@@ -41,11 +41,16 @@ CHUNK_DRAWS = 4_000_000  # resampled values held at once
 def _outcome(y: np.ndarray, n: int | None = None, **rows: np.ndarray) -> np.ndarray:
     """``y`` as an ``(n,)`` float64 array of one outcome per unit; a :class:`UserError` for
     another shape (a 2-D ``y`` failed deep in NumPy), for ``n`` other units than the group
-    array has, or for any of ``rows`` (pair units) beyond its units."""
+    array has, for any of ``rows`` (pair units) beyond its units, or for a unit without a
+    finite outcome (NaN: its mean would be NaN)."""
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1:
         raise UserError(f"y must hold one outcome per unit, shape (n,), got shape {y.shape}; "
                         "estimate one outcome at a time (e.g. y[:, 0])")
+    missing = int((~np.isfinite(y)).sum())
+    if missing:
+        raise UserError(f"y has no finite outcome for {missing} of its {len(y)} units; leave them "
+                        "out before matching (as `match run --outcome` does)")
     if n is not None and n != len(y):
         raise UserError(f"y holds {len(y)} units but treated holds {n}")
     for name, units in rows.items():
@@ -90,7 +95,7 @@ def matched_difference(
         without any.
 
     Raises:
-        UserError: ``y`` not ``(n,)``, or pair units beyond it.
+        UserError: ``y`` not ``(n,)`` or not finite, or pair units beyond it.
     """
     y = _outcome(y, treated_rows=treated_rows, control_rows=control_rows)
     if len(treated_rows) == 0:
@@ -173,7 +178,7 @@ def naive_difference(
         than two units (its mean has no spread to estimate).
 
     Raises:
-        UserError: a group without units, ``y`` not ``(n,)``, or ``treated`` of another length.
+        UserError: a group without units, ``y`` not ``(n,)`` or not finite, or ``treated`` of another length.
     """
     treated = np.asarray(treated, dtype=bool)
     y = _outcome(y, len(treated))
@@ -276,7 +281,7 @@ def matched_difference_with_replacement(
         are None with fewer than two matched treated units.
 
     Raises:
-        UserError: ``y`` not ``(n,)``, ``treated`` of another length, or pair units beyond it.
+        UserError: ``y`` not ``(n,)`` or not finite, ``treated`` of another length, or pair units beyond it.
     """
     y = _outcome(y, len(np.asarray(treated)), treated_rows=treated_rows, control_rows=control_rows)
     if len(treated_rows) == 0:

@@ -112,6 +112,14 @@ class MatchConfig:
     partial: bool = False
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        """A list field given as one string (``covariates="vae_mu,age_group"``) becomes its
+        comma-separated names, not its characters."""
+        for name in ("covariates", "exact", "second_caliper_on", "propensity_covariates"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, [part.strip() for part in value.split(",") if part.strip()])
+
     def validate(self) -> None:
         if not self.treatment:
             raise UserError("--treatment is required (an attribute, or attribute=A,B)")

@@ -38,7 +38,7 @@ def make(
     *,
     n: int | None = None,
     seed: int | None = None,
-    overrides: Sequence[str] = (),
+    overrides: str | Sequence[str] = (),
     preset: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
 ) -> Store:
@@ -54,12 +54,14 @@ def make(
             (e.g. ``configs/datasets/synthfaces-smile-bias.yaml``).
         overwrite: replace an existing store at ``out``.
     """
-    from latentplay.config import resolve
+    from latentplay.config import as_items, resolve
 
     if name not in BUILTINS:
         raise UserError(f"unknown dataset {name!r}; choose from: {', '.join(BUILTINS)}")
+    if seed is not None and seed < 0:
+        raise UserError(f"seed must be 0 or more, got {seed}")
     module = importlib.import_module(BUILTINS[name])
-    items = list(overrides)
+    items = as_items(overrides)
     for key, value in (("n", n), ("seed", seed)):
         if value is not None:
             if any(item.split("=", 1)[0].strip() == key for item in items):

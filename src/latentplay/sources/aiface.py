@@ -236,4 +236,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert AI-Face (annotation CSV + generator folders) into a store (see ``ConvertOptions``)."""
-    return run("aiface", scan, src, out, ConvertOptions(**options))
+    return run("aiface", scan, src, out, ConvertOptions.of(options))

@@ -173,4 +173,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert CelebA (or CelebA-HQ's attribute file) into a store (see ``ConvertOptions``)."""
-    return run("celeba", scan, src, out, ConvertOptions(**options))
+    return run("celeba", scan, src, out, ConvertOptions.of(options))

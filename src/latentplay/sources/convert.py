@@ -41,7 +41,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from itertools import islice
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -101,6 +101,18 @@ class ConvertOptions:
     overwrite: bool = False
     columns: dict[str, str] = field(default_factory=dict)
     workers: int | None = None
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> ConvertOptions:
+        """The options a converter's ``**options`` give: an unknown name refused with the
+        known ones, ``columns`` also as the command line's text (``"gender=sex,age=age"``)."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise UserError(f"unknown converter option(s) {', '.join(unknown)}; options: {', '.join(known)}")
+        if isinstance(options.get("columns"), str):
+            options = {**options, "columns": parse_columns(options["columns"])}
+        return cls(**options)
 
     def validate(self) -> None:
         if self.resize is not None and not 1 <= self.resize <= RESIZE_MAX:
@@ -199,7 +211,7 @@ def convert(format: str, src: str | os.PathLike[str], out: str | os.PathLike[str
     if format not in FORMATS:
         raise UserError(f"unknown format {format!r}; choose from: {', '.join(FORMATS)}")
     module = importlib.import_module(FORMATS[format])
-    return run(format, module.scan, src, out, ConvertOptions(**options))
+    return run(format, module.scan, src, out, ConvertOptions.of(options))
 
 
 def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.PathLike[str],

@@ -89,4 +89,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert the published dSprites ``.npz`` into a store (see ``ConvertOptions``)."""
-    return run("dsprites", scan, src, out, ConvertOptions(**options))
+    return run("dsprites", scan, src, out, ConvertOptions.of(options))

@@ -123,4 +123,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert FairFace (label CSVs + image folders) into a store (see ``ConvertOptions``)."""
-    return run("fairface", scan, src, out, ConvertOptions(**options))
+    return run("fairface", scan, src, out, ConvertOptions.of(options))

@@ -164,4 +164,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert an image folder + label CSV mapped by ``columns`` (see ``ConvertOptions``)."""
-    return run("folder", scan, src, out, ConvertOptions(**options))
+    return run("folder", scan, src, out, ConvertOptions.of(options))

@@ -237,4 +237,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert LFW (images, View 2 pairs, attribute scores) into a store (see
     ``ConvertOptions``)."""
-    return run("lfw", scan, src, out, ConvertOptions(**options))
+    return run("lfw", scan, src, out, ConvertOptions.of(options))

@@ -113,4 +113,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert the four MNIST IDX files into a store (see ``ConvertOptions``)."""
-    return run("mnist", scan, src, out, ConvertOptions(**options))
+    return run("mnist", scan, src, out, ConvertOptions.of(options))

@@ -133,4 +133,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert MORPH II (label CSV + images) into a store (see ``ConvertOptions``)."""
-    return run("morph", scan, src, out, ConvertOptions(**options))
+    return run("morph", scan, src, out, ConvertOptions.of(options))

@@ -127,4 +127,4 @@ def grid_index(factors: np.ndarray) -> np.ndarray:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert a published MPI3D ``.npz`` into a store (see ``ConvertOptions``)."""
-    return run("mpi3d", scan, src, out, ConvertOptions(**options))
+    return run("mpi3d", scan, src, out, ConvertOptions.of(options))

@@ -126,4 +126,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert RFW's test set (images + pairs) into a store (see ``ConvertOptions``)."""
-    return run("rfw", scan, src, out, ConvertOptions(**options))
+    return run("rfw", scan, src, out, ConvertOptions.of(options))

@@ -100,4 +100,4 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
     """Convert a UTKFace folder into a store (options: see ``ConvertOptions``)."""
-    return run("utkface", scan, src, out, ConvertOptions(**options))
+    return run("utkface", scan, src, out, ConvertOptions.of(options))

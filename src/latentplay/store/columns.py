@@ -34,6 +34,7 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
         A new :class:`Store` whose dataset has a ``List(float32, length=D)`` column. Save it
         with :func:`latentplay.store.save` (saving to ``store.path`` replaces it atomically).
     """
+    check_column_name(name)
     array = np.asarray(array)
     if array.ndim != 2 or array.shape[1] == 0:
         raise UserError(f"column {name!r}: expected an (N, D) array with D >= 1, got shape "
@@ -59,6 +60,12 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     vectors.append(VectorColumn(name=name, dim=dim, description=description))
     schema = dataclasses.replace(store.schema, vectors=vectors)
     return dataclasses.replace(store, dataset=dataset, schema=schema)  # path and read_as kept
+
+
+def check_column_name(name: str) -> None:
+    """Refuse a new column's name that is not a non-empty string without surrounding spaces."""
+    if not isinstance(name, str) or not name or name != name.strip():
+        raise UserError(f"column name {name!r}: give a non-empty name without surrounding spaces")
 
 
 def _materialised(dataset: datasets.Dataset) -> datasets.Dataset:
@@ -100,6 +107,7 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
     dataset = store.dataset
     table: dict[str, pa.Array] = {}
     for name, (attr, values) in columns.items():
+        check_column_name(name)
         values = np.asarray(values)
         if attr.name != name or attr.kind == "factor":
             raise UserError(f"attribute {name!r}: give a categorical or continuous Attribute "
@@ -111,6 +119,7 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
             check_free_attribute(store, name, replace)
             dataset = dataset.remove_columns(name)
         if attr.kind == "categorical":
+            _check_codes(name, values)
             if values.size and not 0 <= values.min() <= values.max() < len(attr.names or []):
                 raise UserError(f"attribute {name!r}: codes outside 0..{len(attr.names or []) - 1} "
                                 f"(the classes {', '.join(attr.names or [])}), got "
@@ -128,6 +137,18 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
     )
     dataset = _beside(dataset, extra)
     return dataclasses.replace(store, dataset=dataset, schema=schema)  # path and read_as kept
+
+
+def _check_codes(name: str, values: np.ndarray) -> None:
+    """Refuse class codes of attribute ``name`` that are not whole numbers (fractions, NaN,
+    text): they would be truncated to a class without a word."""
+    if values.dtype.kind in "iub":
+        return
+    whole = (np.isfinite(values) & (np.round(values) == values) if values.dtype.kind == "f"
+             else np.zeros(values.shape, dtype=bool))
+    if not whole.all():
+        raise UserError(f"attribute {name!r}: class codes must be whole numbers, got "
+                        f"{values[~whole][0].item()!r}")
 
 
 def _beside(dataset: datasets.Dataset, extra: datasets.Dataset) -> datasets.Dataset:

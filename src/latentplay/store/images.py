@@ -76,6 +76,21 @@ def fitted_array(img: Image.Image, size: int | None = None, crop: float = 1.0) -
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+MODES = ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr", "LAB", "HSV")
+"""PIL modes an image may be converted to: those of 8 bits per channel (uint8 arrays)."""
+
+
+def check_fit(size: int | None, mode: str | None, crop: float) -> None:
+    """Refuse a ``size`` below 1, a ``mode`` PIL cannot convert to and a ``crop`` outside
+    ``(0, 1]``, before any image is decoded (PIL failed on the first image, deep in a loop)."""
+    if size is not None and int(size) < 1:
+        raise UserError(f"size must be at least 1 pixel, got {size}")
+    if mode is not None and mode not in MODES:
+        raise UserError(f"mode {mode!r}: choose a PIL mode such as RGB or L ({', '.join(MODES)})")
+    if not 0 < crop <= 1:
+        raise UserError(f"crop must be in (0, 1] (the share of the shorter side kept), got {crop}")
+
+
 def fitted_arrays(images: Sequence[np.ndarray] | np.ndarray, size: int | None = None,
                   mode: str | None = None, crop: float = 1.0) -> np.ndarray | list[np.ndarray]:
     """Each ``(H, W[, C])`` uint8 image converted to PIL ``mode`` (default: kept), centre-cropped
@@ -84,6 +99,7 @@ def fitted_arrays(images: Sequence[np.ndarray] | np.ndarray, size: int | None = 
     Returns:
         ``(N, size, size, C)`` uint8 when all results agree in shape, else a list.
     """
+    check_fit(size, mode, crop)
     out = []
     for im in images:
         im = np.asarray(im)
@@ -138,6 +154,7 @@ def load_image_list(
     column = store.schema.image_column
     if not column or column not in store.columns:
         raise UserError("this store has no image column")
+    check_fit(size, mode, crop)
     dataset = store.dataset.with_format("arrow", columns=[column])
     rows = range(len(store)) if indices is None else row_numbers(indices, len(store))
     table = dataset[rows if isinstance(rows, np.ndarray) else slice(None)]

@@ -70,12 +70,15 @@ class Store:
         path: directory it was loaded from (None for a store not yet saved).
         read_as: what the store at ``path`` was on disk when it was loaded (:func:`disk_stamp`):
             saving over it refuses when another command has written it since.
+        selected: whether the rows are a :meth:`select` of the store at ``path``, which a save
+            over that store refuses (its other rows would be lost).
     """
 
     dataset: datasets.Dataset
     schema: Schema
     path: Path | None = None
     read_as: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+    selected: bool = field(default=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -94,9 +97,15 @@ class Store:
         return list(self.dataset.column_names)
 
     def select(self, rows: Any) -> Store:
-        """Rows ``rows`` (row numbers, a range) of this store, as a store with its schema and
-        path: a view to read labels and images of (not to save over the store)."""
-        return Store(self.dataset.select(rows), self.schema, self.path)
+        """Rows ``rows`` (row numbers, a range, or an ``(N,)`` boolean mask; see
+        :func:`~latentplay.store.rows.row_numbers`) of this store, as a store with its schema
+        and path: a view to read labels and images of, which :func:`save` refuses to write over
+        this store (save it elsewhere, or use :func:`~latentplay.store.subset.subset`)."""
+        from latentplay.store.rows import row_numbers
+
+        contiguous = isinstance(rows, range) and rows.step == 1 and 0 <= rows.start and rows.stop <= len(self)
+        picked = rows if contiguous else row_numbers(rows, len(self))
+        return Store(self.dataset.select(picked), self.schema, self.path, selected=True)
 
     def labels(self, name: str) -> np.ndarray:
         """Values of attribute ``name`` as a ``(N,)`` array (class codes, factor levels, floats)."""
@@ -431,6 +440,9 @@ def save(
     # a store reached through a symbolic link is written where it lies, the link kept
     path = Path(os.path.realpath(given))
     same_place = store.path is not None and os.path.realpath(store.path) == str(path)
+    if same_place and store.selected:
+        raise UserError(f"this store is a selection of rows of {store.path} (Store.select): saving it "
+                        "there would drop the other rows; save it to another path")
     check_target(given, overwrite or same_place)
     make_parents(given, store=True)
     if given.absolute() != path:

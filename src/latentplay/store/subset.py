@@ -104,8 +104,8 @@ def select_rows(store: Store, *, where: Mapping[str, Sequence[str]] | None = Non
         ``(k,)`` int64 row numbers in the store's order.
     """
     keep = np.ones(len(store), dtype=bool)
-    for name, values in (where or {}).items():
-        keep &= _matches(store, name, values)
+    for name, values in (where or {}).items():  # one value may be a plain string
+        keep &= _matches(store, name, [values] if isinstance(values, str) else list(values))
     rows = np.flatnonzero(keep)
     if not len(rows):
         raise UserError("no row matches every --where condition")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from latentplay.config import as_items
 from latentplay.devices import resolve_device
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
@@ -50,7 +51,7 @@ def train(
     batch_size: int | None = None,
     seed: int | None = None,
     device: str | None = None,
-    overrides: Sequence[str] = (),
+    overrides: str | Sequence[str] = (),
     progress: bool = True,
 ) -> Path:
     """Train preset ``model`` (``configs/models/<model>.yaml`` or a YAML path) on store ``data``
@@ -68,7 +69,7 @@ def train(
                        ("trainer.device", device)):
         if value is not None:
             items.append(f"{key}={value}")
-    config = build_config(model, [*items, *overrides])
+    config = build_config(model, [*items, *as_items(overrides)])
     store = load(config.data.store)  # a clear error now rather than after the setup
     ground_truth = None
     if config.log.dis_metrics:  # a store without factors would fail after the first epoch
@@ -252,6 +253,12 @@ def _check_same_store(run_dir: Path, config: Any, state: dict[str, Any]) -> None
                     config.data.store)
 
 
+def _check_batch(batch_size: int) -> None:
+    """Refuse a batch size below 1 (a ``range`` step of 0 failed deep inside)."""
+    if batch_size < 1:
+        raise UserError(f"batch_size must be at least 1, got {batch_size}")
+
+
 def _device(device: str | torch.device) -> str | torch.device:
     """``device`` of a Python call checked before anything runs on it: ``cpu``, ``cuda``,
     ``cuda:N`` or ``auto`` (:func:`resolve_device`), or a :class:`torch.device`; a
@@ -279,6 +286,12 @@ def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.n
     device = _device(device)
     model, meta = load_weights(run_dir)
     return described(model, meta, run_dir).to(device).eval()
+
+
+def as_model(model: torch.nn.Module | PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """``model`` itself, or the trained model of run directory ``model`` (:func:`load_model`
+    on ``device``): what the functions that take a model accept."""
+    return model if isinstance(model, torch.nn.Module) else load_model(model, device)
 
 
 def described(model: torch.nn.Module, meta: Mapping[str, Any], run_dir: PathLike) -> torch.nn.Module:
@@ -386,8 +399,9 @@ def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np
     K)`` array). ``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``. ``run_dir`` may also be a
     model from :func:`load_model` (already on ``device``), so that encoding batch after batch
     reads the checkpoint once."""
+    _check_batch(batch_size)
     device = _device(device)
-    model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
+    model = as_model(run_dir, device)
     x_all = model_input(model, images, cropped)
     cond = _conditions(model, condition, len(x_all))
     out = []
@@ -412,8 +426,9 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
     (at most the model's ``max_batch`` when it has one). ``device``: ``cpu``, ``cuda``,
     ``cuda:N`` or ``auto``. ``run_dir`` may also be a model from :func:`load_model` (already on
     ``device``)."""
+    _check_batch(batch_size)
     device = _device(device)
-    model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
+    model = as_model(run_dir, device)
     with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
         z_all = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: z may be read-only
     dims = code_sizes(model)
@@ -494,8 +509,10 @@ def sample(run_dir: PathLike | torch.nn.Module, n: int, seed: int = 0, condition
     (already on ``device``)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise UserError(f"n must be a whole number of images, 0 or more, got {n!r}")
+    if seed < 0:
+        raise UserError(f"seed must be 0 or more, got {seed}")
     device = _device(device)
-    model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
+    model = as_model(run_dir, device)
     if temperature != 1 and is_style_generator(model) and model.config.space == "z":
         raise UserError("scaling a StyleGAN's z is not truncation (which acts on W): import the "
                         "generator with --space w")

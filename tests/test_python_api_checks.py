@@ -1,0 +1,140 @@
+"""The Python API refuses what it cannot do right with one clear error, rather than a wrong
+result or a library's traceback: a row selection saved over its store, masks, fractional
+class codes, strings given for lists, bad sizes and shapes, and run paths given for models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.store.tiny_store import tiny_store
+
+from latentplay import latent, sources, train
+from latentplay import store as st
+from latentplay.audit.correction import correct_confusion
+from latentplay.audit.goodness_of_fit import chi_square
+from latentplay.embed.coordinates import compute
+from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
+from latentplay.match.balance import matching_weights
+from latentplay.match.effect import matched_difference, naive_difference
+from latentplay.match.pipeline import MatchConfig
+from latentplay.sources.folder import convert
+from latentplay.store import Attribute
+from latentplay.store.subset import select_rows
+
+
+def test_a_selection_saved_over_its_store_is_refused_and_the_store_kept(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    whole = tiny_store(path, n=6)
+    view = whole.select(range(2))
+    with pytest.raises(UserError, match="selection of rows"):
+        st.save(view, path)
+    with pytest.raises(UserError, match="selection of rows"):   # derived from one, too
+        st.save(st.add_column(view, "v", np.zeros((2, 3))), path)
+    assert len(st.load(path)) == 6
+    assert len(st.save(view, tmp_path / "two")) == 2            # elsewhere: a store of its rows
+
+
+def test_select_takes_a_boolean_mask_and_refuses_rows_outside(tmp_path: Path) -> None:
+    s = tiny_store(tmp_path / "s", n=6)
+    mask = np.arange(6) < 2
+    assert len(s.select(mask)) == 2
+    assert s.select(mask).labels("gender").tolist() == s.labels("gender")[:2].tolist()
+    assert s.select(np.array([5, 0])).labels("gender").tolist() == [1, 0]
+    for rows in ([6], [-1], np.ones(3, dtype=bool)):
+        with pytest.raises(UserError):
+            s.select(rows)
+
+
+def test_fractional_class_codes_and_empty_names_are_refused(tmp_path: Path) -> None:
+    s = tiny_store(tmp_path / "s", n=6)
+    grp = Attribute("grp", "categorical", names=["a", "b"])
+    with pytest.raises(UserError, match="whole numbers, got 0.7"):
+        st.add_attributes(s, {"grp": (grp, np.full(6, 0.7))})
+    with pytest.raises(UserError, match="whole numbers"):
+        st.add_attributes(s, {"grp": (grp, np.array([0, 1, np.nan, 0, 1, 0]))})
+    kept = st.add_attributes(s, {"grp": (grp, np.array([0.0, 1, 1, 0, 1, 0]))})   # whole floats
+    assert kept.labels("grp").tolist() == [0, 1, 1, 0, 1, 0]
+    with pytest.raises(UserError, match="column name"):
+        st.add_column(s, "", np.zeros((6, 2)))
+
+
+def test_load_images_refuses_bad_size_mode_and_crop(tmp_path: Path) -> None:
+    s = tiny_store(tmp_path / "s", n=3)
+    for kwargs, words in (({"size": 0}, "size"), ({"mode": "XYZ"}, "mode"),
+                          ({"crop": 0}, "crop"), ({"crop": 2}, "crop")):
+        with pytest.raises(UserError, match=words):
+            st.load_images(s, [0], **kwargs)
+    assert st.load_images(s, [0], crop=0.5, size=4).shape == (1, 4, 4, 3)
+
+
+def test_one_string_is_one_item_not_its_characters(tmp_path: Path) -> None:
+    faces = sources.make("synthfaces", tmp_path / "f", n=12, overrides="eyeglasses.p=1.0")
+    assert (faces.labels("eyeglasses") == 1).all()
+    rows = select_rows(faces, where={"gender": "female"})
+    assert len(rows) == int((faces.labels("gender") == 0).sum())
+    config = MatchConfig(treatment="gender", covariates="vae_mu, age_group", exact="skin_tone")
+    assert config.covariates == ["vae_mu", "age_group"] and config.exact == ["skin_tone"]
+
+
+def test_converter_options_by_name_and_columns_as_text(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    st.export_store(tiny_store(tmp_path / "s", n=4), src)
+    with pytest.raises(UserError, match="unknown converter option.*colums"):
+        convert(src, tmp_path / "out", colums="gender=gender")
+    made = convert(src, tmp_path / "out", columns="file=file,gender=gender", workers=1)
+    assert sorted(made.labels("gender").tolist()) == [0, 0, 1, 1]
+
+
+def test_bad_seeds_batches_and_shapes_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="seed"):
+        sources.make("synthfaces", tmp_path / "f", n=4, seed=-1)
+    with pytest.raises(UserError, match="x to pca"):
+        compute(np.zeros(10), "pca")
+    with pytest.raises(UserError, match="TSNEParams"):
+        compute(np.random.default_rng(0).normal(size=(50, 3)), "tsne", params={"perplexity": 5})
+    with pytest.raises(UserError, match="same classes"):
+        chi_square(np.array([50, 50]), np.array([70, 30, 1]))
+    with pytest.raises(UserError, match="same classes"):
+        correct_confusion(np.array([0.5, 0.5]), np.eye(3))
+    with pytest.raises(UserError, match="beyond the 10 units"):
+        matching_weights(10, np.array([1, 12]), np.array([0, 2]))
+
+
+def test_interval_and_outcome_refusals() -> None:
+    for counts, n, level in ((12, 10, 0.95), (-1, 10, 0.95), (3, 10, 95)):
+        with pytest.raises(ValueError):
+            wilson_interval(counts, n, level)
+    assert np.isnan(wilson_interval(0, 0)).all()
+    y = np.array([1.0, 2.0, np.nan, 4.0])
+    with pytest.raises(UserError, match="no finite outcome for 1"):
+        matched_difference(y, np.array([0]), np.array([1]))
+    with pytest.raises(UserError, match="no finite outcome"):
+        naive_difference(y, np.array([True, False, True, False]))
+
+
+def test_probe_needs_two_folds(tmp_path: Path) -> None:
+    from latentplay.latent.probe import probe
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(UserError, match="at least 2 folds"):
+        probe(rng.normal(size=(40, 3)), np.arange(40) % 2, "categorical", cv=1)
+
+
+def test_model_functions_take_a_run_directory(cvae_run: Path, vae_run: Path) -> None:
+    sweep = latent.condition_sweep(cvae_run, "smile", [-1.0, 1.0], per_value=2,
+                                   fixed={"gender": "female"})
+    model = train.load_model(cvae_run)
+    again = latent.condition_sweep(model, "smile", [-1.0, 1.0], per_value=2, fixed={"gender": "female"})
+    np.testing.assert_array_equal(sweep.images, again.images)
+    frames = latent.axis_traversal(vae_run, [0], np.array([-1.0, 1.0]))
+    assert frames.shape[:2] == (1, 2)
+    with pytest.raises(UserError, match="run_latents"):
+        latent.pca_axes(str(vae_run))
+    with pytest.raises(UserError, match="batch_size"):
+        train.encode(vae_run, np.zeros((2, 32, 32, 3), np.uint8), batch_size=0)
+    with pytest.raises(UserError, match="seed"):
+        train.sample(vae_run, 2, seed=-1)
