@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -360,3 +361,9 @@ def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """Whether paths ``a`` and ``b`` name one folder once links and ``..`` are resolved (an
     ``--out`` that would replace the store a command reads)."""
     return os.path.realpath(a) == os.path.realpath(b)
+
+
+def shell_word(path: str | os.PathLike[str]) -> str:
+    """``path`` as one word of a command printed for the user to paste: quoted where it holds
+    spaces or other characters a shell would split or expand."""
+    return shlex.quote(str(path))

@@ -15,7 +15,7 @@ from rich.console import Console
 from latentplay import sources
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.outputs import refuse_inside_store
+from latentplay.outputs import refuse_inside_store, shell_word
 from latentplay.report import build_report
 from latentplay.store.bias import association
 from latentplay.store.summary import CROSSTAB_BINS
@@ -84,19 +84,20 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
     bias = out / "bias_gender_smile.png"
     save_figure(association_bars(found, "\n".join(found.test_lines)), bias)
     report = build_report(path)
+    q = shell_word  # the commands' paths, quoted where a shell would split them
     console.print(
         f"\n[green]done[/green]: store {path} ({len(store)} images; open it with "
         f"datasets.load_from_disk('{path}') or latentplay.store.load)\n"
         f"grids: {', '.join(str(g) for g in grids)}\nbias chart: {bias}\nreport: {report}\n\n"
-        f"next: latentplay train cvae --data {path} --out {out / 'cvae'} --epochs 100 "
+        f"next: latentplay train cvae --data {q(path)} --out {q(out / 'cvae')} --epochs 100 "
         f"data.size=32 data.crop=0.5\n"
-        f"      latentplay latent sweep {out / 'cvae'} --attribute smile --out {out / 'sweep.png'}\n"
-        f"      latentplay app --run {out / 'cvae'} --data {path}\n"
-        f"      latentplay audit reconstruction {out / 'cvae'} --data {path} --by skin_tone "
-        f"--out {out / 'reconstruction'}\n"
-        f"      latentplay data measure {path} --what skin,pose\n"
-        f"      latentplay data bias {path} --by skin_tone --of face_found --out {out / 'found.png'}\n"
-        f"      latentplay audit detection {path} --by skin_tone --out {out / 'detection'}",
+        f"      latentplay latent sweep {q(out / 'cvae')} --attribute smile --out {q(out / 'sweep.png')}\n"
+        f"      latentplay app --run {q(out / 'cvae')} --data {q(path)}\n"
+        f"      latentplay audit reconstruction {q(out / 'cvae')} --data {q(path)} --by skin_tone "
+        f"--out {q(out / 'reconstruction')}\n"
+        f"      latentplay data measure {q(path)} --what skin,pose\n"
+        f"      latentplay data bias {q(path)} --by skin_tone --of face_found --out {q(out / 'found.png')}\n"
+        f"      latentplay audit detection {q(path)} --by skin_tone --out {q(out / 'detection')}",
         soft_wrap=True,  # commands stay on one line each, to copy
     )
     if note := path_note():

@@ -80,6 +80,21 @@ def test_sample_sweep_and_histograms(cli, cvae_run: Path, vae_run: Path, tmp_pat
     assert len(numbers["variance"]) == 8
 
 
+def test_a_sweep_of_many_values_puts_a_value_in_each_column(cli, cvae_run: Path, tmp_path: Path) -> None:
+    """21 values of 2 draws: a wide grid (SmileCVAE's all_synthetic), the values named under
+    the last row, rather than a strip 21 rows tall; few values keep a row each."""
+    from PIL import Image
+
+    wide, tall = tmp_path / "wide.png", tmp_path / "tall.png"
+    numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-1:1:0.1",
+                      "--per", "2", "--condition", "gender=female", "--out", wide), wide)
+    assert len(numbers["values"]) == 21 and len(numbers["diversity"]) == 21
+    _ok(cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-1,1", "--per", "2",
+            "--condition", "gender=female", "--out", tall), tall)
+    (w, h), (tw, th) = Image.open(wide).size, Image.open(tall).size
+    assert w > 4 * h and th > tw
+
+
 def test_traverse_axes_and_pca(cli, vae_run: Path, faces_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "axes.png"
     numbers = _ok(cli("latent", "traverse", vae_run, "--top", "3", "--steps", "5",
@@ -749,7 +764,7 @@ def test_sweep_counts_the_training_faces_near_each_value(cli, drawn: list[dict],
     training = table[table["split"] == 0]
     out = tmp_path / "sweep.png"
     r = cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-3,-1:1:1,3",
-            "--per", "2", "--condition", "gender=female", "--out", out)
+            "--per", "5", "--condition", "gender=female", "--out", out)   # a row per value
     numbers = _ok(r, out)
     windows = numbers["training_windows"]
     assert windows[0] == [-4.0, -2.0] and windows[2] == [-0.5, 0.5]  # half the gaps 2 and 1
@@ -765,7 +780,7 @@ def test_sweep_counts_the_training_faces_near_each_value(cli, drawn: list[dict],
     assert "last row: |last - first value|" in drawn[-1]["title"]
     change = f"{numbers['change'][-1]:.3f}"
     assert f"smile -3 -> 3 changes a face by {change} (RMS, pixels 0-1)" in r.out
-    r = cli("latent", "sweep", cvae_run, "--attribute", "smile", "--per", "2", "--new-codes",
+    r = cli("latent", "sweep", cvae_run, "--attribute", "smile", "--per", "5", "--new-codes",
             "--condition", "gender=female", "--out", out)
     numbers = _ok(r, out)
     assert numbers["change"] is None and len(drawn[-1]["labels"]) == 5 and "changes" not in r.out

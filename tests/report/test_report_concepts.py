@@ -144,7 +144,7 @@ def test_directories_that_are_not_their_output(concept_runs: dict[str, Path], le
     with pytest.raises(UserError, match=r"concepts.npy is not \(N, k\)"):
         build_report(run)
     (run / "downstream.npy").write_bytes(b"not an array")
-    with pytest.raises(UserError, match=r"downstream.npy is not a readable .npy array"):
+    with pytest.raises(UserError, match=r"downstream.npy is not a .npy array \(no NumPy header"):
         build_report(run)
     np.save(run / "downstream.npy", np.zeros(5, dtype=int))
     with pytest.raises(UserError, match=r"downstream.npy that is not \(N, 2\)"):

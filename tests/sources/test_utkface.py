@@ -269,6 +269,20 @@ def test_a_photograph_published_in_several_folders_is_converted_once(tmp_path: P
                            copies[2]: f"same photograph as {copies[0]}"})
 
 
+def test_a_damaged_first_copy_does_not_turn_the_good_one_away(tmp_path: Path) -> None:
+    """The folder walked first holds a truncated copy: the next copy, which decodes, is kept."""
+    src = tmp_path / "src"
+    name = "30_0_1_20170101120000000"
+    write_truncated(src / f"UTKFace/{name}.jpg.chip.jpg", face(0))
+    write_image(src / f"part1/{name}.jpg", face(0))
+    write_image(src / f"part2/{name}.jpg", face(0))
+    store = utkface.convert(src, tmp_path / "out", workers=1)
+    assert [f for f, _ in rows(store)] == [f"part1/{name}.jpg"]
+    found = rejected(store)
+    assert found[f"UTKFace/{name}.jpg.chip.jpg"].startswith("corrupt or truncated image")
+    assert found[f"part2/{name}.jpg"].startswith(f"same photograph as part1/{name}.jpg")
+
+
 def test_a_folder_that_cannot_be_read_is_listed_as_rejected(utk, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A subfolder the converter may not list (permissions) cannot have its files listed one by

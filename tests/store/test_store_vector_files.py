@@ -74,7 +74,7 @@ def test_refusals_name_what_does_not_fit(converted: Path, tmp_path: Path, faces_
     with pytest.raises(UserError, match=r"expected \(12, \.\.\.\)"):
         import_vectors(store, "v", tmp_path / "short.npy")
     (tmp_path / "text.npy").write_text("not an array")
-    with pytest.raises(UserError, match="not a readable .npy"):
+    with pytest.raises(UserError, match=r"not a .npy array \(no NumPy header"):
         import_vectors(store, "v", tmp_path / "text.npy")
     with pytest.raises(UserError, match="carry no file names"):  # generated faces have none
         import_vectors(st.load(faces_store), "v", tmp_path / "few")

@@ -15,7 +15,14 @@ from latentplay.latent.sampling import effect_line
 from latentplay.metrics.evaluate import append_dis_metrics
 from latentplay.models.condition import ConditionPart
 from latentplay.train.fidelity import record, write_reference
-from latentplay.train.summary import _which, condition_in_codes, held_text, summary_lines, write_summary
+from latentplay.train.summary import (
+    _which,
+    condition_in_codes,
+    discriminator_wins,
+    held_text,
+    summary_lines,
+    write_summary,
+)
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -151,3 +158,24 @@ def test_reconstruction_little_better_than_the_mean_image_is_said() -> None:
     assert reconstruction_text({**rec, "rms": 0.098, "split": "train"}) == (
         "reconstructions of 500 training images (no test split) differ from them by 0.098 (RMS, "
         "pixels 0-1); the mean training image by 0.143")
+
+
+@pytest.mark.parametrize("real, fake, flagged", [(0.992, 0.013, True), (0.93, 0.02, False),
+                                                 (0.99, 0.06, False), (0.75, 0.30, False)])
+def test_a_gan_whose_discriminator_wins_outright_is_flagged(tmp_path: Path, real: float, fake: float,
+                                                           flagged: bool) -> None:
+    """Over the last epoch (not an earlier one), mean D(real) above 0.95 and D(fake) below 0.05."""
+    rows = ["scope,epoch,step,loss_d,d_real,d_fake,loss_g",
+            "step,1,1,1.8,0.7,0.7,1.8", "epoch,1,10,0.03,0.99,0.01,6.0",
+            f"epoch,2,20,0.05,{real},{fake},6.1"]
+    (tmp_path / "metrics.csv").write_text("\n".join(rows) + "\n")
+    found = discriminator_wins(tmp_path)
+    assert (found is not None) == flagged
+    if flagged:
+        assert f"D(real) {real:.3f}, D(fake) {fake:.3f} over epoch 2" in found
+    write_summary(tmp_path, {"epochs": 2, "batch": 0, "step": 20, "device": "cpu"})
+    assert any(line.startswith("caution: the discriminator") for line in summary_lines(tmp_path)) == flagged
+
+
+def test_a_run_without_a_discriminator_is_not_flagged(vae_run: Path) -> None:
+    assert discriminator_wins(vae_run) is None

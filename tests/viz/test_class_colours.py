@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.colors import to_rgba
 
 from latentplay.viz.projection import Labels, class_colors, projection_png, value_scale
-from latentplay.viz.style import LUMINANCE, UNKNOWN_GREY, named_colors, ordered_colors
+from latentplay.viz.style import LUMINANCE, SIGNED_MAP, UNKNOWN_GREY, named_colors, ordered_colors
 
 MONK = [f"monk_{k}" for k in range(1, 11)]
 
@@ -42,7 +42,7 @@ def test_skin_scales_run_from_light_to_dark_skin_colours():
 
 def test_skin_ita_is_drawn_light_for_high_values_not_on_a_diverging_map():
     """ITA takes both signs, but 0 is no neutral value (high ITA is light skin): a skin map over
-    the range, not ``berlin`` centred on 0."""
+    the range, not the signed map centred on 0."""
     cmap, low, high = value_scale(-60.0, 80.0, "skin_ita")
     assert (cmap, low, high) == ("copper", -60.0, 80.0)
     coords, _ = _points(40, 1)
@@ -50,7 +50,7 @@ def test_skin_ita_is_drawn_light_for_high_values_not_on_a_diverging_map():
     scatter = fig.axes[0].collections[-1]
     dark, light = scatter.to_rgba(np.array([-60.0, 80.0]))
     assert np.dot(light[:3], LUMINANCE) > np.dot(dark[:3], LUMINANCE) + 0.5
-    assert value_scale(-30.0, 50.0, "pose_yaw")[0] == "berlin"
+    assert value_scale(-30.0, 50.0, "pose_yaw")[0] == SIGNED_MAP
 
 
 def test_classes_named_after_colours_take_them():

@@ -16,6 +16,7 @@ from latentplay.viz.projection import (
     projection_png,
     thumbnail_uris,
 )
+from latentplay.viz.style import LUMINANCE, SIGNED_MAP
 
 
 def _points(n: int = 300, seed: int = 0):
@@ -167,21 +168,26 @@ def test_no_class_is_drawn_in_the_grey_of_unknown(n: int) -> None:
 
 
 def test_signed_values_get_a_diverging_map_centred_on_zero():
-    """Yaw from -30 to +50 degrees: 0 (frontal) is the map's dark middle in the PNG and the
-    HTML (visible on white), and equal turns left and right get opposite hues."""
+    """Yaw from -30 to +50 degrees: 0 (frontal) is the map's middle in the PNG and the HTML,
+    light but visible on white and not the grey of missing values; equal turns left and
+    right get opposite hues, darker the farther from 0."""
     coords, _ = _points(6)
     yaw = np.array([-30.0, 0.0, 50.0, 10.0, -10.0, 20.0])
     fig = projection_png(coords, Labels("pose_yaw", yaw, "continuous"))
     scatter = fig.axes[0].collections[-1]
-    assert scatter.get_cmap().name == "berlin"
+    assert scatter.get_cmap().name == SIGNED_MAP
     assert scatter.get_clim() == pytest.approx((-50.0, 50.0))
     left, zero, right = scatter.to_rgba(np.array([-40.0, 0.0, 40.0]))
-    assert left[2] > left[0] and right[0] > right[2] and max(zero[:3]) < 0.2
+    assert left[2] > left[0] and right[0] > right[2]
+    lum = {name: float(np.dot(c[:3], LUMINANCE)) for name, c in
+           (("left", left), ("zero", zero), ("right", right))}
+    assert max(lum["left"], lum["right"]) < 0.4 < lum["zero"] - 0.2 < 0.65   # dark ends, a visible middle
+    assert np.ptp(zero[:3]) > 0.1                                       # coloured, not grey
     html = projection_figure(coords, [Labels("pose_yaw", yaw, "continuous")]).data[0].marker
     assert (html.cmin, html.cmax) == pytest.approx((-50.0, 50.0))
     low, high = (np.array(re.findall(r"\d+", html.colorscale[i][1]), int) for i in (0, -1))
     middle = np.array(re.findall(r"\d+", html.colorscale[5][1]), int)
-    assert low[2] > low[0] and high[0] > high[2] and middle.max() < 50  # as in the PNG
+    assert low[2] > low[0] and high[0] > high[2] and middle.min() > max(low.max(), high.max())
     # one sign only: viridis over the values' own range
     fig = projection_png(coords, Labels("size", np.abs(yaw), "continuous"))
     assert fig.axes[0].collections[-1].get_cmap().name == "viridis"

@@ -509,7 +509,10 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
     if not path.is_file():
         raise UserError(f"no annotator file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):  # an .npy array, whatever its name
+            raise ValueError("one array, not an archive")
+        with data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(str(arrays["meta"]))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # numpy's words invite pickle

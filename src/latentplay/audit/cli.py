@@ -144,6 +144,7 @@ def compare_cmd(
     from latentplay.contingency import read_p
     from latentplay.measure.predict import error_text
     from latentplay.outputs import p_text
+    from latentplay.train.summary import discriminator_wins
 
     if (run is None) == (images is None):
         raise UserError("give either a RUN to sample from or --images, not both or neither")
@@ -195,6 +196,8 @@ def compare_cmd(
                            joint=pair)
     ref = data_name(store.path)
     audited = Audited.of(source).name
+    if run is not None and (beaten := discriminator_wins(run)):
+        print(f"caution: {beaten}: the shares below are what the annotators make of them")
     if source.get("condition"):
         print(f"samples drawn under {drawn_under(source['condition'])}; {ref}'s shares are of "
               "all its rows")

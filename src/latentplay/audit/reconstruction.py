@@ -44,7 +44,14 @@ from scipy import stats
 
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.outputs import finite_or_none, json_default, output_dir, refuse_nonempty, write_csv
+from latentplay.outputs import (
+    finite_or_none,
+    json_default,
+    output_dir,
+    refuse_nonempty,
+    shell_word,
+    write_csv,
+)
 from latentplay.resample import clusters, mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
@@ -120,7 +127,7 @@ def audit_reconstruction(
     model = train.load_model(run, device)
     if column is None and not model.has_encoder:
         raise UserError(f"{run} has no encoder: give --column, a column of its codes of these photos "
-                        f"(`latentplay embed {store.path} --with invert:{run} --column z`)")
+                        f"(`latentplay embed {shell_word(store.path)} --with invert:{run} --column z`)")
     caution = None if column is None else check_column_of_run(store, column, model, Path(run))
     names, codes, ordered = group_codes(store, by)
     rows = np.flatnonzero(codes >= 0)

@@ -208,23 +208,33 @@ def sweep(
     result.trained = None if near is None else near[0]
     rows, labels = list(result.images), result.row_labels()
     shown = result.change is not None and len(result.values) > 1
+    heat = None
     if shown:  # where the first value's faces change to the last's, code by code
         captions = result.captions()
         heat, label = where_row(result.images, captions[0].split("\n")[0], captions[-1].split("\n")[0])
         rows.append(heat)
         labels.append(label)
-    title = (f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes
-                                                else "") + "; " + DIVERSITY_NOTE
+    columns = len(result.values) > per  # many values: a column each (SmileCVAE's wide grid)
+    unit = "column" if columns else "row"
+    title = (f"prior samples by {attribute}" + ("" if new_codes else f" (same codes in every {unit})")
+             + "; " + DIVERSITY_NOTE.replace("a row", f"a {unit}")
              + ("; " + CHANGE_NOTE if result.change is not None else "")
-             + ("; " + WHERE_NOTE if shown else "")
+             + ("; " + WHERE_NOTE.replace("last row", f"last {unit}") if shown else "")
              + ("" if near is None else "; " + TRAINED_NOTE[part.kind]))
+    grid_captions = None
+    if columns:  # a row per code, a column per value (and the heatmaps last), values named below
+        rows = [np.concatenate([result.images[:, k], *([heat[k:k + 1]] if heat is not None else [])])
+                for k in range(result.images.shape[1])]
+        grid_captions = [[""] * len(r) for r in rows]
+        grid_captions[-1] = labels
+        labels = [f"draw {k + 1}" for k in range(len(rows))]
     _write(out, rows, labels, title,
            {"attribute": attribute, "values": result.values,
             "diversity": result.diversity.tolist(),
             "change": None if result.change is None else result.change.tolist(),
             "in_training_range": result.in_range,
             "training_faces": result.trained, "training_windows": None if near is None else near[1],
-            "per_value": per, "seed": seed, "same_codes": not new_codes})
+            "per_value": per, "seed": seed, "same_codes": not new_codes}, grid_captions)
     if line := result.summary():
         typer.echo(line)
 

@@ -28,6 +28,7 @@ from sklearn.decomposition import PCA
 from latentplay.errors import UserError
 from latentplay.models import FAMILIES
 from latentplay.models.stylegan2 import code_steps, is_style_generator, style_weights
+from latentplay.outputs import shell_word
 from latentplay.train.api import PathLike, as_model, decode
 
 
@@ -50,7 +51,7 @@ def _no_latents(run: Path) -> str:
         return (f"{run} has no latents.npy: only training runs of encoder models (ae, vae, cvae) "
                 f"write it{'' if family is None else f', and this is a {family}'}")
     return (f"{run} has no latents.npy because its training did not finish (it is written at the "
-            f"end); `latentplay train --resume {run}` finishes it")
+            f"end); `latentplay train --resume {shell_word(run)}` finishes it")
 
 
 def _family(run: Path) -> str | None:

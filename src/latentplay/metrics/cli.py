@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -20,7 +21,7 @@ from rich.table import Table
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
-from latentplay.outputs import make_parents, refuse_nonempty
+from latentplay.outputs import make_parents, refuse_nonempty, shell_word
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -278,14 +279,15 @@ def track(
         None, "--seeds", help="Train one run per training seed (0,1,2 or 0-4; the config's "
         "seed) into OUT/seed_S, and give each metric's mean and SD at the last evaluation over "
         "them (seeds.json, seeds.csv, seeds.png): seeds move these scores as much as models do "
-        "(Locatello et al. 2019)."),
+        "(Locatello et al. 2019). Stopped, the same command continues: finished seeds are "
+        "kept, a stopped one resumes from its checkpoint."),
     overrides: list[str] = typer.Argument(None, help="Training config overrides key=value."),
 ) -> None:
     """Train a model and log disentanglement metrics to RUN/dis_metrics.csv every N epochs
     (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`);
     with --seeds, one run per training seed and each metric over them."""
     from latentplay.metrics.evaluate import DIS_METRICS_FILE
-    from latentplay.metrics.runs import train_with_metrics
+    from latentplay.metrics.runs import SEEDS_STARTED, continue_seeds, seed_run, train_with_metrics
     from latentplay.metrics.seeds import seed_list, write_seed_summary
 
     at_least(epochs, 1, "--epochs")
@@ -295,14 +297,27 @@ def track(
     given = [item for item in overrides or [] if item.split("=", 1)[0].strip() == "seed"]
     if runs is not None and given:
         raise UserError(f"{given[0]}: the training seed is set by --seeds")
-    refuse_nonempty(out, None, runs_allowed=runs is None)  # checked before an epoch is trained
+    settings = {"kind": model, "store": str(Path(data).absolute()),
+                "training": {"epochs": epochs, "every": every, "overrides": list(overrides or [])},
+                "metrics": metrics, "metrics_seed": seed}
+    if runs is None or not continue_seeds(out, {**settings, "seeds": runs}):
+        refuse_nonempty(out, None, runs_allowed=runs is None)  # checked before an epoch is trained
+        if runs is not None:
+            make_parents(out).mkdir(exist_ok=True)
+            (out / SEEDS_STARTED).write_text(json.dumps({**settings, "seeds": runs}, indent=2) + "\n")
 
     def evaluations(folder: Path, more: list[str], prefix: str = "", every_row: bool = True
                     ) -> dict[str, str]:
-        """Train into ``folder``, print its dis_metrics.csv rows (``every_row``, else the
-        last) and return the last."""
-        run = train_with_metrics(model, data, folder, epochs=epochs, every=every, names=metrics,
-                                 overrides=[*(overrides or []), *more], random_state=seed)
+        """Train into ``folder`` (with --seeds: continue what it holds, :func:`seed_run`),
+        print its dis_metrics.csv rows (``every_row``, else the last) and return the last."""
+        train_it = functools.partial(train_with_metrics, model, data, epochs=epochs, every=every,
+                                     names=metrics, overrides=[*(overrides or []), *more],
+                                     random_state=seed)
+        if runs is None:
+            run = train_it(folder)
+        else:
+            run = seed_run(folder, train_it, lambda found: console.print(f"{prefix}{found}",
+                                                                           highlight=False))
         with (run / DIS_METRICS_FILE).open(newline="") as fh:
             rows = list(csv.DictReader(fh))
         for row in rows if every_row else rows[-1:]:
@@ -321,12 +336,7 @@ def track(
         last = evaluations(out / f"seed_{s}", [f"seed={s}"], f"seed {s}: ", every_row=False)
         per_seed[s] = {k: float(v) if v else None for k, v in last.items()
                        if k not in ("epoch", "step")}
-    summary = write_seed_summary(
-        out, per_seed, {"kind": model, "store": str(data),
-                        "training": {"epochs": epochs, "every": every,
-                                     "overrides": list(overrides or [])},
-                        "metrics": metrics, "metrics_seed": seed},
-        {}, list)
+    summary = write_seed_summary(out, per_seed, settings, {}, list)
     _print_seed_summary(out, summary, runs)
 
 
@@ -524,7 +534,7 @@ def concepts(
         for line in (_scores_line(scores), f"concepts (held out): {concept_text(scores['concept_scores'])}",
                      _intervention_line(scores["intervention"]),
                      f"wrote {out / 'metrics.json'} (every score); all of it on one page: "
-                     f"latentplay report {out}"):
+                     f"latentplay report {shell_word(out)}"):
             table_console().print(line, highlight=False, soft_wrap=True)
         if scores["flag"]:
             console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)

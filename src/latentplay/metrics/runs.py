@@ -215,3 +215,52 @@ def train_with_metrics(
     items = [*overrides, f"log.dis_metrics=[{chosen}]", f"log.dis_metrics_every={every}",
              f"log.dis_metrics_seed={random_state}"]
     return Path(train(model, data, out, epochs=epochs, overrides=items, progress=progress))
+
+
+SEEDS_STARTED = "seeds_command.json"
+"""What ``metrics track --seeds`` was given, written into OUT before its first seed trains: the
+same command continues the seeds in OUT, another is refused there."""
+
+
+def continue_seeds(out: Path, settings: dict[str, Any]) -> bool:
+    """Whether ``out`` holds the seeds of an earlier ``metrics track --seeds`` given the same
+    ``settings`` (its :data:`SEEDS_STARTED`), which this command continues; False where it holds
+    none. A :class:`UserError` where the earlier command was given other settings."""
+    import json
+
+    started = out / SEEDS_STARTED
+    if not started.is_file():
+        return False
+    try:
+        earlier = json.loads(started.read_text())
+    except ValueError:
+        earlier = None
+    if earlier != settings:
+        differ = ([key for key in settings if settings[key] != earlier.get(key)]
+                  if isinstance(earlier, dict) else ["all"])
+        raise UserError(f"{out} holds the seeds of a metrics track --seeds given other settings "
+                        f"({', '.join(differ)}; {started}); give another --out, or the same command")
+    return True
+
+
+def seed_run(folder: Path, train_it: Callable[[Path], Path], say: Callable[[str], None]) -> Path:
+    """The run of one seed in ``folder``, continuing what an earlier, stopped command left
+    there: a finished run is kept, one with a checkpoint resumed (same final weights as if
+    never stopped), one stopped before its first checkpoint trained again by ``train_it``, as
+    a folder without a run is. ``say`` is told what was found, before any training."""
+    import shutil
+
+    from latentplay.train import resume
+    from latentplay.train.checkpoint import saved_position
+
+    position = saved_position(folder) if folder.is_dir() else None
+    if position is not None and position["finished"]:
+        say("finished earlier, kept")
+        return folder
+    if position is not None:
+        say(f"resumed from its checkpoint at step {position['step']:,}")
+        return resume(folder)
+    if folder.exists():  # stopped before its first checkpoint: nothing in it to keep
+        say("stopped before its first checkpoint, trained again")
+        shutil.rmtree(folder)
+    return train_it(folder)

@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from latentplay.errors import UserError, first_line
+from latentplay.outputs import shell_word
 from latentplay.report import figures
 from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
@@ -232,8 +233,9 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
             raise UserError(f"{run / 'latents.npy'} is not a readable .npy array: "
                             f"{first_line(exc)}") from None
         items.append(("latents.npy", f"{len(latents):,} rows: {', '.join(latents.dtype.names or ())}"))
+    resume = f"latentplay train --resume {shell_word(run)}"
     notes = [Text(f"The last line of {name} is cut short and left out: the run is writing it, or "
-                  f"was stopped while writing it (`latentplay train --resume {run}` rewrites it).")
+                  f"was stopped while writing it (`{resume}` rewrites it).")
              for name in cut]
     return Section("Run", "run", [Facts(items), *notes])
 
@@ -246,13 +248,14 @@ def _resume_from(run: Path, step: int) -> str:
 
     saved = saved_position(run)
     if saved is None:
-        return (f"no checkpoint.pt in the run, so `latentplay train --resume {run}` has nothing to "
-                "continue from yet (it is saved at the end of every epoch, and every "
+        return (f"no checkpoint.pt in the run, so `latentplay train --resume {shell_word(run)}` has "
+                "nothing to continue from yet (it is saved at the end of every epoch, and every "
                 "trainer.checkpoint_every steps)")
     at, epoch, batch = saved["step"], saved["epoch"], saved["batch"]
     where = (f"after batch {batch:,} of epoch {epoch + 1}" if batch
              else f"at the end of epoch {epoch}")
-    text = f"`latentplay train --resume {run}` continues from the checkpoint at step {at:,} ({where})"
+    text = (f"`latentplay train --resume {shell_word(run)}` continues from the checkpoint at step "
+            f"{at:,} ({where})")
     if at < step:
         text += (f", repeating steps {at + 1:,} to {step:,} (trainer.checkpoint_every=N saves every N "
                  "steps)")

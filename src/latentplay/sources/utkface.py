@@ -28,6 +28,7 @@ from latentplay.sources.convert import (
     Rejected,
     categorical,
     check_split,
+    prepare_image,
     relative,
     run,
     walk_files,
@@ -68,6 +69,12 @@ def parse_name(name: str) -> dict[str, Any] | str:
     return {"gender": gender, "race": race, "age": float(age)}
 
 
+def _decodes(file: str) -> bool:
+    """Whether the image ``file`` decodes whole (read again only where a photograph's name
+    repeats, so that a damaged first copy does not turn a good one away)."""
+    return prepare_image("", file, None, mode=None)[1] is None
+
+
 def scan(root: Path, options: ConvertOptions) -> Plan:
     check_split("utkface", options.split, ())
     if not root.is_dir():
@@ -81,7 +88,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         )
 
     def inputs() -> Any:
-        first: dict[str, str] = {}  # [age]_[gender]_[race]_[datetime] -> source
+        first: dict[str, tuple[str, str]] = {}  # [age]_[gender]_[race]_[datetime] -> source, file
         yield from unreadable
         for path in files:
             source = relative(path, root)
@@ -89,10 +96,11 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             if isinstance(labels, str):
                 yield Rejected(source, labels)
                 continue
-            seen = first.setdefault(path.name.split(".")[0], source)
-            if seen != source:
+            seen, seen_file = first.setdefault(path.name.split(".")[0], (source, str(path)))
+            if seen != source and _decodes(seen_file):
                 yield Rejected(source, f"same photograph as {seen} (same name in another folder)")
-            else:
+            else:  # the first copy, or the first that decodes (a damaged one is rejected as such)
+                first[path.name.split(".")[0]] = (source, str(path))
                 yield Record(source, labels, file=str(path))
 
     return Plan(attributes(), inputs(), total=len(files) + len(unreadable))

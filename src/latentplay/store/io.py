@@ -144,7 +144,8 @@ def attribute_features(attributes: Iterable[Attribute]) -> dict[str, Any]:
 
 
 def check_target(path: Path, overwrite: bool) -> None:
-    """Refuse a target directory a store may not be written to: a file or a non-empty
+    """Refuse a target directory a store may not be written to: a file, a read-only folder
+    (no write permission in its mode: its copy moved aside could not be removed), a non-empty
     directory that is not a store (whatever ``overwrite``: it replaces only a store, never a
     folder of other files), an existing store or empty directory without ``overwrite``, and a
     store holding folders (its replacement would delete them); and, where no store is, one
@@ -156,6 +157,9 @@ def check_target(path: Path, overwrite: bool) -> None:
     if not path.is_dir():
         raise UserError(f"{path} is a file, not a store; --overwrite replaces only a store: "
                         "choose another path")
+    if not path.stat().st_mode & 0o222:  # by its mode: root, whom no permission stops, too
+        raise UserError(f"{path} is read-only (its folder's mode {oct(path.stat().st_mode & 0o777)}); "
+                        f"make it writable to replace it (chmod u+w {shlex.quote(str(path))})")
     if not (path / SCHEMA_FILE).is_file() and any(path.iterdir()):
         raise UserError(f"{path} is a non-empty directory but not a latentplay store (no "
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
@@ -392,6 +396,30 @@ def _missing_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
     return [c for c in features_for(schema) if c not in dataset.column_names]
 
 
+def _unlike_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
+    """How the columns that ``schema`` names differ in kind from those of ``dataset`` (an
+    edited ``latentplay.json``): a categorical attribute whose data holds another number of
+    classes or no class codes, a continuous one whose data are not numbers, a vector column of
+    another length. Read from the data's features only: no row is read."""
+    found = []
+    vectors = {v.name: datasets.List(datasets.Value("float32"), length=v.dim) for v in schema.vectors}
+    for name, expected in {**attribute_features(schema.attributes), **vectors}.items():
+        actual = dataset.features.get(name)
+        if isinstance(expected, datasets.ClassLabel):
+            if not isinstance(actual, datasets.ClassLabel):
+                found.append(f"{name!r} is categorical there, but the data holds no class codes ({actual})")
+            elif actual.num_classes != expected.num_classes:
+                found.append(f"{name!r} has {expected.num_classes} classes there, the data "
+                             f"{actual.num_classes}")
+        elif isinstance(expected, datasets.Value):
+            if not (isinstance(actual, datasets.Value) and actual.dtype.startswith(("float", "int"))):
+                found.append(f"{name!r} holds numbers there, but the data holds {actual}")
+        elif getattr(actual, "length", None) != getattr(expected, "length", None):
+            found.append(f"vector column {name!r} has {getattr(expected, 'length', '?')} values there, "
+                         f"the data {getattr(actual, 'length', '?')}")
+    return found
+
+
 def _refuse_missing_columns(dataset: datasets.Dataset, schema: Schema, path: Path) -> None:
     """Refuse to write ``dataset`` to ``path`` when it lacks a column that ``schema`` names:
     every command would refuse the store afterwards."""
@@ -546,6 +574,10 @@ def _load_once(path: Path) -> tuple[datasets.Dataset, Schema]:
         raise UserError(f"{path}: {SCHEMA_FILE} names column(s) {', '.join(map(repr, missing))} "
                         f"that the data lacks (its columns: {', '.join(dataset.column_names)}); "
                         "write the store again")
+    unlike = _unlike_columns(dataset, schema)
+    if unlike:
+        raise UserError(f"{path}: {SCHEMA_FILE} does not describe the data: {unlike[0]}; "
+                        "restore the file (or write the store again)")
     return dataset, schema
 
 

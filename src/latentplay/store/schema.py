@@ -233,6 +233,10 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
+        version = data.get("latentplay_schema", 1)
+        if version != 1:
+            raise ValueError(f"schema version {version!r}: this latentplay reads version 1 "
+                             "(a newer latentplay wrote it, or the file was edited)")
         attrs = [Attribute(**a) for a in data["attributes"]]
         vectors = [VectorColumn(**v) for v in data.get("vectors", [])]
         return cls(

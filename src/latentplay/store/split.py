@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.outputs import shell_word
 from latentplay.store.bias import person_attribute, repeated_persons
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.combine import intersections
@@ -120,7 +121,7 @@ def stored_test_rows(store: Store, n: int, warn: bool = True,
     where = f"{setting}store holds out the rows of the store's split attribute"
     if not store.schema.has_attribute("split"):
         raise UserError(f"{where}, and {store.path} has none: convert with the published "
-                        f"split, or add one with latentplay data split {store.path}")
+                        f"split, or add one with latentplay data split {shell_word(store.path)}")
     attr = store.schema.attribute("split")
     part = stored_part(store)
     if part is None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.compute as pc
 
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 from latentplay.store.columns import add_column, with_history
 from latentplay.store.io import Store
 from latentplay.store.schema import check_column_name
@@ -121,9 +121,12 @@ def load_array(path: Path) -> np.ndarray:
     """The NumPy array in ``path``; an unreadable one (missing, pickled, truncated) is a
     :class:`UserError` naming it."""
     try:
+        with open(path, "rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":  # numpy would call any other file pickled data
+                raise UserError(f"{path} is not a .npy array (no NumPy header; np.save writes one)")
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise UserError(f"{path} is not a readable .npy array: {exc}") from None
+        raise UserError(f"{path} is not a readable .npy array: {first_line(exc)}") from None
 
 
 def _from_folder(store: Store, folder: Path) -> Imported:

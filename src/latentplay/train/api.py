@@ -27,7 +27,7 @@ from latentplay.devices import resolve_device
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import is_style_generator
-from latentplay.outputs import make_parents
+from latentplay.outputs import make_parents, shell_word
 from latentplay.store.images import fitted_arrays
 from latentplay.train.checkpoint import STATE_FILE, load_weights
 from latentplay.train.config import build_config, load_run_config
@@ -90,7 +90,7 @@ def train(
             raise UserError(f"{run_dir} holds a run that stopped before its first checkpoint; "
                             "pick another --out (out= in Python), or delete it first")
         raise UserError(f"{run_dir} already holds a run; resume it with "
-                        f"`latentplay train --resume {run_dir}` (in Python "
+                        f"`latentplay train --resume {shell_word(run_dir)}` (in Python "
                         f"`train.resume({str(run_dir)!r})`) or pick another --out (out=)")
     with _stops_before_checkpoint(run_dir):
         created = not run_dir.exists()

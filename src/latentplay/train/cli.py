@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from latentplay.errors import UserError
-from latentplay.outputs import refuse_nonempty
+from latentplay.outputs import refuse_nonempty, shell_word
 
 
 def train_command(
@@ -71,7 +71,7 @@ def train_command(
         typer.echo(f"  {line}")
     if resume is not None and (stale := stale_export(run)) is not None:
         typer.echo(f"note: {stale} holds an export of the weights before this resume; "
-                   f"`latentplay export {run} --overwrite` exports these", err=True)
+                   f"`latentplay export {shell_word(run)} --overwrite` exports these", err=True)
 
 
 def export_command(

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+import yaml
+from omegaconf import DictConfig, OmegaConf
 
 from latentplay.config import resolve
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 from latentplay.models import FAMILIES, family_config
 from latentplay.models.losses import TERMS, LossConfig
 from latentplay.models.losses.base import check_positive, check_weights
@@ -391,7 +392,12 @@ def load_run_config(path: str | Path) -> Any:
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
-    conf = OmegaConf.load(path)
+    try:
+        conf = OmegaConf.load(path)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML ({first_line(exc)}); restore the run's config") from None
+    if not isinstance(conf, DictConfig):
+        raise UserError(f"{path} does not hold a run config (a YAML mapping); restore the run's config")
     saved = conf.get("data") or {}
     older = [item for key, item in (("split", "data.split=rows"), ("split_version", "data.split_version=1"))
              if key not in saved]

@@ -33,7 +33,7 @@ from latentplay.errors import UserError
 from latentplay.models import build_model
 from latentplay.models.condition import class_names
 from latentplay.models.losses import LossSet, build_losses
-from latentplay.outputs import bar_drawn, progress_bar
+from latentplay.outputs import bar_drawn, progress_bar, shell_word
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.api import framed_draws, resolve_device
 from latentplay.train.csvlog import CSVTable
@@ -116,7 +116,7 @@ class Stopped(KeyboardInterrupt):
 
     @property
     def cli_line(self) -> str:
-        return f"{self._stopped}; latentplay train --resume {self.run_dir} continues from here"
+        return f"{self._stopped}; latentplay train --resume {shell_word(self.run_dir)} continues from here"
 
 
 class StoppedBeforeCheckpoint(Stopped):
@@ -429,7 +429,7 @@ class Engine:
         if (self.run_dir / ckpt.STATE_FILE).exists():
             then = (f"The last good checkpoint (step {self.last_good}) is kept in {self.run_dir}; "
                     f"lower optim.lr or check the data, then resume with "
-                    f"`latentplay train --resume {self.run_dir}`")
+                    f"`latentplay train --resume {shell_word(self.run_dir)}`")
         else:
             then = ("No checkpoint was written yet, and nothing of the run was kept; lower optim.lr "
                     "or check the data and start it again")

@@ -38,6 +38,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import blur_kernel
+from latentplay.outputs import shell_word
 
 
 def _refuse_state(obj: Any, state: Any) -> None:
@@ -373,7 +374,7 @@ def _refuse_kinds(tensors: dict[str, torch.Tensor], source: str, kind: str = "st
                         "belong to a StyleGAN2 or StyleGAN3 synthesis network")
     if found != kind:
         raise UserError(f"{source} holds a {found} generator, not a {kind}: import it with "
-                        f"`latentplay import {found}`")
+                        f"`latentplay import {shell_word(found)}`")
     if any(k.startswith("mapping.embed.") for k in tensors):
         raise UserError(f"{source} holds a class-conditional generator; only unconditional ones are read")
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.outputs import counted, read_json
+from latentplay.outputs import counted, read_json, shell_word
 
 if TYPE_CHECKING:
     from latentplay.models.condition import ConditionPart
@@ -90,13 +90,44 @@ def summary_lines(run: Path) -> list[str]:
         lines.append(condition_text(summary["condition"]) + " (samples.png)")
     lines += [held_text(found) for found in summary.get("condition_in_codes") or []]
     lines += _last_evaluations(run)
+    if beaten := discriminator_wins(run):
+        lines.append(f"caution: {beaten}")
     if "reconstruction" not in summary and not (run / "fidelity.csv").exists():
         lines.append("nothing above measures the samples (a GAN has no reconstructions): train "
                      "with log.fidelity_every=N, or run latentplay audit fidelity "
                      f"{run} --data STORE --out DIR")
     shown = [name for name in FIGURES if (run / name).exists()]
-    lines.append(f"look at {', '.join(shown)}; all of it on one page: latentplay report {run}")
+    lines.append(f"look at {', '.join(shown)}; all of it on one page: latentplay report {shell_word(run)}")
     return lines
+
+
+D_WINS = 0.05
+"""A GAN's discriminator wins outright when, over its last epoch, its mean output on training
+images is above ``1 - D_WINS`` and on generated ones below ``D_WINS``."""
+
+
+def discriminator_wins(run: Path) -> str | None:
+    """What to say of a GAN run whose discriminator tells every sample from the training
+    images over its last epoch (mean ``d_real`` and ``d_fake`` of ``metrics.csv``, see
+    :data:`D_WINS`): its generator gets no gradient to learn from, and its samples are most
+    often noise or one collapsed pattern; None for any other run."""
+    from latentplay.report.training import by_epoch, read_metrics
+
+    path = run / "metrics.csv"
+    if not path.exists():
+        return None
+    epochs = by_epoch([r for r in read_metrics(path) if r.get("scope") == "epoch"])
+    last = epochs[-1] if epochs else {}
+    try:
+        real, fake = float(last["d_real"]), float(last["d_fake"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if real <= 1 - D_WINS or fake >= D_WINS:
+        return None
+    return (f"the discriminator tells every sample from the training images (mean D(real) "
+            f"{real:.3f}, D(fake) {fake:.3f} over epoch {last['epoch']}): the generator has "
+            "failed to fool it, and its samples are most likely noise or one collapsed "
+            "pattern; look at samples.png before measuring them")
 
 
 def _which(active: list[int], size: int) -> str:

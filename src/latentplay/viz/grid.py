@@ -56,7 +56,11 @@ def image_grid(
     ncols = max((len(r) for r in rows), default=1) or 1
     nrows = max(len(rows), 1)
     width = 1.6 + ncols * cell_inches
-    body = 0.4 + nrows * cell_inches * 1.1
+    # each row's caption lines, in a band of their own under its images (none where it has none)
+    lines = [max((str(text).count("\n") + 1 for text in captions[r] if str(text)), default=0)
+             if captions is not None else 0 for r in range(len(rows))]
+    bands = [k * CAPTION_SIZE * 1.25 / 72 + (0.04 if k else 0.0) for k in lines]
+    body = 0.4 + nrows * cell_inches * 1.1 + sum(bands)
     head = 0.0
     if title:  # wrapped to the figure's width, in a band of its own above the images
         title = wrap_title(title, width - 0.2, TITLE_SIZE)
@@ -65,16 +69,15 @@ def image_grid(
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
-    lines = max((str(text).count("\n") + 1 for row in captions or [] for text in row), default=0)
-    caption = lines * CAPTION_SIZE * 1.25 / 72 + (0.04 if lines else 0.0)
     label = max((text_width(line, LABEL_SIZE) for text in row_labels for line in str(text).split("\n")),
                 default=0.0)
     left = label + 0.12
     cell = (width - left - 0.05) / ncols
-    row_height = (body - 0.1) / nrows
-    side = max(min(cell - 0.04, row_height - caption - 0.04), 0.05)  # an image's square
+    row_height = (body - 0.1 - sum(bands)) / nrows  # of the images, without the captions
+    side = max(min(cell - 0.04, row_height - 0.04), 0.05)  # an image's square
+    starts = head + 0.05 + np.concatenate([[0.0], np.cumsum([row_height + b for b in bands])])
     for r, images in enumerate(rows):
-        top = head + 0.05 + r * row_height + (row_height - caption - side) / 2
+        top = float(starts[r]) + (row_height - side) / 2
         for c, img in enumerate(images):
             h, w = img.shape[:2]
             shown_w, shown_h = side * w / max(h, w), side * h / max(h, w)

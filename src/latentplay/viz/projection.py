@@ -23,6 +23,7 @@ from matplotlib.lines import Line2D
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.style import (
+    SIGNED_MAP,
     SKIN_MAP,
     UNKNOWN_GREY,
     is_skin,
@@ -146,14 +147,14 @@ def value_scale(lo: float, hi: float, attribute: str | None = None) -> tuple[str
     for a skin scale (``skin_ita``: high is light skin) the skin colours of
     :data:`~latentplay.viz.style.SKIN_MAP` over the range; else a diverging map centred on 0
     when the values take both signs (yaw, a smile degree in [-1, 1], mouth lift: 0 is the
-    neutral value and left/right read as opposite hues), else viridis over the range. The
-    diverging map is ``berlin`` (blue, black at 0, red): a white-centred one would hide the
-    neutral points on the white page."""
+    neutral value and left/right read as opposite hues:
+    :data:`~latentplay.viz.style.SIGNED_MAP`, dark at both ends), else viridis over the
+    range."""
     if is_skin(attribute):
         return SKIN_MAP, lo, hi
     if lo < 0 < hi:
         reach = max(-lo, hi)
-        return "berlin", -reach, reach
+        return SIGNED_MAP, -reach, reach
     return "viridis", lo, hi
 
 

@@ -6,7 +6,8 @@ Ordered classes (age groups, binned values, frown / neutral / smile) take evenly
 colours of one sequential map, :data:`ORDERED_MAP`, dark to light: its middle is clearly
 coloured, so no class looks like the grey of ``unknown``. Skin scales (an attribute whose name
 holds ``skin``: Monk's ``skin_tone``, ITA's ``skin_group`` and ``skin_ita``) are drawn in skin
-colours instead, :data:`SKIN_MAP`, so that the lightest skin is the lightest colour. Classes
+colours instead, :data:`SKIN_MAP`, so that the lightest skin is the lightest colour. Values of
+both signs around a neutral 0 (a smile degree, a head turn) take :data:`SIGNED_MAP`. Classes
 named after colours (synthfaces' ``background``, MPI3D's ``object_color``) take those colours
 (:func:`named_colors`). Rows without a value are grey
 everywhere: :data:`UNKNOWN_GREY` for points and lines, and in bar charts a light grey hatched
@@ -23,7 +24,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
-from matplotlib.colors import CSS4_COLORS, to_rgba
+from matplotlib.colors import CSS4_COLORS, LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import TightLayoutEngine
@@ -42,6 +43,17 @@ SKIN_MAP = "copper"
 SKIN_SPAN = (0.95, 0.25)
 """The part of :data:`SKIN_MAP` skin classes run along, first class (the lightest skin in Monk's
 scale, Fitzpatrick's and ITA's groups) to last: its near-black end is left out."""
+
+SIGNED_MAP = "latentplay_signed"
+"""The colour map of values of both signs around a neutral 0: dark blue through a light khaki
+at 0 to dark red. Its ends are its darkest, most saturated colours, so values far from 0 (a
+broad smile, a frown) stand out on the white page; its middle is light but neither white nor
+grey, so neutral points still show, apart from the grey of missing values (a white-centred
+map hides them; a dark-centred one draws the eye to them and leaves the ends pale)."""
+
+if SIGNED_MAP not in colormaps:
+    colormaps.register(LinearSegmentedColormap.from_list(
+        SIGNED_MAP, ["#08306b", "#3a7bbf", "#9dbcd9", "#cbbf8f", "#eba487", "#c23b2e", "#67000d"]))
 
 UNKNOWN_GREY = (0.6, 0.6, 0.6, 1.0)
 """RGBA of points and lines of rows without a value (class ``unknown``, missing)."""

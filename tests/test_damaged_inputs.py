@@ -1,0 +1,84 @@
+"""Damaged or foreign files a user hands over end in one clear error, and nothing is lost: an
+edited store schema that no longer describes the data, a read-only store, an array given as
+an annotator or as vectors, a run whose config.yaml is not YAML."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.store.tiny_store import tiny_store
+
+from latentplay import store as st
+from latentplay.audit.annotate import load_annotator
+from latentplay.errors import UserError
+from latentplay.outputs import shell_word
+from latentplay.store.vector_files import load_array
+from latentplay.train.config import load_run_config
+
+
+def _edited(path: Path, change) -> None:
+    schema = json.loads((path / "latentplay.json").read_text())
+    change(schema)
+    (path / "latentplay.json").write_text(json.dumps(schema))
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda s: s["attributes"][0].update(names=["f", "m", "x"]), "'gender' has 3 classes there, the data 2"),
+    (lambda s: s["attributes"][0].update(kind="continuous", names=None), "'gender' holds numbers there"),
+    (lambda s: s.update(latentplay_schema=999), "schema version 999"),
+])
+def test_a_schema_that_does_not_describe_the_data_is_refused_on_load(tmp_path: Path, change,
+                                                                     words: str) -> None:
+    path = tmp_path / "s"
+    tiny_store(path, n=6)
+    _edited(path, change)
+    with pytest.raises(UserError, match=words):
+        st.load(path)
+
+
+def test_renamed_classes_of_the_same_count_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    tiny_store(path, n=6)
+    _edited(path, lambda s: s["attributes"][0].update(names=["female", "male"]))
+    assert st.load(path).schema.attribute("gender").names == ["female", "male"]
+
+
+def test_a_read_only_store_is_refused_and_left_alone(tmp_path: Path, cli) -> None:
+    path = tmp_path / "ro"
+    tiny_store(path, n=6)
+    before = sorted(os.listdir(path))
+    path.chmod(0o555)
+    try:
+        result = cli("data", "regroup", path, "gender", "--into", "a=f", "--into", "b=m")
+        assert result.code == 2 and "read-only" in result.err and "chmod u+w" in result.err
+        assert sorted(os.listdir(path)) == before and oct(path.stat().st_mode & 0o777) == "0o555"
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".ro.")] == []
+    finally:
+        path.chmod(0o755)
+
+
+def test_an_array_is_no_annotator_and_garbage_is_no_array(tmp_path: Path) -> None:
+    np.save(tmp_path / "v.npy", np.zeros(3))
+    (tmp_path / "fake.npz").write_bytes((tmp_path / "v.npy").read_bytes())
+    for name in ("v.npy", "fake.npz"):
+        with pytest.raises(UserError, match="not a latentplay annotator file"):
+            load_annotator(tmp_path / name)
+    (tmp_path / "bad.npy").write_bytes(b"garbage")
+    with pytest.raises(UserError, match="no NumPy header"):
+        load_array(tmp_path / "bad.npy")
+
+
+@pytest.mark.parametrize("text, words", [(": : bad yaml [\n", "not valid YAML"),
+                                         ("- a list\n", "a YAML mapping")])
+def test_a_run_config_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str, words: str) -> None:
+    (tmp_path / "config.yaml").write_text(text)
+    with pytest.raises(UserError, match=words):
+        load_run_config(tmp_path / "config.yaml")
+
+
+def test_printed_paths_are_quoted_for_the_shell() -> None:
+    assert shell_word("runs/a b/ü") == "'runs/a b/ü'" and shell_word("runs/plain") == "runs/plain"
