@@ -49,8 +49,8 @@ def test_latent_direction_histogram_colours_ordered_classes_along_the_ramp() -> 
     labels = np.repeat(np.arange(11), 5)
     fig = distance_histogram(labels / 10 - 0.5, labels, names, "skin_tone", "skin_tone",
                              ordered=True)
-    handles, texts = fig.axes[0].get_legend_handles_labels()
-    colours = [to_rgba(h.get_facecolor(), 1.0) for h in handles]   # (bars drawn at alpha 0.5)
+    texts = [ax.get_ylabel() for ax in fig.axes]                      # a panel per class
+    colours = [to_rgba(ax.patches[0].get_facecolor(), 1.0) for ax in fig.axes]  # (drawn at alpha 0.8)
     np.testing.assert_allclose(colours[:10], ordered_colors(10, "skin_tone"), atol=1e-6)
     np.testing.assert_allclose(colours[10], UNKNOWN_GREY, atol=1e-6)
     assert texts[0] == "monk_1 (5)"

@@ -83,3 +83,28 @@ def test_colour_words_that_are_not_colours_keep_the_palette():
     assert named_colors(["red", "blue", "plaid"], "x") is None
     np.testing.assert_allclose(class_colors(3, False, ["White", "Black", "Asian"], "race"),
                                class_colors(3, False))
+
+
+def test_the_bias_chart_colours_unordered_classes_as_projections_do(tmp_path) -> None:
+    """gender (two classes: ordered for the trend test only) in the colours a projection gives
+    it, not the ends of the ramp; an ordered attribute (Monk tones) keeps its ramp."""
+    from matplotlib.colors import to_rgba
+    from tests.store.tiny_store import synthfaces_labels
+
+    from latentplay import store as st
+    from latentplay.store.bias import association
+    from latentplay.viz.bias import association_bars
+
+    faces = st.load(synthfaces_labels(tmp_path / "f", 300))
+
+    def drawn(fig) -> list:   # the first bar of each level's bars
+        return [to_rgba(bars.patches[0].get_facecolor()) for bars in fig.axes[0].containers
+                if hasattr(bars, "patches") and bars.patches]
+
+    by_tone = association(faces, "skin_tone", "gender")
+    assert not by_tone.of_ordered
+    np.testing.assert_allclose(drawn(association_bars(by_tone, ""))[:2],
+                               class_colors(2, False, ["female", "male"], "gender"))
+    by_gender = association(faces, "gender", "skin_tone")
+    assert by_gender.of_ordered
+    np.testing.assert_allclose(drawn(association_bars(by_gender, ""))[:10], ordered_colors(10, "skin_tone"))

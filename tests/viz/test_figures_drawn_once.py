@@ -97,3 +97,22 @@ def test_no_module_leaves_a_layout_engine_on_its_figures() -> None:
     call = re.compile(r"^\s*[\w.\[\], ]+\.tight_layout\(", re.MULTILINE)
     calling = [str(p.relative_to(root)) for p in root.rglob("*.py") if call.search(p.read_text())]
     assert calling == []
+
+
+def test_an_interval_spanning_zero_to_one_is_a_faint_line_not_the_axis() -> None:
+    """A corrected share the annotator cannot pin down (95 % interval 0-1) is drawn as a dotted
+    line off the top, named in the legend; the axis keeps to the informative bars."""
+    from latentplay.viz.distribution import distribution_bars
+
+    props = np.array([0.1, 0.6, 0.3])
+    informative = np.array([[0.05, 0.15], [0.5, 0.7], [0.2, 0.4]])
+    fig = distribution_bars(["a", "b", "c"], {
+        "training": (props, informative),
+        "corrected": (np.array([0.0, 0.7, 0.3]), np.array([[0.0, 1.0], [0.6, 0.8], [0.0, 0.99]]))})
+    ax = fig.axes[0]
+    assert ax.get_ylim()[1] == pytest.approx(0.8 * 1.12)
+    dotted = [c for c in ax.collections if c.get_linestyle()[0][1] is not None]
+    assert len(dotted) == 1 and len(dotted[0].get_segments()) == 2
+    assert any("cannot tell this class apart" in t.get_text() for t in fig.legends[0].get_texts())
+    plain = distribution_bars(["a", "b", "c"], {"training": (props, informative)})
+    assert not any("cannot tell" in t.get_text() for t in plain.legends[0].get_texts())

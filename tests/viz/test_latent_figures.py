@@ -83,3 +83,19 @@ def test_distance_histogram_names_its_unit() -> None:
     fig = distance_histogram(labels - 0.5, labels, ["female", "male"], "gender", "gender",
                              unit="SDs of the codes along it")
     assert fig.axes[0].get_xlabel() == "signed distance to the boundary (SDs of the codes along it)"
+
+
+def test_distances_of_several_classes_get_a_panel_each_in_order() -> None:
+    """Five age groups overlaid blended into one mass: a panel per class in the classes' order,
+    one distance axis, each class's median marked; two classes stay overlaid."""
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(5), 30)
+    distances = labels + rng.normal(0, 0.3, len(labels))
+    names = ["child", "youth", "adult", "middle_aged", "senior"]
+    fig = distance_histogram(distances, labels, names, "age_group", "age_group", ordered=True)
+    assert [ax.get_ylabel() for ax in fig.axes] == [f"{n} (30)" for n in names]
+    assert len({ax.get_xlim() for ax in fig.axes}) == 1
+    medians = [ax.lines[1].get_xdata()[0] for ax in fig.axes]
+    np.testing.assert_allclose(medians, [np.median(distances[labels == k]) for k in range(5)])
+    two = distance_histogram(distances[:60], labels[:60], names[:2], "age_group", "age_group")
+    assert len(two.axes) == 1 and two.axes[0].get_legend() is not None

@@ -101,9 +101,14 @@ def linear_trend(counts: np.ndarray, row_scores: np.ndarray | None = None,
     return Trend(r, float(statistic), float(chi2.sf(statistic, 1)))
 
 
+def _has_order(attr: Attribute) -> bool:
+    """Whether the levels of ``attr`` have an order of their own (bins of a continuous one)."""
+    return attr.kind == "continuous" or attr.has_order
+
+
 def _ordinal(attr: Attribute, levels: list[str]) -> bool:
-    """Whether the present known ``levels`` of ``attr`` follow an order."""
-    return attr.kind == "continuous" or attr.has_order or len(levels) == 2
+    """Whether the present known ``levels`` of ``attr`` follow an order (any two do)."""
+    return _has_order(attr) or len(levels) == 2
 
 
 @dataclass
@@ -140,6 +145,9 @@ class Association:
             exist: each interval is then Wilson's at the rows over it; else None.
         unnamed: rows of no known person (``unknown`` identity), each a person of its own in
             the tests over persons, besides the ``persons`` named.
+        of_ordered: whether the levels of ``of`` have an order of their own (binned values,
+            an ordered attribute; two classes alone count as ordered for the trend test, not
+            here): the chart colours them along a ramp, else in each class's own colour.
     """
 
     by: str
@@ -161,6 +169,7 @@ class Association:
     p_value_simulated: float | None = None
     person_groups: str | None = None
     unnamed: int = 0
+    of_ordered: bool = True
 
     @property
     def clusters(self) -> int | None:
@@ -298,7 +307,8 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                         test["sparse"], unknown=int(counts.sum() - tested.sum()),
                         min_expected=test["min_expected"],
                         p_value_simulated=test.get("p_value_simulated"), person_groups=grouped,
-                        unnamed=0 if persons is None else int((persons < 0).sum()))
+                        unnamed=0 if persons is None else int((persons < 0).sum()),
+                        of_ordered=_has_order(store.schema.attribute_or_error(of)))
     if corrected is not None:
         u, w = (_places(store, name, names, bins)
                 for name, names in ((by, kept_groups), (of, kept_levels)))

@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 from latentplay.errors import UserError
 from latentplay.store.bias import Association
 from latentplay.store.schema import UNKNOWN
+from latentplay.viz.projection import class_colors
 from latentplay.viz.style import (
-    ordered_colors,
     text_color,
     text_width,
     tight_layout,
@@ -42,17 +42,19 @@ def association_bars(found: Association, subtitle: str) -> Figure:
     intervals and, where they are taken over repeated persons, how many persons."""
     persons = found.clusters if found.design_effects is not None else None
     return bias_bars(found.groups, found.levels, found.counts, found.by, found.of, subtitle,
-                     found.intervals, persons)
+                     found.intervals, persons, ordered=found.of_ordered)
 
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
               subtitle: str = "", intervals: np.ndarray | None = None,
-              persons: int | None = None) -> Figure:
+              persons: int | None = None, ordered: bool = True) -> Figure:
     """One horizontal bar per group of ``by`` (and one for all rows), split into the shares of
     the levels of ``of``; ``counts`` is ``(R, C)`` for the ``R`` groups and ``C`` levels. The
     levels take the ramp of ordered classes in their order
-    (:func:`~latentplay.viz.style.ordered_colors`); a level named ``unknown`` (a row without a
-    value) is hatched grey, off the ramp. ``intervals`` ``(R + 1, 2)`` (all rows, then each
+    (:func:`~latentplay.viz.style.ordered_colors`), or, not ``ordered``, the colours each class
+    has in every other figure (:func:`~latentplay.viz.projection.class_colors`: ``female`` as
+    in a projection); a level named ``unknown`` (a row without a value) is hatched grey.
+    ``intervals`` ``(R + 1, 2)`` (all rows, then each
     group), given when ``of`` has two levels besides ``unknown``, bound the first of them's
     share and are drawn at the boundary between the two, so small groups show how little their
     share says. With intervals, the shares written on a bar sit in its lower part and the
@@ -90,7 +92,7 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
                                                                            strict=True)]
     table = np.vstack([overall, shares])
     known = [k for k, level in enumerate(levels) if level != UNKNOWN]
-    ramp = iter(ordered_colors(len(known), of))
+    ramp = iter(class_colors(len(known), ordered, [levels[k] for k in known], of))
     title_lines = 1 + (subtitle.count("\n") + 1 if subtitle else 0)
     listed = len(levels) <= MAX_LEGEND
     entries = [f"{level} (n={n})" for level, n in zip(levels, totals, strict=True)]
@@ -144,7 +146,8 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
                   ncol=columns)
     else:
         ends = [levels[k] for k in (known[0], known[-1])] if known else ["", ""]
-        note = f"{of}:\n{len(known)} levels, one\ncolour each, from\n{ends[0]} (dark)\nto {ends[1]}"
+        note = f"{of}:\n{len(known)} levels, one\ncolour each" + (
+            f", from\n{ends[0]} (dark)\nto {ends[1]}" if ordered else "")
         if len(known) < len(levels):
             note += f"\n\n{UNKNOWN}: hatched grey"
         ax.text(1.02, 1, note, transform=ax.transAxes, va="top", fontsize=8)

@@ -41,6 +41,12 @@ def count_bars(classes: Sequence[str], counts: Sequence[float], title: str,
     return fig
 
 
+SPANS_ALL = 0.95
+"""An interval from at most ``1 - SPANS_ALL`` to at least ``SPANS_ALL`` bounds a share in no
+useful way (a corrected share of a class the annotator confuses with others): it is drawn as a
+faint dotted line running off the top, not as a whisker setting the axis to 0-1."""
+
+
 def distribution_bars(
     classes: Sequence[str],
     series: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
@@ -63,25 +69,36 @@ def distribution_bars(
     legend = sum(0.065 * len(label) + 0.6 for label in series)   # inches at 8 pt, one row
     fig, ax = plt.subplots(figsize=(max(6.5, 1.0 + 0.3 * k * m, legend), 4.2))
     x = np.arange(k)
+    top, unknowable = 0.0, False
     for i, (label, (props, ci)) in enumerate(series.items()):
         pos = x - 0.4 + width * (i + 0.5)
         props = np.asarray(props, float)
-        err = None
+        err, top = None, max(top, float(np.nanmax(props, initial=0.0)))
         if ci is not None:
             ci = np.asarray(ci, float)
+            whole = (ci[:, 0] <= 1 - SPANS_ALL) & (ci[:, 1] >= SPANS_ALL)
             err = np.clip(np.stack([props - ci[:, 0], ci[:, 1] - props]), 0, None)
+            err[:, whole] = np.nan  # no whisker (nor caps at the bar's top)
+            top = max(top, float(np.nanmax(ci[~whole, 1], initial=0.0)))
+            if whole.any():  # a faint line off the top: no bound to draw
+                ax.vlines(pos[whole], 0, 1, colors="0.55", linestyles=":", lw=0.9)
+                unknowable = True
         ax.bar(pos, props, width, label=label, color=COLORS[i % len(COLORS)],
                yerr=err, capsize=2, error_kw={"lw": 0.8, "ecolor": "0.2"})
+    handles, labels = ax.get_legend_handles_labels()
+    if unknowable:  # after the series
+        handles += ax.plot([], [], color="0.55", ls=":", lw=0.9)
+        labels.append("95 % interval from about 0 to 1 (the annotator cannot tell this class apart)")
     ax.set_xticks(x, list(classes), rotation=30 if k > 4 else 0,
                   ha="right" if k > 4 else "center", fontsize=8)
     ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, min(1.0, top * 1.12) if top > 0 else 1.0)
     ax.grid(axis="y", alpha=0.3)
     if title:   # broken to the figure's width: a long test line ran off both edges
         ax.set_title(wrap_title(title, fig.get_figwidth() - 0.6, 9), fontsize=9)
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=m, fontsize=8,
-               frameon=False)
-    tight_layout(fig, rect=(0, 0.07, 1, 1))
+    columns = max(min(len(labels), 3 if unknowable else m), 1)
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    tight_layout(fig, rect=(0, 0.02 + 0.05 * -(-len(labels) // columns), 1, 1))
     return fig
 
 

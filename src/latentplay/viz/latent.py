@@ -8,6 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from latentplay.errors import UserError
 from latentplay.store.schema import UNKNOWN
@@ -78,40 +79,62 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
 def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[str] | None,
                        title: str, attribute: str, ordered: bool = False, unit: str = "") -> Figure:
     """Signed distances ``(N,)`` of codes to the boundary of ``attribute`` (in ``unit``, e.g.
-    ``"SDs"``, named on the axis): overlaid histograms per class (``labels`` ``(N,)`` class
-    codes, ``names`` their names; classes with an order, ``ordered``, coloured along the ramp
-    of ordered classes; ``unknown`` grey), or a scatter against the attribute's value for a
-    continuous one (``names`` None). ``title`` may hold several lines (each wrapped to the
-    figure's width)."""
+    ``"SDs"``, named on the axis): for two classes, overlaid histograms (``labels`` ``(N,)``
+    class codes, ``names`` their names); for more, one panel per class in the classes' order,
+    on one distance axis, each with its median dashed (overlaid, five classes blend into one
+    mass); classes with an order, ``ordered``, coloured along the ramp of ordered classes,
+    ``unknown`` grey; for a continuous attribute (``names`` None) a scatter against its value.
+    ``title`` may hold several lines (each wrapped to the figure's width)."""
     in_unit = f" ({unit})" if unit else ""
+    xlabel = f"signed distance to the boundary{in_unit}"
     width = 5.5
     title = wrap_title(title, width - 0.3, 9)
     top = 0.16 * (title.count("\n") + 1)  # inches the title takes above the axes
-    fig, ax = plt.subplots(figsize=(width, 3.2 + top))
     if names is None:
+        fig, ax = plt.subplots(figsize=(width, 3.2 + top))
         keep = np.isfinite(labels)
         ax.scatter(labels[keep], distances[keep], s=4, alpha=0.4)
         ax.set_xlabel(attribute)
         # on two lines: on one it was taller than the axes and ran off the figure's top
         ax.set_ylabel(f"signed distance\n{in_unit.strip()}" if unit else "signed distance")
-    else:
-        bins = np.histogram_bin_edges(distances, bins=40)
-        ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names), attribute))
-        for code, name in enumerate(names):
+        ax.set_title(title, fontsize=9)
+        tight_layout(fig)
+        return fig
+    bins = np.histogram_bin_edges(distances, bins=40)
+    ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names), attribute))
+    colours = [UNKNOWN_GREY if name == UNKNOWN else next(ramp) if ordered else None for name in names]
+    present = [code for code in range(len(names)) if (labels == code).any()]
+    if len(present) <= 2:
+        fig, ax = plt.subplots(figsize=(width, 3.2 + top))
+        for code in present:
             part = distances[labels == code]
-            color = UNKNOWN_GREY if name == UNKNOWN else next(ramp) if ordered else None
-            if len(part):
-                ax.hist(part, bins=bins, alpha=0.5, color=color, label=f"{name} ({len(part)})",
-                        histtype="stepfilled")
+            ax.hist(part, bins=bins, alpha=0.5, color=colours[code],
+                    label=f"{names[code]} ({len(part)})", histtype="stepfilled")
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_xlabel(f"signed distance to the boundary{in_unit}")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("codes")
-        if len(names) > 3:  # beside the axes: inside, it hides the middle classes' bars
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-        else:
-            ax.legend(fontsize=7)
-    ax.set_title(title, fontsize=9)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=7)
+        ax.set_title(title, fontsize=9)
+        tight_layout(fig)
+        return fig
+    fig, axes = plt.subplots(len(present), 1, sharex=True, squeeze=False,
+                             figsize=(width, 0.9 + 0.55 * len(present) + top))
+    for ax, code in zip(axes[:, 0], present, strict=True):
+        part = distances[labels == code]
+        colour = colours[code] if colours[code] is not None else f"C{code % 10}"
+        ax.hist(part, bins=bins, color=colour, alpha=0.8,
+                histtype="stepfilled")
+        ax.axvline(0, color="k", lw=0.8)
+        ax.axvline(float(np.median(part)), color="0.25", lw=0.8, ls="--")
+        ax.set_ylabel(f"{names[code]} ({len(part)})", rotation=0, ha="right", va="center", fontsize=7)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=2))
+        ax.tick_params(labelsize=6)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xlabel(xlabel + "\ndashed: each class's median", fontsize=8)
+    axes[0, 0].set_title(title, fontsize=9)
     tight_layout(fig)
+    fig.subplots_adjust(hspace=0.15)
     return fig
 
 
