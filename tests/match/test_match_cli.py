@@ -340,3 +340,48 @@ def test_rows_without_a_vector_or_an_outcome_value_are_left_out_and_counted(cli,
             "--out", tmp_path / "n")
     assert r.code == 2 and "Traceback" not in r.err
     assert "no gender = 'female' row has values in pix_none" in r.err, r.err
+
+
+def test_the_love_plot_says_the_matching_saw_principal_components(cli, sim: Path, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """With --pca the balance is still shown over the covariates, and the title says the
+    matching saw them through that many components."""
+    import latentplay.viz.balance as balance
+
+    titles: list[str] = []
+    drawn = balance.love_plot
+    monkeypatch.setattr(balance, "love_plot", lambda *a, **k: titles.append(k["title"]) or drawn(*a, **k))
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z", "--method",
+            "nearest", "--pca", "2", "--whiten", "--out", tmp_path / "m", "--bootstrap", "200")
+    assert r.code == 0, r.err
+    assert titles[-1].endswith("through their first 2 principal components (whitened)")
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z", "--method",
+            "propensity", "--out", tmp_path / "n", "--bootstrap", "200")
+    assert "principal" not in titles[-1]
+
+
+def test_matched_sets_of_several_controls_are_drawn_a_set_a_row(cli, faces: Path, tmp_path: Path,
+                                                                 undrawn, monkeypatch) -> None:
+    """--ratio 3: pairs.png shows a treated face, then its 3 controls nearest first, each with
+    its distance (Matching in GAN-space's grids), not pairs cut out of their sets."""
+    import latentplay.viz.grid as grid
+
+    undrawn("love_plot", "attribute_means")
+    drawn: list[dict] = []
+    original = grid.image_grid
+    monkeypatch.setattr(grid, "image_grid", lambda rows, labels, **k: drawn.append(
+        {"rows": rows, **k}) or original(rows, labels, **k))
+    out = tmp_path / "sets"
+    r = cli("match", "run", faces, "--treatment", "gender=female,male", "--covariates", "pix",
+            "--ratio", "3", "--replace", "--grid-pairs", "6", "--out", out)
+    assert r.code == 0, r.err
+    assert (out / "pairs.png").stat().st_size > 10_000
+    pairs = read_rows(out / "pairs.csv")
+    (call,) = drawn
+    assert len(call["rows"]) == 2 and all(len(row) == 4 for row in call["rows"])
+    for caption in call["captions"]:
+        assert caption[0] == "female"
+        distances = [float(c) for c in caption[1:]]
+        assert distances == sorted(distances)
+        assert all(any(abs(float(p["distance"]) - d) < 5e-3 * max(d, 1) for p in pairs) for d in distances)
+    assert "a female face, then its male matches, nearest first" in call["title"]

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from latentplay.outputs import finite_or_none_within, json_default, refuse_nonem
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.store.summary import many_classes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
 OPTIONAL_OUTPUTS = ("propensity.png", "pairs.png", "verification.csv")
@@ -679,7 +683,9 @@ def _figures(
     before = np.array([r["smd_before"] for r in table])
     after = np.array([r["smd_after"] for r in table])
     title = (f"Balance of {treat.names[0]} vs {treat.names[1]} ({config.method})\n"
-             f"SMD: mean difference / SD of the {treat.names[0]} units before matching")
+             f"SMD: mean difference / SD of the {treat.names[0]} units before matching"
+             + (f"\nthe matching saw the covariates through their first {config.pca} principal "
+                f"components{' (whitened)' if config.whiten else ''}" if config.pca else ""))
     fig = love_plot(names, before, after, title=title,
                     matched_on=np.arange(len(table)) < n_covariate_columns)
     fig.savefig(out / "love_plot.png", dpi=120)
@@ -729,14 +735,40 @@ def _pairs_figure(
 
     from latentplay.viz.pairs import pairs_grid
 
-    pick = _sample_pairs(result, config.grid_pairs, config.seed)
-    img_t = st.load_images(store, treat.rows[result.treated_rows[pick]], size=64)
-    img_c = st.load_images(store, treat.rows[result.control_rows[pick]], size=64)
-    fig = pairs_grid(img_t, img_c, result.distance[pick], groups=treat.names,
-                     title=f"{len(pick)} random matched pairs of {len(result)}, by distance",
-                     value_label=DISTANCE_LABELS[result.info["distance"]])
+    if config.ratio > 1:
+        fig = _sets_grid(store, treat, result, config)
+    else:
+        pick = _sample_pairs(result, config.grid_pairs, config.seed)
+        img_t = st.load_images(store, treat.rows[result.treated_rows[pick]], size=64)
+        img_c = st.load_images(store, treat.rows[result.control_rows[pick]], size=64)
+        fig = pairs_grid(img_t, img_c, result.distance[pick], groups=treat.names,
+                         title=f"{len(pick)} random matched pairs of {len(result)}, by distance",
+                         value_label=DISTANCE_LABELS[result.info["distance"]])
     fig.savefig(out / "pairs.png", dpi=110)
     plt.close(fig)
+
+
+def _sets_grid(store: st.Store, treat: Treatment, result: MatchResult, config: MatchConfig) -> Figure:
+    """Matched sets of ``ratio`` controls: a row per random treated unit (about
+    ``grid_pairs`` faces in all), its face first, then its controls, nearest first, each with
+    its distance."""
+    from latentplay.viz.grid import image_grid
+
+    units = np.unique(result.treated_rows)
+    rng = np.random.default_rng(config.seed)
+    chosen = np.sort(rng.choice(units, size=min(len(units), max(1, config.grid_pairs // config.ratio)),
+                                replace=False))
+    rows, captions = [], []
+    label = DISTANCE_LABELS[result.info["distance"]]
+    for unit in chosen:
+        members = np.flatnonzero(result.treated_rows == unit)
+        members = members[np.argsort(result.distance[members], kind="stable")]
+        faces = np.concatenate([[unit], result.control_rows[members]])
+        rows.append(st.load_images(store, treat.rows[faces], size=64))
+        captions.append([treat.names[0], *(f"{result.distance[m]:.3g}" for m in members)])
+    title = (f"{len(chosen)} random matched sets of {len(units)}: a {treat.names[0]} face, then "
+             f"its {treat.names[1]} matches, nearest first (under each: {label})")
+    return image_grid(rows, [""] * len(rows), captions=captions, title=title)
 
 
 def _verify(
