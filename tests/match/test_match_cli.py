@@ -385,3 +385,16 @@ def test_matched_sets_of_several_controls_are_drawn_a_set_a_row(cli, faces: Path
         assert distances == sorted(distances)
         assert all(any(abs(float(p["distance"]) - d) < 5e-3 * max(d, 1) for p in pairs) for d in distances)
     assert "a female face, then its male matches, nearest first" in call["title"]
+
+
+def test_the_groups_keep_their_classes_colours(cli, faces: Path, tmp_path: Path, undrawn) -> None:
+    """female and male in the colours projections and bias charts give them, whichever is treated."""
+    from latentplay.viz.projection import class_colors
+
+    calls = undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
+    r = cli("match", "run", faces, "--treatment", "gender=male,female", "--covariates", "pix",
+            "--method", "propensity", "--partial", "--out", tmp_path / "m")
+    assert r.code == 0, r.err
+    female, male = class_colors(2, False, ["female", "male"], "gender")
+    for name in ("attribute_means", "propensity_overlap"):
+        assert calls[name][0]["colors"] == (male, female)   # (treated, control)

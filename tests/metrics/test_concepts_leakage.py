@@ -113,11 +113,14 @@ def test_supervised_rows_are_spread_over_the_first_epoch(monkeypatch: pytest.Mon
     assert min(counts) > 0  # not the first 5 batches fully supervised and the last 5 not at all
 
 
-def _grid_shape(png: Path) -> tuple[int, int]:
-    """(rows, columns) of an image_grid PNG (120 dpi, 0.9-inch cells, title of at most 4 lines)
-    from its pixel size."""
+def _grid_shape(png: Path, caption_lines: int = 0) -> tuple[int, int]:
+    """(rows, columns) of an image_grid PNG (120 dpi, 0.9-inch cells, title of at most 4 lines,
+    ``caption_lines`` under every row's images) from its pixel size."""
+    from latentplay.viz.grid import CAPTION_SIZE
+
+    band = caption_lines * CAPTION_SIZE * 1.25 / 72 + (0.04 if caption_lines else 0.0)
     height, width = iio.imread(png).shape[:2]
-    return int((height / 120 - 0.4) // 0.99), round((width / 120 - 1.6) / 0.9)
+    return int((height / 120 - 0.4) // (0.99 + band)), round((width / 120 - 1.6) / 0.9)
 
 
 @pytest.mark.parametrize("kind", ["cbm", "glancenet"])
@@ -152,7 +155,7 @@ def test_concept_model_outputs_on_shapes(tmp_path: Path, kind: str) -> None:
         assert not any((tmp_path / n).exists() for n in ("recon.png", "traverse.png", "traverse.gif"))
     else:  # originals above reconstructions; one row per latent, one column per step
         assert _grid_shape(tmp_path / "recon.png") == (2, RECON_IMAGES)
-        assert _grid_shape(tmp_path / "traverse.png") == (dim, len(TRAVERSE_VALUES))
+        assert _grid_shape(tmp_path / "traverse.png", caption_lines=1) == (dim, len(TRAVERSE_VALUES))
         # animated: each step once on the way out, the inner ones again on the way back
         with Image.open(tmp_path / "traverse.gif") as gif:
             assert gif.n_frames == 2 * len(TRAVERSE_VALUES) - 2

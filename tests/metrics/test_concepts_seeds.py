@@ -263,3 +263,12 @@ def test_track_over_seeds(cli, tmp_path: Path) -> None:
     res = cli(*args, "--out", tmp_path / "other", "--seeds", "1,4", "seed=3")
     assert res.code == 2 and "seed=3: the training seed is set by --seeds" in res.err
     assert not (tmp_path / "other").exists()
+
+
+def test_seed_figure_labels_name_a_metric_once() -> None:
+    from latentplay.metrics.seeds import _label
+
+    assert _label("mig.discrete_mig") == "discrete mig"
+    assert _label("sap.SAP_score") == "SAP score"
+    assert _label("dci.informativeness_test") == "dci informativeness test"
+    assert _label("concept_scores.smile.r2") == "smile R²"

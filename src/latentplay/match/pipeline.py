@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -700,6 +700,7 @@ def _figures(
          np.array([r["mean_control_after"] for r in attrs])),
         groups=treat.names, sizes=sizes,
         ylabel="share (mean of 0/1)" if all(r["type"] == "binary" for r in attrs) else "mean",
+        colors=_group_colors(store, treat),
     )
     fig.savefig(out / "attribute_means.png", dpi=120)
     plt.close(fig)
@@ -714,6 +715,7 @@ def _figures(
             weighted=bool(len(matched) and np.ptp(matched) > 0),
             title=f"Propensity score of {treat.names[0]} vs {treat.names[1]} "
                   + ("(the matching distance)" if own else "(the second caliper's model)"),
+            colors=_group_colors(store, treat),
         )
         fig.savefig(out / "propensity.png", dpi=120)
         plt.close(fig)
@@ -746,6 +748,17 @@ def _pairs_figure(
                          value_label=DISTANCE_LABELS[result.info["distance"]])
     fig.savefig(out / "pairs.png", dpi=110)
     plt.close(fig)
+
+
+def _group_colors(store: st.Store, treat: Treatment) -> tuple[Any, Any]:
+    """The colours of the (treated, control) classes: those every other figure gives them
+    (:func:`~latentplay.viz.projection.class_colors` over the attribute's classes)."""
+    from latentplay.viz.projection import class_colors
+
+    attr = store.schema.attribute(treat.attribute)
+    known = [name for name in attr.level_names if name != UNKNOWN]
+    colours = class_colors(len(known), attr.has_order, known, attr.name)
+    return colours[known.index(treat.names[0])], colours[known.index(treat.names[1])]
 
 
 def _sets_grid(store: st.Store, treat: Treatment, result: MatchResult, config: MatchConfig) -> Figure:

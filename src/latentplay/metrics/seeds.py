@@ -234,8 +234,11 @@ def _chance_of(name: str) -> str:
 def _label(name: str) -> str:
     """A score's row label: ``concept_scores.smile.r2`` -> ``smile R²``, ``leakage.background
     .beyond`` -> ``background leak beyond concepts``, ``accuracy`` -> ``task accuracy``,
-    ``dsprites glancenet.leakage`` -> ``dsprites glancenet leakage``."""
+    ``dsprites glancenet.leakage`` -> ``dsprites glancenet leakage``; a metric's score that
+    names it once already, once: ``mig.discrete_mig`` -> ``discrete mig``."""
     parts = name.split(".")
+    if len(parts) == 2 and parts[0].lower() in parts[1].lower():
+        return parts[1].replace("_", " ")
     if parts[0] == "concept_scores":
         return f"{'.'.join(parts[1:-1])} {'R²' if parts[-1] == 'r2' else parts[-1]}"
     if parts[0] == "leakage":

@@ -4,6 +4,7 @@ the propensity-score histograms (overlap) before and after matching."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -176,6 +177,7 @@ def attribute_means(
     title: str = "Attribute means before and after matching",
     sizes: tuple[tuple[str, str], tuple[str, str]] | None = None,
     ylabel: str = "mean",
+    colors: tuple[Any, Any] = ("tab:orange", "tab:blue"),
 ) -> Figure:
     """Grouped bars of each attribute's mean in both groups, before and after matching (the
     Matching-in-GAN-space figure): after matching the two bars of an attribute should agree.
@@ -190,6 +192,7 @@ def attribute_means(
         sizes: how many units each bar stands for, ``((treated, control) before, (treated,
             control) after)`` as text (``"n = 120"``), shown in the panel titles.
         ylabel: what the bars are (``"share (mean of 0/1)"`` for 0/1 attributes).
+        colors: the colours of the two groups (the classes' own, as other figures draw them).
     """
     p = len(names)
     if p <= 12:  # side by side, as Matching in GAN-space draws it
@@ -199,7 +202,6 @@ def attribute_means(
         fig, axes = plt.subplots(2, 1, figsize=(max(6.5, 1.5 + 0.3 * p), 6.8), sharey=True)
     x = np.arange(p)
     width = 0.38
-    colors = ("tab:orange", "tab:blue")
     panels = (("before matching", before), ("after matching", after))
     for i, (ax, (label, (mt, mc))) in enumerate(zip(axes, panels, strict=True)):
         if sizes is not None:
@@ -232,6 +234,7 @@ def propensity_overlap(
     weighted: bool = False,
     title: str = "Propensity score before and after matching",
     bins: int = 30,
+    colors: tuple[Any, Any] = ("tab:orange", "tab:blue"),
 ) -> Figure:
     """Histograms of the propensity score in each group, before matching (all units) and after
     (the matched units, by their matching weights), on the same bins, mirrored (treated up,
@@ -253,14 +256,14 @@ def propensity_overlap(
         weighted: the matched units count by their (unequal) weights; the "after" axis says so.
         title: figure title.
         bins: number of bins over the range of all scores.
+        colors: the colours of the two groups (the classes' own, as other figures draw them).
     """
     score = np.asarray(score, dtype=np.float64)
     treated = np.asarray(treated, dtype=bool)
     weights = np.asarray(weights, dtype=np.float64)
     lo, hi = float(score.min()), float(score.max())
     edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.4), sharex=True)
-    colors = ("tab:orange", "tab:blue")
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.4), sharex=True, sharey=True)
     panels = (("before matching", np.ones_like(weights)), ("after matching", weights))
     for i, (ax, (label, w)) in enumerate(zip(axes, panels, strict=True)):
         for side, (in_group, sign) in enumerate(((treated, 1.0), (~treated, -1.0))):
