@@ -54,3 +54,20 @@ def test_compare_intervals_have_three_decimals(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     shares = next(b for b in auditing.page(tmp_path).sections[1].blocks if isinstance(b, Table))
     assert [shares.rows[0][i].text for i in (3, 6, 8)] == ["[0.212, 0.410]", "[0.300, 0.500]", "—"]
+
+
+def test_the_overview_gives_the_p_value_the_command_reads(tmp_path: Path) -> None:
+    """A sparse table's simulated p (what `audit compare` prints), marked so and aligned as a
+    number, not the chi-square curve's, which the command calls too small."""
+    row = {"class": "a", "training_count": 30, "training": 0.3, "training_low": 0.2,
+           "training_high": 0.4, "generated_count": 40, "generated": 0.4,
+           "generated_low": 0.3, "generated_high": 0.5}
+    chi2 = {"statistic": 40.0, "p_value": 5.2e-34, "p_value_simulated": 0.0005, "dof": 1,
+            "sparse": 0.5, "min_expected": 2.0, "draws": 2000,
+            "simulation": "the reference shares and the confusion as measured"}
+    summary = {"data": "/x/faces", "attributes": {"g": {
+        "classes": ["a"], "tv": 0.1, "per_class": [row], "chi2": chi2}}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    overview = next(b for b in auditing.page(tmp_path).sections[0].blocks if isinstance(b, Table))
+    p = overview.rows[0][overview.columns.index("p")]
+    assert p.text == "0.0005 (simulated)" and p.numeric

@@ -231,3 +231,29 @@ def test_dis_metrics_caption_puts_counts_on_their_own_scale(tmp_path: Path) -> N
         append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.1 * step}, epoch=step, step=step)
     caption = next(b.caption for b in _dis_metrics(tmp_path).blocks if isinstance(b, Figure))
     assert caption.endswith("on its whole 0-1 scale.") and "count" not in caption
+
+
+def test_a_gan_whose_discriminator_wins_is_flagged_in_the_report(dcgan_run: Path,
+                                                                  tmp_path: Path) -> None:
+    """The caution `latentplay train` prints after such a run heads the report's Run section."""
+    run = _copy(dcgan_run, tmp_path)
+    plain = (run / "report.html").parent / "plain.html"
+    assert "discriminator tells every sample" not in build_report(run, plain).read_text()
+    rows = list(csv.DictReader((run / "metrics.csv").open(newline="")))
+    last = next(r for r in reversed(rows) if r["scope"] == "epoch")
+    last.update(d_real="0.99", d_fake="0.01")
+    with (run / "metrics.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    text = unescape(build_report(run, tmp_path / "flagged.html").read_text())
+    assert "Caution: the discriminator tells every sample from the training images" in text
+
+
+def test_the_samples_caption_speaks_of_a_condition_only_for_a_conditional_run(
+        cvae_run: Path, vae_run: Path, tmp_path: Path) -> None:
+    conditional = unescape(build_report(cvae_run, tmp_path / "c.html").read_text())
+    plain = unescape(build_report(vae_run, tmp_path / "v.html").read_text())
+    assert "the same codes at each value of its first condition" in conditional
+    assert "Samples from the prior, drawn when training finished." in plain
+    assert "first condition" not in plain

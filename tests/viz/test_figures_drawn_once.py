@@ -113,6 +113,7 @@ def test_an_interval_spanning_zero_to_one_is_a_faint_line_not_the_axis() -> None
     assert ax.get_ylim()[1] == pytest.approx(0.8 * 1.12)
     dotted = [c for c in ax.collections if c.get_linestyle()[0][1] is not None]
     assert len(dotted) == 1 and len(dotted[0].get_segments()) == 2
-    assert any("cannot tell this class apart" in t.get_text() for t in fig.legends[0].get_texts())
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert texts[:2] == ["training", "corrected"] and "cannot tell this class apart" in texts[2]
     plain = distribution_bars(["a", "b", "c"], {"training": (props, informative)})
-    assert not any("cannot tell" in t.get_text() for t in plain.legends[0].get_texts())
+    assert len(plain.legends) == 1

@@ -44,8 +44,8 @@ from latentplay.report.page import (
     Text,
     interval,
     number,
+    p_cell,
     p_is,
-    p_value,
     share,
     share_interval,
 )
@@ -104,12 +104,13 @@ def _compare_overview(summary: dict[str, Any], ref: str, audited: str = "generat
         if r.get("kind") == "continuous":
             smd = r.get("smd") if r.get("smd") is not None else smd_text(None)
             values.append([name, r.get("mean_training"), r.get("mean_generated"), smd,
-                           r.get("ks"), p_value(r.get("ks_p")), r.get("wasserstein")])
+                           r.get("ks"), p_cell(r.get("ks_p")), r.get("wasserstein")])
             continue
         chi2 = r.get("chi2") or {}
         acc = ((r.get("annotator") or {}).get("evaluation") or {}).get("accuracy")
         rows.append([name, acc, r.get("tv"), r.get("js"), chi2.get("statistic"), chi2.get("dof"),
-                     p_value(chi2.get("p_value")), r.get("corrected_tv"), r.get("corrected_js")])
+                     p_cell(read_p(chi2) if chi2 else None, "p_value_simulated" in chi2),
+                     r.get("corrected_tv"), r.get("corrected_js")])
     blocks: list[Any] = [Facts(facts)]
     if rows:
         blocks.append(Table.of(["attribute", "annotator accuracy", "TV", "JS (bits)",
@@ -595,7 +596,7 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
                   f"{p_is(read_p(test))}{simulated_note(test)}{counted_text(test)}" if test
                   else f"none: {table.get('test_note')}")
         rows = [[r["audit"], r["n_generated"], r["tv"], r["faithful_tv"], r["corrected_tv"],
-                 r["faithful_corrected_tv"], p_value(r["chi2_p"]), r["amplification"]]
+                 r["faithful_corrected_tv"], p_cell(r["chi2_p"]), r["amplification"]]
                 for r in table["rows"]]
         ratios = [(f"{r['audit']}: ratio of shares", line) for r in table["rows"]
                   if (line := ratio_line(table, r["audit"], ref))]
@@ -607,8 +608,9 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
         if table.get("pairs"):
             blocks.append(Table.of(
                 ["audits", "chi-square", "dof", "p", "p (Holm)"],
-                [[" vs ".join(q["audits"]), q["statistic"], q["dof"], p_value(read_p(q)),
-                  p_value(q["p_holm"])] for q in table["pairs"]],
+                [[" vs ".join(q["audits"]), q["statistic"], q["dof"],
+                  p_cell(read_p(q), "p_value_simulated" in q), p_cell(q["p_holm"])]
+                 for q in table["pairs"]],
                 "Every two generators against each other; Holm's adjustment over the pairs "
                 "(p simulated with the margins fixed where over a fifth of the cells expect under "
                 "5 images, or one under 1)."))

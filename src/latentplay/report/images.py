@@ -38,12 +38,13 @@ def file_uri(path: Path) -> str:
 
 
 def file_figure(path: Path, caption: str) -> Figure:
-    """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is over
-    :data:`WIDE_PX` pixels across. A GIF of more than :data:`MAX_GIF_FRAMES` frames (one per
-    epoch of a long run) is embedded with that many, evenly spaced from first to last."""
+    """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is a PNG over
+    :data:`WIDE_PX` pixels across (an animation is shrunk to the page, to be followed whole).
+    A GIF of more than :data:`MAX_GIF_FRAMES` frames (one per epoch of a long run) is embedded
+    with that many, evenly spaced from first to last."""
     try:
         with Image.open(path) as img:
-            wide = img.width > WIDE_PX
+            wide = img.width > WIDE_PX and path.suffix.lower() != ".gif"
             frames = getattr(img, "n_frames", 1)
     except OSError as exc:  # PIL.UnidentifiedImageError too
         raise UserError(f"{path} is not a readable image: {exc}") from None

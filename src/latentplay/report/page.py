@@ -78,6 +78,12 @@ def p_value(p: float | None) -> str:
     return "—" if p is None or math.isnan(p) else p_text(p, 3)
 
 
+def p_cell(p: float | None, simulated: bool = False) -> Cell:
+    """A table cell of the p-value ``p`` (:func:`p_value`), right-aligned as numbers are,
+    marked ``(simulated)`` where the test's p was simulated."""
+    return Cell(p_value(p) + (" (simulated)" if simulated and p is not None else ""), numeric=True)
+
+
 def p_is(p: float | None) -> str:
     """``p = 0.03``, or ``p < 1e-300`` for one that underflowed."""
     text = p_value(p)
@@ -96,7 +102,9 @@ class Cell:
 
 def cell(value: object, flag: bool = False) -> Cell:
     """A :class:`Cell` of ``value``: ints and floats formatted with :func:`number` and
-    right-aligned, text as it is."""
+    right-aligned, text as it is, a :class:`Cell` itself."""
+    if isinstance(value, Cell):
+        return value
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     return Cell(number(value), numeric=numeric, flag=flag)
 

@@ -24,7 +24,13 @@ from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Text, number, to_float
 from latentplay.train.figures import AE_SAMPLES, ZOOM
-from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
+from latentplay.train.summary import (
+    condition_text,
+    discriminator_wins,
+    held_text,
+    read_summary,
+    reconstruction_text,
+)
 
 KL_DIM = re.compile(r"kl_(\d+)$")
 NOT_TERMS = {"scope", "epoch", "step", "active_units", "images_per_s", "epoch_seconds"}
@@ -237,6 +243,8 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
     notes = [Text(f"The last line of {name} is cut short and left out: the run is writing it, or "
                   f"was stopped while writing it (`{resume}` rewrites it).")
              for name in cut]
+    if beaten := discriminator_wins(run):  # as `latentplay train` said after the run
+        notes.insert(0, Text(f"Caution: {beaten}."))
     return Section("Run", "run", [Facts(items), *notes])
 
 
@@ -462,10 +470,12 @@ def _images(run: Path, config: dict[str, Any], summary: dict[str, Any] | None = 
     if (run / "samples.png").exists():
         drawn = (AE_SAMPLES[0].upper() + AE_SAMPLES[1:] if config.get("family") == "ae"
                  else "Samples from the prior")
-        blocks.append(file_figure(run / "samples.png", f"{drawn}, drawn when training finished "
-                                  "(a conditional model's: the same codes at each value of its "
-                                  "first condition, each row's change from the first, and a last "
-                                  "row of where the faces change from the first value to the last)."))
+        conditional = bool((config.get("model") or {}).get("condition"))
+        blocks.append(file_figure(run / "samples.png", f"{drawn}, drawn when training finished"
+                                  + (": the same codes at each value of its first condition, each "
+                                     "row's change from the first, and a last row of where the "
+                                     "faces change from the first value to the last." if conditional
+                                     else ".")))
     fixed = last_file(run / "samples", "epoch_*.png")
     if fixed is not None:
         blocks.append(file_figure(fixed, f"Samples of fixed noise, {fixed.stem}."))

@@ -85,10 +85,6 @@ def distribution_bars(
                 unknowable = True
         ax.bar(pos, props, width, label=label, color=COLORS[i % len(COLORS)],
                yerr=err, capsize=2, error_kw={"lw": 0.8, "ecolor": "0.2"})
-    handles, labels = ax.get_legend_handles_labels()
-    if unknowable:  # after the series
-        handles += ax.plot([], [], color="0.55", ls=":", lw=0.9)
-        labels.append("95 % interval from about 0 to 1 (the annotator cannot tell this class apart)")
     ax.set_xticks(x, list(classes), rotation=30 if k > 4 else 0,
                   ha="right" if k > 4 else "center", fontsize=8)
     ax.set_ylabel(ylabel)
@@ -96,9 +92,15 @@ def distribution_bars(
     ax.grid(axis="y", alpha=0.3)
     if title:   # broken to the figure's width: a long test line ran off both edges
         ax.set_title(wrap_title(title, fig.get_figwidth() - 0.6, 9), fontsize=9)
-    columns = max(min(len(labels), 3 if unknowable else m), 1)
-    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False)
-    tight_layout(fig, rect=(0, 0.02 + 0.05 * -(-len(labels) // columns), 1, 1))
+    # the series on one line, then the faint intervals' meaning on a line of its own
+    band = 0.3 / fig.get_figheight()  # a legend line, in figure heights
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=m, fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, band if unknowable else 0.0))
+    if unknowable:
+        fig.legend(ax.plot([], [], color="0.55", ls=":", lw=0.9),
+                   ["95 % interval from about 0 to 1 (the annotator cannot tell this class apart)"],
+                   loc="lower center", fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    tight_layout(fig, rect=(0, 0.02 + band * (2 if unknowable else 1), 1, 1))
     return fig
 
 

@@ -10,6 +10,7 @@ Arrays in, figures out; no store or file access here.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 from collections.abc import Sequence
@@ -310,7 +311,10 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     marker={"size": 4, "color": values[shown].astype(np.float32),
                             "colorscale": plotly_scale(cmap),
                             "cmin": lo, "cmax": hi,
-                            "colorbar": {"title": {"text": lab.name}}},
+                            # the lower part of the right margin: the legend's
+                            # "missing (N)" above it stays clear
+                            "colorbar": {"title": {"text": lab.name}, "len": 0.75, "y": 0,
+                                         "yanchor": "bottom"}},
                     customdata=shown.astype(np.int32),
                     hovertemplate=f"{lab.name}: %{{marker.color:.3g}}<extra></extra>",
                     showlegend=False))
@@ -321,10 +325,12 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
         visible = [i in group for i in range(total)]
         buttons.append({"label": lab.name, "method": "update",
                         "args": [{"visible": visible}, {"title.text": f"{title} — {lab.name}"}]})
-    fig.update_layout(
-        title={"text": f"{title} — {labels[0].name}" if labels else title},
-        updatemenus=[{"buttons": buttons, "direction": "down", "x": 0.0, "y": 1.12,
-                      "xanchor": "left", "showactive": True}] if len(labels) > 1 else [],
+    fig.update_layout(  # the title on the left, the menu of attributes on the right above the plot
+        title={"text": f"{title} — {labels[0].name}" if labels else title, "x": 0.01,
+               "xanchor": "left"},
+        updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "y": 1.02,
+                      "xanchor": "right", "yanchor": "bottom", "showactive": True}]
+        if len(labels) > 1 else [],
         xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
         template="plotly_white", height=720, hovermode="closest",
         legend={"itemsizing": "constant"},
@@ -388,4 +394,7 @@ def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "
         raise ValueError(f"{len(thumbnails)} thumbnails for {n} points")
     fig = projection_figure(coords, labels, title)
     script = _PANEL_JS % json.dumps(_panel_data(labels, rows, thumbnails))
-    return fig.to_html(include_plotlyjs=True, full_html=True, post_script=script)
+    page = fig.to_html(include_plotlyjs=True, full_html=True, post_script=script)
+    head = (f'<title>{html.escape(title or "projection")}</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">')
+    return page.replace("<head>", "<head>" + head, 1)
