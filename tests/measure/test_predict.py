@@ -506,3 +506,10 @@ def test_age_group_heads_are_ordered():
     logits = np.random.default_rng(0).normal(size=(4, 18)).astype(np.float32)
     columns = head_columns(parse_heads("fairface7"), logits, "p_", "net")
     assert [name for name, (attr, _) in columns.items() if attr.ordered] == ["p_age"]
+
+
+def test_a_file_that_is_neither_network_nor_annotator_is_named(tmp_path, cli):
+    """An .npy given to --with (no onnx:, no .npz) is refused for what it is, not for lacking --heads."""
+    store, _ = colour_store(tmp_path / "colours", n=6)
+    result = cli("data", "predict", store.path, "--with", tmp_path / "v.npy")
+    assert result.code == 2 and "give onnx:PATH (a network) or an annotator file" in result.err

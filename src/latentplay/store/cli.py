@@ -373,6 +373,9 @@ def predict(
         new = annotate_store(path, with_, prefix=prefix, overwrite=overwrite)
         parsed = [Head(**{**h, "classes": tuple(h["classes"])})
                   for h in new.schema.history[-1]["heads"]]
+    elif not with_.startswith("onnx:"):
+        raise UserError(f"--with {with_}: give onnx:PATH (a network) or an annotator file (.npz "
+                        "from latentplay audit annotator)")
     elif not heads:
         raise UserError("--heads is needed with a network: name its outputs, or give a preset "
                         "(fairface7, fairface4, celeba40, insightface_genderage)")
