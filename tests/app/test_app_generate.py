@@ -230,3 +230,12 @@ def test_the_traverse_tab_says_which_rows_its_variances_are_over(cvae_run: Path,
     text, _ = _words(cvae_run)
     assert "over the training set" not in text
     assert "training and held-out rows" in text
+
+
+def test_the_sliders_words_say_which_dimensions_they_move(cvae: Playground, dcgan: Playground) -> None:
+    from types import SimpleNamespace
+
+    assert generate.slider_words(cvae) == "the active ones, largest variance first"
+    assert generate.slider_words(dcgan) == "the first latent dimensions"
+    collapsed = SimpleNamespace(ranked=(np.arange(4), np.full(4, 1e-4)))   # a collapsed VAE
+    assert generate.slider_words(collapsed).startswith("no dimension is active")

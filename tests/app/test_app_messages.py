@@ -88,3 +88,36 @@ def test_an_emptied_latent_slider_is_a_message(demo: gr.Blocks,
 def test_a_nan_number_is_not_called_empty(fns: dict[str, Callable[..., Any]]) -> None:
     assert _message(fns["sample"], float("nan"), 4, 1.0) == "seed is not a number (NaN): give a number"
     assert _message(fns["sample"], 0, 4, float("inf")) == "temperature must be a finite number, got inf"
+
+
+def test_the_start_seed_box_shows_what_is_drawn(served: dict[str, Callable[..., Any]]) -> None:
+    """A text box: blank is the centre (a number box showed it as 0), a seed as typed; other
+    text is one message."""
+    def drawn(start: Any) -> Any:
+        return served["traverse"]("latent dimension", 0, 3, 5, start)["data"]
+
+    centre = drawn("")
+    assert centre == drawn(None) and drawn(" 7 ") == drawn("7") != centre
+    assert _message(served["traverse"], "latent dimension", 0, 3, 5, "abc") == (
+        "start seed must be a whole number or blank, got 'abc'")
+    assert _message(served["traverse"], "latent dimension", 0, 3, 5, "2.5") == (
+        "start seed must be a whole number or blank, got 2.5")
+
+
+def test_a_refused_direction_file_leaves_none_in_use_and_says_why(
+        fns: dict[str, Callable[..., Any]], tmp_path: Path) -> None:
+    """The earlier direction stayed in use under a toast that went; the message named the
+    server's copy of the upload."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not": "a direction"}')
+    found, summary, caution = fns["load_direction"](str(bad))
+    assert found is None and caution == ""
+    assert summary.startswith("**Not loaded**: bad.json") and summary.endswith("No direction is in use.")
+    assert str(tmp_path) not in summary
+
+
+def test_the_faces_row_boxes_are_named(served: dict[str, Callable[..., Any]]) -> None:
+    assert _message(served["interpolate"], None, 1, "slerp", 8) == "face A is empty: give a row number"
+    far = _message(served["interpolate"], 0, 10**6, "slerp", 8)
+    assert far.startswith("face B: row 1000000 out of range")
+    assert _message(served["face"], None) == "face A is empty: give a row number"

@@ -158,6 +158,8 @@ def test_reconstruction_little_better_than_the_mean_image_is_said() -> None:
     assert reconstruction_text({**rec, "rms": 0.098, "split": "train"}) == (
         "reconstructions of 500 training images (no test split) differ from them by 0.098 (RMS, "
         "pixels 0-1); the mean training image by 0.143")
+    assert reconstruction_text({**rec, "rms": 0.278, "mean_image_rms": 0.273}).endswith(
+        "the mean training image by 0.273: the model redraws them no better than the mean image does")
 
 
 @pytest.mark.parametrize("real, fake, flagged", [(0.992, 0.013, True), (0.93, 0.02, False),

@@ -3,6 +3,7 @@ along an attribute direction (fitted on the fly or read from a JSON)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -41,13 +42,17 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
             image_b = gr.Image(label="face B", type="numpy", height=160, interactive=False)
 
         @guard
-        def show(row: float) -> np.ndarray:
-            return display(pg.image(row))
+        def show_a(row: float) -> np.ndarray:
+            return display(pg.image(_row(pg, row, "face A")))
 
-        row_a.change(show, row_a, image_a, api_name="face")
-        row_b.change(show, row_b, image_b, api_name=False)
-        demo.load(show, row_a, image_a, api_name=False)
-        demo.load(show, row_b, image_b, api_name=False)
+        @guard
+        def show_b(row: float) -> np.ndarray:
+            return display(pg.image(_row(pg, row, "face B")))
+
+        row_a.change(show_a, row_a, image_a, api_name="face")
+        row_b.change(show_b, row_b, image_b, api_name=False)
+        demo.load(show_a, row_a, image_a, api_name=False)
+        demo.load(show_b, row_b, image_b, api_name=False)
 
         gr.Markdown("### Interpolation")
         with gr.Row():
@@ -59,11 +64,21 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
         @guard
         def interpolate(a: float, b: float, method_value: str, steps_value: float
                         ) -> list[np.ndarray]:
-            return list(display(faces.interpolate(pg, a, b, whole(steps_value, "steps"),
-                                                  method_value)))
+            return list(display(faces.interpolate(pg, _row(pg, a, "face A"), _row(pg, b, "face B"),
+                                                  whole(steps_value, "steps"), method_value)))
 
         go.click(interpolate, [row_a, row_b, method, steps], path, api_name="interpolate")
         _edit_section(pg, row_a, demo, at_open)
+
+
+def _row(pg: Playground, value: float | None, box: str) -> int:
+    """The store row in the page's box ``box`` (``face A``), refused with the box named."""
+    if value is None:
+        raise UserError(f"{box} is empty: give a row number")
+    try:
+        return pg.check_row(value)
+    except UserError as exc:
+        raise UserError(f"{box}: {exc}") from None
 
 
 def _codes_origin(pg: Playground, cost: float, at_open: bool) -> str:
@@ -136,16 +151,23 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks, at_open: bool
         return found, faces.describe(found), faces.cautions(pg, found)
 
     @guard
-    def loaded(path: str | None) -> tuple[Direction, str, str]:
+    def loaded(path: str | None) -> tuple[Direction | None, str, str]:
+        """A refused file leaves no direction in use, and says why where the direction was
+        described (a toast alone went, and the earlier direction stayed in use)."""
         if not path:
             raise UserError("choose a direction JSON file")
-        found = faces.load_direction(pg, path)
+        try:
+            found = faces.load_direction(pg, path)
+        except UserError as exc:  # named as uploaded, not by the server's copy of it
+            why = str(exc).replace(str(path), Path(path).name)
+            return None, f"**Not loaded**: {why}. No direction is in use.", ""
         return found, faces.describe(found), faces.cautions(pg, found)
 
     @guard
     def move(row_value: float, found: Direction | None, along_value: str, alpha_value: float,
              classifier_path: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         step = number(alpha_value, "step")
+        row_value = _row(pg, row_value, "face A")
         base = pg.fitted(pg.image(row_value)[None])[0]
         recon_img = faces.reconstruct(pg, row_value, None if found is None else found.column)
         edit_img = recon_img if found is None else faces.edit(pg, row_value, found, step,
@@ -158,7 +180,7 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks, at_open: bool
                      api_name=False)
     fit.click(fitted, [column, attribute, positive], [direction, summary, caution],
               api_name="fit")
-    upload.upload(loaded, upload, [direction, summary, caution], api_name=False)
+    upload.upload(loaded, upload, [direction, summary, caution], api_name="load_direction")
     source.change(lambda s: (gr.update(visible=s == "fit"),) * 4
                   + (gr.update(visible=s != "fit"),),
                   source, [column, attribute, positive, fit, upload], api_name=False)

@@ -174,6 +174,18 @@ def slider_axes(pg: Playground) -> list[tuple[int, float | None]]:
     return [(int(d), float(v)) for d, v in zip(order[:count], variance[:count], strict=True)]
 
 
+def slider_words(pg: Playground) -> str:
+    """Which dimensions the latent sliders move, in words: the active ones, largest variance
+    first; the largest-variance ones where none is active; or a generator's first ones."""
+    variance = pg.ranked[1]
+    if variance is None:
+        return "the first latent dimensions"
+    if not (variance > ACTIVE_VARIANCE).any():
+        return (f"no dimension is active (encoder-mean variance above {ACTIVE_VARIANCE:g}): "
+                "those of largest variance")
+    return "the active ones, largest variance first"
+
+
 def decode_sliders(pg: Playground, dims: Sequence[int], values: Sequence[float],
                    condition: Mapping[str, Any], start: int | None = None) -> np.ndarray:
     """``(S, S, C)`` decoding of the :func:`start_code` of ``start`` with dimensions ``dims``

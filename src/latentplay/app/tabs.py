@@ -76,9 +76,11 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
             span = slider(0.5, 6, value=3, step=0.5, label="range (±)",
                              info="prior units" if pg.family != "ae" else "SDs of the codes")
             steps = slider(2, 16, value=9, step=1, label="steps")
-            start = gr.Number(generate.default_start(pg), precision=0, label="start seed",
-                              info="blank: the centre" + (" (a GAN's is no face)"
-                                                          if pg.family == "dcgan" else ""))
+            # text, not a number box: a number box shows a blank value as 0 and sends 0 or
+            # nothing, so the box and the drawing disagreed
+            start = gr.Textbox(_start_text(generate.default_start(pg)), label="start seed",
+                               max_lines=1, info="a whole number; blank: the centre"
+                               + (" (a GAN's is no face)" if pg.family == "dcgan" else ""))
         conditions = condition_controls(pg)
         button = gr.Button("Traverse", variant="primary")
         row = gr.Gallery(label="traversal", columns=9, height=240, object_fit="contain")
@@ -90,7 +92,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
 
         @guard
         def run(mode_value: str, axis_value: float, span_value: float, steps_value: float,
-                start_value: float | None = None, *cond: Any) -> list[np.ndarray]:
+                start_value: str | float | None = None, *cond: Any) -> list[np.ndarray]:
             images = generate.traverse(pg, whole(axis_value, "axis"), number(span_value, "range"),
                                        whole(steps_value, "steps"),
                                        generate.mode_of(mode_value), condition_values(pg, cond),
@@ -108,8 +110,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
 
         dims = generate.slider_axes(pg)
         gr.Markdown("### Latent sliders\nOne code, the start above with these dimensions "
-                    "moved (the active ones, largest variance first); the image follows the "
-                    "sliders.")
+                    f"moved ({generate.slider_words(pg)}); the image follows the sliders.")
         with gr.Row():
             with gr.Column(scale=2):
                 sliders = [slider(-3, 3, value=0, step=0.05,
@@ -126,15 +127,31 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
                                                    _seed_or_none(values[-1])))
 
         live_inputs = [*sliders, *conditions, start]
-        gr.on([s.change for s in sliders] + [c.change for c in conditions] + [start.submit], live,
-              live_inputs, image, api_name="sliders", trigger_mode="always_last",
-              show_progress="hidden")
+        # the Traverse button too: the sliders start where the row above does
+        gr.on([s.change for s in sliders] + [c.change for c in conditions]
+              + [start.submit, button.click], live, live_inputs, image, api_name="sliders",
+              trigger_mode="always_last", show_progress="hidden")
         demo.load(live, live_inputs, image, api_name=False)
 
 
-def _seed_or_none(value: float | None) -> int | None:
-    """A start-seed box's value: None when blank (the centre), else a whole seed."""
-    return None if value is None else whole(value, "start seed")
+def _start_text(seed: int | None) -> str:
+    """What the start-seed box shows for ``seed`` (blank: the centre)."""
+    return "" if seed is None else str(seed)
+
+
+def _seed_or_none(value: str | float | None) -> int | None:
+    """A start-seed box's value: None when blank (the centre), else a whole seed (the box's
+    text, or a number through the API)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise UserError(f"start seed must be a whole number or blank, got {value.strip()!r}") from None
+    if number(value, "start seed") != int(number(value, "start seed")):
+        raise UserError(f"start seed must be a whole number or blank, got {value:g}")
+    return whole(value, "start seed")
 
 
 def projection_tab(pg: Playground, demo: gr.Blocks) -> None:

@@ -148,13 +148,15 @@ little better than it."""
 
 def reconstruction_text(rec: dict[str, Any]) -> str:
     """The summary's ``reconstruction`` as a sentence, saying so where the model redraws the
-    images little better than the mean training image (:data:`NEAR_MEAN`)."""
+    images little better than the mean training image (:data:`NEAR_MEAN`), or no better."""
     held = rec["split"] == "test"
     images = counted(rec["images"], "held-out image" if held else "training image")
-    little = rec["rms"] > NEAR_MEAN * rec["mean_image_rms"]
+    worse, little = rec["rms"] >= rec["mean_image_rms"], rec["rms"] > NEAR_MEAN * rec["mean_image_rms"]
+    verdict = (": the model redraws them no better than the mean image does" if worse else
+               ": the model redraws them little better than the mean image does" if little else "")
     return (f"reconstructions of {images}{'' if held else ' (no test split)'} differ from them by "
             f"{rec['rms']:.3f} (RMS, pixels 0-1); the mean training image by {rec['mean_image_rms']:.3f}"
-            + (": the model redraws them little better than the mean image does" if little else ""))
+            + verdict)
 
 
 def condition_text(effect: dict[str, Any]) -> str:
