@@ -59,7 +59,7 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
             method = gr.Radio(["slerp", "lerp"], value="slerp", label="path")
             steps = slider(2, 16, value=8, step=1, label="steps (ends included)")
             go = gr.Button("Interpolate", variant="primary")
-        path = gr.Gallery(label="A -> B", columns=8, height=240, object_fit="contain")
+        path = gr.Gallery(label="A -> B", columns=8, object_fit="contain")  # grows: 16 steps, 2 rows
 
         @guard
         def interpolate(a: float, b: float, method_value: str, steps_value: float

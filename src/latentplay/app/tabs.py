@@ -83,7 +83,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
                                + (" (a GAN's is no face)" if pg.family == "dcgan" else ""))
         conditions = condition_controls(pg)
         button = gr.Button("Traverse", variant="primary")
-        row = gr.Gallery(label="traversal", columns=9, height=240, object_fit="contain")
+        row = gr.Gallery(label="traversal", columns=9, object_fit="contain")  # grows: 16 steps, 2 rows
 
         @guard
         def choices(mode_value: str) -> Any:
