@@ -41,14 +41,14 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
                               label=f"face B (row 0..{last})")
             image_b = gr.Image(label="face B", type="numpy", height=160, interactive=False)
 
-        @guard
-        def show_a(row: float) -> np.ndarray:
-            return display(pg.image(_row(pg, row, "face A")))
+        def shown(box: str) -> Any:
+            """The handler drawing the face of the row in box ``box`` (``face A``)."""
+            @guard
+            def show(row: float) -> np.ndarray:
+                return display(pg.image(_row(pg, row, box)))
+            return show
 
-        @guard
-        def show_b(row: float) -> np.ndarray:
-            return display(pg.image(_row(pg, row, "face B")))
-
+        show_a, show_b = shown("face A"), shown("face B")
         row_a.change(show_a, row_a, image_a, api_name="face")
         row_b.change(show_b, row_b, image_b, api_name=False)
         demo.load(show_a, row_a, image_a, api_name=False)

@@ -144,14 +144,13 @@ def _seed_or_none(value: str | float | None) -> int | None:
     text, or a number through the API)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise UserError(f"start seed must be a whole number or blank, got {value.strip()!r}") from None
-    if number(value, "start seed") != int(number(value, "start seed")):
-        raise UserError(f"start seed must be a whole number or blank, got {value:g}")
-    return whole(value, "start seed")
+    try:
+        seed = number(float(value), "start seed")
+    except ValueError:   # text that is no number
+        raise UserError(f"start seed must be a whole number or blank, got {value.strip()!r}") from None
+    if not seed.is_integer():
+        raise UserError(f"start seed must be a whole number or blank, got {seed:g}")
+    return int(seed)
 
 
 def projection_tab(pg: Playground, demo: gr.Blocks) -> None:

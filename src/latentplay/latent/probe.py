@@ -212,6 +212,12 @@ def informativeness_chance(z: np.ndarray, target: np.ndarray, kind: str, seed: i
                                 for _ in range(SHUFFLES)], 95)) / entropy
 
 
+def _check_folds(cv: int) -> None:
+    """Refuse fewer than 2 folds of cross-validation."""
+    if cv < 2:
+        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
+
+
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,
           column: str = "z", attribute: str = "y", places: np.ndarray | None = None,
           groups: np.ndarray | None = None, class_names: Sequence[str] | None = None) -> Probe:
@@ -225,8 +231,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     are unlabelled."""
     if kind not in KINDS:
         raise UserError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    if cv < 2:
-        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
+    _check_folds(cv)
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     groups = None if groups is None else np.asarray(groups)
@@ -301,8 +306,7 @@ def probe_store(store: Store, columns: str | Sequence[str],
     columns, attributes = name_list(columns), name_list(attributes)
     if not columns:
         raise UserError("name at least one vector column to probe")
-    if cv < 2:
-        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
+    _check_folds(cv)   # before any column is read
     if max_rows < 2 * cv:
         raise UserError(f"max_rows must be at least {2 * cv} (two rows per fold), got {max_rows}")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [

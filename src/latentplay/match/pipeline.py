@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.cliargs import at_least
+from latentplay.cliargs import at_least, split_names
 from latentplay.config import to_dict
 from latentplay.errors import UserError
 from latentplay.match import DISTANCE_LABELS, estimand, interval_kinds
@@ -122,7 +122,7 @@ class MatchConfig:
         for name in ("covariates", "exact", "second_caliper_on", "propensity_covariates"):
             value = getattr(self, name)
             if isinstance(value, str):
-                setattr(self, name, [part.strip() for part in value.split(",") if part.strip()])
+                setattr(self, name, split_names(value))
 
     def validate(self) -> None:
         if not self.treatment:
@@ -680,6 +680,7 @@ def _figures(
     from latentplay.viz.balance import attribute_means, love_plot, propensity_overlap
 
     names = [r["covariate"] for r in table]
+    colors = _group_colors(store, treat)   # (treated, control) as every figure draws the classes
     before = np.array([r["smd_before"] for r in table])
     after = np.array([r["smd_after"] for r in table])
     title = (f"Balance of {treat.names[0]} vs {treat.names[1]} ({config.method})\n"
@@ -700,7 +701,7 @@ def _figures(
          np.array([r["mean_control_after"] for r in attrs])),
         groups=treat.names, sizes=sizes,
         ylabel="share (mean of 0/1)" if all(r["type"] == "binary" for r in attrs) else "mean",
-        colors=_group_colors(store, treat),
+        colors=colors,
     )
     fig.savefig(out / "attribute_means.png", dpi=120)
     plt.close(fig)
@@ -715,7 +716,7 @@ def _figures(
             weighted=bool(len(matched) and np.ptp(matched) > 0),
             title=f"Propensity score of {treat.names[0]} vs {treat.names[1]} "
                   + ("(the matching distance)" if own else "(the second caliper's model)"),
-            colors=_group_colors(store, treat),
+            colors=colors,
         )
         fig.savefig(out / "propensity.png", dpi=120)
         plt.close(fig)
@@ -771,14 +772,16 @@ def _sets_grid(store: st.Store, treat: Treatment, result: MatchResult, config: M
     rng = np.random.default_rng(config.seed)
     chosen = np.sort(rng.choice(units, size=min(len(units), max(1, config.grid_pairs // config.ratio)),
                                 replace=False))
-    rows, captions = [], []
-    label = DISTANCE_LABELS[result.info["distance"]]
+    sets = []   # each chosen unit's pairs, nearest first
     for unit in chosen:
         members = np.flatnonzero(result.treated_rows == unit)
-        members = members[np.argsort(result.distance[members], kind="stable")]
-        faces = np.concatenate([[unit], result.control_rows[members]])
-        rows.append(st.load_images(store, treat.rows[faces], size=64))
-        captions.append([treat.names[0], *(f"{result.distance[m]:.3g}" for m in members)])
+        sets.append(members[np.argsort(result.distance[members], kind="stable")])
+    faces = np.concatenate([[unit, *result.control_rows[members]]
+                            for unit, members in zip(chosen, sets, strict=True)])
+    images = st.load_images(store, treat.rows[faces], size=64)   # every set's faces at once
+    rows = np.split(images, np.cumsum([1 + len(members) for members in sets])[:-1])
+    captions = [[treat.names[0], *(f"{result.distance[m]:.3g}" for m in members)] for members in sets]
+    label = DISTANCE_LABELS[result.info["distance"]]
     title = (f"{len(chosen)} random matched sets of {len(units)}: a {treat.names[0]} face, then "
              f"its {treat.names[1]} matches, nearest first (under each: {label})")
     return image_grid(rows, [""] * len(rows), captions=captions, title=title)

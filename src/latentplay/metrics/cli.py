@@ -287,7 +287,7 @@ def track(
     (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`);
     with --seeds, one run per training seed and each metric over them."""
     from latentplay.metrics.evaluate import DIS_METRICS_FILE
-    from latentplay.metrics.runs import SEEDS_STARTED, continue_seeds, seed_run, train_with_metrics
+    from latentplay.metrics.runs import open_seeds, seed_run, train_with_metrics
     from latentplay.metrics.seeds import seed_list, write_seed_summary
 
     at_least(epochs, 1, "--epochs")
@@ -300,11 +300,10 @@ def track(
     settings = {"kind": model, "store": str(Path(data).absolute()),
                 "training": {"epochs": epochs, "every": every, "overrides": list(overrides or [])},
                 "metrics": metrics, "metrics_seed": seed}
-    if runs is None or not continue_seeds(out, {**settings, "seeds": runs}):
-        refuse_nonempty(out, None, runs_allowed=runs is None)  # checked before an epoch is trained
-        if runs is not None:
-            make_parents(out).mkdir(exist_ok=True)
-            (out / SEEDS_STARTED).write_text(json.dumps({**settings, "seeds": runs}, indent=2) + "\n")
+    if runs is None:
+        refuse_nonempty(out, None, runs_allowed=True)  # checked before an epoch is trained
+    else:
+        open_seeds(out, {**settings, "seeds": runs})
 
     def evaluations(folder: Path, more: list[str], prefix: str = "", every_row: bool = True
                     ) -> dict[str, str]:

@@ -6,7 +6,9 @@ A run's encoder maps uint8 images to the means of ``q(z|x)`` (``latentplay.train
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.metrics.evaluate import append_dis_metrics, evaluate, parse_names
+from latentplay.outputs import make_parents, refuse_nonempty
 
 
 def check_encoder(run_dir: str | os.PathLike[str]) -> None:
@@ -222,25 +225,25 @@ SEEDS_STARTED = "seeds_command.json"
 same command continues the seeds in OUT, another is refused there."""
 
 
-def continue_seeds(out: Path, settings: dict[str, Any]) -> bool:
-    """Whether ``out`` holds the seeds of an earlier ``metrics track --seeds`` given the same
-    ``settings`` (its :data:`SEEDS_STARTED`), which this command continues; False where it holds
-    none. A :class:`UserError` where the earlier command was given other settings."""
-    import json
-
+def open_seeds(out: Path, settings: dict[str, Any]) -> None:
+    """Make ``out`` the folder of a ``metrics track --seeds`` given ``settings``: one an earlier
+    run of the same command left (its :data:`SEEDS_STARTED`) is continued; any other that is
+    not empty is refused, as is one an earlier command given other settings left."""
     started = out / SEEDS_STARTED
-    if not started.is_file():
-        return False
-    try:
-        earlier = json.loads(started.read_text())
-    except ValueError:
-        earlier = None
-    if earlier != settings:
+    if started.is_file():
+        try:
+            earlier = json.loads(started.read_text())
+        except ValueError:
+            earlier = None
+        if earlier == settings:
+            return
         differ = ([key for key in settings if settings[key] != earlier.get(key)]
                   if isinstance(earlier, dict) else ["all"])
         raise UserError(f"{out} holds the seeds of a metrics track --seeds given other settings "
                         f"({', '.join(differ)}; {started}); give another --out, or the same command")
-    return True
+    refuse_nonempty(out, None)  # checked before an epoch is trained
+    make_parents(out).mkdir(exist_ok=True)
+    started.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def seed_run(folder: Path, train_it: Callable[[Path], Path], say: Callable[[str], None]) -> Path:
@@ -248,8 +251,6 @@ def seed_run(folder: Path, train_it: Callable[[Path], Path], say: Callable[[str]
     there: a finished run is kept, one with a checkpoint resumed (same final weights as if
     never stopped), one stopped before its first checkpoint trained again by ``train_it``, as
     a folder without a run is. ``say`` is told what was found, before any training."""
-    import shutil
-
     from latentplay.train import resume
     from latentplay.train.checkpoint import saved_position
 

@@ -26,7 +26,7 @@ from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Te
 from latentplay.train.figures import AE_SAMPLES, ZOOM
 from latentplay.train.summary import (
     condition_text,
-    discriminator_wins,
+    discriminator_beaten,
     held_text,
     read_summary,
     reconstruction_text,
@@ -243,7 +243,7 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
     notes = [Text(f"The last line of {name} is cut short and left out: the run is writing it, or "
                   f"was stopped while writing it (`{resume}` rewrites it).")
              for name in cut]
-    if beaten := discriminator_wins(run):  # as `latentplay train` said after the run
+    if beaten := discriminator_beaten(epochs):  # as `latentplay train` said after the run
         notes.insert(0, Text(f"Caution: {beaten}."))
     return Section("Run", "run", [Facts(items), *notes])
 

@@ -24,7 +24,6 @@ from latentplay.store.schema import Attribute, Provenance, Schema
 
 SIZE = 64
 FACTOR_NAMES = ("shape", "scale", "orientation", "pos_x", "pos_y")
-SHAPE_NAMES = ("square", "ellipse", "heart")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
 SHAPE_NAMES = ("square", "ellipse", "heart")
 FACTOR_VALUES: dict[str, np.ndarray] = {

@@ -96,11 +96,12 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             if isinstance(labels, str):
                 yield Rejected(source, labels)
                 continue
-            seen, seen_file = first.setdefault(path.name.split(".")[0], (source, str(path)))
+            photo = path.name.split(".")[0]
+            seen, seen_file = first.setdefault(photo, (source, str(path)))
             if seen != source and _decodes(seen_file):
                 yield Rejected(source, f"same photograph as {seen} (same name in another folder)")
             else:  # the first copy, or the first that decodes (a damaged one is rejected as such)
-                first[path.name.split(".")[0]] = (source, str(path))
+                first[photo] = (source, str(path))
                 yield Record(source, labels, file=str(path))
 
     return Plan(attributes(), inputs(), total=len(files) + len(unreadable))

@@ -17,7 +17,7 @@ from datasets.fingerprint import get_temporary_cache_files_directory
 from latentplay.errors import UserError
 from latentplay.store.io import Store, attribute_features
 from latentplay.store.rows import row_numbers
-from latentplay.store.schema import Attribute, VectorColumn
+from latentplay.store.schema import Attribute, VectorColumn, check_column_name
 
 
 def add_column(store: Store, name: str, array: np.ndarray, description: str = "") -> Store:
@@ -60,12 +60,6 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     vectors.append(VectorColumn(name=name, dim=dim, description=description))
     schema = dataclasses.replace(store.schema, vectors=vectors)
     return dataclasses.replace(store, dataset=dataset, schema=schema)  # path and read_as kept
-
-
-def check_column_name(name: str) -> None:
-    """Refuse a new column's name that is not a non-empty string without surrounding spaces."""
-    if not isinstance(name, str) or not name or name != name.strip():
-        raise UserError(f"column name {name!r}: give a non-empty name without surrounding spaces")
 
 
 def _materialised(dataset: datasets.Dataset) -> datasets.Dataset:

@@ -157,8 +157,9 @@ def check_target(path: Path, overwrite: bool) -> None:
     if not path.is_dir():
         raise UserError(f"{path} is a file, not a store; --overwrite replaces only a store: "
                         "choose another path")
-    if not path.stat().st_mode & 0o222:  # by its mode: root, whom no permission stops, too
-        raise UserError(f"{path} is read-only (its folder's mode {oct(path.stat().st_mode & 0o777)}); "
+    mode = path.stat().st_mode & 0o777
+    if not mode & 0o222:  # by its mode: root, whom no permission stops, too
+        raise UserError(f"{path} is read-only (its folder's mode {oct(mode)}); "
                         f"make it writable to replace it (chmod u+w {shlex.quote(str(path))})")
     if not (path / SCHEMA_FILE).is_file() and any(path.iterdir()):
         raise UserError(f"{path} is a non-empty directory but not a latentplay store (no "
@@ -402,8 +403,9 @@ def _unlike_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
     classes or no class codes, a continuous one whose data are not numbers, a vector column of
     another length. Read from the data's features only: no row is read."""
     found = []
-    vectors = {v.name: datasets.List(datasets.Value("float32"), length=v.dim) for v in schema.vectors}
-    for name, expected in {**attribute_features(schema.attributes), **vectors}.items():
+    for name, expected in features_for(schema, image=False).items():
+        if name in schema.text_columns:
+            continue
         actual = dataset.features.get(name)
         if isinstance(expected, datasets.ClassLabel):
             if not isinstance(actual, datasets.ClassLabel):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,7 @@ def summary_lines(run: Path) -> list[str]:
         lines.append(condition_text(summary["condition"]) + " (samples.png)")
     lines += [held_text(found) for found in summary.get("condition_in_codes") or []]
     lines += _last_evaluations(run)
-    if beaten := discriminator_wins(run):
+    if beaten := discriminator_beaten(epochs):
         lines.append(f"caution: {beaten}")
     if "reconstruction" not in summary and not (run / "fidelity.csv").exists():
         lines.append("nothing above measures the samples (a GAN has no reconstructions): train "
@@ -107,16 +108,20 @@ images is above ``1 - D_WINS`` and on generated ones below ``D_WINS``."""
 
 
 def discriminator_wins(run: Path) -> str | None:
-    """What to say of a GAN run whose discriminator tells every sample from the training
-    images over its last epoch (mean ``d_real`` and ``d_fake`` of ``metrics.csv``, see
-    :data:`D_WINS`): its generator gets no gradient to learn from, and its samples are most
-    often noise or one collapsed pattern; None for any other run."""
+    """:func:`discriminator_beaten` of the epochs of the run's ``metrics.csv`` (None without one)."""
     from latentplay.report.training import by_epoch, read_metrics
 
     path = run / "metrics.csv"
     if not path.exists():
         return None
-    epochs = by_epoch([r for r in read_metrics(path) if r.get("scope") == "epoch"])
+    return discriminator_beaten(by_epoch([r for r in read_metrics(path) if r.get("scope") == "epoch"]))
+
+
+def discriminator_beaten(epochs: Sequence[Mapping[str, Any]]) -> str | None:
+    """What to say of a GAN run whose discriminator tells every sample from the training
+    images over its last epoch (the mean ``d_real`` and ``d_fake`` of the last of its ``epochs``
+    rows of ``metrics.csv``, see :data:`D_WINS`): its generator gets no gradient to learn from,
+    and its samples are most often noise or one collapsed pattern; None for any other run."""
     last = epochs[-1] if epochs else {}
     try:
         real, fake = float(last["d_real"]), float(last["d_fake"])

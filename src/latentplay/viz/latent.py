@@ -12,7 +12,8 @@ from matplotlib.ticker import MaxNLocator
 
 from latentplay.errors import UserError
 from latentplay.store.schema import UNKNOWN
-from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, tight_layout, wrap_title
+from latentplay.viz.projection import class_colors
+from latentplay.viz.style import UNKNOWN_GREY, tight_layout, wrap_title
 
 
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
@@ -82,8 +83,9 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
     ``"SDs"``, named on the axis): for two classes, overlaid histograms (``labels`` ``(N,)``
     class codes, ``names`` their names); for more, one panel per class in the classes' order,
     on one distance axis, each with its median dashed (overlaid, five classes blend into one
-    mass); classes with an order, ``ordered``, coloured along the ramp of ordered classes,
-    ``unknown`` grey; for a continuous attribute (``names`` None) a scatter against its value.
+    mass); each class in the colour every figure gives it
+    (:func:`~latentplay.viz.projection.class_colors`: along the ramp of ordered classes where
+    ``ordered``), ``unknown`` grey; for a continuous attribute (``names`` None) a scatter against its value.
     ``title`` may hold several lines (each wrapped to the figure's width)."""
     in_unit = f" ({unit})" if unit else ""
     xlabel = f"signed distance to the boundary{in_unit}"
@@ -101,8 +103,9 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
         tight_layout(fig)
         return fig
     bins = np.histogram_bin_edges(distances, bins=40)
-    ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names), attribute))
-    colours = [UNKNOWN_GREY if name == UNKNOWN else next(ramp) if ordered else None for name in names]
+    known = [name for name in names if name != UNKNOWN]   # each in its colour of every figure
+    palette = iter(class_colors(len(known), ordered, known, attribute))
+    colours = [UNKNOWN_GREY if name == UNKNOWN else next(palette) for name in names]
     present = [code for code in range(len(names)) if (labels == code).any()]
     if len(present) <= 2:
         fig, ax = plt.subplots(figsize=(width, 3.2 + top))
@@ -122,9 +125,7 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
                              figsize=(width, 0.9 + 0.55 * len(present) + top))
     for ax, code in zip(axes[:, 0], present, strict=True):
         part = distances[labels == code]
-        colour = colours[code] if colours[code] is not None else f"C{code % 10}"
-        ax.hist(part, bins=bins, color=colour, alpha=0.8,
-                histtype="stepfilled")
+        ax.hist(part, bins=bins, color=colours[code], alpha=0.8, histtype="stepfilled")
         ax.axvline(0, color="k", lw=0.8)
         ax.axvline(float(np.median(part)), color="0.25", lw=0.8, ls="--")
         ax.set_ylabel(f"{names[code]} ({len(part)})", rotation=0, ha="right", va="center", fontsize=7)
