@@ -214,6 +214,38 @@ def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
         ClipAnnotator(f"{encoder}@{tmp_path / 'bad.npz'}", "color", ["red", "green"])
 
 
+def test_clip_labels_every_image_of_a_store(tmp_path: Path, cli) -> None:
+    """``data predict --with clip:`` writes CLIP's zero-shot class of each image and its
+    probability for every head, in one write (an .npz in the spec was taken for an annotator
+    file: "no annotator file at clip:..."); the store's own labels are compared."""
+    encoder = _colour_encoder(tmp_path)
+    text = tmp_path / "prompts.npz"
+    np.savez(text, prompts=np.array(["a red patch", "a green patch", "a blue patch",
+                                     "a dark patch", "a bright patch"]),
+             embeddings=np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2], [0, 0, -1], [0, 0, 1]]))
+    classes = np.arange(30) % 3
+    store, _ = _patches(tmp_path / "patches", classes)
+    spec = f"clip:{encoder}@{text}"
+    r = cli("data", "predict", store.path, "--with", spec, "--heads",
+            "color=red,green,blue;tone=dark,bright", "-o", "template=a {} patch")
+    assert r.code == 0, r.err
+    labelled = st.load(store.path)
+    np.testing.assert_array_equal(labelled.labels("predicted_color"), classes)
+    assert np.all(labelled.labels("predicted_color_p") > 0.9)
+    assert labelled.schema.attribute("predicted_tone").names == ["dark", "bright"]
+    entry = labelled.schema.history[-1]
+    assert entry["annotator"] == spec and len(entry["description"]) == 2
+    assert entry["attributes"] == ["predicted_color", "predicted_color_p", "predicted_tone",
+                                   "predicted_tone_p"]
+    assert "predicted_color equals color in 1.000 of 30 rows" in r.out
+    for args, message in ((["--heads", "color:sigmoid"], "give the heads color as NAME=CLASS"),
+                          ([], "--heads is needed with clip"),
+                          (["--heads", "color=red,green", "-o", "align=none"],
+                           "-o align=none: clip: takes template=..., model=..., device=...")):
+        bad = cli("data", "predict", store.path, "--with", spec, "--prefix", "x_", *args)
+        assert bad.code == 2 and message in bad.err and len(bad.err.strip().splitlines()) == 1, bad.err
+
+
 def test_clip_prompt_templates_with_other_braces_are_refused_in_one_line(tmp_path: Path, cli) -> None:
     """A template with a second ``{}``, a named field or a lone brace is a UserError (it was
     an IndexError, KeyError or ValueError from str.format); ``{{ }}`` stay literal."""
@@ -346,6 +378,13 @@ def test_an_annotator_is_measured_on_the_stores_own_split(tones: Path, tmp_path:
             "--split", "store", "-o", "dim=8")
     assert r.code == 0, r.err
     assert f"on {test.sum()} images of the store's own test part" in r.out
+    # a published split of train and val (FairFace's) is named as it is
+    named = st.Attribute("split", "categorical", names=["train", "val"])
+    st.save(st.add_attributes(faces, {"split": (named, faces.labels("split"))}, replace=True),
+            path)
+    r = cli("audit", "annotator", path, "--attribute", "gender", "--out", tmp_path / "v.npz",
+            "--split", "store", "-o", "dim=8")
+    assert f"on {test.sum()} images of the store's own val part" in r.out, r.err
     lines = r.out.splitlines()           # the columns are named above the rows
     head = lines.index("confusion (rows true, columns predicted):")
     assert lines[head + 1].split() == ["female", "male"]

@@ -180,9 +180,24 @@ def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_pat
                             "--images", tmp_path], "must be a store"),
                           (["--annotator", "labels", "--images", generated.path], "--attribute is"),
                           (["--annotator", "labels", "--attribute", "brightness", "--images",
-                            generated.path], "has no attribute 'brightness'")]:
+                            generated.path], "has no attribute 'brightness' (measure it: "
+                           f"latentplay data measure {generated.path} --what quality)")]:
         bad = cli("audit", "compare", "--data", training.path, "--out", tmp_path / "bad", *args)
         assert bad.code == 2 and message in bad.err, bad.err
+
+
+def test_a_missing_label_is_named_with_the_command_that_writes_it(faces: Path) -> None:
+    """A measured attribute names its measure; any other an annotator's prediction (the hint
+    said `data measure` for gender, which no measure writes)."""
+    from latentplay.audit.run import label_hint
+
+    images = st.load(faces)
+    assert label_hint("skin_group", images).endswith("--what skin")
+    assert label_hint("face_found", images).endswith("--what pose")
+    assert label_hint("pose_yaw", images).endswith("--what pose")
+    gender = label_hint("gender", images)
+    assert "data measure" not in gender and "data predict" in gender
+    assert gender.endswith("compare predicted_gender")
 
 
 def test_measured_values_of_blurred_copies(cli, faces: Path, tmp_path: Path) -> None:

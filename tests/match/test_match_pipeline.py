@@ -183,10 +183,44 @@ def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path
     names, left_out, out = balance("g", "m")
     assert left_out == {"g_e": "made from g"}
     assert "g_e" not in names and {"e", "by_e", "age", "age_group", "copy"} <= set(names)
-    assert "left out of the balance (they determine the treatment): g_e (made from g)" in out
+    assert "left out of the balance (their imbalance is the treatment's own): g_e (made from g)" in out
     names, left_out, _ = balance("age_group", "m2")
     assert left_out == {"age": "age_group is made from it"}
     assert "age" not in names and "x" in names
+
+
+def test_a_prediction_of_the_treatment_is_left_out_of_the_balance(cli, tmp_path: Path,
+                                                                   undrawn) -> None:
+    """``data predict`` with an annotator of g writes predicted_g: an estimate of the treatment
+    itself, whose |SMD| (the annotator's accuracy) took the checked attributes' headline. It is
+    left out and named; its probability column, and a prediction of another attribute, stay."""
+    import json
+
+    from latentplay import store as st
+
+    undrawn("love_plot", "attribute_means", "propensity_overlap")
+    rng = np.random.default_rng(1)
+    g = rng.integers(0, 2, 80)
+    s = _store(tmp_path / "s", {"g": g, "e": rng.integers(0, 2, 80), "x": rng.normal(size=80)},
+               [Attribute("g", "categorical", names=["a", "b"]),
+                Attribute("e", "categorical", names=["no", "yes"]), Attribute("x", "continuous")])
+    for name, codes in (("g", g), ("e", rng.integers(0, 2, 80))):   # as annotate_store writes
+        column = f"predicted_{name}"
+        s = st.add_attributes(s, {
+            column: (Attribute(column, "categorical", names=["c0", "c1"]),
+                     codes),
+            f"{column}_p": (Attribute(f"{column}_p", "continuous"), rng.random(80))})
+        s = st.with_history(s, {"op": "predict", "annotator": f"{name}.npz",
+                                "heads": [{"name": name}], "attributes": [column, f"{column}_p"]})
+    st.save(s, tmp_path / "s")
+    r = cli("match", "run", tmp_path / "s", "--treatment", "g", "--covariates", "x",
+            "--out", tmp_path / "m", "--partial")
+    assert r.code == 0, r.err
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert summary["balance"]["left_out"] == {"predicted_g": "a prediction of g"}
+    assert "predicted_g (a prediction of g)" in r.out
+    names = (tmp_path / "m" / "balance.csv").read_text()
+    assert "predicted_g=" not in names and "predicted_g_p" in names and "predicted_e=" in names
 
 
 @pytest.mark.parametrize(

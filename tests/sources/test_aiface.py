@@ -16,7 +16,7 @@ from convert_helpers import (
 )
 
 from latentplay.errors import UserError
-from latentplay.sources import aiface
+from latentplay.sources import aiface, synthfaces
 
 HEADER = ["Image Path", "Target", "Gender", "Age", "Skin Tone", "Intersection"]
 GENERATORS = ["AttGAN", "FFHQ", "Latent_Diffusion"]
@@ -34,8 +34,8 @@ def make_aiface(root: Path) -> tuple[dict, list[str], dict]:
         inter = 3 * gender + (tone - 1) * 3 // 10
         lines.append([listed, target, gender, age, tone, inter])
         good[listed] = {"target": ["real", "fake"][target], "generator": gen,
-                        "gender": ["female", "male"][gender], "age": aiface.AGES[age],
-                        "skin_tone": str(tone), "intersection": aiface.INTERSECTIONS[inter]}
+                        "gender": ["female", "male"][gender], "age_group": aiface.AGES[age],
+                        "skin_tone": f"monk_{tone}", "intersection": aiface.INTERSECTIONS[inter]}
         order.append(listed)
     bad = [
         ["AttGAN/missing.png", 1, 0, 0, 1, 0],
@@ -63,6 +63,17 @@ def test_every_label_and_every_rejection(tmp_path: Path) -> None:
     assert [a.name for a in store.schema.attributes][:2] == ["target", "generator"]
 
 
+def test_classes_are_named_as_synthfaces_names_them(tmp_path: Path) -> None:
+    """An annotator fitted on synthfaces reads AI-Face's skin tones and age groups: the same
+    attribute and class names, in the same order (they were 1..10 and young, middle-aged)."""
+    make_aiface(tmp_path / "src")
+    store = aiface.convert(tmp_path / "src", tmp_path / "out", workers=2)
+    synth = {a.name: a for a in synthfaces.attributes()}
+    for name in ("gender", "age_group", "skin_tone"):
+        assert store.schema.attribute(name).names == synth[name].names
+        assert store.schema.attribute(name).ordered == synth[name].ordered
+
+
 def test_first_release_columns_and_mapping(tmp_path: Path) -> None:
     root = tmp_path / "src"
     header = ["Image Path", "Ground Truth Gender", "Ground Truth Age", "Ground Truth Race",
@@ -75,7 +86,7 @@ def test_first_release_columns_and_mapping(tmp_path: Path) -> None:
     write_csv(root / "train.csv", header, lines)
     store = aiface.convert(root / "train.csv", tmp_path / "out", workers=1)
     got = rows(store)
-    assert [g["age"] for _, g in got] == [aiface.AGES_FIRST[i % 4] for i in range(6)]
+    assert [g["age_group"] for _, g in got] == [aiface.AGES_FIRST[i % 4] for i in range(6)]
     assert [g["race"] for _, g in got] == [aiface.RACES[i % 4] for i in range(6)]
     assert [g["gender"] for _, g in got] == ["male"] * 4 + ["female"] * 2
     assert [g["intersection"] for _, g in got] == list(aiface.INTERSECTIONS_FIRST[:6])
@@ -144,8 +155,8 @@ def test_an_intersection_contradicting_gender_is_rejected(tmp_path: Path) -> Non
     # code 5 and no 2: their README's 0, 1, 3, 4, 5 (3 is adult, not middle-aged)
     ("Age", (0, 1, 3, 4, 5), aiface.AGES, ()),
     # neither (or both): 3 and 4 (or 2-5) mean different groups in the two numberings
-    ("Age", (0, 1, 3, 4), ("child", "young"), (3, 4)),
-    ("Age", (0, 1, 2, 5), ("child", "young"), (2, 5)),
+    ("Age", (0, 1, 3, 4), ("child", "youth"), (3, 4)),
+    ("Age", (0, 1, 2, 5), ("child", "youth"), (2, 5)),
 ])
 def test_the_csv_tells_which_published_age_numbering_it_uses(
         tmp_path: Path, column: str, codes: tuple[int, ...], groups: tuple[str, ...],
@@ -156,15 +167,15 @@ def test_the_csv_tells_which_published_age_numbering_it_uses(
     write_csv(root / "test.csv", ["Image Path", "Target", column],
               [[f"FFHQ/{c}.png", 0, c] for c in codes])
     store = aiface.convert(root, tmp_path / "out", workers=1)
-    assert [g["age"] for _, g in rows(store)] == list(groups)
+    assert [g["age_group"] for _, g in rows(store)] == list(groups)
     check_rejected(store, {f"test.csv:{codes.index(c) + 2} (FFHQ/{c}.png)": "the CSV does not tell which"
                            for c in unclear})
 
 
 @pytest.mark.parametrize(("codes", "tones", "rejected"), [
-    ((1, 5, 10), ["1", "5", "10"], ()),         # 1-10, as published
-    ((0, 4, 9), ["1", "5", "10"], ()),          # written 0-9: a 0 and no 10
-    ((0, 5, 10), ["5", "10"], (0,)),            # both ends: as published, 0 outside it
+    ((1, 5, 10), ["monk_1", "monk_5", "monk_10"], ()),         # 1-10, as published
+    ((0, 4, 9), ["monk_1", "monk_5", "monk_10"], ()),          # written 0-9: a 0 and no 10
+    ((0, 5, 10), ["monk_5", "monk_10"], (0,)),            # both ends: as published, 0 outside it
 ])
 def test_the_csv_tells_how_its_skin_tones_are_numbered(
         tmp_path: Path, codes: tuple[int, ...], tones: list[str], rejected: tuple[int, ...]) -> None:

@@ -457,3 +457,31 @@ def test_under_ddp_every_process_stops_where_one_process_loss_went_non_finite(
     engine.fabric = _PeerWentNonFinite(engine.fabric)  # type: ignore[assignment]
     with pytest.raises(NonFiniteLoss, match="a loss term of another process became non-finite at step 7"):
         engine._check_finite()
+
+
+def test_kept_epochs_are_runs_of_their_own(shapes_store: Path, tmp_path: Path, tiny: list[str]
+                                           ) -> None:
+    """``trainer.keep_every=2`` keeps the weights of epochs 2 and 3 (the last) in
+    ``epochs/epoch_NNN``, each a run directory the model loaders take: the last equals the
+    run's final weights, the earlier differs; a resume keeps the epochs it adds."""
+    from latentplay.train.api import load_model
+    from latentplay.train.summary import summary_lines
+
+    run = train.train("vae", shapes_store, tmp_path / "r", epochs=3, batch_size=32,
+                      overrides=[*tiny, "trainer.keep_every=2"], progress=False)
+    kept = run / "epochs"
+    assert sorted(p.name for p in kept.iterdir()) == ["epoch_002", "epoch_003"]
+    final = load_file(run / "model.safetensors")
+    last, earlier = (load_file(kept / e / "model.safetensors") for e in ("epoch_003", "epoch_002"))
+    assert all(torch.equal(final[k], last[k]) for k in final)
+    assert not all(torch.equal(final[k], earlier[k]) for k in final)
+    model = load_model(kept / "epoch_002")
+    assert all(torch.equal(v, earlier[k]) for k, v in model.state_dict().items())
+    assert json.loads((kept / "epoch_002" / "model.json").read_text())["epoch"] == 2
+    lines = summary_lines(run)
+    assert any(line.startswith(f"kept the weights of 2 epochs in {kept} (002, 003)") for line in lines)
+    train.resume(run, epochs=4, progress=False)
+    assert sorted(p.name for p in kept.iterdir()) == ["epoch_002", "epoch_003", "epoch_004"]
+    with pytest.raises(UserError, match="trainer.keep_every must be at least 0"):
+        train.train("vae", shapes_store, tmp_path / "bad", epochs=1,
+                    overrides=[*tiny, "trainer.keep_every=-1"], progress=False)

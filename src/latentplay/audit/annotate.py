@@ -59,7 +59,7 @@ from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
-from latentplay.store.split import HELD_OUT, stored_test_rows
+from latentplay.store.split import HELD_OUT, stored_part, stored_test_rows
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -433,6 +433,7 @@ def fit_classifier(
             "train_rows": int(len(train_rows)),
             "held_out": "store" if stored is not None else "rows" if by_persons is None
                         else "persons",
+            "held_out_part": stored_part(store) if stored is not None else None,
             "ordered": store.schema.attribute(attribute).ordered,
             "class_counts": {names[int(p)]: int(k) for p, k in zip(present, counts, strict=True)}}
     annotator = ClassifierAnnotator(attribute, [names[int(p)] for p in present], emb,

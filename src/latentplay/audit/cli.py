@@ -50,7 +50,7 @@ def annotator_cmd(
         count = f"{ev.persons} " if ev.persons else ""   # none: each held-out person once
         persons = f" of {count}persons it was not trained on"
     elif ann.info.get("held_out") == "store":
-        persons = " of the store's own test part"
+        persons = f" of the store's own {ann.info.get('held_out_part') or 'test'} part"
     largest = ev.counts.sum(1).max() / max(ev.counts.sum(), 1)  # always naming the commonest
     print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images{persons} "
           f"({len(ann.classes)} classes; naming the commonest every time: {largest:.3f})")

@@ -46,7 +46,7 @@ from latentplay.audit.goodness_of_fit import JointCounts
 from latentplay.audit.values import ValueComparison, compare_values, ks_persons_text, smd_text
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
-from latentplay.outputs import json_default, output_dir, p_text, refuse_nonempty, write_csv
+from latentplay.outputs import json_default, output_dir, p_text, refuse_nonempty, shell_word, write_csv
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.viz.grid import image_grid, save_figure
@@ -171,6 +171,21 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
     return out
 
 
+def label_hint(name: str, images: st.Store) -> str:
+    """How ``images`` gets attribute ``name``: the measure that writes it, or an annotator's
+    prediction, compared as ``predicted_<name>`` in both stores."""
+    from latentplay.measure.run import FACE_COLUMNS, MEASURES
+
+    what = next((w for w, names in MEASURES.items() if name in names), None)
+    if name in FACE_COLUMNS:  # skin_group, face_found ...: written by a measure of the face
+        what = FACE_COLUMNS[name] or "pose"
+    where = shell_word(str(images.path))
+    if what is not None:
+        return f"measure it: latentplay data measure {where} --what {what}"
+    return (f"no measure writes it: label both stores with an annotator, `latentplay data predict "
+            f"{where} --with ANNOTATOR` (and --data's), then compare predicted_{name}")
+
+
 def label_annotators(data: st.Store, attributes: Sequence[str], images: st.Store | None
                      ) -> tuple[list[Annotator], list[str]]:
     """``--annotator labels``: the labels the ``images`` store already has, compared with
@@ -184,8 +199,7 @@ def label_annotators(data: st.Store, attributes: Sequence[str], images: st.Store
     for name in attributes:
         data.schema.attribute_or_error(name)
         if not images.schema.has_attribute(name):
-            raise UserError(f"--images {images.path} has no attribute {name!r} (measure it "
-                            "with latentplay data measure)")
+            raise UserError(f"--images {images.path} has no attribute {name!r} ({label_hint(name, images)})")
     continuous = [n for n in attributes if data.schema.attribute(n).kind == "continuous"]
     return [StoreLabels(images, n, data) for n in attributes if n not in continuous], continuous
 

@@ -115,7 +115,7 @@ def run_cmd(
               "lacking each: " + ", ".join(f"{name} {n}" for name, n in gone["lacking"].items())
               + ")")
     if b["left_out"]:
-        print("left out of the balance (they determine the treatment): "
+        print("left out of the balance (their imbalance is the treatment's own): "
               + "; ".join(f"{name} ({why})" for name, why in b["left_out"].items()))
     if "effect" in summary:
         e = summary["effect"]

@@ -298,6 +298,21 @@ def made_from(store: st.Store) -> dict[str, set[str]]:
     return {name: ancestors(name, frozenset({name})) for name in direct}
 
 
+def predictions_of(store: st.Store, attribute: str) -> list[str]:
+    """The store's attributes its history shows predicted for ``attribute`` by ``data predict``
+    (the class or value column of a network head or annotator of that name, e.g.
+    ``predicted_gender``; the latest entry of a column counts)."""
+    found: dict[str, bool] = {}
+    for entry in store.schema.history:
+        if entry.get("op") == "predict":
+            heads = [h.get("name") for h in entry.get("heads") or [] if isinstance(h, dict)]
+            for column in entry.get("attributes") or []:
+                found[column] = attribute in heads and str(column).endswith(attribute)
+        elif isinstance(entry.get("column"), str) and entry.get("op") != "order":
+            found.pop(entry["column"], None)
+    return [name for name, of_it in found.items() if of_it and store.schema.has_attribute(name)]
+
+
 def not_covariates(store: st.Store, treat: Treatment, names: list[str]) -> dict[str, str]:
     """The attributes among ``names`` that the store's history shows made from the treatment
     attribute, or the treatment made from (``data combine``, ``regroup``, ``bin``), and that
@@ -496,6 +511,8 @@ def run(
     # nor attributes the treatment determines or is determined by (skin_tone_gender for gender)
     attrs = [a.name for a in store.schema.attributes if a.name not in skip and not many_classes(a)]
     left_out = {name: why for name, why in determining.items() if name in attrs}
+    left_out.update({name: f"a prediction of {treat.attribute}"   # predicted_gender: the same
+                     for name in predictions_of(store, treat.attribute) if name in attrs})
     attrs = [name for name in attrs if name not in left_out]
     a, a_names = features(store, attrs, treat.rows, missing_ok=True)
     table_x = np.concatenate([x, v, a], axis=1)

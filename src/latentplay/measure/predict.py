@@ -42,7 +42,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import expit, softmax
@@ -55,6 +55,9 @@ from latentplay.measure.run import save_extended, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.schema import UNKNOWN, Attribute, class_places
+
+if TYPE_CHECKING:
+    from latentplay.audit.annotate import Annotator
 
 _FAIRFACE_GENDER = "gender@7=Male,Female"
 _FAIRFACE_AGE = "age@9=0-2,3-9,10-19,20-29,30-39,40-49,50-59,60-69,more than 70"
@@ -335,25 +338,65 @@ def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os
     (``data split``) to judge it, e.g. per group with ``latentplay audit accuracy``."""
     from latentplay.audit.annotate import load_annotator
 
+    return label_store(store, [load_annotator(annotator)], str(annotator), prefix=prefix,
+                       overwrite=overwrite)
+
+
+def clip_store(store: st.Store | str | os.PathLike[str], weights: str, heads: str, *,
+               template: str = "a photo of a {} person", model: str = "ViT-B-32",
+               device: str = "cpu", prefix: str = "predicted_", overwrite: bool = False
+               ) -> st.Store:
+    """Label every image of ``store`` by CLIP zero-shot, one prompt per class, for each class
+    head of ``heads`` (``NAME=CLASS,CLASS,...`` items separated by ``;``, or a preset), as
+    :func:`annotate_store` labels with a file: ``{prefix}{name}`` and its probability, in
+    place (FairFace Generator's CLIP labels of generated faces, a CSV with ``data export``).
+
+    Args:
+        weights: local open_clip weights, or ``IMAGE.onnx@TEXT.npz`` (CLIP exported; see
+            :class:`~latentplay.audit.annotate.ClipAnnotator`).
+        template: each class's prompt, ``{}`` standing for the class name.
+        model, device: open_clip architecture and torch device of ``weights``.
+    """
+    from latentplay.audit.annotate import ClipAnnotator
+
+    parsed = parse_heads(heads)
+    if odd := [h.name for h in parsed if h.sigmoid or h.is_value]:
+        raise UserError(f"clip: reads classes, one prompt each: give the heads {', '.join(odd)} "
+                        "as NAME=CLASS,CLASS,...")
+    annotators = [ClipAnnotator(weights, h.name, h.classes, template=template, model=model,
+                                device=device) for h in parsed]
+    return label_store(store, annotators, f"clip:{weights}", prefix=prefix, overwrite=overwrite)
+
+
+def label_store(store: st.Store | str | os.PathLike[str], annotators: Sequence[Annotator],
+                source: str, *, prefix: str, overwrite: bool) -> st.Store:
+    """Every image of ``store`` labelled by each of ``annotators`` (``source`` names them in
+    the store's history), in one write: ``{prefix}{attribute}`` and its ``_p``."""
     store = store_to_extend(store, 1, prefix, "annotate")
-    ann = load_annotator(annotator)
-    head = Head(ann.attribute, 0, tuple(ann.classes))
-    _check_free(store, [head], prefix, overwrite)
-    proba = ann.proba_store(store, np.arange(len(store)))
-    logits = np.log(np.clip(proba, 1e-12, 1.0)).astype(np.float32)  # softmax gives proba back
-    columns = head_columns([head], logits, prefix, f"annotator {annotator}")
-    if ann.description.get("ordered"):      # Monk tones: the labels' order, for shifts and trends
-        attr, codes = columns[prefix + head.name]
-        columns[prefix + head.name] = (dataclasses.replace(attr, ordered=True), codes)
+    heads = [Head(a.attribute, 0, tuple(a.classes)) for a in annotators]
+    _check_free(store, heads, prefix, overwrite)
+    columns: dict[str, tuple[Attribute, np.ndarray]] = {}
+    confidence = []
+    for ann, head in zip(annotators, heads, strict=True):
+        proba = ann.proba_store(store, np.arange(len(store)))
+        logits = np.log(np.clip(proba, 1e-12, 1.0)).astype(np.float32)  # softmax gives proba back
+        found = head_columns([head], logits, prefix, source)
+        if ann.description.get("ordered"):      # Monk tones: the labels' order, for shifts and trends
+            attr, codes = found[prefix + head.name]
+            found[prefix + head.name] = (dataclasses.replace(attr, ordered=True), codes)
+        columns.update(found)
+        confidence.append(float(proba.max(axis=1).mean()) if len(proba) else None)
     new = st.add_attributes(store, columns, replace=overwrite)
-    held_out = ann.evaluation
-    entry = {"op": "predict", "annotator": str(annotator), "description": ann.description,
-             "heads": [dataclasses.asdict(head)], "attributes": list(columns),
+    held_out = annotators[0].evaluation if len(annotators) == 1 else None
+    entry = {"op": "predict", "annotator": source,
+             "description": annotators[0].description if len(annotators) == 1
+             else [a.description for a in annotators],
+             "heads": [dataclasses.asdict(head) for head in heads], "attributes": list(columns),
              "rows": len(store), "not_found": [],
              "held_out": None if held_out is None else {
                  "accuracy": held_out.accuracy, "n": held_out.n,
                  "confidence": held_out.confidence},
-             "confidence": float(proba.max(axis=1).mean()) if len(proba) else None}
+             "confidence": confidence[0] if len(confidence) == 1 else confidence}
     return st.save(st.with_history(new, entry), store.path)
 
 

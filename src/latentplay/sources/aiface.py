@@ -15,16 +15,19 @@ target        Target                               0 real, 1 fake (required)
 generator     Specific / Generator, else the       any text
               SRC folder the image lies in
 gender        Gender / Ground Truth Gender         0 female, 1 male
-age           Age / Predicted Age                  child, young, adult, middle-aged, senior:
+age_group     Age / Predicted Age                  child, youth, adult, middle_aged, senior:
                                                    0-4 (authors' code) or 0, 1, 3, 4, 5
                                                    (their README), see below
-              Ground Truth Age (first release)     0 young, 1 middle-aged, 2 senior, 3 others
+              Ground Truth Age (first release)     0 young, 1 middle_aged, 2 senior, 3 others
 race          Ground Truth Race (first release)    0 Asian, 1 White, 2 Black, 3 Others
-skin_tone     Skin Tone                            Monk skin tone 1-10 (written 0-9 in a
-                                                   CSV holding a 0 and no 10)
+skin_tone     Skin Tone                            Monk skin tone 1-10, as monk_1 ... monk_10
+                                                   (written 0-9 in a CSV holding a 0 and no 10)
 intersection  Intersection                         0-5: (female, male) x skin tone group 1-3;
                                                    first release 0-7: (male, female) x race
 ============  ===================================  =========================================
+
+The class names are synthfaces' (``age_group``, ``monk_1`` ...), so that what is fitted on the
+one (an annotator, a direction) reads the other.
 
 Every CSV row is an input; codes outside these sets are rejected, and so is a row whose
 intersection class contradicts its gender (or, in the first release, its race) column: the
@@ -57,6 +60,7 @@ from latentplay.sources.convert import (
     run,
 )
 from latentplay.sources.morph import find_csv
+from latentplay.sources.synthfaces import AGE_GROUPS, SKIN_TONES
 from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
 
@@ -65,19 +69,19 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "target": ("Target",),
     "generator": ("Specific", "Generator"),
     "gender": ("Gender", "Ground Truth Gender"),
-    "age": ("Age", "Predicted Age", "Ground Truth Age"),
+    "age_group": ("Age", "Predicted Age", "Ground Truth Age"),
     "race": ("Ground Truth Race",),
     "skin_tone": ("Skin Tone",),
     "intersection": ("Intersection",),
 }
 REQUIRED = ("path", "target")
 FIRST_RELEASE = "Ground Truth Gender"  # the first release's annotation columns
-AGES = ("child", "young", "adult", "middle-aged", "senior")
+AGES = AGE_GROUPS
 # the two published numberings of AGES: the authors' code (0-4) and their README (no 2)
 AGE_CODES = {"code": (0, 1, 2, 3, 4), "README": (0, 1, 3, 4, 5)}
-AGES_FIRST = ("young", "middle-aged", "senior", "others")
+AGES_FIRST = ("young", "middle_aged", "senior", "others")
 RACES = ("Asian", "White", "Black", "Others")
-SKIN_TONES = tuple(str(t) for t in range(1, 11))
+
 INTERSECTIONS = tuple(f"{g},skintone{t}" for g in ("female", "male") for t in (1, 2, 3))
 INTERSECTIONS_FIRST = tuple(f"{g},{r}" for g in ("male", "female") for r in RACES)
 
@@ -94,7 +98,7 @@ def whole_number(text: str) -> int | None:
 def age_numbering(texts: set[str]) -> dict[int, int]:
     """Age code -> position in :data:`AGES` for a CSV whose age column holds ``texts``: the one
     published numbering (:data:`AGE_CODES`) that has every code of 0-5 found, else only the
-    codes both numberings give the same group (0 child, 1 young)."""
+    codes both numberings give the same group (0 child, 1 youth)."""
     code, readme = ({c: i for i, c in enumerate(n)} for n in AGE_CODES.values())
     found = {whole_number(t) for t in texts} & (code.keys() | readme.keys())
     fits = [m for m in (code, readme) if found <= m.keys()]
@@ -127,7 +131,7 @@ def _classes(field: str, column: str, first_release: bool) -> tuple[str, ...]:
         return ("female", "male")
     if field == "target":
         return ("real", "fake")
-    if field == "age":
+    if field == "age_group":
         return AGES_FIRST if column == "Ground Truth Age" else AGES
     if field == "race":
         return RACES
@@ -145,11 +149,11 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     require_columns("aiface", csv_path, header,
                     [cols.get(f, CANDIDATES[f][0]) for f in REQUIRED])
     first_release = FIRST_RELEASE in header
-    coded = [f for f in ("target", "gender", "age", "race", "skin_tone", "intersection")
+    coded = [f for f in ("target", "gender", "age_group", "race", "skin_tone", "intersection")
              if f in cols]
     classes = {f: _classes(f, cols[f], first_release) for f in coded}
-    new_ages = classes.get("age") == AGES  # two published numberings: the CSV tells which
-    found: dict[str, set[str]] = {f: set() for f in ("generator", "age", "skin_tone") if f in cols}
+    new_ages = classes.get("age_group") == AGES  # two published numberings: the CSV tells which
+    found: dict[str, set[str]] = {f: set() for f in ("generator", "age_group", "skin_tone") if f in cols}
     if found:  # one light pass over the CSV before the first row
         _, first = read_csv(csv_path)
         for _, r in first:
@@ -159,7 +163,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         generators = sorted(found["generator"] - {""})
     else:
         generators = [*sorted(p.name for p in folder.iterdir() if p.is_dir()), "other"]
-    age_of = age_numbering(found.get("age", set())) if new_ages else {}
+    age_of = age_numbering(found.get("age_group", set())) if new_ages else {}
     tone_offset = tone_numbering(found.get("skin_tone", set()))
     attrs: list[Attribute] = [categorical(f, classes[f], f"AI-Face {cols[f]!r}",
                                           ordered=classes[f] in (AGES, SKIN_TONES))
@@ -173,7 +177,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         value = whole_number(text)
         if value is None:  # text, 1.5, nan, inf: no class (1.0 is pandas' 1)
             return f"{field} {text!r} is not a whole-number code"
-        if field == "age" and new_ages:  # the first release's codes are read as the others
+        if field == "age_group" and new_ages:  # the first release's codes are read as the others
             if value in age_of:
                 return age_of[value]
             groups = [AGES[n.index(value)] if value in n else "no group" for n in AGE_CODES.values()]

@@ -344,18 +344,36 @@ def measure(
     console.print(f"measured {counted(len(new), 'row')} of {path}")
 
 
+CLIP_SETTINGS = ("template", "model", "device")
+
+
+def clip_settings(options: list[str]) -> dict[str, str]:
+    """``-o key=value`` items of ``data predict --with clip:`` as keyword arguments of
+    :func:`~latentplay.measure.predict.clip_store` (:data:`CLIP_SETTINGS`)."""
+    settings = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or key.strip() not in CLIP_SETTINGS:
+            raise UserError(f"-o {item}: clip: takes {', '.join(k + '=...' for k in CLIP_SETTINGS)}")
+        settings[key.strip()] = value
+    return settings
+
+
 @app.command()
 def predict(
     path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
-    with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits), or "
-                              "an annotator file from latentplay audit annotator (.npz)."),
+    with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits), "
+                              "clip:WEIGHTS or clip:IMAGE.onnx@TEXT.npz (CLIP zero-shot, a prompt "
+                              "per class of --heads), or an annotator file from latentplay audit "
+                              "annotator (.npz)."),
     heads: str = typer.Option(None, "--heads", help="For onnx: NAME\\[@FIRST]=CLASS,CLASS,... (softmax), "
                               "NAME\\[@FIRST]:sigmoid (no/yes), NAME\\[@FIRST]:value[*SCALE][+-OFFSET] "
                               "(a number) or NAME\\[@FIRST]:expectK[*SCALE][+-OFFSET] (the expected "
                               "bin of K outputs), separated by ';' (outputs in order), or a preset: "
                               "fairface7, fairface4, celeba40, insightface_genderage."),
     option: list[str] = typer.Option(None, "--option", "-o", help="Network option key=value "
-                                     "(repeatable), e.g. align=none."),
+                                     "(repeatable), e.g. align=none; for clip: template='a photo "
+                                     "of a {} person', model=ViT-B-32, device=cpu."),
     prefix: str = typer.Option("predicted_", "--prefix", help="Put before each new attribute's "
                                "name."),
     batch_size: int = typer.Option(64, "--batch-size", help="Images between resume points."),
@@ -363,19 +381,28 @@ def predict(
 ) -> None:
     """Classify every image with a network (e.g. FairFace's race, gender and age classifier)
     into new attributes: each head's class and its probability, or a value head's number
-    (resumable); or with an annotator file from latentplay audit annotator."""
+    (resumable); with CLIP zero-shot, one prompt per class; or with an annotator file from
+    latentplay audit annotator."""
     from latentplay.measure import agreement_lines, parse_heads, predict_store, summary_lines
-    from latentplay.measure.predict import Head, annotate_store
+    from latentplay.measure.predict import Head, annotate_store, clip_store
 
-    if with_.endswith(".npz"):
+    if with_.startswith("clip:"):
+        if not heads:
+            raise UserError("--heads is needed with clip: the classes to prompt for, e.g. "
+                            "--heads 'gender=female,male' (or a preset: fairface7 ...)")
+        settings = clip_settings(option or [])
+        new = clip_store(path, with_[len("clip:"):], heads, **settings, prefix=prefix,
+                         overwrite=overwrite)
+        parsed = parse_heads(heads)
+    elif with_.endswith(".npz"):
         if heads or option:
             raise UserError("an annotator file takes no --heads or -o: it knows its classes")
         new = annotate_store(path, with_, prefix=prefix, overwrite=overwrite)
         parsed = [Head(**{**h, "classes": tuple(h["classes"])})
                   for h in new.schema.history[-1]["heads"]]
     elif not with_.startswith("onnx:"):
-        raise UserError(f"--with {with_}: give onnx:PATH (a network) or an annotator file (.npz "
-                        "from latentplay audit annotator)")
+        raise UserError(f"--with {with_}: give onnx:PATH (a network), clip:WEIGHTS or an "
+                        "annotator file (.npz from latentplay audit annotator)")
     elif not heads:
         raise UserError("--heads is needed with a network: name its outputs, or give a preset "
                         "(fairface7, fairface4, celeba40, insightface_genderage)")

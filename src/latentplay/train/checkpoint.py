@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from latentplay.models import build_model, family_config
 from latentplay.models.condition import ConditionSpec
 
 MODEL_FILE = "model.safetensors"
+EPOCHS_DIR = "epochs"  # the weights kept every trainer.keep_every epochs
 MODEL_META = "model.json"
 STATE_FILE = "checkpoint.pt"
 META_KEYS = ("family", "model", "channels", "size", "condition")  # what rebuilds the model
@@ -77,6 +79,21 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     tmp_meta.write_text(json.dumps(info, indent=2))
     _replace(tmp, run_dir / MODEL_FILE)
     _replace(tmp_meta, run_dir / MODEL_META)
+
+
+def keep_model(run_dir: Path, epoch: int) -> Path:
+    """Copy the weights just saved (``model.safetensors``, ``model.json``) and ``config.yaml``
+    into ``run_dir/epochs/epoch_NNN`` (``epoch`` from 1), written whole or not at all: a run
+    directory of its own, for sampling or auditing the model as it was then."""
+    target = run_dir / EPOCHS_DIR / f"epoch_{epoch:03d}"
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in (MODEL_FILE, MODEL_META, "config.yaml"):
+        shutil.copy2(run_dir / name, tmp / name)
+    shutil.rmtree(target, ignore_errors=True)   # a resumed run keeps that epoch again
+    tmp.rename(target)
+    return target
 
 
 def model_meta(family: str, config: Any, channels: int, size: int, spec: ConditionSpec,

@@ -90,6 +90,9 @@ class TrainerConfig:
         precision: Fabric precision (``32-true``, ``bf16-mixed``, ``16-mixed``).
         compile: wrap the model in ``torch.compile``; channels_last: NHWC memory format.
         checkpoint_every: also save the resumable state every this many steps (0 = per epoch).
+        keep_every: also keep the weights of every this many epochs (and the last) in
+            ``epochs/epoch_NNN``, a run directory of its own that every command reading a
+            trained model takes (0 = only the last weights, ``model.safetensors``).
         log_every: write a ``metrics.csv`` step row every this many steps.
         nan_check_every: look for a non-finite loss every this many steps (each check waits
             for the device; the step and term of the first bad value are always reported).
@@ -111,6 +114,7 @@ class TrainerConfig:
     compile: bool = False
     channels_last: bool = False
     checkpoint_every: int = 0
+    keep_every: int = 0
     log_every: int = 1
     nan_check_every: int = 1
     threads: int = 0
@@ -194,7 +198,8 @@ class RunConfigBase:
             raise UserError(f"data.split_version must be 1 or 2, got {d.split_version}")
         for key, least, zero in (("epochs", 1, ""), ("batch_size", 1, ""), ("log_every", 1, ""),
                                  ("max_steps", 0, " (0: no limit)"), ("nan_check_every", 1, ""),
-                                 ("checkpoint_every", 0, " (0: per epoch)")):
+                                 ("checkpoint_every", 0, " (0: per epoch)"),
+                                 ("keep_every", 0, " (0: the last weights only)")):
             if getattr(t, key) < least:
                 raise UserError(f"trainer.{key} must be at least {least}{zero}, got "
                                 f"{getattr(t, key)}")

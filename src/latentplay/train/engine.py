@@ -624,6 +624,9 @@ class Engine:
                 self._epoch_figures(self._due(complete, gif_every))
             self._write_latent_variance()
         self._save_model()
+        keep = self.config.trainer.keep_every
+        if self.rank0 and keep and self._due(complete, keep):
+            ckpt.keep_model(self.run_dir, self.epoch + 1)
         if self.rank0 and log.dis_metrics and self._due(complete, log.dis_metrics_every):
             self._dis_metrics()
         if self.rank0 and log.fidelity_every and self._due(complete, log.fidelity_every):

@@ -66,6 +66,7 @@ def summary_lines(run: Path) -> list[str]:
         UserError: ``summary.json`` or ``active_units.json`` is not a JSON object.
     """
     from latentplay.report.training import by_epoch, duration, read_metrics, terms
+    from latentplay.train.checkpoint import EPOCHS_DIR
 
     summary = read_summary(run)
     if summary is None:
@@ -97,6 +98,12 @@ def summary_lines(run: Path) -> list[str]:
         lines.append("nothing above measures the samples (a GAN has no reconstructions): train "
                      "with log.fidelity_every=N, or run latentplay audit fidelity "
                      f"{run} --data STORE --out DIR")
+    kept = sorted(p.name for p in (run / EPOCHS_DIR).glob("epoch_*") if p.is_dir())
+    if kept:
+        first = shell_word(run / EPOCHS_DIR / kept[0])
+        lines.append(f"kept the weights of {counted(len(kept), 'epoch')} in {run / EPOCHS_DIR} "
+                     f"({', '.join(k.removeprefix('epoch_') for k in kept)}), each a run of its "
+                     f"own: latentplay data generate {first} --n 1000 --out DIR")
     shown = [name for name in FIGURES if (run / name).exists()]
     lines.append(f"look at {', '.join(shown)}; all of it on one page: latentplay report {shell_word(run)}")
     return lines
