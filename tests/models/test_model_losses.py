@@ -126,6 +126,12 @@ def test_dip_covariances_and_penalties_by_hand() -> None:
     off, diag = dip_penalties(torch.tensor(cov1))
     assert off.item() == pytest.approx(2 * cov1[0, 1] ** 2)
     assert diag.item() == pytest.approx((cov1[0, 0] - 1) ** 2 + (cov1[1, 1] - 1) ** 2)
+    # a near-identity float32 matrix: small off-diagonal entries beside a diagonal near 1
+    # (the whole sum less the diagonal's gave 0 or a negative sum of squares)
+    near = np.eye(10) + 3e-4 * np.random.default_rng(0).standard_normal((10, 10))
+    off32, _ = dip_penalties(torch.tensor(near, dtype=torch.float32))
+    true = (near ** 2).sum() - (np.diag(near) ** 2).sum()
+    assert off32.item() == pytest.approx(true, rel=1e-4)
     # each term with its own weight; DIP-VAE-I's diagonal is Cov[mu]'s alone (the posterior
     # variances change only the diagonal, so only the diagonal penalties tell I from II)
     one = DIPVAEI(DIPVAEIConfig(lambda_od=10, lambda_d=100))(_out(), 0)

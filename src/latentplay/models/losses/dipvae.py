@@ -47,9 +47,11 @@ def dip_covariance(mu: torch.Tensor, logvar: torch.Tensor | None) -> torch.Tenso
 
 
 def dip_penalties(cov: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(sum_{i != j} C_ij^2, sum_i (C_ii - 1)^2)`` of a ``(D, D)`` matrix."""
+    """``(sum_{i != j} C_ij^2, sum_i (C_ii - 1)^2)`` of a ``(D, D)`` matrix. The off-diagonal
+    entries are squared themselves: the whole sum less the diagonal's cancels in float32
+    where the diagonal is near 1 (a sum of squares read 0 or -1e-5)."""
     diag = torch.diagonal(cov)
-    off = cov.square().sum() - diag.square().sum()
+    off = (cov - torch.diag_embed(diag)).square().sum()
     return off, (diag - 1).square().sum()
 
 
