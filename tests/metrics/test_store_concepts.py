@@ -242,7 +242,10 @@ def test_model_settings_are_given_as_key_value(cli, tmp_path: Path) -> None:
     for args, message in ((("masking_fact=10",), "masking_fact is set by --masking-fact"),
                           (("conditional_prior=false",), "conditional_prior is set by the kind"),
                           (("nose=1",), "bad config override"),
-                          (("loss.terms=[dipvae_ii]",), "loss.terms needs exactly one of")):
+                          (("loss.terms=[dipvae_ii]",), "loss.terms needs exactly one of"),
+                          # a term not in loss.terms: trained as plain β-VAE, with no word
+                          (("loss.betatcvae.beta=6",), "loss.betatcvae.beta=6 has no effect: "
+                                                      "betatcvae is not in loss.terms")):
         res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "x", "--n", "40",
                   *TINY)
         assert res.code == 2 and message in res.err, res.err

@@ -609,12 +609,15 @@ def _model_settings(kind: str, overrides: list[str]) -> dict[str, Any]:
     from latentplay.config import resolve
     from latentplay.models.cbm import CBMConfig
     from latentplay.models.glancenet import GlanceNetConfig
+    from latentplay.train.config import check_loss_items
 
     given = {item.split("=", 1)[0].split(".", 1)[0]: item for item in overrides}  # top-level keys
     for key, item in given.items():
         if key in SET_BY_OPTIONS:
             raise UserError(f"{item}: {key} is set by {SET_BY_OPTIONS[key]}")
     cfg = resolve(CBMConfig if kind == "cbm" else GlanceNetConfig, overrides)
+    if kind != "cbm":   # GlanceNets' --loss_terms: a setting of a term not in them is refused
+        check_loss_items(overrides, list(cfg.loss.terms), kind)
     return {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name in given}
 
 

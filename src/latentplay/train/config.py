@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -338,7 +339,7 @@ def build_config(
     if model and preset_file is None:
         items.append(f"preset={model}")
     config = resolve(run_config_type(family), items, preset)
-    _check_loss_items(list(overrides), config)
+    check_loss_items(list(overrides), list(config.loss.terms), config.family)
     return config
 
 
@@ -372,10 +373,9 @@ def _check_repeats(items: list[str]) -> None:
         seen[key] = value
 
 
-def _check_loss_items(items: list[str], config: Any) -> None:
-    """A :class:`UserError` for a ``loss.<term>...`` item whose term is not in ``loss.terms``:
-    the setting would be saved in ``config.yaml`` and have no effect."""
-    terms = list(config.loss.terms)
+def check_loss_items(items: Sequence[str], terms: Sequence[str], model: str) -> None:
+    """A :class:`UserError` for a ``loss.<term>...`` item whose term is not in ``terms`` (the
+    resolved ``loss.terms`` of a ``model``): the setting would be saved and have no effect."""
     for item in items:
         parts = _key(item).split(".")
         if len(parts) < 2 or parts[0] != "loss" or parts[1] not in TERMS or parts[1] in terms:
@@ -384,7 +384,7 @@ def _check_loss_items(items: list[str], config: Any) -> None:
             used = (f"this run's loss terms are {', '.join(terms)}); add it to loss.terms or leave "
                     "the setting out")
         else:
-            used = f"{config.family} takes no loss terms); leave the setting out"
+            used = f"{model} takes no loss terms); leave the setting out"
         raise UserError(f"{item.strip()} has no effect: {parts[1]} is not in loss.terms ({used}")
 
 
