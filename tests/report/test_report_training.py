@@ -180,6 +180,19 @@ def test_variance_heatmap_caption_names_a_long_run_s_close_ups(vae_run: Path,
     assert "all 101 epochs" in long and "first and last 50 epochs" in long
 
 
+def test_the_gif_caption_says_when_it_shows_some_epochs(vae_run: Path, tmp_path: Path) -> None:
+    """recon.gif shows each epoch up to 100, then 100 of them: "one frame per epoch" beside
+    "25 of its 100 frames" contradicted itself for a run of 105 epochs."""
+    run = _copy(vae_run, tmp_path)
+    gif = next(c for c in _captions(run) if c.startswith("Reconstructions, "))
+    assert gif.startswith("Reconstructions, one frame per epoch.")
+    frame = next((run / "recon").glob("epoch_*.png")).read_bytes()
+    for e in range(1, 106):
+        (run / "recon" / f"epoch_{e:03d}.png").write_bytes(frame)
+    gif = next(c for c in _captions(run) if c.startswith("Reconstructions, "))
+    assert gif.startswith("Reconstructions, 100 of its 105 epochs, evenly spaced")
+
+
 def test_force_condition_caption_names_the_own_value_column(cvae_run: Path) -> None:
     """force_condition.png has an original and an "own value" column before the forced values."""
     caption = next(c for c in _captions(cvae_run) if c.startswith("Forced condition"))

@@ -80,7 +80,7 @@ def test_epoch_frames_follow_the_epochs_past_999(tmp_path: Path) -> None:
     """By name ``epoch_1000.png`` sorts between 100 and 101: the GIF's frames go by number,
     and frames of epochs after ``last`` (a run resumed from an earlier checkpoint) stay out."""
     from latentplay.report.files import last_file
-    from latentplay.train.engine import epoch_frames
+    from latentplay.train.figures import epoch_frames
 
     for e in (1, 2, 100, 101, 999, 1000, 1001):
         (tmp_path / f"epoch_{e:03d}.png").write_bytes(b"")
@@ -111,7 +111,7 @@ def test_a_model_json_missing_a_key_is_one_clear_error(tmp_path: Path, key: str)
 def test_a_long_run_gif_keeps_at_most_its_frames_evenly(tmp_path: Path) -> None:
     """1,000 epochs made a GIF of 1,000 frames rewritten every epoch (hours of writing); it now
     shows at most GIF_FRAMES evenly spaced epochs, the first and the last among them."""
-    from latentplay.train.engine import GIF_FRAMES, epoch_frames
+    from latentplay.train.figures import GIF_FRAMES, epoch_frames
 
     for e in range(1, 1001):
         (tmp_path / f"epoch_{e:03d}.png").write_bytes(b"")

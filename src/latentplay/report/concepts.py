@@ -285,8 +285,9 @@ def _store_leakage_table(leakage: dict[str, dict[str, Any]]) -> Table:
         "concept activations, and from their true concept values, over 20 stratified halvings "
         "(of whole persons where the store repeats them; accuracy, mean). Chance: the most "
         "frequent class guessed. Leakage = (accuracy - chance) / (1 - chance); beyond the "
-        "concepts = (accuracy - that from the true concepts) / (1 - that): what the activations "
-        "tell that the concepts they stand for do not.")
+        "concepts = (accuracy - baseline) / (1 - baseline), the baseline being the accuracy from "
+        "the true concepts or chance, whichever is higher: what the activations tell that the "
+        "concepts they stand for do not.")
 
 
 def _class_table(down: np.ndarray, accepted: np.ndarray | None,

@@ -23,7 +23,7 @@ from latentplay.report import figures
 from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Text, number, to_float
-from latentplay.train.figures import AE_SAMPLES, ZOOM
+from latentplay.train.figures import AE_SAMPLES, GIF_FRAMES, ZOOM
 from latentplay.train.summary import (
     condition_text,
     discriminator_beaten,
@@ -466,7 +466,10 @@ def _images(run: Path, config: dict[str, Any], summary: dict[str, Any] | None = 
     if recon is not None:
         blocks.append(file_figure(recon, f"Reconstructions of fixed test images, {recon.stem}."))
     if (run / "recon.gif").exists():
-        blocks.append(file_figure(run / "recon.gif", "Reconstructions, one frame per epoch."))
+        epochs = len(list((run / "recon").glob("epoch_*.png")))
+        every = ("one frame per epoch" if epochs <= GIF_FRAMES else
+                 f"{GIF_FRAMES} of its {epochs} epochs, evenly spaced, the first and last among them")
+        blocks.append(file_figure(run / "recon.gif", f"Reconstructions, {every}."))
     if (run / "samples.png").exists():
         drawn = (AE_SAMPLES[0].upper() + AE_SAMPLES[1:] if config.get("family") == "ae"
                  else "Samples from the prior")

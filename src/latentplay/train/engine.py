@@ -41,6 +41,7 @@ from latentplay.train.data import TrainingData, check_same_data, data_settings, 
 from latentplay.train.figures import (
     AE_SAMPLES,
     GifFrames,
+    epoch_frames,
     save_image_rows,
     save_latent_variance,
     save_recon_grid,
@@ -64,25 +65,11 @@ ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Var_x E[z|x] > 0.
 EPOCH_FIELDS = ["active_units", "images_per_s", "epoch_seconds"]
 
 
-GIF_FRAMES = 100
-"""Most epochs a reconstruction GIF shows (evenly spaced, the first and last among them)."""
 GIF_WRITES = 10
 """About how many times a run rewrites its GIF and latent-variance heatmap (and after its last
 epoch): rewriting the GIF costs time growing with its frames (hours over SmileCVAE's 1,000
 epochs rewritten every epoch; 50 rewrites of it and the heatmap took a third of the time of a
 100-epoch run of 200 faces)."""
-
-
-def epoch_frames(folder: Path, last: int, most: int = GIF_FRAMES) -> list[Path]:
-    """The per-epoch figures ``epoch_001.png`` ... of epochs 1 to ``last`` in ``folder``, in
-    epoch order (by name, ``epoch_1000`` would sort before ``epoch_101``), at most ``most`` of
-    them evenly spaced (the first and the last kept); frames of later epochs left by a run
-    resumed from an earlier checkpoint are not included."""
-    frames = [path for path in (folder / f"epoch_{k:03d}.png" for k in range(1, last + 1))
-              if path.exists()]
-    if len(frames) <= most:
-        return frames
-    return [frames[int(k)] for k in np.unique(np.linspace(0, len(frames) - 1, most).round())]
 
 
 class NonFiniteLoss(UserError):

@@ -13,6 +13,22 @@ from PIL import Image
 from latentplay.viz.grid import image_grid, palette_frame, save_figure, write_palette_gif
 from latentplay.viz.style import integer_ticks, wrap_title
 
+GIF_FRAMES = 100
+"""Most epochs a reconstruction GIF shows (evenly spaced, the first and last among them)."""
+
+
+def epoch_frames(folder: Path, last: int, most: int = GIF_FRAMES) -> list[Path]:
+    """The per-epoch figures ``epoch_001.png`` ... of epochs 1 to ``last`` in ``folder``, in
+    epoch order (by name, ``epoch_1000`` would sort before ``epoch_101``), at most ``most`` of
+    them evenly spaced (the first and the last kept); frames of later epochs left by a run
+    resumed from an earlier checkpoint are not included."""
+    frames = [path for path in (folder / f"epoch_{k:03d}.png" for k in range(1, last + 1))
+              if path.exists()]
+    if len(frames) <= most:
+        return frames
+    return [frames[int(k)] for k in np.unique(np.linspace(0, len(frames) - 1, most).round())]
+
+
 PER_ROW = 8
 ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap
 AE_DRAWS = "N(mean, SD) of the training codes"
