@@ -98,3 +98,15 @@ def test_disentanglement_names_factor_attributes_as_data_info_shows_them(cli, tm
                               "'(factor)')" in line and "factor_<name>" not in line
     helps = cli("metrics", "disentanglement", "--help").out + cli("metrics", "track", "--help").out
     assert "factor_<name>" not in helps and "(factor)" in helps
+
+
+def test_the_headline_names_glancenets_accepted_share() -> None:
+    """GlanceNet refuses test images it finds unlike its training ones: the share it accepts
+    (0.90 in a faces run, in metrics.json only) is on the printed line; a CBM accepts all."""
+    from latentplay.metrics.cli import _scores_line
+
+    scores = {"kind": "glancenet", "accuracy": 0.6625, "task_chance": 0.25, "accepted": 0.9,
+              "accuracy_accepted": 0.6728, "alignment": 0.62}
+    assert _scores_line(scores) == ("task accuracy 0.662 (chance 0.250), accepted 0.900 of the "
+                                    "test images (task accuracy on them 0.673), alignment 0.620")
+    assert "accepted" not in _scores_line({**scores, "kind": "cbm"})

@@ -572,6 +572,9 @@ def _scores_line(scores: dict[str, Any]) -> str:
 
     parts = [f"task accuracy {figure_text(scores['accuracy'])} (chance "
              f"{figure_text(scores['task_chance'])})"]
+    if scores.get("kind") == "glancenet":   # its open-set rejection: the others accept all
+        parts.append(f"accepted {figure_text(scores['accepted'])} of the test images (task "
+                     f"accuracy on them {figure_text(scores.get('accuracy_accepted'))})")
     parts += [f"{key} {figure_text(scores.get(key))}" for key in ("alignment", "explicitness")
               if key in scores]
     parts += [f"{name} leak {figure_text(s['beyond'])}" for name, s in

@@ -252,7 +252,8 @@ def concept_leakage(activations: np.ndarray, truth: np.ndarray, target: np.ndarr
     true = probe(truth, target, seed=seed, splits=splits, groups=groups)
     baseline = max(true["leak_accuracy"], learned["chance"])
     room = 1.0 - baseline
-    beyond = (learned["leak_accuracy"] - baseline) / room if room > 1e-12 else 0.0
+    gain = learned["leak_accuracy"] - baseline   # the same mean of halvings: 0, not -7e-17
+    beyond = gain / room if room > 1e-12 and abs(gain) > 1e-12 else 0.0
     return {"accuracy": learned["leak_accuracy"], "accuracy_sd": learned["leak_accuracy_sd"],
             "truth_accuracy": true["leak_accuracy"], "chance": learned["chance"],
             "leakage": learned["leakage"], "beyond": beyond}
