@@ -215,6 +215,21 @@ def test_usage_errors_name_the_help_and_a_bare_group_prints_its_help(cli) -> Non
     assert cli("data", "bin", "--help").code == 0
 
 
+def test_a_misspelt_command_is_answered_with_close_names(cli) -> None:
+    """The root's commands are imported when used, and Typer suggested only among those
+    imported (`daat` got no 'data'); -h is --help and --version prints the version."""
+    from latentplay import __version__
+
+    r = cli("daat", "info", "s")
+    assert r.code == 2 and r.err.strip() == ("error: No such command 'daat'. Did you mean "
+                                             "'data'? (see `latentplay --help`)")
+    assert "Did you mean 'metrics'?" in cli("metrcs").err
+    assert "Did you mean 'info'" in cli("data", "inf", "s").err
+    assert "Usage: latentplay data info" in cli("data", "info", "-h").out
+    r = cli("--version")
+    assert r.code == 0 and r.out.strip() == f"latentplay {__version__}"
+
+
 def test_missing_parent_directories_are_made(cli, tmp_path: Path) -> None:
     out = tmp_path / "data" / "new" / "faces"
     assert cli("data", "make", "synthfaces", "--out", out, "--n", "5").code == 0

@@ -15,6 +15,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,19 @@ class LazyGroup(TyperGroup):
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands[cmd_name]
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+        """As Click resolves it; a misspelt command is answered with the close names among
+        all of :data:`COMMANDS` (Typer looks among those imported so far)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:   # Typer's own Click's UsageError
+            close = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            message = getattr(exc, "message", None)
+            if close and isinstance(message, str) and "Did you mean" not in message:
+                exc.message = (f"{message.rstrip('.')}. Did you mean "
+                               f"{', '.join(map(repr, close))}?")
+            raise
+
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         self.listing = True
         try:
@@ -174,11 +188,21 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # every command's contexts inherit it
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from latentplay import __version__
+
+        print(f"latentplay {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def root() -> None:
+def root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
     """Study what generative latent spaces learn about labelled image collections."""
 
 

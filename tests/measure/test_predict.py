@@ -512,4 +512,4 @@ def test_a_file_that_is_neither_network_nor_annotator_is_named(tmp_path, cli):
     """An .npy given to --with (no onnx:, no .npz) is refused for what it is, not for lacking --heads."""
     store, _ = colour_store(tmp_path / "colours", n=6)
     result = cli("data", "predict", store.path, "--with", tmp_path / "v.npy")
-    assert result.code == 2 and "give onnx:PATH (a network) or an annotator file" in result.err
+    assert result.code == 2 and "give onnx:PATH (a network), clip:WEIGHTS or an annotator file" in result.err
