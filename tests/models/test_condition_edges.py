@@ -103,3 +103,22 @@ def test_a_run_without_class_names_reads_its_codes_as_names() -> None:
     named = _store([Attribute("gender", "categorical", names=["female", "male"])], gender=[1, 0])
     with pytest.raises(UserError, match=r"knows \['0', '1'\] \(its model.json names no classes"):
         spec.encode_store(named)
+
+
+def test_a_class_no_training_row_held_is_outside_training() -> None:
+    """A CVAE trained on women only was sampled at male with no word (`outside_training` []):
+    the spec records the classes without rows, and values of them are outside training; the
+    record survives model.json, and a spec saved before it has none."""
+    from latentplay.latent.sampling import in_training_range
+
+    women = _store([Attribute("gender", "categorical", names=["female", "male", "unknown"])],
+                   gender=[0, 0, 2, 0])
+    part = ConditionSpec.from_store(women, ["gender"]).parts[0]
+    assert part.names == ["female", "male"] and part.untrained == ["male"]
+    assert in_training_range(part, "female") and not in_training_range(part, "male")
+    assert not in_training_range(part, 1)   # by code too
+    again = ConditionSpec.from_dict(ConditionSpec([part]).to_dict()).parts[0]
+    assert again.untrained == ["male"]
+    old = ConditionSpec.from_dict({"parts": [{"name": "gender", "kind": "categorical", "size": 2,
+                                              "names": ["female", "male"]}]}).parts[0]
+    assert old.untrained == [] and in_training_range(old, "male")

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from latentplay.errors import UserError
-from latentplay.models.condition import ConditionPart, ConditionSpec, class_code
+from latentplay.models.condition import ConditionPart, ConditionSpec, class_code, class_names
 from latentplay.train.api import PathLike, as_model, decode
 
 DIVERSITY_NOTE = ("diversity: mean RMS pixel difference between two faces of a row "
@@ -191,8 +191,11 @@ WHERE_NOTE = "last row: |last - first value| of each code, averaged over the cha
 def in_training_range(part: ConditionPart, value: Any) -> bool:
     """Whether ``value`` lies in continuous ``part``'s trained range, give or take float32
     rounding (a face's own float32 value plus a shift can land a few units in the last place
-    past the end); True for a categorical part or one without a range."""
-    if part.kind != "continuous" or part.range is None:
+    past the end), or names a class of categorical ``part`` that rows trained on held; True
+    for a part without a range."""
+    if part.kind != "continuous":
+        return class_names(part)[class_code(part, value)] not in part.untrained
+    if part.range is None:
         return True
     lo, hi = part.range
     tol = 1e-6 * max(1.0, abs(lo), abs(hi))

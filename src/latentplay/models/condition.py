@@ -21,7 +21,9 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 @dataclass
 class ConditionPart:
     """One attribute of the condition: ``size`` = 1 (continuous) or its number of classes
-    (``ordered`` as the training store's attribute was, so generated stores keep it)."""
+    (``ordered`` as the training store's attribute was, so generated stores keep it;
+    ``untrained`` the classes no row trained on held, whose one-hot column training never set:
+    a categorical part's counterpart of a continuous one's ``range``)."""
 
     name: str
     kind: str  # "continuous" | "categorical"
@@ -29,6 +31,7 @@ class ConditionPart:
     names: list[str] | None = None
     range: tuple[float, float] | None = None
     ordered: bool = False
+    untrained: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,8 +83,11 @@ class ConditionSpec:
                 parts.append(ConditionPart(attr.name, "continuous", 1, range=rng))
             else:
                 labels = [n for n in attr.level_names if n != UNKNOWN]
+                held = np.unique(np.asarray(store.labels(attr.name), dtype=np.int64))
+                untrained = [n for k, n in enumerate(attr.level_names)
+                             if n != UNKNOWN and k not in held]
                 parts.append(ConditionPart(attr.name, "categorical", len(labels), names=labels,
-                                           ordered=attr.ordered))
+                                           ordered=attr.ordered, untrained=untrained))
         return cls(parts)
 
     def encode_store(self, store: Any) -> np.ndarray:
@@ -196,7 +202,7 @@ class ConditionSpec:
         for p in data.get("parts", []):
             rng = tuple(p["range"]) if p.get("range") is not None else None
             parts.append(ConditionPart(p["name"], p["kind"], int(p["size"]), p.get("names"), rng,
-                                       bool(p.get("ordered", False))))
+                                       bool(p.get("ordered", False)), list(p.get("untrained", []))))
         return cls(parts)
 
 

@@ -240,12 +240,19 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
 
 
 def _warn_beyond_training(parts: list[ConditionPart], condition: Mapping[str, Any]) -> None:
-    """A warning on stderr for each continuous condition of ``condition`` outside the range the
-    run was trained on (decoded all the same: SmileCVAE samples beyond it on purpose)."""
+    """A warning on stderr for each condition of ``condition`` outside the range the run was
+    trained on, or of a class no row trained on held (decoded all the same: SmileCVAE samples
+    beyond the range on purpose)."""
     from latentplay.latent.sampling import in_training_range
 
     for part in parts:
-        if part.kind == "continuous" and not in_training_range(part, float(condition[part.name])):
+        if part.kind != "continuous":
+            if not in_training_range(part, condition[part.name]):
+                print(f"warning: --condition {part.name}={condition[part.name]} is a class no "
+                      "training row held: the images show what the run makes of a class it "
+                      "never saw", file=sys.stderr)
+            continue
+        if not in_training_range(part, float(condition[part.name])):
             lo, hi = part.range  # type: ignore[misc]
             print(f"warning: --condition {part.name}={condition[part.name]} is outside the range "
                   f"the run was trained on ({lo:g}..{hi:g}): the images show what it makes of a "

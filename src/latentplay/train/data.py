@@ -150,6 +150,11 @@ def load_training_data(
     # the rows trained on: a measured condition's range spans theirs, and rows past data.limit
     # need no value
     spec = ConditionSpec.from_store(first, condition)
+    for part in spec.parts:
+        if part.untrained:
+            print(f"note: condition {part.name}: no row trained on is {', '.join(part.untrained)}; "
+                  "decodings at it show a class the run never saw (marked outside training)",
+                  file=sys.stderr)
     cond = torch.from_numpy(spec.encode_store(first))
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
