@@ -96,6 +96,8 @@ def test_an_attribute_without_any_value_is_summarised(tmp_path: Path) -> None:
         "light": (Attribute("light", "continuous"), np.full(20, np.nan))}), store.path)
     summary = st.info(store, crosstab_of=("gender", "light"))["attributes"]["light"]
     assert summary["missing"] == 20 and sum(summary["histogram"]["counts"]) == 0
+    # no mean to give: null in JSON (NaN is no JSON), "no value" in the text
+    assert summary["mean"] is None and summary["std"] is None
     codes, _ = bin_codes(store.labels("light"), None, 3)
     assert (codes == -1).all()
 

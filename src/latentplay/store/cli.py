@@ -164,8 +164,10 @@ def print_summary(summary: dict) -> None:
             hist = attr["histogram"]
             lo, hi = attr["range"]
             console.print(
-                f"[bold]{name}[/bold] (continuous in [{lo:g}, {hi:g}]): mean {attr['mean']:.3f}, "
-                f"std {attr['std']:.3f}, histogram {hist['counts']}"
+                f"[bold]{name}[/bold] (continuous in [{lo:g}, {hi:g}]): "
+                + (f"mean {attr['mean']:.3f}, std {attr['std']:.3f}, " if attr["mean"] is not None
+                   else "no value, ")
+                + f"histogram {hist['counts']}"
                 + (f"; {attr['outside']} outside the range (values {attr['span'][0]:g} to "
                    f"{attr['span'][1]:g}, in no bin)" if attr.get("outside") else "")
                 + _without(attr)

@@ -54,8 +54,8 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
         return {
             "kind": "continuous",
             "range": [lo, hi],
-            "mean": float(finite.mean()) if finite.size else float("nan"),
-            "std": float(finite.std()) if finite.size else float("nan"),
+            "mean": float(finite.mean()) if finite.size else None,   # None: no value (JSON null)
+            "std": float(finite.std()) if finite.size else None,
             "missing": int(len(values) - finite.size),
             "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()},
             # values outside a declared range fall in no bin: counted, with the values' span
