@@ -147,6 +147,14 @@ def test_force_interpolate_blend(cli, cvae_run: Path, vae_run: Path, faces_store
     own = st.load(faces_store).labels("smile")[:4]
     np.testing.assert_allclose(numbers["own_values"], own, rtol=1e-6)
     assert numbers["mode"] == "shift" and numbers["amounts"] == [0.5, -0.7]
+    # without --rows: the first 8 faces, or all of a smaller store (0:8 named rows 3-7 of 3)
+    from latentplay.store.subset import subset
+
+    three = subset(st.load(faces_store), tmp_path / "three", np.arange(3))
+    out = tmp_path / "force3.png"
+    numbers = _ok(cli("latent", "force", cvae_run, "--data", three.path, "--attribute", "smile",
+                      "--shifts=0.5", "--out", out), out)
+    assert len(numbers["own_values"]) == 3
     out = tmp_path / "interp.png"
     numbers = _ok(cli("latent", "interpolate", vae_run, "--data", faces_store,
                       "--rows", "1,2,3,4", "--steps", "5", "--out", out), out)

@@ -84,6 +84,16 @@ def parse_rows(text: str, what: str = "rows") -> list[int]:
         raise UserError(f"{what} {text!r}: give START:STOP or a comma list of {noun}") from None
 
 
+FIRST_ROWS = 8
+"""Faces of a store a figure of real faces shows when ``--rows`` is not given."""
+
+
+def rows_or_first(text: str | None, n: int) -> list[int]:
+    """``--rows`` as :func:`parse_rows` reads it; None: the first :data:`FIRST_ROWS` rows of a
+    store of ``n`` rows (all of a smaller one, where ``0:8`` named rows it lacks)."""
+    return parse_rows(text) if text else list(range(min(FIRST_ROWS, n)))
+
+
 def _model(run: Path) -> Any:
     """The run's model (torch is imported only when a command runs)."""
     from latentplay.train import load_model
@@ -539,7 +549,8 @@ def force(
     data: Path = typer.Option(..., help="Store of the faces to change."),
     attribute: str = typer.Option(..., help="Continuous condition to force."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
-    rows: str = typer.Option("0:8", help="Rows of --data: START:STOP or a comma list."),
+    rows: str = typer.Option(None, help="Rows of --data: START:STOP or a comma list "
+                             "(default: the first 8)."),
     values: str = typer.Option(None, help="Values to set (START:STOP:STEP or a list)."),
     shifts: str = typer.Option(None, help="Amounts added to each face's own value instead, "
                                "e.g. 0.5,0.7,-0.5,-0.7."),
@@ -564,7 +575,9 @@ def force(
         raise UserError(f"{attribute!r} is not a continuous condition of this model; its "
                         f"continuous conditions: {conts or 'none'}")
     amounts = parse_values(shifts if shifts is not None else values)
-    codes = _store_codes(model, data, parse_rows(rows))
+    from latentplay.store import load
+
+    codes = _store_codes(model, data, rows_or_first(rows, len(load(data))))
     x = torch.from_numpy(codes.framed(model)).permute(0, 3, 1, 2).float() / 255
     cond = torch.from_numpy(codes.condition)
     column = spec.column(attribute)
@@ -1150,7 +1163,8 @@ def invert_cmd(
     run: Path = typer.Argument(..., help=RUN_HELP),
     data: Path = typer.Option(..., help="Store holding the faces."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
-    rows: str = typer.Option("0:8", help="Rows of --data: START:STOP or a comma list."),
+    rows: str = typer.Option(None, help="Rows of --data: START:STOP or a comma list "
+                             "(default: the first 8)."),
     steps: int = typer.Option(300, help="Adam steps."),
     restarts: int = typer.Option(None, help="Random starts per face (random starts only: "
                                  "generators, or --init random; default 4)."),
@@ -1198,7 +1212,7 @@ def invert_cmd(
                         f"{start}, so leave them out (or give --init random)")
     restarts, seed = (4 if restarts is None else restarts), (seed or 0)
     store = load(data)
-    chosen = checked_rows(store, parse_rows(rows))
+    chosen = checked_rows(store, rows_or_first(rows, len(store)))
     cond = row_conditions(model, store, chosen)
     images = load_images(store, chosen)
     reader = None
