@@ -190,3 +190,13 @@ def test_a_resume_says_when_the_runs_export_holds_earlier_weights(cli, shapes_st
 def test_export_of_a_store_says_it_is_no_run(cli, shapes_store):
     res = cli("export", shapes_store)
     assert res.code == 2 and "is not a run directory" in res.err and "inside the store" not in res.err
+
+
+def test_a_run_path_that_does_not_exist_is_named_so(cli, tmp_path):
+    """"not a run directory (model.json missing)" for a typo'd path: stores say the path does
+    not exist, and so do runs now."""
+    gone = tmp_path / "nonexist"
+    for args in (("latent", "sample", gone, "--out", tmp_path / "a.png"), ("train", "--resume", gone),
+                 ("export", gone)):
+        res = cli(*args)
+        assert res.code == 2 and res.err.strip() == f"error: no run at {gone}: path does not exist", res.err

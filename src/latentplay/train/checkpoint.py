@@ -109,6 +109,8 @@ def model_meta(family: str, config: Any, channels: int, size: int, spec: Conditi
 def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Parsed ``model.json`` of a run directory."""
     path = Path(run_dir) / MODEL_META
+    if not path.parent.exists():
+        raise UserError(f"no run at {run_dir}: path does not exist")
     if not path.exists():
         raise UserError(f"{run_dir} is not a run directory: it holds no trained model "
                         f"({MODEL_META} missing)")

@@ -395,6 +395,8 @@ def load_run_config(path: str | Path) -> Any:
     run saved before ``loss.betatcvae.logged`` keeps logging the terms optimised, the columns
     of its ``metrics.csv``)."""
     path = Path(path)
+    if not path.parent.exists():
+        raise UserError(f"no run at {path.parent}: path does not exist")
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
     try:
