@@ -214,7 +214,7 @@ def test_an_order_the_stores_do_not_share_is_dropped_with_a_note(pair, tmp_path:
     made = concat_stores([a.path, b.path], tmp_path / "both")
     assert not made.store.schema.attribute("tone").ordered
     assert any(n.startswith("tone: ordered in 2 of the 2 stores, not in one order") and
-               "data order" in n for n in made.notes), made.notes
+               f"data order {tmp_path / 'both'} tone --classes" in n for n in made.notes), made.notes
 
 
 def test_pairs_tables_come_along_renumbered(pair, tmp_path: Path) -> None:

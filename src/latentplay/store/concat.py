@@ -44,7 +44,7 @@ import datasets
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.outputs import same_folder
+from latentplay.outputs import same_folder, shell_word
 from latentplay.store.columns import add_attributes
 from latentplay.store.io import PAIRS_FILE, Store, load, save
 from latentplay.store.schema import (
@@ -107,7 +107,7 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     apart = sorted({name for p in prefixes for name in p})
     notes += [f"{name}: the stores' persons come from different sources, so they are kept "
               f"apart, named <store>/<person> ({labels[0]}/...)" for name in apart]
-    attributes = _attributes(loaded, source, left_out, prefixes, notes)
+    attributes = _attributes(loaded, source, left_out, prefixes, notes, out)
     vectors = _vectors(loaded, left_out)
     text = sorted({c for s in loaded for c in s.schema.text_columns})
     image = loaded[0].schema.image_column
@@ -221,10 +221,10 @@ def _class_names(attr: Attribute, prefix: str | None) -> list[str]:
 
 
 def _attributes(stores: list[Store], source: str, left_out: list[str],
-                prefixes: list[dict[str, str]], notes: list[str]) -> list[Attribute]:
+                prefixes: list[dict[str, str]], notes: list[str], out: PathLike) -> list[Attribute]:
     """The attributes of the new store (module docstring), in order of first appearance;
     ``prefixes`` from :func:`_person_prefixes`; an order the stores do not share is dropped
-    with a line in ``notes``."""
+    with a line in ``notes`` (naming the command that gives store ``out`` one)."""
     by_name: dict[str, list[Attribute]] = {}
     named: dict[str, list[list[str]]] = {}  # attribute -> each store's class names in the new store
     unlabelled: set[str] = set()      # categorical attributes with rows without a class
@@ -265,7 +265,8 @@ def _attributes(stores: list[Store], source: str, left_out: list[str],
             if not ordered and any(a.ordered for a in attrs):
                 notes.append(f"{name}: ordered in {sum(a.ordered for a in attrs)} of the "
                              f"{len(stores)} stores, not in one order across them: kept unordered "
-                             f"(give it one with `latentplay data order OUT {name} --classes ...`)")
+                             f"(give it one with `latentplay data order {shell_word(out)} {name} "
+                             "--classes ...`)")
             kept.append(Attribute(name, "categorical", names=classes, ordered=ordered,
                                   description=attrs[0].description))
     return kept
