@@ -325,3 +325,15 @@ def test_later_paragraphs_of_a_help_are_not_wrapped_twice(cli) -> None:  # noqa:
     lines = [x.strip(" │") for x in cli("leakage", "run", "--help").out.splitlines()]
     start = next(i for i, x in enumerate(lines) if x.startswith("dsprites is"))
     assert len(lines[start]) > 70 and len(lines[start + 1]) > 70
+
+
+def test_flags_are_shown_without_a_type(cli) -> None:  # noqa: ANN001
+    """Every flag read ``<bool>`` in the help, as if it took a value (``--json true`` is refused);
+    options that take a value keep their type."""
+    assert "<bool>" not in cli("--help").out and "<bool>" not in cli("quickstart", "--help").out
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            path = [name, *([command.name] if command.name != name else [])]
+            text = cli(*path, "--help").out
+            assert "<bool>" not in text, path
+    assert "<str>" in cli("data", "info", "--help").out

@@ -88,8 +88,28 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
     for leaf in _leaves(command):
         if leaf.help:
             leaf.help = joined_paragraphs(leaf.help)
+        _flags_without_type(leaf)
         if leaf.callback is not None and any(p.name == "seed" for p in leaf.params):
             leaf.callback = _seed_checked(leaf.callback)
+    return command
+
+
+def _no_value_shown(param: Any) -> Any:
+    """``param`` with no type beside it in the help when it is a flag (Typer shows ``<bool>``,
+    as if it took a value); returned for chaining."""
+    if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+        param.metavar = ""
+    return param
+
+
+def _flags_without_type(command: Any) -> Any:
+    """``command`` (a click command) with its flags and ``--help`` shown without a type."""
+    if not getattr(command, "_flags_untyped", False):
+        for param in command.params:
+            _no_value_shown(param)
+        make = command.get_help_option
+        command.get_help_option = lambda ctx: _no_value_shown(make(ctx))
+        command._flags_untyped = True
     return command
 
 
@@ -154,7 +174,8 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
         if cmd_name not in COMMANDS:
-            return super().get_command(ctx, cmd_name)
+            found = super().get_command(ctx, cmd_name)   # quickstart
+            return None if found is None else _flags_without_type(found)
         if self.listing:
             return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
         if cmd_name not in self.commands:
@@ -175,6 +196,7 @@ class LazyGroup(TyperGroup):
             raise
 
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        _flags_without_type(self)
         self.listing = True
         try:
             super().format_help(ctx, formatter)
