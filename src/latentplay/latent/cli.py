@@ -551,7 +551,7 @@ def force(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     rows: str = typer.Option(None, help="Rows of --data: START:STOP or a comma list "
                              "(default: the first 8)."),
-    values: str = typer.Option(None, help="Values to set (START:STOP:STEP or a list)."),
+    values: str = typer.Option(None, help="Values to set (START:STOP:STEP or a list); this or --shifts."),
     shifts: str = typer.Option(None, help="Amounts added to each face's own value instead, "
                                "e.g. 0.5,0.7,-0.5,-0.7."),
 ) -> None:

@@ -459,8 +459,8 @@ def concepts(
         "auto", "--split", help="With --data: how the test rows are chosen: auto (whole persons "
         "where the store repeats them, else rows), rows, persons, or store (the store's own "
         "split attribute's test part, or val where it has none; --test-fraction unread)."),
-    epochs: int = typer.Option(10, "--epochs"),
-    batch_size: int = typer.Option(64, "--batch-size"),
+    epochs: int = typer.Option(10, "--epochs", help="Epochs to train each model."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Images per optimiser step."),
     seed: int = typer.Option(0, "--seed", help="Seed of the data drawn and of the training."),
     seeds: str = typer.Option(
         None, "--seeds", help="Train one model per seed (0,1,2 or 0-4) on the same data (drawn "

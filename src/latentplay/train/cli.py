@@ -20,7 +20,8 @@ def train_command(
     data: Path = typer.Option(None, "--data", help="Training store."),
     out: Path = typer.Option(None, "--out", help="New run directory."),
     resume: Path = typer.Option(None, "--resume", help="Run directory to continue."),
-    epochs: int = typer.Option(None, "--epochs", help="Number of epochs (default: trainer.epochs)."),
+    epochs: int = typer.Option(None, "--epochs", help="Number of epochs (default: trainer.epochs); "
+                               "with --resume the run's total, not epochs more."),
     max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps (0: no limit)."),
     batch_size: int = typer.Option(None, "--batch-size",
                                    help="Images per step, per process (default: trainer.batch_size)."),
