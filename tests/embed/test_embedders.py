@@ -36,8 +36,15 @@ def test_pixels_pca_embeds_arrays_and_lists_alike():
     assert z.shape == (40, 5) and z.dtype == np.float32
     np.testing.assert_allclose(emb.embed(list(images)), z, rtol=1e-6)
     np.testing.assert_allclose(emb.embed_batches(images, batch_size=7), z, rtol=1e-6)
-    with pytest.raises(UserError, match="at least 5 images"):
-        make_embedder("pixels-pca", ["dim=5"]).fit(images[:3])
+    # 5 centred images span 4 directions: a fifth component was a column of zeros
+    with pytest.raises(UserError, match="at least 6 images"):
+        make_embedder("pixels-pca", ["dim=5"]).fit(images[:5])
+    make_embedder("pixels-pca", ["dim=5"]).fit(images[:6])
+    # all alike (black frames) and copies of two images: refused, not all-zero columns
+    with pytest.raises(UserError, match="the 40 images fitted on are all alike"):
+        make_embedder("pixels-pca", ["dim=5"]).fit(np.zeros_like(images))
+    with pytest.raises(UserError, match="vary in 1 direction only"):
+        make_embedder("pixels-pca", ["dim=5"]).fit(np.concatenate([images[:2]] * 20))
 
 
 def test_clip_needs_a_path_and_open_clip(tmp_path):

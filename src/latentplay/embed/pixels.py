@@ -11,6 +11,7 @@ from sklearn.decomposition import PCA
 
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.errors import UserError
+from latentplay.outputs import counted
 
 
 @dataclass
@@ -91,12 +92,19 @@ class PixelsPCA(Embedder):
     def fit(self, images: Images) -> PixelsPCA:
         """Fit the components on ``images`` (all of them: the caller picks the sample)."""
         x = self._flatten(images)
-        if len(x) < self.config.dim:
+        if len(x) <= self.config.dim:  # N images, centred, span at most N - 1 directions
             raise UserError(
-                f"pixels-pca: {self.config.dim} components need at least {self.config.dim} "
+                f"pixels-pca: {self.config.dim} components need at least {self.config.dim + 1} "
                 f"images to fit, got {len(x)}; pass dim=<smaller>"
             )
+        if not np.ptp(x, axis=0).any():
+            raise UserError(f"pixels-pca: the {len(x)} images fitted on are all alike (no pixel "
+                            "varies): there are no components to find")
         self.pca = PCA(n_components=self.config.dim, svd_solver="full").fit(x)
+        varying = int((self.pca.explained_variance_ > 1e-12 * self.pca.explained_variance_[0]).sum())
+        if varying < self.config.dim:  # copies of a few images: the rest would be zero columns
+            raise UserError(f"pixels-pca: the images fitted on vary in {counted(varying, 'direction')} only "
+                            f"(copies of a few images?); pass dim={varying} or less")
         return self
 
     def embed(self, images: Images) -> np.ndarray:
