@@ -93,3 +93,18 @@ def test_collapsed_draws_are_those_of_sorting_whole_rows(monkeypatch: pytest.Mon
     monkeypatch.setattr(resample, "distinct_rows",
                         lambda rows: np.unique(rows, axis=0, return_counts=True))
     np.testing.assert_array_equal(drawn, resample.resampled(sums, 50, seed=2))
+
+
+def test_a_column_read_on_one_unit_has_no_percentile_interval() -> None:
+    """A group of one photo got "missed 1.021 [1.021, 1.021]": every resample is that photo.
+    Its mean has no interval; a proportion still gets Wilson's; two units get one."""
+    one = resample.mean_intervals(np.array([[1.021, 1.0]]), np.array([0]), 200, 0,
+                                  proportion=[False, True])
+    assert np.isnan(one[0]).all()
+    assert one[1, 0] < 0.5 and one[1, 1] == 1.0            # Wilson's at n = 1
+    two = resample.mean_intervals(np.array([[1.0], [3.0], [np.nan]]), np.array([0, 1, 2]), 200, 0,
+                                  proportion=False)
+    assert two[0, 0] == 1.0 and two[0, 1] == 3.0          # units with a value: two
+    persons = resample.mean_intervals(np.array([[1.0], [3.0]]), np.array([7, 7]), 200, 0,
+                                      proportion=False)
+    assert np.isnan(persons).all()                         # two photos of one person

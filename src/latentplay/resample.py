@@ -94,9 +94,14 @@ def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
     100 % or with a single person, and covers too seldom with few persons. (A constant column
     of 1s reads as a proportion of 100 %: Wilson's interval at its rows.) ``proportion=False``
     says the values are no proportion whatever their range (differences, measured values):
-    the percentile intervals alone; one bool per column says it column by column."""
+    the percentile intervals alone; one bool per column says it column by column. A column
+    read on a single unit has no percentile interval (every resample is that unit: NaN, not
+    a zero-width interval that looks certain)."""
     out = _percentile_intervals(values, units, n_boot, seed)
     read = np.isfinite(values)
+    for j in range(values.shape[1]):
+        if len(np.unique(units[read[:, j]])) < 2:
+            out[j] = np.nan
     for j in np.flatnonzero(np.broadcast_to(np.asarray(proportion, bool), values.shape[1:])):
         x = values[read[:, j], j]
         if len(x) and x.min() >= 0 and x.max() <= 1:

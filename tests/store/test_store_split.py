@@ -83,7 +83,7 @@ def test_a_part_without_rows_is_refused(n, test, val, groups, empty):
 
 @pytest.mark.parametrize(("test", "val"), [(0.0, 0.0), (1.0, 0.0), (0.6, 0.4), (0.2, -0.1)])
 def test_bad_shares(test, val):
-    with pytest.raises(UserError, match="must be shares"):
+    with pytest.raises(UserError, match="must be a share of the rows above 0"):
         split_codes(10, test, val)
 
 
@@ -111,6 +111,26 @@ def test_split_store_and_command(tmp_path: Path, cli) -> None:  # noqa: ANN001 -
     assert r.code == 0 and f"warning: the test part holds {got:.0%} of the rows, not the 30% " \
         "asked" in " ".join(r.err.split())
     assert st.load(path).schema.attribute("parts").names == ["train", "val", "test"]
+
+
+def test_a_class_a_part_lacks_is_named(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    """Three persons, stratified by gender: the train part held no man and the command only
+    said its test share was off; each class a part lacks is now named."""
+    path = synthfaces_labels(tmp_path / "few", 12, overrides=("identities=3",))
+    r = cli("data", "split", path, "--group", "identity", "--test", "0.2", "--stratify", "gender",
+            "--name", "few")
+    assert r.code == 0, r.err
+    store = st.load(path)
+    split, gender = store.labels("few"), store.labels("gender")
+    names = store.schema.attribute("gender").names
+    err = " ".join(r.err.split())
+    assert "holds no row of gender" in err   # these three persons: one gender per part
+    for k, part in enumerate(["train", "test"]):
+        for c in np.unique(gender):
+            said = f"the {part} part holds no row of gender {names[c]}" in err
+            assert said == (not (gender[split == k] == c).any()), (part, names[c], err)
+    r = cli("data", "split", path, "--test", "0.5", "--stratify", "gender", "--name", "rows")
+    assert r.code == 0 and "holds no row" not in r.err
 
 
 def test_each_stratum_is_within_the_documented_rows_of_its_shares():

@@ -721,6 +721,8 @@ def reconstruction_cmd(
         print(found["caution"])
 
     def mean(g: dict[str, Any], measure: str, digits: int = 3) -> str:
+        if g[f"{measure}_low"] is None and g[measure] is not None:   # one photo (or person)
+            return f"{figure_text(g[measure], digits)} (no interval from one)"
         return (f"{figure_text(g[measure], digits)} [{figure_text(g[f'{measure}_low'], digits)}, "
                 f"{figure_text(g[f'{measure}_high'], digits)}]")
 

@@ -651,13 +651,38 @@ def split_cmd(
         got = float((new.labels(name) == parts.index(part)).mean()) if part in parts else 0.0
         if group and asked and abs(got - asked) > max(0.05, 0.25 * asked):
             typer.echo(f"warning: the {part} part holds {got:.0%} of the rows, not the "
-                       f"{asked:.0%} asked: whole {group}s are too few or too unequal in size "
-                       "to come nearer", err=True)
+                       f"{asked:.0%} asked: the groups of {group} are too few or too unequal in "
+                       "size to come nearer", err=True)
+    for line in unstratified(new, name, split_names(stratify)):
+        typer.echo(f"warning: {line}", err=True)
     if group is None and repeated_persons(new) is not None:
         persons = person_attribute(new)
         typer.echo(f"note: the store's {persons} shows persons in several rows, now on both "
                    f"sides of the split; --group {persons} keeps each person in one")
     typer.echo(f"wrote {path}")
+
+
+def unstratified(store: Store, split: str, stratify: list[str]) -> list[str]:
+    """A line for each class of a ``stratify`` attribute that the store holds but a part of
+    attribute ``split`` does not (whole groups too few to share it out): a model trained on
+    that part never sees the class, or is never tested on it."""
+    import numpy as np
+
+    from latentplay.store.schema import UNKNOWN
+
+    codes = np.asarray(store.labels(split))
+    lines = []
+    for name in stratify:
+        attr = store.schema.attribute(name)
+        values = np.asarray(store.labels(name))
+        for k, part in enumerate(store.schema.attribute(split).level_names):
+            present = [c for c in np.unique(values[values >= 0])
+                       if attr.level_names[c] != UNKNOWN]
+            lacking = [attr.level_names[c] for c in present if not (values[codes == k] == c).any()]
+            if lacking:
+                lines.append(f"the {part} part holds no row of {name} {', '.join(lacking)}: the "
+                             "groups were too few to share every class out")
+    return lines
 
 
 @app.command("persons")

@@ -50,8 +50,9 @@ def split_codes(n: int, test: float, val: float = 0.0, groups: np.ndarray | None
     rows in each stratum (``(n,)`` codes; one stratum when None), whole groups (``(n,)``
     codes, negative: a row of its own) kept together."""
     if not 0 < test < 1 or not 0 <= val < 1 or test + val >= 1:
-        raise UserError(f"--test ({test:g}) and --val ({val:g}) must be shares of the rows "
-                        "that leave some for training")
+        raise UserError(f"--test ({test:g}) must be a share of the rows above 0 and --val "
+                        f"({val:g}) one of 0 or more, together below 1 (some rows left for "
+                        "training)")
     groups = np.arange(n) if groups is None else np.where(
         np.asarray(groups) >= 0, np.asarray(groups), -1 - np.arange(n))
     units, unit_of, sizes = np.unique(groups, return_inverse=True, return_counts=True)
