@@ -99,7 +99,8 @@ def test_conditional_refusals(cvae_run: Path, tmp_path: Path, kwargs, message) -
 
 
 @pytest.mark.parametrize(("smile", "gender", "message"), [
-    ([0.5, float("nan")], [0, 1], "'smile' has no value in 1 rows"),
+    ([0.5, float("nan")], [0, 1], "'smile' has no value in 1 rows; keep the rows with one: "
+                                  "latentplay data subset --where smile=:"),
     ([0.5, 0.1], [0, -1], "'gender' has no class in 1 rows"),
 ])
 def test_rows_lent_without_a_value_are_refused(cvae_run: Path, tmp_path: Path, smile, gender,

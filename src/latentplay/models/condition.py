@@ -111,9 +111,9 @@ class ConditionSpec:
                                     "in this store; its class codes are no condition values")
                 missing = int((~np.isfinite(values)).sum())
                 if missing:
-                    raise UserError(f"condition {part.name!r} has no value in {missing} rows "
-                                    "(a measure without a face); use a subset with values, e.g. "
-                                    "latentplay data subset --where face_found=yes")
+                    raise UserError(f"condition {part.name!r} has no value in {missing} rows; keep "
+                                    "the rows with one: latentplay data subset --where "
+                                    f"{part.name}=: (an open range)")
                 cols.append(np.asarray(values, dtype=np.float32)[:, None])
                 continue
             names = store.schema.attribute(part.name).level_names
