@@ -56,6 +56,20 @@ def test_independent_attributes_and_errors(confounded: Path) -> None:
         association(s, "gender", "no_such_attribute")
 
 
+def test_attributes_that_no_row_has_together_are_said_so(tmp_path: Path) -> None:
+    """Two labelled halves of a store (gender in one, eyeglasses in the other) read as "gender
+    has 0" though every row of the one half had a gender."""
+    from latentplay.store.schema import Attribute, Provenance, Schema
+
+    schema = Schema([Attribute("gender", "categorical", names=["f", "m", "unknown"]),
+                     Attribute("eyeglasses", "categorical", names=["no", "yes", "unknown"])],
+                    Provenance("test", "test"), image_column=None)
+    halves = st.build([{"gender": [0, 1, 0, 1, 2, 2, 2, 2], "eyeglasses": [2, 2, 2, 2, 0, 1, 0, 1]}],
+                      schema, tmp_path / "halves")
+    with pytest.raises(UserError, match="^no row has a value of both gender and eyeglasses"):
+        association(halves, "gender", "eyeglasses")
+
+
 def test_bias_command(cli, confounded: Path, tmp_path: Path) -> None:
     out = tmp_path / "bias.png"
     r = cli("data", "bias", confounded, "--by", "gender", "--of", "smile", "--bins", "4",

@@ -292,8 +292,11 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     if len(kept_groups) < 2 or len(kept_levels) < 2:
         hints = "".join(_one_bin_hint(store, name, bins) for name, kept in
                         ((by, kept_groups), (of, kept_levels)) if len(kept) < 2)
-        raise UserError(f"need at least two values of each attribute besides {UNKNOWN}; {by} has "
-                        f"{len(kept_groups)}, {of} has {len(kept_levels)}{hints}")
+        if not tested.sum():
+            raise UserError(f"no row has a value of both {by} and {of} (besides {UNKNOWN})")
+        raise UserError(f"need at least two values of each attribute besides {UNKNOWN}, in the "
+                        f"rows that have both; {by} has {len(kept_groups)}, {of} has "
+                        f"{len(kept_levels)}{hints}")
     test = chi_square(tested)
     v = float(np.sqrt(test["statistic"] / (tested.sum() * (min(tested.shape) - 1))))
     persons = repeated_persons(store)
