@@ -663,7 +663,7 @@ def test_invert_leaves_only_its_report_on_stdout(cli, dcgan_run: Path, faces_sto
     r = cli("latent", "invert", dcgan_run, "--data", faces_store, "--rows", "0:2", "--steps", "2",
             "--restarts", "1", "--out", png)
     assert r.code == 0, r.err
-    assert r.out == f"wrote {png}\n"
+    assert r.out == f"wrote {png}, inv.json\n"   # the figure and its numbers
 
 
 def test_direction_cautions_when_holding_others_leaves_little_pattern(cli, faces_store: Path,

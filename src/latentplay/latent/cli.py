@@ -110,7 +110,7 @@ def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
     # standard JSON: a NaN (the diversity of one sample) is null
     out.with_suffix(".json").write_text(json.dumps(finite_or_none_within(numbers), indent=2,
                                                    allow_nan=False))
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
 
 
 def _chunks(images: np.ndarray) -> list[np.ndarray]:
@@ -483,7 +483,7 @@ def histograms(
     out.with_suffix(".json").write_text(json.dumps(
         {"n": len(mu), "n_train": len(mu) - n_test, "n_test": n_test, "mean": mu.mean(0).tolist(),
          "variance": mu.var(0).tolist()}, indent=2))
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
 
 
 def _store_codes(model: Any, data: Path, rows: list[int], seed: int | None = None,
@@ -881,7 +881,7 @@ def direction(
         typer.echo(f"caution: the codes' SD along the pattern left is {found.pattern_sd:.3g}, "
                    f"{found.pattern_sd / primary_sd:.1%} of {primary_sd:.3g} without holding the "
                    "others: the codes hardly vary that way, so edits along it barely move them")
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {out}, {out.with_suffix('.png').name}")
 
 
 def _edit_title(found: list[Any], along: str, to_distance: bool, span: tuple[int, int] | None,
