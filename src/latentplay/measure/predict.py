@@ -387,6 +387,8 @@ def label_store(store: st.Store | str | os.PathLike[str], annotators: Sequence[A
         columns.update(found)
         confidence.append(float(proba.max(axis=1).mean()) if len(proba) else None)
     new = st.add_attributes(store, columns, replace=overwrite)
+    # one annotator (a file) keeps its description, held-out measure and confidence as such
+    # (annotator_line reads them); several (CLIP's heads) a list of each, and no held-out measure
     held_out = annotators[0].evaluation if len(annotators) == 1 else None
     entry = {"op": "predict", "annotator": source,
              "description": annotators[0].description if len(annotators) == 1
