@@ -53,7 +53,9 @@ def test_mean_probabilities_stay_narrow_when_they_barely_vary() -> None:
     half = 1.96 * values.std() / np.sqrt(50)
     assert high - low < 3 * half
     signed = np.full((3, 1), 2.0)
-    np.testing.assert_array_equal(mean_intervals(signed, np.zeros(3), 100, 0)[0], [2.0, 2.0])
+    np.testing.assert_array_equal(mean_intervals(signed, np.arange(3), 100, 0)[0], [2.0, 2.0])
+    # three rows of one person: every resample is that person, so no interval (not [2, 2])
+    assert np.isnan(mean_intervals(signed, np.zeros(3), 100, 0)[0]).all()
 
 
 def test_interval_over_few_persons_covers_a_high_rate() -> None:

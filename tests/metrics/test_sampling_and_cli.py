@@ -359,7 +359,7 @@ def test_cli_checks_out_and_data_before_any_work(cli, tmp_path: Path) -> None:
         (("concepts", "cbm", "--out", full), "exists and is not empty; pass --overwrite"),
         (("disentanglement", "--run", tmp_path / "r", "--data", tmp_path / "nosuch"), "no store at"),
         (("disentanglement", "--run", tmp_path / "r", "--data", faces), "has no factor attributes"),
-        (("disentanglement", "--run", tmp_path / "r", "--data", shapes), "holds no trained model"),
+        (("disentanglement", "--run", tmp_path / "r", "--data", shapes), "path does not exist"),
         (("disentanglement", "--factors", tmp_path / "empty.npy", "--codes", tmp_path / "empty.npy"),
          "is not a .npy array of numbers"),
     ]
