@@ -337,3 +337,14 @@ def test_flags_are_shown_without_a_type(cli) -> None:  # noqa: ANN001
             text = cli(*path, "--help").out
             assert "<bool>" not in text, path
     assert "<str>" in cli("data", "info", "--help").out
+
+
+def test_dash_o_is_an_option_of_the_network_wherever_such_options_exist() -> None:
+    """`-o key=value` sets embedder and network options across data, embed and audit; `audit
+    versus -o dim=64` wrote a folder named `dim=64`. Only `report`, which takes no options,
+    keeps -o for its --out."""
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            for param in command.params:
+                if "-o" in getattr(param, "opts", []) and name != "report":
+                    assert "--option" in param.opts, (name, command.name, param.opts)

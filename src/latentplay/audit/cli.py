@@ -297,7 +297,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
 @app.command("versus")
 def versus_cmd(
     audits: list[Path] = typer.Argument(..., help="Directories audit compare wrote (two or more)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory."),
+    out: Path = typer.Option(..., "--out", help="Output directory."),
     name: str = typer.Option(None, "--name", help="Comma-separated names of the audits "
                              "(default: their directories' names)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
