@@ -213,7 +213,8 @@ def test_a_second_embed_of_the_column_is_refused_while_one_runs(blob_store, tmp_
 
 def test_existing_columns_and_bad_names(blob_store):
     s = col.embed_store(blob_store(n=40), "pixels-pca", "z", options=["dim=4"], progress=False)
-    with pytest.raises(UserError, match="already exists; pass --overwrite"):
+    with pytest.raises(UserError, match=r"already exists \(that embedding finished; only an "
+                                        r"interrupted one resumes\); pass --overwrite"):
         col.embed_store(s, "pixels-pca", "z", options=["dim=4"], progress=False)
     with pytest.raises(UserError, match="not a vector column"):
         col.embed_store(s, "pixels-pca", "color", progress=False)

@@ -361,7 +361,8 @@ def _check_column(store: st.Store, column: str, overwrite: bool) -> None:
     if not is_vector:
         raise UserError(f"column {column!r} already exists and is not a vector column")
     if not overwrite:
-        raise UserError(f"column {column!r} already exists; pass --overwrite (overwrite=True in Python) "
+        raise UserError(f"column {column!r} already exists (that embedding finished; only an "
+                        "interrupted one resumes); pass --overwrite (overwrite=True in Python) "
                         "to replace it")
 
 
