@@ -270,3 +270,16 @@ def test_the_samples_caption_speaks_of_a_condition_only_for_a_conditional_run(
     assert "the same codes at each value of its first condition" in conditional
     assert "Samples from the prior, drawn when training finished." in plain
     assert "first condition" not in plain
+
+
+def test_latent_dimensions_of_codes_that_never_vary_draw_without_a_warning() -> None:
+    """A run of one image: every variance 0, which a log axis cannot show (matplotlib warned
+    "Data has no positive values" into the report's output); drawn on a linear one."""
+    import warnings
+
+    from latentplay.report.figures import latent_dimensions
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        uri = latent_dimensions(np.zeros(4), np.zeros(4), np.zeros(4, bool), 0.01)
+    assert uri.startswith("data:image/png;base64,")
