@@ -57,7 +57,8 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
 def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
                       active: np.ndarray | None, threshold: float | None) -> str:
     """Bars per latent dimension: ``(D,)`` KL to the prior and/or ``(D,)`` variance of the
-    encoder means (log scale where any is above 0, ``threshold`` line); ``(D,)`` bool ``active`` units in colour
+    encoder means (log scale where any is above 0, ``threshold`` line); ``(D,)`` bool
+    ``active`` units in colour
     (in a panel of another length than ``active``'s, every bar is drawn in colour)."""
     panels = [p for p in (("KL(q(z|x) || p(z)) per dimension, nats", kl),
                           ("variance of E[z|x] per dimension", variance)) if p[1] is not None]
