@@ -58,8 +58,8 @@ def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
                       active: np.ndarray | None, threshold: float | None) -> str:
     """Bars per latent dimension: ``(D,)`` KL to the prior and/or ``(D,)`` variance of the
     encoder means (log scale where any is above 0, ``threshold`` line); ``(D,)`` bool
-    ``active`` units in colour
-    (in a panel of another length than ``active``'s, every bar is drawn in colour)."""
+    ``active`` units in colour (in a panel of another length than ``active``'s, every bar is
+    drawn in colour)."""
     panels = [p for p in (("KL(q(z|x) || p(z)) per dimension, nats", kl),
                           ("variance of E[z|x] per dimension", variance)) if p[1] is not None]
     fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 2.4 * len(panels) + 0.3), squeeze=False)
