@@ -29,6 +29,10 @@ def small(tmp_path: Path) -> st.Store:
 
 @pytest.mark.parametrize(("array", "message"), [
     (np.zeros((N, 0)), r"shape \(4, 0\): vectors of no values"),
+    # a 1-d array of one number per row read as if its shape fitted ("expected (4, ...)")
+    (np.arange(N, dtype="f4"), r"shape \(4,\); a vector column takes \(4, D\) vectors, a row "
+                               r"each \(one number per row: give it as \(4, 1\), or as an attribute\)"),
+    (np.zeros((N + 1, 2)), r"\(4, D\) vectors, a row each \(the store has 4 rows\)"),
     (np.full((N, 2), "a"), r"holds <U1 values \(text\); give real numbers"),
     (np.ones((N, 2)) * 1j, r"holds complex128 values \(complex numbers\)"),
     (np.zeros((N, 2), "datetime64[D]"), r"\(dates and times\)"),

@@ -75,8 +75,11 @@ def read_vectors(store: Store, source: PathLike) -> Imported:
                         "<image name>.npy files")
     array = load_array(source)
     if array.ndim < 2 or len(array) != len(store):
-        raise UserError(f"{source} holds an array of shape {array.shape}; the store has "
-                        f"{len(store)} rows: expected ({len(store)}, ...)")
+        one_each = (f"one number per row: give it as ({len(store)}, 1), or as an attribute"
+                    if array.ndim == 1 and len(array) == len(store) else
+                    f"the store has {len(store)} rows")
+        raise UserError(f"{source} holds an array of shape {array.shape}; a vector column takes "
+                        f"({len(store)}, D) vectors, a row each ({one_each})")
     if array.size == 0:
         raise UserError(f"{source} holds an array of shape {array.shape}: vectors of no values")
     vectors = as_float32(array, source).reshape(len(array), -1)
