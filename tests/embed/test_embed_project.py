@@ -142,7 +142,7 @@ def test_viz_projection_cli_writes_png_per_attribute_and_html(cli, embedded, tmp
             "--param", "tsne.perplexity=10", "-p", "tsne.n_iter=50",
             "-p", "tsne.early_exaggeration_iter=50", "-p", "tsne.n_jobs=1", "--out", out)
     assert r.code == 0, r.err
-    assert "not colouring by constant: one value only" in r.err  # --by defaults to the rest
+    assert "not colouring by constant: one value at most" in r.err  # --by defaults to the rest
     expected = {f"{m}_pix_{a}.png" for m in ("pca", "tsne") for a in ("color", "brightness")}
     expected |= {"pca_pix_color+brightness.html", "tsne_pix_color+brightness.html"}
     assert {p.name for p in out.iterdir()} == expected

@@ -53,7 +53,7 @@ def projection(
     if not attributes:
         attributes, skipped = plottable_attributes(loaded, sample, seed)
         if skipped:
-            typer.echo(f"not colouring by {', '.join(skipped)}: one value only", err=True)
+            typer.echo(f"not colouring by {', '.join(skipped)}: one value at most", err=True)
     written = plot_projections(
         loaded, split_names(embedding), by=attributes or None, methods=split_names(method) or ["tsne"],
         out=out, params=param or [], sample=sample, seed=seed, cache=not no_cache,
