@@ -41,7 +41,8 @@ def test_combine_store_in_place_and_refusals(tmp_path: Path, cli) -> None:
     _store(tmp_path / "s")
     r = cli("data", "combine", tmp_path / "s", "race,gender")
     assert r.code == 0, r.err
-    assert "race_gender: 5 classes; A / f 2, A / m 1, B / f 2, B / m 1, unknown 2" in r.out
+    assert "race_gender: 4 classes with rows; A / f 2, A / m 1, B / f 2, B / m 1, unknown 2" in r.out
+    assert "warning" not in r.err
     again = st.load(tmp_path / "s")
     attr = again.schema.attribute("race_gender")
     assert attr.kind == "categorical" and attr.description == "combinations of race, gender"
@@ -79,6 +80,18 @@ def test_the_combine_hint_names_a_list_with_spaces_as_combine_would(tmp_path: Pa
     with pytest.raises(UserError) as caught:
         s.schema.attribute_or_error("race, gender")
     assert "latentplay data combine STORE race,gender`, named race_gender)" in str(caught.value)
+
+
+def test_a_combination_no_row_holds_is_warned_of(tmp_path: Path, cli) -> None:
+    """Every row missing its race: "1 classes; unknown 8" and no word that nothing is left to
+    compare."""
+    schema = Schema(attributes=[Attribute("race", "categorical", names=["A", "unknown"]),
+                                Attribute("gender", "categorical", names=["f", "m"])],
+                    provenance=Provenance(source="test", converter="unit"), image_column=None)
+    st.build([{"race": np.ones(8, np.int64), "gender": GENDER}], schema, tmp_path / "u")
+    r = cli("data", "combine", tmp_path / "u", "race,gender")
+    assert r.code == 0 and "race_gender: 0 classes with rows; unknown 8" in r.out
+    assert "warning: race_gender has no class with rows besides unknown" in r.err
 
 
 def test_a_store_of_no_rows_is_refused_in_one_line(tmp_path: Path, cli) -> None:

@@ -566,8 +566,12 @@ def combine_cmd(
 
     new = combine_store(path, split_names(attributes), name=name, overwrite=overwrite)
     added = new.schema.history[-1]["column"]
-    classes = len(new.schema.attribute(added).level_names)
-    typer.echo(f"{added}: {classes} classes; {class_counts(new, added)}")
+    classes = _classes_with_rows(new, added)
+    typer.echo(f"{added}: {counted(classes, 'class', 'classes')} with rows; "
+               f"{class_counts(new, added)}")
+    if classes < 2:   # no row holds every part (or all one intersection): nothing to compare
+        typer.echo(f"warning: {added} has {classes or 'no'} class with rows besides unknown: no "
+                   "group to compare with another", err=True)
     typer.echo(f"wrote {path}")
 
 
