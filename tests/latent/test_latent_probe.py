@@ -380,3 +380,21 @@ def test_a_refused_probe_scores_no_order_first() -> None:
         warnings.simplefilter("error")       # any scikit-learn warning fails the test
         with pytest.raises(UserError, match="a class has 1 labelled row, fewer than the 5 folds"):
             probe(z, labels, "categorical", attribute="skin_tone", places=labels.astype(float))
+
+
+def test_when_nothing_can_be_probed_every_reason_is_named(tmp_path: Path) -> None:
+    """Only the first attribute's reason was given ('source' has one class), though the one
+    that mattered was the next ('gender': a class of fewer rows than folds)."""
+    from latentplay.latent.probe import probe_store
+
+    schema = st.Schema([st.Attribute("source", "categorical", names=["a"]),
+                        st.Attribute("gender", "categorical", names=["f", "m"])],
+                       st.Provenance("test", "test"), image_column=None)
+    store = st.build([{"source": np.zeros(12, np.int64), "gender": np.arange(12) % 2}], schema,
+                     tmp_path / "s")
+    store = st.add_column(store, "z", np.random.default_rng(0).standard_normal((12, 3)))
+    with pytest.raises(UserError) as caught:
+        probe_store(store, "z", cv=10)
+    text = str(caught.value)
+    assert text.startswith("no attribute could be probed: ") and "'source'" in text
+    assert "gender" in text.split("; ", 1)[1], text

@@ -331,7 +331,7 @@ def probe_store(store: Store, columns: str | Sequence[str],
                 raise
             reasons.append(str(error))
     if reasons and not out:
-        raise UserError(f"no attribute could be probed: {reasons[0]}")
+        raise UserError(f"no attribute could be probed: {'; '.join(reasons)}")
     if skipped is not None:
         skipped += reasons
         for c in columns:
