@@ -88,6 +88,7 @@ def test_rows_without_a_value_are_left_out_of_summaries(tmp_path: Path) -> None:
     table = np.array(summary["crosstab"]["counts"])
     assert table.sum() == 17 and table.sum(axis=1).tolist() == [8, 9]
     assert table[:, -1].sum() == 5  # NaN no longer lands in the top bin
+    assert summary["crosstab"]["left_out"] == 3   # counted, and said under the printed table
 
 
 def test_an_attribute_without_any_value_is_summarised(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_refusals_name_what_does_not_fit(converted: Path, tmp_path: Path, faces_
     with pytest.raises(UserError, match="two files named"):
         import_vectors(store, "v", tmp_path / "twice")
     np.save(tmp_path / "short.npy", np.zeros((11, 4)))
-    with pytest.raises(UserError, match=r"expected \(12, \.\.\.\)"):
+    with pytest.raises(UserError, match=r"takes \(12, D\) vectors, a row each \(the store has 12 rows\)"):
         import_vectors(store, "v", tmp_path / "short.npy")
     (tmp_path / "text.npy").write_text("not an array")
     with pytest.raises(UserError, match=r"not a .npy array \(no NumPy header"):

@@ -198,6 +198,9 @@ def print_summary(summary: dict) -> None:
         needed = console.measure(table, options=console.options.update(max_width=10**5)).maximum
         wide = console if console.is_terminal else Console(width=max(console.width, needed))
         wide.print(table)
+        if ct.get("left_out"):   # a measured value missing (no face found): in no cell
+            console.print(f"{counted(ct['left_out'], 'row')} without a value of {ct['rows']} or "
+                          f"{ct['columns']} left out of the table", markup=False)
 
 
 @app.command()

@@ -121,7 +121,8 @@ def crosstab(store: Store, row: str, col: str, bins: int = CROSSTAB_BINS) -> dic
     keep = (rc >= 0) & (cc >= 0)
     table = np.zeros((len(rn), len(cn)), dtype=np.int64)
     np.add.at(table, (rc[keep], cc[keep]), 1)
-    return {"rows": row, "columns": col, "row_names": rn, "column_names": cn, "counts": table.tolist()}
+    return {"rows": row, "columns": col, "row_names": rn, "column_names": cn, "counts": table.tolist(),
+            "left_out": int((~keep).sum())}
 
 
 def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 10) -> dict[str, Any]:
