@@ -215,6 +215,7 @@ app = typer.Typer(
 
 
 def _print_version(value: bool) -> None:
+    """``--version``: print it and exit before any command runs."""
     if value:
         from latentplay import __version__
 

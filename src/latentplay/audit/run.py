@@ -179,7 +179,7 @@ def label_hint(name: str, images: st.Store) -> str:
     what = next((w for w, names in MEASURES.items() if name in names), None)
     if name in FACE_COLUMNS:  # skin_group, face_found ...: written by a measure of the face
         what = FACE_COLUMNS[name] or "pose"
-    where = shell_word(str(images.path))
+    where = shell_word(images.path)
     if what is not None:
         return f"measure it: latentplay data measure {where} --what {what}"
     return (f"no measure writes it: label both stores with an annotator, `latentplay data predict "

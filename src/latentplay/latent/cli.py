@@ -486,12 +486,13 @@ def histograms(
     typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
 
 
-def _store_codes(model: Any, data: Path, rows: list[int], seed: int | None = None,
+def _store_codes(model: Any, data: Path, rows: list[int] | None, seed: int | None = None,
                  per_layer: bool = False, steps: int | None = None, restarts: int | None = None,
                  reinvert: bool = False, prefer: str | None = None) -> Any:
-    """Codes of ``rows`` of store ``data`` (:func:`~latentplay.latent.codes.store_codes`: a
-    column of this run's codes when the store has one, ``prefer`` first); ``seed`` (default
-    0), ``steps`` (300) and ``restarts`` (4) set a generator's inversion.
+    """Codes of ``rows`` of store ``data`` (None: its first :data:`FIRST_ROWS`;
+    :func:`~latentplay.latent.codes.store_codes`: a column of this run's codes when the store
+    has one, ``prefer`` first); ``seed`` (default 0), ``steps`` (300) and ``restarts`` (4) set
+    a generator's inversion.
 
     Raises:
         UserError: ``seed``, ``steps``, ``restarts`` or ``reinvert`` given for a model with an
@@ -512,7 +513,9 @@ def _store_codes(model: Any, data: Path, rows: list[int], seed: int | None = Non
                         f"{model.family} encodes them, so leave {'it' if len(named) == 1 else 'them'} out")
     if steps is not None and steps < 0 or restarts is not None and restarts < 1:
         raise UserError("need --invert-steps >= 0 and --restarts >= 1")
-    codes = store_codes(model, load(data), rows, invert_steps=300 if steps is None else steps,
+    store = load(data)
+    rows = rows_or_first(None, len(store)) if rows is None else rows
+    codes = store_codes(model, store, rows, invert_steps=300 if steps is None else steps,
                         seed=seed or 0, per_layer=per_layer, restarts=4 if restarts is None else restarts,
                         columns=True, prefer=prefer, reinvert=reinvert)
     if codes.source == "column" and given:
@@ -575,9 +578,7 @@ def force(
         raise UserError(f"{attribute!r} is not a continuous condition of this model; its "
                         f"continuous conditions: {conts or 'none'}")
     amounts = parse_values(shifts if shifts is not None else values)
-    from latentplay.store import load
-
-    codes = _store_codes(model, data, rows_or_first(rows, len(load(data))))
+    codes = _store_codes(model, data, parse_rows(rows) if rows else None)
     x = torch.from_numpy(codes.framed(model)).permute(0, 3, 1, 2).float() / 255
     cond = torch.from_numpy(codes.condition)
     column = spec.column(attribute)

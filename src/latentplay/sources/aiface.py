@@ -76,12 +76,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("path", "target")
 FIRST_RELEASE = "Ground Truth Gender"  # the first release's annotation columns
-AGES = AGE_GROUPS
+AGES = AGE_GROUPS  # synthfaces' names (the published "Young", "Middle-aged" ... as they are)
 # the two published numberings of AGES: the authors' code (0-4) and their README (no 2)
 AGE_CODES = {"code": (0, 1, 2, 3, 4), "README": (0, 1, 3, 4, 5)}
 AGES_FIRST = ("young", "middle_aged", "senior", "others")
 RACES = ("Asian", "White", "Black", "Others")
-
 INTERSECTIONS = tuple(f"{g},skintone{t}" for g in ("female", "male") for t in (1, 2, 3))
 INTERSECTIONS_FIRST = tuple(f"{g},{r}" for g in ("male", "female") for r in RACES)
 

@@ -647,7 +647,7 @@ def split_cmd(
 
     from latentplay.cliargs import split_names
     from latentplay.store.bias import person_attribute, repeated_persons
-    from latentplay.store.split import split_store
+    from latentplay.store.split import split_store, unstratified
 
     new = split_store(path, test, val, group=group, stratify=split_names(stratify), seed=seed,
                       name=name, overwrite=overwrite)
@@ -667,29 +667,6 @@ def split_cmd(
         typer.echo(f"note: the store's {persons} shows persons in several rows, now on both "
                    f"sides of the split; --group {persons} keeps each person in one")
     typer.echo(f"wrote {path}")
-
-
-def unstratified(store: Store, split: str, stratify: list[str]) -> list[str]:
-    """A line for each class of a ``stratify`` attribute that the store holds but a part of
-    attribute ``split`` does not (whole groups too few to share it out): a model trained on
-    that part never sees the class, or is never tested on it."""
-    import numpy as np
-
-    from latentplay.store.schema import UNKNOWN
-
-    codes = np.asarray(store.labels(split))
-    lines = []
-    for name in stratify:
-        attr = store.schema.attribute(name)
-        values = np.asarray(store.labels(name))
-        for k, part in enumerate(store.schema.attribute(split).level_names):
-            present = [c for c in np.unique(values[values >= 0])
-                       if attr.level_names[c] != UNKNOWN]
-            lacking = [attr.level_names[c] for c in present if not (values[codes == k] == c).any()]
-            if lacking:
-                lines.append(f"the {part} part holds no row of {name} {', '.join(lacking)}: the "
-                             "groups were too few to share every class out")
-    return lines
 
 
 @app.command("persons")

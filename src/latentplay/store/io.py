@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import shutil
 import tempfile
 import time
@@ -47,6 +46,7 @@ from latentplay.outputs import (
     remove_dead_scratch,
     scratch_prefix,
     scratch_sibling,
+    shell_word,
     swap_into_place,
     terminate_as_exit,
 )
@@ -160,7 +160,7 @@ def check_target(path: Path, overwrite: bool) -> None:
     mode = path.stat().st_mode & 0o777
     if not mode & 0o222:  # by its mode: root, whom no permission stops, too
         raise UserError(f"{path} is read-only (its folder's mode {oct(mode)}); "
-                        f"make it writable to replace it (chmod u+w {shlex.quote(str(path))})")
+                        f"make it writable to replace it (chmod u+w {shell_word(path)})")
     if not (path / SCHEMA_FILE).is_file() and any(path.iterdir()):
         raise UserError(f"{path} is a non-empty directory but not a latentplay store (no "
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
@@ -182,8 +182,8 @@ def _refuse_over_previous_copy(path: Path) -> None:
         old = None if (path / SCHEMA_FILE).is_file() else previous_copy(path)
     if old is not None:
         raise UserError(f"{path} holds no store, but a write to it was cut off after it moved the "
-                        f"old store aside, to {old}: restore it with: mv {shlex.quote(str(old))} "
-                        f"{shlex.quote(str(path))} (or remove {old} to write a new store there)")
+                        f"old store aside, to {old}: restore it with: mv {shell_word(old)} "
+                        f"{shell_word(path)} (or remove {old} to write a new store there)")
 
 
 def _old_copy_pattern(path: Path) -> re.Pattern[str]:
@@ -551,7 +551,7 @@ def _load_once(path: Path) -> tuple[datasets.Dataset, Schema]:
         if old is not None:
             raise UserError(f"no store at {path}: a write to it was cut off after it moved the old "
                             f"store aside, to {old}; restore it with: mv "
-                            f"{shlex.quote(str(old))} {shlex.quote(str(path))}")
+                            f"{shell_word(old)} {shell_word(path)}")
         raise UserError(f"no store at {path}: path does not exist")
     schema_file = path / SCHEMA_FILE
     if not schema_file.exists():

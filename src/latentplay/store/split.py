@@ -108,6 +108,25 @@ def split_store(store: Store | str | os.PathLike[str], test: float = 0.2, val: f
     return save(with_history(new, entry), store.path)
 
 
+def unstratified(store: Store, split: str, stratify: Sequence[str]) -> list[str]:
+    """A line for each class of a ``stratify`` attribute that the store holds but a part of
+    attribute ``split`` does not (whole groups too few to share it out): a model trained on
+    that part never sees the class, or is never tested on it."""
+    codes = np.asarray(store.labels(split))
+    parts = store.schema.attribute(split).level_names
+    lines = []
+    for name in stratify:
+        names = store.schema.attribute(name).level_names
+        values = np.asarray(store.labels(name))
+        present = [c for c in np.unique(values[values >= 0]) if names[c] != UNKNOWN]
+        for k, part in enumerate(parts):
+            lacking = [names[c] for c in present if not (values[codes == k] == c).any()]
+            if lacking:
+                lines.append(f"the {part} part holds no row of {name} {', '.join(lacking)}: the "
+                             "groups were too few to share every class out")
+    return lines
+
+
 def stored_test_rows(store: Store, n: int, warn: bool = True,
                      setting: str = "data.split=") -> np.ndarray:
     """Sorted rows among the first ``n`` of ``store`` that its own ``split`` attribute (a

@@ -106,11 +106,17 @@ def model_meta(family: str, config: Any, channels: int, size: int, spec: Conditi
             "crop": crop, "condition": spec.to_dict(), "epoch": epoch, "step": step}
 
 
+def check_run_exists(run_dir: str | os.PathLike[str]) -> None:
+    """Refuse a run directory that does not exist, as such (before "not a run directory",
+    which is for a folder that holds no run)."""
+    if not Path(run_dir).exists():
+        raise UserError(f"no run at {run_dir}: path does not exist")
+
+
 def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Parsed ``model.json`` of a run directory."""
+    check_run_exists(run_dir)
     path = Path(run_dir) / MODEL_META
-    if not path.parent.exists():
-        raise UserError(f"no run at {run_dir}: path does not exist")
     if not path.exists():
         raise UserError(f"{run_dir} is not a run directory: it holds no trained model "
                         f"({MODEL_META} missing)")

@@ -394,9 +394,10 @@ def load_run_config(path: str | Path) -> Any:
     before ``data.split_seed`` drew its split with ``seed``, and each resumes so; a beta-TCVAE
     run saved before ``loss.betatcvae.logged`` keeps logging the terms optimised, the columns
     of its ``metrics.csv``)."""
+    from latentplay.train.checkpoint import check_run_exists
+
     path = Path(path)
-    if not path.parent.exists():
-        raise UserError(f"no run at {path.parent}: path does not exist")
+    check_run_exists(path.parent)
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
     try:
