@@ -128,3 +128,22 @@ def test_quickstart_inside_a_store_is_refused_before_a_folder_is_made(cli, tmp_p
         assert r.code == 2 and "is inside the store" in r.err and "generating" not in r.out
     assert not (store.path / "inner").exists() and not (store.path / "synthfaces").exists()
     assert cli("data", "bin", store.path, "yaw", "--edges=0").code == 0
+
+
+def test_the_printed_train_command_fits_a_small_store(tmp_path: Path, unreported: None,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    """With --n 12 the printed `train cvae` asked for batches of 16 from 11 training images
+    and was refused; it now names a batch that fits, and the command trains."""
+    import shlex
+
+    from latentplay.cli import main
+
+    quickstart.run(tmp_path, n=12)
+    line = next(s for s in capsys.readouterr().out.splitlines() if "latentplay train cvae" in s)
+    words = shlex.split(line.split("latentplay ", 1)[1])
+    assert words[words.index("--batch-size") + 1] == "8"
+    words[words.index("--epochs") + 1] = "1"
+    main(words)
+    assert (tmp_path / "cvae" / "model.safetensors").exists()
+    quickstart.run(tmp_path, n=40, overwrite=True)
+    assert "--batch-size" not in capsys.readouterr().out

@@ -89,8 +89,8 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
         f"\n[green]done[/green]: store {path} ({len(store)} images; open it with "
         f"datasets.load_from_disk('{path}') or latentplay.store.load)\n"
         f"grids: {', '.join(str(g) for g in grids)}\nbias chart: {bias}\nreport: {report}\n\n"
-        f"next: latentplay train cvae --data {q(path)} --out {q(out / 'cvae')} --epochs 100 "
-        f"data.size=32 data.crop=0.5\n"
+        f"next: latentplay train cvae --data {q(path)} --out {q(out / 'cvae')} --epochs 100"
+        f"{_batch_option(store)} data.size=32 data.crop=0.5\n"
         f"      latentplay latent sweep {q(out / 'cvae')} --attribute smile --out {q(out / 'sweep.png')}\n"
         f"      latentplay app --run {q(out / 'cvae')} --data {q(path)}\n"
         f"      latentplay audit reconstruction {q(out / 'cvae')} --data {q(path)} --by skin_tone "
@@ -103,6 +103,22 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
     if note := path_note():
         console.print(note, soft_wrap=True)
     return path
+
+
+def _batch_option(store: st.Store) -> str:
+    """``" --batch-size B"`` when the cvae preset's batch is more than the store's training
+    rows (a small ``--n``): B the largest power of two that fits; ``""`` otherwise."""
+    from latentplay.train.config import build_config
+    from latentplay.train.data import held_out_rows
+
+    data = build_config("cvae", ["data.size=32", "data.crop=0.5"])
+    batch = data.trainer.batch_size
+    data = data.data
+    rows = len(store) - len(held_out_rows(store, len(store), data.test_fraction, data.split_seed,
+                                          data.split, data.split_version, warn=False))
+    if rows >= batch:
+        return ""
+    return f" --batch-size {1 << (max(rows, 1).bit_length() - 1)}"
 
 
 def path_note() -> str | None:
