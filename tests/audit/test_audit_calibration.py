@@ -12,6 +12,7 @@ from latentplay import store as st
 from latentplay.audit import calibration
 from latentplay.audit.accuracy import group_accuracy
 from latentplay.audit.calibration import (
+    ece_p_text,
     expected_calibration_error,
     group_calibration,
     null_ece,
@@ -88,6 +89,9 @@ def test_an_overconfident_group_is_found() -> None:
         assert row["low"] < truth < row["high"]
     assert a["ece_p"] > 0.05 and a["ece"] < 2 * a["ece_null"]
     assert c["ece_p"] < 0.01 and c["ece"] > 0.15
+    # a Monte Carlo p-value: (1 + k) / (draws + 1), never 0 (it was k / draws)
+    assert c["ece_p"] == pytest.approx(1 / (cal["draws"] + 1))
+    assert ece_p_text(c["ece_p"], cal["draws"]) == "<= 0.001"
     assert cal["across"]["overconfidence_gap"] == pytest.approx(c["overconfidence"]
                                                                 - a["overconfidence"])
     trend = cal["across"]["trend"]

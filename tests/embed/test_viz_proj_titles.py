@@ -36,7 +36,10 @@ def test_method_note_names_the_main_and_changed_parameters_seed_and_sample():
     assert (method_note(_proj("tsne", n=100, affinity="uniform"), 100, 100, 0)
             == "uniform affinities, k_neighbors=15, seed 0")
     assert (method_note(_proj("umap", metric="cosine"), 100, 100, 1)
-            == "n_neighbors=15, min_dist=0.1, metric=cosine, seed 1")
+            == "n_neighbors=15, min_dist=0.1, init=pca, metric=cosine, seed 1")
+    # the initialisation is named (umap-learn's own default is spectral)
+    assert (method_note(_proj("umap", init="spectral"), 100, 100, 1)
+            == "n_neighbors=15, min_dist=0.1, init=spectral, seed 1")
     assert method_note(_proj("pca"), 100, 100, 0) == ""
     assert method_note(_proj("pca", whiten=True), 120, 100, 2) == (
         "whiten=True; 100 of 120 rows sampled (seed 2)")

@@ -21,7 +21,8 @@ Per group, over the rows with a prediction and a confidence:
   small groups: a perfectly calibrated classifier scores above zero by chance alone, so beside
   it stand ``ece_null`` (its mean when every answer is right with exactly the probability the
   classifier gave, drawn ``n_draws`` times: consistency resampling, Bröcker & Smith 2007) and
-  ``ece_p``, the share of those draws at least as large as the observed ECE;
+  ``ece_p``, its Monte Carlo p-value ``(1 + #{draws >= ECE}) / (n_draws + 1)`` (never 0:
+  the observed ECE counts as one draw of the null);
 - ``bins``: the reliability diagram's points (per bin: rows, mean confidence, accuracy);
 - ``curve``: selective accuracy against coverage — the accuracy over the most confident
   ``coverage`` share of the group's faces. Answering only when sure can widen the gap between
@@ -225,7 +226,7 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
                 "overconfidence": float(signed[rows].mean()), "low": finite_or_none(low),
                 "high": finite_or_none(high), "ece": ece, "ece_null": float(null.mean()),
-                "ece_p": float(np.mean(null >= ece - 1e-12)),
+                "ece_p": float((1 + np.sum(null >= ece - 1e-12)) / (n_draws + 1)),
                 "bins": reliability(c[rows], right[rows], bins, binning),
                 "curve": selective_curve(c[rows], right[rows]),
                 **({} if threshold is None
@@ -268,9 +269,10 @@ def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
 
 
 def ece_p_text(p: float, draws: int) -> str:
-    """The share of calibrated draws at least as large as the ECE, as text: ``< 1/draws``
-    when none was."""
-    return f"< {1 / draws:.2g}" if p == 0 else f"{p:.2g}"
+    """The ECE's simulated p-value as text: ``<= 1/(draws + 1)`` when no calibrated draw
+    reached the ECE (the smallest p the draws can give)."""
+    smallest = 1 / (draws + 1)
+    return f"<= {smallest:.2g}" if p <= smallest * (1 + 1e-9) else f"{p:.2g}"
 
 
 def selective_text(s: dict[str, Any] | None) -> str:

@@ -220,14 +220,15 @@ def html_name(stem: str, names: Sequence[str]) -> str:
 
 def method_note(proj: Projection, n_store: int, n_sampled: int, seed: int) -> str:
     """What a projection's figures state of how it was made: t-SNE's affinities (perplexity,
-    or uniform over k neighbours), UMAP's ``n_neighbors`` and ``min_dist``, every other
+    or uniform over k neighbours), UMAP's ``n_neighbors``, ``min_dist`` and ``init`` (pca by
+    default here, umap-learn's own being spectral), every other
     parameter not at its default (threads aside), the seed of t-SNE and UMAP, and the sample
     when ``n_sampled`` of the store's ``n_store`` rows were projected, e.g.
-    ``"perplexity=30, seed 0"`` or ``"n_neighbors=15, min_dist=0.1, metric=cosine, seed 3;
+    ``"perplexity=30, seed 0"`` or ``"n_neighbors=15, min_dist=0.1, init=pca, metric=cosine, seed 3;
     300 of 600 rows sampled"`` (``""`` for a PCA of every row with its defaults)."""
     params = proj.params
     defaults = to_dict(PARAMS[proj.method]())
-    main: tuple[str, ...] = {"tsne": ("perplexity",), "umap": ("n_neighbors", "min_dist"),
+    main: tuple[str, ...] = {"tsne": ("perplexity",), "umap": ("n_neighbors", "min_dist", "init"),
                              "pca": ()}[proj.method]
     skip = {"n_jobs", *main}
     if proj.method == "tsne":

@@ -28,7 +28,9 @@ SMD_DENOMINATORS = {
     "ATC": "SD of the control group before matching",
     "ATE": "pooled SD sqrt((var_t + var_c) / 2) before matching",
 }
-"""What the SMD is divided by, for each estimand (stated in ``summary.json``)."""
+"""What the SMD is divided by, for each estimand (stated in ``summary.json``). A 0/1 column's
+SD is ``sqrt(p (1 - p))``, as MatchIt standardizes binary covariates (cobalt's default reports
+their raw difference of shares instead)."""
 TINY_SD = float(np.sqrt(np.finfo(np.float64).eps))
 """SDs below this fall back to the pooled SD (MatchIt's rule)."""
 

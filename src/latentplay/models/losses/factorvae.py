@@ -3,8 +3,9 @@ product of its marginals (each dimension permuted across the batch); its logit d
 estimates the total correlation, added to the VAE loss with weight ``gamma``. The
 discriminator has its own Adam optimiser (lr 1e-4, betas (0.5, 0.9) as in the paper).
 
-Simplification: the discriminator sees the same minibatch's codes (detached) and their
-permutation, rather than a second independent minibatch.
+The discriminator sees the same minibatch's codes (detached) and their permutation, as
+disentanglement_lib's FactorVAE does (``shuffle_codes`` of the batch's own samples); Kim &
+Mnih's algorithm permutes a second, independent minibatch.
 """
 
 from __future__ import annotations
