@@ -118,4 +118,4 @@ def test_a_metric_refused_late_keeps_the_scores_done_before_it(cli, tmp_path: Pa
               "--codes-test", c_test, "--metrics", "mig,modularity", "--json", tmp_path / "s.json")
     assert res.code == 2 and res.err.strip().splitlines()[-1].startswith("error: explicitness:")
     assert "(the scores of mig are printed and written to" in res.err and "discrete_mig" in res.out
-    assert list(json.loads((tmp_path / "s.json").read_text())) == ["mig.discrete_mig"]
+    assert list(json.loads((tmp_path / "s.json").read_text())["scores"]) == ["mig.discrete_mig"]

@@ -157,7 +157,11 @@ def test_cli_arrays(cli, tmp_path: Path) -> None:
         out,
     )
     assert res.code == 0, res.err
-    scores = json.loads(out.read_text())
+    record = json.loads(out.read_text())
+    scores = record["scores"]
+    # what made the scores: the metrics as asked, the seed (it changes them) and the inputs
+    assert record["metrics"] == "mig,irs,modularity" and record["seed"] == 0
+    assert record["codes"] == str(tmp_path / "c.npy") and record["factors_test"] is None
     assert scores["mig.discrete_mig"] > 0.9
     assert set(scores) == {
         "mig.discrete_mig",
@@ -173,7 +177,8 @@ def test_cli_arrays(cli, tmp_path: Path) -> None:
               tmp_path / "c.npy", "--json", out)
     assert res.code == 0, res.err
     assert "beta_vae and factor_vae left out" in " ".join((res.out + res.err).split())
-    assert not any(k.startswith(("beta_vae", "factor_vae")) for k in json.loads(out.read_text()))
+    assert not any(k.startswith(("beta_vae", "factor_vae"))
+                   for k in json.loads(out.read_text())["scores"])
 
 
 def test_cli_errors(cli, tmp_path: Path) -> None:
@@ -254,7 +259,8 @@ def test_train_with_metrics_writes_dis_metrics(tmp_path: Path, cli) -> None:
               "--json", tmp_path / "fv.json")  # fmt: skip
     assert res.code == 0, res.err
     fv = json.loads((tmp_path / "fv.json").read_text())
-    assert -1.0 <= fv["sap.SAP_score"] <= 1.0
+    assert -1.0 <= fv["scores"]["sap.SAP_score"] <= 1.0
+    assert (fv["metrics"], fv["run"], fv["data"]) == ("sap_fast", str(run), str(data))
 
 
 def test_a_ground_truth_with_a_fixed_factor_is_refused(tmp_path: Path) -> None:

@@ -87,6 +87,9 @@ def test_html_switches_attributes_and_shows_labels_and_thumbnails():
                                                           for c in codes]
     assert "<script src=" not in html  # plotly.js inlined: the page works offline
     assert f"red ({(codes == 0).sum()})" in html
+    again = projection_html(coords, labels, title="t", rows=np.arange(100, 160),
+                            thumbnails=[*thumbs[:30], *[None] * 30])
+    assert again == html            # the same page byte for byte (plotly drew a random div id)
 
 
 def test_labels_must_match_the_points():

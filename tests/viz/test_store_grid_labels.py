@@ -87,3 +87,15 @@ def test_rows_without_a_value_get_a_row_of_their_own(faces_store: Path, tmp_path
     grid.save_store_grid(holed, tmp_path / "g.png", by="smile", bins=5)
     assert seen["labels"][-1] == f"unknown\n(n={int(np.isnan(smile).sum())})"
     assert set(seen["captions"][-1]) == {"no value"}
+
+
+def test_a_store_not_saved_draws_its_grid(faces_store: Path, tmp_path: Path) -> None:
+    """A store built in Python and not saved has no path: its grid's title said
+    ``store.path.name`` and raised AttributeError."""
+    from latentplay.viz import grid
+
+    faces = store.load(faces_store)
+    unsaved = store.Store(faces.dataset, faces.schema, None)
+    grid.save_store_grid(unsaved, tmp_path / "g.png", by="gender")
+    grid.save_store_grid(unsaved, tmp_path / "all.png")
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"

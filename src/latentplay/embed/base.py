@@ -16,7 +16,7 @@ import abc
 import dataclasses
 import hashlib
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -142,26 +142,6 @@ class Embedder(abc.ABC):
         its weights' ``run_sha256``). Kept out of the resume key, so that an embedding started
         before they were recorded still resumes."""
         return {}
-
-    def embed_batches(
-        self,
-        images: Images,
-        batch_size: int = 256,
-        progress: Callable[[int], None] | None = None,
-    ) -> np.ndarray:
-        """Embed ``images`` in batches of ``batch_size``; ``progress(n_done)`` after each batch.
-
-        Returns:
-            ``(N, dim)`` float32.
-        """
-        n = len(images)
-        out = np.empty((n, self.dim), dtype=np.float32)
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            out[start:stop] = self.embed(images[start:stop])
-            if progress is not None:
-                progress(stop)
-        return out
 
 
 def file_digest(path: str | Path) -> str:

@@ -42,7 +42,6 @@ FOUND_FILE = "found.npy"
 READ_CHUNK = 1024  # rows whose encoded images load_rows holds at a time
 SAMPLED_IMAGES = 32  # images whose bytes the resume key hashes (every image's length besides)
 SAVE_TRIES = 3  # saves of a finished column into a store that other commands keep writing
-DATA_KEYS = ("rows", "images", "conditions")  # the parts of the resume key that are the store's
 
 
 def scratch_dir(store_path: str | os.PathLike[str], column: str) -> Path:
@@ -95,7 +94,7 @@ def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None
 
 def _key(store: st.Store, embedder: Embedder) -> dict[str, Any]:
     """What must match for a partial embedding to be continued: the store's rows, images and
-    the conditions the embedder reads (:data:`DATA_KEYS`), and the embedder's output size,
+    the conditions the embedder reads, and the embedder's output size,
     identity, options and fitted state. Not the dataset's fingerprint, which every write of
     the store changes (a column another command adds changes no vector)."""
     return {

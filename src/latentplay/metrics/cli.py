@@ -172,7 +172,8 @@ def disentanglement(
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed of sampling and classifiers."),
     batch_size: int = typer.Option(256, "--batch-size", help="Images per encoder call (with --run)."),
-    json_out: Path = typer.Option(None, "--json", help="Also write the scores to this JSON file."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the scores, with the metrics "
+                                  "asked, the seed and the inputs, to this JSON file."),
 ) -> None:
     """Disentanglement scores (disentanglement_lib's defaults and names) of a run or of arrays.
 
@@ -204,6 +205,17 @@ def disentanglement(
 
     progress = Progress(lambda line: console.print(line, highlight=False, soft_wrap=True))
     done: list[tuple[str, dict[str, float]]] = []
+    inputs = ({"run": run, "data": data} if run is not None or data is not None else
+              {"factors": factors, "codes": codes, "factors_test": factors_test,
+               "codes_test": codes_test})
+
+    def write_json(found: dict[str, float]) -> None:
+        """``--json``: the scores and what made them (metrics as asked, seed, inputs)."""
+        assert json_out is not None
+        record = {"scores": found, "metrics": metrics, "seed": seed,
+                  **{k: None if v is None else str(v) for k, v in inputs.items()}}
+        make_parents(json_out)
+        json_out.write_text(json.dumps(record, indent=2) + "\n")
 
     def finished(name: str, metric_scores: dict[str, float]) -> None:
         done.append((name, metric_scores))
@@ -233,8 +245,7 @@ def disentanglement(
             _print_scores(done)
             kept = {k: v for name, found in done for k, v in logged_scores(name, found).items()}
             if json_out is not None:
-                make_parents(json_out)
-                json_out.write_text(json.dumps(kept, indent=2) + "\n")
+                write_json(kept)
             raise UserError(f"{exc} (the scores of {', '.join(n for n, _ in done)} are printed"
                             + (f" and written to {json_out}" if json_out is not None else "")
                             + ")") from None
@@ -261,8 +272,7 @@ def disentanglement(
                               on_encoded=progress.encoded_more)
     _print_scores(done)
     if json_out is not None:
-        make_parents(json_out)
-        json_out.write_text(json.dumps(scores, indent=2) + "\n")
+        write_json(scores)
 
 
 @app.command()

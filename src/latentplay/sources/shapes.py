@@ -17,7 +17,6 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.rngs import integers
-from latentplay.store.groundtruth import mixed_radix_index
 from latentplay.store.images import encode_png
 from latentplay.store.io import Store, build
 from latentplay.store.schema import Attribute, Provenance, Schema
@@ -84,7 +83,8 @@ def attributes() -> list[Attribute]:
 
 
 def factors_of_indices(indices: np.ndarray) -> np.ndarray:
-    """Invert :func:`mixed_radix_index`: ``(N,)`` grid rows -> ``(N, 5)`` factor levels."""
+    """Invert :func:`~latentplay.store.groundtruth.mixed_radix_index`: ``(N,)`` grid rows ->
+    ``(N, 5)`` factor levels."""
     rest = np.asarray(indices, dtype=np.int64)
     out = np.empty((rest.size, len(FACTOR_SIZES)), dtype=np.int64)
     for k in range(len(FACTOR_SIZES) - 1, -1, -1):
@@ -177,11 +177,6 @@ def generate(config: ShapesConfig, chunk: int = 4096) -> Iterator[tuple[np.ndarr
         idx = np.arange(start, stop) if config.full else sampled[start:stop]
         factors = factors_of_indices(idx)
         yield factors, render(factors) * np.uint8(255)
-
-
-def grid_index(factors: np.ndarray) -> np.ndarray:
-    """dSprites row index of ``(N, 5)`` factor levels."""
-    return mixed_radix_index(factors, list(FACTOR_SIZES))
 
 
 CONFIG = ShapesConfig

@@ -195,11 +195,12 @@ def save_store_grid(
     groups: list[tuple[str, np.ndarray]] = []
     captions: list[list[str]] | None = None
     notes: list[str] = []
-    title = f"{store.path.name} by {by}"
+    name = "store" if store.path is None else store.path.name   # a store not saved has no path
+    title = f"{name} by {by}"
     if by is None:
         n = min(len(store), per_row * 5)
         idx = rng.choice(len(store), size=n, replace=False)
-        title = f"{store.path.name}: {n} of its {len(store)} images, drawn at random"
+        title = f"{name}: {n} of its {len(store)} images, drawn at random"
         groups = [("", idx[k * per_row : (k + 1) * per_row]) for k in range(5)]
         groups = [g for g in groups if len(g[1])]
     else:

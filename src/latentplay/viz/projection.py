@@ -394,7 +394,9 @@ def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "
         raise ValueError(f"{len(thumbnails)} thumbnails for {n} points")
     fig = projection_figure(coords, labels, title)
     script = _PANEL_JS % json.dumps(_panel_data(labels, rows, thumbnails))
-    page = fig.to_html(include_plotlyjs=True, full_html=True, post_script=script)
+    # a fixed div id (plotly draws a random one): the same projection writes the same bytes
+    page = fig.to_html(include_plotlyjs=True, full_html=True, post_script=script,
+                       div_id="projection")
     head = (f'<title>{html.escape(title or "projection")}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">')
     return page.replace("<head>", "<head>" + head, 1)
