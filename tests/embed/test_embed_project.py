@@ -54,7 +54,12 @@ def test_projections_are_cached_and_reused(embedded, monkeypatch):
     def no_compute(*args, **kwargs):
         raise AssertionError("cached coordinates were recomputed")
 
+    # t-SNE and UMAP record their threads (the layout depends on them); PCA has none
+    described = [json.loads(reloaded.schema.vector(n).description) for n in names]
+    assert "threads" not in described[0] and described[1]["threads"] == 1
+    assert described[2]["threads"] == pj._threads(-1)
     monkeypatch.setattr(pj, "compute", no_compute)
+    monkeypatch.setenv("OMP_NUM_THREADS", str(pj._threads(-1) + 1))  # other threads: reused
     _, again = pj.projections(reloaded, ["pix"], ["pca", "tsne", "umap"], params=FAST)
     for first, second in zip(projs, again, strict=True):
         assert second.cached

@@ -7,7 +7,10 @@
 Coordinates are saved as a 2-d vector column named ``<method>__<embedding>`` (plus
 ``__n<sample>`` for a sample and a short hash for non-default parameters); rows outside the
 sample hold NaN. The column's description records the method, parameters, sample, seed and a
-digest of the embedding, so a cached projection is reused only while all of them match.
+digest of the embedding, so a cached projection is reused only while all of them match; and,
+for t-SNE and UMAP, the threads that computed it (``threads``), which the coordinates depend
+on — the Annoy index builds its trees per thread and the gradient sums in a thread's order —
+but which do not stop a cached projection from being reused.
 """
 
 from __future__ import annotations
@@ -174,7 +177,9 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
         x: the points; rows must be finite, and not all the same (else :class:`UserError`).
         method: ``tsne`` (openTSNE, FFT gradients), ``umap`` (umap-learn) or ``pca``.
         params: a :class:`TSNEParams` / :class:`UMAPParams` / :class:`PCAParams` (defaults if None).
-        seed: random seed (same seed, same machine: same coordinates).
+        seed: random seed (same seed, machine and threads: same coordinates; t-SNE and UMAP
+            at another thread count, ``n_jobs`` or ``OMP_NUM_THREADS``, lay the points out
+            otherwise, equally good but not the same).
     """
     if method not in PARAMS:
         raise UserError(f"unknown projection method {method!r}; choose from: {', '.join(METHODS)}")
@@ -395,6 +400,8 @@ def projections(
                           "sample": sample, "seed": seed, "source": digest}
                 if method == "umap" and cfg.metric != "euclidean":
                     record["reduced"] = False  # neighbours in the embedding itself, not its PCA
+                if method != "pca":
+                    record["threads"] = _threads(cfg.n_jobs)
                 coords = _cached(store, column, record, emb_rows) if cache else None
                 cached = coords is not None
                 if coords is None:
@@ -482,7 +489,8 @@ def _method_params(methods: Sequence[str], params: Sequence[str]) -> dict[str, A
 
 def _cached(store: st.Store, column: str, record: dict[str, Any], rows: np.ndarray
             ) -> np.ndarray | None:
-    """Coordinates of ``rows`` from ``column`` when it was made with exactly ``record``."""
+    """Coordinates of ``rows`` from ``column`` when it was made with exactly ``record`` (its
+    ``threads`` aside)."""
     try:
         vec = store.schema.vector(column)
     except KeyError:
@@ -491,7 +499,7 @@ def _cached(store: st.Store, column: str, record: dict[str, Any], rows: np.ndarr
         saved = json.loads(vec.description)
     except json.JSONDecodeError:
         return None
-    if saved != record:
+    if {**saved, "threads": None} != {**record, "threads": None}:
         return None
     coords = st.vectors(store, column)[rows]
     return coords if np.isfinite(coords).all() else None
