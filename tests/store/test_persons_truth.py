@@ -79,3 +79,35 @@ def test_a_truth_that_names_no_person_is_refused_before_the_search(tmp_path: Pat
     r = cli("data", "persons", path, "--column", "face", "--threshold", "1.2", "--truth", "nope")
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and r.err.startswith("error:"), r.err
     assert (path / "latentplay.json").read_text() == before
+
+
+def test_close_pairs_in_chunks_are_every_pair_within_the_threshold(monkeypatch) -> None:  # noqa: ANN001
+    """The exact distances are computed a chunk of pairs at a time (all at once took 5 GB for
+    4.5 million pairs of 64-d vectors): chunks of 7 find what a loop over every pair finds."""
+    from latentplay.store import persons
+
+    x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    x[3] = np.nan                                                      # in no pair
+    monkeypatch.setattr(persons, "PAIR_CHUNK", 7)
+    pairs, distances = persons.close_pairs(x, 2.0)
+    want = [(i, j) for i in range(60) for j in range(i + 1, 60)
+            if np.isfinite(x[[i, j]]).all() and np.linalg.norm(x[i].astype(float) - x[j]) <= 2.0]
+    assert len(want) > 3 * 7 and [tuple(p) for p in pairs] == want
+    np.testing.assert_allclose(distances, [np.linalg.norm(x[i].astype(float) - x[j]) for i, j in want])
+
+
+def test_a_threshold_joining_a_tenth_of_all_pairs_is_warned_of(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """1,000 rows in 10 tight clusters of 100: every cluster one "person" (largest 100, under
+    half the rows, which the warning before needed), 9.9 % of all pairs within the threshold."""
+    rng = np.random.default_rng(1)
+    x = (np.repeat(np.arange(10), 100)[:, None] * 50 + rng.normal(size=(1000, 2))).astype(np.float32)
+    schema = Schema(attributes=[], provenance=Provenance(source="test", converter="unit"),
+                    vectors=[VectorColumn("face", 2)])
+    cell = st.encode_png(np.zeros((4, 4, 3), np.uint8))
+    st.build([{"image": [cell] * 1000, "face": list(x)}], schema, tmp_path / "s")
+    r = cli("data", "persons", tmp_path / "s", "--column", "face", "--threshold", "10")
+    assert r.code == 0, r.err
+    assert "largest 100" in r.out and "warning: 9.9% of all pairs of rows are within 10" in r.err
+    quiet = cli("data", "persons", tmp_path / "s", "--column", "face", "--threshold", "0.05",
+                "--name", "close")
+    assert quiet.code == 0 and "warning" not in quiet.err

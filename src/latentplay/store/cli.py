@@ -698,10 +698,16 @@ def persons_cmd(
                f"{s['rows_in_persons']} of {counted(s['rows'], 'row')} (largest "
                f"{s['largest']})" + (f"; {missing}: no person" if missing else ""))
     faced = s["rows"] - s["rows_without_face"] - s["rows_without_vector"]
+    share = s["pairs"] / max(1, faced * (faced - 1) // 2)
     if s["largest"] > max(2, faced // 2):  # single linkage chains close pairs into one cluster
         typer.echo(f"warning: one person holds {s['largest']} of the {faced} rows with a face vector: "
                    f"pairs chained within {threshold:g} may join different people; try a smaller "
                    "--threshold (--truth scores the persons written)", err=True)
+    elif faced >= 1000 and share > 0.01:  # a face collection's same-person pairs are far fewer
+        typer.echo(f"warning: {share:.1%} of all pairs of rows are within {threshold:g}: a face "
+                   "collection's photos of one person make a far smaller share; the threshold is "
+                   "likely too loose for this column (e.g. dlib's 0.6 on another network's "
+                   "vectors); try a smaller --threshold", err=True)
     if "pairs_across_split" in s:
         typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")
     if truth is not None:

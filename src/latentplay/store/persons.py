@@ -44,6 +44,7 @@ from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
 METRICS = ("euclidean", "cosine")
+PAIR_CHUNK = 1 << 18  # pairs whose exact distance is computed at once ((chunk, D) float64)
 
 
 @dataclass
@@ -96,7 +97,9 @@ def close_pairs(x: np.ndarray, threshold: float, metric: str = "euclidean") -> t
     first = np.repeat(np.arange(len(data)), np.diff(lims.astype(np.int64)))
     keep = first < found
     i, j = first[keep], found[keep]
-    exact = np.linalg.norm(data[i].astype(np.float64) - data[j], axis=1)
+    exact = np.concatenate([np.zeros(0)] + [   # in chunks: (chunk, D) float64 at a time
+        np.linalg.norm(data[i[k:k + PAIR_CHUNK]].astype(np.float64) - data[j[k:k + PAIR_CHUNK]], axis=1)
+        for k in range(0, len(i), PAIR_CHUNK)])
     distance = exact ** 2 / 2 if metric == "cosine" else exact
     inside = distance <= threshold
     order = np.lexsort((j[inside], i[inside]))
