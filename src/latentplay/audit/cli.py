@@ -131,6 +131,7 @@ def compare_cmd(
     )
     from latentplay.audit.run import (
         Audited,
+        StoreImages,
         audit_images,
         check_joint,
         drawn_under,
@@ -188,6 +189,9 @@ def compare_cmd(
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond, device=device)
         source = {"run": str(run), "n": n, "condition": cond or None}
+    elif specs == ["labels"] and labelled is not None:   # labels read; a few images drawn
+        imgs = StoreImages(labelled)
+        source = {"images": str(images)}
     else:
         imgs = read_images(images)
         source = {"images": str(images)}
