@@ -59,3 +59,15 @@ def test_training_fidelity_records_the_flat_share_and_cautions(
     header = (tmp_path / "fidelity.csv").read_text().splitlines()[0].split(",")
     assert "flat" in header
     assert "caution: fidelity at epoch 2: 100.0% of the samples are flat" in capsys.readouterr().err
+
+
+def test_pixel_contrast_in_chunks_is_each_image_s_sd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Computed a few images at a time (all at once held two float32 copies of every image):
+    each image's SD of its pixel values, whichever chunk it falls in."""
+    from latentplay.train import fidelity
+
+    monkeypatch.setattr(fidelity, "CONTRAST_CHUNK", 3)
+    images = np.concatenate([_grey(5), np.zeros((2, 32, 32, 3), np.uint8)])
+    got = fidelity.pixel_contrast(images)
+    np.testing.assert_allclose(got, [im.astype(np.float64).std() for im in images], rtol=1e-5)
+    assert got[-1] == 0 and 2 < got[0] < 4 and fidelity.pixel_contrast(images[:0]).shape == (0,)
