@@ -138,15 +138,19 @@ def load_training_data(
         stored = load_images(store, [0]).shape[3]
         channels = 3 if stored == 4 else (1 if stored == 2 else 0)
     mode = {0: None, 1: "L", 3: "RGB"}[channels]
-    chunks = []
+    # (n, C, S, S) uint8, filled a chunk at a time: chunks joined at the end held them twice
+    images: torch.Tensor | None = None
     with progress_bar(show=progress) as bar:
         task = bar.add_task("decoding images", total=n)
         for start in range(0, n, CHUNK):
             arr = load_images(store, np.arange(start, min(n, start + CHUNK)), size=size, mode=mode,
                               crop=crop)
-            chunks.append(torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous())
+            chunk = torch.from_numpy(arr).permute(0, 3, 1, 2)
+            if images is None:
+                images = torch.empty((n, *chunk.shape[1:]), dtype=chunk.dtype)
+            images[start:start + len(chunk)] = chunk
             bar.advance(task, len(arr))
-    images = torch.cat(chunks)
+    assert images is not None
     # the rows trained on: a measured condition's range spans theirs, and rows past data.limit
     # need no value
     spec = ConditionSpec.from_store(first, condition)
