@@ -121,3 +121,25 @@ def test_dead_export_and_import_scratch_is_removed(tmp_path: Path):
     assert mine.name.startswith(f".out.export-{tag}-{os.getpid()}-")
     mine.mkdir()
     assert remove_dead_scratch(tmp_path / "out") == [] and mine.is_dir()
+
+
+def test_progress_off_a_terminal_writes_a_plain_line_now_and_then(monkeypatch, capsys) -> None:
+    """A batch job's log (standard error not a terminal) got nothing while a long step ran: it
+    now gets a line per advancing task every LOG_EVERY seconds, and no bar."""
+    from latentplay import outputs
+
+    monkeypatch.setattr(outputs, "bar_drawn", lambda: False)
+    monkeypatch.setattr(outputs, "LOG_EVERY", 0.0)
+    with outputs.progress_bar() as bar:
+        task = bar.add_task("decoding images", total=4000)
+        bar.advance(task, 1000)
+        bar.update(task, completed=3000)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("decoding images: 1,000 of 4,000 (25%), ")
+    assert lines[1].startswith("decoding images: 3,000 of 4,000 (75%), ") and len(lines) == 2
+    monkeypatch.setattr(outputs, "LOG_EVERY", 3600.0)       # not yet: nothing
+    with outputs.progress_bar() as bar:
+        bar.advance(bar.add_task("t", total=2), 1)
+    with outputs.progress_bar(show=False) as bar:            # asked for none: none
+        bar.advance(bar.add_task("t", total=2), 1)
+    assert capsys.readouterr().err == ""

@@ -15,9 +15,10 @@ import shlex
 import shutil
 import signal
 import socket
+import sys
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -301,16 +302,67 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+LOG_EVERY = 30.0
+"""Seconds between the progress lines written where standard error is not a terminal."""
+
+
 def progress_bar(*columns: Any, show: bool = True) -> Any:
     """A transient rich progress bar (``columns``: rich's, or its default ones) drawn on
-    standard error, and only when that is a terminal (or a notebook): a pipe or a file gets no
-    bar, nor the blank lines a finished bar leaves, and standard output keeps only the
-    command's lines."""
+    standard error when that is a terminal (or a notebook). A pipe or a file (a batch job's
+    log) gets no bar, nor the blank lines a finished bar leaves, but a plain line per task
+    every :data:`LOG_EVERY` seconds while it advances (``decoding images: 12,000 of 30,000
+    (40%), 31 s``); standard output keeps only the command's lines. ``show`` False: nothing."""
     from rich.console import Console
     from rich.progress import Progress
 
-    return Progress(*columns, console=Console(stderr=True), transient=True,
-                    disable=not (show and bar_drawn()))
+    if show and not bar_drawn():
+        return _logged_progress(*columns)
+    return Progress(*columns, console=Console(stderr=True), transient=True, disable=not show)
+
+
+def advancing(batches: Iterable[Mapping[str, Any]], bar: Any, task: Any,
+              column: str = "image") -> Iterator[Mapping[str, Any]]:
+    """``batches`` of columns as they are, advancing ``bar``'s ``task`` by each one's rows
+    (the length of its ``column``) once it has been taken."""
+    for batch in batches:
+        yield batch
+        bar.advance(task, len(batch[column]))
+
+
+def _logged_progress(*columns: Any) -> Any:
+    """A rich ``Progress`` that draws nothing and writes each advancing task's state to
+    standard error every :data:`LOG_EVERY` seconds."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    class LoggedProgress(Progress):
+        def __init__(self) -> None:
+            super().__init__(*columns, console=Console(stderr=True), disable=True,
+                             redirect_stdout=False, redirect_stderr=False)
+            self.logged: dict[TaskID, float] = {}
+
+        def advance(self, task_id: TaskID, advance: float = 1) -> None:
+            super().advance(task_id, advance)
+            self.write_line(task_id)
+
+        def update(self, task_id: TaskID, **kwargs: Any) -> None:  # type: ignore[override]
+            super().update(task_id, **kwargs)
+            self.write_line(task_id)
+
+        def write_line(self, task_id: TaskID) -> None:  # (rich sets self.log itself)
+            now = time.monotonic()
+            if now - self.logged.setdefault(task_id, now) < LOG_EVERY:
+                return
+            self.logged[task_id] = now
+            task = self._tasks[task_id]
+            done = f"{task.completed:,.0f}" + (f" of {task.total:,.0f} ({task.percentage:.0f}%)"
+                                               if task.total else "")
+            print(f"{task.description}: {done}, {task.elapsed or 0:.0f} s", file=sys.stderr,
+                  flush=True)
+
+    return LoggedProgress()
 
 
 def bar_drawn() -> bool:

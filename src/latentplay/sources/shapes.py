@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.outputs import advancing, progress_bar
 from latentplay.rngs import integers
 from latentplay.store.images import encode_png
 from latentplay.store.io import Store, build
@@ -204,4 +205,6 @@ def make_store(config: ShapesConfig, path: str | os.PathLike[str], overwrite: bo
                 batch[name] = FACTOR_VALUES[name][factors[:, k]].astype(np.float32)
             yield batch
 
-    return build(batches(), schema, path, overwrite=overwrite)
+    with progress_bar() as bar:
+        task = bar.add_task("generating shapes", total=config.count)
+        return build(advancing(batches(), bar, task), schema, path, overwrite=overwrite)

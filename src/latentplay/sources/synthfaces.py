@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.outputs import advancing, progress_bar
 from latentplay.store.images import encode_png
 from latentplay.store.io import Store, build
 from latentplay.store.schema import Attribute, Provenance, Schema
@@ -588,4 +589,6 @@ def make_store(config: SynthfacesConfig, path: str | os.PathLike[str], overwrite
         for labels, images in generate(config):
             yield {"image": [encode_png(im) for im in images], **labels}
 
-    return build(batches(), schema, path, overwrite=overwrite)
+    with progress_bar() as bar:
+        task = bar.add_task("generating synthfaces", total=config.n)
+        return build(advancing(batches(), bar, task), schema, path, overwrite=overwrite)
