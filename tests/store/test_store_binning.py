@@ -85,6 +85,27 @@ def test_quantile_groups_have_equal_counts():
     assert quantile_edges(np.array([0.0] * 50 + [1.0] * 50), 4).tolist() == [1.0]
 
 
+def test_quantile_edges_are_short_and_cut_where_the_data_s_values_do():
+    """An edge was the value starting its group (names like ``[-0.29440495, -0.088746026)``);
+    it is now the shortest decimal between that value and the one below: the same rows on
+    either side, at float32 as the store compares them."""
+    from latentplay.store.binning import short_edge
+
+    assert short_edge(-0.30001, -0.29440495) == -0.3 and short_edge(0.18, 0.19104) == 0.19
+    edge = np.float32(40.75024)                             # next to the value below it:
+    assert np.float32(short_edge(np.nextafter(edge, np.float32(0)), edge)) == edge   # itself
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        values = (rng.normal(size=2000) * 10.0 ** (seed - 3)).astype(np.float32).astype(np.float64)
+        values = np.concatenate([values, values[:40]])                    # ties too
+        edges = quantile_edges(values, 5)
+        ordered = np.sort(values)
+        own = ordered[np.ceil(np.arange(1, 5) * len(ordered) / 5).astype(np.int64)]
+        assert np.array_equal(cut(values, edges.astype(np.float32)),
+                              cut(values, own.astype(np.float32)))
+        assert max(len(t) for t in group_names(edges)) < max(len(t) for t in group_names(own))
+
+
 def test_bin_store_adds_a_categorical_attribute(tmp_path: Path) -> None:
     store = _store(tmp_path / "s")
     new = bin_store(store, "age", edges=[20, 40, 60])

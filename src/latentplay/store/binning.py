@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
 
@@ -31,9 +32,12 @@ MIN_ROWS_PER_GROUP = 2
 
 def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
     """Inner edges cutting ``(N,)`` ``values`` (NaN ignored) into ``quantiles`` groups of about
-    equal counts: ``(quantiles - 1,)`` values of the data, fewer where ties would leave a group
-    empty (tied values always share a group). More groups than leave
-    :data:`MIN_ROWS_PER_GROUP` rows each on average are refused."""
+    equal counts: ``(quantiles - 1,)`` edges, fewer where ties would leave a group empty (tied
+    values always share a group). Each edge is the shortest decimal between the value that
+    starts its group and the value below it (:func:`short_edge`): the same rows either side
+    as the data's own value, and a group name of ``[-0.3, -0.09)``, not ``[-0.29440495,
+    -0.088746026)``. More groups than leave :data:`MIN_ROWS_PER_GROUP` rows each on average
+    are refused."""
     if quantiles < 2:
         raise UserError(f"--quantiles must be at least 2, got {quantiles}")
     ordered = np.sort(values[np.isfinite(values)])
@@ -47,7 +51,21 @@ def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
     # the k-th group starts at the ceil(k n / q)-th smallest value (0-based index)
     starts = np.ceil(np.arange(1, quantiles) * len(ordered) / quantiles).astype(np.int64)
     edges = np.unique(ordered[np.minimum(starts, len(ordered) - 1)])
-    return edges[edges > ordered[0]]
+    edges = edges[edges > ordered[0]]
+    below = ordered[np.searchsorted(ordered, edges) - 1]          # the largest value under each
+    return np.array([short_edge(b, e) for b, e in zip(below, edges, strict=True)])
+
+
+def short_edge(below: float, edge: float) -> float:
+    """The decimal of fewest significant digits in ``(below, edge]`` at float32 (the precision
+    values are compared at): an edge cutting the data where ``edge`` does."""
+    exact = Decimal(float(edge))
+    for digits in range(1, 18):
+        step = Decimal(1).scaleb(exact.adjusted() - digits + 1)   # a unit of the last digit
+        candidate = float((exact / step).to_integral_value(ROUND_FLOOR) * step)
+        if np.float32(below) < np.float32(candidate) <= np.float32(edge):
+            return candidate
+    return float(edge)
 
 
 def edge_texts(edges: Sequence[float]) -> list[str]:
