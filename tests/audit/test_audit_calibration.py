@@ -113,6 +113,12 @@ def test_photos_of_one_person_widen_the_interval() -> None:
                      for p in (None, person))
     assert wilson["accuracy"] == drawn["accuracy"] == pytest.approx(0.75)
     assert drawn["high"] - drawn["low"] > 2 * (wilson["high"] - wilson["low"])
+    # the ECE's chance draws take photos alone: said where persons repeat, not elsewhere
+    from latentplay.audit.calibration import calibration_lines
+
+    said = [" ".join(calibration_lines({"calibration": group_calibration(*args, persons=p),
+                                        "confidence": "p", "by": "g"})) for p in (person, None)]
+    assert "read p as too small" in said[0] and "too small" not in said[1]
 
 
 def _store(path: Path, confidence: np.ndarray | None = None) -> st.Store:

@@ -22,7 +22,9 @@ Per group, over the rows with a prediction and a confidence:
   it stand ``ece_null`` (its mean when every answer is right with exactly the probability the
   classifier gave, drawn ``n_draws`` times: consistency resampling, Bröcker & Smith 2007) and
   ``ece_p``, its Monte Carlo p-value ``(1 + #{draws >= ECE}) / (n_draws + 1)`` (never 0:
-  the observed ECE counts as one draw of the null);
+  the observed ECE counts as one draw of the null). The draws take each photo's answer as
+  independent; where persons repeat (``null_over_photos``) their answers need not be, and
+  the p-value is then too small;
 - ``bins``: the reliability diagram's points (per bin: rows, mean confidence, accuracy);
 - ``curve``: selective accuracy against coverage — the accuracy over the most confident
   ``coverage`` share of the group's faces. Answering only when sure can widen the gap between
@@ -238,6 +240,7 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
     return {"groups": table, "overall": row("all rows", scored),
             "without_confidence": int((keep & ~np.isfinite(c)).sum()), "bins": bins,
             "binning": binning, "draws": n_draws, "threshold": threshold,
+            "null_over_photos": persons is not None,
             "across": _across(table, signed, scored, groups, names, ordered, persons, seed)}
 
 
@@ -294,6 +297,10 @@ def calibration_lines(summary: dict[str, Any]) -> list[str]:
              f"accuracy, ECE over {cal['bins']} {kind}bins beside a calibrated classifier's by "
              "chance)" + (f"; {cal['without_confidence']} rows without one left out"
                           if cal["without_confidence"] else "")]
+    if cal.get("null_over_photos"):
+        lines.append("  (the chance ECE and its p draw every photo's answer alone: photos of one "
+                     "person answered alike make a larger ECE likelier by chance, so read p as "
+                     "too small; the over-confidence intervals are over persons)")
     for r in [*cal["groups"], cal["overall"]]:
         if not r["n"]:
             lines.append(f"  {r['group']}: no rows")

@@ -208,8 +208,10 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
                      "confidence minus the accuracy (+: surer than right); ECE over "
                      f"{cal['bins']} {'equal-row' if cal.get('binning') == 'mass' else 'equal-width'}"
                      " bins beside the mean ECE of a calibrated "
-                     "classifier with the same confidences, and the share of such draws at "
-                     "least as large (p).")
+                     "classifier with the same confidences, and its simulated p, (1 + the draws "
+                     "at least as large) / (draws + 1)"
+                     + ("; the draws take each photo alone, which repeated persons are not: "
+                        "read p as too small." if cal.get("null_over_photos") else "."))
     tables = [table]
     if threshold is not None:
         tables.append(Table.of(
