@@ -210,3 +210,18 @@ def test_the_interactive_page_is_titled_and_its_controls_clear_the_title() -> No
     assert fig.layout.updatemenus[0].xanchor == "right" and fig.layout.title.xanchor == "left"
     bar = next(t for t in fig.data if t.marker.colorbar.title.text == "pose_yaw").marker.colorbar
     assert bar.len == 0.75 and bar.yanchor == "bottom"
+
+
+def test_names_from_a_dataset_stay_text_in_the_page() -> None:
+    """A class named ``</script><script>...`` ended the page's data script early and ran its
+    own on load, and the hover panel set names as HTML (``<img onerror=...>`` ran on hover):
+    the data is escaped for a script and the panel sets text."""
+    evil = ["</script><script>document.title='x'</script>", "<img src=x onerror=alert(1)>"]
+    coords, _ = _points(40)
+    labels = [Labels("g</script>", np.arange(40) % 2, "categorical", names=evil)]
+    page = projection_html(coords, labels, title="t")
+    script = page[page.index("var info = "):]
+    script = script[:script.index("</script>")]        # the data script ends where it should:
+    panel = json.loads(script[len("var info = "):].split(";\n", 1)[0])   # after all its data
+    assert "innerHTML" not in page.split("var info", 1)[1]
+    assert panel["labels"][0]["text"] == evil and panel["labels"][0]["name"] == "g</script>"

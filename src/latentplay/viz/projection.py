@@ -15,6 +15,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -351,17 +352,31 @@ panel.appendChild(img); panel.appendChild(text);
 document.body.appendChild(panel);
 gd.on('plotly_hover', function(ev) {
   var i = ev.points[0].customdata;
-  var lines = ['<b>row ' + info.rows[i] + '</b>'];
+  text.replaceChildren();  // names and classes as text, never as markup
+  var head = document.createElement('b');
+  head.textContent = 'row ' + info.rows[i];
+  text.appendChild(head);
   for (var k = 0; k < info.labels.length; k++) {
-    lines.push(info.labels[k].name + ': ' + info.labels[k].text[info.labels[k].values[i]]);
+    var line = document.createElement('div');
+    line.textContent = info.labels[k].name + ': ' + info.labels[k].text[info.labels[k].values[i]];
+    text.appendChild(line);
   }
-  text.innerHTML = lines.join('<br>');
   if (info.thumbs && info.thumbs[i]) { img.src = info.thumbs[i]; img.style.display = 'block'; }
   else { img.style.display = 'none'; }
   panel.style.display = 'block';
 });
 gd.on('plotly_unhover', function() { panel.style.display = 'none'; });
 """
+
+
+def script_json(data: Any) -> str:
+    """``data`` as JSON to put inside a ``<script>``: ``<``, ``>``, ``&`` and the two line
+    separators JavaScript ends a line at written as ``\\u`` escapes, so that a class named
+    ``</script><script>...`` (from a downloaded dataset's labels) stays a string."""
+    text = json.dumps(data)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
 
 
 def _panel_data(labels: Sequence[Labels], rows: np.ndarray,
@@ -393,7 +408,7 @@ def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "
     if thumbnails is not None and len(thumbnails) != n:
         raise ValueError(f"{len(thumbnails)} thumbnails for {n} points")
     fig = projection_figure(coords, labels, title)
-    script = _PANEL_JS % json.dumps(_panel_data(labels, rows, thumbnails))
+    script = _PANEL_JS % script_json(_panel_data(labels, rows, thumbnails))
     # a fixed div id (plotly draws a random one): the same projection writes the same bytes
     page = fig.to_html(include_plotlyjs=True, full_html=True, post_script=script,
                        div_id="projection")
