@@ -111,7 +111,7 @@ def _write(store: Store, to: Path) -> None:
         for start in range(0, len(store), 1000):
             batch = cells[start : start + 1000][schema.image_column].to_pylist()
             for offset, cell in enumerate(batch):
-                data = cell["bytes"] or Path(cell["path"]).read_bytes()
+                data = cell["bytes"]            # load refuses a store whose images are paths
                 name = f"images/{start + offset:0{width}d}{_extension(data)}"
                 (to / name).write_bytes(data)
                 files.append(name)

@@ -22,7 +22,8 @@ def encode_png(image: np.ndarray) -> dict[str, bytes | None]:
 
 
 def decode(cell: dict[str, bytes | str | None] | None, row: int | None = None) -> Image.Image:
-    """Open one ``Image()`` cell (bytes, or a path when no bytes are stored), upright: turned
+    """Open one ``Image()`` cell from its bytes (never from the path a cell may name: a
+    store's images are in it, :func:`~latentplay.store.io.load`), upright: turned
     as its EXIF orientation asks, as ``datasets.Image`` decodes it. A 16-bit grey image (PIL
     mode ``I;16`` or ``I``, as 16-bit PNGs open) comes back as 8-bit ``L`` (value / 257):
     as uint8 its values would wrap around. A cell that holds no readable image is a
@@ -30,10 +31,10 @@ def decode(cell: dict[str, bytes | str | None] | None, row: int | None = None) -
     where = "an image" if row is None else f"row {row}"
     path = (cell or {}).get("path")
     where += f" ({path})" if path else ""
-    if not cell or not (cell.get("bytes") or path):
-        raise UserError(f"{where} has no image")
+    if not cell or not cell.get("bytes"):
+        raise UserError(f"{where} has no image" + (" stored, only a path" if path else ""))
     try:
-        img = Image.open(io.BytesIO(cell["bytes"]) if cell.get("bytes") else path)  # type: ignore[arg-type]
+        img = Image.open(io.BytesIO(cell["bytes"]))  # type: ignore[arg-type]
         img.load()  # decodes the whole stream: a corrupt or truncated image fails here
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise UserError(f"{where} is not a readable image ({exc})") from None

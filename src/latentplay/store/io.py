@@ -580,7 +580,38 @@ def _load_once(path: Path) -> tuple[datasets.Dataset, Schema]:
     if unlike:
         raise UserError(f"{path}: {SCHEMA_FILE} does not describe the data: {unlike[0]}; "
                         "restore the file (or write the store again)")
+    named = _path_only_image(dataset, schema)
+    if named is not None:
+        raise UserError(f"{path}: row {named[0]}'s image is a path ({named[1]}) without the image "
+                        "itself; a store holds its images, and reading a path a downloaded store "
+                        "names would read, and copy into what latentplay writes, any file there")
     return dataset, schema
+
+
+def _path_only_image(dataset: datasets.Dataset, schema: Schema) -> tuple[int, str] | None:
+    """The first row whose image cell names a path but holds no bytes, and that path; None
+    when every image is stored in the data (what latentplay and ``save_to_disk`` write). Reads
+    the validity bitmaps only."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = schema.image_column
+    if not column or column not in dataset.column_names:
+        return None
+    cells = dataset.data.column(column)
+    if not pa.types.is_struct(cells.type) or cells.type.get_field_index("path") < 0:
+        return None
+    start = 0
+    for chunk in cells.chunks:                  # chunk by chunk: the bytes are never copied
+        if chunk.field("bytes").null_count == 0:    # every image stored (the usual case)
+            start += len(chunk)
+            continue
+        bad = pc.and_(pc.is_null(chunk.field("bytes")), pc.is_valid(chunk.field("path")))
+        if pc.any(bad).as_py():
+            row = int(pc.index(bad, True).as_py())
+            return start + row, str(chunk.field("path")[row].as_py())
+        start += len(chunk)
+    return None
 
 
 def _read_schema(schema_file: Path) -> Schema:
