@@ -184,3 +184,29 @@ def test_a_repeated_columns_key_is_named(tmp_path: Path, cli) -> None:
     res = cli("data", "convert", "folder", tmp_path / "src", "--out", tmp_path / "out",
               "--columns", COLUMNS, "--workers", "0")
     assert res.code == 2 and res.err == "error: --workers must be at least 1, got 0\n"
+
+
+def test_a_label_file_cannot_pull_in_images_from_outside_its_folder(tmp_path: Path) -> None:
+    """A downloaded CSV naming ``../outside/a.png`` or an absolute ``/home/.../b.png`` pulled
+    those images into the store; they are looked for under the folder only (an absolute path
+    by its last parts, as the README says): here each finds the folder's own file of that
+    name, never the one outside it."""
+    import numpy as np
+    from PIL import Image
+
+    from latentplay.embed.column import load_rows
+
+    src, outside = tmp_path / "src", tmp_path / "outside"
+    for k, name in enumerate("abc"):
+        write_image(outside / f"{name}.png", face(k))
+        write_image(src / f"{name}.png", face(k + 3))
+    names = ["../outside/a.png", str(outside / "b.png"), "x/../../outside/c.png"]
+    write_csv(src / "labels.csv", ["path", "sex"], [[n, "m"] for n in names])
+    store = folder.convert(src, tmp_path / "out", columns=parse_columns("file=path,gender=sex"),
+                           workers=1)
+    assert store.dataset["file"] == names
+    for image, name in zip(load_rows(store, np.arange(3)), "abc", strict=True):
+        inside, private = (np.asarray(Image.open(folder_ / f"{name}.png").convert("RGB"))
+                           for folder_ in (src, outside))
+        np.testing.assert_array_equal(image, inside)
+        assert not np.array_equal(image, private)

@@ -942,10 +942,12 @@ def mapped(defaults: Mapping[str, str], columns: Mapping[str, str], format: str
 
 def path_parts(rel: str) -> list[str]:
     """The folders and name of an image path ``rel`` a label file gives, without its root or
-    drive; a backslash separates them too (files written on Windows: ``imgs\\0.png``,
+    drive, and without ``.`` and ``..`` (a label file never leads out of its folder); a
+    backslash separates them too (files written on Windows: ``imgs\\0.png``,
     ``C:\\MORPH\\Album2\\003023_0M20.JPG``)."""
     path = PureWindowsPath(rel) if "\\" in rel else PurePosixPath(rel)
-    return list(path.parts[1:] if path.anchor else path.parts)
+    return [part for part in (path.parts[1:] if path.anchor else path.parts)
+            if part not in (".", "..")]
 
 
 def looked_at(root: Path, rel: str) -> str:
@@ -955,23 +957,19 @@ def looked_at(root: Path, rel: str) -> str:
 
 
 def find_file(root: Path, rel: str, extra: Iterable[str] = ()) -> Path | None:
-    """Locate an image a CSV names by ``rel``.
+    """Locate an image a CSV names by ``rel``, inside ``root`` only.
 
-    Tries ``rel`` as given (absolute), under ``root``, then each shorter tail of it under
-    ``root`` (CSVs often carry their authors' absolute paths, some with Windows' backslashes:
-    see :func:`path_parts`), then the ``extra`` candidates (relative to ``root``). Returns None
-    when none exists.
+    Tries ``rel`` under ``root``, then each shorter tail of it under ``root`` (CSVs often carry
+    their authors' absolute paths, some with Windows' backslashes: see :func:`path_parts`),
+    then the ``extra`` candidates (relative to ``root``). An absolute path, or one climbing
+    out with ``..``, is looked for under ``root`` like any other (a downloaded label file
+    naming ``/home/me/private.jpg`` or ``../../x.png`` pulled those images into the store);
+    links inside ``root`` (a folder of images linked from another disk) are followed. Returns
+    None when none exists.
     """
-    given = Path(rel)
-    if given.is_absolute() and given.is_file():
-        return given
     parts = path_parts(rel)
-    for start in range(len(parts)):
-        candidate = root.joinpath(*parts[start:])
-        if candidate.is_file():
-            return candidate
-    for cand in extra:
-        candidate = root / cand
+    tails = [root.joinpath(*parts[start:]) for start in range(len(parts))]
+    for candidate in [*tails, *(root.joinpath(*path_parts(cand)) for cand in extra)]:
         if candidate.is_file():
             return candidate
     return None
