@@ -47,3 +47,26 @@ def test_a_store_naming_a_file_instead_of_an_image_is_refused(tmp_path: Path, cl
 def test_stores_that_hold_their_images_load_as_before(tmp_path: Path) -> None:
     store = tiny_store(tmp_path / "s", n=6)
     assert len(st.load(store.path)) == 6
+
+
+def test_names_read_from_files_cannot_steer_where_outputs_go(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """A downloaded latentplay.json or annotator naming an attribute ``g/../../x`` flowed into
+    output file names (``distribution_<attr>.csv``); both are refused when read."""
+    import json
+
+    import numpy as np
+
+    store = tiny_store(tmp_path / "s", n=6)
+    schema_file = store.path / st.SCHEMA_FILE
+    schema = json.loads(schema_file.read_text())
+    schema["attributes"][0]["name"] = "g/../../x"
+    schema_file.write_text(json.dumps(schema))
+    result = cli("data", "info", store.path)
+    assert result.code == 2 and "attribute 'g/../../x' cannot name a file" in result.err
+
+    from latentplay.audit.annotate import FORMAT, FORMAT_VERSION, load_annotator
+
+    meta = {"format": FORMAT, "version": FORMAT_VERSION, "attribute": "..", "classes": ["a"]}
+    np.savez(tmp_path / "a.npz", meta=np.array(json.dumps(meta)))
+    with pytest.raises(UserError, match=r"attribute '\.\.' cannot name a file"):
+        load_annotator(tmp_path / "a.npz")

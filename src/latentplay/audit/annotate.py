@@ -58,7 +58,7 @@ from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.store.bias import repeated_persons
-from latentplay.store.schema import UNKNOWN, class_places
+from latentplay.store.schema import UNKNOWN, check_file_safe, class_places
 from latentplay.store.split import HELD_OUT, stored_part, stored_test_rows
 
 FORMAT = "latentplay-annotator"
@@ -523,6 +523,7 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         raise UserError(f"{path} is not a latentplay annotator file (version "
                         f"{FORMAT_VERSION} expected)")
     try:
+        check_file_safe(meta["attribute"], "attribute")
         info = meta["info"]
         emb = _restore_embedder(info["embedder"], info["options"], arrays)
         scaler = StandardScaler()
@@ -539,6 +540,8 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
                                    evaluation, info)
     except KeyError as exc:
         raise UserError(f"{path} is an incomplete latentplay annotator file (no {exc})") from None
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from None
 
 
 def class_prompts(classes: Sequence[str], template: str = "a photo of a {} person",

@@ -47,6 +47,17 @@ def check_column_name(name: str, what: str = "column name") -> str:
     return name
 
 
+def check_file_safe(name: Any, what: str) -> str:
+    """``name`` when it can stand in a file name an output is given (``distribution_<name>.csv``,
+    ``pca_<embedding>_<name>.png``): a string without ``/``, ``\\`` or NUL, and not ``.`` or
+    ``..``; else a ``ValueError`` calling it ``what``. Names read from files (a schema, an
+    annotator) are checked so: a downloaded file could name ``../../x`` and steer a write."""
+    if not isinstance(name, str) or not name or name in (".", "..") or any(
+            c in name for c in "/\\\0"):
+        raise ValueError(f"{what} {name!r} cannot name a file (/, \\, NUL, . or ..)")
+    return name
+
+
 def joined_classes(pieces: Sequence[str], names: Sequence[str]) -> list[str]:
     """Comma-split ``pieces`` of a list of class names, with each run of them that names one
     of ``names`` joined back into it (``data bin``'s ``[0.1, 0.2)`` holds a comma): the longest
@@ -239,6 +250,8 @@ class Schema:
                              "(a newer latentplay wrote it, or the file was edited)")
         attrs = [Attribute(**a) for a in data["attributes"]]
         vectors = [VectorColumn(**v) for v in data.get("vectors", [])]
+        for item, what in [*((a, "attribute") for a in attrs), *((v, "vector column") for v in vectors)]:
+            check_file_safe(item.name, what)
         return cls(
             attributes=attrs,
             provenance=Provenance(**data["provenance"]),
