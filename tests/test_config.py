@@ -62,3 +62,21 @@ def test_an_override_after_a_preset_is_still_called_an_override(tmp_path) -> Non
     assert resolve(_Named, preset=preset).name == "pca"
     with pytest.raises(UserError, match=r"^bad config override: Key 'nose'"):
         resolve(_Named, ["nose=1"], preset=preset)
+
+
+def test_an_interpolation_in_a_file_is_refused(tmp_path) -> None:  # noqa: ANN001
+    """A downloaded preset (or a run's model.json) holding ``${oc.env:HOME}`` had the value of
+    the environment read into the config a run writes out; files hold plain values."""
+    from latentplay import sources
+
+    preset = tmp_path / "p.yaml"
+    preset.write_text('smile:\n  distribution: "${oc.env:HOME}"\n')
+    with pytest.raises(UserError, match=r"smile\.distribution holds an interpolation"):
+        sources.make("synthfaces", tmp_path / "s", n=4, preset=preset)
+    assert not (tmp_path / "s").exists()
+
+    from latentplay.config import resolve
+    from latentplay.models.vae import VAEConfig
+
+    with pytest.raises(UserError, match="a saved config: likelihood holds an interpolation"):
+        resolve(VAEConfig, values={"likelihood": "${oc.env:HOME}"})

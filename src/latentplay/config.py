@@ -49,6 +49,7 @@ def resolve(schema: type[T], overrides: str | Sequence[str] = (), preset: str | 
             conf = OmegaConf.merge(conf, _load_preset(preset))
         if values is not None:
             source = "bad config value"
+            _refuse_interpolation(dict(values), "a saved config")
             conf = OmegaConf.merge(conf, OmegaConf.create(dict(values)))
         source = "bad config override"
         conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(list(overrides)))
@@ -90,7 +91,20 @@ def _load_preset(preset: str | Path) -> DictConfig:
     if not isinstance(loaded, DictConfig):
         raise UserError(f"preset {preset} holds a list; a preset is a mapping of keys to "
                         "values (key: value per line)")
+    _refuse_interpolation(OmegaConf.to_container(loaded, resolve=False), f"preset {preset}")
     return loaded
+
+
+def _refuse_interpolation(data: Any, where: str, key: str = "") -> None:
+    """A :class:`UserError` when a string of ``data`` (a file's mapping) holds an OmegaConf
+    interpolation ``${...}``: resolving it would read what the file asks, an environment
+    variable (``${oc.env:HOME}``) among them, into the config a run writes out."""
+    if isinstance(data, str) and "${" in data:
+        raise UserError(f"{where}: {key or 'a value'} holds an interpolation {data!r}; "
+                        "configs read from files hold plain values")
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for k, value in items:
+        _refuse_interpolation(value, where, f"{key}.{k}" if key else str(k))
 
 
 def to_dict(config: Any) -> dict[str, Any]:

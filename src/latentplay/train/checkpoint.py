@@ -151,8 +151,7 @@ def load_weights(run_dir: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, 
         raise UserError(f"{weights} does not match the checksum in {MODEL_META}: "
                         "the file was modified or is corrupt")
     family = meta["family"]
-    items = [f"{k}={json.dumps(v)}" for k, v in meta["model"].items()]
-    config = resolve(family_config(family), items)
+    config = resolve(family_config(family), values=meta["model"])
     spec = ConditionSpec.from_dict(meta["condition"])
     model = build_model(family, config, int(meta["channels"]), int(meta["size"]), spec.dim)
     try:
