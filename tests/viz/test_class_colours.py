@@ -108,3 +108,12 @@ def test_the_bias_chart_colours_unordered_classes_as_projections_do(tmp_path) ->
     by_gender = association(faces, "gender", "skin_tone")
     assert by_gender.of_ordered
     np.testing.assert_allclose(drawn(association_bars(by_gender, ""))[:10], ordered_colors(10, "skin_tone"))
+
+
+def test_text_on_a_fill_takes_the_colour_of_higher_contrast() -> None:
+    """White on pure red (hair ``red``) read at 4.0:1, black gives 5.3:1 (WCAG's ratio)."""
+    from latentplay.viz.style import text_color
+
+    assert text_color((1.0, 0.0, 0.0)) == "black"
+    assert text_color((0.0, 0.0, 0.0, 1.0)) == "white" and text_color((1, 1, 1)) == "black"
+    assert text_color((0.0, 0.447, 0.698)) == "white"                 # the first class colour

@@ -186,10 +186,10 @@ def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int], nam
     or near it (an R² or a ``beyond`` can fall below 0)."""
     import matplotlib.pyplot as plt
 
-    from latentplay.viz.style import tight_layout
+    from latentplay.viz.style import qualitative_colors, tight_layout
 
     fig, ax = plt.subplots(figsize=(7.0, 0.9 + 0.42 * len(names)))
-    colours = plt.get_cmap("tab10")
+    colours = qualitative_colors(len(seeds))
     shown_chance = False
     for row, name in enumerate(names):
         s = summary[name]
@@ -206,7 +206,7 @@ def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int], nam
         for j, v in enumerate(s["values"]):   # seeds spread up the row: equal values stay seen
             if v is not None:
                 ax.scatter(v, y + 0.36 * (j / max(len(seeds) - 1, 1) - 0.5), s=24,
-                           color=colours(j % 10), zorder=3,
+                           color=colours[j], zorder=3,
                            label=f"seed {seeds[j]}" if row == 0 else None)
     ax.set_yticks(range(len(names)), [_label(n) for n in reversed(names)])
     low = min([0.0, *(v for n in names for v in summary[n]["values"] if v is not None)])

@@ -13,7 +13,7 @@ from matplotlib.transforms import offset_copy
 from latentplay.audit.parity import odds_caveat
 from latentplay.contingency import read_p
 from latentplay.intervals import wilson_interval
-from latentplay.viz.style import ordered_colors, row_note, tight_layout, wrap_title
+from latentplay.viz.style import ordered_colors, qualitative_colors, row_note, tight_layout, wrap_title
 
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
@@ -61,7 +61,7 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
         if key == "accuracy" and any(r["no_prediction"] for r in rows):
             rest = [np.nan if r["accuracy_predicted"] is None else r["accuracy_predicted"]
                     for r in rows]
-            ax.plot(rest, y, "D", color="#dd8452", mec="black", ms=6,
+            ax.plot(rest, y, "D", color=ALL_ROWS, mec="black", ms=6,
                     label="over rows with a prediction")
         adjusted = summary.get("adjusted")
         if adjusted and key in ("accuracy", "mae"):
@@ -156,7 +156,7 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     for ax, r in zip(axes.flat, rows, strict=False):
         ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=0.8)
         ax.plot([b["confidence"] for b in overall], [b["accuracy"] for b in overall],
-                color="#dd8452", lw=1.5, alpha=0.6)
+                color=ALL_ROWS, lw=1.5, alpha=0.6)
         x = np.array([b["confidence"] for b in r["bins"]])
         y = np.array([b["accuracy"] for b in r["bins"]])
         ci = np.array([wilson_interval(np.array([round(b["accuracy"] * b["n"])]), b["n"])[0]
@@ -204,15 +204,37 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     return fig
 
 
+ALL_ROWS = "#dd8452"
+"""The colour of all rows' curves and markers in the calibration and accuracy figures."""
+
+
+def _unlike_all_rows(n: int) -> list[Any]:
+    """``n`` class colours (:func:`~latentplay.viz.style.qualitative_colors`, as few as
+    give ``n``) without the saturated ones within 25 degrees of hue of :data:`ALL_ROWS`."""
+    from matplotlib.colors import rgb_to_hsv, to_rgb
+
+    hue = rgb_to_hsv(to_rgb(ALL_ROWS))[0]
+
+    def unlike(colour: Any) -> bool:
+        h, saturation, _ = rgb_to_hsv(to_rgb(colour))
+        return saturation < 0.5 or min(abs(h - hue), 1 - abs(h - hue)) * 360 > 25
+
+    for m in range(n, n + 4):
+        pool = [c for c in qualitative_colors(m) if unlike(c)]
+        if len(pool) >= n:
+            return pool[:n]
+    return pool
+
+
 def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float | None,
                      ordered: bool, by: str) -> None:
     """Each group's selective accuracy against coverage; with a threshold, each group's
     coverage and accuracy there as a diamond. Ordered groups of ``by`` take the ramp of ordered
-    classes (skin colours for a skin scale); unordered groups take tab10's colours but its
-    orange, which means all rows in the reliability diagrams; the legend stands beside the
-    axes, where it hides no curve."""
+    classes (skin colours for a skin scale); unordered groups take the class colours but their
+    oranges (:func:`_unlike_all_rows`), orange being all rows in the reliability diagrams;
+    the legend stands beside the axes, where it hides no curve."""
     ramp = ordered_colors(len(rows), by)
-    palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 1]  # 1: orange
+    palette = _unlike_all_rows(len(rows))
     for k, r in enumerate(rows):
         colour = ramp[k] if ordered else palette[k % len(palette)]
         ax.plot([p["coverage"] for p in r["curve"]], [p["accuracy"] for p in r["curve"]],
@@ -264,7 +286,7 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
             ax.axvline(overall, color="black", ls="--", lw=1, label=f"all rows {overall:.3f}")
         if key == "selection":
             ax.plot(_column(rows, "base_rate"), y, "D",
-                    color="#dd8452", mec="black", ms=6, label=f"base rate (truly {positive})")
+                    color=ALL_ROWS, mec="black", ms=6, label=f"base rate (truly {positive})")
         without = np.flatnonzero(np.isnan(mid))
         if len(without) == len(rows):
             ax.text(0.5, 0.5, f"{missing}:\nno {key.upper()} in any group", ha="center",

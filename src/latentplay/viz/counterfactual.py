@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from latentplay.viz.style import tight_layout, wrap_title
+from latentplay.viz.style import qualitative_colors, tight_layout, wrap_title
 
 ALL = "all faces"
 
@@ -130,14 +130,14 @@ def _per_group(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, low: st
                high: str) -> None:
     """``key`` per step with its interval (``low`` / ``high``) for every group, then all faces
     in black; rows without an interval are left out."""
-    colours = plt.get_cmap("tab10")
     groups = [g for g in dict.fromkeys(r["group"] for r in rows) if g != ALL]
+    colours = qualitative_colors(len(groups))
     for k, group in enumerate([*groups, ALL]):
         mine = [dict(r, low=r[low], high=r[high]) for r in rows
                 if r["group"] == group and r.get(low) is not None]
         if mine:
             _line(ax, x, mine, key, f"{group} (n={mine[-1]['n']})",
-                  "black" if group == ALL else colours(k % 10), 2.2 if group == ALL else 1.4,
+                  "black" if group == ALL else colours[k], 2.2 if group == ALL else 1.4,
                   _dodge(k, len(groups) + 1))
 
 
@@ -176,10 +176,10 @@ def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
 
 
 def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) -> None:
-    colours = plt.get_cmap("tab10")
     names = list(dict.fromkeys(r["class"] for r in rows))
+    colours = qualitative_colors(len(names))
     for k, name in enumerate(names):
-        _line(ax, x, [r for r in rows if r["class"] == name], "mean", name, colours(k % 10),
+        _line(ax, x, [r for r in rows if r["class"] == name], "mean", name, colours[k],
               1.4, _dodge(k, len(names)))
     ax.set_ylim(-0.02, 1.02)
     x.axis(ax)
@@ -191,12 +191,13 @@ def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: st
 def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
             role: str | None) -> None:
     names = list(dict.fromkeys(r["class"] for r in rows))
-    colours = plt.get_cmap("viridis" if len(names) > 10 else "tab10")
+    viridis = plt.get_cmap("viridis")
+    colours = qualitative_colors(len(names))
     for k, name in enumerate(names):
         mine = [r for r in rows if r["class"] == name]
         if max(r["share"] for r in mine) == 0:
             continue
-        colour = colours(k / max(len(names) - 1, 1)) if len(names) > 10 else colours(k)
+        colour = viridis(k / max(len(names) - 1, 1)) if len(names) > 10 else colours[k]
         ax.plot(x.of(mine), [r["share"] for r in mine], "o" if x.named else "o-", ms=4,
                 color=colour, label=name)
     ax.set_ylim(-0.02, 1.02)
@@ -239,13 +240,13 @@ def profile_figure(profile: dict[str, Any]) -> Figure:
                                                                              "high")
     fig, ax = plt.subplots(figsize=(8.5, 1.4 + 0.38 * len(rows)))
     y = np.arange(len(rows))
-    colours = plt.get_cmap("tab10")
     edits = list(dict.fromkeys(r["edit"] for r in rows))
+    colours = qualitative_colors(len(edits))
     mid = np.array([np.nan if r[key] is None else r[key] for r in rows], float)
     lo = np.array([m if r[low] is None else r[low] for m, r in zip(mid, rows, strict=True)])
     hi = np.array([m if r[high] is None else r[high] for m, r in zip(mid, rows, strict=True)])
     ax.barh(y, mid, xerr=[mid - lo, hi - mid], capsize=3, alpha=0.85,
-            color=[colours(edits.index(r["edit"]) % 10) for r in rows])
+            color=[colours[edits.index(r["edit"])] for r in rows])
     if values:  # the random directions' mean absolute change compares with the edit's, not
         # with the signed mean change of the bars
         ax.plot([np.nan if r["abs_change"] is None else r["abs_change"] for r in rows], y, "x",

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from latentplay.viz.style import tight_layout, wrap_title
+from latentplay.viz.style import qualitative_colors, tight_layout, wrap_title
 
 FLOOR = -0.25
 """The lowest score the probe bars draw (an R² can fall without bound)."""
@@ -31,7 +31,7 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     worst = float(np.nanmin(scores)) if np.isfinite(scores).any() else 0.0
     floor = max(min(worst, 0.0), FLOOR)  # an R² below 0 is worse than the mean: drawn as such
     fig, ax = plt.subplots(figsize=(8, 1.4 + n_attr * (0.25 + 0.3 * n_col)))
-    colors = plt.get_cmap("tab10")(np.arange(n_col) % 10)
+    colors = qualitative_colors(n_col)
     y = np.arange(n_attr)
     for c in range(n_col):
         pos = y - 0.4 + height * (c + 0.5)

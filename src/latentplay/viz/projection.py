@@ -31,6 +31,7 @@ from latentplay.viz.style import (
     is_skin,
     named_colors,
     ordered_colors,
+    qualitative_colors,
     tight_layout,
     wrap_title,
 )
@@ -88,31 +89,19 @@ MAX_LEGEND = 40
 """Attributes with more classes (identities) are drawn without a legend or a trace per class."""
 
 
-QUALITATIVE = tuple([c for c in plt.get_cmap(name).colors if len(set(c)) > 1]   # type: ignore[attr-defined]
-                    for name in ("tab10", "tab20"))
-"""tab10's 9 and tab20's 18 colours that are not grey (grey is ``unknown``'s)."""
-
-
 def class_colors(n: int, ordered: bool, names: Sequence[str] | None = None,
                  attribute: str | None = None) -> list[tuple[float, float, float, float]]:
     """``n`` distinguishable colours for the classes ``names`` of ``attribute``: the colours
     classes are named after (:func:`~latentplay.viz.style.named_colors`: ``blue`` is blue);
-    else qualitative (tab10, or tab20 past 9 classes) without their greys, which are the colour
-    of ``unknown`` and missing values; for ordered classes the ramp of
-    :func:`~latentplay.viz.style.ordered_colors` (skin colours for a skin scale); and for more
-    than 18 unordered classes turbo in a fixed shuffled order, so that classes with neighbouring
-    codes (person 17, person 18) do not get near-identical colours."""
+    for ordered classes the ramp of :func:`~latentplay.viz.style.ordered_colors` (skin colours
+    for a skin scale); else :func:`~latentplay.viz.style.qualitative_colors` (colour-blind safe
+    up to five classes)."""
     if ordered:
         return [tuple(c) for c in ordered_colors(max(n, 1), attribute)]
     named = named_colors(names, attribute) if names is not None and len(names) == n else None
     if named is not None:
         return [tuple(c) for c in named]
-    if n > len(QUALITATIVE[1]):
-        cmap = plt.get_cmap("turbo")
-        shuffled = np.random.default_rng(0).permutation(n)
-        return [cmap(x) for x in np.linspace(0.0, 1.0, n)[shuffled]]
-    palette = QUALITATIVE[0] if n <= len(QUALITATIVE[0]) else QUALITATIVE[1]
-    return [(*palette[i], 1.0) for i in range(n)]
+    return qualitative_colors(n)
 
 
 def label_colors(labels: Labels) -> np.ndarray:
@@ -210,7 +199,7 @@ def projection_png(
         lo, hi = labels.range if labels.range else (np.nanmin(values), np.nanmax(values))
         bad = ~np.isfinite(values)
         if bad.any():
-            ax.scatter(coords[bad, 0], coords[bad, 1], c="0.75", s=size, linewidths=0,
+            ax.scatter(coords[bad, 0], coords[bad, 1], color=GREY, s=size, linewidths=0,
                        rasterized=True, label=f"{MISSING} ({int(bad.sum()):,})")
             ax.legend(loc="lower left", frameon=False, fontsize=9)
         good = order[~bad[order]]

@@ -14,13 +14,13 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from sklearn.metrics import roc_curve
 
-from latentplay.viz.style import row_note, tight_layout
+from latentplay.viz.style import qualitative_colors, row_note, tight_layout
 
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
 
 
 def _colors(n: int) -> np.ndarray:
-    return plt.get_cmap("tab10" if n <= 10 else "tab20")(np.arange(n) % 20)
+    return np.array(qualitative_colors(n))
 
 
 def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None) -> Figure:
