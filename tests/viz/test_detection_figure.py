@@ -68,3 +68,25 @@ def test_plot_sweep_returns_its_figure_and_writes_a_file_only_when_given_a_path(
     assert isinstance(detection.plot_sweep(sweep), Figure) and not list(tmp_path.iterdir())
     fig = detection.plot_sweep(sweep, tmp_path / "sweep.png")
     assert isinstance(fig, Figure) and (tmp_path / "sweep.png").is_file()
+
+
+def test_many_groups_are_told_apart_by_more_than_colour(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten skin tones were ten solid lines of neighbouring copper shades (2.3 CIEDE2000 apart
+    to a deuteranope): past five groups, neighbours differ in line style and marker too."""
+    t = np.linspace(-0.5, 1.0, 9)
+    share = np.linspace(0.9, 0.2, 9)
+    drawn: list[Figure] = []
+    monkeypatch.setattr(detection, "save_figure", lambda fig, path: drawn.append(fig))
+    for count in (2, 10):
+        sweep = {"thresholds": t, "cut": 0.0, "ordered": True, "label": "hog", "by": "skin_tone",
+                 "groups": {f"monk_{k}": _group(30, share) for k in range(1, count + 1)},
+                 "all": _group(300, share)}
+        detection.plot_sweep(sweep, tmp_path / "sweep.png")
+    few, many = ([line for line in fig.axes[0].lines if line.get_label().startswith("monk")]
+                 for fig in drawn)
+    assert {(line.get_linestyle(), line.get_marker()) for line in few} == {("-", "None")}
+    looks = [(line.get_linestyle(), line.get_marker()) for line in many]
+    assert all(a != b for a, b in zip(looks, looks[1:]))             # neighbours differ
+    legend = drawn[1].axes[0].get_legend()
+    assert legend.get_lines()[0].get_marker() == "o"                  # and the legend shows it

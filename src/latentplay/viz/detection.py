@@ -14,24 +14,36 @@ from latentplay.viz.grid import save_figure
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import tight_layout, wrap_title
 
+COLOUR_ONLY = 5
+"""Groups told apart by colour alone; more also take a line style and a marker."""
+STYLES = ("-", "--", "-.")
+"""Line styles of the groups in turn (dotted is all images')."""
+MARKERS = ("o", "s", "^", "D", "v")
+"""Markers of the groups in turn, set along each line."""
+
 
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str] | None = None) -> Figure:
     """Share found against threshold, one line (and its 95 % band) per group and for all
     images, the detector's cut marked; written to ``path`` (PNG; the figure is then closed)
     when given. The title says what the bands are drawn over: the sweep's ``persons`` (a
-    bootstrap) where it counts them, else images. Returns the figure."""
+    bootstrap) where it counts them, else images. Past :data:`COLOUR_ONLY` groups (ten skin
+    tones, whose neighbouring colours even normal vision barely tells apart) each line also
+    takes one of :data:`STYLES` and :data:`MARKERS` in turn. Returns the figure."""
     t = np.asarray(sweep["thresholds"])
     groups = sweep["groups"]
     colors = class_colors(len(groups), sweep["ordered"], list(groups), sweep["by"])
     fig, ax = plt.subplots(figsize=(8, 5))
-    for color, (name, g) in zip(colors, groups.items(), strict=True):
-        ax.plot(t, g["share"], color=color, label=f"{name} (n={g['n']})", lw=1.8)
+    marked = len(groups) > COLOUR_ONLY
+    for k, (color, (name, g)) in enumerate(zip(colors, groups.items(), strict=True)):
+        style = {"ls": STYLES[k % len(STYLES)], "marker": MARKERS[k % len(MARKERS)],
+                 "markevery": max(1, len(t) // 8), "ms": 5} if marked else {}
+        ax.plot(t, g["share"], color=color, label=f"{name} (n={g['n']})", lw=1.8, **style)
         ax.fill_between(t, g["low"], g["high"], color=color, alpha=0.15, lw=0)
     every = sweep["all"]
     ax.plot(t, every["share"], color="black", ls=":", lw=1.5, label=f"all (n={every['n']})")
     ax.fill_between(t, every["low"], every["high"], color="black", alpha=0.08, lw=0)
     ax.axvline(sweep["cut"], color="grey", ls="--", lw=1)
-    ax.text(sweep["cut"], 1.01, " the detector's cut", color="grey", fontsize=9, va="bottom")
+    ax.text(sweep["cut"], 1.01, " the detector's cut", color="0.35", fontsize=9, va="bottom")
     ax.set_xlim(t[0], t[-1])
     ax.set_ylim(0, 1)
     ax.set_xlabel("score threshold (faces kept above it)")
