@@ -109,13 +109,18 @@ def _holds_direction(path: Path) -> bool:
     return isinstance(data, dict) and DIRECTION_KEY in data
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+"""What a figure's ``--out`` may be: a PNG, or vector PDF or SVG for a paper."""
+
+
 def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
     """Refuse, before any work, the ``--out`` of a command that writes a file ``out`` and
     another of the same name beside it (a figure's PNG and its JSON of numbers; for ``latent
     direction`` the JSON and its PNG), when either could replace a file that is not an earlier
     output of such a command:
 
-    - ``out`` is an existing directory, or is not named ``kind`` (``.png``);
+    - ``out`` is an existing directory, or is not named ``kind`` (``.png``: any of
+      :data:`FIGURE_SUFFIXES`);
     - ``out``'s folder is a store (it holds ``latentplay.json``) or a run (one of the
       :data:`RUN_SIGNATURES` sets of files): the two files would be written among their own
       (``--out RUN/model.png`` replaced the run's ``model.json``) (:func:`refuse_inside`);
@@ -126,15 +131,18 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
       --out smile.json`` draws ``smile.png`` beside it, and ``latent edit --direction smile.json
       --out smile.png`` replaced the direction with the edit's numbers;
     - the file beside (``OUT.json``) exists without ``out``: it is not the other half of an
-      earlier pair. An earlier pair (``OUT.png`` and ``OUT.json``) is replaced, as before.
+      earlier pair. An earlier pair (``OUT.png`` and ``OUT.json``) is replaced, as before (also
+      by ``OUT.pdf``: the same figure in another format).
 
     Raises:
         UserError: in each of these cases, one line naming the path.
     """
+    kinds = FIGURE_SUFFIXES if kind == ".png" else (kind,)
+    named = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kind
     if out.is_dir():
-        raise UserError(f"--out {out} is a directory; name a {kind} file to write")
-    if out.suffix.lower() != kind:
-        raise UserError(f"--out must name a {kind} file, got {out.name}")
+        raise UserError(f"--out {out} is a directory; name a {named} file to write")
+    if out.suffix.lower() not in kinds:
+        raise UserError(f"--out must name a {named} file, got {out.name}")
     other = out.with_suffix(beside)
     refuse_inside(out, f"{out.name} and {other.name}")
     if other.is_dir():
@@ -145,6 +153,6 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
     if beside == ".json" and other.name in RECORDS and other.exists():
         raise UserError(f"--out {out} would replace {other} beside it, the record another command "
                         "wrote in that folder (latentplay report reads it); name the figure otherwise")
-    if (other.exists() or other.is_symlink()) and not out.exists():
+    if (other.exists() or other.is_symlink()) and not any(out.with_suffix(k).exists() for k in kinds):
         raise UserError(f"--out {out} would replace {other}, which is not an earlier output of "
                         f"this kind (there is no {out.name} beside it); choose another name")

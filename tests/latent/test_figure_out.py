@@ -147,10 +147,26 @@ def test_an_earlier_pair_and_a_new_name_pass(tmp_path: Path) -> None:
     (tmp_path / "b.json").mkdir()
     with pytest.raises(UserError, match="b.json, which is a directory"):
         figure_out(tmp_path / "b.png")
-    with pytest.raises(UserError, match="--out must name a .png file, got c.jpg"):
+    with pytest.raises(UserError, match="--out must name a .png, .pdf or .svg file, got c.jpg"):
         figure_out(tmp_path / "c.jpg")
-    with pytest.raises(UserError, match="is a directory; name a .png file"):
+    with pytest.raises(UserError, match="is a directory; name a .png, .pdf or .svg file"):
         figure_out(tmp_path / "b.json")
+    figure_out(tmp_path / "a.pdf")   # a paper's vector copy of the same figure replaces its JSON
+    (tmp_path / "d.json").write_text("{}")
+    with pytest.raises(UserError, match="would replace .*d.json, which is not an earlier output"):
+        figure_out(tmp_path / "d.svg")
+
+
+def test_a_figure_command_writes_pdf_and_svg(cli, tmp_path: Path) -> None:
+    """A figure for a paper: --out F.pdf or F.svg writes vector files (only .png was taken)."""
+    from latentplay import sources
+
+    sources.make("synthfaces", tmp_path / "s", n=40)
+    for name, head in (("b.pdf", b"%PDF"), ("b.svg", b"<?xml")):
+        r = cli("data", "bias", tmp_path / "s", "--by", "gender", "--of", "smile", "--out",
+                tmp_path / name)
+        assert r.code == 0, r.err
+        assert (tmp_path / name).read_bytes()[:5].startswith(head)
 
 
 def test_a_figure_of_a_trained_run_still_replaces_its_earlier_pair(cli, vae_run: Path,

@@ -536,7 +536,8 @@ def test_histograms_and_probe_refuse_bad_out_and_max_rows(cli, vae_run: Path, fa
     --max-rows 0`` failed inside scikit-learn with a long message about folds."""
     folder = tmp_path / "figs"
     r = cli("latent", "histograms", vae_run, "--out", folder)
-    assert r.code == 2 and r.err.strip() == "error: --out must name a .png file, got figs", r.err
+    assert r.code == 2, r.err
+    assert r.err.strip() == "error: --out must name a .png, .pdf or .svg file, got figs", r.err
     assert list(tmp_path.iterdir()) == []
     r = cli("latent", "probe", faces_store, "--columns", "mu", "--out", tmp_path / "p",
             "--max-rows", "0")

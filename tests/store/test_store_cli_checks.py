@@ -34,8 +34,8 @@ def test_grid_writes_the_png_it_names(cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("out", "message"), [
-    ("grid_noext", "--out must name a .png file"),
-    ("grid.jpg", "--out must name a .png file"),
+    ("grid_noext", "--out must name a .png, .pdf or .svg file"),
+    ("grid.jpg", "--out must name a .png, .pdf or .svg file"),
     ("s", "is a directory"),
 ])
 def test_grid_refuses_an_out_that_is_no_png(cli, tmp_path: Path, out: str, message: str) -> None:

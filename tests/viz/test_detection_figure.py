@@ -87,6 +87,6 @@ def test_many_groups_are_told_apart_by_more_than_colour(tmp_path: Path,
                  for fig in drawn)
     assert {(line.get_linestyle(), line.get_marker()) for line in few} == {("-", "None")}
     looks = [(line.get_linestyle(), line.get_marker()) for line in many]
-    assert all(a != b for a, b in zip(looks, looks[1:]))             # neighbours differ
+    assert all(a != b for a, b in zip(looks, looks[1:], strict=False))   # neighbours differ
     legend = drawn[1].axes[0].get_legend()
     assert legend.get_lines()[0].get_marker() == "o"                  # and the legend shows it

@@ -132,7 +132,8 @@ def _check_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str],
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = FIGURE_DPI) -> None:
-    """Write ``fig`` to ``path`` (PNG; missing directories are made) and close it."""
+    """Write ``fig`` to ``path`` (PNG, or PDF or SVG by its suffix; missing directories are
+    made) and close it."""
     fig.savefig(make_parents(path), dpi=dpi)
     plt.close(fig)
 
