@@ -49,3 +49,33 @@ def test_nothing_is_saved_when_the_images_changed_meanwhile(tmp_path: Path) -> N
         save_extended(store, _columns(12), False, store.path, {"op": "measure"}, tmp_path / "scratch")
     assert "\n" not in str(info.value)
     assert "bright" not in st.load(store.path).columns and "other" in st.load(store.path).columns
+
+
+def test_a_second_measure_or_predict_on_one_store_is_refused(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """Two `data measure` runs on one store shared `.S.measure/`: the second recreated it, the
+    first then died with a traceback, or a resume took the other's numbers as its own. While
+    one holds the scratch folder's lock another is refused in one line, and runs after it."""
+    from latentplay.measure.run import scratch_dir
+
+    store = sources.make("synthfaces", tmp_path / "s", n=12, seed=1)
+    scratch = scratch_dir(store.path)
+    with store_io.held_lock(scratch.with_name(f"{scratch.name}.lock")):
+        r = cli("data", "measure", store.path, "--what", "quality")
+    assert r.code == 2 and r.err.strip() == (
+        f"error: another data measure is running on {store.path}; wait for it or stop it (two "
+        "would share their scratch files)"), r.err
+    assert cli("data", "measure", store.path, "--what", "quality").code == 0   # the lock let go
+
+
+def test_annotator_labels_join_a_store_another_command_wrote_meanwhile(tmp_path: Path) -> None:
+    """`data predict --with FILE.npz` refused ("changed on disk ... run this command again")
+    when another command wrote the store during its pass, where `data measure` merged."""
+    from latentplay.audit.annotate import fit_classifier
+    from latentplay.measure.predict import annotate_store
+
+    store = sources.make("synthfaces", tmp_path / "s", n=40, seed=1)
+    annotator = fit_classifier(store.path, "gender", options=["dim=4"]).save(tmp_path / "g.npz")
+    stale = st.load(store.path)
+    _another_command(store.path)
+    out = annotate_store(stale, annotator)
+    assert {"predicted_gender", "other"} <= set(st.load(store.path).columns) == set(out.columns)

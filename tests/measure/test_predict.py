@@ -513,3 +513,19 @@ def test_a_file_that_is_neither_network_nor_annotator_is_named(tmp_path, cli):
     store, _ = colour_store(tmp_path / "colours", n=6)
     result = cli("data", "predict", store.path, "--with", tmp_path / "v.npy")
     assert result.code == 2 and "give onnx:PATH (a network), clip:WEIGHTS or an annotator file" in result.err
+
+
+def test_a_second_predict_on_one_store_is_refused(tmp_path: Path, net: Path, cli) -> None:  # noqa: ANN001
+    """Two `data predict --with onnx:` runs on one store shared `.S.predict/` (one removed the
+    other's partial logits): while one holds its lock another is refused in one line."""
+    from latentplay.measure.predict import scratch_dir
+    from latentplay.store.io import held_lock
+
+    store, _ = colour_store(tmp_path / "colours", n=12)
+    scratch = scratch_dir(store.path)
+    args = ("data", "predict", store.path, "--with", f"onnx:{net}", "--heads",
+            "red:value;bright@4=dark,light", "-o", "align=none", "-o", "pixels=unit")
+    with held_lock(scratch.with_name(f"{scratch.name}.lock")):
+        r = cli(*args)
+    assert r.code == 2 and "another data predict is running on" in r.err, r.err
+    assert cli(*args).code == 0

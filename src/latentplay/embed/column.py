@@ -272,22 +272,14 @@ def embed_store(
     return result
 
 
-@contextlib.contextmanager
-def _only_embed_of(store_path: Path, column: str) -> Iterator[None]:
-    """Hold the lock beside :func:`scratch_dir` of ``column`` (``.<store>.embed-<column>.lock``)
-    while the block runs: a second embed of that column into the store, which would share its
-    scratch files, is refused instead of waited for. Unlocked where no lock can be taken (no
-    ``flock``, a read-only folder), as the store's own writes are."""
-    from latentplay.store.io import held_lock
+def _only_embed_of(store_path: Path, column: str) -> contextlib.AbstractContextManager[None]:
+    """The lock beside :func:`scratch_dir` of ``column`` (``.<store>.embed-<column>.lock``)
+    (:func:`~latentplay.store.io.sole_writer`): a second embed of that column into the store,
+    which would share its scratch files, is refused instead of waited for."""
+    from latentplay.store.io import sole_writer
 
-    scratch = scratch_dir(store_path, column)
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(held_lock(scratch.with_name(f"{scratch.name}.lock"), wait=False))
-        except BlockingIOError:
-            raise UserError(f"another embed of column {column!r} is running on {store_path}; "
-                            "wait for it or stop it") from None
-        yield
+    return sole_writer(scratch_dir(store_path, column), f"another embed of column {column!r} "
+                       f"is running on {store_path}; wait for it or stop it")
 
 
 def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size: int = 256,

@@ -54,6 +54,7 @@ from latentplay.errors import UserError
 from latentplay.measure.run import save_extended, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
 from latentplay.store.binning import group_bounds, interval_codes
+from latentplay.store.io import sole_writer
 from latentplay.store.schema import UNKNOWN, Attribute, class_places
 
 if TYPE_CHECKING:
@@ -316,18 +317,20 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
     store = store_to_extend(store, batch_size, prefix, "classify")
     embedder, parsed = classifier(network, heads, options)
     _check_free(store, parsed, prefix, overwrite)
-    logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size, progress,
-                                 label="classifying")
-    columns = head_columns(parsed, logits, prefix, network)
-    entry = {
-        "op": "predict",
-        **embedder.describe(),
-        "heads": [dataclasses.asdict(h) for h in parsed],
-        "attributes": list(columns),
-        "rows": len(store),
-        "not_found": np.flatnonzero(~found).tolist() if embedder.detects_faces else [],
-    }
-    return save_extended(store, columns, overwrite, store.path, entry, scratch_dir(store.path))
+    with sole_writer(scratch_dir(store.path), f"another data predict is running on {store.path}; "
+                     "wait for it or stop it (two would share their scratch files)"):
+        logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size,
+                                     progress, label="classifying")
+        columns = head_columns(parsed, logits, prefix, network)
+        entry = {
+            "op": "predict",
+            **embedder.describe(),
+            "heads": [dataclasses.asdict(h) for h in parsed],
+            "attributes": list(columns),
+            "rows": len(store),
+            "not_found": np.flatnonzero(~found).tolist() if embedder.detects_faces else [],
+        }
+        return save_extended(store, columns, overwrite, store.path, entry, scratch_dir(store.path))
 
 
 def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os.PathLike[str],
@@ -386,7 +389,6 @@ def label_store(store: st.Store | str | os.PathLike[str], annotators: Sequence[A
             found[prefix + head.name] = (dataclasses.replace(attr, ordered=True), codes)
         columns.update(found)
         confidence.append(float(proba.max(axis=1).mean()) if len(proba) else None)
-    new = st.add_attributes(store, columns, replace=overwrite)
     # one annotator (a file) keeps its description, held-out measure and confidence as such
     # (annotator_line reads them); several (CLIP's heads) a list of each, and no held-out measure
     held_out = annotators[0].evaluation if len(annotators) == 1 else None
@@ -399,7 +401,8 @@ def label_store(store: st.Store | str | os.PathLike[str], annotators: Sequence[A
                  "accuracy": held_out.accuracy, "n": held_out.n,
                  "confidence": held_out.confidence},
              "confidence": confidence[0] if len(confidence) == 1 else confidence}
-    return st.save(st.with_history(new, entry), store.path)
+    # into the store as it is now when another command wrote it meanwhile (a CLIP pass is long)
+    return save_extended(store, columns, overwrite, store.path, entry, None)
 
 
 def _check_free(store: st.Store, heads: Sequence[Head], prefix: str, overwrite: bool) -> None:

@@ -58,7 +58,7 @@ from latentplay.measure.skin import ITA_GROUPS, MIN_YELLOW, cheek_mask, ita, ita
 from latentplay.names import name_list
 from latentplay.outputs import counted
 from latentplay.store.images import decode
-from latentplay.store.io import saved
+from latentplay.store.io import saved, sole_writer
 from latentplay.store.schema import UNKNOWN, Attribute
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -430,6 +430,15 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         source = st.load(box_from) if not isinstance(box_from, st.Store) else box_from
         measurer.fit(load_rows(source, measurer.fit_rows(len(source))))
         box_source = str(source.path)
+    with sole_writer(scratch_dir(store.path), f"another data measure is running on {store.path}; "
+                     "wait for it or stop it (two would share their scratch files)"):
+        return _measure_into(store, config, measurer, overwrite or bool(remeasured), prefix,
+                             batch_size, progress, box_source)
+
+
+def _measure_into(store: st.Store, config: MeasureConfig, measurer: Measurer, overwrite: bool,
+                  prefix: str, batch_size: int, progress: bool, box_source: str | None) -> st.Store:
+    """:func:`measure_store`'s measuring and saving, the scratch folder held."""
     rows, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
                                label="measuring")
     values = rows[:, 1:]
@@ -445,8 +454,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         "fallback_box": measurer.box,
         "box_from": box_source,
     }
-    return save_extended(store, columns, overwrite or bool(remeasured), store.path, entry,
-                         scratch_dir(store.path))
+    return save_extended(store, columns, overwrite, store.path, entry, scratch_dir(store.path))
 
 
 def _under_minimum(config: MeasureConfig, below: np.ndarray, prefix: str) -> dict[str, int]:
@@ -461,10 +469,12 @@ def _under_minimum(config: MeasureConfig, below: np.ndarray, prefix: str) -> dic
 
 
 def save_extended(store: st.Store, columns: dict[str, Any], replace: bool,
-                  path: str | os.PathLike[str], entry: dict[str, Any], scratch: Path) -> st.Store:
+                  path: str | os.PathLike[str], entry: dict[str, Any],
+                  scratch: Path | None) -> st.Store:
     """Save ``store`` with the new attribute ``columns`` (``{name: (Attribute, values)}``) at
     ``path``, with ``entry`` (stamped with the time) added to its history, then remove the
-    partial results in ``scratch``. When another command wrote the store since it was read
+    partial results in ``scratch`` (None: a command that keeps none). When another command
+    wrote the store since it was read
     (saving over it would drop what that command wrote), the attributes are added to the store
     as it is now instead, as long as its rows and images are the ones measured (tried
     :data:`~latentplay.embed.column.SAVE_TRIES` times); otherwise nothing is saved and the
@@ -486,10 +496,12 @@ def save_extended(store: st.Store, columns: dict[str, Any], replace: bool,
                                 "its rows or images changed: nothing was saved; run the same "
                                 "command again for the store as it is now") from None
     else:
+        kept = ("" if scratch is None else f"; the finished rows are kept in {scratch}: run the "
+                "same command again to continue from them")
         raise UserError(f"{path} was written by other commands at each of {SAVE_TRIES} tries to "
-                        f"save into it; the finished rows are kept in {scratch}: run the same "
-                        "command again to continue from them")
-    shutil.rmtree(scratch, ignore_errors=True)
+                        f"save into it{kept or ': nothing was saved; run the same command again'}")
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 

@@ -354,6 +354,21 @@ def held_lock(lock: Path, wait: bool = True) -> Iterator[None]:
             os.close(fd)  # releases the lock
 
 
+@contextmanager
+def sole_writer(scratch: Path, busy: str) -> Iterator[None]:
+    """Hold the lock beside ``scratch`` (``<scratch>.lock``) while the block runs: a second
+    command that would share those scratch files (the same embed, two ``data measure`` or
+    ``data predict`` runs on one store) is refused with the :class:`UserError` ``busy``
+    instead of waited for (sharing them, one removed the other's files, or resumed from
+    them). Unlocked where no lock can be taken, as the store's own writes are."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(held_lock(scratch.with_name(f"{scratch.name}.lock"), wait=False))
+        except BlockingIOError:
+            raise UserError(busy) from None
+        yield
+
+
 def _locked(lock: Path, wait: bool = True) -> int | None:
     """A descriptor of ``lock`` on which this process holds ``flock``'s exclusive lock, that
     file still named ``lock``; None where no lock can be taken. With ``wait`` False, a
