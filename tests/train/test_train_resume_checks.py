@@ -148,3 +148,24 @@ def test_resume_refuses_an_edited_setting_it_would_not_follow(small_run: tuple[P
     torch.save(state, run / "checkpoint.pt")
     train.resume(run, max_steps=2, progress=False)
     assert _state(run)["step"] == 2 and _state(run)["config"]["trainer"]["max_steps"] == 2
+
+
+def test_a_second_train_or_resume_of_one_run_is_refused(shapes_store: Path, tiny: list[str],
+                                                       tmp_path: Path) -> None:
+    """Two `train --out R` at once both trained, their steps interleaved in metrics.csv and
+    config.yaml of one beside summary.json of the other; two `--resume R` duplicated every
+    row. While one holds the run's lock the other is refused; the first then goes on."""
+    from latentplay.store.io import held_lock
+
+    run = tmp_path / "r"
+    lock = tmp_path / ".r.train.lock"
+    with held_lock(lock):
+        with pytest.raises(UserError, match=f"another latentplay train is writing {re.escape(str(run))}"):
+            train.train("betavae", shapes_store, run, epochs=1, overrides=tiny, progress=False)
+    assert not run.exists()
+    train.train("betavae", shapes_store, run, epochs=1, overrides=tiny, progress=False)
+    with held_lock(lock):
+        with pytest.raises(UserError, match="another latentplay train is writing"):
+            train.resume(run, epochs=2, progress=False)
+    train.resume(run, epochs=2, progress=False)
+    assert _state(run)["epoch"] == 2 and not lock.exists()

@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def train(
     the keyword arguments are shortcuts for ``trainer.*`` / ``seed`` overrides.
     """
     from latentplay.store import load
-    from latentplay.train.engine import Engine, StoppedBeforeCheckpoint, write_config
+    from latentplay.train.engine import Engine
 
     items = [f"data.store={Path(data).absolute()}"]
     for key, value in (("trainer.epochs", epochs), ("trainer.max_steps", max_steps),
@@ -85,6 +85,28 @@ def train(
     if not _primary_process():
         Engine(config, run_dir, progress=progress, ground_truth=ground_truth).run()
         return run_dir
+    make_parents(run_dir)                 # the folder its lock is taken in
+    with _sole_run(run_dir):
+        return _train_new(config, run_dir, progress, ground_truth)
+
+
+def _sole_run(run_dir: Path) -> AbstractContextManager[None]:
+    """In the first process, the lock beside ``run_dir`` (``.<run>.train.lock``) while a run is
+    trained or resumed there: a second ``train`` with the same ``--out``, or a second
+    ``--resume`` of it, is refused (two interleaved their metrics and checkpoints); the
+    workers of a DDP run take none."""
+    from latentplay.store.io import sole_writer
+
+    if not _primary_process():
+        return nullcontext()
+    return sole_writer(run_dir.with_name(f".{run_dir.name}.train"),
+                       f"another latentplay train is writing {run_dir}; wait for it or stop it")
+
+
+def _train_new(config: Any, run_dir: Path, progress: bool, ground_truth: Any) -> Path:
+    """:func:`train`'s run in the first process, its directory's lock held."""
+    from latentplay.train.engine import Engine, StoppedBeforeCheckpoint, write_config
+
     if (run_dir / "config.yaml").exists():
         if not (run_dir / STATE_FILE).exists():   # no step saved: nothing to resume
             raise UserError(f"{run_dir} holds a run that stopped before its first checkpoint; "
@@ -156,10 +178,16 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
     """Continue the run in directory ``run`` from its last checkpoint (optionally with more
     ``epochs`` / ``max_steps``) and return it. Same seed and machine: same final weights as a
     run that was never interrupted."""
+    run_dir = Path(run).absolute()
+    with _sole_run(run_dir):
+        return _resume(run_dir, epochs, max_steps, progress)
+
+
+def _resume(run_dir: Path, epochs: int | None, max_steps: int | None, progress: bool) -> Path:
+    """:func:`resume`'s work, the run directory's lock held."""
     from latentplay.train import checkpoint as ckpt
     from latentplay.train.engine import Engine, write_config
 
-    run_dir = Path(run).absolute()
     config = load_run_config(run_dir / "config.yaml")
     if epochs is not None:
         config.trainer.epochs = epochs
