@@ -329,3 +329,21 @@ def test_a_propensity_model_that_nearly_separates_the_groups_is_warned_about() -
         if warned:
             assert f"{beyond:.0%} of the treated units score beyond every control" in notes[0]
             assert not r.propensity.separates(treated)
+
+
+def test_a_second_run_into_one_out_is_refused(cli, tmp_path: Path) -> None:
+    """Two `match run --out R` at once both found R empty and wrote one folder of mixed
+    outputs (balance.csv of one, summary.json of the other): while one holds R's lock the
+    other is refused in one line."""
+    from latentplay.store.io import held_lock
+
+    store = tmp_path / "sim"
+    assert cli("match", "simulate", "--out", store, "--n", "200").code == 0
+    args = ("match", "run", store, "--treatment", "group=treated,control", "--covariates", "z",
+            "--out", tmp_path / "r")
+    with held_lock(tmp_path / ".r.match.lock"):
+        r = cli(*args)
+    assert r.code == 2 and f"another match run is writing {tmp_path / 'r'}" in r.err, r.err
+    assert not (tmp_path / "r").exists()
+    r = cli(*args)                                         # the lock let go: it runs
+    assert r.code == 0 and (tmp_path / "r" / "summary.json").exists(), r.err

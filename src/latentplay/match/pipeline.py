@@ -31,8 +31,9 @@ from latentplay.match.effect import (
     matched_difference_with_replacement,
     naive_difference,
 )
-from latentplay.outputs import finite_or_none_within, json_default, refuse_nonempty
+from latentplay.outputs import finite_or_none_within, json_default, make_parents, refuse_nonempty
 from latentplay.store.bias import repeated_persons
+from latentplay.store.io import sole_writer
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.store.summary import many_classes
 
@@ -468,6 +469,16 @@ def run(
     config.validate()
     store = st.load(store) if not isinstance(store, st.Store) else store
     out = Path(out)
+    where = make_parents(out).absolute()   # the folder the lock is taken in
+    with sole_writer(where.with_name(f".{where.name}.match"),
+                     f"another match run is writing {out}; wait for it or choose another --out"):
+        return _run(store, config, out, overwrite, progress)
+
+
+def _run(store: st.Store, config: MatchConfig, out: Path, overwrite: bool,
+         progress: Callable[[int, int], None] | None) -> dict:
+    """:func:`run`'s work, its output folder's lock held (two runs into one ``--out`` both
+    passed the check that it was empty and wrote one folder of mixed outputs)."""
     refuse_nonempty(out, overwrite)
     if config.verify and not store.schema.image_column:   # before the matching, not after it
         raise UserError("--verify needs a store with images")
