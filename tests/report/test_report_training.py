@@ -283,3 +283,19 @@ def test_latent_dimensions_of_codes_that_never_vary_draw_without_a_warning() -> 
         warnings.simplefilter("error")
         uri = latent_dimensions(np.zeros(4), np.zeros(4), np.zeros(4, bool), 0.01)
     assert uri.startswith("data:image/png;base64,")
+
+
+def test_an_animation_can_be_stopped_and_images_are_not_read_out_twice(vae_run: Path,
+                                                                         tmp_path: Path) -> None:
+    """recon.gif looped forever with no way to stop it (WCAG 2.2.2), and every image's alt
+    repeated its caption word for word: the GIF sits in an open <details> a reader can
+    close, and alt texts are short, the caption describing the figure once."""
+    import re
+
+    from latentplay.report import build_report
+
+    html = build_report(_copy(vae_run, tmp_path)).read_text()
+    gifs = re.findall(r'<details open><summary>[^<]*</summary>\s*<img src="data:image/gif', html)
+    assert len(gifs) == 1
+    alts = re.findall(r'<img src="data:[^"]*" alt="([^"]*)"', html)
+    assert alts and set(alts) <= {"figure, described below", "animation, described below"}
