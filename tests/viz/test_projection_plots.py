@@ -9,6 +9,7 @@ import matplotlib.colors
 import numpy as np
 import pytest
 
+from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import (
     Labels,
     projection_figure,
@@ -252,3 +253,22 @@ def test_up_to_five_classes_stay_apart_for_colour_blind_readers(n: int) -> None:
         lab = rgb2lab(np.where(seen <= 0.0031308, seen * 12.92, 1.055 * seen ** (1 / 2.4) - 0.055))
         apart = [deltaE_ciede2000(lab[i], lab[j]) for i in range(n + 1) for j in range(i + 1, n + 1)]
         assert min(apart) > 10, name
+
+
+def test_rows_without_a_value_are_grey_rings() -> None:
+    """``unknown`` and missing points were grey dots, near some class colours to a reader with
+    a colour-vision deficiency (viridis' middle, 4.7 CIEDE2000 to a protanope): they are
+    hollow grey rings, in the legend too, and every other point a filled dot."""
+    coords, _ = _points(30)
+    codes = np.arange(30) % 4
+    codes[:3] = -1                                                   # missing
+    labels = Labels("age", codes, "ordered", names=["young", "old", UNKNOWN, "mid"])
+    fig = projection_png(coords, labels)
+    rings, dots = fig.axes[0].collections
+    assert len(rings.get_offsets()) == 3 + (codes == 2).sum() and len(rings.get_facecolors()) == 0
+    assert len(dots.get_offsets()) == 30 - len(rings.get_offsets())
+    legend = {t.get_text().split(" (")[0]: h for t, h in
+              zip(fig.axes[0].get_legend().get_texts(), fig.axes[0].get_legend().legend_handles,
+                  strict=True)}
+    assert legend[UNKNOWN].get_markerfacecolor() == "none" == legend["missing"].get_markerfacecolor()
+    assert not isinstance(legend["young"].get_markerfacecolor(), str)       # a colour, filled

@@ -104,6 +104,22 @@ def class_colors(n: int, ordered: bool, names: Sequence[str] | None = None,
     return qualitative_colors(n)
 
 
+def _hollow(ax: plt.Axes, points: np.ndarray, size: float, label: str | None = None) -> None:
+    """``(k, 2)`` ``points`` of rows without a value as grey rings: told from every class by
+    their shape as well as their colour (the grey is near some class colours to readers with
+    a colour-vision deficiency)."""
+    if len(points):
+        ax.scatter(points[:, 0], points[:, 1], s=size, facecolors="none", edgecolors=[GREY],
+                   linewidths=0.6, rasterized=True, label=label)
+
+
+def _handle(color: Any, label: str, hollow: bool) -> Line2D:
+    """A legend entry: a dot of ``color``, or a grey ring for rows without a value."""
+    if hollow:
+        return Line2D([], [], marker="o", linestyle="", mfc="none", mec=GREY, mew=0.8, label=label)
+    return Line2D([], [], marker="o", linestyle="", color=color, label=label)
+
+
 def label_colors(labels: Labels) -> np.ndarray:
     """``(K + 1, 4)`` RGBA: one per class of discrete ``labels`` (:func:`class_colors` over the
     known classes; a class named ``unknown`` grey), then grey for missing values."""
@@ -166,7 +182,7 @@ def projection_png(
 
     Discrete attributes get a legend with each class's name and count (classes with no points
     are listed with 0); continuous attributes get a colour bar. Points are drawn in a seeded
-    random order so no class hides another, missing and ``unknown`` ones first, in grey.
+    random order so no class hides another, missing and ``unknown`` ones first, as grey rings.
     """
     coords = np.asarray(coords, dtype=np.float32)
     n = len(coords)
@@ -179,18 +195,20 @@ def projection_png(
         codes = labels.codes()
         names = list(labels.names or [])
         colors = label_colors(labels)
-        ax.scatter(coords[order, 0], coords[order, 1], c=colors[codes[order]], s=size,
+        grey = (codes < 0) | np.isin(codes, [i for i, name in enumerate(names) if name == UNKNOWN])
+        _hollow(ax, coords[order[grey[order]]], size)   # unknown and missing: grey rings
+        shown = order[~grey[order]]
+        ax.scatter(coords[shown, 0], coords[shown, 1], c=colors[codes[shown]], s=size,
                    linewidths=0, rasterized=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(names))
         if len(names) > MAX_LEGEND:  # identities: no legend
             ax.text(1.01, 1, f"{labels.name}:\n{int((counts > 0).sum()):,} classes,\none "
                     "colour each", transform=ax.transAxes, va="top", fontsize=9)
         else:
-            handles = [Line2D([], [], marker="o", linestyle="", color=colors[i],
-                              label=f"{name} ({counts[i]:,})") for i, name in enumerate(names)]
+            handles = [_handle(colors[i], f"{name} ({counts[i]:,})", name == UNKNOWN)
+                       for i, name in enumerate(names)]
             if (codes < 0).any():
-                handles.append(Line2D([], [], marker="o", linestyle="", color=colors[-1],
-                                      label=f"{MISSING} ({int((codes < 0).sum()):,})"))
+                handles.append(_handle(colors[-1], f"{MISSING} ({int((codes < 0).sum()):,})", True))
             ax.legend(handles=handles, title=labels.name, loc="upper left",
                       bbox_to_anchor=(1.01, 1), frameon=False, markerscale=1.4, fontsize=9,
                       ncol=1 if len(handles) <= 24 else 2)
@@ -199,8 +217,7 @@ def projection_png(
         lo, hi = labels.range if labels.range else (np.nanmin(values), np.nanmax(values))
         bad = ~np.isfinite(values)
         if bad.any():
-            ax.scatter(coords[bad, 0], coords[bad, 1], color=GREY, s=size, linewidths=0,
-                       rasterized=True, label=f"{MISSING} ({int(bad.sum()):,})")
+            _hollow(ax, coords[bad], size, label=f"{MISSING} ({int(bad.sum()):,})")
             ax.legend(loc="lower left", frameon=False, fontsize=9)
         good = order[~bad[order]]
         cmap, low, high = value_scale(lo, hi, labels.name)
