@@ -111,12 +111,11 @@ def _batch_option(store: st.Store) -> str:
     from latentplay.train.config import build_config
     from latentplay.train.data import held_out_rows
 
-    data = build_config("cvae", ["data.size=32", "data.crop=0.5"])
-    batch = data.trainer.batch_size
-    data = data.data
+    config = build_config("cvae", ["data.size=32", "data.crop=0.5"])
+    data = config.data
     rows = len(store) - len(held_out_rows(store, len(store), data.test_fraction, data.split_seed,
                                           data.split, data.split_version, warn=False))
-    if rows >= batch:
+    if rows >= config.trainer.batch_size:
         return ""
     return f" --batch-size {1 << (max(rows, 1).bit_length() - 1)}"
 
