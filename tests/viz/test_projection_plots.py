@@ -272,3 +272,19 @@ def test_rows_without_a_value_are_grey_rings() -> None:
                   strict=True)}
     assert legend[UNKNOWN].get_markerfacecolor() == "none" == legend["missing"].get_markerfacecolor()
     assert not isinstance(legend["young"].get_markerfacecolor(), str)       # a colour, filled
+
+
+def test_more_than_five_classes_take_shapes_as_well_as_colours() -> None:
+    """Ten skin tones (neighbouring copper shades) or seven races were colour alone: past five
+    classes each class also takes a marker shape, point by point in the drawing order, and
+    the legend shows it; five or fewer stay dots."""
+    coords, _ = _points(60)
+    for count, shapes in ((5, 1), (10, 7)):
+        codes = np.arange(60) % count
+        labels = Labels("tone", codes, "ordered", names=[f"monk_{k + 1}" for k in range(count)])
+        fig = projection_png(coords, labels)
+        dots = fig.axes[0].collections[-1]
+        drawn = {tuple(np.round(p.vertices.ravel(), 3)) for p in dots.get_paths()}
+        assert len(drawn) == shapes
+        markers = [h.get_marker() for h in fig.axes[0].get_legend().legend_handles]
+        assert len(set(markers)) == shapes

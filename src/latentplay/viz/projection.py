@@ -113,11 +113,34 @@ def _hollow(ax: plt.Axes, points: np.ndarray, size: float, label: str | None = N
                    linewidths=0.6, rasterized=True, label=label)
 
 
-def _handle(color: Any, label: str, hollow: bool) -> Line2D:
-    """A legend entry: a dot of ``color``, or a grey ring for rows without a value."""
+def _handle(color: Any, label: str, hollow: bool, marker: str = "o") -> Line2D:
+    """A legend entry: a ``marker`` of ``color``, or a grey ring for rows without a value."""
     if hollow:
         return Line2D([], [], marker="o", linestyle="", mfc="none", mec=GREY, mew=0.8, label=label)
-    return Line2D([], [], marker="o", linestyle="", color=color, label=label)
+    return Line2D([], [], marker=marker, linestyle="", color=color, label=label)
+
+
+COLOUR_ONLY = 5
+"""Classes told apart by colour alone in a projection; more (and at most :data:`MAX_LEGEND`)
+also take :data:`CLASS_MARKERS` in turn, for readers who cannot tell every colour apart."""
+CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def _class_markers(names: Sequence[str]) -> list[str] | None:
+    """A marker per class of ``names`` when more than :data:`COLOUR_ONLY` classes (``unknown``
+    aside) and no more than :data:`MAX_LEGEND`; None when colour alone is drawn."""
+    known = [n for n in names if n != UNKNOWN]
+    if not COLOUR_ONLY < len(known) <= MAX_LEGEND:
+        return None
+    return [CLASS_MARKERS[k % len(CLASS_MARKERS)] for k in range(len(names))]
+
+
+def _marker_path(marker: str) -> Any:
+    """The path matplotlib's scatter draws for ``marker``, to set per point."""
+    from matplotlib.markers import MarkerStyle
+
+    style = MarkerStyle(marker)
+    return style.get_path().transformed(style.get_transform())
 
 
 def label_colors(labels: Labels) -> np.ndarray:
@@ -198,14 +221,18 @@ def projection_png(
         grey = (codes < 0) | np.isin(codes, [i for i, name in enumerate(names) if name == UNKNOWN])
         _hollow(ax, coords[order[grey[order]]], size)   # unknown and missing: grey rings
         shown = order[~grey[order]]
-        ax.scatter(coords[shown, 0], coords[shown, 1], c=colors[codes[shown]], s=size,
-                   linewidths=0, rasterized=True)
+        marks = _class_markers(names)
+        dots = ax.scatter(coords[shown, 0], coords[shown, 1], c=colors[codes[shown]], s=size,
+                          linewidths=0, rasterized=True)
+        if marks is not None:   # one shape per class, each point keeping its place in the order
+            dots.set_paths([_marker_path(marks[c]) for c in codes[shown]])
         counts = np.bincount(codes[codes >= 0], minlength=len(names))
         if len(names) > MAX_LEGEND:  # identities: no legend
             ax.text(1.01, 1, f"{labels.name}:\n{int((counts > 0).sum()):,} classes,\none "
                     "colour each", transform=ax.transAxes, va="top", fontsize=9)
         else:
-            handles = [_handle(colors[i], f"{name} ({counts[i]:,})", name == UNKNOWN)
+            handles = [_handle(colors[i], f"{name} ({counts[i]:,})", name == UNKNOWN,
+                               "o" if marks is None else marks[i])
                        for i, name in enumerate(names)]
             if (codes < 0).any():
                 handles.append(_handle(colors[-1], f"{MISSING} ({int((codes < 0).sum()):,})", True))
