@@ -271,6 +271,9 @@ def test_rows_without_a_value_are_grey_rings() -> None:
               zip(fig.axes[0].get_legend().get_texts(), fig.axes[0].get_legend().legend_handles,
                   strict=True)}
     assert legend[UNKNOWN].get_markerfacecolor() == "none" == legend["missing"].get_markerfacecolor()
+    page = projection_figure(coords, [labels])
+    assert {t.marker.symbol for t in page.data if t.name.startswith(("unknown", "missing"))} == {
+        "circle-open"}
     assert not isinstance(legend["young"].get_markerfacecolor(), str)       # a colour, filled
 
 
@@ -288,3 +291,5 @@ def test_more_than_five_classes_take_shapes_as_well_as_colours() -> None:
         assert len(drawn) == shapes
         markers = [h.get_marker() for h in fig.axes[0].get_legend().legend_handles]
         assert len(set(markers)) == shapes
+        page = projection_figure(coords, [labels])                   # the interactive page too
+        assert len({trace.marker.symbol for trace in page.data}) == shapes

@@ -124,6 +124,9 @@ COLOUR_ONLY = 5
 """Classes told apart by colour alone in a projection; more (and at most :data:`MAX_LEGEND`)
 also take :data:`CLASS_MARKERS` in turn, for readers who cannot tell every colour apart."""
 CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+PLOTLY_SYMBOLS = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond",
+                  "v": "triangle-down", "P": "cross", "X": "x"}
+"""The same shapes in the interactive page."""
 
 
 def _class_markers(names: Sequence[str]) -> list[str] | None:
@@ -311,17 +314,21 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                 continue
             classes = [*enumerate(names), (-1, MISSING)]  # grey ones first: drawn underneath
             grey = [(ci, name) for ci, name in classes if ci < 0 or name == UNKNOWN]
+            marks = _class_markers(names)
             for ci, name in grey + [c for c in classes if c not in grey]:
                 idx = np.flatnonzero(codes == ci)
                 if not len(idx):
                     continue
                 rgba = colors[ci]
+                symbol = ("circle-open" if (ci, name) in grey else "circle" if marks is None
+                          else PLOTLY_SYMBOLS[marks[ci]])
                 fig.add_trace(go.Scattergl(
                     x=coords[idx, 0], y=coords[idx, 1], mode="markers",
                     name=f"{name} ({len(idx):,})", legendgroup=lab.name,
                     legendrank=1000 + (ci if ci >= 0 else len(names)),  # in class order
                     legendgrouptitle_text=lab.name, visible=visible,
-                    marker={"size": 4, "color": matplotlib.colors.to_hex(rgba)},
+                    marker={"size": 4 if symbol == "circle" else 5, "symbol": symbol,
+                            "color": matplotlib.colors.to_hex(rgba)},
                     customdata=idx.astype(np.int32),
                     hovertemplate=f"{lab.name}: {name}<extra></extra>",
                 ))
@@ -333,7 +340,7 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     x=coords[missing, 0], y=coords[missing, 1], mode="markers",
                     name=f"{MISSING} ({len(missing):,})", legendgroup=lab.name,
                     legendgrouptitle_text=lab.name, visible=visible,
-                    marker={"size": 4, "color": matplotlib.colors.to_hex(GREY)},
+                    marker={"size": 5, "symbol": "circle-open", "color": matplotlib.colors.to_hex(GREY)},
                     customdata=missing.astype(np.int32),
                     hovertemplate=f"{lab.name}: {MISSING}<extra></extra>"))
             if len(shown):
