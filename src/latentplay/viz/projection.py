@@ -327,7 +327,8 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     name=f"{name} ({len(idx):,})", legendgroup=lab.name,
                     legendrank=1000 + (ci if ci >= 0 else len(names)),  # in class order
                     legendgrouptitle_text=lab.name, visible=visible,
-                    marker={"size": 4 if symbol == "circle" else 5, "symbol": symbol,
+                    marker={"size": 4 if marks is None and symbol == "circle" else 5,
+                            "symbol": symbol,
                             "color": matplotlib.colors.to_hex(rgba)},
                     customdata=idx.astype(np.int32),
                     hovertemplate=f"{lab.name}: {name}<extra></extra>",
