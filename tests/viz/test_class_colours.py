@@ -109,6 +109,14 @@ def test_the_bias_chart_colours_unordered_classes_as_projections_do(tmp_path) ->
     assert by_gender.of_ordered
     np.testing.assert_allclose(drawn(association_bars(by_gender, ""))[:10], ordered_colors(10, "skin_tone"))
 
+    def hatches(fig) -> list:
+        return [bars.patches[0].get_hatch() for bars in fig.axes[0].containers
+                if hasattr(bars, "patches") and bars.patches]
+
+    # ten neighbouring copper shades: every other tone hatched too; two classes stay plain
+    assert hatches(association_bars(by_gender, ""))[:4] == [None, "////", None, "////"]
+    assert hatches(association_bars(by_tone, ""))[:2] == [None, None]
+
 
 def test_text_on_a_fill_takes_the_colour_of_higher_contrast() -> None:
     """White on pure red (hair ``red``) read at 4.0:1, black gives 5.3:1 (WCAG's ratio)."""

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from latentplay.errors import UserError
 from latentplay.store.bias import Association
 from latentplay.store.schema import UNKNOWN
-from latentplay.viz.projection import class_colors
+from latentplay.viz.projection import COLOUR_ONLY, class_colors
 from latentplay.viz.style import (
     text_color,
     text_width,
@@ -107,16 +107,21 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     # bars span y +- 0.4: with intervals the numbers go low and the whiskers high in each bar
     text_y, whisker_y = (TEXT_SHIFT, -WHISKER_SHIFT) if intervals is not None else (0.0, 0.0)
     left = np.zeros(len(labels))
+    hatched = len(known) > COLOUR_ONLY    # every other class hatched: neighbours told by more than colour
     for k, level in enumerate(levels):
         style = unknown_bar_style() if level == UNKNOWN else \
             {"color": next(ramp), "edgecolor": "white", "linewidth": 1.0}
+        if hatched and level != UNKNOWN and known.index(k) % 2:
+            style.update(hatch="////", hatchcolor=text_color(style["color"]), hatch_linewidth=0.4)
         bars = ax.barh(labels, table[:, k], left=left, label=level, **style)
         for bar, share in zip(bars, table[:, k], strict=True):
             if share >= 0.06:
                 ax.text(bar.get_x() + bar.get_width() / 2,
                         bar.get_y() + bar.get_height() / 2 + text_y,
                         f"{share:.0%}", ha="center", va="center", fontsize=8,
-                        color=text_color(style["color"]))
+                        color=text_color(style["color"]),
+                        bbox={"facecolor": style["color"], "edgecolor": "none", "pad": 0.6}
+                        if "hatch" in style and level != UNKNOWN else None)
         left += table[:, k]
     empty = np.flatnonzero(table.sum(1) == 0)
     for i in empty:
