@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from latentplay.audit.run import Audited
 
 PathLike = str | os.PathLike[str]
-BATCH = 256  # images read from the store at a time
 UNCOVERED_SHOWN = 12
 COPY_MEANING = {True: "<= 1: a copy",
                 False: "<= 1: as near as a copy, though the run was trained on other images",
@@ -115,9 +114,10 @@ def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
     rows = np.sort(rng.choice(pool, size=min(n, len(pool)), replace=False))
     size, channels = like.shape[1], like.shape[3]
     mode = "L" if channels == 1 else "RGB"
-    images = [load_rows(data, rows[s:s + BATCH], size=size, mode=mode, crop=crop)
-              for s in range(0, len(rows), BATCH)]
-    return rows, (np.concatenate(images) if images else np.zeros((0, size, size, channels), np.uint8))
+    if not len(rows):
+        return rows, np.zeros((0, size, size, channels), np.uint8)
+    # one array filled a chunk at a time (batches joined at the end held the images twice)
+    return rows, load_rows(data, rows, size=size, mode=mode, crop=crop)
 
 
 def check_counts(k: int, n_generated: int, n_real: int) -> None:
