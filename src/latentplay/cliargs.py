@@ -4,6 +4,7 @@ of a number option's least value and that of a figure's ``--out``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,16 @@ FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 """What a figure's ``--out`` may be: a PNG, or vector PDF or SVG for a paper."""
 
 
+def check_file_kind(out: Path, kinds: Sequence[str] = FIGURE_SUFFIXES) -> None:
+    """A :class:`UserError` when ``out`` is an existing directory or is not named one of
+    ``kinds`` (a figure's suffixes unless told otherwise)."""
+    named = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kinds[0]
+    if out.is_dir():
+        raise UserError(f"--out {out} is a directory; name a {named} file to write")
+    if out.suffix.lower() not in kinds:
+        raise UserError(f"--out must name a {named} file, got {out.name}")
+
+
 def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
     """Refuse, before any work, the ``--out`` of a command that writes a file ``out`` and
     another of the same name beside it (a figure's PNG and its JSON of numbers; for ``latent
@@ -138,11 +149,7 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
         UserError: in each of these cases, one line naming the path.
     """
     kinds = FIGURE_SUFFIXES if kind == ".png" else (kind,)
-    named = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kind
-    if out.is_dir():
-        raise UserError(f"--out {out} is a directory; name a {named} file to write")
-    if out.suffix.lower() not in kinds:
-        raise UserError(f"--out must name a {named} file, got {out.name}")
+    check_file_kind(out, kinds)
     other = out.with_suffix(beside)
     refuse_inside(out, f"{out.name} and {other.name}")
     if other.is_dir():

@@ -496,10 +496,11 @@ def save_extended(store: st.Store, columns: dict[str, Any], replace: bool,
                                 "its rows or images changed: nothing was saved; run the same "
                                 "command again for the store as it is now") from None
     else:
-        kept = ("" if scratch is None else f"; the finished rows are kept in {scratch}: run the "
-                "same command again to continue from them")
+        then = (": nothing was saved; run the same command again" if scratch is None else
+                f"; the finished rows are kept in {scratch}: run the same command again to "
+                "continue from them")
         raise UserError(f"{path} was written by other commands at each of {SAVE_TRIES} tries to "
-                        f"save into it{kept or ': nothing was saved; run the same command again'}")
+                        f"save into it{then}")
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
     return result

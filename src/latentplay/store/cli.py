@@ -14,8 +14,8 @@ from rich.table import Table
 from latentplay.cliargs import (
     DETECTOR_DEVICE_HELP,
     DETECTOR_HELP,
-    FIGURE_SUFFIXES,
     at_least,
+    check_file_kind,
     figure_out,
     refuse_inside,
 )
@@ -279,10 +279,7 @@ def png_out(out: Path) -> None:
     """A :class:`UserError` unless ``out`` names a figure file (``.png``, ``.pdf`` or ``.svg``;
     not an existing directory) outside a store or run
     (:func:`~latentplay.cliargs.refuse_inside`)."""
-    if out.is_dir():
-        raise UserError(f"--out {out} is a directory; name a .png, .pdf or .svg file to write")
-    if out.suffix.lower() not in FIGURE_SUFFIXES:
-        raise UserError(f"--out must name a .png, .pdf or .svg file, got {out}")
+    check_file_kind(out)
     refuse_inside(out, out.name)
 
 

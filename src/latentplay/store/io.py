@@ -618,13 +618,11 @@ def _path_only_image(dataset: datasets.Dataset, schema: Schema) -> tuple[int, st
         return None
     start = 0
     for chunk in cells.chunks:                  # chunk by chunk: the bytes are never copied
-        if chunk.field("bytes").null_count == 0:    # every image stored (the usual case)
-            start += len(chunk)
-            continue
-        bad = pc.and_(pc.is_null(chunk.field("bytes")), pc.is_valid(chunk.field("path")))
-        if pc.any(bad).as_py():
-            row = int(pc.index(bad, True).as_py())
-            return start + row, str(chunk.field("path")[row].as_py())
+        if chunk.field("bytes").null_count:     # none in the usual case: every image stored
+            bad = pc.and_(pc.is_null(chunk.field("bytes")), pc.is_valid(chunk.field("path")))
+            if pc.any(bad).as_py():
+                row = int(pc.index(bad, True).as_py())
+                return start + row, str(chunk.field("path")[row].as_py())
         start += len(chunk)
     return None
 

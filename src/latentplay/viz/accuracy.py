@@ -15,6 +15,9 @@ from latentplay.contingency import read_p
 from latentplay.intervals import wilson_interval
 from latentplay.viz.style import ordered_colors, qualitative_colors, row_note, tight_layout, wrap_title
 
+ALL_ROWS = "#dd8452"
+"""The colour of all rows' curves and markers in the calibration and accuracy figures."""
+
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
     """The figures of :func:`~latentplay.audit.accuracy.group_accuracy`'s summary by name:
@@ -202,10 +205,6 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     _selective_panel(curves, rows, cal.get("threshold"), bool(summary.get("ordered")),
                      summary["by"])
     return fig
-
-
-ALL_ROWS = "#dd8452"
-"""The colour of all rows' curves and markers in the calibration and accuracy figures."""
 
 
 def _unlike_all_rows(n: int) -> list[Any]:

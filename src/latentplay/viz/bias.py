@@ -10,8 +10,9 @@ from matplotlib.figure import Figure
 from latentplay.errors import UserError
 from latentplay.store.bias import Association
 from latentplay.store.schema import UNKNOWN
-from latentplay.viz.projection import COLOUR_ONLY, class_colors
+from latentplay.viz.projection import class_colors
 from latentplay.viz.style import (
+    COLOUR_ONLY,
     text_color,
     text_width,
     tight_layout,

@@ -12,10 +12,8 @@ from matplotlib.figure import Figure
 
 from latentplay.viz.grid import save_figure
 from latentplay.viz.projection import class_colors
-from latentplay.viz.style import tight_layout, wrap_title
+from latentplay.viz.style import COLOUR_ONLY, tight_layout, wrap_title
 
-COLOUR_ONLY = 5
-"""Groups told apart by colour alone; more also take a line style and a marker."""
 STYLES = ("-", "--", "-.")
 """Line styles of the groups in turn (dotted is all images')."""
 MARKERS = ("o", "s", "^", "D", "v")
@@ -26,9 +24,9 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str] | None = None
     """Share found against threshold, one line (and its 95 % band) per group and for all
     images, the detector's cut marked; written to ``path`` (PNG; the figure is then closed)
     when given. The title says what the bands are drawn over: the sweep's ``persons`` (a
-    bootstrap) where it counts them, else images. Past :data:`COLOUR_ONLY` groups (ten skin
-    tones, whose neighbouring colours even normal vision barely tells apart) each line also
-    takes one of :data:`STYLES` and :data:`MARKERS` in turn. Returns the figure."""
+    bootstrap) where it counts them, else images. Past :data:`~latentplay.viz.style.COLOUR_ONLY`
+    groups (ten skin tones, whose neighbouring colours even normal vision barely tells apart)
+    each line also takes one of :data:`STYLES` and :data:`MARKERS` in turn. Returns the figure."""
     t = np.asarray(sweep["thresholds"])
     groups = sweep["groups"]
     colors = class_colors(len(groups), sweep["ordered"], list(groups), sweep["by"])

@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.style import (
+    COLOUR_ONLY,
     SIGNED_MAP,
     SKIN_MAP,
     UNKNOWN_GREY,
@@ -120,10 +121,9 @@ def _handle(color: Any, label: str, hollow: bool, marker: str = "o") -> Line2D:
     return Line2D([], [], marker=marker, linestyle="", color=color, label=label)
 
 
-COLOUR_ONLY = 5
-"""Classes told apart by colour alone in a projection; more (and at most :data:`MAX_LEGEND`)
-also take :data:`CLASS_MARKERS` in turn, for readers who cannot tell every colour apart."""
 CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+"""The shapes classes take in turn past :data:`~latentplay.viz.style.COLOUR_ONLY` (and up to
+:data:`MAX_LEGEND`)."""
 PLOTLY_SYMBOLS = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond",
                   "v": "triangle-down", "P": "cross", "X": "x"}
 """The same shapes in the interactive page."""

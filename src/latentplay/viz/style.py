@@ -72,6 +72,9 @@ CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9")
 ``unknown`` to a deuteranope). Every pair is at least 12 CIEDE2000 apart, and every colour 10
 from :data:`UNKNOWN_GREY`, for normal, deuteranope, protanope and tritanope vision (Machado
 et al. 2009); tab10's orange and green were 1.3 apart to a protanope."""
+COLOUR_ONLY = len(CLASS_COLORS)
+"""Classes a figure tells apart by colour alone; past them it adds a second channel (marker
+shapes, line styles, hatching), for readers who cannot tell every colour apart."""
 
 
 def qualitative_colors(n: int) -> list[tuple[float, float, float, float]]:
