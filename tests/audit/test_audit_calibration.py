@@ -118,7 +118,26 @@ def test_photos_of_one_person_widen_the_interval() -> None:
 
     said = [" ".join(calibration_lines({"calibration": group_calibration(*args, persons=p),
                                         "confidence": "p", "by": "g"})) for p in (person, None)]
-    assert "read p as too small" in said[0] and "too small" not in said[1]
+    assert "reads p too small" in said[0] and "too small" not in said[1]
+    assert "shared: chance" in said[0] and "shared" not in said[1]
+
+
+def test_shared_draws_read_persons_who_are_answered_alike() -> None:
+    """20 persons of 10 photos at confidence 0.75, 12 persons right in all their photos: an
+    accuracy of 0.6 is five standard errors from 0.75 over 200 independent answers, but
+    1.5 over 20 persons. The photo-by-photo p is at its floor; with each person's answers
+    drawn as one it is not small."""
+    person = np.repeat(np.arange(20), 10)
+    correct = person < 12
+    confidence = np.full(200, 0.75)
+    cal = group_calibration(confidence, correct, ["g"], np.zeros(200, np.int64),
+                            np.ones(200, bool), False, persons=person, seed=1)
+    row = cal["overall"]
+    assert row["ece"] == pytest.approx(0.15)
+    assert row["ece_p"] < 0.005 and row["ece_p_shared"] > 0.05
+    assert row["ece_null_shared"] > 2 * row["ece_null"]
+    assert "ece_p_shared" not in group_calibration(
+        confidence, correct, ["g"], np.zeros(200, np.int64), np.ones(200, bool), False)["overall"]
 
 
 def _store(path: Path, confidence: np.ndarray | None = None) -> st.Store:

@@ -24,7 +24,12 @@ Per group, over the rows with a prediction and a confidence:
   ``ece_p``, its Monte Carlo p-value ``(1 + #{draws >= ECE}) / (n_draws + 1)`` (never 0:
   the observed ECE counts as one draw of the null). The draws take each photo's answer as
   independent; where persons repeat (``null_over_photos``) their answers need not be, and
-  the p-value is then too small;
+  that p-value is then too small, so beside it stand ``ece_null_shared`` and
+  ``ece_p_shared``, the same draws with one uniform number per person deciding all its
+  photos' answers (right where it falls below a photo's confidence: still calibrated photo
+  by photo, and a person's answers as alike as calibrated answers can be — the comonotone
+  coupling, which maximises every pair's covariance): read the honest p as between the
+  two;
 - ``bins``: the reliability diagram's points (per bin: rows, mean confidence, accuracy);
 - ``curve``: selective accuracy against coverage — the accuracy over the most confident
   ``coverage`` share of the group's faces. Answering only when sure can widen the gap between
@@ -102,10 +107,14 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
 
 
 def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
-             bins: int = BINS, binning: str = "width") -> np.ndarray:
+             bins: int = BINS, binning: str = "width",
+             persons: np.ndarray | None = None) -> np.ndarray:
     """``(n_draws,)`` ECEs of a perfectly calibrated classifier with these ``(n,)``
     confidences: each answer drawn right with probability its confidence (consistency
-    resampling). Draws are made in chunks, so memory does not grow with ``n_draws x n``."""
+    resampling). With ``(n,)`` ``persons``, one uniform number per person decides all its
+    photos' answers (right where it is below the photo's confidence): each answer is still
+    right with its confidence, and a person's answers are as alike as that allows. Draws are
+    made in chunks, so memory does not grow with ``n_draws x n``."""
     c = np.asarray(confidence, np.float64)
     if not len(c):
         return np.full(n_draws, np.nan)
@@ -113,12 +122,23 @@ def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
     index, edges = _binned(c, bins, binning)  # the bins stay those of the confidences
     onehot = np.zeros((len(c), len(edges) - 1))
     onehot[np.arange(len(c)), index] = 1.0
+    if persons is None:
+        units, unit = len(c), np.arange(len(c))
+    else:
+        _, unit = np.unique(persons, return_inverse=True)
+        units = int(unit.max()) + 1
     step = max(1, DRAW_CELLS // len(c))
     out = []
     for start in range(0, n_draws, step):
-        right = rng.random((min(step, n_draws - start), len(c))) < c
+        right = rng.random((min(step, n_draws - start), units))[:, unit] < c
         out.append(np.abs((right - c) @ onehot).sum(axis=1) / len(c))
     return np.concatenate(out)
+
+
+def _simulated_p(observed: float, null: np.ndarray) -> float:
+    """``(1 + #{null >= observed}) / (len(null) + 1)``: never 0, the observed value counting
+    as one draw of the ``(n_draws,)`` null."""
+    return float((1 + np.sum(null >= observed - 1e-12)) / (len(null) + 1))
 
 
 def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS,
@@ -225,10 +245,12 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins, binning)
         null = null_ece(c[rows], n_draws, seed, bins, binning)
+        shared = {} if persons is None else _shared_null(
+            ece, null_ece(c[rows], n_draws, seed, bins, binning, persons[rows]))
         return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
                 "overconfidence": float(signed[rows].mean()), "low": finite_or_none(low),
                 "high": finite_or_none(high), "ece": ece, "ece_null": float(null.mean()),
-                "ece_p": float((1 + np.sum(null >= ece - 1e-12)) / (n_draws + 1)),
+                "ece_p": _simulated_p(ece, null), **shared,
                 "bins": reliability(c[rows], right[rows], bins, binning),
                 "curve": selective_curve(c[rows], right[rows]),
                 **({} if threshold is None
@@ -242,6 +264,11 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
             "binning": binning, "draws": n_draws, "threshold": threshold,
             "null_over_photos": persons is not None,
             "across": _across(table, signed, scored, groups, names, ordered, persons, seed)}
+
+
+def _shared_null(ece: float, null: np.ndarray) -> dict[str, float]:
+    """The chance ECE and p of draws sharing each person's answers (module docstring)."""
+    return {"ece_null_shared": float(null.mean()), "ece_p_shared": _simulated_p(ece, null)}
 
 
 def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
@@ -298,9 +325,11 @@ def calibration_lines(summary: dict[str, Any]) -> list[str]:
              "chance)" + (f"; {cal['without_confidence']} rows without one left out"
                           if cal["without_confidence"] else "")]
     if cal.get("null_over_photos"):
-        lines.append("  (the chance ECE and its p draw every photo's answer alone: photos of one "
-                     "person answered alike make a larger ECE likelier by chance, so read p as "
-                     "too small; the over-confidence intervals are over persons)")
+        lines.append("  (photos of one person answered alike make a larger ECE likelier by chance: "
+                     "the chance ECE and its p draw every photo's answer alone, which reads p too "
+                     "small, and again with one draw per person deciding its photos' answers, as "
+                     "alike as calibrated answers can be (\"shared\"): read p as between the two. "
+                     "The over-confidence intervals are over persons)")
     for r in [*cal["groups"], cal["overall"]]:
         if not r["n"]:
             lines.append(f"  {r['group']}: no rows")
@@ -309,7 +338,10 @@ def calibration_lines(summary: dict[str, Any]) -> list[str]:
                      f"{r['accuracy']:.3f}, over-confidence {r['overconfidence']:+.3f}"
                      + ("" if r["low"] is None else f" [{r['low']:+.3f}, {r['high']:+.3f}]")
                      + f", ECE {r['ece']:.3f} (chance "
-                     f"{r['ece_null']:.3f}, p {ece_p_text(r['ece_p'], cal['draws'])})"
+                     f"{r['ece_null']:.3f}, p {ece_p_text(r['ece_p'], cal['draws'])}"
+                     + ("" if "ece_p_shared" not in r else
+                        f"; shared: chance {r['ece_null_shared']:.3f}, p "
+                        f"{ece_p_text(r['ece_p_shared'], cal['draws'])}") + ")"
                      + selective_text(r.get("selective")))
     across = cal.get("across") or {}
     if across:

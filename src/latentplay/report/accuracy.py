@@ -198,20 +198,28 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
     cal = a["calibration"]
     rows = [r for r in [*cal["groups"], cal["overall"]] if r.get("n")]
     threshold = cal.get("threshold")
+    shared = all("ece_p_shared" in r for r in rows)
     table = Table.of(["group", "rows", "mean confidence", "accuracy", "over-confidence",
-                      "95% interval", "ECE", "ECE by chance", "p"],
+                      "95% interval", "ECE", "ECE by chance", "p"]
+                     + (["by chance, shared", "p, shared"] if shared else []),
                      [[r["group"], r["n"], share(r["confidence"]), share(r["accuracy"]),
                        share(r["overconfidence"]), share_interval(r["low"], r["high"]),
                        share(r["ece"]), share(r["ece_null"]),
-                       ece_p_text(r["ece_p"], cal["draws"])] for r in rows],
+                       ece_p_text(r["ece_p"], cal["draws"])]
+                      + ([share(r["ece_null_shared"]), ece_p_text(r["ece_p_shared"], cal["draws"])]
+                         if shared else []) for r in rows],
                      f"Calibration of {a.get('confidence')}: over-confidence is the mean "
                      "confidence minus the accuracy (+: surer than right); ECE over "
                      f"{cal['bins']} {'equal-row' if cal.get('binning') == 'mass' else 'equal-width'}"
                      " bins beside the mean ECE of a calibrated "
                      "classifier with the same confidences, and its simulated p, (1 + the draws "
                      "at least as large) / (draws + 1)"
-                     + ("; the draws take each photo alone, which repeated persons are not: "
-                        "read p as too small." if cal.get("null_over_photos") else "."))
+                     + ("" if not cal.get("null_over_photos") else
+                        "; the draws take each photo alone, which repeated persons are not, "
+                        "so that p is too small")
+                     + ("; \"shared\": the same with one draw per person deciding all its "
+                        "photos' answers, as alike as calibrated answers can be: read p as "
+                        "between the two." if shared else "."))
     tables = [table]
     if threshold is not None:
         tables.append(Table.of(
