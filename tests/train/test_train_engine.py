@@ -485,3 +485,31 @@ def test_kept_epochs_are_runs_of_their_own(shapes_store: Path, tmp_path: Path, t
     with pytest.raises(UserError, match="trainer.keep_every must be at least 0"):
         train.train("vae", shapes_store, tmp_path / "bad", epochs=1,
                     overrides=[*tiny, "trainer.keep_every=-1"], progress=False)
+
+
+def test_a_run_stopped_while_writing_its_final_outputs_resumes_to_write_them(
+        run: Path, shapes_store: Path, tiny: list[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted after its checkpoint was saved as finished but before ``summary.json`` was
+    written, a run was refused as "already finished" and kept a half-written end; resuming
+    now writes its final outputs, from the same weights."""
+    from latentplay.train import engine
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "write_summary", killed)
+    out = tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        train.train("betavae", shapes_store, out, epochs=3, batch_size=32,
+                    overrides=[*tiny, "optim.lr=2e-3", "loss.betavae.beta=1"], progress=False)
+    monkeypatch.undo()
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["finished"]
+    assert not (out / "summary.json").exists()
+    train.resume(out, progress=False)
+    assert json.loads((out / "summary.json").read_text()) == json.loads((run / "summary.json").read_text())
+    assert np.array_equal(np.load(out / "latents.npy"), np.load(run / "latents.npy"))
+    a, b = load_file(str(run / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    with pytest.raises(UserError, match="already finished its 3 epochs"):
+        train.resume(out, progress=False)

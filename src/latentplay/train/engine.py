@@ -54,7 +54,7 @@ from latentplay.train.forcing import (
     to_uint8,
 )
 from latentplay.train.steps import GANStepper, Metrics, VAEStepper
-from latentplay.train.summary import SUMMARY_ROWS, condition_in_codes, write_summary
+from latentplay.train.summary import SUMMARY, SUMMARY_ROWS, condition_in_codes, write_summary
 from latentplay.train.welford import Welford
 
 if TYPE_CHECKING:
@@ -481,6 +481,9 @@ class Engine:
     def _loop(self) -> None:
         t, f = self.config.trainer, self.fabric
         max_steps = t.max_steps or math.inf
+        if self.finished and not (self.run_dir / SUMMARY).exists():
+            self._finish()  # stopped while writing its final outputs: write them again
+            return
         if self.finished:
             if t.max_steps and self.step >= t.max_steps:
                 raise UserError(f"{self.run_dir} has already finished: it stopped at step {self.step}, "
@@ -832,6 +835,9 @@ class Engine:
 
     # ------------------------------------------------------------ finish
     def _finish(self) -> None:
+        """Save the state as finished, then write the final outputs (``latents.npy``, the
+        grids, ``summary.json`` last): a run stopped before its summary was written writes
+        them again when resumed."""
         self.finished = True
         self._save()
         if self.rank0:
