@@ -48,6 +48,32 @@ def test_an_interrupted_model_save_keeps_the_previous_model(tmp_path: Path,
     assert all(torch.equal(t, second.state_dict()[k]) for k, t in model.state_dict().items())
 
 
+def test_a_model_save_interrupted_between_its_two_files_keeps_the_previous_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both files are flushed to disk before either is renamed: a save stopped while flushing
+    ``model.json`` used to leave the new weights renamed into place beside the old description,
+    whose checksum refused them."""
+    cfg = family_config("vae")()
+    cfg.latent_dim, cfg.width, cfg.hidden = 2, 4, 8
+    torch.manual_seed(0)
+    first = build_model("vae", cfg, 1, 28)
+    _save(tmp_path, first, epoch=1)
+    flushed = []
+
+    def fsync(fd: int) -> None:
+        flushed.append(fd)
+        if len(flushed) == 2:  # the second file: model.json
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ckpt.os, "fsync", fsync)
+    with pytest.raises(KeyboardInterrupt):
+        _save(tmp_path, build_model("vae", cfg, 1, 28), epoch=2)
+    monkeypatch.undo()
+    model, meta = ckpt.load_weights(tmp_path)
+    assert meta["epoch"] == 1
+    assert all(torch.equal(t, first.state_dict()[k]) for k, t in model.state_dict().items())
+
+
 def test_an_interrupted_truncation_keeps_the_table(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Resuming cuts ``metrics.csv`` back to the checkpoint's rows; killed while rewriting, the

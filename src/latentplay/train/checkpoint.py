@@ -48,10 +48,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _replace(tmp: Path, path: Path) -> None:
-    with open(tmp, "rb") as fh:
+def _synced(path: Path) -> Path:
+    """``path``, its contents flushed to disk."""
+    with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return path
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    os.replace(_synced(tmp), path)
 
 
 def new_file_mode() -> int:
@@ -77,8 +82,9 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
             "tensors": {k: list(v.shape) for k, v in state.items()}}
     tmp_meta = run_dir / f".{MODEL_META}.tmp"
     tmp_meta.write_text(json.dumps(info, indent=2))
-    _replace(tmp, run_dir / MODEL_FILE)
-    _replace(tmp_meta, run_dir / MODEL_META)
+    _synced(tmp), _synced(tmp_meta)  # both on disk before either is renamed
+    os.replace(tmp, run_dir / MODEL_FILE)
+    os.replace(tmp_meta, run_dir / MODEL_META)
 
 
 def keep_model(run_dir: Path, epoch: int) -> Path:
