@@ -63,3 +63,28 @@ def test_a_killed_track_over_seeds_continues(shapes_store: Path, tiny: list[str]
 
     other = cli(*[a if a != "2" else "3" for a in args], "--out", out)   # --epochs 3 --every 3
     assert other.code == 2 and "other settings (training" in other.err
+
+
+def test_a_seed_stopped_while_writing_its_final_outputs_is_resumed(
+        shapes_store: Path, tiny: list[str], tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A seed whose checkpoint was saved as finished but whose ``summary.json`` was not yet
+    written was kept as finished, without its final outputs; it is resumed to write them."""
+    from latentplay import train
+    from latentplay.metrics.runs import seed_run
+    from latentplay.train import engine
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    folder = tmp_path / "seed_0"
+    monkeypatch.setattr(engine, "write_summary", killed)
+    try:
+        train.train("vae", shapes_store, folder, epochs=1, batch_size=64, overrides=tiny, progress=False)
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    said: list[str] = []
+    seed_run(folder, lambda f: f, said.append)
+    assert said == ["resumed from its checkpoint at step 4"]
+    assert (folder / "summary.json").exists()
+    assert seed_run(folder, lambda f: f, said.append) == folder and said[-1] == "finished earlier, kept"

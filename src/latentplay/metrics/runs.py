@@ -249,13 +249,15 @@ def open_seeds(out: Path, settings: dict[str, Any]) -> None:
 def seed_run(folder: Path, train_it: Callable[[Path], Path], say: Callable[[str], None]) -> Path:
     """The run of one seed in ``folder``, continuing what an earlier, stopped command left
     there: a finished run is kept, one with a checkpoint resumed (same final weights as if
-    never stopped), one stopped before its first checkpoint trained again by ``train_it``, as
-    a folder without a run is. ``say`` is told what was found, before any training."""
+    never stopped; one stopped while writing its final outputs, before ``summary.json``, writes
+    them), one stopped before its first checkpoint trained again by ``train_it``, as a folder
+    without a run is. ``say`` is told what was found, before any training."""
     from latentplay.train import resume
     from latentplay.train.checkpoint import saved_position
+    from latentplay.train.summary import SUMMARY
 
     position = saved_position(folder) if folder.is_dir() else None
-    if position is not None and position["finished"]:
+    if position is not None and position["finished"] and (folder / SUMMARY).exists():
         say("finished earlier, kept")
         return folder
     if position is not None:
