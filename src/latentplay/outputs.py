@@ -128,9 +128,10 @@ def swap_into_place(tmp: Path, path: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-SCRATCH_KINDS = ("build", "tmp", "export", "import")
+SCRATCH_KINDS = ("build", "tmp", "export", "import", "outputs")
 """Kinds of hidden scratch sibling a writer makes beside its output (``.NAME.KIND-TAG-PID-*``):
-a store's build and save, a run's export and a checkpoint's import."""
+a store's build and save, a run's export, a checkpoint's import and a command's output files
+(:func:`staged_outputs`)."""
 
 
 @functools.cache
@@ -212,6 +213,29 @@ def written_whole(target: Path, kind: str) -> Iterator[Path]:
         tmp.mkdir()
         yield tmp
         swap_into_place(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def staged_outputs(out: Path) -> Iterator[Path]:
+    """A new scratch folder beside the output directory ``out`` to write a command's files
+    in; when the block ends without an error they are moved into ``out`` (made when missing;
+    a file or folder of the same name there is replaced), and the folder is removed in any
+    case. An interrupted command leaves ``out`` as it was: no file cut short, no earlier
+    run's outputs mixed with part of this one's, nothing that makes running it again need
+    ``--overwrite``. Scratch folders of killed commands are removed first."""
+    remove_dead_scratch(out)
+    tmp = scratch_sibling(out, "outputs")
+    try:
+        tmp.mkdir()
+        yield tmp
+        out.mkdir(exist_ok=True)
+        for entry in sorted(tmp.iterdir()):
+            if entry.is_dir():
+                swap_into_place(entry, out / entry.name)
+            else:
+                os.replace(entry, out / entry.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

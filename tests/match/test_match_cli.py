@@ -398,3 +398,33 @@ def test_the_groups_keep_their_classes_colours(cli, faces: Path, tmp_path: Path,
     female, male = class_colors(2, False, ["female", "male"], "gender")
     for name in ("attribute_means", "propensity_overlap"):
         assert calls[name][0]["colors"] == (male, female)   # (treated, control)
+
+
+def test_an_interrupted_run_leaves_its_out_as_it_was(cli, sim: Path, tmp_path: Path, undrawn,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are written beside --out and moved in once all are: stopped part-way, a run into
+    a new --out left some files there (running it again was refused as "not empty"), and one
+    with --overwrite a new pairs.csv beside the earlier run's summary.json."""
+    from latentplay.match import pipeline
+
+    undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
+    args = ["match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2"]
+    real = pipeline._write_balance
+
+    def killed(*a: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_write_balance", killed)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(sim, pipeline.MatchConfig(treatment="group", covariates=["x0", "x1", "x2"]),
+                     tmp_path / "new")
+    assert not (tmp_path / "new").exists() or not any((tmp_path / "new").iterdir())
+    monkeypatch.setattr(pipeline, "_write_balance", real)
+    assert cli(*args, "--out", tmp_path / "new").code == 0   # no --overwrite needed
+    before = {p.name: p.read_bytes() for p in (tmp_path / "new").iterdir()}
+    monkeypatch.setattr(pipeline, "_write_balance", killed)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(sim, pipeline.MatchConfig(treatment="group", covariates=["x0", "x1", "x2"],
+                                               method="optimal"), tmp_path / "new", overwrite=True)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "new").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]   # no scratch folder left

@@ -31,7 +31,13 @@ from latentplay.match.effect import (
     matched_difference_with_replacement,
     naive_difference,
 )
-from latentplay.outputs import finite_or_none_within, json_default, make_parents, refuse_nonempty
+from latentplay.outputs import (
+    finite_or_none_within,
+    json_default,
+    make_parents,
+    refuse_nonempty,
+    staged_outputs,
+)
 from latentplay.store.bias import repeated_persons
 from latentplay.store.io import sole_writer
 from latentplay.store.schema import UNKNOWN, class_places
@@ -531,9 +537,6 @@ def _run(store: st.Store, config: MatchConfig, out: Path, overwrite: bool,
     on = len(x_names) + len(v_names)   # the rest: attributes checked, not matched on
     table = bal.balance_table(table_x, x_names + v_names + a_names, treat.treated, weights,
                               matched_on=np.arange(table_x.shape[1]) < on)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in OPTIONAL_OUTPUTS:   # an earlier run's, which this one may not write again
-        (out / name).unlink(missing_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
     summary["balance"]["left_out"] = left_out
     summary["balance"]["matched_on"] = bal.summarize(table[:on])
@@ -542,15 +545,18 @@ def _run(store: st.Store, config: MatchConfig, out: Path, overwrite: bool,
                                 "lacking": lacking}
     if y is not None:
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
-    _write_pairs(out / "pairs.csv", treat.rows, result)
-    _write_balance(out / "balance.csv", table)
-    _figures(out, store, treat, result, table, on, config, weights)
-    if config.verify and len(result):
-        summary["verification"] = _verify(out, store, treat, result, config)
-    summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
-                          "total": round(time.perf_counter() - t0, 3)}
-    (out / "summary.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
-                                                 default=json_default, allow_nan=False))
+    with staged_outputs(out) as stage:   # moved into --out once all are written
+        _write_pairs(stage / "pairs.csv", treat.rows, result)
+        _write_balance(stage / "balance.csv", table)
+        _figures(stage, store, treat, result, table, on, config, weights)
+        if config.verify and len(result):
+            summary["verification"] = _verify(stage, store, treat, result, config)
+        summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
+                              "total": round(time.perf_counter() - t0, 3)}
+        (stage / "summary.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
+                                                       default=json_default, allow_nan=False))
+        for name in OPTIONAL_OUTPUTS:   # an earlier run's, which this one may not write again
+            (out / name).unlink(missing_ok=True)
     if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
         raise UserError(
             f"no pairs: the second caliper ({config.second_caliper:g} on "
