@@ -440,3 +440,28 @@ def test_values_without_a_reading_are_refused_for_that_reason(tmp_path: Path) ->
                        "'age' value and a 'tone' group") as caught:
         measure_accuracy(store, "unread_age", "age", "tone")
     assert "can predict" not in str(caught.value)
+
+
+def test_an_interrupted_audit_leaves_its_out_as_it_was(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files are written beside --out and moved in once all are: stopped while drawing
+    its figures, an audit with --overwrite left its new tables beside the earlier run's
+    figures, and one into a new --out left tables without a figure there."""
+    from latentplay.viz import grid
+
+    store = _store(tmp_path / "s")
+    out = tmp_path / "a"
+    group_accuracy(store, "predicted_gender", "gender", "tone", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grid, "save_figure", killed)
+    with pytest.raises(KeyboardInterrupt):
+        group_accuracy(store, "predicted_gender", "gender", "tone", out, seed=1, overwrite=True)
+    with pytest.raises(KeyboardInterrupt):
+        group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "new")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not any((tmp_path / "new").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "new", "s"]   # no scratch left

@@ -73,7 +73,7 @@ from latentplay.contingency import chi_square
 from latentplay.errors import UserError
 from latentplay.intervals import normal_interval, proportion_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
-from latentplay.outputs import finite_or_none, json_default, output_dir, write_csv
+from latentplay.outputs import finite_or_none, json_default, output_dir, staged_outputs, write_csv
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
@@ -110,7 +110,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     summary, confusion = measure_accuracy(store, predicted, truth, by, confidence=confidence,
                                           threshold=threshold, adjust=adjust, strata=strata,
                                           positive=positive, seed=seed, binning=binning)
-    _write(output_dir(out, overwrite), summary, confusion)
+    with staged_outputs(output_dir(out, overwrite)) as stage:   # moved in once all are written
+        _write(stage, summary, confusion)
     return summary
 
 

@@ -50,6 +50,7 @@ from latentplay.outputs import (
     output_dir,
     refuse_nonempty,
     shell_word,
+    staged_outputs,
     write_csv,
 )
 from latentplay.resample import clusters, mean_intervals
@@ -161,8 +162,9 @@ def audit_reconstruction(
     missed = values["unexplained"]
     worst = {name: rows[_worst(missed, codes[rows] == names.index(name))] for name in found["groups"]}
     found["worst_rows"] = {name: picked.tolist() for name, picked in worst.items()}
-    _write(output_dir(out, overwrite), found, model, store, column, device,
-           dict(zip(rows.tolist(), missed.tolist(), strict=True)))
+    with staged_outputs(output_dir(out, overwrite)) as stage:   # moved in once all are written
+        _write(stage, found, model, store, column, device,
+               dict(zip(rows.tolist(), missed.tolist(), strict=True)))
     return found
 
 
