@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents, output_dir, p_text
+from latentplay.outputs import make_parents, output_dir, p_text, staged_outputs
 
 
 def test_p_text():
@@ -143,3 +143,23 @@ def test_progress_off_a_terminal_writes_a_plain_line_now_and_then(monkeypatch, c
     with outputs.progress_bar(show=False) as bar:            # asked for none: none
         bar.advance(bar.add_task("t", total=2), 1)
     assert capsys.readouterr().err == ""
+
+
+def test_staged_outputs_move_in_whole_or_not_at_all(tmp_path: Path) -> None:
+    """Files and folders written in the stage replace those of their names in ``out`` once
+    the block ends; an error leaves ``out`` as it was, and no stage behind."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kept.txt").write_text("mine")
+    (out / "a.json").write_text("old")
+    with pytest.raises(KeyboardInterrupt), staged_outputs(out) as stage:
+        (stage / "a.json").write_text("new")
+        raise KeyboardInterrupt
+    assert (out / "a.json").read_text() == "old"
+    with staged_outputs(out) as stage:
+        (stage / "a.json").write_text("new")
+        (stage / "faces").mkdir()
+        (stage / "faces" / "1.png").write_bytes(b"png")
+    assert (out / "a.json").read_text() == "new" and (out / "kept.txt").read_text() == "mine"
+    assert (out / "faces" / "1.png").read_bytes() == b"png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
