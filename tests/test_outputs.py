@@ -163,3 +163,61 @@ def test_staged_outputs_move_in_whole_or_not_at_all(tmp_path: Path) -> None:
     assert (out / "a.json").read_text() == "new" and (out / "kept.txt").read_text() == "mine"
     assert (out / "faces" / "1.png").read_bytes() == b"png"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_file_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    """A write stopped part-way (a figure, an array, a JSON file) left its file cut short, read
+    later as whole; now the previous file stays as it was, with no temporary file beside it."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from latentplay.outputs import replaced_whole, save_array, write_atomic
+    from latentplay.viz.grid import save_figure
+
+    target = write_atomic(tmp_path / "sub" / "a.json", '{"a": 1}')
+    with pytest.raises(KeyboardInterrupt), replaced_whole(target) as tmp:
+        tmp.write_text('{"a": ')
+        raise KeyboardInterrupt
+    assert target.read_text() == '{"a": 1}'
+    save_array(tmp_path / "x.npy", np.arange(3))
+    assert np.load(tmp_path / "x.npy").tolist() == [0, 1, 2]
+    fig = plt.figure()
+    save_figure(fig, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "sub", "x.npy"]
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.json"]
+
+
+def test_a_killed_writers_temporary_file_goes_with_the_next_write(tmp_path: Path) -> None:
+    """A SIGKILLed ``report`` left its hidden ``.report.html.tmp-*`` file for good; the next
+    write of that file removes it (a running writer's is kept)."""
+    import os
+    import subprocess
+    import sys
+
+    from latentplay.outputs import machine_tag, write_atomic
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    stale = tmp_path / f".report.html.tmp-{machine_tag()}-{proc.pid}-0123abcd"
+    running = tmp_path / f".report.html.tmp-{machine_tag()}-{os.getppid()}-0123abcd"
+    for path in (stale, running):
+        path.write_text("<html>half")
+    write_atomic(tmp_path / "report.html", "<html></html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "report.html"]
+
+
+def test_staged_outputs_remove_what_only_an_earlier_run_wrote(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Files of the command's own (``owned``) that this run does not write are removed as its
+    files move in, and named; anything else in ``out`` is kept."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("a.json", "parity.csv", "calibration.csv", "notes.txt"):
+        (out / name).write_text("old")
+    with staged_outputs(out, owned=("parity.csv", "calibration.csv", "confusion.csv")) as stage:
+        (stage / "a.json").write_text("new")
+        (stage / "calibration.csv").write_text("new")
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"a.json": "new", "calibration.csv": "new",
+                                                             "notes.txt": "old"}
+    assert "parity.csv" in capsys.readouterr().err

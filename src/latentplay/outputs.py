@@ -130,8 +130,8 @@ def swap_into_place(tmp: Path, path: Path) -> None:
 
 SCRATCH_KINDS = ("build", "tmp", "export", "import", "outputs")
 """Kinds of hidden scratch sibling a writer makes beside its output (``.NAME.KIND-TAG-PID-*``):
-a store's build and save, a run's export, a checkpoint's import and a command's output files
-(:func:`staged_outputs`)."""
+a store's build and save (and a file's, :func:`replaced_whole`), a run's export, a checkpoint's
+import and a command's output files (:func:`staged_outputs`)."""
 
 
 @functools.cache
@@ -173,9 +173,9 @@ def _running(pid: int) -> bool:
 
 
 def _stale(entry: Path, tag: str, pid: str) -> bool:
-    """Whether the scratch folder ``entry`` (of writer ``pid`` on the machine tagged ``tag``)
+    """Whether the scratch folder or file ``entry`` (of writer ``pid`` on the machine tagged ``tag``)
     was left by a dead writer of this user on this machine: only such a folder may be removed."""
-    if tag != machine_tag() or os.name != "posix" or entry.is_symlink() or not entry.is_dir():
+    if tag != machine_tag() or os.name != "posix" or entry.is_symlink():
         return False
     return entry.lstat().st_uid == os.getuid() and not _running(int(pid))
 
@@ -194,7 +194,10 @@ def remove_dead_scratch(path: Path) -> list[Path]:
     for entry in path.parent.iterdir():
         match = pattern.fullmatch(entry.name)
         if match and _stale(entry, match[1], match[2]):
-            shutil.rmtree(entry, ignore_errors=True)
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
             if not entry.exists():
                 removed.append(entry)
     return removed
@@ -218,19 +221,24 @@ def written_whole(target: Path, kind: str) -> Iterator[Path]:
 
 
 @contextmanager
-def staged_outputs(out: Path) -> Iterator[Path]:
+def staged_outputs(out: Path, owned: Sequence[str] = ()) -> Iterator[Path]:
     """A new scratch folder beside the output directory ``out`` to write a command's files
     in; when the block ends without an error they are moved into ``out`` (made when missing;
     a file or folder of the same name there is replaced), and the folder is removed in any
     case. An interrupted command leaves ``out`` as it was: no file cut short, no earlier
     run's outputs mixed with part of this one's, nothing that makes running it again need
-    ``--overwrite``. Scratch folders of killed commands are removed first."""
+    ``--overwrite``. Scratch folders of killed commands are removed first.
+
+    ``owned``: names (glob patterns) of what the command writes under some settings: those in
+    ``out`` that this run did not write (an earlier run's, under ``--overwrite``) are removed
+    as the new files move in, and named on standard error; nothing else in ``out`` is."""
     remove_dead_scratch(out)
     tmp = scratch_sibling(out, "outputs")
     try:
         tmp.mkdir()
         yield tmp
         out.mkdir(exist_ok=True)
+        _remove_earlier(out, owned, {entry.name for entry in tmp.iterdir()})
         for entry in sorted(tmp.iterdir()):
             if entry.is_dir():
                 swap_into_place(entry, out / entry.name)
@@ -238,6 +246,56 @@ def staged_outputs(out: Path) -> Iterator[Path]:
                 os.replace(entry, out / entry.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_earlier(out: Path, owned: Sequence[str], written: set[str]) -> None:
+    """Remove from ``out`` the entries matching a pattern of ``owned`` whose names are not
+    among ``written``, saying which on standard error."""
+    earlier = sorted({entry for pattern in owned for entry in out.glob(pattern)
+                      if entry.name not in written})
+    for entry in earlier:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    if earlier:
+        print(f"removed from {out} what an earlier run wrote and this one does not: "
+              f"{', '.join(entry.name for entry in earlier)}", file=sys.stderr)
+
+
+@contextmanager
+def replaced_whole(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A new temporary file name beside ``path`` to write the file in (its suffix is not
+    ``path``'s: ``np.save`` to an open file, ``savefig`` with its ``format``), renamed to
+    ``path`` when the block ends without an error and removed in any case: an interrupted
+    write leaves the previous ``path`` as it was, never a file cut short to be read later as
+    whole. Missing parents are made (:func:`make_parents`); temporary files that killed
+    writers left beside ``path`` are removed first (:func:`remove_dead_scratch`)."""
+    path = make_parents(path)
+    remove_dead_scratch(path)
+    tmp = scratch_sibling(path, "tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8, or bytes) to ``path`` whole or not at all
+    (:func:`replaced_whole`) and return ``path``."""
+    with replaced_whole(path) as tmp:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+    return Path(path)
+
+
+def save_array(path: str | os.PathLike[str], array: np.ndarray) -> None:
+    """``np.save`` ``array`` to ``path`` (``.npy``) whole or not at all (:func:`replaced_whole`)."""
+    with replaced_whole(path) as tmp, tmp.open("wb") as fh:
+        np.save(fh, array)
 
 
 def output_dir(out: str | Path, overwrite: bool) -> Path:

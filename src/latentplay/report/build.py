@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents
+from latentplay.outputs import make_parents, write_atomic
 from latentplay.report import render
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
@@ -67,7 +67,7 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
     _refuse_to_clobber(target, path, kind)
     make_parents(target)
     page = builder(kind)(path)
-    return render.write_atomic(render.render(page), target)
+    return write_atomic(target, render.render(page))
 
 
 # the mark the report's template puts in every report's <head>

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import os
 import re
-import uuid
 from collections.abc import Sequence
-from pathlib import Path
 
 import jinja2
 
@@ -54,15 +51,4 @@ def unique_anchors(sections: Sequence[Section]) -> list[Section]:
             anchor = f"{base}-{n}"
         seen.add(anchor)
         out.append(dataclasses.replace(section, anchor=anchor))
-    return out
-
-
-def write_atomic(text: str, out: Path) -> Path:
-    """Write ``text`` (UTF-8) to ``out`` through a temporary sibling renamed into place."""
-    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -11,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents
+from latentplay.outputs import replaced_whole
 from latentplay.viz.style import text_width, wrap_title
 
 if TYPE_CHECKING:
@@ -133,8 +134,10 @@ def _check_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str],
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = FIGURE_DPI) -> None:
     """Write ``fig`` to ``path`` (PNG, or PDF or SVG by its suffix; missing directories are
-    made) and close it."""
-    fig.savefig(make_parents(path), dpi=dpi)
+    made) whole or not at all (:func:`~latentplay.outputs.replaced_whole`), and close it."""
+    kind = Path(path).suffix[1:].lower() or plt.rcParams["savefig.format"]
+    with replaced_whole(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=kind)
     plt.close(fig)
 
 
@@ -305,7 +308,8 @@ def palette_frame(frame: np.ndarray) -> Image.Image:
 def write_palette_gif(frames: Sequence[Image.Image], path: str | os.PathLike[str],
                       seconds_per_frame: float = 0.5) -> None:
     """Write :func:`palette_frame` ``frames`` (same size) as a looping GIF at ``path``; no file
-    for none."""
+    for none; written whole or not at all (:func:`~latentplay.outputs.replaced_whole`)."""
     if frames:
-        frames[0].save(path, format="GIF", save_all=True, append_images=list(frames[1:]),
-                       duration=int(seconds_per_frame * 1000), loop=0)
+        with replaced_whole(path) as tmp:
+            frames[0].save(tmp, format="GIF", save_all=True, append_images=list(frames[1:]),
+                           duration=int(seconds_per_frame * 1000), loop=0)
