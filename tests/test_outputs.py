@@ -221,3 +221,25 @@ def test_staged_outputs_remove_what_only_an_earlier_run_wrote(tmp_path: Path,
     assert {p.name: p.read_text() for p in out.iterdir()} == {"a.json": "new", "calibration.csv": "new",
                                                              "notes.txt": "old"}
     assert "parity.csv" in capsys.readouterr().err
+
+
+def test_a_figure_stopped_while_saved_leaves_the_previous_one(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """save_figure wrote straight to its path: a stop part-way left a PNG cut short there."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from latentplay.viz.grid import save_figure
+
+    save_figure(plt.figure(), tmp_path / "f.png")
+    before = (tmp_path / "f.png").read_bytes()
+
+    def cut_short(self: Figure, path: Path, **kwargs: object) -> None:
+        Path(path).write_bytes(before[:10])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(plt.figure(), tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["f.png"]

@@ -295,7 +295,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
 def save_array(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """``np.save`` ``array`` to ``path`` (``.npy``) whole or not at all (:func:`replaced_whole`)."""
     with replaced_whole(path) as tmp, tmp.open("wb") as fh:
-        np.save(fh, array)
+        np.save(fh, array, allow_pickle=False)
 
 
 def output_dir(out: str | Path, overwrite: bool) -> Path:

@@ -19,7 +19,14 @@ import typer
 
 from latentplay.cliargs import at_least, figure_out, parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import console, figure_text, finite_or_none_within, make_parents, share_text
+from latentplay.outputs import (
+    console,
+    figure_text,
+    finite_or_none_within,
+    make_parents,
+    share_text,
+    write_atomic,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -108,8 +115,8 @@ def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
     figure_out(out)  # each command checks it first too, before any work
     save_figure(image_grid(rows, labels, captions=captions, title=title), out)
     # standard JSON: a NaN (the diversity of one sample) is null
-    out.with_suffix(".json").write_text(json.dumps(finite_or_none_within(numbers), indent=2,
-                                                   allow_nan=False))
+    write_atomic(out.with_suffix(".json"), json.dumps(finite_or_none_within(numbers), indent=2,
+                                                      allow_nan=False))
     typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
 
 
@@ -480,7 +487,7 @@ def histograms(
     prior = read_meta(run).get("family") != "ae"   # a plain autoencoder has none to draw
     save_figure(latent_histograms(mu, split=split, prior=prior), out)
     n_test = int((split == 1).sum())
-    out.with_suffix(".json").write_text(json.dumps(
+    write_atomic(out.with_suffix(".json"), json.dumps(
         {"n": len(mu), "n_train": len(mu) - n_test, "n_test": n_test, "mean": mu.mean(0).tolist(),
          "variance": mu.var(0).tolist()}, indent=2))
     typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")

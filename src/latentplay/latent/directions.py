@@ -262,8 +262,10 @@ class Direction:
             raise UserError(f"malformed latentplay direction: {exc}") from None
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
-        """Write the direction to ``path`` as plain JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        """Write the direction to ``path`` as plain JSON (whole or not at all)."""
+        from latentplay.outputs import write_atomic
+
+        write_atomic(path, json.dumps(self.to_dict(), indent=2))
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Direction:

@@ -21,7 +21,7 @@ from rich.table import Table
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
-from latentplay.outputs import make_parents, refuse_nonempty, shell_word
+from latentplay.outputs import refuse_nonempty, shell_word, write_atomic
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -214,8 +214,7 @@ def disentanglement(
         assert json_out is not None
         record = {"scores": found, "metrics": metrics, "seed": seed,
                   **{k: None if v is None else str(v) for k, v in inputs.items()}}
-        make_parents(json_out)
-        json_out.write_text(json.dumps(record, indent=2) + "\n")
+        write_atomic(json_out, json.dumps(record, indent=2) + "\n")
 
     def finished(name: str, metric_scores: dict[str, float]) -> None:
         done.append((name, metric_scores))
@@ -422,9 +421,8 @@ def compare_seeds_cmd(
                       "-" if r["seeds_for_80"] is None else str(r["seeds_for_80"]))
     table_console().print(table)
     if json_out is not None:
-        make_parents(json_out)
-        json_out.write_text(json.dumps({"first": str(first), "second": str(second),
-                                        "rows": rows}, indent=2) + "\n")
+        write_atomic(json_out, json.dumps({"first": str(first), "second": str(second),
+                                           "rows": rows}, indent=2) + "\n")
         console.print(f"wrote {json_out}", highlight=False)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.metrics.evaluate import append_dis_metrics, evaluate, parse_names
-from latentplay.outputs import make_parents, refuse_nonempty
+from latentplay.outputs import make_parents, refuse_nonempty, write_atomic
 
 
 def check_encoder(run_dir: str | os.PathLike[str]) -> None:
@@ -243,7 +243,7 @@ def open_seeds(out: Path, settings: dict[str, Any]) -> None:
                         f"({', '.join(differ)}; {started}); give another --out, or the same command")
     refuse_nonempty(out, None)  # checked before an epoch is trained
     make_parents(out).mkdir(exist_ok=True)
-    started.write_text(json.dumps(settings, indent=2) + "\n")
+    write_atomic(started, json.dumps(settings, indent=2) + "\n")
 
 
 def seed_run(folder: Path, train_it: Callable[[Path], Path], say: Callable[[str], None]) -> Path:

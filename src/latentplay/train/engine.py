@@ -33,7 +33,7 @@ from latentplay.errors import UserError
 from latentplay.models import build_model
 from latentplay.models.condition import class_names
 from latentplay.models.losses import LossSet, build_losses
-from latentplay.outputs import bar_drawn, progress_bar, shell_word
+from latentplay.outputs import bar_drawn, progress_bar, save_array, shell_word, write_atomic
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.api import framed_draws, resolve_device
 from latentplay.train.csvlog import CSVTable
@@ -1001,10 +1001,10 @@ class Engine:
         table["mu"], table["logvar"] = mu_all, lv_all
         for name, values in labels.items():
             table[name] = values[:n]
-        np.save(self.run_dir / "latents.npy", table, allow_pickle=False)
+        save_array(self.run_dir / "latents.npy", table)
         variance = mu_all.astype(np.float64).var(0)
         active = [int(k) for k in np.flatnonzero(variance > ACTIVE_THRESHOLD)]
-        (self.run_dir / "active_units.json").write_text(json.dumps(
+        write_atomic(self.run_dir / "active_units.json", json.dumps(
             {"threshold": ACTIVE_THRESHOLD, "count": len(active), "dims": active,
              "variance": [float(v) for v in variance]}, indent=2))
         return mu_all
@@ -1012,4 +1012,4 @@ class Engine:
 
 def write_config(config: Any, run_dir: Path) -> None:
     """Save the resolved config as ``config.yaml``."""
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(to_dict(config))))
+    write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(to_dict(config))))

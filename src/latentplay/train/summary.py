@@ -18,7 +18,6 @@ codes (``latent force``).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.outputs import counted, read_json, shell_word
+from latentplay.outputs import counted, read_json, shell_word, write_atomic
 
 if TYPE_CHECKING:
     from latentplay.models.condition import ConditionPart
@@ -45,9 +44,7 @@ FIGURES = ("samples.png", "recon.gif", "samples.gif", "force_condition.png", "la
 
 def write_summary(run_dir: Path, values: dict[str, Any]) -> None:
     """Write ``values`` as the run's ``summary.json`` (whole or not at all)."""
-    temporary = run_dir / f".{SUMMARY}.tmp"
-    temporary.write_text(json.dumps(values, indent=2))
-    os.replace(temporary, run_dir / SUMMARY)
+    write_atomic(run_dir / SUMMARY, json.dumps(values, indent=2))
 
 
 def read_summary(run: Path) -> dict[str, Any] | None:
