@@ -465,3 +465,19 @@ def test_an_interrupted_audit_leaves_its_out_as_it_was(tmp_path: Path,
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not any((tmp_path / "new").iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "new", "s"]   # no scratch left
+
+
+def test_overwrite_removes_the_tables_only_an_earlier_run_wrote(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """With --overwrite, a run without --positive (no parity) or of values (no confusion) kept
+    the earlier run's parity.csv and confusion.csv beside its own files; a file not the
+    audit's own stays."""
+    store = _store(tmp_path / "s")
+    out = tmp_path / "a"
+    group_accuracy(store, "predicted_gender", "gender", "tone", out, positive="female")
+    assert {"parity.csv", "parity.png", "confusion.csv"} <= {p.name for p in out.iterdir()}
+    (out / "notes.txt").write_text("mine")
+    group_accuracy(store, "predicted_age", "age", "tone", out, overwrite=True)
+    left = {p.name for p in out.iterdir()}
+    assert not left & {"parity.csv", "parity.png", "confusion.csv"} and "notes.txt" in left
+    assert "confusion.csv, parity.csv, parity.png" in capsys.readouterr().err

@@ -83,6 +83,10 @@ from latentplay.store.schema import UNKNOWN
 ALL = "all rows"
 AUTO = "auto"
 """``confidence``: ``<predicted>_p`` when the store has it (``data predict`` writes it)."""
+OPTIONAL_OUTPUTS = ("confusion.csv", "adjusted.csv", "parity.csv", "parity.png", "calibration.csv",
+                    "calibration.png")
+"""Written under some settings only: an earlier run's that this one does not write are removed
+from ``out`` (``--overwrite``), so that the folder never mixes two runs."""
 
 
 def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
@@ -110,8 +114,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     summary, confusion = measure_accuracy(store, predicted, truth, by, confidence=confidence,
                                           threshold=threshold, adjust=adjust, strata=strata,
                                           positive=positive, seed=seed, binning=binning)
-    with staged_outputs(output_dir(out, overwrite)) as stage:   # moved in once all are written
-        _write(stage, summary, confusion)
+    with staged_outputs(output_dir(out, overwrite), owned=OPTIONAL_OUTPUTS) as stage:
+        _write(stage, summary, confusion)   # moved in once all are written
     return summary
 
 

@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
 OPTIONAL_OUTPUTS = ("propensity.png", "pairs.png", "verification.csv")
-"""Written by some runs only: an --overwrite run removes them first, so that a folder never
-mixes an earlier run's figures with this one's."""
+"""Written by some runs only: an --overwrite run removes an earlier run's that it does not write,
+so that a folder never mixes an earlier run's figures with this one's."""
 MIN_BOOTSTRAP = 100
 """Fewest resamples of a percentile interval (2.5 % of 100 is its lowest few)."""
 MAX_BOOTSTRAP = 100_000
@@ -545,7 +545,7 @@ def _run(store: st.Store, config: MatchConfig, out: Path, overwrite: bool,
                                 "lacking": lacking}
     if y is not None:
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
-    with staged_outputs(out) as stage:   # moved into --out once all are written
+    with staged_outputs(out, owned=OPTIONAL_OUTPUTS) as stage:   # moved in once all are written
         _write_pairs(stage / "pairs.csv", treat.rows, result)
         _write_balance(stage / "balance.csv", table)
         _figures(stage, store, treat, result, table, on, config, weights)
@@ -555,8 +555,6 @@ def _run(store: st.Store, config: MatchConfig, out: Path, overwrite: bool,
                               "total": round(time.perf_counter() - t0, 3)}
         (stage / "summary.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
                                                        default=json_default, allow_nan=False))
-        for name in OPTIONAL_OUTPUTS:   # an earlier run's, which this one may not write again
-            (out / name).unlink(missing_ok=True)
     if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
         raise UserError(
             f"no pairs: the second caliper ({config.second_caliper:g} on "
