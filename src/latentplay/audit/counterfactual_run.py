@@ -35,7 +35,7 @@ from latentplay.audit.counterfactual import (
 from latentplay.embed.base import Embedder, fit_embedder
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
-from latentplay.outputs import json_default, output_dir, write_csv
+from latentplay.outputs import json_default, output_dir, staged_outputs, write_csv
 from latentplay.store import combine
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN
@@ -144,27 +144,27 @@ def audit_counterfactual(
         checkers(edited)  # every annotator loaded (and refused) before any work
     names, groups = ([], None) if by is None else combine.group_codes(store, by)[:2]
     embedder = None if identity is None else identity_embedder(identity, identity_options)
-    out_dir = output_dir(out, overwrite)
-    codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
-    seen = codes.framed(model)
-    faces = _Faces(str(run), store, model, reader, codes, seen, names, groups,
-                   _places(store, reader) if isinstance(reader, Annotator) else None,
-                   checkers, _persons(store, codes.rows), by, seed, show,
-                   None if embedder is None else fit_embedder(embedder, seen))
-    makers: list[Callable[[], tuple[Edits, dict[str, Any]]]] = [
-        partial(_direction_edit, one, codes.z, codes.condition, along, steps, random, seed,
-                str(file), baseline, one.check_run(run))
-        for one, file in zip(found, files, strict=True)]
-    for part in parts:
-        assert codes.condition is not None
-        makers.append(partial(_condition_edit, part, model.condition_spec.column(part.name),
-                              codes.z, codes.condition, steps))
-    if len(makers) == 1:
-        return _audit(faces, *makers[0](), out_dir)
-    folders = _unique_names(files) if files else [f"condition_{c}" for c in conditions]
-    summaries = [_audit(faces, *make(), output_dir(out_dir / name, overwrite))
-                 for name, make in zip(folders, makers, strict=True)]
-    return write_profile(summaries, folders, out_dir)
+    with staged_outputs(output_dir(out, overwrite)) as out_dir:   # moved in once all are written
+        codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
+        seen = codes.framed(model)
+        faces = _Faces(str(run), store, model, reader, codes, seen, names, groups,
+                       _places(store, reader) if isinstance(reader, Annotator) else None,
+                       checkers, _persons(store, codes.rows), by, seed, show,
+                       None if embedder is None else fit_embedder(embedder, seen))
+        makers: list[Callable[[], tuple[Edits, dict[str, Any]]]] = [
+            partial(_direction_edit, one, codes.z, codes.condition, along, steps, random, seed,
+                    str(file), baseline, one.check_run(run))
+            for one, file in zip(found, files, strict=True)]
+        for part in parts:
+            assert codes.condition is not None
+            makers.append(partial(_condition_edit, part, model.condition_spec.column(part.name),
+                                  codes.z, codes.condition, steps))
+        if len(makers) == 1:
+            return _audit(faces, *makers[0](), out_dir)
+        folders = _unique_names(files) if files else [f"condition_{c}" for c in conditions]
+        summaries = [_audit(faces, *make(), output_dir(out_dir / name, overwrite))
+                     for name, make in zip(folders, makers, strict=True)]
+        return write_profile(summaries, folders, out_dir)
 
 
 def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path

@@ -42,7 +42,7 @@ from latentplay.embed.faces import (
 )
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.outputs import json_default, output_dir
+from latentplay.outputs import json_default, output_dir, staged_outputs
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
@@ -170,9 +170,10 @@ def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float, persons: np.n
 
 def write_sweep(sweep: dict[str, Any], out: str | os.PathLike[str], overwrite: bool = False) -> Path:
     """``detection.json`` and ``detection.png`` of ``sweep`` in the new directory ``out``."""
-    directory = output_dir(out, overwrite)
-    (directory / "detection.json").write_text(json.dumps(sweep, indent=1, default=json_default))
     from latentplay.viz.detection import plot_sweep
 
-    plot_sweep(sweep, directory / "detection.png")
+    directory = output_dir(out, overwrite)
+    with staged_outputs(directory) as stage:   # moved in once both are written
+        (stage / "detection.json").write_text(json.dumps(sweep, indent=1, default=json_default))
+        plot_sweep(sweep, stage / "detection.png")
     return directory

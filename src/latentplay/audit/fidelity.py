@@ -45,7 +45,7 @@ from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.metrics.verification import rate_trend
-from latentplay.outputs import json_default, output_dir, refuse_nonempty
+from latentplay.outputs import json_default, output_dir, refuse_nonempty, staged_outputs
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.train.fidelity import flat_caution, flat_threshold, pixel_contrast
@@ -210,64 +210,64 @@ def audit_fidelity(
         embedded = "" if real_ok.all() and fake_ok.all() else f" embedded by {features}"
         raise UserError(f"k={k} needs more than {k} images of each side; got {len(real)} "
                         f"training and {len(fake)} generated images{embedded}")
-    out = output_dir(out, overwrite)
+    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
 
-    from latentplay.audit.run import Audited
+        from latentplay.audit.run import Audited
 
-    audited = Audited.of(source)   # "generated", or the --images folder
-    label = data_name(data.path)   # the --data store, in the figures and cautions
-    result = prdc(real, fake, k=k)
-    kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
-    reference, reference_shares, held = _reference(data, embedder, rows, real, len(fake), images,
-                                                   crop, k, seed)
-    if reference is not None and reference["n"] < len(fake):
-        reference["generated_at_n"] = _measures_at(real, fake, reference["n"], k, seed)
-    summary: dict[str, Any] = {
-        "source": dict(source or {}), "data": str(data.path), "seed": seed,
-        "data_trained_the_run": trained_on_data(source, data),
-        "features": {**embedder.describe(), "dim": embedder.dim},
-        "n_real": len(real), "n_generated": len(fake),
-        "not_embedded": {"real": int((~real_ok).sum()), "generated": int((~fake_ok).sum())},
-        **result.to_dict(),
-        "frechet_distance": frechet_distance(real, fake),
-        "kernel_distance": {"mean": kid_mean, "std": kid_std},
-        "copies": int(result.fake_copy.sum()),
-        "off_subspace": off_subspace(embedder, real_images, fake, held, seed),  # + "caution"
-        "flat": flat_images(real_images, fake_images),                           # + "caution"
-        "reference": reference,
-        "groups": {},
-    }
-    if summary["off_subspace"] is not None:
-        summary["off_subspace"]["caution"] = off_subspace_caution(summary["off_subspace"], label,
-                                                                  audited.title)
-    summary["flat"]["caution"] = flat_caution(summary["flat"]["share"], f"the images of {label}",
-                                              audited.title)
-    annotated = {a.attribute: a for a in annotators}
-    for name in by:
-        predicted = annotated[name].predict(fake_images) if name in annotated else None
-        groups = group_rows(data, name, rows, result, predicted,
-                            annotated[name].classes if name in annotated else None,
-                            dropped_rows=dropped_rows, reference=reference_shares)
-        if sample_rows is not None and name in conditioned_on:
-            names, codes = store_classes(data, name)
-            for row, extra in zip(groups, conditional_rows(real, fake, codes[rows],
-                                                           codes[sample_rows], len(names), k,
-                                                           seed),
-                                  strict=True):
-                row.update(extra)
-        summary["groups"][name] = groups
-        trend = order_trend(data, name, rows, result, seed)
-        if trend is not None:
-            summary.setdefault("trends", {})[name] = trend
-        _write_groups_csv(out / f"fidelity_{name}.csv", groups)
-        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, label, audited,
-                       None if reference is None else reference["n"])
-    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result, label,
-                      audited)
-    _copies_figure(out / "copies.png", real_images, fake_images, result, label,
-                   summary["data_trained_the_run"], audited)
-    (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
-    return summary
+        audited = Audited.of(source)   # "generated", or the --images folder
+        label = data_name(data.path)   # the --data store, in the figures and cautions
+        result = prdc(real, fake, k=k)
+        kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
+        reference, reference_shares, held = _reference(data, embedder, rows, real, len(fake), images,
+                                                       crop, k, seed)
+        if reference is not None and reference["n"] < len(fake):
+            reference["generated_at_n"] = _measures_at(real, fake, reference["n"], k, seed)
+        summary: dict[str, Any] = {
+            "source": dict(source or {}), "data": str(data.path), "seed": seed,
+            "data_trained_the_run": trained_on_data(source, data),
+            "features": {**embedder.describe(), "dim": embedder.dim},
+            "n_real": len(real), "n_generated": len(fake),
+            "not_embedded": {"real": int((~real_ok).sum()), "generated": int((~fake_ok).sum())},
+            **result.to_dict(),
+            "frechet_distance": frechet_distance(real, fake),
+            "kernel_distance": {"mean": kid_mean, "std": kid_std},
+            "copies": int(result.fake_copy.sum()),
+            "off_subspace": off_subspace(embedder, real_images, fake, held, seed),  # + "caution"
+            "flat": flat_images(real_images, fake_images),                           # + "caution"
+            "reference": reference,
+            "groups": {},
+        }
+        if summary["off_subspace"] is not None:
+            summary["off_subspace"]["caution"] = off_subspace_caution(summary["off_subspace"], label,
+                                                                      audited.title)
+        summary["flat"]["caution"] = flat_caution(summary["flat"]["share"], f"the images of {label}",
+                                                  audited.title)
+        annotated = {a.attribute: a for a in annotators}
+        for name in by:
+            predicted = annotated[name].predict(fake_images) if name in annotated else None
+            groups = group_rows(data, name, rows, result, predicted,
+                                annotated[name].classes if name in annotated else None,
+                                dropped_rows=dropped_rows, reference=reference_shares)
+            if sample_rows is not None and name in conditioned_on:
+                names, codes = store_classes(data, name)
+                for row, extra in zip(groups, conditional_rows(real, fake, codes[rows],
+                                                               codes[sample_rows], len(names), k,
+                                                               seed),
+                                      strict=True):
+                    row.update(extra)
+            summary["groups"][name] = groups
+            trend = order_trend(data, name, rows, result, seed)
+            if trend is not None:
+                summary.setdefault("trends", {})[name] = trend
+            _write_groups_csv(out / f"fidelity_{name}.csv", groups)
+            _groups_figure(out / f"fidelity_{name}.png", name, groups, result, label, audited,
+                           None if reference is None else reference["n"])
+        _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result, label,
+                          audited)
+        _copies_figure(out / "copies.png", real_images, fake_images, result, label,
+                       summary["data_trained_the_run"], audited)
+        (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
+        return summary
 
 
 def off_subspace(embedder: Any, real_images: np.ndarray, fake: np.ndarray,

@@ -46,7 +46,15 @@ from latentplay.audit.goodness_of_fit import JointCounts
 from latentplay.audit.values import ValueComparison, compare_values, ks_persons_text, smd_text
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
-from latentplay.outputs import json_default, output_dir, p_text, refuse_nonempty, shell_word, write_csv
+from latentplay.outputs import (
+    json_default,
+    output_dir,
+    p_text,
+    refuse_nonempty,
+    shell_word,
+    staged_outputs,
+    write_csv,
+)
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.viz.grid import image_grid, save_figure
@@ -279,71 +287,71 @@ def audit_images(
         :class:`~latentplay.audit.values.ValueComparison`).
     """
     data = st.load(data) if not isinstance(data, st.Store) else data
-    out = output_dir(out, overwrite)
-    summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
-                               "n_generated": len(images), "seed": seed, "attributes": {}}
-    check_joint(annotators, joint)
-    persons = repeated_persons(data)
-    shown = None if measured is None else repeated_persons(measured)  # the images' persons
-    repeated = None if shown is None else len(np.unique(shown))
-    ref = data_name(data.path)
-    audited = Audited.of(source)
-    read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
-    cautions: dict[str, str] = {}                          # confidence_note, per attribute
-    for ann in annotators:
-        if isinstance(ann, NetworkValues):
-            assert ann.training is not None, "evaluate() reads the training images first"
-            values = ann.values(images)
-            read_persons = (None if persons is None or ann.training_rows is None
-                            else persons[ann.training_rows])
-            _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
-                                                       read_persons, shown),
-                          ann.training, values, ann.description, ref, repeated, audited)
-            continue
-        proba = ann.predict_proba(images)
-        predicted = read_classes(proba)
-        ev = ann.evaluation
-        attr = data.schema.attribute(ann.attribute)
-        result = compare(training_counts(data, ann),
-                         np.bincount(predicted[predicted >= 0], minlength=len(ann.classes)),
-                         ann.classes,
-                         attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
-                         confusion_counts=None if ev is None else ev.measured_counts, seed=seed,
-                         ordered=attr.has_order,
-                         training_persons=None if persons is None
-                         else (ann.store_truth(data), persons),
-                         generated_persons=None if shown is None else (predicted, shown),
-                         without_class=(without_class(data, ann), int((predicted < 0).sum())))
-        sure = None if ev is None or not len(proba) else float(proba.max(axis=1).mean())
-        cautions[ann.attribute] = confidence_note(None if ev is None else ev.confidence, sure)
-        write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
-        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
-                             audited, cautions[ann.attribute])
-        read[ann.attribute] = (ann, predicted)
-        _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, audited)
-        summary["attributes"][ann.attribute] = {
-            "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
-                          else ann.evaluation.to_dict(),
-                          "confidence_generated": sure},
-            **result.to_dict(audited.name),
-            **({} if repeated is None else {"generated_persons": repeated})}
-    if joint:
-        _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
-                     shown, audited, "\n".join(f"{name}: {cautions[name]}" for name in joint
-                                                  if cautions[name]))
-    if continuous and measured is None:
-        raise ValueError("continuous attributes are compared with the store that measured them")
-    for name in continuous:
-        assert measured is not None
-        train_values, values = data.labels(name), measured.labels(name)
-        _write_values(out, summary, compare_values(train_values, values, attribute=name,
-                                                   persons=persons, generated_persons=shown),
-                      train_values, values, {"kind": "labels", "store": str(measured.path),
-                                             "attribute": name, "evaluation": None,
-                                             "requested": requested_condition(measured, name)},
-                      ref, repeated, audited)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
-    return summary
+    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+        summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
+                                   "n_generated": len(images), "seed": seed, "attributes": {}}
+        check_joint(annotators, joint)
+        persons = repeated_persons(data)
+        shown = None if measured is None else repeated_persons(measured)  # the images' persons
+        repeated = None if shown is None else len(np.unique(shown))
+        ref = data_name(data.path)
+        audited = Audited.of(source)
+        read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
+        cautions: dict[str, str] = {}                          # confidence_note, per attribute
+        for ann in annotators:
+            if isinstance(ann, NetworkValues):
+                assert ann.training is not None, "evaluate() reads the training images first"
+                values = ann.values(images)
+                read_persons = (None if persons is None or ann.training_rows is None
+                                else persons[ann.training_rows])
+                _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
+                                                           read_persons, shown),
+                              ann.training, values, ann.description, ref, repeated, audited)
+                continue
+            proba = ann.predict_proba(images)
+            predicted = read_classes(proba)
+            ev = ann.evaluation
+            attr = data.schema.attribute(ann.attribute)
+            result = compare(training_counts(data, ann),
+                             np.bincount(predicted[predicted >= 0], minlength=len(ann.classes)),
+                             ann.classes,
+                             attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
+                             confusion_counts=None if ev is None else ev.measured_counts, seed=seed,
+                             ordered=attr.has_order,
+                             training_persons=None if persons is None
+                             else (ann.store_truth(data), persons),
+                             generated_persons=None if shown is None else (predicted, shown),
+                             without_class=(without_class(data, ann), int((predicted < 0).sum())))
+            sure = None if ev is None or not len(proba) else float(proba.max(axis=1).mean())
+            cautions[ann.attribute] = confidence_note(None if ev is None else ev.confidence, sure)
+            write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
+            _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
+                                 audited, cautions[ann.attribute])
+            read[ann.attribute] = (ann, predicted)
+            _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, audited)
+            summary["attributes"][ann.attribute] = {
+                "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
+                              else ann.evaluation.to_dict(),
+                              "confidence_generated": sure},
+                **result.to_dict(audited.name),
+                **({} if repeated is None else {"generated_persons": repeated})}
+        if joint:
+            _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
+                         shown, audited, "\n".join(f"{name}: {cautions[name]}" for name in joint
+                                                      if cautions[name]))
+        if continuous and measured is None:
+            raise ValueError("continuous attributes are compared with the store that measured them")
+        for name in continuous:
+            assert measured is not None
+            train_values, values = data.labels(name), measured.labels(name)
+            _write_values(out, summary, compare_values(train_values, values, attribute=name,
+                                                       persons=persons, generated_persons=shown),
+                          train_values, values, {"kind": "labels", "store": str(measured.path),
+                                                 "attribute": name, "evaluation": None,
+                                                 "requested": requested_condition(measured, name)},
+                          ref, repeated, audited)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
+        return summary
 
 
 def _p_title(result: Comparison) -> str:
@@ -507,45 +515,45 @@ def sample_groups(
                         f"{attribute!r} (its classes: {', '.join(annotator.classes)}); give one "
                         f"that reads every group, or keep the groups it reads with "
                         f"`latentplay data subset --where {attribute}=...`")
-    out = output_dir(out, overwrite)
-    rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
-    labels = [f"{c}\n(n={m}, k={g.n_components})"
-              for c, m, g in zip(gm.classes, gm.counts, gm.mixtures, strict=True)]
-    save_figure(image_grid(rows, labels, title=f"{attribute}: faces drawn from each group's "
-                           "latent mixture"), out / "groups.png")
-    base = gm.counts / gm.counts.sum()
-    groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components),
-               "chosen_by": gm.chosen_by[c], "note": gm.notes.get(c)}
-              for c, m, b, g in zip(gm.classes, gm.counts, base, gm.mixtures, strict=True)]
-    summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
-                               "codes": f"column {column}" if column else "encoder means",
-                               "covariance": covariance, "components": components,
-                               "max_components": gm.max_components, "n": n, "seed": seed,
-                               "groups": groups, "skipped": gm.skipped,
-                               "rows_without_class": gm.unlabelled, "caution": gm.caution}
-    if annotator is not None:
-        prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
-        for k, group in enumerate(groups):
-            target = annotator.classes.index(group["class"])
-            predicted = annotator.predict(gm.images(k, measure, seed + 1000 + k))
-            hits = {"share_annotated": int(np.sum(predicted == target)),
-                    "prior_share": int(np.sum(prior == target))}
-            for key, count in hits.items():
-                group[key] = count / measure
-                group[f"{key}_low"], group[f"{key}_high"] = effective_wilson(count / measure,
-                                                                             measure)
-            shares = np.bincount(predicted, minlength=len(annotator.classes)) / measure
-            group["annotated"] = dict(zip(annotator.classes, shares.tolist(), strict=True))
-            group["annotator_recall"], group["annotator_recall_n"] = _recall(annotator, target)
-            group["annotator_recall_low"], group["annotator_recall_high"] = (
-                (None, None) if group["annotator_recall_n"] is None else effective_wilson(
-                    group["annotator_recall"], group["annotator_recall_n"]))
-        summary["annotator"] = {**annotator.description, "evaluation": None
-                                if annotator.evaluation is None else annotator.evaluation.to_dict()}
-        summary["measure"] = measure
-        _shares_figure(out / "groups_shares.png", attribute, groups, measure, gm.unlabelled)
-    (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
-    return summary
+    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+        rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
+        labels = [f"{c}\n(n={m}, k={g.n_components})"
+                  for c, m, g in zip(gm.classes, gm.counts, gm.mixtures, strict=True)]
+        save_figure(image_grid(rows, labels, title=f"{attribute}: faces drawn from each group's "
+                               "latent mixture"), out / "groups.png")
+        base = gm.counts / gm.counts.sum()
+        groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components),
+                   "chosen_by": gm.chosen_by[c], "note": gm.notes.get(c)}
+                  for c, m, b, g in zip(gm.classes, gm.counts, base, gm.mixtures, strict=True)]
+        summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
+                                   "codes": f"column {column}" if column else "encoder means",
+                                   "covariance": covariance, "components": components,
+                                   "max_components": gm.max_components, "n": n, "seed": seed,
+                                   "groups": groups, "skipped": gm.skipped,
+                                   "rows_without_class": gm.unlabelled, "caution": gm.caution}
+        if annotator is not None:
+            prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
+            for k, group in enumerate(groups):
+                target = annotator.classes.index(group["class"])
+                predicted = annotator.predict(gm.images(k, measure, seed + 1000 + k))
+                hits = {"share_annotated": int(np.sum(predicted == target)),
+                        "prior_share": int(np.sum(prior == target))}
+                for key, count in hits.items():
+                    group[key] = count / measure
+                    group[f"{key}_low"], group[f"{key}_high"] = effective_wilson(count / measure,
+                                                                                 measure)
+                shares = np.bincount(predicted, minlength=len(annotator.classes)) / measure
+                group["annotated"] = dict(zip(annotator.classes, shares.tolist(), strict=True))
+                group["annotator_recall"], group["annotator_recall_n"] = _recall(annotator, target)
+                group["annotator_recall_low"], group["annotator_recall_high"] = (
+                    (None, None) if group["annotator_recall_n"] is None else effective_wilson(
+                        group["annotator_recall"], group["annotator_recall_n"]))
+            summary["annotator"] = {**annotator.description, "evaluation": None
+                                    if annotator.evaluation is None else annotator.evaluation.to_dict()}
+            summary["measure"] = measure
+            _shares_figure(out / "groups_shares.png", attribute, groups, measure, gm.unlabelled)
+        (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
+        return summary
 
 
 def _recall(annotator: Annotator, target: int) -> tuple[float | None, int | None]:

@@ -29,7 +29,7 @@ from latentplay.audit.distribution import data_name
 from latentplay.audit.run import audit_images, generate
 from latentplay.audit.share_ratio import ratio_interval
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir
+from latentplay.outputs import json_default, output_dir, staged_outputs
 from latentplay.viz.distribution import shares_by_setting
 from latentplay.viz.grid import image_grid, save_figure
 
@@ -73,26 +73,26 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
     if n < 1:
         raise UserError(f"n must be at least 1, got {n}")
     data = st.load(data) if not isinstance(data, st.Store) else data
-    out = output_dir(out, overwrite)
-    device = train.resolve_device(device)
-    model = train.load_model(run, device)
-    audits, strips = [], []
-    for psi, folder in zip(values, folders, strict=True):
-        images = generate(model, n, seed=seed, condition=condition, temperature=psi, device=device)
-        audits.append(audit_images(images, data, annotators, out / folder, seed=seed,
-                                   overwrite=True, source={"run": str(run), "n": n, "psi": psi,
-                                                           "condition": dict(condition or {}) or None},
-                                   joint=joint))
-        strips.append(images[:SHOWN])
-    summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "n": n, "seed": seed,
-                               "psi": values, "attributes": {}}
-    for name in [k for k, v in audits[0]["attributes"].items() if "per_class" in v]:  # classes
-        summary["attributes"][name] = entry = _across(name, values, audits)
-        save_figure(share_figure(name, entry, n, data_name(data.path)), out / f"truncation_{name}.png")
-    save_figure(image_grid(strips, [f"ψ {p:g}" for p in values],
-                           title="the same draws at each truncation ψ"), out / "truncation_samples.png")
-    (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default))
-    return summary
+    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+        device = train.resolve_device(device)
+        model = train.load_model(run, device)
+        audits, strips = [], []
+        for psi, folder in zip(values, folders, strict=True):
+            images = generate(model, n, seed=seed, condition=condition, temperature=psi, device=device)
+            audits.append(audit_images(images, data, annotators, out / folder, seed=seed,
+                                       overwrite=True, source={"run": str(run), "n": n, "psi": psi,
+                                                               "condition": dict(condition or {}) or None},
+                                       joint=joint))
+            strips.append(images[:SHOWN])
+        summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "n": n, "seed": seed,
+                                   "psi": values, "attributes": {}}
+        for name in [k for k, v in audits[0]["attributes"].items() if "per_class" in v]:  # classes
+            summary["attributes"][name] = entry = _across(name, values, audits)
+            save_figure(share_figure(name, entry, n, data_name(data.path)), out / f"truncation_{name}.png")
+        save_figure(image_grid(strips, [f"ψ {p:g}" for p in values],
+                               title="the same draws at each truncation ψ"), out / "truncation_samples.png")
+        (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default))
+        return summary
 
 
 def share_figure(name: str, entry: dict[str, Any], n: int, reference: str = "reference") -> Figure:

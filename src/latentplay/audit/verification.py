@@ -53,7 +53,14 @@ from latentplay.metrics.verification import (
     threshold_at_fmr,
     verification,
 )
-from latentplay.outputs import counted, finite_or_none, finite_or_none_within, json_default, output_dir
+from latentplay.outputs import (
+    counted,
+    finite_or_none,
+    finite_or_none_within,
+    json_default,
+    output_dir,
+    staged_outputs,
+)
 from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 
@@ -526,38 +533,38 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
     if options.get("threshold") is not None:
         raise UserError("--threshold is a distance of one column; compare columns at a common "
                         "--fmr")
-    out = output_dir(out, overwrite)
-    drop = np.zeros(0, np.int64)
-    if not keep_flagged:
-        for column in columns:
-            found = _flagged(store, column)
-            drop = np.union1d(drop, found if found is not None else drop)
-    runs = {c: verify_store(store, c, out / c, keep_flagged=keep_flagged, also_drop=drop,
-                            overwrite=overwrite, **options) for c in columns}
-    first = runs[columns[0]]
-    keys = ("accuracy", "accuracy_std", "auc", "eer", "fmr", "fnmr")
-    comparison = {
-        "data": first["data"], "by": first["by"], "columns": list(columns),
-        "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
-        "pairs": first["pairs"],
-        "groups_without_pairs": [g["group"] for g in first["groups"]
-                                 if not g["genuine"] or not g["impostor"]],
-        "accuracy_measure": first["accuracy_measure"], "unbalanced": first["unbalanced"],
-        "notes": first["notes"], "groups": [g["group"] for g in first["groups"]],
-        "cautions": {c: r["caution"] for c, r in runs.items() if r["caution"]},
-        "per_column": {c: {"threshold": r["threshold"], "overall": {k: r["overall"][k] for k in keys},
-                           "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
-                           "differentials": r["differentials"]} for c, r in runs.items()}}
-    (out / COMPARISON).write_text(json.dumps(finite_or_none_within(comparison), indent=2,
-                                             default=json_default, allow_nan=False))
-    with open(out / "verification_comparison.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["column", "group", *keys])
-        for c, r in runs.items():
-            for g in [*r["groups"], r["overall"]]:
-                writer.writerow([c, g["group"], *(_text(g[k]) for k in keys)])
-    _comparison_figure(out, comparison, first["folds"])
-    return comparison
+    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+        drop = np.zeros(0, np.int64)
+        if not keep_flagged:
+            for column in columns:
+                found = _flagged(store, column)
+                drop = np.union1d(drop, found if found is not None else drop)
+        runs = {c: verify_store(store, c, out / c, keep_flagged=keep_flagged, also_drop=drop,
+                                overwrite=overwrite, **options) for c in columns}
+        first = runs[columns[0]]
+        keys = ("accuracy", "accuracy_std", "auc", "eer", "fmr", "fnmr")
+        comparison = {
+            "data": first["data"], "by": first["by"], "columns": list(columns),
+            "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
+            "pairs": first["pairs"],
+            "groups_without_pairs": [g["group"] for g in first["groups"]
+                                     if not g["genuine"] or not g["impostor"]],
+            "accuracy_measure": first["accuracy_measure"], "unbalanced": first["unbalanced"],
+            "notes": first["notes"], "groups": [g["group"] for g in first["groups"]],
+            "cautions": {c: r["caution"] for c, r in runs.items() if r["caution"]},
+            "per_column": {c: {"threshold": r["threshold"], "overall": {k: r["overall"][k] for k in keys},
+                               "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
+                               "differentials": r["differentials"]} for c, r in runs.items()}}
+        (out / COMPARISON).write_text(json.dumps(finite_or_none_within(comparison), indent=2,
+                                                 default=json_default, allow_nan=False))
+        with open(out / "verification_comparison.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["column", "group", *keys])
+            for c, r in runs.items():
+                for g in [*r["groups"], r["overall"]]:
+                    writer.writerow([c, g["group"], *(_text(g[k]) for k in keys)])
+        _comparison_figure(out, comparison, first["folds"])
+        return comparison
 
 
 def _comparison_figure(out: Path, comparison: dict[str, Any], folds: int) -> None:
@@ -836,43 +843,44 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
         undrawn_note,
     )
 
-    out = output_dir(out, overwrite)
-    (out / "verification.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
-                                                      default=json_default, allow_nan=False))
-    with open(out / "verification.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([*CSV_FIELDS, *(f"tar_at_fmr_{k}" for k in _tar_keys(summary))])
-        for r in [*summary["groups"], summary["overall"]]:
-            tars = r["tar_at_fmr"] or {}
-            writer.writerow([_text(r[f]) for f in CSV_FIELDS]
-                            + [_text(tars.get(k)) for k in _tar_keys(summary)])
-    if summary.get("adjusted"):
-        with open(out / "adjusted.csv", "w", newline="") as fh:
+    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+        (out / "verification.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
+                                                          default=json_default, allow_nan=False))
+        with open(out / "verification.csv", "w", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["group", "genuine", "fnmr", "standardized", "low", "high",
-                             "strata_without_pairs", "sparse_weight"])
-            for g in summary["adjusted"]["groups"]:
-                writer.writerow([g["group"], g["genuine"], _text(g["fnmr"]),
-                                 _text(g["standardized"]), *(_text(v) for v in g["interval"]),
-                                 g["strata_without_pairs"], _text(g["sparse_weight"])])
-    with open(out / "scores.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["row_a", "row_b", "same", "group", "distance"])
-        for a, b, s, g, dist in zip(pairs.a, pairs.b, pairs.same, group_of, d, strict=True):
-            writer.writerow([a, b, int(s), names[g] if g >= 0 else "", f"{dist:.6g}"])
-    shown = [g for g in range(len(names))
-             if (group_of == g).any() and pairs.same[group_of == g].any()
-             and (~pairs.same[group_of == g]).any()]
-    parts = [(names[g], d[group_of == g], pairs.same[group_of == g]) for g in shown]
-    if not parts:
-        return
-    t = summary["threshold"]
-    label = f"{summary['column']} ({summary['metric']} distance)"
-    note = undrawn_note([names[g] for g in range(len(names)) if g not in shown])
-    save_figure(det_curves(parts, t, note), out / "det.png")
-    save_figure(score_histograms(parts, t, label, note), out / "scores.png")
-    # every group: one without a kind of pair says so in its row
-    save_figure(rate_bars(summary["groups"], t, pair_interval_note(summary["persons"])), out / "rates.png")
+            writer.writerow([*CSV_FIELDS, *(f"tar_at_fmr_{k}" for k in _tar_keys(summary))])
+            for r in [*summary["groups"], summary["overall"]]:
+                tars = r["tar_at_fmr"] or {}
+                writer.writerow([_text(r[f]) for f in CSV_FIELDS]
+                                + [_text(tars.get(k)) for k in _tar_keys(summary)])
+        if summary.get("adjusted"):
+            with open(out / "adjusted.csv", "w", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["group", "genuine", "fnmr", "standardized", "low", "high",
+                                 "strata_without_pairs", "sparse_weight"])
+                for g in summary["adjusted"]["groups"]:
+                    writer.writerow([g["group"], g["genuine"], _text(g["fnmr"]),
+                                     _text(g["standardized"]), *(_text(v) for v in g["interval"]),
+                                     g["strata_without_pairs"], _text(g["sparse_weight"])])
+        with open(out / "scores.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["row_a", "row_b", "same", "group", "distance"])
+            for a, b, s, g, dist in zip(pairs.a, pairs.b, pairs.same, group_of, d, strict=True):
+                writer.writerow([a, b, int(s), names[g] if g >= 0 else "", f"{dist:.6g}"])
+        shown = [g for g in range(len(names))
+                 if (group_of == g).any() and pairs.same[group_of == g].any()
+                 and (~pairs.same[group_of == g]).any()]
+        parts = [(names[g], d[group_of == g], pairs.same[group_of == g]) for g in shown]
+        if not parts:
+            return
+        t = summary["threshold"]
+        label = f"{summary['column']} ({summary['metric']} distance)"
+        note = undrawn_note([names[g] for g in range(len(names)) if g not in shown])
+        save_figure(det_curves(parts, t, note), out / "det.png")
+        save_figure(score_histograms(parts, t, label, note), out / "scores.png")
+        # every group: one without a kind of pair says so in its row
+        save_figure(rate_bars(summary["groups"], t, pair_interval_note(summary["persons"])),
+                    out / "rates.png")
 
 
 HARDEST = 3  # pairs of each kind shown per group

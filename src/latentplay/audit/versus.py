@@ -30,7 +30,7 @@ from latentplay.audit.distribution import REFERENCE, data_name
 from latentplay.audit.share_ratio import ratio_text
 from latentplay.contingency import chi_square, read_p, simulated_note
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir, read_json, write_csv
+from latentplay.outputs import json_default, output_dir, read_json, staged_outputs, write_csv
 
 PathLike = str | os.PathLike[str]
 
@@ -180,17 +180,17 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         found["attributes"][attribute] = _attribute(labels, entries, classes)
     if not found["attributes"]:
         raise UserError("the audits share no attribute counted over the same classes")
-    out = output_dir(out, overwrite)
-    # the figure draws one reference bar, the first audit's --data store's shares: say so
-    # where the others were compared with other stores
-    reference = data_name(str(summaries[0].get("data")))
-    if len(stores) > 1:
-        reference += f" (the first audit's --data; the audits used {len(stores)} different stores)"
-    for attribute, table in found["attributes"].items():
-        write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
-        _figure(out / f"versus_{attribute}.png", attribute, table, reference)
-    (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default))
-    return found
+    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+        # the figure draws one reference bar, the first audit's --data store's shares: say so
+        # where the others were compared with other stores
+        reference = data_name(str(summaries[0].get("data")))
+        if len(stores) > 1:
+            reference += f" (the first audit's --data; the audits used {len(stores)} different stores)"
+        for attribute, table in found["attributes"].items():
+            write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
+            _figure(out / f"versus_{attribute}.png", attribute, table, reference)
+        (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default))
+        return found
 
 
 def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[str]

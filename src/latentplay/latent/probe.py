@@ -65,7 +65,7 @@ from latentplay.metrics.information import (
     histogram_discretize,
 )
 from latentplay.names import name_list
-from latentplay.outputs import output_dir
+from latentplay.outputs import output_dir, staged_outputs
 from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
@@ -360,34 +360,35 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     from latentplay.viz.probe import informativeness_heatmap, probe_bars
 
     out = output_dir(out, overwrite)
-    (out / "probe.json").write_text(json.dumps(
-        {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
-    fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
-              "knn_std", "chance", "order_r2", "top_dimension", "top_informativeness",
-              "informativeness_chance"]
-    with open(out / "probe.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(fields)
-        for p in probes:
-            top = p.top
-            writer.writerow([p.column, p.attribute, p.kind, p.measure, p.n]
-                            + [f"{v:.6g}" for v in (p.linear, p.linear_std, p.knn, p.knn_std,
-                                                     p.chance)]
-                            + ["" if p.order_r2 is None else f"{p.order_r2:.6g}"]
-                            + (["", ""] if top is None else [top, f"{p.informativeness[top]:.6g}"])
-                            + [f"{p.informativeness_chance:.6g}"])
-    attributes = list(dict.fromkeys(p.attribute for p in probes))
-    columns = list(dict.fromkeys(p.column for p in probes))
-    table = {(p.attribute, p.column): p for p in probes}
-    measures = [table[a, columns[0]].measure for a in attributes]
-    linear, knn = (np.array([[getattr(table[a, c], name) for c in columns] for a in attributes])
-                   for name in ("linear", "knn"))
-    chance = np.array([table[a, columns[0]].chance for a in attributes])
-    save_figure(probe_bars(attributes, measures, columns, linear, knn, chance), out / "probe.png")
-    for column in columns:
-        mine = [p for p in probes if p.column == column]
-        save_figure(informativeness_heatmap(np.stack([p.informativeness for p in mine]),
-                                            [p.attribute for p in mine], column,
-                                            np.array([p.informativeness_chance for p in mine])),
-                    out / f"informativeness_{column}.png")
+    with staged_outputs(out) as stage:   # moved in once all are written
+        (stage / "probe.json").write_text(json.dumps(
+            {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
+        fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
+                  "knn_std", "chance", "order_r2", "top_dimension", "top_informativeness",
+                  "informativeness_chance"]
+        with open(stage / "probe.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(fields)
+            for p in probes:
+                top = p.top
+                writer.writerow([p.column, p.attribute, p.kind, p.measure, p.n]
+                                + [f"{v:.6g}" for v in (p.linear, p.linear_std, p.knn, p.knn_std,
+                                                         p.chance)]
+                                + ["" if p.order_r2 is None else f"{p.order_r2:.6g}"]
+                                + (["", ""] if top is None else [top, f"{p.informativeness[top]:.6g}"])
+                                + [f"{p.informativeness_chance:.6g}"])
+        attributes = list(dict.fromkeys(p.attribute for p in probes))
+        columns = list(dict.fromkeys(p.column for p in probes))
+        table = {(p.attribute, p.column): p for p in probes}
+        measures = [table[a, columns[0]].measure for a in attributes]
+        linear, knn = (np.array([[getattr(table[a, c], name) for c in columns] for a in attributes])
+                       for name in ("linear", "knn"))
+        chance = np.array([table[a, columns[0]].chance for a in attributes])
+        save_figure(probe_bars(attributes, measures, columns, linear, knn, chance), stage / "probe.png")
+        for column in columns:
+            mine = [p for p in probes if p.column == column]
+            save_figure(informativeness_heatmap(np.stack([p.informativeness for p in mine]),
+                                                [p.attribute for p in mine], column,
+                                                np.array([p.informativeness_chance for p in mine])),
+                        stage / f"informativeness_{column}.png")
     return out
