@@ -536,3 +536,31 @@ def test_tied_pair_values_and_sparse_groups_are_recorded_and_printed(capsys) -> 
                             "strata of c:min; 2 of 4 cells filled, 63 genuine pairs):")
     assert "under 5 pairs" not in lines[start + 1]
     assert "37% of the weight on strata where it has under 5 pairs" in lines[start + 2]
+
+
+def test_an_interrupted_verification_leaves_its_out_as_it_was(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped while drawing its figures, a verification left its tables in --out without the
+    figures (running it again was refused as not empty), or beside an earlier run's figures
+    with --overwrite; now --out is as it was, and running it again works."""
+    from latentplay.viz import grid
+
+    store = _store(tmp_path / "s")
+    out = tmp_path / "v"
+    verify_store(store, "z", out, by="race", threshold=0.5, folds=2)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    save = grid.save_figure
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grid, "save_figure", killed)
+    with pytest.raises(KeyboardInterrupt):
+        verify_store(store, "z", out, by="race", threshold=0.7, folds=2, overwrite=True)
+    with pytest.raises(KeyboardInterrupt):
+        verify_store(store, "z", tmp_path / "new", by="race", threshold=0.5, folds=2)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "s", "v"]   # no scratch left
+    monkeypatch.setattr(grid, "save_figure", save)
+    verify_store(store, "z", tmp_path / "new", by="race", threshold=0.5, folds=2)
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == sorted(before)
