@@ -398,3 +398,37 @@ def test_when_nothing_can_be_probed_every_reason_is_named(tmp_path: Path) -> Non
     text = str(caught.value)
     assert text.startswith("no attribute could be probed: ") and "'source'" in text
     assert "gender" in text.split("; ", 1)[1], text
+
+
+def test_an_interrupted_probe_leaves_its_out_as_it_was(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped while drawing its figures, write_probes left probe.json and probe.csv without
+    the figures in --out (running it again was refused as not empty); with --overwrite another
+    column's informativeness figure stayed beside the new files."""
+    from latentplay.latent.probe import write_probes
+    from latentplay.viz import grid
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200).astype(float)
+    z = rng.normal(size=(200, 3)) + y[:, None]
+    first = [probe(z, y, "categorical", cv=2, column="a", attribute="y")]
+    out = write_probes(first, tmp_path / "p")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    save = grid.save_figure
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grid, "save_figure", killed)
+    other = [probe(z, y, "categorical", cv=2, column="b", attribute="y")]
+    with pytest.raises(KeyboardInterrupt):
+        write_probes(other, out, overwrite=True)
+    with pytest.raises(KeyboardInterrupt):
+        write_probes(first, tmp_path / "new")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "p"]   # no scratch left
+    monkeypatch.setattr(grid, "save_figure", save)
+    write_probes(first, tmp_path / "new")
+    write_probes(other, out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == ["informativeness_b.png", "probe.csv",
+                                                     "probe.json", "probe.png"]

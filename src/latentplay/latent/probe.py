@@ -360,7 +360,7 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     from latentplay.viz.probe import informativeness_heatmap, probe_bars
 
     out = output_dir(out, overwrite)
-    with staged_outputs(out) as stage:   # moved in once all are written
+    with staged_outputs(out, owned=("informativeness_*.png",)) as stage:   # moved in whole
         (stage / "probe.json").write_text(json.dumps(
             {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
         fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
