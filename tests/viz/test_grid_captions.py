@@ -11,15 +11,13 @@ TITLE = "traversals of latent axes (raw units of z: SDs of the N(0, 1) prior) fr
 
 def _caption_overlap(fig) -> float:
     """Pixels by which any caption runs below the canvas or over an image."""
-    from latentplay.viz.grid import CAPTION_SIZE
-
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     worst = 0.0
     for ax in fig.axes:
         boxes = [image.get_window_extent(renderer) for image in ax.get_images()]
         for text in ax.texts:
-            if text.get_fontsize() != CAPTION_SIZE:
+            if text.get_ha() != "center":  # captions are centred under their images; labels not
                 continue
             label = text.get_window_extent(renderer)
             worst = max(worst, -label.y0)
@@ -43,6 +41,24 @@ def test_image_grid_captions_clear_the_canvas_and_the_next_row(nrows: int, ncols
     for image in images:  # pixels stay square
         box = image.get_window_extent()
         assert box.width == pytest.approx(box.height, abs=1.0)
+
+
+@pytest.mark.parametrize("ncols", [4, 10, 14])
+def test_a_wide_grid_s_captions_and_labels_stay_readable_at_page_width(ncols: int) -> None:
+    """A grid of ten or more faces is printed at a page's width: its captions and row labels are
+    drawn large enough to stay 6 points there, and no caption runs over its neighbour's."""
+    from latentplay.viz.grid import image_grid
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    images = np.full((ncols, 32, 32, 3), 128, np.uint8)  # (k, H, W, C)
+    captions = [[f"{v:.2f}" for v in np.linspace(-1, 1, ncols)]] * 3
+    fig = image_grid([images] * 3, ["[-1,-0.6)\n(n=104)"] * 3, captions=captions, title=TITLE)
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
+    assert _caption_overlap(fig) < 0.5
+    renderer = fig.canvas.get_renderer()
+    boxes = sorted((t.get_window_extent(renderer) for t in fig.axes[0].texts if t.get_ha() == "center"),
+                   key=lambda box: (round(box.y0), box.x0))[:ncols]
+    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
 
 
 def test_image_grid_keeps_each_image_s_aspect_and_puts_its_caption_under_it() -> None:

@@ -13,19 +13,21 @@ from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
 from latentplay.outputs import replaced_whole
-from latentplay.viz.style import text_width, wrap_title
+from latentplay.viz.style import readable_size, text_width, wrap_title
 
 if TYPE_CHECKING:
     from PIL import Image
 
 TITLE_SIZE = 10
-"""Font size of an image grid's title (points)."""
+"""Least font size of an image grid's title (points); a wide grid draws it larger."""
 
 LABEL_SIZE = 8
-"""Font size of an image grid's row labels (points)."""
+"""Least font size of an image grid's row labels (points): a wide grid draws them larger, to be
+read at :data:`~latentplay.viz.style.PAGE_WIDTH`."""
 
 CAPTION_SIZE = 6
-"""Font size of the captions under an image grid's images (points)."""
+"""Least font size of the captions under an image grid's images (points): a wide grid draws
+them larger (:func:`~latentplay.viz.style.readable_size`), as far as its cells leave room."""
 
 FIGURE_DPI = 120
 """Pixels per inch of saved figures."""
@@ -57,23 +59,25 @@ def image_grid(
     ncols = max((len(r) for r in rows), default=1) or 1
     nrows = max(len(rows), 1)
     width = 1.6 + ncols * cell_inches
+    label_size = readable_size(LABEL_SIZE, width)
+    label = max((text_width(line, label_size) for text in row_labels for line in str(text).split("\n")),
+                default=0.0)
+    left = label + 0.12
+    cell = (width - left - 0.05) / ncols
+    caption_size = _caption_size(captions, width, cell)
     # each row's caption lines, in a band of their own under its images (none where it has none)
     lines = [max((str(text).count("\n") + 1 for text in captions[r] if str(text)), default=0)
              if captions is not None else 0 for r in range(len(rows))]
-    bands = [k * CAPTION_SIZE * 1.25 / 72 + (0.04 if k else 0.0) for k in lines]
+    bands = [k * caption_size * 1.25 / 72 + (0.04 if k else 0.0) for k in lines]
     body = 0.4 + nrows * cell_inches * 1.1 + sum(bands)
-    head = 0.0
+    head, title_size = 0.0, readable_size(TITLE_SIZE, width)
     if title:  # wrapped to the figure's width, in a band of its own above the images
-        title = wrap_title(title, width - 0.2, TITLE_SIZE)
-        head = (title.count("\n") + 1) * TITLE_SIZE * 1.3 / 72 + 0.12
+        title = wrap_title(title, width - 0.2, title_size)
+        head = (title.count("\n") + 1) * title_size * 1.3 / 72 + 0.12
     height = body + head
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
-    label = max((text_width(line, LABEL_SIZE) for text in row_labels for line in str(text).split("\n")),
-                default=0.0)
-    left = label + 0.12
-    cell = (width - left - 0.05) / ncols
     row_height = (body - 0.1 - sum(bands)) / nrows  # of the images, without the captions
     side = max(min(cell - 0.04, row_height - 0.04), 0.05)  # an image's square
     starts = head + 0.05 + np.concatenate([[0.0], np.cumsum([row_height + b for b in bands])])
@@ -93,15 +97,25 @@ def image_grid(
                 ax.imshow(img, interpolation="nearest", extent=extent)
             if captions is not None and c < len(captions[r]):
                 ax.text(left + (c + 0.5) * cell, y0 + shown_h + 0.03, captions[r][c],
-                        fontsize=CAPTION_SIZE, ha="center", va="top")
-        ax.text(left - 0.08, top + side / 2, row_labels[r], fontsize=LABEL_SIZE, ha="right",
+                        fontsize=caption_size, ha="center", va="top")
+        ax.text(left - 0.08, top + side / 2, row_labels[r], fontsize=label_size, ha="right",
                 va="center")
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
     ax.set_aspect("auto")
     if title:
-        fig.suptitle(title, fontsize=TITLE_SIZE, y=1 - 0.06 / height, va="top")
+        fig.suptitle(title, fontsize=title_size, y=1 - 0.06 / height, va="top")
     return fig
+
+
+def _caption_size(captions: Sequence[Sequence[str]] | None, width: float, cell: float) -> float:
+    """Points of the captions of a grid ``width`` inches wide with cells ``cell`` inches wide:
+    readable at the width the grid is printed at where the widest caption line still fits its
+    cell, and never under :data:`CAPTION_SIZE`."""
+    widest = max((text_width(line, 1.0) for row in captions or [] for text in row
+                  for line in str(text).split("\n") if line), default=0.0)
+    fits = (cell - 0.08) / widest if widest else float("inf")
+    return max(CAPTION_SIZE, min(readable_size(CAPTION_SIZE, width), fits))
 
 
 def heat_images(maps: np.ndarray, top: float, cmap: str = "magma") -> np.ndarray:

@@ -171,6 +171,34 @@ def integer_ticks(axis: Axis) -> None:
                                        min_n_ticks=1))
 
 
+COLUMN_WIDTH = 3.3
+"""Inches of one column of a two-column paper: the width a one-panel chart is printed at."""
+
+PAGE_WIDTH = 6.9
+"""Inches of a two-column paper's full text width (about a slide's, too): the width a figure of
+several panels or an image grid is printed at."""
+
+SMALLEST_TEXT = 6.0
+"""Points: the least size any text of a figure may have once the figure is scaled to the width
+it is printed at (journals ask 6 to 7 points)."""
+
+
+def readable_size(size: float, width: float, printed: float = PAGE_WIDTH) -> float:
+    """Points at which to draw text meant at ``size`` points in a figure ``width`` inches wide, so
+    that it is :data:`SMALLEST_TEXT` points or more once the figure is scaled to ``printed``
+    inches: ``size``, or more in a wider figure."""
+    return max(size, SMALLEST_TEXT * width / printed)
+
+
+def printed_size(fig: Figure, printed: float) -> float:
+    """Points of the smallest visible text of ``fig`` once the figure is scaled to ``printed``
+    inches wide (inf where it has no text)."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=float("inf")) * printed / float(fig.get_figwidth())
+
+
 def row_note(ax: Axes, y: float, text: str) -> None:
     """Write ``text`` in grey at the left edge of ``ax``, at data height ``y``: why a bar chart's
     row has no bar ("no value", "too few pairs", ...)."""
