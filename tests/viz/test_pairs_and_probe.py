@@ -35,6 +35,22 @@ def test_informativeness_heatmap_title_fits_a_narrow_figure() -> None:
     plt.close(fig)
 
 
+@pytest.mark.parametrize("dims", [8, 32, 64, 512])
+def test_informativeness_heatmap_of_many_dimensions_is_readable_on_a_page(dims: int) -> None:
+    """However many dimensions, the heatmap is no wider than a page, so its 6 pt numbers print
+    at 6 pt, and the numbered dimensions' labels do not run into each other."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    values = np.random.default_rng(0).random((8, dims)) * 0.5
+    fig = informativeness_heatmap(values, [f"attribute_{a}" for a in range(8)], "mu",
+                                  chance=np.full(8, 0.1))
+    assert fig.get_figwidth() <= PAGE_WIDTH
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
+
+
 def test_probe_bars_draw_a_negative_r2_where_it_is() -> None:
     """A k-NN R² of -0.065 was drawn at 0, its ring cut by the axis; scores below the floor
     are drawn at it and the axis label says so."""

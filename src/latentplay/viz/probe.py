@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from latentplay.viz.style import qualitative_colors, tight_layout, wrap_title
+from latentplay.viz.style import PAGE_WIDTH, qualitative_colors, tight_layout, wrap_title
 
 FLOOR = -0.25
 """The lowest score the probe bars draw (an R² can fall without bound)."""
@@ -63,7 +63,7 @@ def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], colum
     with ``chance`` ``(A,)`` (each attribute's chance level) a cell is numbered only above its
     attribute's."""
     n_attr, dims = values.shape
-    width = min(2.5 + 0.32 * dims, 16)
+    width = min(2.5 + 0.32 * dims, PAGE_WIDTH)  # printed at its own size on a page
     fig, ax = plt.subplots(figsize=(width, 1.3 + 0.42 * n_attr))
     im = ax.imshow(values, aspect="auto", cmap="magma", vmin=0,
                    vmax=max(float(values.max()), 1e-9))
@@ -73,7 +73,8 @@ def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], colum
                 ax.text(d, a, f"{v:.2f}".removeprefix("0"), ha="center", va="center",
                         fontsize=6, color="black" if v > 0.6 * values.max() else "white")
     ax.set_yticks(range(n_attr), attributes, fontsize=8)
-    ax.set_xticks(range(dims), [str(d) for d in range(dims)], fontsize=6)
+    shown = range(0, dims, -(-dims // 32))  # at most 32 dimensions numbered along the axis
+    ax.set_xticks(shown, [str(d) for d in shown], fontsize=6)
     ax.set_xlabel(f"dimension of {column}")
     ax.set_title(wrap_title(f"{column}: mutual information of each dimension with each attribute "
                             "/ attribute entropy" + ("" if chance is None else
