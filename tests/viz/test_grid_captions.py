@@ -58,7 +58,7 @@ def test_a_wide_grid_s_captions_and_labels_stay_readable_at_page_width(ncols: in
     renderer = fig.canvas.get_renderer()
     boxes = sorted((t.get_window_extent(renderer) for t in fig.axes[0].texts if t.get_ha() == "center"),
                    key=lambda box: (round(box.y0), box.x0))[:ncols]
-    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
+    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:], strict=False))
 
 
 def test_image_grid_keeps_each_image_s_aspect_and_puts_its_caption_under_it() -> None:

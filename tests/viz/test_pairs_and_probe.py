@@ -48,7 +48,7 @@ def test_informativeness_heatmap_of_many_dimensions_is_readable_on_a_page(dims: 
     assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
     fig.canvas.draw()
     boxes = [t.get_window_extent() for t in fig.axes[0].get_xticklabels() if t.get_text()]
-    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
+    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:], strict=False))
 
 
 def test_probe_bars_draw_a_negative_r2_where_it_is() -> None:
