@@ -120,6 +120,24 @@ def test_the_selective_panel_keeps_orange_for_all_rows_and_its_legend_off_the_cu
         assert not legend.count_contains(points), line.get_label()
 
 
+@pytest.mark.parametrize("groups", [4, 10])
+def test_calibration_is_readable_on_a_page(groups: int) -> None:
+    """Ten groups' reliability diagrams, the over-confidence bars and the selective accuracy
+    fit a page: scaled to its width every text is 6 points or more, the figure no taller than
+    a page, and no two diagrams' titles touch."""
+    from latentplay.viz.accuracy import calibration_figure
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    fig = calibration_figure(_calibration(groups))
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    assert fig.get_figheight() * PAGE_WIDTH / fig.get_figwidth() <= 9.0
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes if ax.get_title().count("ECE")]
+    assert len(titles) == groups
+    assert not any(a.overlaps(b) for k, a in enumerate(titles) for b in titles[k + 1:])
+
+
 @pytest.mark.parametrize("groups", [1, 3])
 def test_calibration_says_what_its_colours_mean_and_keeps_its_titles_inside(groups: int) -> None:
     """The groups' red / blue / grey are named on the over-confidence panel; with few groups

@@ -133,24 +133,30 @@ def _standardized(ax: plt.Axes, rows: list[dict[str, Any]], adjusted: dict[str, 
                 label=f"standardized over {', '.join(adjusted['covariates'])}")
 
 
+CALIBRATION_WIDTH = 7.6
+"""Inches of ``calibration.png``: its text (7 points and up) prints at 6 points or more on a
+page (:data:`~latentplay.viz.style.PAGE_WIDTH`)."""
+
 def calibration_figure(summary: dict[str, Any]) -> Figure:
     """:func:`~latentplay.audit.accuracy.group_accuracy`'s ``calibration`` in two parts: a
-    reliability diagram per group (accuracy against mean confidence per confidence bin, with
-    95 % Wilson intervals, marker area by rows, all rows' curve in orange; on the diagonal a
-    classifier is as sure as it is right), and each group's over-confidence (mean confidence
-    minus accuracy) with its 95 % interval, its ECE and the ECE a calibrated classifier would
-    reach by chance with its rows. Red: over-confident (the interval above 0), blue: under-
-    confident, grey: neither shown. The titles say what the intervals are drawn over: the
-    bins' over rows, even where photos repeat persons (then said), the over-confidence's
-    over the persons where the summary counts them (:func:`interval_note`)."""
+    reliability diagram per group, five to a row (accuracy against mean confidence per
+    confidence bin, with 95 % Wilson intervals, marker area by rows, all rows' curve in
+    orange; on the diagonal a classifier is as sure as it is right), and under them each
+    group's over-confidence (mean confidence minus accuracy) with its 95 % interval, its ECE
+    and the ECE a calibrated classifier would reach by chance with its rows, beside the
+    selective accuracy. Red: over-confident (the interval above 0), blue: under-confident,
+    grey: neither shown. The titles say what the intervals are drawn over: the bins' over
+    rows, even where photos repeat persons (then said), the over-confidence's over the
+    persons where the summary counts them (:func:`interval_note`)."""
     cal = summary["calibration"]
     rows = [r for r in cal["groups"] if r.get("n")]
-    cols = min(4, len(rows))
+    cols = min(5, len(rows))
     grid = -(-len(rows) // cols)
-    bars = 0.4 * len(rows) + 1.4       # inches: two-line labels of each group, the axis label
-    fig = plt.figure(figsize=(2.7 * cols + 5.2, max(2.6 * grid, bars + 2.4) + 0.7),
+    bars = 0.36 * len(rows) + 1.4      # inches: two-line labels of each group, the axis label
+    reliability = CALIBRATION_WIDTH / max(cols, 4) * grid + 0.7   # square panels
+    fig = plt.figure(figsize=(CALIBRATION_WIDTH, reliability + max(bars, 2.6) + 0.6),
                      layout="constrained")
-    left, right = fig.subfigures(1, 2, width_ratios=[2.7 * cols, 5.2])
+    left, right = fig.subfigures(2, 1, height_ratios=[reliability, max(bars, 2.6) + 0.6])
     axes = left.subplots(grid, cols, sharex=True, sharey=True, squeeze=False)
     bins = [b for r in rows for b in r["bins"]]
     lowest = min(b["low"] for b in bins)
@@ -169,7 +175,7 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
         ax.plot(x, y, "-", color=colour, lw=1)
         ax.scatter(x, y, s=[10 + 90 * b["n"] / largest for b in r["bins"]], color=colour,
                    edgecolor="black", lw=0.4, zorder=3)
-        ax.set_title(f"{r['group']}: ECE {r['ece']:.3f}", fontsize=8)
+        ax.set_title(f"{r['group']}: ECE {r['ece']:.3f}", fontsize=7)
         ax.tick_params(labelsize=7)
         ax.set_box_aspect(1)           # square, however tall the bars beside make the figure
     for ax in axes.flat[len(rows):]:
@@ -181,9 +187,9 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     repeated = (f", the {summary['persons']} persons' photos taken as independent"
                 if summary.get("persons") else "")
     left.suptitle(wrap_title("reliability per group (orange: all rows; the others coloured as "
-                             "their over-confidence, right); bars: 95 % Wilson interval over "
-                             f"rows{repeated}", 2.7 * cols - 0.3, 9), fontsize=9)
-    ax, curves = right.subplots(2, 1, height_ratios=[bars, 2.4])
+                             "their over-confidence, below); bars: 95 % Wilson interval over "
+                             f"rows{repeated}", CALIBRATION_WIDTH - 0.3, 9), fontsize=9)
+    ax, curves = right.subplots(1, 2)
     y = np.arange(len(rows))
     mid = np.array([r["overconfidence"] for r in rows])
     err = np.nan_to_num(np.abs(np.array([_column(rows, "low"), _column(rows, "high")]) - mid))
@@ -248,7 +254,7 @@ def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float 
                                          f" (diamonds: confidence >= {threshold:g})"),
                  fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=6, ncol=-(-len(rows) // 12), loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.legend(fontsize=7, ncol=-(-len(rows) // 12), loc="upper left", bbox_to_anchor=(1.01, 1))
 
 
 def _sure(row: dict[str, Any]) -> str:
