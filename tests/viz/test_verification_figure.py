@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
 from latentplay.viz.verification import column_bars, det_curves, score_histograms
 
@@ -135,6 +136,25 @@ def test_hardest_pairs_keep_every_label_on_the_figure() -> None:
         if note:
             assert any("left out: monk_0 / male" in t.get_text() for t in fig.texts)
         plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["male", "monk_10 / female / 60-69"])
+def test_hardest_pairs_are_readable_on_a_page_and_their_headings_apart(name: str) -> None:
+    """Six pairs a row made a 15-inch figure whose 7 pt distances printed at 3 pt on a page:
+    scaled to a page every text is 6 points or more, however long the group names, and the
+    two headings neither touch each other nor the note above them."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+    from latentplay.viz.verification import hardest_pairs
+
+    face = np.zeros((64, 64, 3), np.uint8)
+    pairs = [(face, face, 0.123 * i) for i in range(3)]
+    fig = hardest_pairs([(name, pairs, pairs)] * 2, 0.2, note="left out: " + ", ".join([name] * 6))
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.texts]
+    assert len(boxes) == 3
+    assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+    plt.close(fig)
 
 
 def test_det_curves_and_histograms_carry_the_note_of_groups_left_out() -> None:

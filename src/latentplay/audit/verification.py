@@ -964,7 +964,7 @@ def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,
 
     note = "; ".join(hardest_notes(choice)) or None
     save_figure(hardest_pairs([(name, shown(i), shown(j)) for name, i, j in chosen], threshold,
-                              note=note), out / "hardest.png", dpi=90)
+                              note=note), out / "hardest.png", dpi=110)
 
 
 def _tar_keys(summary: dict[str, Any]) -> list[str]:

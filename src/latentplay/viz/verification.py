@@ -14,7 +14,15 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from sklearn.metrics import roc_curve
 
-from latentplay.viz.style import qualitative_colors, row_note, tight_layout
+from latentplay.viz.style import (
+    PAGE_WIDTH,
+    SMALLEST_TEXT,
+    qualitative_colors,
+    row_note,
+    text_width,
+    tight_layout,
+    wrap_title,
+)
 
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
 
@@ -178,24 +186,37 @@ Shown = tuple[str, list[tuple[np.ndarray, np.ndarray, float]],
 image b, distance), images ``(S, S, C)`` uint8."""
 
 
-def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0,
+def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 0.6,
                   note: str | None = None) -> Figure:
     """One row per group: its closest impostor pairs (left; a red distance is a false match at
     the common ``threshold``) and its farthest genuine pairs (right; red: a false non-match);
     faces ``cell`` inches wide. ``note`` (e.g. which groups are left out) stands on top, wrapped
     to the figure's width. The margins are set in inches, so the group names, the headings and
-    the last row's distances stay on the figure however few or many rows there are. A row is
-    one image on one axes (24 groups of 3 pairs a side: 24 axes, not 312)."""
+    the last row's distances stay on the figure however few or many rows there are; the text
+    is drawn large enough to read once the figure is scaled to a page
+    (:data:`~latentplay.viz.style.SMALLEST_TEXT` at :data:`~latentplay.viz.style.PAGE_WIDTH`). A row is one image on one axes (24 groups of
+    3 pairs a side: 24 axes, not 312)."""
     k = max(1, *(max(len(imp), len(gen)) for _, imp, gen in groups))
     side = next((img.shape[0] for _, imp, gen in groups for pair in (*imp, *gen) for img in pair[:2]), 1)
     inner, between, middle = 0.06, 0.25, 0.6  # gaps in faces: within a pair, between pairs, kinds
     block = k * (2 + inner) + (k - 1) * between  # one kind's pairs, in face widths
     starts = (0.0, block + middle)
     wide = 2 * block + middle
-    left = 0.3 + 0.065 * max(len(name) for name, _, _ in groups)  # the names, 8 pt
+    # the distances' points, names 1 pt and headings 2 pt more: 6 pt on a page, where the
+    # figure's width is its faces' and its names' (these as wide as the points they are drawn at)
+    per_point = max(text_width(name, 1.0) for name, _, _ in groups)
+    shrink = PAGE_WIDTH / SMALLEST_TEXT  # inches of figure per point of the smallest text
+    size = max(7.0, (0.4 + wide * cell + per_point) / (shrink - per_point))
+    left = 0.2 + per_point * (size + 1)
     width = left + wide * cell + 0.2
-    lines = textwrap.wrap(note, int(width * 14)) if note else []  # 9 pt: ~14 characters an inch
-    top, bottom, gap = 0.45 + 0.18 * len(lines), 0.3, 0.25  # headings (and note); distances
+    headings = [wrap_title(text, block * cell, size + 2) for text in (
+        f"closest impostor pairs (two people); red: d < {threshold:.4g}, called one person",
+        f"farthest genuine pairs (one person); red: d ≥ {threshold:.4g}, missed")]
+    lines = wrap_title(note, width - 0.3, size + 2).split("\n") if note else []
+    line = (size + 2) * 1.25 / 72  # inches of a line of the headings and the note
+    heads = max(h.count("\n") + 1 for h in headings)
+    noted = line * len(lines) + (0.08 if lines else 0.0)  # the note and a gap under it
+    top, bottom, gap = 0.15 + line * heads + noted, 0.08 + size * 1.3 / 72, 0.25 + size / 72 / cell
     height = top + len(groups) * cell + (len(groups) - 1) * gap * cell + bottom
     fig, axes = plt.subplots(len(groups), 1, squeeze=False, figsize=(width, height))
     fig.subplots_adjust(left=left / width, right=1 - 0.2 / width, bottom=bottom / height,
@@ -210,20 +231,17 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0,
                     at = round((x + j * (1 + inner)) * side)
                     canvas[:, at:at + side] = img if img.shape[-1] == 3 else img.repeat(3, axis=-1)
                 ax.text(x + 1 + inner / 2, 1.06, f"d = {dist:.3g}", ha="center", va="top",
-                        fontsize=7, color="tab:red" if wrong(dist) else "black")
+                        fontsize=size, color="tab:red" if wrong(dist) else "black")
         ax.imshow(canvas, extent=(0, canvas.shape[1] / side, 1, 0), interpolation="antialiased")
         ax.axis("off")
-        ax.text(-0.15, 0.5, name, ha="right", va="center", fontsize=8)
-    heading_y = 1 - (0.05 + 0.18 * len(lines)) / height
+        ax.text(-0.15, 0.5, name, ha="right", va="center", fontsize=size + 1)
+    heading_y = 1 - (0.05 + noted) / height
     at_top = blended_transform_factory(axes[0, 0].transData, fig.transFigure)
-    for start, text in ((starts[0], f"closest impostor pairs (two people); red: d < {threshold:.4g}, "
-                                    "called one person"),
-                        (starts[1], f"farthest genuine pairs (one person); red: d ≥ {threshold:.4g}, "
-                                    "missed")):
-        fig.text(start + block / 2, heading_y, text, ha="center", va="top", fontsize=9,
+    for start, text in zip(starts, headings, strict=True):
+        fig.text(start + block / 2, heading_y, text, ha="center", va="top", fontsize=size + 2,
                  transform=at_top)
     if lines:
-        fig.text(0.5, 1 - 0.05 / height, "\n".join(lines), ha="center", va="top", fontsize=9)
+        fig.text(0.5, 1 - 0.05 / height, "\n".join(lines), ha="center", va="top", fontsize=size + 2)
     return fig
 
 
