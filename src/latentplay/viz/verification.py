@@ -194,8 +194,8 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 0.6,
     to the figure's width. The margins are set in inches, so the group names, the headings and
     the last row's distances stay on the figure however few or many rows there are; the text
     is drawn large enough to read once the figure is scaled to a page
-    (:data:`~latentplay.viz.style.SMALLEST_TEXT` at :data:`~latentplay.viz.style.PAGE_WIDTH`). A row is one image on one axes (24 groups of
-    3 pairs a side: 24 axes, not 312)."""
+    (:data:`~latentplay.viz.style.SMALLEST_TEXT` at :data:`~latentplay.viz.style.PAGE_WIDTH`).
+    A row is one image on one axes (24 groups of 3 pairs a side: 24 axes, not 312)."""
     k = max(1, *(max(len(imp), len(gen)) for _, imp, gen in groups))
     side = next((img.shape[0] for _, imp, gen in groups for pair in (*imp, *gen) for img in pair[:2]), 1)
     inner, between, middle = 0.06, 0.25, 0.6  # gaps in faces: within a pair, between pairs, kinds
