@@ -38,6 +38,25 @@ def test_histograms_keep_codes_beyond_the_shared_axis_and_say_so() -> None:
     assert "beyond" not in panels[0].get_title()
 
 
+@pytest.mark.parametrize("d", [8, 10, 32])
+def test_histograms_are_readable_on_a_page_and_their_titles_apart(d: int) -> None:
+    """Five 2.1-inch panels a row printed their 6 pt ticks at 4 pt on a page: four 1.7-inch
+    panels a row make a page's width, and no panel's title (three lines where codes lie beyond
+    the axis) runs into its neighbour's or into the panel above."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    mu = np.random.default_rng(d).standard_normal((400, d)).astype(np.float32)
+    mu[:12, ::3] = 40.0  # beyond the axis: long titles
+    fig = latent_histograms(mu, split=np.r_[np.zeros(360), np.ones(40)])
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [ax.title.get_window_extent() for ax in panels]
+    assert not any(a.overlaps(b) for k, a in enumerate(titles) for b in titles[k + 1:])
+    for title, ax in zip(titles[4:], panels, strict=False):  # the panel above each title
+        assert title.y1 <= ax.xaxis.get_tightbbox().y0
+
+
 def test_histogram_axes_are_labelled() -> None:
     mu = np.random.default_rng(1).standard_normal((50, 7)).astype(np.float32)
     panels = latent_histograms(mu, per_row=5).axes

@@ -15,9 +15,12 @@ from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import UNKNOWN_GREY, tight_layout, wrap_title
 
+PANEL_WIDTH = 1.7
+"""Inches of one panel of :func:`latent_histograms`: four to a row make a page's width."""
+
 
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
-                      per_row: int = 5, split: np.ndarray | None = None) -> Figure:
+                      per_row: int = 4, split: np.ndarray | None = None) -> Figure:
     """One histogram per dimension of ``(N, D)`` encoder means (SmileCVAE's "latent
     forward" figure), the standard normal density drawn over each when ``prior``; each title
     gives the dimension and the variance of its means (near 0: an inactive unit). All panels
@@ -42,32 +45,33 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
         n_test = int((np.asarray(split) == 1).sum())
         title = f"encoder means of {n - n_test} training and {n_test} test images"
     # broken to the figure's width: one or two panels are narrower than the title
-    title = wrap_title(title + (" (line: N(0, 1) prior)" if prior else ""), 2.1 * cols - 0.2, 9)
+    title = wrap_title(title + (" (line: N(0, 1) prior)" if prior else ""), PANEL_WIDTH * cols - 0.2, 9)
     top = 0.05 + 0.16 * (title.count("\n") + 1)  # inches above the panels
-    width, height = 2.1 * cols, 1.6 * rows + 0.5 + top
+    lo, hi = float(np.percentile(mu, 0.5)), float(np.percentile(mu, 99.5))
+    lo, hi = min(lo, -3.0) if prior else lo, max(hi, 3.0) if prior else hi
+    beyond = ((mu < lo) | (mu > hi)).sum(axis=0)  # (D,) means in the edge bins
+    width, height = PANEL_WIDTH * cols, 1.6 * rows + 0.5 + top + 0.2 * rows * bool(beyond.any())
     # margins in inches, laid out here (a tight layout drew the figure once more): the column's
-    # "density" left, a panel's two-line title above it, the tick labels and axis title below
-    left, right, bottom, above, below = 0.3, 0.1, 0.45, 0.35, 0.4
+    # "density" left, a panel's title above it (three lines where means lie beyond the axis), the
+    # tick labels and axis title below
+    left, right, bottom, above, below = 0.3, 0.1, 0.45, 0.35 + 0.2 * bool(beyond.any()), 0.4
     panel_h = (height - top - above - bottom - (rows - 1) * (above + below)) / rows
     panel_w = (width - left - right - (cols - 1) * 0.2) / cols
     fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False, gridspec_kw={
         "left": left / width, "right": 1 - right / width, "bottom": bottom / height,
         "top": 1 - (top + above) / height, "hspace": (above + below) / panel_h, "wspace": 0.2 / panel_w})
-    lo, hi = float(np.percentile(mu, 0.5)), float(np.percentile(mu, 99.5))
-    lo, hi = min(lo, -3.0) if prior else lo, max(hi, 3.0) if prior else hi
     grid = np.linspace(lo, hi, 200)
     for k, ax in enumerate(axes.flat):
         if k >= d:
             ax.set_visible(False)
             continue
-        beyond = int(((mu[:, k] < lo) | (mu[:, k] > hi)).sum())
         ax.hist(np.clip(mu[:, k], lo, hi), bins=bins, range=(lo, hi), density=True,
                 color="tab:blue", alpha=0.7, histtype="stepfilled")  # one patch, not a bar per bin
         if prior:
             ax.plot(grid, np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), color="k", lw=0.8)
-        ax.set_title(f"z{k}  var {mu[:, k].var():.2g}" + (f"\n({beyond} beyond the axis, in its "
-                     "edge bins)" if beyond else ""), fontsize=8 if not beyond else 7)
-        ax.tick_params(labelsize=6)
+        ax.set_title(f"z{k}  var {mu[:, k].var():.2g}" + (f"\n({beyond[k]} beyond the axis,\nin its "
+                     "edge bins)" if beyond[k] else ""), fontsize=8 if not beyond[k] else 7)
+        ax.tick_params(labelsize=6.5)
         ax.set_yticks([])
         if k % cols == 0:
             ax.set_ylabel("density", fontsize=7)
