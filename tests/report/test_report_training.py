@@ -228,6 +228,20 @@ def test_score_curves_span_their_whole_scale(monkeypatch: pytest.MonkeyPatch) ->
     assert 0 < low and high < 0.02
 
 
+def test_loss_curves_are_readable_on_a_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three 3.6-inch panels a row printed their 7 pt ticks at 4.5 pt on a page: three panels
+    now make about a page's width, where every text is 6 points or more."""
+    from latentplay.report import figures
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    drawn = []
+    monkeypatch.setattr(figures, "figure_uri", lambda fig: drawn.append(fig) or "")
+    x = [1, 2, 3]
+    figures.curves({name: {"train": (x, [3.0, 2.0, 1.0]), "test": (x, [3.5, 2.5, 1.5])}
+                    for name in ("loss", "reconstruction", "kl", "beta")}, "epoch", "losses")
+    assert printed_size(drawn[-1], PAGE_WIDTH) >= SMALLEST_TEXT
+
+
 def test_dis_metrics_caption_puts_counts_on_their_own_scale(tmp_path: Path) -> None:
     """irs.num_active_dims (a count, 5) was captioned as drawn "on its whole 0-1 scale"; the
     caption names the count panels as on their own scale, and only when there are some."""

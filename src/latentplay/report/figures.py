@@ -26,7 +26,7 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
     n = max(len(panels), 1)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.1 * rows + 0.5), squeeze=False)
     for ax, (name, lines) in zip(axes.flat, panels.items(), strict=False):
         values = []
         for label, (x, y) in lines.items():
