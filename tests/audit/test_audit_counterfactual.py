@@ -406,6 +406,11 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     assert s["ordered"] and every["+2"]["shift"] > 0.3 and every["-2"]["shift"] < 0
     for name in ("flips.csv", "faces.csv", "counterfactual.png", "faces.png"):
         assert (out / name).stat().st_size > 0
+    from latentplay.viz.counterfactual import sensitivity_figure
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    figure = sensitivity_figure(s)  # four panels: two a row, readable on a page
+    assert printed_size(figure, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
     lines = (out / "faces.csv").read_text().splitlines()
     assert len(lines) == 1 + 120 * 3 and lines[0].startswith("row,step,predicted,p_")
     assert lines[0].endswith(",check_skin_tone")

@@ -14,6 +14,10 @@ from latentplay.viz.style import qualitative_colors, tight_layout, wrap_title
 
 ALL = "all faces"
 
+PANEL = (4.0, 3.3)
+"""Inches of one panel of ``counterfactual.png``: two a row, scaled to a page's width, print its
+smallest text (7 points) at 6."""
+
 
 def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     """Panels of :func:`~latentplay.audit.counterfactual_run.audit_counterfactual`'s summary
@@ -31,9 +35,9 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     ordered = bool(summary.get("ordered"))
     identity = summary.get("identity")
     panels = 2 + ordered + len(checked) + len(valued) + bool(identity)
-    cols = panels if panels <= 3 else 3 if panels > 4 else 2
+    cols = 2  # two panels a row: a page's width
     rows = -(-panels // cols)
-    fig, grid = plt.subplots(rows, cols, figsize=(5.2 * cols, 0.3 + 4.1 * rows), squeeze=False)
+    fig, grid = plt.subplots(rows, cols, figsize=(PANEL[0] * cols, 0.5 + PANEL[1] * rows), squeeze=False)
     axes = grid.ravel()
     for ax in axes[panels:]:
         ax.set_visible(False)
@@ -76,7 +80,11 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     if gap:
         sub += (f"; decoding minus face {gap['mean']:+.3g} on average "
                 f"({gap['mean_absolute']:.3g} absolute)")
-    fig.suptitle(f"{classified} read on faces {edit['text']}\n{sub}", fontsize=10)
+    fig.suptitle(wrap_title(f"{classified} read on faces {edit['text']}\n{sub}", PANEL[0] * cols - 0.2, 10),
+                 fontsize=10)
+    for ax in axes[:panels]:  # each panel's words broken to its width and height
+        ax.set_title(wrap_title(ax.get_title(), PANEL[0] - 0.8, 9), fontsize=9)
+        ax.set_ylabel(wrap_title(ax.get_ylabel(), PANEL[1] - 0.8, 9), fontsize=9)
     tight_layout(fig)
     return fig
 
@@ -111,7 +119,7 @@ def _flips(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str) -> None
     x.axis(ax)
     ax.set_ylabel("share of faces whose class changed")
     ax.set_title(f"class changes, by {grouped}", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
 
 
 def _group_means(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, ylabel: str,
@@ -123,7 +131,7 @@ def _group_means(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, ylabe
     x.axis(ax)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
 
 
 def _per_group(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, low: str,
@@ -151,7 +159,7 @@ def _absolute(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) ->
     x.axis(ax)
     ax.set_ylabel(f"mean absolute change of the {attribute} reading")
     ax.set_title("how far the reading moves, all faces", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
 
 
 def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
@@ -172,7 +180,7 @@ def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
     x.axis(ax)
     ax.set_ylabel(f"cosine similarity ({identity['embedder']})")
     ax.set_title("the person kept? similarity to the unedited face", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
 
 
 def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) -> None:
@@ -185,7 +193,7 @@ def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: st
     x.axis(ax)
     ax.set_ylabel(f"mean probability ({attribute})")
     ax.set_title("the classifier's probabilities (95% intervals)", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
 
 
 def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
@@ -204,7 +212,7 @@ def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
     x.axis(ax)
     ax.set_ylabel(f"share read as each class of {attribute}")
     ax.set_title(f"{role + ': ' if role else ''}{attribute} as a check reads it", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
 
 
 def _dodge(k: int, count: int) -> float:
