@@ -85,6 +85,29 @@ def test_shares_figure_labels_the_base_rate_as_no_annotation(monkeypatch: pytest
     assert list(seen["series"])[0] == "base rate: share of the data's rows with a class (7 unknown left out)"
 
 
+@pytest.mark.parametrize("classes", [2, 10])
+def test_shares_bars_are_readable_on_a_page(classes: int) -> None:
+    """Four long series' legend in one row made groups_shares.png 11 inches wide (8 pt printed
+    at 4.9 pt on a page), and ten classes of three bars 10 inches: the legend takes two rows and
+    the bars 0.2 inch each, so the figure is about a page wide, its legends clear of the axes."""
+    from latentplay.viz.distribution import distribution_bars
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    share, interval = np.full(classes, 0.4), np.tile([0.0, 1.0], (classes, 1))  # (K,), (K, 2)
+    series = {"base rate: share of the data's rows with a class (7 unknown left out)": (share, None),
+              "prior samples (n=1000)": (share, interval),
+              "the group's mixture samples (n=1000 each)": (share, interval),
+              "real faces of the group (held-out recall)": (share, interval)}
+    fig = distribution_bars([f"monk_{k}" for k in range(classes)], series, title="x")
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    fig.canvas.draw()
+    axes = fig.axes[0].get_tightbbox()
+    for legend in fig.legends:
+        box = legend.get_window_extent()
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.x1 and box.y0 >= 0
+        assert box.y1 <= axes.y0
+
+
 def test_joint_and_values_count_audited_persons(cli, tmp_path: Path) -> None:
     """`audit compare --images` of a store repeating 10 persons: the --joint comparison and
     the continuous one's KS test count them as the plain comparison does (their lines say

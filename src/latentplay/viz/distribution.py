@@ -47,6 +47,11 @@ useful way (a corrected share of a class the annotator confuses with others): it
 faint dotted line running off the top, not as a whisker setting the axis to 0-1."""
 
 
+LEGEND_ROW = 6.5
+"""Inches the legend of :func:`distribution_bars` may be wide; its series take as many rows as
+keep it so, and the figure about a page wide."""
+
+
 def distribution_bars(
     classes: Sequence[str],
     series: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
@@ -66,8 +71,12 @@ def distribution_bars(
     k = len(classes)
     m = max(len(series), 1)
     width = 0.8 / m
-    legend = sum(0.065 * len(label) + 0.6 for label in series)   # inches at 8 pt, one row
-    fig, ax = plt.subplots(figsize=(max(6.5, 1.0 + 0.3 * k * m, legend), 4.2))
+    ncol, legend = _legend_columns([0.065 * len(label) + 0.6 for label in series])  # 8 pt
+    lines = -(-m // ncol)
+    figure_width = max(6.5, 1.0 + 0.2 * k * m, legend)
+    title = wrap_title(title, figure_width - 0.6, 9) if title else title
+    # the bars 3 inches high under the title's lines, above the legend's (about 0.2 inch each)
+    fig, ax = plt.subplots(figsize=(figure_width, 3.6 + 0.2 * lines + 0.17 * title.count("\n")))
     x = np.arange(k)
     top, unknowable = 0.0, False
     for i, (label, (props, ci)) in enumerate(series.items()):
@@ -91,17 +100,30 @@ def distribution_bars(
     ax.set_ylim(0, min(1.0, top * 1.12) if top > 0 else 1.0)
     ax.grid(axis="y", alpha=0.3)
     if title:   # broken to the figure's width: a long test line ran off both edges
-        ax.set_title(wrap_title(title, fig.get_figwidth() - 0.6, 9), fontsize=9)
-    # the series on one line, then the faint intervals' meaning on a line of its own
-    band = 0.3 / fig.get_figheight()  # a legend line, in figure heights
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=m, fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, band if unknowable else 0.0))
+        ax.set_title(title, fontsize=9)
+    # the series in rows, then the faint intervals' meaning on a line of its own
+    line = 0.2 / fig.get_figheight()  # a legend line, in figure heights
+    band = 0.1 / fig.get_figheight() + line * lines  # the series' legend
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=ncol, fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, 1.5 * line if unknowable else 0.0))
     if unknowable:
         fig.legend(ax.plot([], [], color="0.55", ls=":", lw=0.9),
                    ["95 % interval from about 0 to 1 (the annotator cannot tell this class apart)"],
                    loc="lower center", fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
-    tight_layout(fig, rect=(0, 0.02 + band * (2 if unknowable else 1), 1, 1))
+    tight_layout(fig, rect=(0, 0.02 + band + unknowable * 1.5 * line, 1, 1))
     return fig
+
+
+def _legend_columns(widths: list[float]) -> tuple[int, float]:
+    """The most columns a legend of entries ``widths`` inches wide (in order, filling each
+    column before the next, the first columns one entry longer where they do not come out
+    even, as matplotlib does) can take within :data:`LEGEND_ROW`, at least one, and the
+    legend's width in inches then."""
+    for ncol in range(len(widths), 1, -1):
+        width = sum(column.max() for column in np.array_split(np.asarray(widths), ncol))
+        if width <= LEGEND_ROW:
+            return ncol, float(width)
+    return 1, max(widths, default=0.0)
 
 
 RATIO_LIMIT = 3.0
