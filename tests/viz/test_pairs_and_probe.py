@@ -51,6 +51,17 @@ def test_informativeness_heatmap_of_many_dimensions_is_readable_on_a_page(dims: 
     assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:], strict=False))
 
 
+def test_pairs_grid_of_four_pairs_a_row_is_readable_on_a_page() -> None:
+    """Four pairs a row make a 10-inch figure whose 8 pt values printed at 5.5 pt on a page:
+    they are drawn larger, so that scaled to a page every text is 6 points or more."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    faces = np.zeros((8, 16, 16, 3), np.uint8)
+    fig = pairs_grid(faces, faces, np.linspace(0.5, 2.0, 8), groups=("generated", "nearest of faces"),
+                     title="closest pairs", value_label="ratio")
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
+
+
 def test_probe_bars_draw_a_negative_r2_where_it_is() -> None:
     """A k-NN R² of -0.065 was drawn at 0, its ring cut by the axis; scores below the floor
     are drawn at it and the axis label says so."""

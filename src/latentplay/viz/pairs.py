@@ -6,11 +6,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from latentplay.viz.style import readable_size
+
 TITLE_SIZE = 10
 """Font size of a pairs grid's title (points)."""
 
 TEXT_SIZE = 8
-"""Font size of the side names above the first row and the values under each pair (points)."""
+"""Least font size of the side names above the first row and the values under each pair
+(points); a wide grid draws them larger, to be read at a page's width
+(:func:`~latentplay.viz.style.readable_size`)."""
 
 
 def pairs_grid(
@@ -47,9 +51,11 @@ def pairs_grid(
     rows = max(1, -(-m // per_row))
     pair = 2 * cell_inches + 0.3                      # two images and the gap to the next pair
     row_height = cell_inches * 1.3                    # an image and the value under it
+    width = per_row * pair
+    size = readable_size(TEXT_SIZE, width)            # of the names and values: read on a page
     band = (title.count("\n") + 1) * TITLE_SIZE * 1.3 / 72 + 0.15 if title else 0.1
-    head = band + TEXT_SIZE * 1.4 / 72 + 0.05           # the title, then the sides' names
-    width, height = per_row * pair, head + rows * row_height
+    head = band + size * 1.4 / 72 + 0.05              # the title, then the sides' names
+    height = head + rows * row_height
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
@@ -70,11 +76,11 @@ def pairs_grid(
             else:
                 ax.imshow(img, extent=extent)
             if r == 0:
-                ax.text(x + (k + 0.5) * cell_inches, y0 - 0.04, groups[k], fontsize=TEXT_SIZE,
+                ax.text(x + (k + 0.5) * cell_inches, y0 - 0.04, groups[k], fontsize=size,
                         ha="center", va="bottom")
             bottom = max(bottom, y0 + shown_h)
         ax.text(x + cell_inches, bottom + 0.05, f"{value_label} = {distances[i]:{value_format}}",
-                ha="center", va="top", fontsize=TEXT_SIZE)
+                ha="center", va="top", fontsize=size)
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
     ax.set_aspect("auto")
