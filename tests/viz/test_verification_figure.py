@@ -157,6 +157,23 @@ def test_hardest_pairs_are_readable_on_a_page_and_their_headings_apart(name: str
     plt.close(fig)
 
 
+def test_rates_and_det_curves_of_ten_groups_are_readable_on_a_page() -> None:
+    """rates.png (9 inches) and a DET figure with its legend beside it (8.6 inches) printed
+    their 7 pt text at 5.4-5.6 pt on a page; scaled to a page it is 6 points or more."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+    from latentplay.viz.verification import det_curves, rate_bars
+
+    rows = [{"group": f"monk_{g}", **{f"{k}{s}": v for k in ("fmr", "fnmr")
+                                      for s, v in (("", 0.0), ("_low", 0.0), ("_high", 0.05))}}
+            for g in range(10)]
+    same = np.r_[np.ones(20, bool), np.zeros(20, bool)]
+    d = np.r_[np.linspace(0, 1, 20), np.linspace(0.5, 1.5, 20)]
+    for fig in (rate_bars(rows, 0.5, "95 % interval over 30 persons"),
+                det_curves([(f"monk_{g}", d, same) for g in range(10)], 0.7)):
+        assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+        plt.close(fig)
+
+
 def test_det_curves_and_histograms_carry_the_note_of_groups_left_out() -> None:
     same = np.r_[np.ones(20, bool), np.zeros(20, bool)]
     d = np.r_[np.linspace(0, 1, 20), np.linspace(0.5, 1.5, 20)]

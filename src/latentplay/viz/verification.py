@@ -39,7 +39,7 @@ def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None)
     impostor pairs, FNMR: 0.5 / its genuine pairs), the operating point then hollow, and the
     legend says so. ``note`` (e.g. :func:`undrawn_note`) stands under the axes."""
     outside = len(parts) > 8  # a long legend goes beside the axes, off the curves
-    width = 8.6 if outside else 6.4
+    width = 7.8 if outside else 6.4  # its 7 pt legend 6 pt or more on a page
     lines = _wrapped(note, width)
     fig, ax = plt.subplots(figsize=(width, 5.2 + 0.17 * len(lines)))
     floor, zeros = 1.0, False
@@ -151,7 +151,7 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float,
     intervals (``rows``: dicts with ``group``, ``fmr``, ``fmr_low``, ``fmr_high`` and the same
     for ``fnmr``); ``intervals`` (:func:`pair_interval_note`), what the intervals are drawn
     over, stands under the panels."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 0.9 + 0.36 * len(rows) + 0.3 * bool(intervals)),
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 0.9 + 0.36 * len(rows) + 0.3 * bool(intervals)),
                              sharey=True)
     y = np.arange(len(rows))
     for ax, key, title, kind in ((axes[0], "fmr", "false match rate", "impostor"),
