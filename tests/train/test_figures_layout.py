@@ -51,3 +51,19 @@ def test_long_runs_show_the_first_and_last_epochs_beside_the_full_view() -> None
     # one colour scale for the three panels
     assert len({im.get_clim() for a in (full, first, last) for im in a.images}) == 1
     assert len(latent_variance_figure(variance[:100]).axes) == 2  # heatmap + colourbar
+
+
+@pytest.mark.parametrize("epochs", [3, 40, 300])
+def test_latent_variance_is_readable_on_a_page_and_its_title_on_the_figure(epochs: int) -> None:
+    """A 40-epoch run's heatmap was 14 inches wide and a long run's 18, their 7 pt labels
+    printed at 2.7-3.5 pt on a page: scaled to a page every text is 6 points or more, and the
+    title stays on the figure, clear of the close-ups' titles."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    variance = np.geomspace(1.0, 1e-5, epochs)[:, None] * np.ones((1, 64))
+    fig = latent_variance_figure(variance)
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    fig.canvas.draw()
+    titles = [ax.title.get_window_extent() for ax in fig.axes if ax.get_title()]
+    assert all(0 <= box.x0 and box.x1 <= fig.bbox.x1 for box in titles)
+    assert not any(a.overlaps(b) for i, a in enumerate(titles) for b in titles[i + 1:])

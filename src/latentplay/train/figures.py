@@ -31,6 +31,7 @@ def epoch_frames(folder: Path, last: int, most: int = GIF_FRAMES) -> list[Path]:
 
 PER_ROW = 8
 ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap
+VARIANCE_WIDTH = 8.0  # inches: the widest latent-variance heatmap, a long run's
 AE_DRAWS = "N(mean, SD) of the training codes"
 """What a plain autoencoder's samples are drawn from (it has no prior): each dimension's mean
 and standard deviation over its encoded training set (:func:`latentplay.train.api.prior_frame`)."""
@@ -91,7 +92,8 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
     """Heatmap of ``(epochs, D)`` variances of the encoder means: dimensions x epochs (counted
     from 1, as in ``metrics.csv``; ticks at whole epochs), log colour scale; dimensions above
     ``threshold`` at the last epoch are the active units (starred, or a red tick where a wide
-    latent labels only every k-th dimension). At most 12 inches tall; a run of more than
+    latent labels only every k-th dimension). At most 12 inches tall and
+    :data:`VARIANCE_WIDTH` wide; a run of more than
     ``2 * ZOOM`` epochs also shows its first and last ``ZOOM`` epochs beside the full view."""
     epochs, dims = variance.shape
     zoom = epochs > 2 * ZOOM
@@ -99,18 +101,21 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
     # label every step-th dimension: 7 pt labels need about 0.14 inch each
     needed = 0.14 * dims / (height - 1.2)
     step = next(k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, dims) if k >= needed)
-    # the longer title of thinned labels ("* or red tick") needs the wider figure
-    width = 18.0 if zoom else max(4.5 if step == 1 else 5.5, min(2 + 0.35 * epochs, 14))
+    # the longer title of thinned labels ("* or red tick") needs the wider figure; at most
+    # VARIANCE_WIDTH, where the 7 pt labels print at 6 pt or more on a page
+    width = VARIANCE_WIDTH if zoom else max(4.5 if step == 1 else 5.5,
+                                            min(2 + 0.35 * epochs, VARIANCE_WIDTH))
     active = variance[-1] > threshold
     title = (f"variance of encoder means over each epoch's training batches\n"
              f"{int(active.sum())}/{dims} above {threshold:g} in the last "
              f"epoch ({'*' if step == 1 else '* or red tick'}); active_units.json counts "
              "the final model's")
-    title = wrap_title(title, width - 0.8, 9)
     # margins in inches, laid out here (a constrained layout took most of the figure's time):
     # dimension labels and their axis title left, the colour bar right, the title's lines on top
-    top = 0.12 + (title.count("\n") + 1) * 9 * 1.3 / 72 + (0.2 if zoom else 0.0)
     left, right, bottom = 0.7, 1.1, 0.45
+    # over the full view: half the panels' width beside the close-ups
+    title = wrap_title(title, (width - left - right) * (0.5 if zoom else 1.0) + 0.3, 9)
+    top = 0.12 + (title.count("\n") + 1) * 9 * 1.3 / 72
     fig = plt.figure(figsize=(width, height))
     grid = {"left": left / width, "right": 1 - right / width, "bottom": bottom / height,
             "top": 1 - top / height, "wspace": 0.08}
