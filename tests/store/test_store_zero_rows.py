@@ -59,3 +59,21 @@ def test_a_save_whose_data_lacks_a_schema_column_leaves_the_store_as_it_was(tmp_
         st.save(dataclasses.replace(store, schema=schema), store.path)
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no scratch left beside it
     assert st.load(tmp_path / "s").schema.vectors == []
+
+
+@pytest.mark.parametrize("command, doing", [
+    (["data", "grid", "{s}", "--out", "{d}/g.png", "--by", "gender"], "draw"),
+    (["data", "grid", "{s}", "--out", "{d}/g.png"], "draw"),
+    (["viz", "projection", "{s}", "--embedding", "v", "--method", "pca", "--out", "{d}/p"], "project"),
+    (["embed", "{s}", "--with", "pixels-pca", "--column", "w"], "embed"),
+    (["train", "vae", "--data", "{s}", "--out", "{d}/run", "--max-steps", "1"], "train on"),
+])
+def test_commands_that_need_rows_refuse_a_store_of_none(tmp_path: Path, cli, command: list[str],
+                                                        doing: str) -> None:
+    """data grid drew an empty figure of 'n=0' rows and viz projection said the attribute had
+    'only one value (none)': each now says the store has no rows, and writes nothing."""
+    empty = _zero_rows(tmp_path / "zr")
+    st.save(st.add_column(empty, "v", np.zeros((0, 3))), empty.path)
+    result = cli(*[part.format(s=empty.path, d=tmp_path) for part in command])
+    assert (result.code, result.err) == (2, f"error: store {empty.path} has no rows to {doing}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "zr"]

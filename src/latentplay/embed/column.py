@@ -260,8 +260,7 @@ def embed_store(
     if batch_size < 1:
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     _check_column(store, column, overwrite)
-    if len(store) == 0:
-        raise UserError(f"store {store.path} has no rows to embed")
+    store.require_rows("embed")
     scratch = scratch_dir(store.path, column)
     with _only_embed_of(store.path, column):  # before loading the embedder's models (seconds)
         if isinstance(embedder, str):

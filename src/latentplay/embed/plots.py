@@ -147,7 +147,7 @@ def plot_projections(
 
     from latentplay.viz.style import tight_layout
 
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = (st.load(store) if not isinstance(store, st.Store) else store).require_rows("project")
     embeddings, methods, params, ordered = (name_list(a) for a in (embeddings, methods, params, ordered))
     by = name_list(by) if by else None
     names = list(dict.fromkeys(by)) if by else plottable_attributes(store, sample, seed)[0]

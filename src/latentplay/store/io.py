@@ -96,6 +96,13 @@ class Store:
     def columns(self) -> list[str]:
         return list(self.dataset.column_names)
 
+    def require_rows(self, doing: str) -> Store:
+        """This store, or a :class:`UserError` when it has no rows (a subset or filter that
+        kept none): ``doing`` says what needed them, e.g. ``"draw"``."""
+        if not len(self):
+            raise UserError(f"store {self.path or '(not saved)'} has no rows to {doing}")
+        return self
+
     def select(self, rows: Any) -> Store:
         """Rows ``rows`` (row numbers, a range, or an ``(N,)`` boolean mask; see
         :func:`~latentplay.store.rows.row_numbers`) of this store, as a store with its schema

@@ -130,10 +130,8 @@ def load_training_data(
     not the run's ``seed``: runs of several seeds hold out the same rows), ``split`` and
     ``split_version`` (``data.split_version``: 1 for a run saved before version 2)."""
     store = load(store) if isinstance(store, str) else store
-    first = first_rows(store, limit)
+    first = first_rows(store.require_rows("train on"), limit)
     n = len(first)
-    if n == 0:
-        raise UserError(f"store {store.path} has no rows")
     if channels == 0:  # the store's: gray or RGB, alpha dropped (encode feeds only those)
         stored = load_images(store, [0]).shape[3]
         channels = 3 if stored == 4 else (1 if stored == 2 else 0)

@@ -45,7 +45,7 @@ def projection(
     from latentplay import store as st
     from latentplay.embed.plots import plot_projections, plottable_attributes
 
-    loaded = st.load(store)
+    loaded = st.load(store).require_rows("project")
     if not split_names(embedding):
         raise UserError("--embedding names no column; give the vector column(s) to project, e.g. "
                         "--embedding pixels")

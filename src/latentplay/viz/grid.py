@@ -209,6 +209,7 @@ def save_store_grid(
     from latentplay.store.summary import level_codes
 
     assert isinstance(store, Store)
+    store.require_rows("draw")
     rng = np.random.default_rng(seed)
     groups: list[tuple[str, np.ndarray]] = []
     captions: list[list[str]] | None = None
