@@ -143,6 +143,8 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
     (("--column", "informed", "--attribute", "race"), "no attribute 'race'"),  # the singular names
     (("--column", "nope"), "no column 'nope'"),
     (("--columns", "informed", "--cv", "1"), "--cv must be at least 2"),
+    (("--columns", "informed", "--max-rows", "1"),      # it named max_rows, the Python name
+     "error: --max-rows must be at least 10 (two rows per fold of --cv 5), got 1"),
 ])
 def test_probe_command_bad_input(cli, two_columns: Path, tmp_path: Path,
                                  extra: tuple[str, ...], message: str) -> None:

@@ -1047,8 +1047,9 @@ def probe(
 
     if cv < 2:
         raise UserError(f"--cv must be at least 2, got {cv}")
-    if max_rows < 1:
-        raise UserError(f"--max-rows must be at least 1, got {max_rows}")
+    if max_rows < 2 * cv:
+        raise UserError(f"--max-rows must be at least {2 * cv} (two rows per fold of --cv {cv}), "
+                        f"got {max_rows}")
     store = load(data)
     skipped: list[str] = []
     found = probe_store(store, split_names(columns), split_names(attributes), cv=cv,
