@@ -24,6 +24,14 @@ def at_least(value: float, low: float, option: str) -> None:
         raise UserError(f"{option} must be at least {low:g}, got {value:g}")
 
 
+def at_most(value: float, high: float, option: str, why: str) -> None:
+    """Refuse an option value above ``high`` with a message naming the option and ``why``
+    (what the limit protects, e.g. "a figure shows at most 200 columns")."""
+    if value > high:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)  # 100000000, not 1e+08
+        raise UserError(f"{option} must be at most {high:g} ({why}), got {shown}")
+
+
 def split_names(text: str | None) -> list[str]:
     """``"a, b,c"`` -> ``["a", "b", "c"]`` (None or empty: ``[]``).
 

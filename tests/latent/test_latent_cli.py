@@ -268,6 +268,12 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
          "give --identity-weight too"),
         (["invert", "{vae}", "--data", "{faces}", "--identity-option", "detect=true"],
          "give --identity too"),
+        # a figure taller or wider than any viewer opens, after minutes and gigabytes of decoding
+        (["sample", "{vae}", "--n", "100000000"],
+         "--n must be at most 1600 (a figure shows at most 200 rows of 8), got 100000000"),
+        (["traverse", "{vae}", "--steps", "100000"], "--steps must be at most 200 (a figure shows"),
+        (["interpolate", "{vae}", "--data", "{faces}", "--rows", "0,1", "--steps", "5000"],
+         "--steps must be at most 200 (a figure shows at most 200 columns of faces), got 5000"),
     ],
 )
 def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from latentplay.cliargs import at_least, figure_out, parse_condition, split_names
+from latentplay.cliargs import at_least, at_most, figure_out, parse_condition, split_names
 from latentplay.errors import UserError
 from latentplay.outputs import (
     console,
@@ -41,6 +41,7 @@ LAYERS_HELP = ("coarse (styles 0-3), middle (4-7), fine (8 up) or START:STOP; in
 
 
 MAX_VALUES = 200  # values one figure can show (each is a column of faces)
+COLUMNS_WHY = f"a figure shows at most {MAX_VALUES} columns of faces"
 
 
 def parse_values(text: str) -> list[float]:
@@ -152,6 +153,7 @@ def sample(
     cond = _condition(model, condition)
     _need_condition(model, cond)
     at_least(n, 1, "--n")
+    at_most(n, PER_ROW * MAX_VALUES, "--n", f"a figure shows at most {MAX_VALUES} rows of {PER_ROW}")
     shift = _pair(translate) if translate else (0.0, 0.0)
     if not np.isfinite(rotate):
         raise UserError(f"--rotate must be a finite number of degrees, got {rotate}")
@@ -313,6 +315,7 @@ def traverse(
         raise UserError("--top counts the axes chosen when --axes is not given; give one of them")
     asked, top = top, 8 if top is None else top
     at_least(steps, 2, "--steps")
+    at_most(steps, MAX_VALUES, "--steps", COLUMNS_WHY)
     if not 0 < span < np.inf:  # not: a NaN --range fails too
         raise UserError(f"--range must be a number above 0, got {span:g}")
     at_least(top, 1, "--top")
@@ -654,6 +657,7 @@ def interpolate(
     if len(chosen) < 2 or len(chosen) % 2:
         raise UserError(f"give --rows as pairs (an even number of rows), got {len(chosen)}")
     at_least(steps, 2, "--steps")
+    at_most(steps, MAX_VALUES, "--steps", COLUMNS_WHY)
     if method not in ("slerp", "lerp"):
         raise UserError(f"--method must be slerp or lerp, got {method!r}")
     codes = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
@@ -1105,6 +1109,7 @@ def stylespace(
     figure_out(out)  # before any work: nothing of a store or run replaced
     at_least(top, 1, "--top")
     at_least(steps, 2, "--steps")
+    at_most(steps, MAX_VALUES, "--steps", COLUMNS_WHY)
     if not 0 < alpha < np.inf:  # not: a NaN --alpha fails too
         raise UserError(f"--alpha must be a number above 0, got {alpha:g}")
     if negative is not None and positive is None:
