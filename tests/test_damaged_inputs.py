@@ -82,3 +82,22 @@ def test_a_run_config_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str
 
 def test_printed_paths_are_quoted_for_the_shell() -> None:
     assert shell_word("runs/a b/ü") == "'runs/a b/ü'" and shell_word("runs/plain") == "runs/plain"
+
+
+def test_a_vector_column_of_ragged_rows_is_named_so(tmp_path: Path, cli) -> None:
+    """Rows of a vector column that differ in length (a column written by another tool): the
+    message said the data had '-1' values, datasets' length of a list of no fixed length."""
+    import datasets
+
+    path = tmp_path / "s"
+    store = tiny_store(path, n=4)
+    st.save(st.add_column(store, "v", np.ones((4, 3), np.float32)), path)
+    ragged = datasets.load_from_disk(str(path)).to_dict()
+    ragged["v"] = [[1.0] * (k + 1) for k in range(4)]
+    features = datasets.load_from_disk(str(path)).features.copy()
+    features["v"] = datasets.Sequence(datasets.Value("float32"))
+    datasets.Dataset.from_dict(ragged, features=features).save_to_disk(str(tmp_path / "r"))
+    (tmp_path / "r" / "latentplay.json").write_bytes((path / "latentplay.json").read_bytes())
+    result = cli("data", "info", tmp_path / "r")
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "vector column 'v' has 3 values there, the data a varying number in its rows" in result.err

@@ -440,8 +440,15 @@ def _unlike_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
                 found.append(f"{name!r} holds numbers there, but the data holds {actual}")
         elif getattr(actual, "length", None) != getattr(expected, "length", None):
             found.append(f"vector column {name!r} has {getattr(expected, 'length', '?')} values there, "
-                         f"the data {getattr(actual, 'length', '?')}")
+                         f"the data {_vector_length(actual)}")
     return found
+
+
+def _vector_length(feature: Any) -> str:
+    """How many values a row of the column of datasets ``feature`` holds, in words: its
+    length, that its rows differ in length (datasets' length -1), or ``?`` (no list)."""
+    length = getattr(feature, "length", "?")
+    return "a varying number in its rows" if length == -1 else str(length)
 
 
 def _refuse_missing_columns(dataset: datasets.Dataset, schema: Schema, path: Path) -> None:
