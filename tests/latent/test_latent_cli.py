@@ -262,6 +262,8 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["mix", "{vae}", "--rows", "0:2"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--sources", "2:4"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--data", "{faces}", "--n", "2"], "--n counts prior samples"),
+        (["mix", "{vae}", "--n", "41"], "--n must be at most 40 (a figure shows at most 40 x 40"),
+        (["mix", "{vae}", "--data", "{faces}", "--sources", "0:41"], "--sources must be at most 40"),
         (["mix", "{vae}", "--restarts", "2", "--reinvert"],
          "--reinvert, --restarts set how the faces of --data are inverted: give --data STORE"),
         (["invert", "{vae}", "--data", "{faces}", "--identity-net", "dlib"],

@@ -42,6 +42,7 @@ LAYERS_HELP = ("coarse (styles 0-3), middle (4-7), fine (8 up) or START:STOP; in
 
 MAX_VALUES = 200  # values one figure can show (each is a column of faces)
 COLUMNS_WHY = f"a figure shows at most {MAX_VALUES} columns of faces"
+MAX_MIX_SIDE = 40  # destinations and sources of one mixing figure (1,600 mixes, as --n of sample)
 
 
 def parse_values(text: str) -> list[float]:
@@ -748,6 +749,10 @@ def mix(
     if data is None and inverting:
         raise UserError(f"{', '.join(inverting)} {_verb(inverting)} how the faces of --data are inverted: "
                         "give --data STORE")
+    # an A x B figure of mixes: refused before any decoding
+    kept, given = parse_rows(rows or "0:4"), parse_rows(sources or "4:8")
+    for option, count in (("--n", n or 0), ("--rows", len(kept)), ("--sources", len(given))):
+        at_most(count, MAX_MIX_SIDE, option, f"a figure shows at most {MAX_MIX_SIDE} x {MAX_MIX_SIDE} mixes")
     model = _model(run)
     span = layer_range(layers, style_layers(model))
     found, record = None, {}
@@ -758,7 +763,6 @@ def mix(
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
     else:
-        kept, given = parse_rows(rows or "0:4"), parse_rows(sources or "4:8")
         chosen = list(dict.fromkeys(kept + given))  # each face inverted once
         found = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
         record = {"rows": chosen, **found.record(), "cautions": _report_codes(found)}
