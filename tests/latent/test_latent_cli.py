@@ -262,6 +262,11 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["mix", "{vae}", "--rows", "0:2"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--sources", "2:4"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--data", "{faces}", "--n", "2"], "--n counts prior samples"),
+        # the inversion's settings named as the options (they were named as invert's arguments)
+        (["invert", "{vae}", "--data", "{faces}", "--init", "random", "--restarts", "0"],
+         "--restarts must be at least 1, got 0"),
+        (["invert", "{vae}", "--data", "{faces}", "--lr", "0"], "--lr must be positive, got 0"),
+        (["invert", "{vae}", "--data", "{faces}", "--prior", "nan"], "--prior must be a finite number"),
         (["mix", "{vae}", "--n", "41"], "--n must be at most 40 (a figure shows at most 40 x 40"),
         (["mix", "{vae}", "--data", "{faces}", "--sources", "0:41"], "--sources must be at most 40"),
         (["mix", "{vae}", "--restarts", "2", "--reinvert"],
@@ -491,7 +496,7 @@ def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> No
     assert r.code == 0 and json.loads(png.with_suffix(".json").read_text())["identity_weight"] == 0.05
     r = cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:2", "--identity-weight", "-1",
             "--out", png)
-    assert r.code == 2 and "identity must be at least 0" in r.err
+    assert r.code == 2 and r.err.strip() == "error: --identity-weight must be at least 0, got -1"
     r = cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:2", "--identity-weight", "0.1",
             "--identity-net", "arcface", "--out", png)
     assert r.code == 2 and "identity network must be dlib or onnx:PATH" in r.err

@@ -1208,7 +1208,14 @@ def invert_cmd(
     similarity with --identity). To invert a whole store into a column use `latentplay embed
     STORE --with invert:RUN`."""
     from latentplay.latent.codes import checked_rows, row_conditions
-    from latentplay.latent.invert import START_TEXT, invert, loss_lines, loss_summary, start_of
+    from latentplay.latent.invert import (
+        START_TEXT,
+        check_settings,
+        invert,
+        loss_lines,
+        loss_summary,
+        start_of,
+    )
     from latentplay.outputs import progress_bar
     from latentplay.store import load, load_images
 
@@ -1229,6 +1236,9 @@ def invert_cmd(
         raise UserError(f"--restarts and --seed set random starts; --init {init} starts from "
                         f"{start}, so leave them out (or give --init random)")
     restarts, seed = (4 if restarts is None else restarts), (seed or 0)
+    check_settings(steps, lr, restarts, prior, identity=identity_weight,
+                   names={"lr": "--lr", "prior": "--prior", "identity": "--identity-weight",
+                          "restarts": "--restarts", "steps": "--steps"})
     store = load(data)
     chosen = checked_rows(store, rows_or_first(rows, len(store)))
     cond = row_conditions(model, store, chosen)

@@ -144,7 +144,7 @@ def invert(
     Returns:
         An :class:`Inversion` of the ``N`` images.
     """
-    _check_settings(steps, lr, restarts, prior, batch_size, identity)
+    check_settings(steps, lr, restarts, prior, batch_size, identity)
     model = run_or_model if isinstance(run_or_model, nn.Module) else load_model(run_or_model, device)
     layers = codes_per_image(model, per_layer)
     start = start_of(model, init)
@@ -258,25 +258,24 @@ def codes_per_image(model: nn.Module, per_layer: bool) -> int:
     return layers
 
 
-def _check_settings(steps: int, lr: float, restarts: int, prior: float, batch_size: int,
-                    identity: float = 0.0) -> None:
+def check_settings(steps: int, lr: float, restarts: int, prior: float, batch_size: int = 1,
+                   identity: float = 0.0, names: dict[str, str] | None = None) -> None:
     """UserError for a setting out of its range (a NaN or infinite weight or rate included: every
-    objective would be NaN or infinite, so no iterate would count as better than the start)."""
+    objective would be NaN or infinite, so no iterate would count as better than the start),
+    naming it as :func:`invert` does or, where ``names`` maps it, as that (a command's option:
+    ``{"lr": "--lr"}``)."""
+    def named(name: str) -> str:
+        return (names or {}).get(name, name)
+
     for name, value in (("lr", lr), ("prior", prior), ("identity", identity)):
         if not np.isfinite(value):
-            raise UserError(f"{name} must be a finite number, got {value}")
-    if identity < 0:
-        raise UserError(f"identity must be at least 0, got {identity}")
-    if steps < 0:
-        raise UserError(f"steps must be at least 0, got {steps}")
+            raise UserError(f"{named(name)} must be a finite number, got {value}")
+    for name, value, low in (("identity", identity, 0), ("steps", steps, 0), ("restarts", restarts, 1),
+                             ("prior", prior, 0), ("batch_size", batch_size, 1)):
+        if value < low:
+            raise UserError(f"{named(name)} must be at least {low}, got {value:g}")
     if lr <= 0:
-        raise UserError(f"lr must be positive, got {lr}")
-    if restarts < 1:
-        raise UserError(f"restarts must be at least 1, got {restarts}")
-    if prior < 0:
-        raise UserError(f"prior must be at least 0, got {prior}")
-    if batch_size < 1:
-        raise UserError(f"batch_size must be at least 1, got {batch_size}")
+        raise UserError(f"{named('lr')} must be positive, got {lr:g}")
 
 
 def start_of(model: nn.Module, init: str, option: str = "init") -> str:
