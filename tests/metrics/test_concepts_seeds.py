@@ -96,6 +96,38 @@ def test_seeds_train_on_the_same_data_and_are_summarised(cli, tmp_path: Path) ->
     res = cli("metrics", "concepts", "cbm", "--out", out, "--overwrite", *TINY)
     assert res.code == 0, res.err
     assert not (out / "seeds.json").exists() and detect(out) == "concepts"
+    assert not (out / "seed_0").exists() and "seed_0, seeds.csv, seeds.json, seeds.png" in res.err
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by its path there, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _stopped(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_an_interrupted_concepts_run_leaves_its_out_as_it_was(cli, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped while drawing its first figure, a run with --overwrite had deleted the earlier
+    model's files and written only some of its own; one into a new --out left files there,
+    so running it again was refused as not empty."""
+    from latentplay.viz import grid
+
+    out = tmp_path / "c"
+    assert cli("metrics", "concepts", "cbm", "--out", out, *TINY).code == 0
+    before = _files(out)
+    save = grid.save_figure
+    monkeypatch.setattr(grid, "save_figure", _stopped)
+    assert cli("metrics", "concepts", "cbm", "--out", out, "--seeds", "0,5", "--overwrite",
+               *TINY).code != 0
+    assert cli("metrics", "concepts", "cbm", "--out", tmp_path / "new", *TINY).code != 0
+    assert _files(out) == before and not any((tmp_path / "new").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "new"]   # no scratch left
+    monkeypatch.setattr(grid, "save_figure", save)
+    assert cli("metrics", "concepts", "cbm", "--out", tmp_path / "new", *TINY).code == 0
+    assert _files(tmp_path / "new").keys() == before.keys()
 
 
 def test_seed_and_seeds_together_are_refused(cli, tmp_path: Path) -> None:
@@ -155,6 +187,29 @@ def test_leakage_run_over_seeds(cli, tmp_path: Path) -> None:
     assert (single / "leakage.csv").read_text() == (out / "seed_0" / "leakage.csv").read_text()
     assert cli(*args, "--out", out, "--overwrite").code == 0
     assert not (out / "seeds.json").exists() and detect(out) == "leakage"
+    assert not (out / "seed_0").exists()
+
+
+def test_an_interrupted_leakage_run_leaves_its_out_as_it_was(cli, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped while drawing its chart, a run with --overwrite left its new leakage.csv beside
+    the earlier run's chart and settings; one into a new --out left a table there, so running
+    it again was refused as not empty."""
+    from latentplay.metrics import leakage
+
+    out = tmp_path / "lk"
+    args = ("leakage", "run", "--experiments", "parity", "--models", "cbm", "--epochs", "1")
+    assert cli(*args, "--out", out).code == 0
+    before = _files(out)
+    chart = leakage.bar_chart
+    monkeypatch.setattr(leakage, "bar_chart", _stopped)
+    assert cli(*args, "--out", out, "--seed", "1", "--overwrite").code != 0
+    assert cli(*args, "--out", tmp_path / "new").code != 0
+    assert _files(out) == before and not any((tmp_path / "new").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lk", "new"]   # no scratch left
+    monkeypatch.setattr(leakage, "bar_chart", chart)
+    assert cli(*args, "--out", tmp_path / "new").code == 0
+    assert _files(tmp_path / "new").keys() == before.keys()
 
 
 def test_two_settings_are_compared_by_welch() -> None:

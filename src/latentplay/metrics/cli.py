@@ -21,7 +21,7 @@ from rich.table import Table
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
-from latentplay.outputs import refuse_nonempty, shell_word, write_atomic
+from latentplay.outputs import output_dir, refuse_nonempty, shell_word, staged_outputs, write_atomic
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -437,8 +437,8 @@ def concepts(
         ..., "--out",
         help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, factors.npy, "
         "accepted.npy, model.pt, intervention.png and, for glancenet and vae, recon.png, "
-        "traverse.png and traverse.gif (with "
-        "--overwrite, an earlier run's files of these names are removed first).",
+        "traverse.png and traverse.gif (with --overwrite, an earlier run's files of these "
+        "names, seed_* folders and seeds.* that this run does not write are removed).",
     ),
     data: Path = typer.Option(
         None, "--data", help="A store to train on (default: shapes drawn on the fly, concepts "
@@ -496,7 +496,7 @@ def concepts(
     is warned of and flagged (metrics.json's ``flag``). With --seeds, a model per training seed
     on the same data and each score's mean and SD over them."""
     from latentplay.metrics.concepts import KINDS, OUTPUTS, TrainConfig
-    from latentplay.metrics.seeds import clear_other_outputs, training_seeds, write_seed_summary
+    from latentplay.metrics.seeds import SEEDS_OUTPUTS, training_seeds, write_seed_summary
 
     if kind not in KINDS:
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
@@ -533,31 +533,42 @@ def concepts(
         train_one, shared = _store_concepts(kind, out, config, data, concept_names, label, leak,
                                             n, (test_fraction, split), size, crop, latent_dim,
                                             model, overwrite)
-    clear_other_outputs(out, seeds is not None, OUTPUTS)
-    if seeds is None:
-        from latentplay.metrics.concepts import concept_text
-
-        scores = train_one(config, out)
-        for line in (_scores_line(scores), f"concepts (held out): {concept_text(scores['concept_scores'])}",
-                     _intervention_line(scores["intervention"]),
-                     f"wrote {out / 'metrics.json'} (every score); all of it on one page: "
-                     f"latentplay report {shell_word(out)}"):
-            table_console().print(line, highlight=False, soft_wrap=True)
-        if scores["flag"]:
-            console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+    with staged_outputs(output_dir(out, overwrite), owned=(*OUTPUTS, *SEEDS_OUTPUTS)) as stage:
+        if seeds is None:
+            scores = train_one(config, stage)
+        else:
+            per_seed = _train_seeds(kind, train_one, config, runs, stage, out)
+            training = {k: v for k, v in dataclasses.asdict(config).items() if k != "seed"}
+            summary = write_seed_summary(stage, per_seed,
+                                         {"kind": kind, **shared, "training": training,
+                                          "model_settings": list(overrides or [])},
+                                         {s: scores["flag"] for s, scores in per_seed.items()})
+    if seeds is not None:
+        _print_seed_summary(out, summary, runs)
         return
+    from latentplay.metrics.concepts import concept_text
+
+    for line in (_scores_line(scores), f"concepts (held out): {concept_text(scores['concept_scores'])}",
+                 _intervention_line(scores["intervention"]),
+                 f"wrote {out / 'metrics.json'} (every score); all of it on one page: "
+                 f"latentplay report {shell_word(out)}"):
+        table_console().print(line, highlight=False, soft_wrap=True)
+    if scores["flag"]:
+        console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+
+
+def _train_seeds(kind: str, train_one: TrainOne, config: Any, runs: list[int], stage: Path,
+                 out: Path) -> dict[int, dict[str, Any]]:
+    """A model per seed of ``runs`` trained into ``stage/seed_S`` (moved to ``out/seed_S``
+    once all are written), each one's scores printed; returns the scores by seed."""
     per_seed = {}
     for s in runs:
-        per_seed[s] = train_one(dataclasses.replace(config, seed=s), out / f"seed_{s}")
+        per_seed[s] = train_one(dataclasses.replace(config, seed=s), stage / f"seed_{s}")
         console.print(f"seed {s}: {_scores_line(per_seed[s])} (wrote {out / f'seed_{s}'})",
                       highlight=False, soft_wrap=True)
         if per_seed[s]["flag"]:
             console.print(_concept_warning(kind, per_seed[s]), highlight=False, soft_wrap=True)
-    training = {k: v for k, v in dataclasses.asdict(config).items() if k != "seed"}
-    summary = write_seed_summary(out, per_seed, {"kind": kind, **shared, "training": training,
-                                                 "model_settings": list(overrides or [])},
-                                 {s: scores["flag"] for s, scores in per_seed.items()})
-    _print_seed_summary(out, summary, runs)
+    return per_seed
 
 
 def _intervention_line(result: dict[str, Any]) -> str:

@@ -24,8 +24,9 @@ the concept names; ``training``: the :class:`TrainConfig`, image counts and size
 the model's config; ``data``: a store's, where the caller gives it). For the kinds with a
 decoder (``glancenet``, ``vae``; a CBM has none) it also draws ``recon.png``, ``traverse.png``
 and ``traverse.gif`` (:func:`save_decoder_figures`).
-Those are :data:`OUTPUTS`; an earlier run's are removed first, so a folder written again holds
-only what the new model wrote.
+Those are :data:`OUTPUTS`, written beside ``out`` and moved in once all are: a folder written
+again holds only what the new model wrote (an earlier run's other files of these names are
+removed), and one whose writing was stopped holds what it held before.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from latentplay.models.cbm import CBM, CBMConfig
 from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
 from latentplay.models.losses import LossTerm
 from latentplay.models.vae import VAEOutput
-from latentplay.outputs import finite_or_none_within
+from latentplay.outputs import finite_or_none_within, make_parents, staged_outputs
 
 KINDS = ("glancenet", "vae", "cbm")
 OUTPUTS = ("metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
@@ -386,10 +387,6 @@ def run_concept_model(
     undefined); ``task_chance`` is :func:`task_chance`'s. ``data``: what ``metrics.json`` records of the data
     beside the training settings (a store's, say); ``extra``: more metrics computed from the
     test images' :func:`infer` outputs (a store's concept leakage)."""
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUTS:  # an earlier run's (a GlanceNet's figures under a CBM's scores, say)
-        (out_dir / name).unlink(missing_ok=True)
     model = fit(build(kind, train_data, n_classes, train, **overrides), train_data, train)
     test_out = infer(model, test_data.images)
     train_out = infer(model, train_data.images)
@@ -411,12 +408,6 @@ def run_concept_model(
         "intervention": corrected,
         **(extra(test_out) if extra else {}),
     })
-    pred = test_out["probs"].argmax(axis=1)
-    np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))
-    np.save(out_dir / "latents.npy", test_out["latents"].astype(np.float32))
-    np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
-    np.save(out_dir / "factors.npy", test_data.levels.astype(np.int64))
-    np.save(out_dir / "accepted.npy", test_out["accepted"])
     # what the scores were measured on beside them (the concepts named, the training settings)
     record = {**metrics, "concepts": list(test_data.names),
               "training": {**asdict(train), "n_train": len(train_data.images),
@@ -424,15 +415,29 @@ def run_concept_model(
                            "channels": test_data.images.shape[3], "n_classes": n_classes},
               "model": to_dict(model.config),
               **({"data": data} if data else {})}
-    (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
-    torch.save(model.state_dict(), out_dir / "model.pt")
     from latentplay.viz.grid import save_figure
 
-    save_figure(intervention_figure(corrected, chance, kind), out_dir / "intervention.png")
-    if isinstance(model, GlanceNet):
-        save_decoder_figures(model, test_data, test_out["latents"], out_dir,
-                             supervised=train.masking_fact > 0)
+    with staged_outputs(make_parents(out), owned=OUTPUTS) as out_dir:
+        _save_outputs(model, test_out, test_data, record, out_dir)
+        save_figure(intervention_figure(corrected, chance, kind), out_dir / "intervention.png")
+        if isinstance(model, GlanceNet):
+            save_decoder_figures(model, test_data, test_out["latents"], out_dir,
+                                 supervised=train.masking_fact > 0)
     return metrics
+
+
+def _save_outputs(model: GlanceNet | CBM, test_out: dict[str, np.ndarray], test_data: ConceptData,
+                  record: dict[str, Any], out_dir: Path) -> None:
+    """The arrays of ``test_out`` (:func:`infer` of the ``N`` test images), ``metrics.json``
+    (``record``) and ``model.pt`` of a concept model, written into ``out_dir``."""
+    pred = test_out["probs"].argmax(axis=1)
+    np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))
+    np.save(out_dir / "latents.npy", test_out["latents"].astype(np.float32))
+    np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
+    np.save(out_dir / "factors.npy", test_data.levels.astype(np.int64))
+    np.save(out_dir / "accepted.npy", test_out["accepted"])
+    (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
+    torch.save(model.state_dict(), out_dir / "model.pt")
 
 
 @torch.no_grad()

@@ -68,11 +68,14 @@ from latentplay.metrics.concepts import (
     infer,
     task_chance,
 )
+from latentplay.outputs import make_parents, staged_outputs
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 EXPERIMENTS = ("dsprites", "parity")
+OUTPUTS = ("leakage.csv", "leakage.png", "leakage.json")
+"""The files :func:`leakage_table` writes."""
 ROWS = ("vae", "cbm", "glancenet", "glancenet+rejection", "glancenet+random-rejection")
 PROBE_SPLITS = 20
 """Stratified halvings of the probe rows the probe is repeated over."""
@@ -459,18 +462,18 @@ def leakage_table(
         used[experiment] = experiment_settings(experiment, t, n_train, n_probe, size, splits)
         rows += run_experiment(experiment, t, n_train, n_probe, progress, models, size, splits,
                                data_seed)
-    if out is not None:
-        out_dir = Path(out)
-        out_dir.mkdir(parents=True, exist_ok=True)
+    if out is None:
+        return rows
+    settings = {"experiments": list(experiments), "models": list(models), "asked": {
+        "training": asdict(train), "n_train": n_train, "n_probe": n_probe, "size": size,
+        "probe_splits": splits,
+        "data_seed": train.seed if data_seed is None else data_seed}, "used": used,
+        "concept_scores": [{"experiment": r["experiment"], "model": r["model"],
+                            "concepts": r["concept_scores"]} for r in rows
+                           if "+" not in str(r["model"])]}
+    with staged_outputs(make_parents(out)) as out_dir:
         write_csv(rows, out_dir / "leakage.csv")
         bar_chart(rows, out_dir / "leakage.png")
-        settings = {"experiments": list(experiments), "models": list(models), "asked": {
-            "training": asdict(train), "n_train": n_train, "n_probe": n_probe, "size": size,
-            "probe_splits": splits,
-            "data_seed": train.seed if data_seed is None else data_seed}, "used": used,
-            "concept_scores": [{"experiment": r["experiment"], "model": r["model"],
-                                "concepts": r["concept_scores"]} for r in rows
-                               if "+" not in str(r["model"])]}
         (out_dir / "leakage.json").write_text(json.dumps(settings, indent=2) + "\n")
     return rows
 

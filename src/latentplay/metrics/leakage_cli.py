@@ -13,9 +13,9 @@ from rich.table import Table
 
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
-from latentplay.metrics.seeds import clear_other_outputs
+from latentplay.metrics.seeds import SEEDS_OUTPUTS
 from latentplay.outputs import console as table_console
-from latentplay.outputs import refuse_nonempty
+from latentplay.outputs import output_dir, refuse_nonempty, staged_outputs
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -71,7 +71,7 @@ def run(
     concepts KIND --data STORE --concepts ... --label ... --leak ATTR``.
     """
     from latentplay.metrics.concepts import KINDS, TrainConfig
-    from latentplay.metrics.leakage import EXPERIMENTS, leakage_table
+    from latentplay.metrics.leakage import EXPERIMENTS, OUTPUTS, leakage_table
     from latentplay.metrics.seeds import training_seeds
 
     chosen = _names(experiments, "--experiments", EXPERIMENTS)
@@ -98,25 +98,28 @@ def run(
     err = Console(stderr=True)
     train = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=runs[0], threads=threads)
     per_seed = {}
-    for s in runs:
-        folder = out if seeds is None else out / f"seed_{s}"
+    with staged_outputs(output_dir(out, overwrite), owned=(*OUTPUTS, *SEEDS_OUTPUTS)) as stage:
+        for s in runs:
+            folder = "" if seeds is None else f"seed_{s}"
+            if seeds is not None:
+                err.print(f"seed {s}", highlight=False)
+            per_seed[s] = leakage_table(chosen, replace(train, seed=s), out=stage / folder,
+                                        n_train=n_train, n_probe=n_probe,
+                                        progress=lambda m: err.print(m), models=kinds, size=size,
+                                        splits=probe_splits, data_seed=runs[0])
+            _print_table(per_seed[s], probe_splits, err)
+            err.print(f"wrote {out / folder / 'leakage.csv'}, {out / folder / 'leakage.png'} and "
+                      f"{out / folder / 'leakage.json'}")
         if seeds is not None:
-            err.print(f"seed {s}", highlight=False)
-        per_seed[s] = leakage_table(chosen, replace(train, seed=s), out=folder, n_train=n_train,
-                                    n_probe=n_probe, progress=lambda m: err.print(m), models=kinds,
-                                    size=size, splits=probe_splits, data_seed=runs[0])
-        _print_table(per_seed[s], probe_splits, err)
-        err.print(f"wrote {folder / 'leakage.csv'}, {folder / 'leakage.png'} and "
-                  f"{folder / 'leakage.json'}")
-    clear_other_outputs(out, seeds is not None, ("leakage.csv", "leakage.png", "leakage.json"))
-    if seeds is not None:
-        _summarise_seeds(out, per_seed, train, chosen, kinds, err)
+            _summarise_seeds(stage, per_seed, train, chosen, kinds, err)
+            err.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False)
 
 
 def _summarise_seeds(out: Path, per_seed: dict[int, list[dict[str, Any]]], train: Any,
                      experiments: tuple[str, ...], models: tuple[str, ...], err: Console) -> None:
     """``seeds.json``, ``seeds.csv`` and ``seeds.png`` of the tables ``per_seed`` (seed ->
-    rows), and each row's leakage and task accuracy over the seeds, printed."""
+    rows) written into ``out``, and each row's leakage and task accuracy over the seeds,
+    printed."""
     from latentplay.metrics.seeds import leakage_scores, write_seed_summary
 
     scores = {s: {_row_name(r): {k: v for k, v in r.items() if k not in ("experiment", "model")}
@@ -139,7 +142,6 @@ def _summarise_seeds(out: Path, per_seed: dict[int, list[dict[str, Any]]], train
                       _mean_sd(summary.get(f"{name}.leakage")),
                       _mean_sd(summary.get(f"{name}.accuracy")), str(flagged[name]))
     table_console().print(table)
-    err.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False)
 
 
 def _row_name(row: dict[str, Any]) -> str:

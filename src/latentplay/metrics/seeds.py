@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 SUMMARY_FILES = ("seeds.json", "seeds.csv", "seeds.png")
 """The files :func:`write_seed_summary` writes."""
+SEEDS_OUTPUTS = ("seed_*", *SUMMARY_FILES)
+"""What a ``--seeds`` run writes into its output folder: a folder per seed and the summary
+(``owned`` by the command, :func:`latentplay.outputs.staged_outputs`: a run with one seed, or
+other seeds, written over it with ``--overwrite`` removes what it does not write again)."""
 NOT_SCORES = {"masking_fact", "images", "splits", "orders"}
 """Numbers of ``metrics.json`` that are settings or counts, not scores of the model."""
 MAX_SEEDS = 100
@@ -79,14 +83,6 @@ def seed_list(text: str) -> list[int]:
     if twice:
         raise UserError(f"--seeds {text} names seed {twice[0]} twice")
     return seeds
-
-
-def clear_other_outputs(out: Path, several: bool, single: tuple[str, ...]) -> None:
-    """Remove from ``out`` (given with --overwrite) what a command writes with the other of one
-    seed (its files ``single``) or ``--seeds`` (:data:`SUMMARY_FILES`), so that a report
-    reads what this run writes."""
-    for name in single if several else SUMMARY_FILES:
-        (out / name).unlink(missing_ok=True)
 
 
 def training_seeds(seed: int, seeds: str | None) -> list[int]:
