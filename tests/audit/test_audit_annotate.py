@@ -496,6 +496,27 @@ def test_rows_without_a_class_are_left_out_on_both_sides(tmp_path: Path) -> None
     assert joint.without_class == (5, int((~known).sum()))
 
 
+def test_overwrite_removes_the_attributes_only_an_earlier_audit_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Audited again with --overwrite on fewer attributes, the folder kept the earlier run's
+    distribution and samples of the others beside the new summary, which no longer had them."""
+    from latentplay.audit.annotate import StoreLabels
+    from latentplay.audit.run import audit_images
+
+    data, _ = _patches(tmp_path / "training", np.arange(30) % 3, frames=np.arange(30) % 2)
+    generated, images = _patches(tmp_path / "generated", np.arange(24) % 3,
+                                 frames=np.arange(24) % 2)
+    color, frame = StoreLabels(generated, "color", data), StoreLabels(generated, "frame", data)
+    out = tmp_path / "out"
+    audit_images(images, data, [color, frame], out)
+    (out / "notes.txt").write_text("mine")
+    audit_images(images, data, [color], out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "distribution_color.csv", "distribution_color.png", "notes.txt", "samples_color.png",
+        "summary.json"]
+    assert "distribution_frame.csv, distribution_frame.png, samples_frame.png" in capsys.readouterr().err
+
+
 def test_clip_leaves_the_class_unknown_out(tmp_path: Path) -> None:
     """CLIP reads the attribute's classes, not ``unknown`` (no prompt is made for it); the
     training rows labelled ``unknown`` are left out and counted."""

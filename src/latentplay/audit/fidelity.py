@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 UNCOVERED_SHOWN = 12
+PER_GROUP = ("fidelity_*.csv", "fidelity_*.png")
+"""The files :func:`audit_fidelity` writes per ``--by`` attribute: an earlier run's of
+attributes this one does not write are removed from ``out`` (``--overwrite``)."""
 COPY_MEANING = {True: "<= 1: a copy",
                 False: "<= 1: as near as a copy, though the run was trained on other images",
                 None: "<= 1: as near as a copy; a copy if these images trained the generator"}
@@ -210,7 +213,8 @@ def audit_fidelity(
         embedded = "" if real_ok.all() and fake_ok.all() else f" embedded by {features}"
         raise UserError(f"k={k} needs more than {k} images of each side; got {len(real)} "
                         f"training and {len(fake)} generated images{embedded}")
-    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+    with staged_outputs(output_dir(out, overwrite),
+                        owned=PER_GROUP) as out:   # moved in once all are written
 
         from latentplay.audit.run import Audited
 

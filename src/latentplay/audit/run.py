@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 GRID_PER_ROW = 8
+PER_ATTRIBUTE = ("distribution_*.csv", "distribution_*.png", "samples_*.png")
+"""The files :func:`audit_images` writes per attribute (and per ``--joint`` pair): an earlier
+run's of attributes this one does not write are removed from ``out`` (``--overwrite``)."""
 
 
 def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
@@ -287,7 +290,8 @@ def audit_images(
         :class:`~latentplay.audit.values.ValueComparison`).
     """
     data = st.load(data) if not isinstance(data, st.Store) else data
-    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+    with staged_outputs(output_dir(out, overwrite),
+                        owned=PER_ATTRIBUTE) as out:   # moved in once all are written
         summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
                                    "n_generated": len(images), "seed": seed, "attributes": {}}
         check_joint(annotators, joint)

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 SHOWN = 8
 """Draws shown at every psi in ``truncation_samples.png``."""
+PER_VALUE = ("psi_*", "truncation_*.png")
+"""The audit folder per ψ and the figure per attribute :func:`truncation_sweep` writes: an
+earlier run's of values and attributes this one does not write are removed from ``out``
+(``--overwrite``)."""
 
 
 def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Sequence[Annotator],
@@ -73,7 +77,8 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
     if n < 1:
         raise UserError(f"n must be at least 1, got {n}")
     data = st.load(data) if not isinstance(data, st.Store) else data
-    with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
+    with staged_outputs(output_dir(out, overwrite),
+                        owned=PER_VALUE) as out:   # moved in once all are written
         device = train.resolve_device(device)
         model = train.load_model(run, device)
         audits, strips = [], []
