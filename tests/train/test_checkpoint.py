@@ -102,6 +102,23 @@ def test_an_interrupted_truncation_keeps_the_table(tmp_path: Path,
     assert [row["epoch"] for row in read_table(path)] == ["1", "2"] and resumed.rows == 2
 
 
+def test_a_killed_rewrite_of_a_table_leaves_no_temporary_file_for_good(tmp_path: Path) -> None:
+    """Killed while rewriting ``dis_metrics.csv``, training left its ``dis_metrics.csv.tmp`` in
+    the run folder for good; the temporary file of a writer no longer running is removed by the
+    next rewrite."""
+    import subprocess
+    import sys
+
+    from latentplay.outputs import machine_tag
+    from latentplay.train.csvlog import upsert_row
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    (tmp_path / f".dis_metrics.csv.tmp-{machine_tag()}-{proc.pid}-0123abcd").write_text("step,mig\n1,")
+    upsert_row(tmp_path / "dis_metrics.csv", {"step": 1, "mig": 0.5})
+    assert [p.name for p in tmp_path.iterdir()] == ["dis_metrics.csv"]
+
+
 def test_epoch_frames_follow_the_epochs_past_999(tmp_path: Path) -> None:
     """By name ``epoch_1000.png`` sorts between 100 and 101: the GIF's frames go by number,
     and frames of epochs after ``last`` (a run resumed from an earlier checkpoint) stay out."""

@@ -56,7 +56,7 @@ from latentplay.clustered import share_spread
 from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents
+from latentplay.outputs import make_parents, replaced_whole
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, check_file_safe, class_places
 from latentplay.store.split import HELD_OUT, stored_part, stored_test_rows
@@ -323,13 +323,8 @@ class ClassifierAnnotator(Annotator):
                   "scaler_mean": self.scaler.mean_, "scaler_scale": self.scaler.scale_,
                   "coef": self.model.coef_, "intercept": self.model.intercept_,
                   **{f"embedder.{k}": v for k, v in _embedder_state(self.embedder).items()}}
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)  # left only where writing or the rename failed
+        with replaced_whole(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
         return path
 
 

@@ -34,6 +34,7 @@ from numpy.lib.format import open_memmap
 from latentplay import store as st
 from latentplay.embed.base import Embedder, make_embedder
 from latentplay.errors import UserError, first_line
+from latentplay.outputs import write_atomic
 from latentplay.store.images import decode, fitted_array
 
 PROGRESS_FILE = "progress.json"
@@ -167,12 +168,6 @@ def _discarded(saved: dict[str, Any], key: dict[str, Any]) -> str:
     return "the interrupted run embedded with another embedder, options or fitted state"
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
-
-
 class _Partial:
     """The scratch files of one embedding: rows done, vectors, face-found flags."""
 
@@ -215,7 +210,8 @@ class _Partial:
             self._write_progress()
 
     def _write_progress(self) -> None:
-        _write_json(self.directory / PROGRESS_FILE, {"key": self.key, "done": self.done})
+        write_atomic(self.directory / PROGRESS_FILE,
+                     json.dumps({"key": self.key, "done": self.done}, indent=2))
 
     def write(self, start: int, vectors: np.ndarray, found: np.ndarray) -> None:
         """Store rows ``start:start+len(vectors)`` and move the resume point past them."""

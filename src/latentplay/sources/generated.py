@@ -37,7 +37,7 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_names
 from latentplay.models.stylegan2 import in_w
-from latentplay.outputs import progress_bar, same_folder
+from latentplay.outputs import progress_bar, replaced_whole, same_folder
 from latentplay.sources import GENERATED, MADE_UNDER
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.api import has_prior, prior_draws
@@ -182,9 +182,8 @@ def _prepare(scratch: Path, key: Mapping[str, Any]) -> None:
 def _write_pngs(path: Path, pngs: list[bytes]) -> None:
     """One batch's encoded images, written whole or not at all (temp file + rename)."""
     offsets = np.cumsum([0, *(len(p) for p in pngs)])
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, data=np.frombuffer(b"".join(pngs), np.uint8), offsets=offsets)
-    os.replace(tmp, path)
+    with replaced_whole(path) as tmp, tmp.open("wb") as fh:
+        np.savez(fh, data=np.frombuffer(b"".join(pngs), np.uint8), offsets=offsets)
 
 
 def _read_pngs(path: Path) -> list[bytes]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from latentplay.outputs import replaced_whole
 
 
 class CSVTable:
@@ -33,10 +34,8 @@ class CSVTable:
             return
         with open(self.path, newline="") as fh:
             lines = fh.readlines()[: rows + 1]
-        tmp = self.path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as fh:
+        with replaced_whole(self.path) as tmp, open(tmp, "w", newline="") as fh:
             fh.writelines(lines)
-        os.replace(tmp, self.path)
         self.rows = max(len(lines) - 1, 0)
 
     def write(self, row: Mapping[str, object]) -> None:
@@ -62,12 +61,10 @@ def upsert_row(path: Path, row: Mapping[str, object], key: str = "step") -> Path
             old = list(reader.fieldnames or [])
         fields = old + [f for f in row if f not in old]
     rows.append({k: _fmt(v) for k, v in row.items()})
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as fh:
+    with replaced_whole(path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
     return path
 
 
