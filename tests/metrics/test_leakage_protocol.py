@@ -192,6 +192,30 @@ def test_leakage_figure_marks_flagged_models_spread_and_kept_shares() -> None:
     plt.close(fig)
 
 
+def test_leakage_figure_of_both_experiments_is_readable_on_a_page() -> None:
+    """Both experiments of five models made a 9.4-inch figure with the legend beside it, its
+    6.5 pt values printed at 4.8 pt on a page: scaled to a page every text is 6 points or
+    more, and the legend sits under the axes, on the figure."""
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    rows = [{"experiment": e, "model": m, "leakage": 0.5 - k / 10, "leakage_sd": 0.03,
+             "accepted": 0.8, "flag": "task near chance" if k == 1 else ""}
+            for e in ("dsprites", "parity")
+            for k, m in enumerate(("vae", "cbm", "glancenet", "glancenet+rejection",
+                                   "glancenet+random-rejection"))]
+    fig = leakage_figure(rows)
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend, axes = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.y1 < axes.y0 and legend.y0 >= 0 and 0 <= legend.x0 and legend.x1 <= fig.bbox.width
+    title = ax.title.get_window_extent()
+    assert 0 <= title.x0 and title.x1 <= fig.bbox.width and title.y1 <= fig.bbox.height
+    plt.close(fig)
+
+
 @pytest.fixture(scope="module")
 def parity_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     out = tmp_path_factory.mktemp("leak")

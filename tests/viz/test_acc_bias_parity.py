@@ -64,3 +64,20 @@ def test_a_short_figure_keeps_its_legends_under_the_axis_labels() -> None:
         label = ax.xaxis.label.get_window_extent(renderer)
         legend = ax.get_legend().get_window_extent(renderer)
         assert legend.y1 <= label.y0 and legend.y0 >= 0
+
+
+def test_ten_groups_are_readable_on_a_page_each_label_under_its_own_panel() -> None:
+    """At 14 inches the legends' 7 pt printed at 3.4 pt on a page: scaled to a page every text
+    is 6 points or more, the axis labels (wrapped) do not run into each other, and the
+    legends stay under them, on the figure."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    fig = parity_figure(_summary([_row(f"monk_{g} / female", 30, 15, 0.9, 0.1) for g in range(10)]))
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [ax.xaxis.label.get_window_extent(renderer) for ax in fig.axes]
+    assert all(a.x1 < b.x0 for a, b in zip(labels, labels[1:], strict=False))
+    for ax, label in zip(fig.axes[:2], labels, strict=False):
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.y1 <= label.y0 and legend.y0 >= 0 and legend.x0 >= 0

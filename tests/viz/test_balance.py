@@ -147,6 +147,31 @@ def test_propensity_overlap_legends_cover_no_bar() -> None:
     plt.close(fig)
 
 
+def test_propensity_overlap_is_readable_on_a_page_and_a_long_label_keeps_apart() -> None:
+    """At 10 inches its 8 pt legends printed at 5.5 pt on a page, and a score of many
+    covariates ran its axis label into the other panel's: now every text prints at 6 pt or
+    more, the labels are wrapped apart from each other, and each legend sits
+    under its label, inside the figure."""
+    from latentplay.viz.balance import propensity_overlap
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    rng = np.random.default_rng(0)
+    treated = np.arange(400) < 160
+    names = ", ".join(f"attribute_{i}" for i in range(12))
+    fig = propensity_overlap(rng.uniform(0.05, 0.95, 400), treated, np.ones(400),
+                             groups=("female", "male"), xlabel=f"propensity score P(female | {names})",
+                             sizes=(("n = 160", "n = 240"),) * 2)
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [ax.xaxis.label.get_window_extent(renderer) for ax in fig.axes[:2]]
+    assert 0 <= labels[0].x0 and labels[0].x1 < labels[1].x0 and labels[1].x1 <= fig.bbox.width
+    for ax, label in zip(fig.axes[:2], labels, strict=True):
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.y1 <= label.y0 and legend.y0 >= 0
+    plt.close(fig)
+
+
 def _panels(fig: plt.Figure) -> list[plt.Axes]:
     """The axes of ``fig`` that draw points (not a colour bar or the like)."""
     return [ax for ax in fig.axes if ax.collections]

@@ -525,12 +525,14 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.transforms import offset_copy
 
-    from latentplay.viz.style import tight_layout
+    from latentplay.viz.style import tight_layout, wrap_title
 
     experiments = list(dict.fromkeys(str(r["experiment"]) for r in rows))
     models = [m for m in ROWS if any(r["model"] == m for r in rows)]
-    fig, ax = plt.subplots(figsize=(4.6 + 2.4 * len(experiments), 4.4))
+    # the legend under the axes: two experiments make 7 inches, 6.5 points print at 6.4 on a page
+    fig, ax = plt.subplots(figsize=(2.2 + 2.4 * len(experiments), 5.2))
     width = 0.84 / len(models)
     flagged_any = shown_alone = False
     for j, model in enumerate(models):
@@ -569,8 +571,9 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     ax.set_xticks(np.arange(len(experiments)), experiments)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylabel("leakage  (acc - chance) / (1 - chance)")
-    ax.set_title("Concept leakage: held-out target predicted from concepts\n"
-                 "mean ± SD over probe halvings; kept: probe images accepted", fontsize=9)
+    ax.set_title(wrap_title("Concept leakage: held-out target predicted from concepts\n"
+                            "mean ± SD over probe halvings; kept: probe images accepted",
+                            fig.get_figwidth() - 1.0, 9), fontsize=9)  # the axes' width
     handles: list[Any] = [Patch(facecolor=COLOURS[m], label=m) for m in models]
     if shown_alone:
         handles.append(Line2D([], [], marker="D", linestyle="none", markerfacecolor="white",
@@ -579,7 +582,8 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     if flagged_any:
         handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
                              label="hatched (or flagged): task near\nchance or no concept learned"))
-    ax.legend(handles=handles, fontsize=7.5, frameon=False, loc="upper left",
-              bbox_to_anchor=(1.01, 1.0))
-    tight_layout(fig, rect=(0.0, 0.0, 0.97, 1.0))   # the legend's last letters not at the edge
+    ax.legend(handles=handles, fontsize=7.5, frameon=False, loc="upper center",
+              bbox_to_anchor=(0.5, 0), ncol=2 if len(experiments) == 1 else 3,
+              bbox_transform=offset_copy(ax.transAxes, fig, y=-18, units="points"))
+    tight_layout(fig)
     return fig

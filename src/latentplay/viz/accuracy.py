@@ -13,7 +13,14 @@ from matplotlib.transforms import offset_copy
 from latentplay.audit.parity import odds_caveat
 from latentplay.contingency import read_p
 from latentplay.intervals import wilson_interval
-from latentplay.viz.style import ordered_colors, qualitative_colors, row_note, tight_layout, wrap_title
+from latentplay.viz.style import (
+    ordered_colors,
+    qualitative_colors,
+    row_note,
+    text_width,
+    tight_layout,
+    wrap_title,
+)
 
 ALL_ROWS = "#dd8452"
 """The colour of all rows' curves and markers in the calibration and accuracy figures."""
@@ -265,6 +272,10 @@ def _sure(row: dict[str, Any]) -> str:
     return "#c44e52" if row["low"] > 0 else "#4c72b0" if row["high"] < 0 else "0.4"
 
 
+PARITY_WIDTH = 7.5
+"""Inches of the parity figure: its legends' 7 points print at 6.4 on a page."""
+
+
 def parity_figure(summary: dict[str, Any]) -> Figure:
     """Three panels of :func:`~latentplay.audit.accuracy.group_accuracy`'s ``parity``, a bar
     per group with its 95 % interval: the selection rate (the base rate as a diamond), the
@@ -280,7 +291,11 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
               ("tpr", f"TPR: of the {positive}, found", f"no rows that are {positive}"),
               ("fpr", f"FPR: of the others, predicted {positive}",
                f"no rows that are not {positive}")]
-    fig, axes = plt.subplots(1, 3, figsize=(14, max(2.8, 1.3 + 0.42 * len(rows))), sharey=True)
+    # a page's width: the axis labels are wrapped to the panels
+    panel = (PARITY_WIDTH - 0.5 - max(text_width(label, 10) for label in labels)) / 3 - 0.2
+    panels = [(key, wrap_title(title, panel, 9), missing) for key, title, missing in panels]
+    fig, axes = plt.subplots(1, 3, figsize=(PARITY_WIDTH, max(2.8, 1.3 + 0.42 * len(rows))),
+                             sharey=True)
     y = np.arange(len(rows))
     for ax, (key, title, missing) in zip(axes, panels, strict=True):
         mid, low, high = (_column(rows, k) for k in (key, f"{key}_low", f"{key}_high"))
@@ -303,9 +318,9 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
         ax.set_yticks(y, labels)
         ax.set_xlabel(title, fontsize=9)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), fontsize=7, ncol=2,
-                      frameon=False,      # under the axis label, off the bars
-                      bbox_transform=offset_copy(ax.transAxes, fig, y=-30, units="points"))
+            below = -18 - 12 * (title.count("\n") + 1)   # under the axis label, off the bars
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), fontsize=7, frameon=False,
+                      bbox_transform=offset_copy(ax.transAxes, fig, y=below, units="points"))
     axes[0].invert_yaxis()
     across = parity.get("across") or {}
     note = ", ".join(f"{name} {across[key]:.3f}" for key, name in (
@@ -315,8 +330,9 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
         if across.get(key) is not None)
     if across.get("equalized_odds_difference") is not None:
         note += odds_caveat(across)
-    fig.suptitle(f"{summary['predicted']} = {positive}, by {summary['by']}; error bars: "
-                 f"{interval_note(summary)}" + (f"\n{note}" if note else ""), fontsize=10)
+    fig.suptitle(wrap_title(f"{summary['predicted']} = {positive}, by {summary['by']}; error bars: "
+                            f"{interval_note(summary)}" + (f"\n{note}" if note else ""),
+                            PARITY_WIDTH - 0.3, 10), fontsize=10)
     tight_layout(fig)
     return fig
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import offset_copy
 
 from latentplay.errors import UserError
 from latentplay.viz.style import tight_layout, wrap_title
@@ -223,6 +224,10 @@ def attribute_means(
     return fig
 
 
+OVERLAP_WIDTH = 8.0
+"""Inches of :func:`propensity_overlap`'s figure: its legends' 8 points print at 6.9 on a page."""
+
+
 def propensity_overlap(
     score: np.ndarray,
     treated: np.ndarray,
@@ -263,7 +268,8 @@ def propensity_overlap(
     weights = np.asarray(weights, dtype=np.float64)
     lo, hi = float(score.min()), float(score.max())
     edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.4), sharex=True, sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(OVERLAP_WIDTH, 4.4), sharex=True, sharey=True)
+    xlabel = wrap_title(xlabel, OVERLAP_WIDTH / 2 - 0.6, 10)  # under its panel, not the other's
     panels = (("before matching", np.ones_like(weights)), ("after matching", weights))
     for i, (ax, (label, w)) in enumerate(zip(axes, panels, strict=True)):
         for side, (in_group, sign) in enumerate(((treated, 1.0), (~treated, -1.0))):
@@ -283,12 +289,14 @@ def propensity_overlap(
         ax.grid(axis="y", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             # under the axis label: inside the axes, bars spread over the whole range hid behind it
-            ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper center",
-                      bbox_to_anchor=(0.5, -0.2))
+            below = -22 - 12 * (xlabel.count("\n") + 1)
+            ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, 0),
+                      bbox_transform=offset_copy(ax.transAxes, fig, y=below, units="points"))
         else:  # a caliper dropped every unit
             _no_pairs(ax)
+    title = wrap_title(title, OVERLAP_WIDTH - 0.3, 11)
     fig.suptitle(title, fontsize=11)
-    tight_layout(fig, rect=(0, 0, 1, 0.94))
+    tight_layout(fig, rect=(0, 0, 1, 0.94 - 0.2 * title.count("\n") / fig.get_figheight()))
     return fig
 
 

@@ -245,6 +245,10 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 0.6,
     return fig
 
 
+COMPARISON_WIDTH = 7.5
+"""Inches of ``comparison.png``: its smallest text, 7 points, prints at 6.4 on a page."""
+
+
 def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndarray,
                 accuracy_std: np.ndarray, fmr: np.ndarray, fnmr: np.ndarray,
                 target: float | None, folds: int) -> Figure:
@@ -256,18 +260,28 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
     bar, the reason written in its place)."""
     n_col, n_grp = accuracy.shape
     height = 0.8 / n_col
-    fig, axes = plt.subplots(1, 3, figsize=(13, 1.2 + n_grp * (0.2 + 0.22 * n_col)), sharey=True)
-    y = np.arange(n_grp)
-    colors = _colors(n_col)
+    # a page's width: the panels' titles are wrapped to the panels, and the extra lines added
+    width = COMPARISON_WIDTH
+    panel = (width - 0.6 - max(text_width(str(g), 8) for g in groups)) / 3 - 0.25
     at = f" at FMR {target:g} overall" if target else ""
     low = np.clip(accuracy - np.nan_to_num(accuracy_std), 0, 1)
     high = np.clip(accuracy + np.nan_to_num(accuracy_std), 0, 1)
+    floor = float(np.nanmin(low)) if np.isfinite(low).any() else 0.5
+    start = max(0.0, floor - 0.1 * (1 - floor) - 1e-3)  # zoomed on where the groups differ
+    titles = [wrap_title(text, panel, 9) for text in (
+        f"{folds}-fold accuracy ± 1 SD across folds (own thresholds);\naxis starts at {start:.3g}, not 0",
+        "false match rate" + at, "false non-match rate" + at)]
+    lines = max(t.count("\n") for t in titles)
+    fig, axes = plt.subplots(1, 3, figsize=(width, 1.0 + 0.16 * lines + n_grp * (0.2 + 0.22 * n_col)),
+                             sharey=True)
+    y = np.arange(n_grp)
+    colors = _colors(n_col)
     for c in range(n_col):
         axes[0].errorbar(accuracy[c], y - 0.4 + height * (c + 0.5),
                          xerr=[accuracy[c] - low[c], high[c] - accuracy[c]], fmt="o", ms=5,
                          color=colors[c], capsize=2, lw=1)
-    for ax, values, title, kind in ((axes[1], fmr, "false match rate" + at, "impostor"),
-                                    (axes[2], fnmr, "false non-match rate" + at, "genuine")):
+    for ax, values, title, kind in ((axes[1], fmr, titles[1], "impostor"),
+                                    (axes[2], fnmr, titles[2], "genuine")):
         for c in range(n_col):
             ax.barh(y - 0.4 + height * (c + 0.5), values[c], height, color=colors[c],
                     label=columns[c])
@@ -280,20 +294,18 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
         ax.set_title(title, fontsize=9)
     for g in np.flatnonzero(~np.isfinite(accuracy).any(axis=0)):
         row_note(axes[0], g, "too few pairs")
-    floor = float(np.nanmin(low)) if np.isfinite(low).any() else 0.5
-    start = max(0.0, floor - 0.1 * (1 - floor) - 1e-3)  # zoomed on where the groups differ
     axes[0].set_xlim(start, 1 + 0.05 * (1 - start))
-    axes[0].set_title(f"{folds}-fold accuracy ± 1 SD across folds (own thresholds);\naxis starts at "
-                      f"{start:.3g}, not 0", fontsize=9)
+    axes[0].set_title(titles[0], fontsize=9)
     if target:
         axes[1].axvline(target, color="0.4", lw=1, ls="--")
     for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_locator(MaxNLocator(3))  # rates of five digits, side by side
+        ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", color="0.9")
     axes[0].set_yticks(y, list(groups), fontsize=8)
     axes[0].set_ylim(n_grp - 0.5, -0.5)  # every group's place, the first on top
     handles, names = axes[1].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=min(n_col, 6), fontsize=8,
                frameon=False)
-    tight_layout(fig, rect=(0, 0.6 / fig.get_figheight(), 1, 1))
+    tight_layout(fig, rect=(0, 0.35 / fig.get_figheight(), 1, 1))
     return fig
