@@ -53,6 +53,18 @@ def test_no_images_write_no_grid(tmp_path: Path) -> None:
     assert (tmp_path / "epoch_002.png").is_file()
 
 
+def test_force_condition_grid_is_readable_on_a_page() -> None:
+    """The captions ``original (smile=-0.81)`` were as large as one line fits a cell: 5.5 pt
+    on a page. Broken before ``(`` they grow: every text is 6 points or more on a page."""
+    from latentplay.viz.grid import image_grid
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    captions = force_condition_captions(np.array([-0.81, 0.25]), "smile", [-1.0, -0.5, 0.0, 0.5, 1.0])
+    fig = image_grid([np.zeros((7, 8, 8, 3), np.uint8)] * 2, ["image 1", "image 2"],
+                     captions=captions, title="smile forced on test images")
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
+
+
 def test_latent_variance_csv_is_the_variance_of_each_epochs_encoder_means(
         shapes_store: Path, tiny: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Welford's running statistics per epoch equal ``np.var`` (ddof 0) of the posterior means

@@ -57,8 +57,8 @@ def test_first_continuous_column_and_values() -> None:
     assert continuous_values(part) == [-1.0, -0.5, 0.0, 0.5, 1.0]
     assert first_continuous(ConditionSpec(spec.parts[:1])) is None
     captions = force_condition_captions(np.array([0.25, -0.7]), "smile", [-1.0, 1.0])
-    assert captions == [["original (smile=0.25)", "own value", "smile=-1", "smile=1"],
-                        ["original (smile=-0.7)", "own value", "smile=-1", "smile=1"]]
+    assert captions == [["original\n(smile=0.25)", "own value", "smile=-1", "smile=1"],
+                        ["original\n(smile=-0.7)", "own value", "smile=-1", "smile=1"]]
 
 
 def test_cvae_run_writes_force_condition_png(tiny: list[str], tmp_path: Path) -> None:

@@ -71,9 +71,10 @@ def force_condition(model: nn.Module, x: torch.Tensor, cond: torch.Tensor, colum
 
 def force_condition_captions(true_values: np.ndarray, name: str,
                              values: list[float]) -> list[list[str]]:
-    """Captions of a :func:`force_condition` grid: per image ``original (name=true)``, then
+    """Captions of a :func:`force_condition` grid: per image ``original`` over ``(name=true)``
+    (two lines, so that the captions can be drawn large enough to read on a page), then
     ``own value``, then ``name=value`` for each forced value."""
-    return [[f"original ({name}={t:.2g})", "own value"] + [f"{name}={v:.2g}" for v in values]
+    return [[f"original\n({name}={t:.2g})", "own value"] + [f"{name}={v:.2g}" for v in values]
             for t in true_values]
 
 
