@@ -782,3 +782,25 @@ def test_excess_interval_counts_the_spread_between_random_directions() -> None:
         widths.append(row["excess_high"] - row["excess_low"])
     assert widths[2] > 2 * widths[0] and widths[3] > 2 * widths[1]
     assert widths[2] > 0.5 and widths[3] > 0.5     # the baseline ranges over 0 % to 60 %
+
+
+@pytest.mark.parametrize("classes", [2, 10])
+def test_a_check_panel_keeps_its_legend_off_the_shares(classes: int) -> None:
+    """An edit drives its own attribute's share to 1: the legend (matplotlib's "best" place)
+    sat over that line at the top. Now it has a band of its own above the shares."""
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.counterfactual import PANEL, Steps, _checks
+
+    steps = ["-2", "-1", "0", "+1", "+2"]
+    rows = [{"step": s, "class": f"class {k}", "share": 1.0 if k == 0 else (k % 5) / 5}
+            for k in range(classes) for s in steps]
+    fig, ax = plt.subplots(figsize=PANEL)
+    _checks(ax, Steps(steps, [-2, -1, 0, 1, 2], "SDs"), rows, "gender", "the edit itself")
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    points = np.vstack([ax.transData.transform(line.get_xydata()) for line in ax.get_lines()])
+    assert not ((legend.x0 <= points[:, 0]) & (points[:, 0] <= legend.x1)
+                & (legend.y0 <= points[:, 1]) & (points[:, 1] <= legend.y1 + 4)).any()
+    assert legend.y1 <= ax.get_window_extent().y1 and ax.get_yticks().max() == 1
+    plt.close(fig)

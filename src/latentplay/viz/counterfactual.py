@@ -208,11 +208,17 @@ def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
         colour = viridis(k / max(len(names) - 1, 1)) if len(names) > 10 else colours[k]
         ax.plot(x.of(mine), [r["share"] for r in mine], "o" if x.named else "o-", ms=4,
                 color=colour, label=name)
-    ax.set_ylim(-0.02, 1.02)
+    # shares fill the whole height (an edit drives its own attribute's share to 1, at the
+    # top), so no corner is free of them: the legend has a band of its own above 1
+    columns = min(len(ax.get_legend_handles_labels()[0]), 5)
+    rows = -(-len(ax.get_legend_handles_labels()[0]) // max(columns, 1))
+    ax.set_ylim(-0.02, 1.06 + 0.09 * rows)
+    ax.set_yticks(np.linspace(0, 1, 6))
     x.axis(ax)
     ax.set_ylabel(f"share read as each class of {attribute}")
     ax.set_title(f"{role + ': ' if role else ''}{attribute} as a check reads it", fontsize=9)
-    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
+    ax.legend(fontsize=7, loc="upper center", ncol=max(columns, 1), frameon=False,
+              borderaxespad=0.2, columnspacing=1.2)
 
 
 def _dodge(k: int, count: int) -> float:
