@@ -86,3 +86,30 @@ def test_the_joint_heatmap_names_the_unsure_annotator(tmp_path: Path,
 
 def test_no_caution_without_both_confidences() -> None:
     assert audit_run.confidence_note(None, 0.4) == audit_run.confidence_note(0.9, None) == ""
+
+
+def test_the_caution_stands_under_the_legend_and_the_bars_keep_their_height(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caution and the condition note are drawn under the legend, not in the title: in it
+    they made ten title lines over a strip of bars."""
+    data = tmp_path / "faces"
+    sources.make("synthfaces", data, n=40, seed=0)
+    drawn: list[tuple[str, float, list[str]]] = []
+
+    def save(fig: plt.Figure, path: Path) -> None:
+        if path.name == "distribution_gender.png":
+            ax = fig.axes[0]
+            drawn.append((ax.get_title(), ax.get_position().height * fig.get_figheight(),
+                          [t.get_text() for t in fig.texts]))
+        plt.close(fig)
+
+    monkeypatch.setattr(audit_run, "save_figure", save)
+    images = np.zeros((20, 16, 16, 3), np.uint8)
+    for sure in (0.55, 0.85):
+        audit_run.audit_images(images, data, [_Unsure(sure, 0.9)], tmp_path / str(sure),
+                               source={"run": "r", "condition": {"gender": "female"}})
+    (title, height, notes), (_, calm_height, _) = drawn
+    said = " ".join(" ".join(notes).split())
+    assert "annotator less sure here" in said and "samples drawn under gender=female" in said
+    assert "less sure" not in title and "drawn under" not in title and "chi-square p" in title
+    assert height >= 0.95 * calm_height and height > 2.5

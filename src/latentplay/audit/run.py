@@ -711,8 +711,8 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     with intervals (each side's persons counted where they repeat: :func:`_counted_note`);
     ``how`` the audited images' classes came about, ``acc`` the reader's accuracy, both in
     words (:func:`_reading`); ``audited``: what the legend calls the images, and the condition
-    they were drawn under, named in the title too (:func:`_condition_note`); ``caution``: a
-    last title line (:func:`confidence_note`)."""
+    they were drawn under, said under the legend (:func:`_condition_note`), as ``caution`` is
+    (:func:`confidence_note`)."""
     from latentplay.viz.distribution import distribution_bars
 
     audited = audited or Audited()
@@ -728,7 +728,7 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
         series[f"{audited.label}, corrected for annotator error"] = (result.corrected,
                                                                      result.corrected_ci)
     faithful = "" if result.faithful is None else f" (a faithful generator {result.faithful.tv:.3f})"
-    title = (f"{result.attribute}, {acc}{_condition_note(audited.drawn, ref)}\n{how}: TV "
+    title = (f"{result.attribute}, {acc}\n{how}: TV "
              f"{result.tv:.3f}{faithful}, JS {result.js:.3f} bits")
     if result.corrected_tv is not None:
         faithful = ("" if result.faithful is None or result.faithful.corrected_tv is None
@@ -743,8 +743,9 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     if result.training_spread is not None:
         title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "
                   f"{result.training_spread.design_effect:.2f})")
-    title += _counted_note(result) + (f"\n{caution}" if caution else "")
-    save_figure(distribution_bars(result.classes, series, title=title), path)
+    title += _counted_note(result)
+    note = "\n".join(line for line in (_condition_note(audited.drawn, ref).strip(), caution) if line)
+    save_figure(distribution_bars(result.classes, series, title=title, note=note), path)
 
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,

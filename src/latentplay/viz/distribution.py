@@ -58,6 +58,7 @@ def distribution_bars(
     *,
     title: str = "",
     ylabel: str = "proportion",
+    note: str = "",
 ) -> Figure:
     """Grouped bars, one group per class and one bar per series, with interval whiskers.
 
@@ -65,8 +66,11 @@ def distribution_bars(
         classes: ``K`` class names (x axis).
         series: label -> (``(K,)`` proportions, ``(K, 2)`` interval bounds or None), drawn in
             order (e.g. training, generated, generated corrected).
-        title: figure title.
+        title: figure title (the figures' numbers).
         ylabel: y-axis label.
+        note: caveats, in grey under the legend (lines broken to the figure's width), the
+            figure taller by their lines: in the title they left the bars a strip under ten
+            lines of text.
     """
     k = len(classes)
     m = max(len(series), 1)
@@ -75,8 +79,12 @@ def distribution_bars(
     lines = -(-m // ncol)
     figure_width = max(6.5, 1.0 + 0.2 * k * m, legend)
     title = wrap_title(title, figure_width - 0.6, 9) if title else title
+    note = wrap_title(note, figure_width - 0.4, 8) if note else note
+    notes = note.count("\n") + 1 if note else 0
     # the bars 3 inches high under the title's lines, above the legend's (about 0.2 inch each)
-    fig, ax = plt.subplots(figsize=(figure_width, 3.6 + 0.2 * lines + 0.17 * title.count("\n")))
+    # and the note's (0.15 inch each)
+    fig, ax = plt.subplots(figsize=(figure_width, 3.6 + 0.2 * lines + 0.17 * title.count("\n")
+                                    + 0.15 * notes))
     x = np.arange(k)
     top, unknowable = 0.0, False
     for i, (label, (props, ci)) in enumerate(series.items()):
@@ -103,14 +111,17 @@ def distribution_bars(
         ax.set_title(title, fontsize=9)
     # the series in rows, then the faint intervals' meaning on a line of its own
     line = 0.2 / fig.get_figheight()  # a legend line, in figure heights
+    below = (0.15 * notes + 0.05 * bool(note)) / fig.get_figheight()  # the note's lines
     band = 0.1 / fig.get_figheight() + line * lines  # the series' legend
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=ncol, fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, 1.5 * line if unknowable else 0.0))
+               frameon=False, bbox_to_anchor=(0.5, below + (1.5 * line if unknowable else 0.0)))
     if unknowable:
         fig.legend(ax.plot([], [], color="0.55", ls=":", lw=0.9),
                    ["95 % interval from about 0 to 1 (the annotator cannot tell this class apart)"],
-                   loc="lower center", fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
-    tight_layout(fig, rect=(0, 0.02 + band + unknowable * 1.5 * line, 1, 1))
+                   loc="lower center", fontsize=8, frameon=False, bbox_to_anchor=(0.5, below))
+    if note:
+        fig.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=8, color="0.3")
+    tight_layout(fig, rect=(0, 0.02 + below + band + unknowable * 1.5 * line, 1, 1))
     return fig
 
 
