@@ -145,7 +145,7 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
     table = cli("data", "info", out, "--crosstab", "background,skin_tone")
     header = next(line for line in table.out.splitlines() if "background" in line and "┃" in line)
     assert all(f" monk_{k} " in header for k in range(1, 11)) and len(header) > 80
-    assert cli("data", "export", out, "--to", tmp_path / "exp").code == 0
+    assert cli("data", "export", out, "--out", tmp_path / "exp").code == 0
     assert len(list((tmp_path / "exp" / "images").iterdir())) == 40
     for by in ("skin_tone", "smile"):
         png = tmp_path / f"grid_{by}.png"
@@ -209,7 +209,7 @@ def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, shapes_store: Path
 
 def test_usage_errors_name_the_help_and_a_bare_group_prints_its_help(cli) -> None:
     r = cli("data", "bin")
-    assert r.err.strip() == ("error: Missing argument 'path'. (see `latentplay data bin --help`)")
+    assert r.err.strip() == ("error: Missing argument 'store'. (see `latentplay data bin --help`)")
     r = cli("data")
     assert r.code == 2 and "Usage: latentplay data" in r.out and "error" not in r.err
     assert cli("data", "bin", "--help").code == 0
@@ -348,3 +348,57 @@ def test_dash_o_is_an_option_of_the_network_wherever_such_options_exist() -> Non
             for param in command.params:
                 if "-o" in getattr(param, "opts", []) and name != "report":
                     assert "--option" in param.opts, (name, command.name, param.opts)
+
+
+@pytest.mark.parametrize("path, listed, unlisted", [
+    (("latent", "probe"), ["--column", "--attribute", "--overwrite"],
+     ["--columns", "--attributes", "--no-overwrite"]),
+    (("viz", "projection"), ["--column"], ["--embedding"]),
+    (("audit", "sample-groups"), ["--by"], ["--attribute"]),
+    (("audit", "versus"), ["--names"], ["--name "]),
+    (("audit", "annotator"), ["--test-fraction"], ["--test-size"]),
+    (("data", "export"), ["--out"], ["--to "]),
+    (("match", "run"), ["--replace", "--scale", "--no-scale"], ["--no-replace", "--no-verify"]),
+])
+def test_help_lists_each_option_under_its_one_name(cli, path: tuple[str, ...], listed: list[str],
+                                                   unlisted: list[str]) -> None:  # noqa: ANN001
+    """One concept, one name in every command (--column, --by, --names, --test-fraction,
+    --out); an option's earlier name still runs but is not listed, nor the --no-X of a flag off
+    by default (audit, probe and match listed --overwrite --no-overwrite where the other
+    commands list --overwrite)."""
+    text = cli(*path, "--help").out
+    for name in listed:
+        assert name in text, (path, name)
+    for name in unlisted:
+        assert name not in text, (path, name)
+
+
+@pytest.mark.parametrize("args", [
+    ["latent", "probe", "s", "--columns", "a,b", "--attributes", "x", "--out", "o"],
+    ["viz", "projection", "s", "--embedding", "e", "--out", "o"],
+    ["audit", "sample-groups", "r", "--data", "d", "--attribute", "a", "--out", "o"],
+    ["audit", "versus", "a", "b", "--name", "x,y", "--out", "o"],
+    ["audit", "annotator", "s", "--attribute", "a", "--out", "o.npz", "--test-size", "0.3"],
+    ["data", "export", "s", "--to", "o"],
+    ["match", "run", "s", "--treatment", "t", "--covariates", "c", "--out", "o", "--no-overwrite"],
+])
+def test_earlier_option_names_still_parse(args: list[str]) -> None:
+    """Scripts written with an option's earlier name keep working."""
+    from typer.core import TyperGroup
+
+    command, parent, rest = load_command(args[0]), None, args[1:]
+    if isinstance(command, TyperGroup):
+        parent = command.make_context(args[0], [rest[0]], resilient_parsing=True)
+        command, rest = command.commands[rest[0]], rest[1:]
+    command.make_context(command.name, rest, parent=parent)
+
+
+def test_a_store_argument_is_named_store_in_every_usage() -> None:
+    """Usage lines named a store {path} (data), {data} (latent direction, audit verify) or
+    {store} (embed, match run); every positional store is {store}."""
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            for param in command.params:
+                words = (getattr(param, "help", None) or "").lower().split()[:3]
+                if param.param_type_name == "argument" and "store" in words:
+                    assert (param.metavar or param.name) == "store", (name, command.name, param.name)

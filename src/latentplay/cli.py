@@ -89,6 +89,7 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
         if leaf.help:
             leaf.help = joined_paragraphs(leaf.help)
         _flags_without_type(leaf)
+        _one_name_each(leaf)
         if leaf.callback is not None and any(p.name == "seed" for p in leaf.params):
             leaf.callback = _seed_checked(leaf.callback)
     return command
@@ -110,6 +111,30 @@ def _flags_without_type(command: Any) -> Any:
         make = command.get_help_option
         command.get_help_option = lambda ctx: _no_value_shown(make(ctx))
         command._flags_untyped = True
+    return command
+
+
+def _one_name_each(command: Any) -> Any:
+    """``command`` (a click command) with each option listed in its help under one name, the
+    first declared: its other long names (an earlier name, kept so that scripts still run) and
+    the ``--no-X`` of a flag that is off by default are accepted but not listed; returned for
+    chaining."""
+    draw = command.format_help
+
+    def format_help(ctx: Any, formatter: Any) -> None:
+        declared = [(p, p.opts, p.secondary_opts) for p in command.params]
+        for param, opts, _ in declared:
+            longs = [o for o in opts if o.startswith("--")]
+            param.opts = [o for o in opts if not o.startswith("--") or o == longs[0]]
+            if getattr(param, "is_flag", False) and not param.default:
+                param.secondary_opts = []
+        try:
+            draw(ctx, formatter)
+        finally:
+            for param, opts, secondary in declared:
+                param.opts, param.secondary_opts = opts, secondary
+
+    command.format_help = format_help
     return command
 
 

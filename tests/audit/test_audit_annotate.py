@@ -360,7 +360,7 @@ def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
 def test_an_annotator_is_measured_on_the_stores_own_split(tones: Path, tmp_path: Path,
                                                           cli) -> None:
     """``--split store``: the held-out rows are exactly the store's test part (a split
-    stratified by gender), whatever --test-size says; the printout names it. A store without a
+    stratified by gender), whatever --test-fraction says; the printout names it. A store without a
     split, or another --split, is one line."""
     from latentplay.store.split import split_store
 

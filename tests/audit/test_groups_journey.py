@@ -28,7 +28,7 @@ def test_sample_groups_prints_intervals(cli, vae_run: Path, faces: Path, skin_an
     """groups.json holds each share's Wilson interval (they were computed in the printout
     only), how each group's components were chosen, what was asked, and the classes without a
     row (dropped without a word); the printout reads them from it."""
-    r = cli("audit", "sample-groups", vae_run, "--data", faces, "--attribute", "skin_tone",
+    r = cli("audit", "sample-groups", vae_run, "--data", faces, "--by", "skin_tone",
             "--n", "2", "--annotator", skin_annotator_file, "--measure", "40", "--out", tmp_path / "g")
     assert r.code == 0, r.err
     summary = json.loads((tmp_path / "g" / "groups.json").read_text())
@@ -142,8 +142,8 @@ def _audit(path: Path) -> Path:
 @pytest.mark.parametrize("case, message", [
     ("sweep", "is an audit compare --psi sweep: give its psi_<value> directories"),
     ("twice", "an audit is given twice"),
-    ("names", "--name gives 1 name(s) for 2 audits"),
-    ("same folder name", "name them with --name"),
+    ("names", "--names gives 1 name(s) for 2 audits"),
+    ("same folder name", "name them with --names"),
 ])
 def test_versus_says_what_is_wrong(cli, tmp_path: Path, case: str, message: str) -> None:
     a, b = _audit(tmp_path / "x" / "vae"), _audit(tmp_path / "y" / "vae")

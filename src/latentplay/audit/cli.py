@@ -22,10 +22,12 @@ def annotator_cmd(
     attribute: str = typer.Option(..., help="Categorical attribute to annotate."),
     out: Path = typer.Option(..., "--out", help="Annotator file to write (.npz)."),
     embedder: str = typer.Option("pixels-pca", help="pixels-pca | clip:PATH | vae:RUN | dlib."),
-    option: list[str] = typer.Option([], "--option", "-o", help="Embedder option key=value (repeat)."),
-    test_size: float = typer.Option(0.25, help="Held-out share (stratified; whole persons when "
-                                    "the store's identity or person repeats them) for its accuracy."),
-    split: str = typer.Option("auto", "--split", help="auto (--test-size as above), rows, "
+    option: list[str] = typer.Option([], "--option", "-o", help="Embedder option key=value "
+                                     "(repeatable)."),
+    test_size: float = typer.Option(0.25, "--test-fraction", "--test-size", help="Held-out share "
+                                    "(stratified; whole persons when the store's identity or "
+                                    "person repeats them) for its accuracy."),
+    split: str = typer.Option("auto", "--split", help="auto (--test-fraction as above), rows, "
                               "persons, or store: test on the store's own split attribute's "
                               "test part (val where it has none: FairFace's protocol)."),
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
@@ -302,7 +304,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
 def versus_cmd(
     audits: list[Path] = typer.Argument(..., help="Directories audit compare wrote (two or more)."),
     out: Path = typer.Option(..., "--out", help="Output directory."),
-    name: str = typer.Option(None, "--name", help="Comma-separated names of the audits "
+    name: str = typer.Option(None, "--names", "--name", help="Comma-separated names of the audits "
                              "(default: their directories' names)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
@@ -349,17 +351,18 @@ def sample_groups_cmd(
     run: Path = typer.Argument(..., help="Run directory: an autoencoder-family run, or any run "
                                "with --column."),
     data: Path = typer.Option(..., help="Labelled store to encode (usually the training data)."),
-    attribute: str = typer.Option(..., help="Categorical attribute defining the groups."),
+    attribute: str = typer.Option(..., "--by", "--attribute", help="Categorical attribute "
+                                  "defining the groups, e.g. skin_tone."),
     out: Path = typer.Option(..., "--out", help="Directory for groups.png and groups.json."),
     column: str = typer.Option(None, help="Vector column of --data holding RUN's codes of its "
                                "faces (e.g. from embed --with invert:RUN) instead of encoding."),
     covariance: str = typer.Option("full", help="Covariance of each mixture component: full or "
                                    "diag (for codes of thousands of values, such as W+)."),
     n: int = typer.Option(8, help="Faces drawn per group in the grid."),
-    annotator: str = typer.Option(None, help="Annotator of ATTRIBUTE (a file, clip:WEIGHTS or "
+    annotator: str = typer.Option(None, help="Annotator of --by (a file, clip:WEIGHTS or "
                                   "onnx:PATH with --heads): measure each group's share."),
     heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs (see "
-                              "`audit compare`), one head named like ATTRIBUTE."),
+                              "`audit compare`), one head named like --by."),
     option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
                                      "key=value (repeatable)."),
     components: int = typer.Option(None, help="Mixture components per group (default: BIC)."),
@@ -367,7 +370,7 @@ def sample_groups_cmd(
     seed: int = typer.Option(0, help="Seed of the mixtures and the draws."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
-    """Fit a Gaussian mixture to the latent codes of each group of ATTRIBUTE and draw faces of
+    """Fit a Gaussian mixture to the latent codes of each group of --by and draw faces of
     every group from it (one grid row per group)."""
     from latentplay import store as st
     from latentplay.audit.annotate import Annotator
@@ -592,7 +595,8 @@ def _fidelity_class(group: dict[str, Any], measure: str) -> str:
 
 @app.command("verify")
 def verify_cmd(
-    data: Path = typer.Argument(..., help="Store with the embedding column (and pairs.csv or "
+    data: Path = typer.Argument(..., metavar="store",
+                                help="Store with the embedding column (and pairs.csv or "
                                 "an identity attribute)."),
     column: str = typer.Option(..., help="Embedding column to verify with, e.g. dlib; several, "
                                "comma-separated, to compare them on the same pairs."),
@@ -648,7 +652,7 @@ def verify_cmd(
 
 @app.command("detection")
 def detection_cmd(
-    data: Path = typer.Argument(..., help="Store of face images with the attribute --by."),
+    data: Path = typer.Argument(..., metavar="store", help="Store of face images with the attribute --by."),
     by: str = typer.Option(..., help="Categorical attribute whose groups are compared (e.g. "
                            "skin_tone); several, comma-separated: their intersections."),
     out: Path = typer.Option(..., "--out", help="Directory for detection.json and detection.png."),
@@ -853,7 +857,8 @@ def _print_comparison(comparison: dict) -> None:
 
 @app.command("accuracy")
 def accuracy_cmd(
-    data: Path = typer.Argument(..., help="Store holding predictions beside labels (e.g. after "
+    data: Path = typer.Argument(..., metavar="store",
+                                help="Store holding predictions beside labels (e.g. after "
                                 "latentplay data predict)."),
     predicted: str = typer.Option(..., "--predicted", help="Attribute of predictions, e.g. "
                                   "predicted_gender."),

@@ -151,10 +151,10 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         raise UserError(f"an audit is given twice: {', '.join(map(str, paths))}")
     labels = list(names) if names else [p.name for p in paths]
     if len(labels) != len(paths):
-        raise UserError(f"--name gives {len(labels)} name(s) for {len(paths)} audits")
+        raise UserError(f"--names gives {len(labels)} name(s) for {len(paths)} audits")
     if len(set(labels)) != len(labels):
         raise UserError(f"give each audit its own name: {labels}"
-                        + ("" if names else " (directories of one name: name them with --name)"))
+                        + ("" if names else " (directories of one name: name them with --names)"))
     summaries = [_summary(p) for p in paths]
     stores = sorted({str(s.get("data")) for s in summaries})
     found: dict[str, Any] = {"audits": dict(zip(labels, map(str, paths), strict=True)),

@@ -818,7 +818,7 @@ def _with_faces(faces: np.ndarray, losses: list[str], grid: list[np.ndarray], ca
 
 @app.command()
 def direction(
-    data: Path = typer.Argument(..., help="Store with the latent codes as a vector column."),
+    data: Path = typer.Argument(..., metavar="store", help="Store with the latent codes as a vector column."),
     column: str = typer.Option(..., help="Vector column of codes (e.g. from `latentplay embed "
                                "STORE --with vae:RUN --column vae_mu`)."),
     attribute: str = typer.Option(..., help="Attribute whose direction to find."),
@@ -1034,11 +1034,11 @@ def _steps_taken(z: np.ndarray, moved: np.ndarray, axis: np.ndarray,
 
 @app.command()
 def probe(
-    data: Path = typer.Argument(..., help="Store with one or more vector columns."),
-    columns: str = typer.Option(..., "--columns", "--column", help="Comma-separated vector "
+    data: Path = typer.Argument(..., metavar="store", help="Store with one or more vector columns."),
+    columns: str = typer.Option(..., "--column", "--columns", help="Comma-separated vector "
                                 "columns to compare (latents, embeddings)."),
     out: Path = typer.Option(..., "--out", help="Directory for probe.json/csv and figures."),
-    attributes: str = typer.Option(None, "--attributes", "--attribute",
+    attributes: str = typer.Option(None, "--attribute", "--attributes",
                                    help="Comma-separated attributes (default: all)."),
     cv: int = typer.Option(5, help="Cross-validation folds."),
     max_rows: int = typer.Option(10_000, help="Probe at most this many random rows."),

@@ -54,7 +54,7 @@ def make(
 
 @app.command()
 def info(
-    path: Path = typer.Argument(..., help="Store directory."),
+    path: Path = typer.Argument(..., metavar="store", help="Store directory."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     crosstab: str = typer.Option(None, help="Two attributes to cross-tabulate, e.g. gender,smile."),
 ) -> None:
@@ -206,8 +206,8 @@ def print_summary(summary: dict) -> None:
 
 @app.command()
 def export(
-    path: Path = typer.Argument(..., help="Store directory."),
-    to: Path = typer.Option(..., "--to", help="Directory for images/ and labels.csv."),
+    path: Path = typer.Argument(..., metavar="store", help="Store directory."),
+    to: Path = typer.Option(..., "--out", "--to", help="Directory for images/ and labels.csv."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Write into an existing directory."),
 ) -> None:
     """Write the images as files plus a labels CSV (for use outside latentplay)."""
@@ -220,7 +220,7 @@ def export(
 
 @app.command("import-vectors")
 def import_vectors_cmd(
-    path: Path = typer.Argument(..., help="Store directory (the column is added in place)."),
+    path: Path = typer.Argument(..., metavar="store", help="Store directory (the column is added in place)."),
     source: Path = typer.Option(..., "--from", help="An .npy array (N, ...) in row order, or a "
                                 "folder of <image name>.npy files, one per row."),
     column: str = typer.Option(..., "--column", help="Name of the new vector column."),
@@ -244,7 +244,7 @@ def import_vectors_cmd(
 
 @app.command()
 def grid(
-    path: Path = typer.Argument(..., help="Store directory."),
+    path: Path = typer.Argument(..., metavar="store", help="Store directory."),
     out: Path = typer.Option(..., "--out", help="PNG file to write."),
     by: str = typer.Option(None, "--by", help="Attribute: one row per value (bins if continuous)."),
     per_row: int = typer.Option(10, "--per-row", help="Images per row."),
@@ -313,7 +313,8 @@ def generate(
 
 @app.command()
 def measure(
-    path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
+    path: Path = typer.Argument(..., metavar="store",
+                                help="Store directory (new attributes are added in place)."),
     what: str = typer.Option("quality,pose,skin,expression", "--what", help="Comma-separated: "
                              "quality (brightness, contrast, sharpness), pose (yaw, pitch, "
                              "roll), skin (ITA and skin group), expression (mouth lift and "
@@ -365,7 +366,8 @@ def clip_settings(options: list[str]) -> dict[str, str]:
 
 @app.command()
 def predict(
-    path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
+    path: Path = typer.Argument(..., metavar="store",
+                                help="Store directory (new attributes are added in place)."),
     with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits), "
                               "clip:WEIGHTS or clip:IMAGE.onnx@TEXT.npz (CLIP zero-shot, a prompt "
                               "per class of --heads), or an annotator file from latentplay audit "
@@ -426,7 +428,7 @@ def predict(
 
 @app.command()
 def bias(
-    path: Path = typer.Argument(..., help="Store directory."),
+    path: Path = typer.Argument(..., metavar="store", help="Store directory."),
     by: str = typer.Option(..., "--by", help="Grouping attribute, e.g. gender."),
     of: str = typer.Option(..., "--of", help="Attribute whose distribution to compare, e.g. smile."),
     out: Path = typer.Option(..., "--out", help="PNG to write (a JSON of the table beside it)."),
@@ -455,7 +457,7 @@ def bias(
 
 @app.command()
 def subset(
-    path: Path = typer.Argument(..., help="Source store."),
+    path: Path = typer.Argument(..., metavar="store", help="Source store."),
     out: Path = typer.Option(..., "--out", help="Directory of the new store."),
     where: list[str] = typer.Option(None, "--where", help="attribute=value[,value...] (a "
                                     "continuous one: attribute=low:high, an end left empty "
@@ -504,7 +506,8 @@ def subset(
 
 @app.command("bin")
 def bin_cmd(
-    path: Path = typer.Argument(..., help="Store directory (the new attribute is added in place)."),
+    path: Path = typer.Argument(..., metavar="store",
+                                help="Store directory (the new attribute is added in place)."),
     attribute: str = typer.Argument(..., help="Continuous attribute to cut, e.g. age."),
     edges: str = typer.Option(None, "--edges", help="Comma-separated increasing inner edges, "
                               "e.g. 20,40,60 (four groups; each from its lower edge)."),
@@ -553,7 +556,8 @@ def bin_cmd(
 
 @app.command("combine")
 def combine_cmd(
-    path: Path = typer.Argument(..., help="Store directory (the new attribute is added in place)."),
+    path: Path = typer.Argument(..., metavar="store",
+                                help="Store directory (the new attribute is added in place)."),
     attributes: str = typer.Argument(..., help="Comma-separated categorical attributes, e.g. "
                                      "race,gender."),
     name: str = typer.Option(None, "--name", help="New attribute's name (default: the names "
@@ -579,7 +583,7 @@ def combine_cmd(
 
 @app.command("order")
 def order_cmd(
-    path: Path = typer.Argument(..., help="Store directory (changed in place)."),
+    path: Path = typer.Argument(..., metavar="store", help="Store directory (changed in place)."),
     attribute: str = typer.Argument(..., help="Categorical attribute (e.g. age), or a factor."),
     classes: str = typer.Option(None, "--classes", help="Every class, comma-separated, in "
                                 "order (default: the present order)."),
@@ -603,7 +607,7 @@ def order_cmd(
 
 @app.command("concat")
 def concat_cmd(
-    paths: list[Path] = typer.Argument(..., help="Two or more store directories."),
+    paths: list[Path] = typer.Argument(..., metavar="store", help="Two or more store directories."),
     out: Path = typer.Option(..., "--out", help="Directory of the new store."),
     names: str = typer.Option(None, "--names", help="Each store's class in --source, "
                               "comma-separated (default: the directory names)."),
@@ -629,7 +633,7 @@ def concat_cmd(
 
 @app.command("split")
 def split_cmd(
-    path: Path = typer.Argument(..., help="Store directory (the split is added in place)."),
+    path: Path = typer.Argument(..., metavar="store", help="Store directory (the split is added in place)."),
     test: float = typer.Option(0.2, "--test", help="Share of the rows for testing."),
     val: float = typer.Option(0.0, "--val", help="Share of the rows for validation (0: none)."),
     group: str = typer.Option(None, "--group", help="Keep every row of one value together, "
@@ -670,7 +674,8 @@ def split_cmd(
 
 @app.command("persons")
 def persons_cmd(
-    path: Path = typer.Argument(..., help="Store directory (the attribute is added in place)."),
+    path: Path = typer.Argument(..., metavar="store",
+                                help="Store directory (the attribute is added in place)."),
     column: str = typer.Option(..., "--column", help="Face-descriptor vector column, e.g. dlib."),
     threshold: float = typer.Option(0.6, "--threshold", help="Largest distance of one person "
                                     "(dlib's rule: 0.6, Euclidean)."),
@@ -725,7 +730,8 @@ def persons_cmd(
 
 @app.command("regroup")
 def regroup_cmd(
-    path: Path = typer.Argument(..., help="Store directory (the new attribute is added in place)."),
+    path: Path = typer.Argument(..., metavar="store",
+                                help="Store directory (the new attribute is added in place)."),
     attribute: str = typer.Argument(..., help="Categorical attribute, e.g. skin_tone."),
     into: list[str] = typer.Option(..., "--into", help="group=class[,class...]; repeat for each "
                                    "group, e.g. --into light=monk_1,monk_2,monk_3."),

@@ -16,9 +16,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 @app.command()
 def projection(
     store: Path = typer.Argument(..., help="Store directory."),
-    embedding: str = typer.Option(..., "--embedding", "--column",
-                                  help="Vector column(s) to project, comma-separated (--column "
-                                  "as in the other commands)."),
+    embedding: str = typer.Option(..., "--column", "--embedding",
+                                  help="Vector column(s) to project, comma-separated."),
     by: str = typer.Option(None, "--by", help="Attributes to colour by, comma-separated "
                            "(default: all)."),
     method: str = typer.Option("tsne", "--method", help="tsne, umap, pca; comma-separated for "
@@ -47,8 +46,8 @@ def projection(
 
     loaded = st.load(store).require_rows("project")
     if not split_names(embedding):
-        raise UserError("--embedding names no column; give the vector column(s) to project, e.g. "
-                        "--embedding pixels")
+        raise UserError("--column names no column; give the vector column(s) to project, e.g. "
+                        "--column pixels")
     attributes = split_names(by)
     if not attributes:
         attributes, skipped = plottable_attributes(loaded, sample, seed)
