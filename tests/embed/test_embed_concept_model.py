@@ -67,6 +67,8 @@ def test_a_cbm_gives_its_concept_activations(trained: dict[str, Path], faces_sto
 def test_bad_folders_and_options_are_one_line(tmp_path: Path, trained: dict[str, Path]) -> None:
     with pytest.raises(UserError, match="not a concept model's folder"):
         make_embedder(f"concepts:{tmp_path}")
+    with pytest.raises(UserError, match="no concept model at .*: the folder does not exist"):
+        make_embedder(f"concepts:{tmp_path / 'missing'}")
     with pytest.raises(UserError, match="part must be one of latents, concepts"):
         make_embedder(f"concepts:{trained['cbm']}", ["part=mu"])
     other = tmp_path / "swapped"

@@ -48,14 +48,14 @@ def test_limits_a_signal_stopped_run_has_passed_are_refused(shapes_store: Path, 
     monkeypatch.undo()
     state = _state(out)
     assert (state["step"], state["epoch"], state["batch"], state["finished"]) == (11, 1, 2, False)
-    with pytest.raises(UserError, match="has trained 1 epochs and 2 steps of the next: pass --epochs "
+    with pytest.raises(UserError, match="has trained 1 epoch and 2 steps of the next: pass --epochs "
                                         "above 1"):
         train.resume(out, epochs=1, progress=False)
     with pytest.raises(UserError, match="stopped at step 11 and trainer.max_steps is 10"):
         train.resume(out, max_steps=10, progress=False)
     config = (out / "config.yaml").read_text()   # edited by hand: the same refusal
     (out / "config.yaml").write_text(re.sub(r"epochs: 3", "epochs: 1", config))
-    with pytest.raises(UserError, match="has trained 1 epochs and 2 steps of the next"):
+    with pytest.raises(UserError, match="has trained 1 epoch and 2 steps of the next"):
         train.resume(out, progress=False)
     assert not (out / "latents.npy").exists()
     (out / "config.yaml").write_text(config)

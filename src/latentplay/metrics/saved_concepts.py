@@ -61,6 +61,9 @@ def load_concept_model(folder: str | os.PathLike[str]) -> SavedConceptModel:
     from latentplay.outputs import read_json
 
     path = Path(folder)
+    if not path.is_dir():
+        raise UserError(f"no concept model at {path}: the folder does not exist (give the --out of "
+                        "latentplay metrics concepts)")
     if not (path / "metrics.json").is_file() or not (path / "model.pt").is_file():
         raise UserError(f"{path} is not a concept model's folder (metrics.json and model.pt of "
                         "latentplay metrics concepts)")

@@ -27,7 +27,7 @@ from latentplay.devices import resolve_device
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import is_style_generator
-from latentplay.outputs import make_parents, shell_word
+from latentplay.outputs import counted, make_parents, shell_word
 from latentplay.store.images import fitted_arrays
 from latentplay.train.checkpoint import STATE_FILE, load_weights
 from latentplay.train.config import build_config, load_run_config
@@ -227,10 +227,10 @@ def _check_more_to_do(run_dir: Path, trainer: Any, state: dict[str, Any]) -> Non
                         "max_steps= in Python)")
     # the loop runs only while epoch < epochs, part-done or not
     if epoch > trainer.epochs or epoch == trainer.epochs and (batch or done):
-        partial = f" and {batch} steps of the next" if batch else ""
+        partial = f" and {counted(batch, 'step')} of the next" if batch else ""
         least = epoch if batch or done else epoch - 1
-        raise UserError(f"{run_dir} has trained {epoch} epochs{partial}: pass --epochs above {least} "
-                        "(epochs= in Python)")
+        raise UserError(f"{run_dir} has trained {counted(epoch, 'epoch')}{partial}: pass --epochs "
+                        f"above {least} (epochs= in Python)")
 
 
 RESUME_CHANGES = ("trainer.", "log.", "data.store")
