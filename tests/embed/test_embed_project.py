@@ -346,3 +346,23 @@ def test_pca_axes_keep_a_decimal_where_one_axis_takes_almost_all(embedded) -> No
     first, second = pca_axis_labels(store, "lopsided", np.arange(len(store)))
     assert first.startswith("PC1 (99.") and first.endswith("% of variance)")
     assert second.startswith("PC2 (0.") and second != "PC2 (0.0% of variance)"
+
+
+def test_umap_kernels_are_cached_on_disk(tmp_path, monkeypatch):
+    """umap-learn compiles its numba kernels anew in every process (seconds each on a small
+    machine); the ones a UMAP runs are swapped for copies that numba keeps on disk, so only the
+    first UMAP on a machine compiles them."""
+    import importlib
+
+    import numba
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    for module_name, name in pj.UMAP_KERNELS:  # as they were, after the test
+        module = importlib.import_module(module_name)
+        monkeypatch.setattr(module, name, getattr(module, name))
+    pj.cache_umap_kernels.__wrapped__()
+    x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    pj.compute(x, "umap", pj.UMAPParams(n_neighbors=6, n_epochs=20, n_jobs=1), seed=0)
+    cached = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
+    assert cached >= {"umap_.smooth_knn_dist", "umap_.compute_membership_strengths",
+                      "layouts._optimize_layout_euclidean_single_epoch"}, cached

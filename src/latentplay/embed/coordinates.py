@@ -15,6 +15,7 @@ but which do not stop a cached projection from being reused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -271,11 +272,41 @@ def _tsne(x: np.ndarray, p: TSNEParams, seed: int) -> np.ndarray:
 ANNOY_METRICS = ("euclidean", "cosine", "manhattan")
 
 
+UMAP_KERNELS = (("umap.umap_", "smooth_knn_dist"), ("umap.umap_", "compute_membership_strengths"),
+                ("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch"))
+"""umap-learn's numba functions that a seeded UMAP runs and umap-learn compiles anew in every
+process (seconds each on a small machine): :func:`cache_umap_kernels` keeps them compiled."""
+
+
+@functools.cache
+def cache_umap_kernels() -> None:
+    """Swap :data:`UMAP_KERNELS` for copies that numba caches on disk (beside umap-learn's
+    sources, or in the user's cache folder where those are read-only), so that only the first
+    UMAP on a machine compiles them; one that cannot be cached, or that this umap-learn
+    version lacks, is left as it is."""
+    import importlib
+
+    import numba
+
+    for module_name, name in UMAP_KERNELS:
+        module = importlib.import_module(module_name)
+        kernel = getattr(module, name, None)
+        if not isinstance(kernel, numba.core.registry.CPUDispatcher):
+            continue
+        try:
+            cached = numba.jit(cache=True, locals=kernel.locals, **kernel.targetoptions)(kernel.py_func)
+        except RuntimeError:  # numba finds no folder to cache it in
+            continue
+        setattr(module, name, cached)
+
+
 def _umap(x: np.ndarray, p: UMAPParams, seed: int) -> np.ndarray:
     import warnings
 
     import umap
     from openTSNE.nearest_neighbors import Annoy
+
+    cache_umap_kernels()
 
     knn = None
     if p.metric in ANNOY_METRICS:  # threaded and seeded; umap-learn's own search is not both
