@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -107,6 +109,17 @@ def test_traverse_axes_and_pca(cli, vae_run: Path, faces_store: Path, tmp_path: 
                       "--data", faces_store, "--row", "5", "--out", out), out)
     assert numbers["components"] == [0, 1] and numbers["start"].startswith("row 5")
     assert numbers["explained"][0] >= numbers["explained"][1]
+
+
+def test_traverse_of_a_run_s_axes_imports_no_scikit_learn(vae_run: Path, tmp_path: Path) -> None:
+    """Traversing a run's own axes needs no principal components: scikit-learn, a second of
+    the command's four to import, is left for ``--pca``."""
+    code = ("import sys\nfrom latentplay.cli import main\ntry:\n"
+            f"    main(['latent', 'traverse', {str(vae_run)!r}, '--out', {str(tmp_path / 'a.png')!r}])\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print('sklearn' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (tmp_path / "a.png").is_file() and done.stdout.strip().splitlines()[-1] == "False"
 
 
 def test_traverse_from_a_prior_draw(cli, vae_run: Path, tmp_path: Path) -> None:

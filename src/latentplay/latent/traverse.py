@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from omegaconf import OmegaConf
-from sklearn.decomposition import PCA
 
 from latentplay.errors import UserError
 from latentplay.models import FAMILIES
@@ -162,6 +161,8 @@ def pca_axes(mu: np.ndarray, k: int | None = None) -> PCAAxes:
     if not np.ptp(mu, axis=0).any():
         raise UserError(f"all {len(mu)} codes are the same point; they have no principal axes")
     k = min(k or mu.shape[1], mu.shape[1], len(mu))
+    from sklearn.decomposition import PCA  # scikit-learn takes a second to import
+
     pca = PCA(n_components=k, svd_solver="full").fit(mu)
     return PCAAxes(pca.mean_.astype(np.float32), pca.components_.astype(np.float32),
                    np.sqrt(pca.explained_variance_).astype(np.float32),
