@@ -567,7 +567,8 @@ def test_histograms_and_probe_refuse_bad_out_and_max_rows(cli, vae_run: Path, fa
     assert list(tmp_path.iterdir()) == []
     r = cli("latent", "probe", faces_store, "--columns", "mu", "--out", tmp_path / "p",
             "--max-rows", "0")
-    assert r.code == 2 and r.err.strip() == "error: --max-rows must be at least 1, got 0", r.err
+    assert r.code == 2 and r.err.strip() == ("error: --max-rows must be at least 10 (two rows per fold "
+                                             "of --cv 5), got 0"), r.err
 
 
 def test_histograms_title_names_training_and_test_rows(cli, vae_run: Path, tmp_path: Path) -> None:
