@@ -243,3 +243,39 @@ def test_a_figure_stopped_while_saved_leaves_the_previous_one(tmp_path: Path,
         save_figure(plt.figure(), tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["f.png"]
+
+
+def test_warnings_notes_and_cautions_go_to_standard_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """Standard output keeps a command's results (a pipe, a file); a ``warning:``, ``note:`` or
+    ``caution:`` line, indented or not, goes to standard error."""
+    from latentplay.outputs import say, warn
+
+    warn("note: a")
+    for line in ("3 rows", "  caution: b", "warning: c", "notes: 4"):
+        say(line)
+    printed = capsys.readouterr()
+    assert printed.out.splitlines() == ["3 rows", "notes: 4"]
+    assert printed.err.splitlines() == ["note: a", "  caution: b", "warning: c"]
+
+
+def test_no_command_prints_a_warning_on_standard_output() -> None:
+    """No ``print``/``typer.echo``/``console.print`` in the sources is given a line that begins
+    with ``warning:``, ``note:`` or ``caution:`` (they go through ``outputs.warn``)."""
+    import ast
+    import re
+
+    import latentplay
+
+    begins = re.compile(r"\s*(warning|note|caution):")
+    found = []
+    for path in Path(latentplay.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and node.args
+                    and ast.unparse(node.func).split(".")[-1] in ("print", "echo")):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.JoinedStr) and first.values:
+                first = first.values[0]
+            if isinstance(first, ast.Constant) and begins.match(str(first.value)):
+                found.append(f"{path.name}:{node.lineno}")
+    assert not found

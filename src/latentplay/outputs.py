@@ -18,7 +18,7 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -453,6 +453,29 @@ def bar_drawn() -> bool:
 
     screen = Console(stderr=True)
     return screen.is_terminal or screen.is_jupyter
+
+
+WARNING_WORDS = ("warning:", "note:", "caution:")
+"""How a line that qualifies a command's results begins (indented or not): :func:`say` sends
+such a line to standard error."""
+
+
+def warn(line: str) -> None:
+    """Print a ``warning:``, ``note:`` or ``caution:`` line on standard error, standard output
+    flushed first so that a terminal or a log holding both shows it in its place; standard
+    output keeps the command's results (for a pipe or a file)."""
+    sys.stdout.flush()
+    print(line, file=sys.stderr, flush=True)
+
+
+def say(line: str, show: Callable[[str], Any] = print) -> None:
+    """Print a line of a command's report: through :func:`warn` when it begins with one of
+    :data:`WARNING_WORDS`, else with ``show`` (on standard output; a rich console's
+    ``print``)."""
+    if line.lstrip().startswith(WARNING_WORDS):
+        warn(line)
+    else:
+        show(line)
 
 
 def console() -> Any:

@@ -100,7 +100,7 @@ def test_labels_of_a_sample_store_are_named_requested_conditions(cli, faces_stor
     r = cli("audit", "compare", "--images", gen.path, "--data", faces_store,
             "--annotator", "labels", "--attribute", "gender", "--out", out)
     assert r.code == 0, r.err
-    assert "note: gender of --images is the condition each image was generated under" in r.out
+    assert "note: gender of --images is the condition each image was generated under" in r.err
     summary = json.loads((out / "summary.json").read_text())["attributes"]["gender"]
     assert summary["annotator"]["requested"] is True
     assert cli("report", out).code == 0

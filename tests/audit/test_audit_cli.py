@@ -260,7 +260,7 @@ def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Pat
     assert r.code == 0, r.err
     notes = [x["note"] for x in json.loads((tmp_path / "many" / "groups.json").read_text())["groups"]]
     assert all(note and "not 1000" in note for note in notes)
-    assert r.out.count("note: ") == 2 and "Warning" not in r.err
+    assert r.err.count("note: ") == 2 and "Warning" not in r.err
 
 
 @pytest.fixture(scope="module")

@@ -172,7 +172,7 @@ def test_a_generator_samples_groups_from_its_codes_in_a_column(generator_run: Pa
     assert summary["codes"] == "column w" and summary["covariance"] == "diag"
     assert (tmp_path / "groups" / "groups.png").stat().st_size > 1000
     # vectors of no known run: said on the console, in groups.json and in the report
-    assert "caution: column 'w' holds no known run's codes" in r.out
+    assert "caution: column 'w' holds no known run's codes" in r.err
     assert "holds no known run's codes" in summary["caution"]
     from latentplay.report import auditing
 

@@ -141,7 +141,7 @@ def test_codes_from_a_column_are_the_encoder_s_and_a_column_of_no_run_is_caution
     assert trend["low"] < trend["slope"] < trend["high"] and "along the order" in r.out
     r = cli("audit", "reconstruction", vae_run, "--data", data, "--by", "skin_tone", "--column", "pix",
             "--out", tmp_path / "pix")
-    assert r.code == 0 and "caution: column 'pix' holds no known run's codes" in r.out
+    assert r.code == 0 and "caution: column 'pix' holds no known run's codes" in r.err
 
 
 def test_a_run_that_redraws_no_photo_is_cautioned_and_its_shares_have_intervals(
@@ -156,7 +156,7 @@ def test_a_run_that_redraws_no_photo_is_cautioned_and_its_shares_have_intervals(
             "--out", out)
     assert r.code == 0, r.err
     assert "caution: 100 % of the photos are redrawn hardly better than by the run's average " \
-           "face" in r.out
+           "face" in r.err
     found = json.loads((out / "reconstruction.json").read_text())
     for g in [*found["groups"].values(), found["all"]]:
         assert g["failed"] == 1.0 and 0.5 < g["failed_low"] < 0.99 and g["failed_high"] == 1.0

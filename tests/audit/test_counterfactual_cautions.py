@@ -22,11 +22,11 @@ def test_a_caution_of_another_runs_direction_is_printed_with_the_results(
             "--out", out)
     assert r.code == 0, r.err
     caution = f"caution: direction 'skin_tone: monk_8 vs rest' was fitted on codes of run {tmp_path / 'gone'}"
-    assert caution in r.out and "caution" not in r.err
+    assert caution in r.err and "caution" not in r.out
     assert json.loads((out / "counterfactual.json").read_text())["edit"]["caution"].startswith(caution)
     # several directions: the profile's lines carry it too, once
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             f"{path},{coded.parent / 'gender.json'}", "--classifier", skin_annotator_file,
             "--n", "12", "--steps=-1,1", "--random", "0", "--out", tmp_path / "profile")
     assert r.code == 0, r.err
-    assert r.out.count(caution) == 1 and "caution" not in r.err
+    assert r.err.count(caution) == 1 and "caution" not in r.out

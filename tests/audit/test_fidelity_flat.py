@@ -39,7 +39,7 @@ def test_audit_fidelity_counts_grey_images_as_flat_and_cautions(
     flat = json.loads((tmp_path / "fid" / "fidelity.json").read_text())["flat"]
     assert flat["count"] == 40 and flat["share"] == 1.0 and flat["threshold"] > 10
     assert "flat: 40 of 40 images of grey" in r.out
-    assert "caution: 100.0% of the images of grey are flat" in r.out
+    assert "caution: 100.0% of the images of grey are flat" in r.err
 
 
 def test_new_faces_are_rarely_flat(faces_store: Path) -> None:

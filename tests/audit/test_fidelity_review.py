@@ -86,7 +86,7 @@ def test_most_samples_off_the_subspace_get_a_caution(cli, faces: Path, tmp_path:
     caution = json.loads((tmp_path / "fid" / "fidelity.json").read_text())["off_subspace"]["caution"]
     assert re.match(r"\d+\.\d% of the images of noise lie off the subspace, against ", caution)
     assert "precision and density count such images" in caution
-    assert [x for x in r.out.splitlines() if x.startswith("  caution: ")] == [f"  caution: {caution}"]
+    assert [x for x in r.err.splitlines() if x.startswith("  caution: ")] == [f"  caution: {caution}"]
     import html
 
     from latentplay.report.build import build_report

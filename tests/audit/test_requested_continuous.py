@@ -32,7 +32,7 @@ def test_a_continuous_condition_is_named_requested(cli, faces_store: Path, cvae_
             "--annotator", "labels", "--attribute", "gender,smile", "--out", out)
     assert r.code == 0, r.err
     for name in ("gender", "smile"):
-        assert f"note: {name} of --images is the condition each image was generated under" in r.out
+        assert f"note: {name} of --images is the condition each image was generated under" in r.err
     summary = json.loads((out / "summary.json").read_text())["attributes"]
     assert summary["smile"]["annotator"]["requested"] is True
     assert legends["smile"][1] == "images of gen_c, requested"

@@ -69,7 +69,7 @@ def test_an_identity_of_few_classes_is_noted(store: st.Store, tmp_path: Path, cl
     r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--identity",
             "gender", "--fmr", "0.05", "--folds", "2", "--n-pairs", "50", "--out", tmp_path / "c")
     assert r.code == 0, r.err
-    assert [line for line in r.out.splitlines() if line.startswith("note:")] == [f"note: {note}"]
+    assert [line for line in r.err.splitlines() if line.startswith("note:")] == [f"note: {note}"]
     assert _strict_json(tmp_path / "c" / "verification.json")["notes"] == [note]
     assert "each of its classes is taken as one person" in build_report(tmp_path / "c").read_text()
     from latentplay.audit.verification import identity_note
@@ -111,7 +111,7 @@ def test_persons_found_from_the_verified_column_are_cautioned(tmp_path: Path, cl
     r = cli("audit", "verify", path, "--column", "z", "--identity", "person", "--fmr", "0.05",
             "--folds", "2", "--n-pairs", "100", "--out", tmp_path / "v")
     assert r.code == 0, r.err
-    caution = [line for line in r.out.splitlines() if line.startswith("caution:")]
+    caution = [line for line in r.err.splitlines() if line.startswith("caution:")]
     assert len(caution) == 1 and "found by `latentplay data persons` from z itself" in caution[0]
     assert "measure that clustering, not how well the recogniser" in caution[0]
     assert _strict_json(tmp_path / "v" / "verification.json")["caution"] == caution[0][9:]
@@ -128,7 +128,7 @@ def test_a_comparison_prints_each_column_caution(capsys: pytest.CaptureFixture[s
     _print_comparison({"pairs_used": 10, "fmr": 0.1, "notes": [], "cautions": {"z": "from z itself"},
                        "per_column": {c: {"overall": overall, "differentials": None}
                                       for c in ("z", "w")}})
-    assert "caution: from z itself" in capsys.readouterr().out.splitlines()
+    assert "caution: from z itself" in capsys.readouterr().err.splitlines()
 
 
 def test_a_comparison_says_what_pairs_and_groups_were_left_out(capsys: pytest.CaptureFixture[str]
@@ -143,9 +143,11 @@ def test_a_comparison_says_what_pairs_and_groups_were_left_out(capsys: pytest.Ca
                        "groups_without_pairs": ["monk_9", "monk_10"],
                        "per_column": {c: {"overall": overall, "differentials": None}
                                       for c in ("z", "w")}})
-    lines = capsys.readouterr().out.splitlines()
-    assert "left out: 0 pairs with an unconverted image, 2027 with a face an embedder did not find" in lines
-    assert "caution: no genuine or no impostor pairs left in monk_9, monk_10: they are not compared" in lines
+    printed = capsys.readouterr()
+    assert "left out: 0 pairs with an unconverted image, 2027 with a face an embedder did not find" \
+        in printed.out.splitlines()
+    assert "caution: no genuine or no impostor pairs left in monk_9, monk_10: they are not compared" \
+        in printed.err.splitlines()
 
 
 def test_a_standardized_fnmr_of_two_persons_is_cautioned(capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,7 +52,7 @@ def test_holding_the_direction_that_carries_the_attribute_scores_the_held_direct
     assert held.score < 0.1 and held.weak
     assert f"smile: held-out R² {held.score:.3f} on 400 codes" in r.out
     assert f"holding other fixed (held-out {unheld:.3f} before holding it)" in r.out
-    assert "caution: near chance" in r.out
+    assert "caution: near chance" in r.err
 
 
 @pytest.mark.parametrize("kind", ["categorical", "continuous"])

@@ -367,7 +367,7 @@ def test_direction_says_when_no_conditioned_pattern_is_left(cli, faces_store: Pa
     r = cli("latent", "direction", path, "--column", "aniso", "--attribute", "gender",
             "--orthogonal-to", glasses_json, "--out", gender_json)
     assert r.code == 0, r.err
-    assert "caution: no way the codes move" in r.out
+    assert "caution: no way the codes move" in r.err
     held = Direction.from_json(gender_json)
     np.testing.assert_array_equal(held.pattern, held.vector)
 
@@ -430,23 +430,23 @@ def test_a_direction_records_its_run_and_edit_refuses_another_runs(cli, coded_st
     copy = Path(shutil.copytree(vae_run, tmp_path / "copied_run"))  # same weights elsewhere
     r = cli("latent", "edit", copy, "--data", coded_store, "--direction", mine, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
-    assert r.code == 0 and "was fitted on" not in r.out, r.err  # no run caution
+    assert r.code == 0 and "was fitted on" not in r.err, r.err  # no run caution
     old = {k: v for k, v in recorded.items() if k not in ("column", "run", "run_sha256")}
     mine.write_text(json.dumps(old))  # written before directions recorded their run
     r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", mine, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
-    assert r.code == 0 and "was fitted on" not in r.out, r.err  # no run caution
+    assert r.code == 0 and "was fitted on" not in r.err, r.err  # no run caution
     mine.write_text(json.dumps({**recorded, "run": str(tmp_path / "gone"), "run_sha256": None}))
     r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", mine, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
-    assert r.code == 0 and "caution: direction 'gender: male vs female' was fitted on codes of run" in r.out
+    assert r.code == 0 and "caution: direction 'gender: male vs female' was fitted on codes of run" in r.err
 
 
 def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, drawn: list[dict],
                                                                    coded_store: Path,
                                                                    vae_run: Path,
                                                                    tmp_path: Path) -> None:
-    """``edit`` cautions, on stdout with its results, in its JSON and in its figure's title
+    """``edit`` cautions, on standard error, in its JSON and in its figure's title
     (which showed no sign of it), that a direction near chance is no edit of its attribute
     (``audit counterfactual`` does); a ``--seed`` for a VAE,
     whose codes are encoder means, is refused rather than ignored."""
@@ -456,7 +456,7 @@ def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, drawn: li
     out, png = tmp_path / "noise.json", tmp_path / "e.png"
     r = cli("latent", "direction", noisy, "--column", "noise", "--attribute", "gender",
             "--out", out)
-    assert r.code == 0 and "caution: near chance" in r.out, r.err
+    assert r.code == 0 and "caution: near chance" in r.err, r.err
     numbers = _ok(cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows",
                       "0:2", "--alphas=-1,1", "--out", png), png)
     weak = [c for c in numbers["cautions"] if "is near chance" in c]
@@ -718,10 +718,10 @@ def test_direction_cautions_when_holding_others_leaves_little_pattern(cli, faces
     assert r.code == 0, r.err
     held = Direction.from_json(smile_json)
     assert held.pattern_sd < alone.pattern_sd / 10
-    assert "caution: the codes' SD along the pattern left is" in r.out, r.out
+    assert "caution: the codes' SD along the pattern left is" in r.err, r.err
     r = cli("latent", "direction", path, "--column", "c", "--attribute", "smile",
             "--out", tmp_path / "again.json")
-    assert r.code == 0 and "caution:" not in r.out
+    assert r.code == 0 and "caution:" not in r.err
 
 
 def test_direction_leaves_out_non_finite_codes_and_measures_sds_on_fitted_rows(

@@ -335,12 +335,12 @@ def test_limit_says_it_is_the_first_inputs_not_a_random_sample(utk, tmp_path: Pa
     res = cli("data", "convert", "utkface", src, "--out", tmp_path / "first", "--limit", "5",
               "--workers", "1")
     assert res.code == 0, res.err
-    notes = [line for line in res.out.splitlines() if line.startswith("note: ")]
+    notes = [line for line in res.err.splitlines() if line.startswith("note: ")]
     assert len(notes) == 1 and "first 5 inputs" in notes[0] and "not a random sample" in notes[0]
     full = tmp_path / "full"
     res = cli("data", "convert", "utkface", src, "--out", full, "--limit", str(len(good) + len(dirty)),
               "--workers", "1")  # a limit of exactly the inputs cuts nothing: no note
-    assert res.code == 0 and "note:" not in res.out and len(st.load(full)) == len(good)
+    assert res.code == 0 and "note:" not in res.err and len(st.load(full)) == len(good)
     command = shlex.split(notes[0].split("then run ", 1)[1])
     assert command[:3] == ["latentplay", "data", "subset"]
     args = [str(full) if a == "STORE" else str(tmp_path / "random") if a == "PATH" else a

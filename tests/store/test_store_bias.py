@@ -110,7 +110,7 @@ def test_photos_of_the_same_persons_are_flagged(cli, tmp_path: Path) -> None:
             tmp_path / "b.png")
     assert r.code == 0, r.err
     text = " ".join(r.out.split())
-    assert "note: The 240 rows show 40 persons" in text
+    assert "note: The 240 rows show 40 persons" in " ".join(r.err.split())
     # the tests are given again over the persons (Rao-Scott); eyeglasses change from photo to
     # photo, so the persons barely matter, but a person keeps their gender and hair colour:
     # 240 rows then carry the evidence of about 40

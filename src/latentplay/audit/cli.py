@@ -10,7 +10,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import figure_text, progress_bar
+from latentplay.outputs import figure_text, progress_bar, say, warn
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -203,15 +203,15 @@ def compare_cmd(
     ref = data_name(store.path)
     audited = Audited.of(source).name
     if run is not None and (beaten := discriminator_wins(run)):
-        print(f"caution: {beaten}: the shares below are what the annotators make of them")
+        warn(f"caution: {beaten}: the shares below are what the annotators make of them")
     if source.get("condition"):
         print(f"samples drawn under {drawn_under(source['condition'])}; {ref}'s shares are of "
               "all its rows")
     for name, s in summary["attributes"].items():
         if s["annotator"].get("requested"):
-            print(f"note: {name} of --images is the condition each image was generated under, "
-                  "not what it shows: this compares what was asked of the generator; to compare "
-                  "what it drew, annotate the images (--annotator FILE.npz, clip:, onnx:)")
+            warn(f"note: {name} of --images is the condition each image was generated under, "
+                 "not what it shows: this compares what was asked of the generator; to compare "
+                 "what it drew, annotate the images (--annotator FILE.npz, clip:, onnx:)")
         if s.get("kind") == "continuous":
             print(f"{name}: {ref} mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
                   f"{audited} {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
@@ -319,7 +319,7 @@ def versus_cmd(
     found = compare_audits(audits, out, names=split_names(name) or None, overwrite=overwrite)
     ref = reference_name(found["data"])
     if found.get("note"):
-        print(f"note: {found['note']}")
+        warn(f"note: {found['note']}")
 
     def number(value: float | None, form: str = ".3f") -> str:
         return "-" if value is None else format(value, form)
@@ -389,7 +389,7 @@ def sample_groups_cmd(
                             measure=measure, seed=seed, overwrite=overwrite, column=column,
                             covariance=covariance)
     if summary["caution"]:
-        print(f"caution: {summary['caution']}")
+        warn(f"caution: {summary['caution']}")
 
     def interval(g: dict[str, Any], key: str) -> str:
         """``g[key]`` and its 95 % Wilson interval as ``groups.json`` holds them."""
@@ -405,7 +405,7 @@ def sample_groups_cmd(
         print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s) "
               f"({CHOSEN_BY[g['chosen_by']]}), base rate {g['base_rate']:.3f}{share}")
         if g["note"]:
-            print(f"  note: {g['note']}")
+            warn(f"  note: {g['class']}: {g['note']}")
     if summary["skipped"]:
         print(f"skipped (no row with a code): {', '.join(summary['skipped'])}")
     if summary["rows_without_class"]:
@@ -532,13 +532,13 @@ def fidelity_cmd(
               "than 99 % of unseen ones: unlike any of them (noise, artefacts), however near the "
               "components alone would put them")
         if off.get("caution"):
-            print(f"  caution: {off['caution']}")
+            warn(f"  caution: {off['caution']}")
     if flat := summary.get("flat"):
         print(f"  flat: {flat['count']} of {summary['n_generated']} {them} ({flat['share']:.1%}) "
               f"have a lower pixel contrast than 99 % of the {store} (SD below "
               f"{flat['threshold']:.3g}): blank or faint images, however near the data they score")
         if flat.get("caution"):
-            print(f"  caution: {flat['caution']}")
+            warn(f"  caution: {flat['caution']}")
     ref = summary["reference"]
     if ref:
         print(f"  {ref['n']} held-out {store} score: precision {ref['precision']:.3f}, "
@@ -726,7 +726,7 @@ def reconstruction_cmd(
                                      seed=seed, device=device, overwrite=overwrite,
                                      progress=lambda k: bar.advance(task, k))
     if found.get("caution"):
-        print(found["caution"])
+        warn(found["caution"])
 
     def mean(g: dict[str, Any], measure: str, digits: int = 3) -> str:
         if g[f"{measure}_low"] is None and g[measure] is not None:   # one photo (or person)
@@ -786,10 +786,10 @@ def _print_notes(summary: dict) -> None:
     """The ``note:`` and ``caution:`` lines of ``verification.json`` (or of the comparison: a
     caution per column), when it has any."""
     for note in summary.get("notes") or []:
-        print(f"note: {note}")
+        warn(f"note: {note}")
     for caution in [summary.get("caution"), *(summary.get("cautions") or {}).values()]:
         if caution:
-            print(f"caution: {caution}")
+            warn(f"caution: {caution}")
 
 
 def _print_verification(summary: dict) -> None:
@@ -844,8 +844,8 @@ def _print_comparison(comparison: dict) -> None:
         print(f"left out: {p['unconverted']} pairs with an unconverted image, "
               f"{p['flagged_dropped']} with a face an embedder did not find")
     if comparison.get("groups_without_pairs"):
-        print(f"caution: no genuine or no impostor pairs left in "
-              f"{', '.join(comparison['groups_without_pairs'])}: they are not compared")
+        warn(f"caution: no genuine or no impostor pairs left in "
+             f"{', '.join(comparison['groups_without_pairs'])}: they are not compared")
     for column, r in comparison["per_column"].items():
         diff = r["differentials"] or {}
         print(f"  {column}: accuracy {figure_text(r['overall']['accuracy'], 4)}, AUC "
@@ -900,7 +900,8 @@ def accuracy_cmd(
                        confidence=None if confidence == "none" else confidence,
                        threshold=threshold, adjust=split_names(adjust), strata=strata,
                        positive=positive, binning=binning)
-    print("\n".join([*accuracy_lines(s), f"wrote {out}"]))
+    for line in [*accuracy_lines(s), f"wrote {out}"]:
+        say(line)
 
 
 
@@ -982,4 +983,5 @@ def counterfactual_cmd(
                              identity=identity, identity_options=identity_option or [],
                              overwrite=overwrite)
     lines = profile_lines(s) if "profile" in s else summary_lines(s)
-    print("\n".join([*lines, f"wrote {out}"]))
+    for line in [*lines, f"wrote {out}"]:
+        say(line)

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import typer
 
 from latentplay.embed.vae import VaeEmbedder
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import STYLE_FAMILIES
 from latentplay.models.stylegan3 import style_codes
+from latentplay.outputs import say
 
 DEFAULT_RESTARTS, DEFAULT_SEED = 4, 0
 
@@ -135,7 +135,7 @@ class InvertEmbedder(VaeEmbedder):
             self.measured[rows] = True
             if len(rows) and rows[-1] == len(self.losses) - 1:  # the store's last batch
                 for line in self.report():
-                    typer.echo(line)
+                    say(line)
         return vectors, ok
 
     def report(self) -> list[str]:

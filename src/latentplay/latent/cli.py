@@ -25,6 +25,7 @@ from latentplay.outputs import (
     finite_or_none_within,
     make_parents,
     share_text,
+    warn,
     write_atomic,
 )
 
@@ -268,12 +269,12 @@ def _near_training(run: Path, part: Any, values: list[Any]) -> tuple[list[int], 
     try:
         trained = training_values(run, part)
     except UserError as exc:
-        typer.echo(f"note: training faces not counted: {exc}", err=True)
+        warn(f"note: training faces not counted: {exc}")
         return None
     near = None if trained is None else near_counts(part, values, trained)
     if trained is not None and near is None:
-        typer.echo("note: training faces not counted: a value's window reaches halfway to the "
-                   "next swept value, and one distinct value has none; sweep two or more", err=True)
+        warn("note: training faces not counted: a value's window reaches halfway to the "
+             "next swept value, and one distinct value has none; sweep two or more")
     return near
 
 
@@ -342,9 +343,9 @@ def traverse(
         base = prior_draws(model, np.random.default_rng(seed), row + 1)[row]
         start, numbers_codes = f"draw {row} of seed {seed}", {"seed": seed, "draw": row}
     elif model.family == "dcgan" and data is None:
-        typer.echo(f"note: a GAN's centre code (z = 0) is no typical draw (those lie about "
-                   f"{np.sqrt(model.latent_dim):.0f} from it) and may decode to no face: --seed S "
-                   "starts from a draw", err=True)
+        warn(f"note: a GAN's centre code (z = 0) is no typical draw (those lie about "
+             f"{np.sqrt(model.latent_dim):.0f} from it) and may decode to no face: --seed S "
+             "starts from a draw")
     if data is not None:
         from latentplay.latent.codes import store_codes
         from latentplay.store import load
@@ -418,7 +419,7 @@ def traverse(
         else:
             what = "latent axes (raw units of z: SDs of the N(0, 1) prior)"
     if asked is not None and len(rows) < asked:
-        typer.echo(f"note: --top {top}: there are {len(rows)} axes; all of them are shown", err=True)
+        warn(f"note: --top {top}: there are {len(rows)} axes; all of them are shown")
     numbers["response"] = tr.traversal_summary(rows)
     beyond = _beyond_training(model, given)
     numbers.update(condition=given or None, outside_training=beyond)
@@ -546,7 +547,7 @@ def _report_codes(codes: Any) -> list[str]:
     """Print and return the cautions of the faces' codes (failed inversions)."""
     cautions = codes.cautions()
     for line in cautions:
-        typer.echo(line)
+        warn(line)
     return cautions
 
 
@@ -627,9 +628,9 @@ def force(
             "own_in_training_range": inside[0], "in_training_range": inside[1:], **codes.record()},
            captions=captions)
     if held := codes_holding(run, attribute):  # what latentplay train measured
-        typer.echo(f"caution: {run.name}'s codes hold {attribute} too ({held['measure']} linear "
-                   f"{held['linear']:.3f}, k-NN {held['knn']:.3f}; its summary.json): a forced "
-                   "value contends with them, and the faces may change less than it asks", err=True)
+        warn(f"caution: {run.name}'s codes hold {attribute} too ({held['measure']} linear "
+             f"{held['linear']:.3f}, k-NN {held['knn']:.3f}; its summary.json): a forced "
+             "value contends with them, and the faces may change less than it asks")
 
 
 @app.command()
@@ -882,21 +883,21 @@ def direction(
         typer.echo(f"left out: {int((~coded).sum())} of {len(z)} rows whose {column!r} codes hold "
                    "non-finite values")
     if found.weak:
-        typer.echo(f"caution: near chance; the boundary barely predicts {attribute}, so moving "
-                   "codes along it changes what they vary most in, not that attribute")
+        warn(f"caution: near chance; the boundary barely predicts {attribute}, so moving "
+             "codes along it changes what they vary most in, not that attribute")
     for caution in filter(None, cautions):
-        typer.echo(caution)
+        warn(caution)
     for label, (normals, patterns) in cosines.items():
         typer.echo(f"cosine with {label}: normals {normals:+.3f}, patterns {patterns:+.3f} "
                    "(removed)")
     if others and np.array_equal(found.pattern, found.vector):
-        typer.echo("caution: no way the codes move with the attribute is left once the others' "
-                   "patterns are held; the pattern is the normal (edits along it hardly change "
-                   "an anisotropic latent's decodings)")
+        warn("caution: no way the codes move with the attribute is left once the others' "
+             "patterns are held; the pattern is the normal (edits along it hardly change "
+             "an anisotropic latent's decodings)")
     if others and found.pattern_sd < primary_sd / 10:
-        typer.echo(f"caution: the codes' SD along the pattern left is {found.pattern_sd:.3g}, "
-                   f"{found.pattern_sd / primary_sd:.1%} of {primary_sd:.3g} without holding the "
-                   "others: the codes hardly vary that way, so edits along it barely move them")
+        warn(f"caution: the codes' SD along the pattern left is {found.pattern_sd:.3g}, "
+             f"{found.pattern_sd / primary_sd:.1%} of {primary_sd:.3g} without holding the "
+             "others: the codes hardly vary that way, so edits along it barely move them")
     typer.echo(f"wrote {out}, {out.with_suffix('.png').name}")
 
 
@@ -979,8 +980,8 @@ def edit(
     steps = np.asarray(parse_values(alphas), np.float32)  # (A,) in SDs
     codes = _store_codes(model, data, parse_rows(rows), seed, dim != model.latent_dim,
                          invert_steps, restarts, reinvert, prefer=found[0].column)
-    for line in cautions:  # with the results, on stdout (as audit counterfactual's), once
-        typer.echo(line)   # the options are accepted: a refused edit prints its error alone
+    for line in cautions:  # once the options are accepted: a refused edit prints its error alone
+        warn(line)
     cautions += _report_codes(codes)
     move = dr.edit_to if to_distance else dr.edit
     span = None
@@ -1123,7 +1124,7 @@ def stylespace(
     codes = vectors(store, column)
     caution = check_column_of_run(store, column, model, run)  # another run's codes: refused
     if caution is not None:
-        typer.echo(caution, err=True)
+        warn(caution)
     coded = np.isfinite(codes).all(1)
     if positive is None:
         values = ordered_values(store, attribute)
@@ -1284,7 +1285,7 @@ def invert_cmd(
                    f"{read['not_found']} without a face read")
     summary = loss_summary(result.loss, result.reference_loss)
     for line in loss_lines(summary, "faces")[1:]:   # the caution of failed inversions
-        typer.echo(line, err=True)
+        warn(line)
     failing = (f"; {summary['failed']} of {summary['n']} failed (mean: the MSE of the run's mean "
                "code)") if summary["failed"] else ""
     labels = ["faces", f"start:\n{START_TEXT[begin]}", "inverted"]

@@ -9,6 +9,7 @@ import typer
 
 from latentplay.cliargs import at_least, split_names
 from latentplay.errors import UserError
+from latentplay.outputs import warn
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -87,7 +88,7 @@ def run_cmd(
     finally:
         bar.stop()
     for note in summary["match"].get("warnings", []):
-        typer.echo(f"warning: {note}", err=True)
+        warn(f"warning: {note}")
     c = summary["counts"]
     b = summary["balance"]
     print(f"matched {c['matched_treated']} of {c['treated']} {summary['treatment']['treated']} "

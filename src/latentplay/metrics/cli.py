@@ -21,7 +21,7 @@ from rich.table import Table
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
-from latentplay.outputs import output_dir, refuse_nonempty, shell_word, staged_outputs, write_atomic
+from latentplay.outputs import output_dir, refuse_nonempty, shell_word, staged_outputs, warn, write_atomic
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -235,7 +235,7 @@ def disentanglement(
                  "factors_test": _load_npy(factors_test, "--factors-test"),
                  "codes_test": _load_npy(codes_test, "--codes-test")}
         for note in _array_notes(metrics, **given):
-            console.print(note, highlight=False, soft_wrap=True)
+            warn(note)
         try:
             scores = evaluate(metrics, **given, random_state=seed, on_done=finished)
         except UserError as exc:   # one metric refused: the scores done are kept, then the line
@@ -400,8 +400,8 @@ def compare_seeds_cmd(
         keys = sorted(k for k in set(data[0] or {}) | set(data[1] or {})
                       if (data[0] or {}).get(k) != (data[1] or {}).get(k))
         named = ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
-        console.print(f"note: the two were measured on different data ({named or 'data'} "
-                      "differ): each difference includes the data's", highlight=False, soft_wrap=True)
+        warn(f"note: the two were measured on different data ({named or 'data'} "
+             "differ): each difference includes the data's")
     wanted = split_names(scores)
     unknown = [n for n in wanted if n not in {r["score"] for r in rows}]
     if unknown:
@@ -554,7 +554,7 @@ def concepts(
                  f"latentplay report {shell_word(out)}"):
         table_console().print(line, highlight=False, soft_wrap=True)
     if scores["flag"]:
-        console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+        warn(_concept_warning(kind, scores))
 
 
 def _train_seeds(kind: str, train_one: TrainOne, config: Any, runs: list[int], stage: Path,
@@ -567,7 +567,7 @@ def _train_seeds(kind: str, train_one: TrainOne, config: Any, runs: list[int], s
         console.print(f"seed {s}: {_scores_line(per_seed[s])} (wrote {out / f'seed_{s}'})",
                       highlight=False, soft_wrap=True)
         if per_seed[s]["flag"]:
-            console.print(_concept_warning(kind, per_seed[s]), highlight=False, soft_wrap=True)
+            warn(_concept_warning(kind, per_seed[s]))
     return per_seed
 
 
@@ -673,7 +673,7 @@ def _shapes_concepts(kind: str, config: Any, n: int, size: int, latent_dim: int 
     test_data, _ = shapes_data(max(n // 5, 10), config.seed + 1, (0, 1, 2), size)
     few = _few_rows_note(train_data.levels, "DCI alignment/explicitness")
     if few is not None:
-        console.print(few, highlight=False, soft_wrap=True)
+        warn(few)
 
     def train_one(train: Any, out: Path) -> dict[str, Any]:
         return run_concept_model(kind, train_data, test_data, out, train, n_classes=4,

@@ -15,7 +15,7 @@ from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.metrics.seeds import SEEDS_OUTPUTS
 from latentplay.outputs import console as table_console
-from latentplay.outputs import output_dir, refuse_nonempty, staged_outputs
+from latentplay.outputs import output_dir, refuse_nonempty, staged_outputs, warn
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -178,7 +178,7 @@ def _print_table(rows: list[dict[str, Any]], probe_splits: int, err: Console) ->
               "seeds (--seeds) move it more", highlight=False, soft_wrap=True)
     for r in rows:
         if r.get("flag") and "+" not in str(r["model"]):  # once per trained model
-            err.print(_warning(r), highlight=False, soft_wrap=True)
+            warn(_warning(r))
 
 
 def _concept_cell(row: dict[str, Any]) -> str:

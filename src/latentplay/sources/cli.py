@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from latentplay.outputs import warn
 from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
 
 
@@ -51,4 +52,4 @@ def convert(
     )
     typer.echo(summary(store))
     if note := limit_note(store, limit):
-        typer.echo(f"note: {note}")
+        warn(f"note: {note}")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_names
 from latentplay.models.stylegan2 import in_w
-from latentplay.outputs import progress_bar, replaced_whole, same_folder
+from latentplay.outputs import progress_bar, replaced_whole, same_folder, warn
 from latentplay.sources import GENERATED, MADE_UNDER
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.api import has_prior, prior_draws
@@ -247,12 +246,12 @@ def _warn_beyond_training(parts: list[ConditionPart], condition: Mapping[str, An
     for part in parts:
         if part.kind != "continuous":
             if not in_training_range(part, condition[part.name]):
-                print(f"warning: --condition {part.name}={condition[part.name]} is a class no "
-                      "training row held: the images show what the run makes of a class it "
-                      "never saw", file=sys.stderr)
+                warn(f"warning: --condition {part.name}={condition[part.name]} is a class no "
+                     "training row held: the images show what the run makes of a class it "
+                     "never saw")
             continue
         if not in_training_range(part, float(condition[part.name])):
             lo, hi = part.range  # type: ignore[misc]
-            print(f"warning: --condition {part.name}={condition[part.name]} is outside the range "
-                  f"the run was trained on ({lo:g}..{hi:g}): the images show what it makes of a "
-                  "value it never saw", file=sys.stderr)
+            warn(f"warning: --condition {part.name}={condition[part.name]} is outside the range "
+                 f"the run was trained on ({lo:g}..{hi:g}): the images show what it makes of a "
+                 "value it never saw")

@@ -20,7 +20,7 @@ from latentplay.cliargs import (
     refuse_inside,
 )
 from latentplay.errors import UserError
-from latentplay.outputs import counted, figure_text
+from latentplay.outputs import counted, figure_text, say, warn
 
 if TYPE_CHECKING:
     from latentplay.store.io import Store
@@ -271,7 +271,7 @@ def grid(
     notes = save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed, size=size,
                             max_groups=max_groups)
     for note in notes:
-        typer.echo(f"note: {note}", err=True)
+        warn(f"note: {note}")
     typer.echo(f"wrote {out}")
 
 
@@ -345,7 +345,7 @@ def measure(
                         fallback=fallback, upsample=upsample, box_from=box_from, prefix=prefix,
                         batch_size=batch_size, overwrite=overwrite)
     for line in summary_lines(new, new.schema.history[-1]["attributes"]):
-        console.print(line, markup=False)
+        say(line, lambda text: console.print(text, markup=False))
     console.print(f"measured {counted(len(new), 'row')} of {path}")
 
 
@@ -418,7 +418,7 @@ def predict(
         parsed = parse_heads(heads)
     entry = new.schema.history[-1]
     for line in summary_lines(new, [prefix + h.name for h in parsed]):
-        console.print(line, markup=False)
+        say(line, lambda text: console.print(text, markup=False))
     for line in agreement_lines(new, parsed, prefix):
         console.print(line, markup=False)
     if entry["not_found"]:
@@ -451,7 +451,7 @@ def bias(
     for line in found.test_lines:
         typer.echo(f"{of} by {by}: {line}")
     for note in found.notes:
-        typer.echo(f"note: {note}")
+        warn(f"note: {note}")
     typer.echo(f"wrote {out}")
 
 
@@ -493,14 +493,14 @@ def subset(
             text += f" (--n {n} over {classes} classes: {len(new) // max(classes, 1)} each)"
     console.print(text, markup=False)
     if classes == 1:
-        typer.echo(f"warning: only one class of {balance_by} has matching rows: the subset is "
-                   "balanced over nothing", err=True)
+        warn(f"warning: only one class of {balance_by} has matching rows: the subset is "
+             "balanced over nothing")
     elif balance_by:
         missing = _classes_without_matching_rows(source, new, balance_by)
         if missing:
-            typer.echo(f"warning: no row matching --where is of {balance_by} {', '.join(missing)}: "
-                       f"the subset balances the other {classes} classes and has none of "
-                       f"{'it' if len(missing) == 1 else 'them'}", err=True)
+            warn(f"warning: no row matching --where is of {balance_by} {', '.join(missing)}: "
+                 f"the subset balances the other {classes} classes and has none of "
+                 f"{'it' if len(missing) == 1 else 'them'}")
     typer.echo(f"wrote {out}")  # whole: rich would wrap a long path onto a line of its own
 
 
@@ -546,11 +546,11 @@ def bin_cmd(
         finite = values[np.isfinite(values)]
         span = f" ({attribute} runs from {finite.min():g} to {finite.max():g})" if len(finite) \
             else ""
-        typer.echo(f"warning: no rows fall in {', '.join(empty)}{span}; check --edges", err=True)
+        warn(f"warning: no rows fall in {', '.join(empty)}{span}; check --edges")
     groups = sum(c != st_schema.UNKNOWN for c in classes)
     if quantiles is not None and groups < quantiles:
-        typer.echo(f"note: {groups} groups, not {quantiles}: tied values of {attribute} share a "
-                   "group, so some quantiles' edges fell together", err=True)
+        warn(f"note: {groups} groups, not {quantiles}: tied values of {attribute} share a "
+             "group, so some quantiles' edges fell together")
     typer.echo(f"wrote {path}")
 
 
@@ -576,8 +576,8 @@ def combine_cmd(
     typer.echo(f"{added}: {counted(classes, 'class', 'classes')} with rows; "
                f"{class_counts(new, added)}")
     if classes < 2:   # no row holds every part (or all one intersection): nothing to compare
-        typer.echo(f"warning: {added} has {classes or 'no'} class with rows besides unknown: no "
-                   "group to compare with another", err=True)
+        warn(f"warning: {added} has {classes or 'no'} class with rows besides unknown: no "
+             "group to compare with another")
     typer.echo(f"wrote {path}")
 
 
@@ -627,7 +627,7 @@ def concat_cmd(
     for reason in made.left_out:
         typer.echo(f"left out {reason}")
     for note in made.notes:
-        typer.echo(f"note: {note}")
+        warn(f"note: {note}")
     typer.echo(f"wrote {out}")
 
 
@@ -660,15 +660,15 @@ def split_cmd(
     for part, asked in (("test", test), ("val", val)):
         got = float((new.labels(name) == parts.index(part)).mean()) if part in parts else 0.0
         if group and asked and abs(got - asked) > max(0.05, 0.25 * asked):
-            typer.echo(f"warning: the {part} part holds {got:.0%} of the rows, not the "
-                       f"{asked:.0%} asked: the groups of {group} are too few or too unequal in "
-                       "size to come nearer", err=True)
+            warn(f"warning: the {part} part holds {got:.0%} of the rows, not the "
+                 f"{asked:.0%} asked: the groups of {group} are too few or too unequal in "
+                 "size to come nearer")
     for line in unstratified(new, name, split_names(stratify)):
-        typer.echo(f"warning: {line}", err=True)
+        warn(f"warning: {line}")
     if group is None and repeated_persons(new) is not None:
         persons = person_attribute(new)
-        typer.echo(f"note: the store's {persons} shows persons in several rows, now on both "
-                   f"sides of the split; --group {persons} keeps each person in one")
+        warn(f"note: the store's {persons} shows persons in several rows, now on both "
+             f"sides of the split; --group {persons} keeps each person in one")
     typer.echo(f"wrote {path}")
 
 
@@ -704,14 +704,14 @@ def persons_cmd(
     faced = s["rows"] - s["rows_without_face"] - s["rows_without_vector"]
     share = s["pairs"] / max(1, faced * (faced - 1) // 2)
     if s["largest"] > max(2, faced // 2):  # single linkage chains close pairs into one cluster
-        typer.echo(f"warning: one person holds {s['largest']} of the {faced} rows with a face vector: "
-                   f"pairs chained within {threshold:g} may join different people; try a smaller "
-                   "--threshold (--truth scores the persons written)", err=True)
+        warn(f"warning: one person holds {s['largest']} of the {faced} rows with a face vector: "
+             f"pairs chained within {threshold:g} may join different people; try a smaller "
+             "--threshold (--truth scores the persons written)")
     elif faced >= 1000 and share > 0.01:  # a face collection's same-person pairs are far fewer
-        typer.echo(f"warning: {share:.1%} of all pairs of rows are within {threshold:g}: a face "
-                   "collection's photos of one person make a far smaller share; the threshold is "
-                   "likely too loose for this column (e.g. dlib's 0.6 on another network's "
-                   "vectors); try a smaller --threshold", err=True)
+        warn(f"warning: {share:.1%} of all pairs of rows are within {threshold:g}: a face "
+             "collection's photos of one person make a far smaller share; the threshold is "
+             "likely too loose for this column (e.g. dlib's 0.6 on another network's "
+             "vectors); try a smaller --threshold")
     if "pairs_across_split" in s:
         typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")
     if truth is not None:

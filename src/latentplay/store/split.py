@@ -26,11 +26,11 @@ converter took from the collection's published split (CelebA's, FairFace's) or t
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 
 import numpy as np
 
+from latentplay import outputs
 from latentplay.errors import UserError
 from latentplay.outputs import shell_word
 from latentplay.store.bias import person_attribute, repeated_persons
@@ -158,9 +158,9 @@ def stored_test_rows(store: Store, n: int, warn: bool = True,
         held[test] = True
         both = np.intersect1d(persons[:n][held], persons[:n][~held])  # rows without a person
         if len(both):                                                  # are persons of their own
-            print(f"warning: the store's split puts {len(both)} person(s) of "
-                  f"{person_attribute(store)} on both sides: {part} reconstructions of them are "
-                  "of faces also trained on", file=sys.stderr)
+            outputs.warn(f"warning: the store's split puts {len(both)} person(s) of "
+                         f"{person_attribute(store)} on both sides: {part} reconstructions of them are "
+                         "of faces also trained on")
     return test
 
 

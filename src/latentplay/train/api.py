@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -27,7 +26,7 @@ from latentplay.devices import resolve_device
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import is_style_generator
-from latentplay.outputs import counted, make_parents, shell_word
+from latentplay.outputs import counted, make_parents, shell_word, warn
 from latentplay.store.images import fitted_arrays
 from latentplay.train.checkpoint import STATE_FILE, load_weights
 from latentplay.train.config import build_config, load_run_config
@@ -201,10 +200,9 @@ def _resume(run_dir: Path, epochs: int | None, max_steps: int | None, progress: 
         _check_more_to_do(run_dir, config.trainer, state)
     if epochs is not None or max_steps is not None:
         if epochs is not None and max_steps is None and config.trainer.max_steps and _primary_process():
-            print(f"note: the run's trainer.max_steps {config.trainer.max_steps} still applies: it "
-                  f"stops at step {config.trainer.max_steps} if that comes before epoch {epochs} "
-                  "ends; --max-steps N raises it (0: no limit; max_steps= in Python)",
-                  file=sys.stderr)
+            warn(f"note: the run's trainer.max_steps {config.trainer.max_steps} still applies: it "
+                 f"stops at step {config.trainer.max_steps} if that comes before epoch {epochs} "
+                 "ends; --max-steps N raises it (0: no limit; max_steps= in Python)")
         state["finished"] = False
         if _primary_process():
             write_config(config, run_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from latentplay.errors import UserError
-from latentplay.outputs import refuse_nonempty, shell_word
+from latentplay.outputs import refuse_nonempty, say, shell_word, warn
 
 
 def train_command(
@@ -69,10 +69,10 @@ def train_command(
         raise SystemExit(exc.code) from None
     typer.echo(f"run written to {run}")
     for line in summary_lines(run):
-        typer.echo(f"  {line}")
+        say(f"  {line}")
     if resume is not None and (stale := stale_export(run)) is not None:
-        typer.echo(f"note: {stale} holds an export of the weights before this resume; "
-                   f"`latentplay export {shell_word(run)} --overwrite` exports these", err=True)
+        warn(f"note: {stale} holds an export of the weights before this resume; "
+             f"`latentplay export {shell_word(run)} --overwrite` exports these")
 
 
 def export_command(

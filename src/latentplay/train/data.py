@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from latentplay import outputs
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.outputs import progress_bar
@@ -154,9 +154,8 @@ def load_training_data(
     spec = ConditionSpec.from_store(first, condition)
     for part in spec.parts:
         if part.untrained:
-            print(f"note: condition {part.name}: no row trained on is {', '.join(part.untrained)}; "
-                  "decodings at it show a class the run never saw (marked outside training)",
-                  file=sys.stderr)
+            outputs.warn(f"note: condition {part.name}: no row trained on is {', '.join(part.untrained)}; "
+                         "decodings at it show a class the run never saw (marked outside training)")
     cond = torch.from_numpy(spec.encode_store(first))
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
@@ -239,8 +238,8 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
         return stored_test_rows(store, n, warn, setting)
     stored = stored_part(store) if split == "auto" and warn else None
     if stored is not None:
-        print(f"note: {store.path} has a split of its own ({split_counts(store, n)}); "
-              f"{setting}store holds out its {stored} rows", file=sys.stderr)
+        outputs.warn(f"note: {store.path} has a split of its own ({split_counts(store, n)}); "
+                     f"{setting}store holds out its {stored} rows")
     rng = np.random.default_rng(seed)
     n_test = int(round(n * fraction))
     if split == "persons" and person_attribute(store) is None:
@@ -260,10 +259,10 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
                         f"{len(photos)} person(s); use {setting}rows or {share}0")
     test = np.flatnonzero(np.isin(person, chosen))
     if warn and version != 1 and not 0.5 * n_test <= len(test) <= 1.5 * n_test:
-        print(f"warning: {setting}{split} holds out {len(test)} of {n} rows "
-              f"({len(test) / n:.1%}) as whole persons, not {share}{fraction:g}: "
-              f"the first {n} rows show {len(photos)} person(s) of {photos.min()} to "
-              f"{photos.max()} rows", file=sys.stderr)
+        outputs.warn(f"warning: {setting}{split} holds out {len(test)} of {n} rows "
+                     f"({len(test) / n:.1%}) as whole persons, not {share}{fraction:g}: "
+                     f"the first {n} rows show {len(photos)} person(s) of {photos.min()} to "
+                     f"{photos.max()} rows")
     return test
 
 

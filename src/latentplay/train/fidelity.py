@@ -21,7 +21,6 @@ recall falling while precision holds; memorisation as authenticity falling below
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ import numpy as np
 
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.metrics.fidelity import frechet_distance, kernel_distance, prdc
+from latentplay.outputs import warn
 from latentplay.train.csvlog import upsert_row
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ def record(run_dir: Path, values: dict[str, float], epoch: int, step: int) -> No
     by an interrupted run) and redraw ``fidelity.png`` (with the reference, when written); a
     ``caution:`` on stderr where many samples are flat (:func:`flat_caution`)."""
     if caution := flat_caution(values.get("flat", 0.0), "the training images"):
-        print(f"caution: fidelity at epoch {epoch}: {caution}", file=sys.stderr)
+        warn(f"caution: fidelity at epoch {epoch}: {caution}")
     path = upsert_row(run_dir / FIDELITY_FILE, {"epoch": epoch, "step": step, **values})
     table = np.genfromtxt(path, delimiter=",", names=True, dtype=float, ndmin=1)
     save_fidelity_curves(table, run_dir / FIDELITY_FIGURE, read_reference(run_dir))
