@@ -286,9 +286,9 @@ def test_report_and_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     # an FMR the pairs cannot measure, a continuous --by, no identity: one line, exit 2
     for args, message in ((["--fmr", "0.0001"], "needs at least 10000 impostor"),
                           (["--by", "score"], "continuous"),
-                          (["--identity", "race", "--by", "race"], "no pairs to draw"),
+                          (["--persons", "race", "--by", "race"], "no pairs to draw"),
                           (["--by", "identity"], "--by groups the persons"),
-                          (["--identity", "nobody"], "no attribute 'nobody'")):
+                          (["--persons", "nobody"], "no attribute 'nobody'")):
         r = cli("audit", "verify", store.path, "--column", "z", "--out", tmp_path / "e",
                 "--overwrite", *args)
         assert r.code == 2 and message in r.err, (args, r.err)

@@ -1,4 +1,4 @@
-"""`latentplay audit verify`: what it refuses or notes about its inputs (the --identity, the
+"""`latentplay audit verify`: what it refuses or notes about its inputs (the --persons, the
 pairs file, the threshold), and outputs that stay valid JSON and say what they were fitted on."""
 
 from __future__ import annotations
@@ -55,18 +55,18 @@ def _strict_json(path: Path) -> dict:
 
 
 def test_a_continuous_identity_is_refused(store: st.Store, tmp_path: Path, cli) -> None:  # noqa: ANN001
-    with pytest.raises(UserError, match="--identity yaw is continuous"):
+    with pytest.raises(UserError, match="--persons yaw is continuous"):
         verify_store(store, "z", tmp_path / "v", by="tone", identity="yaw", fmr=0.05, folds=2)
-    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--identity", "yaw",
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--persons", "yaw",
             "--fmr", "0.05", "--out", tmp_path / "c")
     assert r.code == 2 and r.err.count("\n") == 1 and "is continuous" in r.err
     assert not (tmp_path / "c").exists()
 
 
 def test_an_identity_of_few_classes_is_noted(store: st.Store, tmp_path: Path, cli) -> None:  # noqa: ANN001
-    note = ("--identity gender names 2 persons: each of its classes is taken as one person (is it "
+    note = ("--persons gender names 2 persons: each of its classes is taken as one person (is it "
             "the persons?)")
-    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--identity",
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--persons",
             "gender", "--fmr", "0.05", "--folds", "2", "--n-pairs", "50", "--out", tmp_path / "c")
     assert r.code == 0, r.err
     assert [line for line in r.err.splitlines() if line.startswith("note:")] == [f"note: {note}"]
@@ -108,7 +108,7 @@ def test_persons_found_from_the_verified_column_are_cautioned(tmp_path: Path, cl
     w = st.vectors(store, "z") + np.random.default_rng(1).normal(size=(len(store), 8))
     st.save(st.add_column(store, "w", w.astype(np.float32)), path)
     persons_store(path, "z", threshold=2.0)
-    r = cli("audit", "verify", path, "--column", "z", "--identity", "person", "--fmr", "0.05",
+    r = cli("audit", "verify", path, "--column", "z", "--persons", "person", "--fmr", "0.05",
             "--folds", "2", "--n-pairs", "100", "--out", tmp_path / "v")
     assert r.code == 0, r.err
     caution = [line for line in r.err.splitlines() if line.startswith("caution:")]

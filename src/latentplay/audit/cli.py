@@ -606,8 +606,9 @@ def verify_cmd(
                            "several, comma-separated: per intersection (race,gender)."),
     pairs: Path = typer.Option(None, help="Pairs CSV (row_a, row_b, same); default the "
                                "store's pairs.csv."),
-    identity: str = typer.Option(None, help="Draw pairs from this attribute instead "
-                                 "(default: identity, when the store has no pairs.csv)."),
+    identity: str = typer.Option(None, "--persons", "--identity", help="Attribute naming the "
+                                 "persons to draw pairs from instead (default: identity, when the "
+                                 "store has no pairs.csv)."),
     n_pairs: int = typer.Option(3000, help="Genuine and impostor pairs drawn per group."),
     metric: str = typer.Option("euclidean", help="euclidean | cosine."),
     threshold: float = typer.Option(None, help="Common threshold: d < T is a match (dlib: 0.6)"

@@ -299,6 +299,8 @@ def verify_store(
     Args:
         pairs: a pairs CSV; default the store's own ``pairs.csv``, else pairs drawn from
             ``identity`` (default attribute ``identity``).
+        identity: the attribute naming the persons that pairs are drawn from (``audit verify
+            --persons``); default ``identity``.
         n_pairs: genuine and impostor pairs per group when drawn from ``identity``.
         metric: ``euclidean`` or ``cosine`` distance.
         threshold: the common threshold (``d < threshold`` is a match); default: the one
@@ -663,7 +665,7 @@ def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
             (a measurement, not the persons).
     """
     if identity is not None and store.schema.attribute_or_error(identity).kind == "continuous":
-        raise UserError(f"--identity {identity} is continuous; it must name the persons (a "
+        raise UserError(f"--persons {identity} is continuous; it must name the persons (a "
                         "categorical attribute: identity, or person from `latentplay data persons`)")
     name = identity or "identity"
     if not store.schema.has_attribute(name):
@@ -672,19 +674,19 @@ def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
 
 
 FEW_PERSONS = 20
-"""A given ``--identity`` naming fewer persons than this gets a note (is it the persons?)."""
+"""A given ``--persons`` naming fewer persons than this gets a note (is it the persons?)."""
 
 
 def identity_note(identity: str | None, ids: np.ndarray | None) -> str | None:
     """The note on a given ``identity`` whose ``(N,)`` person codes ``ids`` name fewer than
-    :data:`FEW_PERSONS` persons (``--identity gender``: 2), each class taken as one person;
+    :data:`FEW_PERSONS` persons (``--persons gender``: 2), each class taken as one person;
     None otherwise."""
     if identity is None or ids is None:
         return None
     persons = len(np.unique(ids[ids >= 0]))
     if persons >= FEW_PERSONS:
         return None
-    return (f"--identity {identity} names {counted(persons, 'person')}: each of its classes is "
+    return (f"--persons {identity} names {counted(persons, 'person')}: each of its classes is "
             "taken as one person (is it the persons?)")
 
 
@@ -723,7 +725,7 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,
         return found, {"file": str(pairs)}, unconverted
     if ids is None:
         raise UserError(f"no pairs: this store has no {st.PAIRS_FILE} and no 'identity' "
-                        "attribute; give --pairs FILE or --identity ATTRIBUTE (the persons)")
+                        "attribute; give --pairs FILE or --persons ATTRIBUTE (the persons)")
     if n < 1:
         raise UserError(f"--n-pairs must be at least 1, got {n}")
     name = identity or "identity"
@@ -731,7 +733,7 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,
     if not len(drawn):
         raise UserError(f"no pairs to draw: pairs are drawn within each group of --by, and no "
                         f"group holds two persons (values of {name!r}), one of them on two "
-                        "photos; --by groups the persons (e.g. race), --identity names them")
+                        "photos; --by groups the persons (e.g. race), --persons names them")
     return drawn, {"identity": name, "per_group": n}, 0
 
 
@@ -754,7 +756,7 @@ def _check_same(pairs: Pairs, ids: np.ndarray, store: st.Store, name: str,
         f"{path}: {counted(len(wrong), 'pair')} {'disagrees' if len(wrong) == 1 else 'disagree'} "
         f"with the store's {name!r} (same 1 for two persons or 0 for one), the first on {line}: "
         f"rows {pairs.a[i]} and {pairs.b[i]} are {persons[ia[i]]} and {persons[ib[i]]}, same "
-        f"{int(pairs.same[i])}; is it the pairs file of another store, or --identity not the "
+        f"{int(pairs.same[i])}; is it the pairs file of another store, or --persons not the "
         "persons?")
 
 
