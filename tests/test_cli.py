@@ -359,14 +359,15 @@ def test_dash_o_is_an_option_of_the_network_wherever_such_options_exist() -> Non
     (("audit", "annotator"), ["--test-fraction"], ["--test-size"]),
     (("data", "export"), ["--out"], ["--to "]),
     (("audit", "verify"), ["--persons"], ["--identity"]),
+    (("audit", "counterfactual"), ["--alphas"], ["--steps "]),
     (("match", "run"), ["--replace", "--scale", "--no-scale"], ["--no-replace", "--no-verify"]),
 ])
 def test_help_lists_each_option_under_its_one_name(cli, path: tuple[str, ...], listed: list[str],
                                                    unlisted: list[str]) -> None:  # noqa: ANN001
     """One concept, one name in every command (--column, --by, --names, --test-fraction,
-    --out, --persons); an option's earlier name still runs but is not listed, nor the --no-X of a flag off
-    by default (audit, probe and match listed --overwrite --no-overwrite where the other
-    commands list --overwrite)."""
+    --out, --persons, --alphas); an option's earlier name still runs but is not listed, nor
+    the --no-X of a flag off by default (audit, probe and match listed --overwrite
+    --no-overwrite where the other commands list --overwrite)."""
     text = cli(*path, "--help").out
     for name in listed:
         assert name in text, (path, name)
@@ -382,6 +383,8 @@ def test_help_lists_each_option_under_its_one_name(cli, path: tuple[str, ...], l
     ["audit", "annotator", "s", "--attribute", "a", "--out", "o.npz", "--test-size", "0.3"],
     ["data", "export", "s", "--to", "o"],
     ["audit", "verify", "s", "--column", "z", "--identity", "person", "--out", "o"],
+    ["audit", "counterfactual", "r", "--data", "d", "--classifier", "c.npz", "--direction", "x.json",
+     "--steps=-1,1", "--out", "o"],
     ["match", "run", "s", "--treatment", "t", "--covariates", "c", "--out", "o", "--no-overwrite"],
 ])
 def test_earlier_option_names_still_parse(args: list[str]) -> None:

@@ -363,9 +363,9 @@ def test_helpers_and_refusals() -> None:
 
 
 def test_steps_must_be_finite() -> None:
-    """``--steps=nan`` or ``inf`` parse as numbers; decoded, NaN or infinite codes give
+    """``--alphas=nan`` or ``inf`` parse as numbers; decoded, NaN or infinite codes give
     garbage images that the classifier still reads: refused in one line instead."""
-    with pytest.raises(UserError, match="steps must be finite numbers, got 0, \\+1, \\+nan"):
+    with pytest.raises(UserError, match="--alphas must be finite numbers, got 0, \\+1, \\+nan"):
         checked_steps([1, float("nan")])
     with pytest.raises(UserError, match="finite"):
         along([float("inf")])
@@ -379,7 +379,7 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     out = tmp_path / "cf"
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--classifier", skin_annotator_file, "--check",
-            skin_annotator_file, "--n", "120", "--steps=-2,2", "--by", "gender,eyeglasses",
+            skin_annotator_file, "--n", "120", "--alphas=-2,2", "--by", "gender,eyeglasses",
             "--out", out)
     assert r.code == 0, r.err
     assert "random directions" in r.out and "by gender,eyeglasses" in r.out
@@ -431,9 +431,9 @@ def test_command_refusals(cli, coded: Path, vae_run: Path, dcgan_run: Path,
     assert r.code == 2 and "data bin" in r.err
     r = cli(*base, "--classifier", skin_annotator_file, "--attribute", "gender")
     assert r.code == 2 and "reads 'skin_tone'" in r.err
-    r = cli(*base, "--classifier", skin_annotator_file, "--steps", "0")
+    r = cli(*base, "--classifier", skin_annotator_file, "--alphas", "0")
     assert r.code == 2 and "other than 0" in r.err
-    r = cli(*base[:-1], tmp_path / "nan", "--classifier", skin_annotator_file, "--steps=nan,1")
+    r = cli(*base[:-1], tmp_path / "nan", "--classifier", skin_annotator_file, "--alphas=nan,1")
     assert r.code == 2 and "finite" in r.err and not (tmp_path / "nan").exists()
     r = cli(*base, "--classifier", skin_annotator_file, "--check",
             f"{skin_annotator_file},{skin_annotator_file}")
@@ -488,7 +488,7 @@ def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
     # first and last shift of smile)
     both = tmp_path / "both"
     r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition",
-            "gender,smile", "--steps=-1,1", "--classifier", gender, "--n", "20", "--out", both)
+            "gender,smile", "--alphas=-1,1", "--classifier", gender, "--n", "20", "--out", both)
     assert r.code == 0, r.err
     assert "under 2 edits" in " ".join(r.out.split())
     p = json.loads((both / "profile.json").read_text())
@@ -628,7 +628,7 @@ def test_value_head_under_skin_tone_edits(cli, coded: Path, vae_run: Path, red_n
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--classifier", f"onnx:{red_net}", "--heads",
             "red:value*0.05", "--attribute", "red", "-o", "align=none", "-o", "pixels=unit",
-            "--check", skin_annotator_file, "--n", "60", "--steps=-2,2", "--by", "gender",
+            "--check", skin_annotator_file, "--n", "60", "--alphas=-2,2", "--by", "gender",
             "--out", out)
     assert r.code == 0, r.err
     text = " ".join(r.out.split())
@@ -663,7 +663,7 @@ def test_a_value_head_as_a_check(cli, coded: Path, vae_run: Path, red_net: Path,
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--classifier", skin_annotator_file, "--check",
             f"red=onnx:{red_net}", "--heads", "red:value*0.05", "-o", "align=none", "-o",
-            "pixels=unit", "--n", "40", "--steps=-2,2", "--random", "1", "--out", out)
+            "pixels=unit", "--n", "40", "--alphas=-2,2", "--random", "1", "--out", out)
     assert r.code == 0, r.err
     assert "check red (mean reading) at steps -2 / 0 / +2:" in " ".join(r.out.split())
     s = json.loads((out / "counterfactual.json").read_text())
@@ -690,7 +690,7 @@ def test_a_profile_across_directions(cli, coded: Path, vae_run: Path,
     out = tmp_path / "profile"
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             f"{coded.parent / 'skin.json'},{coded.parent / 'gender.json'}", "--classifier",
-            skin_annotator_file, "--n", "60", "--steps=-2,2", "--random", "1", "--out", out)
+            skin_annotator_file, "--n", "60", "--alphas=-2,2", "--random", "1", "--out", out)
     assert r.code == 0, r.err
     assert "under 2 edits" in " ".join(r.out.split())
     p = json.loads((out / "profile.json").read_text())
@@ -719,7 +719,7 @@ def test_repeated_persons_are_resampled_whole(cli, coded: Path, vae_run: Path,
     out = tmp_path / "cf"
     r = cli("audit", "counterfactual", vae_run, "--data", persons.path, "--direction",
             coded.parent / "skin.json", "--classifier", skin_annotator_file, "--n", "60",
-            "--steps=-2,2", "--random", "1", "--out", out)
+            "--alphas=-2,2", "--random", "1", "--out", out)
     assert r.code == 0, r.err
     s = json.loads((out / "counterfactual.json").read_text())
     ids = np.asarray(persons.labels("identity"))[s["rows"]]

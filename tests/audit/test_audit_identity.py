@@ -128,7 +128,7 @@ def test_command_checks_identity_with_dlib(cli, coded: Path, vae_run: Path,  # n
     out = tmp_path / "cf"
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--classifier", skin_annotator_file, "--n", "10",
-            "--steps=-2,2", "--random", "1", "--identity", "dlib", "--out", out)
+            "--alphas=-2,2", "--random", "1", "--identity", "dlib", "--out", out)
     assert r.code == 0, r.err
     assert "identity (dlib; cosine similarity to the unedited decoding" in r.out
     s = json.loads((out / "counterfactual.json").read_text())

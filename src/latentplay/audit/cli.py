@@ -921,7 +921,7 @@ def counterfactual_cmd(
                                   "direction`: the attribute to change (several, comma-"
                                   "separated: each in its own folder, and a profile)."),
     condition: str = typer.Option(None, help="Or a condition of the run to change: a "
-                                  "continuous one is shifted by --steps, a categorical one set "
+                                  "continuous one is shifted by --alphas, a categorical one set "
                                   "to each class (several, comma-separated: each in its own "
                                   "folder, and a profile)."),
     attribute: str = typer.Option(None, help="The attribute the classifier reads (required "
@@ -934,9 +934,10 @@ def counterfactual_cmd(
     rows: str = typer.Option(None, help="Rows of --data (START:STOP or a comma list); default "
                              "--n random rows."),
     n: int = typer.Option(200, help="Random rows of --data to edit."),
-    steps: str = typer.Option(None, help="Steps (0 is added): along a direction in SDs of the "
-                              "codes along it (default -2:2:0.5); of a continuous condition, "
-                              "shifts of each face's own value (default -1:1:0.5)."),
+    steps: str = typer.Option(None, "--alphas", "--steps", help="Values to step to (0 is added): "
+                              "along a direction in SDs of the codes along it, as latent edit's "
+                              "--alphas (default -2:2:0.5); of a continuous condition, shifts "
+                              "of each face's own value (default -1:1:0.5)."),
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the boundary's normal, InterFaceGAN)."),
     random: int = typer.Option(3, help="Random directions (orthogonal to the attribute's) "

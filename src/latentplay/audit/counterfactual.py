@@ -129,9 +129,9 @@ def checked_steps(steps: Sequence[float]) -> np.ndarray:
     step is a finite number and at least one is not 0."""
     out = np.unique(np.append(np.asarray(steps, np.float64), 0.0))
     if not np.isfinite(out).all():
-        raise UserError(f"steps must be finite numbers, got {', '.join(map(step_label, out))}")
+        raise UserError(f"--alphas must be finite numbers, got {', '.join(map(step_label, out))}")
     if len(out) < 2:
-        raise UserError("give at least one step other than 0")
+        raise UserError("--alphas: give at least one value other than 0")
     return out
 
 
