@@ -465,7 +465,7 @@ def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, drawn: li
         in drawn[-1]["title"]
     r = cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
-    assert weak[0] in r.out and "caution" not in r.err
+    assert weak[0] in r.err and "caution:" not in r.out
     r = cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows", "0:2",
             "--seed", "1", "--out", tmp_path / "seeded.png")
     assert r.code == 2 and "leave --seed out" in r.err and len(r.err.strip().splitlines()) == 1

@@ -102,7 +102,7 @@ def test_split_store_and_command(tmp_path: Path, cli) -> None:  # noqa: ANN001 -
     r = cli("data", "split", path, "--test", "0.2", "--val", "0.1", "--name", "parts")
     assert r.code == 0, r.err
     assert "parts: train 210, val 30, test 60" in r.out
-    assert "--group identity keeps each person in one" in " ".join(r.out.split())
+    assert "--group identity keeps each person in one" in " ".join(r.err.split())
     r = cli("data", "split", path, "--group", "identity", "--name", "kept")
     assert r.code == 0 and "note:" not in r.err and "warning" not in r.err
     # two genders cannot make a test part of 30 %: it was 52 %, without a word

@@ -978,17 +978,17 @@ def edit(
     cautions = [c for one, caution in zip(found, run_cautions, strict=True)
                 for c in (caution, one.weak_caution) if c]
     steps = np.asarray(parse_values(alphas), np.float32)  # (A,) in SDs
+    span = None
+    if layers is not None:
+        from latentplay.latent.mixing import layer_range, style_layers
+
+        span = layer_range(layers, style_layers(model, "--layers"))
     codes = _store_codes(model, data, parse_rows(rows), seed, dim != model.latent_dim,
                          invert_steps, restarts, reinvert, prefer=found[0].column)
     for line in cautions:  # once the options are accepted: a refused edit prints its error alone
         warn(line)
     cautions += _report_codes(codes)
     move = dr.edit_to if to_distance else dr.edit
-    span = None
-    if layers is not None:
-        from latentplay.latent.mixing import layer_range, style_layers
-
-        span = layer_range(layers, style_layers(model, "--layers"))
     fitted = codes.framed(model)  # (n, H, W, C)
     lines: list[np.ndarray] = []  # (1 + A, H, W, C) each: a face and its edits
     labels: list[str] = []
