@@ -120,3 +120,13 @@ def test_a_slow_inversion_does_not_start_when_the_page_opens(dcgan_run: Path, va
         buttons = [b.value for b in _blocks(demo, gr.Button)]
         assert ("Reconstruct face A" in buttons) == (not at_open)
     assert not Playground.open(vae_run, coded_faces).inverts  # encoder means
+
+
+def test_a_busy_machine_never_times_an_inversion_at_zero(dcgan_run: Path, coded_faces: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where every call takes as long, however many steps (a busy machine's noise), the estimate
+    is half a 2-step call per step, not 0 (which started slow inversions as the page opened)."""
+    pg = Playground.open(dcgan_run, coded_faces)
+    ticks = iter(np.arange(0.0, 100.0, 0.5))          # each call 0.5 s, steps or not
+    monkeypatch.setattr(faces.time, "perf_counter", lambda: float(next(ticks)))
+    assert faces.inversion_seconds(pg) == pytest.approx(pg.invert_steps * 0.25)

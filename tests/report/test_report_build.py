@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from latentplay import outputs
 from latentplay.errors import UserError
 from latentplay.report import build_report, detect, render
 from latentplay.report.cli import report_command
@@ -91,7 +92,7 @@ def test_failed_write_leaves_previous_report(match_run: Path, tmp_path: Path,
     def replace_fails(src: object, dst: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(render.os, "replace", replace_fails)
+    monkeypatch.setattr(outputs.os, "replace", replace_fails)
     with pytest.raises(OSError, match="disk full"):
         build_report(match_run, out)
     assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["r.html"]

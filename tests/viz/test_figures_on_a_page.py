@@ -18,7 +18,8 @@ def test_figures_of_grids_traversals_and_histograms_are_readable_on_a_page(
     real = Figure.savefig
 
     def measured(self: Figure, fname: object, *args: object, **kwargs: object) -> None:
-        saved[Path(str(fname)).name] = printed_size(self, PAGE_WIDTH)
+        name = Path(str(fname)).name  # figures are written whole: .NAME.tmp-... then renamed
+        saved[name[1:].split(".tmp-")[0] if name.startswith(".") else name] = printed_size(self, PAGE_WIDTH)
         real(self, fname, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", measured)

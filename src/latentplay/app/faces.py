@@ -52,21 +52,24 @@ def interpolate(pg: Playground, row_a: float | int, row_b: float | int, steps: i
 def inversion_seconds(pg: Playground) -> float:
     """About how many seconds inverting one new face takes on this machine
     (:attr:`Playground.invert_steps` Adam steps): a step's time, half the difference between an
-    inversion of face 0 in 2 steps and one in none (after a first call of one step that readies
-    the model and its backward pass, whose first run costs more), times the steps. The whole
-    costs about 2% of one face's inversion."""
+    inversion of face 0 in 2 steps and one in none, each the quicker of two (after a first call
+    of one step that readies the model and its backward pass, whose first run costs more), times
+    the steps; where a busy machine makes the difference vanish, half the 2-step call (an upper
+    bound: never 0, which would start slow inversions as the page opens). The whole costs about
+    3% of one face's inversion."""
     from latentplay.latent.codes import row_conditions
     from latentplay.latent.invert import invert
 
     model = pg.need_model()
     image = pg.image(0)[None]
     condition = row_conditions(model, pg.need_store(), np.arange(1))
-    took = []
-    for steps in (1, 0, 2):
+    took: dict[int, float] = {}
+    for steps in (1, 0, 2, 0, 2):
         start = time.perf_counter()
         invert(model, image, condition=condition, steps=steps)
-        took.append(time.perf_counter() - start)
-    return pg.invert_steps * max(took[2] - took[1], 0.0) / 2
+        took[steps] = min(took.get(steps, np.inf), time.perf_counter() - start)
+    step = (took[2] - took[0]) / 2 if took[2] > took[0] else took[2] / 2
+    return pg.invert_steps * step
 
 
 def direction_columns(pg: Playground) -> list[str]:
