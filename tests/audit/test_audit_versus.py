@@ -187,7 +187,7 @@ def test_different_data_stores_are_named_in_the_figure(cli, faces: Path, audits:
                         drawn.append(list(series)) or bars(classes, series, **kw))
     r = cli("audit", "versus", audits["same"], other, "--out", tmp_path / "vs")
     assert r.code == 0, r.err
-    assert "different --data stores" in r.out
+    assert "different --data stores" in r.err
     assert drawn and all(labels[0].startswith(f"{faces.name} (the first audit's --data")
                          for labels in drawn)
 

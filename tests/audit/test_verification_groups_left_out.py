@@ -185,7 +185,7 @@ def test_a_pairs_file_is_checked_against_the_store(tmp_path: Path, cli) -> None:
     assert ("2 pairs disagree with the store's 'identity' (same 1 for two persons or 0 for one), "
             "the first on line 4: rows 1 and 2 are p0 and p0, same 0") in err
     err = refused("row_a,row_b,same\n0,3,0\n", "--identity", "tone")  # not the persons
-    assert "1 pair disagrees with the store's 'tone'" in err and "--identity not the" in err
+    assert "1 pair disagrees with the store's 'tone'" in err and "--persons not the" in err
     pairs.write_text("row_a,row_b,same\n0,1,1\n0,3,0\n3,4,1\n1,4,0\n")  # all agree: verified
     r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--pairs", pairs,
             "--threshold", "1", "--folds", "2", "--out", tmp_path / "v", "--overwrite")

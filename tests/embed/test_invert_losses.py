@@ -33,8 +33,9 @@ def test_embed_prints_and_records_each_rows_loss_beside_the_mean_codes(cli, dcga
     lines = r.out.splitlines()
     assert lines[0].startswith("inversion: pixel MSE median ") and "90th percentile" in lines[0]
     assert "over 6 rows; the run's mean code (its average face) redraws them at median" in lines[0]
-    assert lines[1].startswith("caution: the codes of ") and "failed inversions" in lines[1]
-    assert lines[2].startswith("wrote column 'gz' (6 x 16)")
+    assert lines[1].startswith("wrote column 'gz' (6 x 16)")
+    caution = r.err.splitlines()[-1]       # cautions go to standard error, the results to output
+    assert caution.startswith("caution: the codes of ") and "failed inversions" in caution
     store = st.load(small)
     recorded = embed_entry(store, "gz")["inversion"]
     assert recorded["n"] == 6 and recorded["failed"] > 0 and recorded["failed_share"] == FAILED_SHARE

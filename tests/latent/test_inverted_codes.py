@@ -67,7 +67,7 @@ def test_edit_starts_from_the_codes_its_direction_was_fitted_on(cli, drawn: list
     # the shared DCGAN draws about one image whatever the code: a failed inversion, said so
     assert numbers["inversion"]["failed"] == 2
     caution = [c for c in numbers["cautions"] if "failed inversions" in c]
-    assert len(caution) == 1 and caution[0] in r.out and "(rows 0, 1)" in caution[0]
+    assert len(caution) == 1 and caution[0] in r.err and "(rows 0, 1)" in caution[0]
     assert "; inversion failed for 2 of 2 faces" in drawn[-1]["title"]
     # options of an inversion that does not happen are refused; --reinvert inverts again
     r = cli("latent", "edit", dcgan_run, "--data", inverted, "--direction", out, "--rows", "0:2",
@@ -88,7 +88,7 @@ def test_blend_and_interpolate_record_and_show_the_inversion(cli, drawn: list[di
     numbers = _json(png)
     assert numbers["codes"]["source"] == "column" and len(numbers["inversion_loss"]) == 3
     assert all(c.startswith("inverted, MSE ") for c in drawn[-1]["captions"][1])
-    assert "failed inversions" in r.out
+    assert "failed inversions" in r.err
     # a store without a column of the run's codes: inverted now, with the settings given
     bare = Path(sources.make("synthfaces", tmp_path / "bare", n=2, seed=3).path)
     png = tmp_path / "interp.png"

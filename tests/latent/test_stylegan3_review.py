@@ -114,7 +114,7 @@ def test_mix_data_shows_failed_inversions_as_interpolate_does(runs: dict[str, Pa
         out = tmp_path / f"{command}.png"
         result = cli("latent", command, runs["w"], "--data", store, *args, "--out", out)
         assert result.code == 0, result.err
-        results[command] = json.loads(out.with_suffix(".json").read_text()), drawn[-1], result.out
+        results[command] = json.loads(out.with_suffix(".json").read_text()), drawn[-1], result.err
     numbers, figure, printed = results["mix"]
     assert numbers["rows"] == [0, 1, 2] and numbers["codes"]["source"] == "column"
     assert len(numbers["inversion_loss"]) == len(numbers["mean_code_loss"]) == 3
