@@ -89,3 +89,23 @@ def test_the_whiskers_say_what_interval_they_are() -> None:
         assert texts == [*entries, said]
     fig = bias_bars(groups, levels, counts, "group", "level", subtitle)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == entries
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_chart_reads_in_a_column_its_legend_and_title_inside(case: str) -> None:
+    """Printed a column wide, every text is 6 points or more; the legend (under the bars) and
+    the title stay on the figure."""
+    from latentplay.viz.bias import bias_bars
+    from latentplay.viz.style import COLUMN_WIDTH, SMALLEST_TEXT, printed_size
+
+    groups, levels, counts, subtitle = CASES[case]
+    fig = bias_bars(groups, levels, np.array(counts), "group", "level", subtitle)
+    fig.canvas.draw()
+    assert printed_size(fig, COLUMN_WIDTH) >= SMALLEST_TEXT
+    renderer = fig.canvas.get_renderer()
+    for artist in (fig.axes[0].get_legend(), fig._suptitle):
+        box = artist.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1
+    assert fig.axes[0].get_legend().get_window_extent(renderer).y1 < \
+        fig.axes[0].get_window_extent(renderer).y0          # under the bars, not over them

@@ -47,7 +47,7 @@ def test_a_hundred_persons_draw_the_ones_that_differ_without_an_empty_band() -> 
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == MAX_GROUPS + 1 and labels[0] == "all (n=600)"
     assert all(f"{groups[i]} (n=6)" in labels for i in odd)   # the persons that differ are drawn
-    assert "the 30 of 100 identity groups" in ax.get_title()
+    assert "the 30 of 100 identity groups" in fig.get_suptitle()
     (whiskers,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     assert len(whiskers.lines[2][0].get_segments()) == MAX_GROUPS + 1
     top, bottom = ax.get_ylim()                            # no margin beyond the outer bars
@@ -85,7 +85,7 @@ def test_many_levels_get_a_legend_in_columns_that_fits(n: int) -> None:
         fig = bias_bars(["a", "b", "c"], levels, counts, "grp", "many", "line one\nline two")
         fig.canvas.draw()
     legend = fig.axes[0].get_legend()
-    assert legend._ncols == 2
+    assert legend._ncols >= 2
     box = legend.get_window_extent(fig.canvas.get_renderer())
     assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
     assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1

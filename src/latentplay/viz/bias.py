@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from latentplay.errors import UserError
 from latentplay.store.bias import Association
@@ -13,10 +16,13 @@ from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import (
     COLOUR_ONLY,
+    COLUMN_WIDTH,
+    readable_size,
     text_color,
     text_width,
     tight_layout,
     unknown_bar_style,
+    wrap_title,
 )
 
 TEXT_SHIFT = 0.2
@@ -34,8 +40,13 @@ MAX_LEGEND = 40
 """Levels listed in the legend at most; of more (persons, say), a note says how many levels the
 colours show, from which to which."""
 
-LEGEND_ROWS = 20
-"""Legend entries in one column; more take further columns."""
+WIDTH = 4.0
+"""Inches of the chart: a paper's column (:data:`~latentplay.viz.style.COLUMN_WIDTH`) and a
+little more, its legend under the bars."""
+
+TEXT = readable_size(7.0, WIDTH, COLUMN_WIDTH)
+"""Points of the chart's smallest text (numbers, legend): 6 or more once the chart is printed
+a column wide."""
 
 
 def association_bars(found: Association, subtitle: str) -> Figure:
@@ -64,8 +75,10 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     repeat that many persons and the intervals are Wilson's at the rows over their design
     effects, as :attr:`latentplay.store.bias.Association.intervals` gives them). The legend
     gives each level's count over all rows (a level of one row is a sliver too thin to see),
-    in columns of :data:`LEGEND_ROWS`; of more than :data:`MAX_LEGEND` levels a note says how
-    many the colours show instead. Of more than :data:`MAX_GROUPS` groups, those
+    under the bars in as many columns as fit; of more than :data:`MAX_LEGEND` levels a note
+    there says how many the colours show instead. The chart is :data:`WIDTH` inches wide, its
+    text :data:`TEXT` points or more (6 or more printed a column wide); a share is written on
+    its bar where it fits. Of more than :data:`MAX_GROUPS` groups, those
     :func:`shown_groups` picks are drawn, and the title says so. A group of no rows keeps its
     place with an empty bar marked ``no rows`` (and no interval). Arrays of other shapes are
     refused (:class:`UserError`)."""
@@ -94,71 +107,98 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     table = np.vstack([overall, shares])
     known = [k for k, level in enumerate(levels) if level != UNKNOWN]
     ramp = iter(class_colors(len(known), ordered, [levels[k] for k in known], of))
-    title_lines = 1 + (subtitle.count("\n") + 1 if subtitle else 0)
     listed = len(levels) <= MAX_LEGEND
     entries = [f"{level} (n={n})" for level, n in zip(levels, totals, strict=True)]
-    columns = -(-len(levels) // LEGEND_ROWS) if listed else 1
-    # the legend's lines in a column (the whiskers' entry takes three) or the note's
-    column_rows = -(-len(levels) // columns) + 3 * (intervals is not None) if listed else 6
-    legend_width = columns * (0.45 + max(text_width(e, 8) for e in [*entries, of])) \
-        if listed else 1.3
-    row = max(0.4, 0.55 * min(1.0, 13 / len(labels)))  # inches a bar takes: thinner when many
-    height = max(1.0 + row * len(labels), 0.7 + 0.19 * (column_rows + 1)) + 0.2 * title_lines
-    fig, ax = plt.subplots(figsize=(max(8.0, 6.3 + legend_width), height))
+    label_width = max(text_width(label, TEXT + 0.5) for label in labels)
+    room = WIDTH - label_width - 0.35    # inches of the axes, the legend's under them
+    title = wrap_title(f"{of} within each {by}" + (f"\n{subtitle}" if subtitle else ""),
+                       WIDTH - 0.2, TEXT + 1)
+    whisker_label = None
+    if intervals is not None:
+        over = f"\nover {persons} persons" if persons else ""
+        whisker_label = f"95 % Wilson interval\nof {levels[known[0]]}'s share{over}"
+    if listed:
+        widths = [0.45 + text_width(e, TEXT) for e in [*entries, *whisker_label.split("\n")]] \
+            if whisker_label else [0.45 + text_width(e, TEXT) for e in entries]
+        columns = max(1, min(len(levels) + (whisker_label is not None), int(room // max(widths))))
+        # the legend's lines in a column (the whiskers' entry takes three) and its title
+        legend_lines = -(-(len(levels) + (whisker_label is not None)) // columns) \
+            + 2 * (whisker_label is not None) + 1
+    else:
+        note = _levels_note(of, [levels[k] for k in known], len(known) < len(levels), ordered)
+        note = wrap_title(note, room, TEXT)
+        legend_lines = note.count("\n") + 1
+    row = max(0.3, 0.45 * min(1.0, 13 / len(labels)))  # inches a bar takes: thinner when many
+    height = (0.5 + row * len(labels) + 0.19 * (title.count("\n") + 1) + 0.3
+              + 0.17 * legend_lines)
+    fig, ax = plt.subplots(figsize=(WIDTH, height))
     # bars span y +- 0.4: with intervals the numbers go low and the whiskers high in each bar
     text_y, whisker_y = (TEXT_SHIFT, -WHISKER_SHIFT) if intervals is not None else (0.0, 0.0)
     left = np.zeros(len(labels))
     hatched = len(known) > COLOUR_ONLY    # every other class hatched: neighbours told by more than colour
+    # each bar, its share, its style and whether its number needs a box (on a hatched bar)
+    shares: list[tuple[Any, float, dict[str, Any], bool]] = []
     for k, level in enumerate(levels):
         style = unknown_bar_style() if level == UNKNOWN else \
             {"color": next(ramp), "edgecolor": "white", "linewidth": 1.0}
         if hatched and level != UNKNOWN and known.index(k) % 2:
             style.update(hatch="////", hatchcolor=text_color(style["color"]), hatch_linewidth=0.4)
         bars = ax.barh(labels, table[:, k], left=left, label=level, **style)
-        for bar, share in zip(bars, table[:, k], strict=True):
-            if share >= 0.06:
-                ax.text(bar.get_x() + bar.get_width() / 2,
-                        bar.get_y() + bar.get_height() / 2 + text_y,
-                        f"{share:.0%}", ha="center", va="center", fontsize=8,
-                        color=text_color(style["color"]),
-                        bbox={"facecolor": style["color"], "edgecolor": "none", "pad": 0.6}
-                        if "hatch" in style and level != UNKNOWN else None)
+        boxed = "hatch" in style and level != UNKNOWN
+        shares.extend((bar, share, style, boxed) for bar, share in zip(bars, table[:, k], strict=True))
         left += table[:, k]
     empty = np.flatnonzero(table.sum(1) == 0)
     for i in empty:
-        ax.text(0.5, i, "no rows", ha="center", va="center", fontsize=8, color="0.4")
+        ax.text(0.5, i, "no rows", ha="center", va="center", fontsize=TEXT, color="0.4")
     if intervals is not None:
         first = known[0]
         before = table[:, :first].sum(1)     # the shares drawn left of the first known level
         mid = before + table[:, first]
-        over = f"\nover {persons} persons" if persons else ""
         drawn = np.setdiff1d(np.arange(len(labels)), empty)
         whiskers = ax.errorbar(mid[drawn], drawn + whisker_y,
                                xerr=np.abs(intervals[drawn].T + before[drawn] - mid[drawn]),
                                fmt="none",
-                               ecolor="black", elinewidth=1, capsize=3,
-                               label=f"95 % Wilson interval\nof {levels[first]}'s share{over}")
+                               ecolor="black", elinewidth=1, capsize=3, label=whisker_label)
         halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # seen on dark bars
         for artist in whiskers.get_children():
             artist.set_path_effects(halo)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # top to bottom, no margin above the first bar
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"share of {of}")
-    ax.set_title(f"{of} within each {by}" + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    ax.set_xlabel(f"share of {of}", fontsize=TEXT + 0.5)
+    ax.tick_params(labelsize=TEXT + 0.5)
+    fig.suptitle(title, fontsize=TEXT + 1)   # over the whole width: the axes leave the labels room
+    # under the axes, below the ticks and the axis label
+    under = offset_copy(ax.transAxes, fig, y=-3.2 * (TEXT + 0.5), units="points")
     if listed:
         handles, _ = ax.get_legend_handles_labels()
         ax.legend(handles, entries + [h.get_label() for h in handles[len(levels):]], title=of,
-                  bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8, title_fontsize=8,
-                  ncol=columns)
+                  loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=under,
+                  fontsize=TEXT, title_fontsize=TEXT, ncol=columns, frameon=False,
+                  columnspacing=1.0, handlelength=1.5)
     else:
-        ends = [levels[k] for k in (known[0], known[-1])] if known else ["", ""]
-        note = f"{of}:\n{len(known)} levels, one\ncolour each" + (
-            f", from\n{ends[0]} (dark)\nto {ends[1]}" if ordered else "")
-        if len(known) < len(levels):
-            note += f"\n\n{UNKNOWN}: hatched grey"
-        ax.text(1.02, 1, note, transform=ax.transAxes, va="top", fontsize=8)
+        ax.text(0.5, 0, note, transform=under, ha="center", va="top", fontsize=TEXT)
     tight_layout(fig)
+    axes_width = ax.get_position().width * WIDTH
+    for bar, share, style, boxed in shares:   # a share written where it fits in its bar
+        text = f"{share:.0%}"
+        if share * axes_width >= text_width(text, TEXT) + 0.06:
+            ax.text(bar.get_x() + bar.get_width() / 2,
+                    bar.get_y() + bar.get_height() / 2 + text_y,
+                    text, ha="center", va="center", fontsize=TEXT,
+                    color=text_color(style["color"]),
+                    bbox={"facecolor": style["color"], "edgecolor": "none", "pad": 0.6}
+                    if boxed else None)
     return fig
+
+
+def _levels_note(of: str, known: list[str], unknown: bool, ordered: bool) -> str:
+    """What the colours of a chart of too many levels to list show: ``known`` levels of ``of``,
+    one colour each (from the first, dark, to the last when ``ordered``), and grey hatching for
+    ``unknown`` when there are rows without a value."""
+    note = f"{of}: {len(known)} levels, one colour each"
+    if ordered and known:
+        note += f", from {known[0]} (dark) to {known[-1]}"
+    return note + (f"; {UNKNOWN}: hatched grey" if unknown else "")
 
 
 def _shares(counts: np.ndarray) -> np.ndarray:
