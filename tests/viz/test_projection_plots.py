@@ -293,3 +293,23 @@ def test_more_than_five_classes_take_shapes_as_well_as_colours() -> None:
         assert len(set(markers)) == shapes
         page = projection_figure(coords, [labels])                   # the interactive page too
         assert len({trace.marker.symbol for trace in page.data}) == shapes
+
+
+@pytest.mark.parametrize("classes", [2, 10, 41])
+def test_a_projection_reads_in_a_column_its_legend_under_the_points(classes: int) -> None:
+    """Printed a column wide, every text is 6 points or more, named axes included; the legend
+    (or the note of too many classes) is under the axes and on the figure."""
+    from latentplay.viz.style import COLUMN_WIDTH, SMALLEST_TEXT, printed_size
+
+    rng = np.random.default_rng(0)
+    codes = np.arange(200) % classes
+    fig = projection_png(rng.normal(size=(200, 2)), Labels("class", codes, "categorical"))
+    fig.axes[0].set(xlabel="PC1 (39% of variance)", ylabel="PC2 (21% of variance)")
+    fig.canvas.draw()
+    assert printed_size(fig, COLUMN_WIDTH) >= SMALLEST_TEXT
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    below = ax.get_legend() or next(t for t in ax.texts if "classes" in t.get_text())
+    box = below.get_window_extent(renderer)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0
+    assert box.y1 < ax.xaxis.label.get_window_extent(renderer).y0   # under the axis label

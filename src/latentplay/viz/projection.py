@@ -22,10 +22,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import offset_copy
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.style import (
     COLOUR_ONLY,
+    COLUMN_WIDTH,
     SIGNED_MAP,
     SKIN_MAP,
     UNKNOWN_GREY,
@@ -33,6 +35,8 @@ from latentplay.viz.style import (
     named_colors,
     ordered_colors,
     qualitative_colors,
+    readable_size,
+    text_width,
     tight_layout,
     wrap_title,
 )
@@ -172,7 +176,22 @@ def draw_order(labels: Labels, seed: int) -> np.ndarray:
 
 
 def _point_size(n: int) -> float:
-    return float(np.clip(10000.0 / max(n, 1), 1.0, 30.0))
+    """Points squared of each of ``n`` points' markers: smaller when many."""
+    return float(np.clip(5000.0 / max(n, 1), 1.0, 15.0))
+
+
+WIDTH = 4.0
+"""Inches of :func:`projection_png`'s figure: a paper's column
+(:data:`~latentplay.viz.style.COLUMN_WIDTH`) and a little more, its legend under the points."""
+
+AXES_HEIGHT = 3.3
+"""Inches of :func:`projection_png`'s axes: about square."""
+
+TEXT = readable_size(7.0, WIDTH, COLUMN_WIDTH)
+"""Points of :func:`projection_png`'s smallest text: 6 or more once printed a column wide."""
+
+BELOW = 16.0
+"""Points between the axes and the legend under them: room for an axis label (PC1)."""
 
 
 def value_scale(lo: float, hi: float, attribute: str | None = None) -> tuple[str, float, float]:
@@ -206,8 +225,10 @@ def projection_png(
 ) -> Figure:
     """A scatter of ``coords`` ``(n, 2)`` coloured by ``labels``.
 
-    Discrete attributes get a legend with each class's name and count (classes with no points
-    are listed with 0); continuous attributes get a colour bar. Points are drawn in a seeded
+    Discrete attributes get a legend under the points with each class's name and count
+    (classes with no points are listed with 0); continuous attributes get a colour bar. The
+    figure is :data:`WIDTH` inches wide, its text :data:`TEXT` points or more: 6 or more
+    printed a column wide. Points are drawn in a seeded
     random order so no class hides another, missing and ``unknown`` ones first, as grey rings.
     """
     coords = np.asarray(coords, dtype=np.float32)
@@ -215,52 +236,70 @@ def projection_png(
     if labels.values.shape != (n,):
         raise ValueError(f"labels {labels.name!r} have shape {labels.values.shape}, expected ({n},)")
     order = draw_order(labels, seed)
-    fig, ax = plt.subplots(figsize=(8.2, 6.4) if labels.discrete else (7.6, 6.4))
-    size = _point_size(n)
+    room = WIDTH - (0.5 if labels.discrete else 1.4)   # inches of the axes, beside a colour bar
+    title = wrap_title(title or f"coloured by {labels.name}", room, TEXT + 1)
+    handles: list[Line2D] = []
+    note = ""
     if labels.discrete:
         codes = labels.codes()
         names = list(labels.names or [])
         colors = label_colors(labels)
-        grey = (codes < 0) | np.isin(codes, [i for i, name in enumerate(names) if name == UNKNOWN])
-        _hollow(ax, coords[order[grey[order]]], size)   # unknown and missing: grey rings
-        shown = order[~grey[order]]
         marks = _class_markers(names)
-        dots = ax.scatter(coords[shown, 0], coords[shown, 1], c=colors[codes[shown]], s=size,
-                          linewidths=0, rasterized=True)
-        if marks is not None:   # one shape per class, each point keeping its place in the order
-            dots.set_paths([_marker_path(marks[c]) for c in codes[shown]])
         counts = np.bincount(codes[codes >= 0], minlength=len(names))
         if len(names) > MAX_LEGEND:  # identities: no legend
-            ax.text(1.01, 1, f"{labels.name}:\n{int((counts > 0).sum()):,} classes,\none "
-                    "colour each", transform=ax.transAxes, va="top", fontsize=9)
+            note = f"{labels.name}: {int((counts > 0).sum()):,} classes, one colour each"
         else:
             handles = [_handle(colors[i], f"{name} ({counts[i]:,})", name == UNKNOWN,
                                "o" if marks is None else marks[i])
                        for i, name in enumerate(names)]
             if (codes < 0).any():
                 handles.append(_handle(colors[-1], f"{MISSING} ({int((codes < 0).sum()):,})", True))
-            ax.legend(handles=handles, title=labels.name, loc="upper left",
-                      bbox_to_anchor=(1.01, 1), frameon=False, markerscale=1.4, fontsize=9,
-                      ncol=1 if len(handles) <= 24 else 2)
+    # the legend under the axes, in as many columns as fit the figure's width
+    columns = max(1, min(len(handles), int((WIDTH - 0.2) // max(
+        (0.4 + text_width(h.get_label(), TEXT) for h in handles), default=1.0))))
+    legend_lines = (-(-len(handles) // columns) + 1) if handles else bool(note)
+    height = 0.45 + 0.19 * (title.count("\n") + 1) + AXES_HEIGHT + 0.3 + 0.17 * legend_lines
+    fig, ax = plt.subplots(figsize=(WIDTH, height))
+    size = _point_size(n)
+    under = offset_copy(ax.transAxes, fig, y=-BELOW, units="points")   # below an axis label
+    if labels.discrete:
+        grey = (codes < 0) | np.isin(codes, [i for i, name in enumerate(names) if name == UNKNOWN])
+        _hollow(ax, coords[order[grey[order]]], size)   # unknown and missing: grey rings
+        shown = order[~grey[order]]
+        dots = ax.scatter(coords[shown, 0], coords[shown, 1], c=colors[codes[shown]], s=size,
+                          linewidths=0, rasterized=True)
+        if marks is not None:   # one shape per class, each point keeping its place in the order
+            dots.set_paths([_marker_path(marks[c]) for c in codes[shown]])
+        if note:
+            ax.text(0.5, 0, note, transform=under, ha="center", va="top", fontsize=TEXT)
+        else:
+            ax.legend(handles=handles, title=labels.name, loc="upper center",
+                      bbox_to_anchor=(0.5, 0), bbox_transform=under, frameon=False,
+                      markerscale=1.2, fontsize=TEXT, title_fontsize=TEXT, ncol=columns,
+                      columnspacing=1.0, handletextpad=0.3)
     else:
         values = labels.values.astype(float)
         lo, hi = labels.range if labels.range else (np.nanmin(values), np.nanmax(values))
         bad = ~np.isfinite(values)
         if bad.any():
             _hollow(ax, coords[bad], size, label=f"{MISSING} ({int(bad.sum()):,})")
-            ax.legend(loc="lower left", frameon=False, fontsize=9)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=under,
+                      frameon=False, fontsize=TEXT)
         good = order[~bad[order]]
         cmap, low, high = value_scale(lo, hi, labels.name)
         sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap=cmap,
                         vmin=low, vmax=high, s=size, linewidths=0, rasterized=True)
-        fig.colorbar(sc, ax=ax, label=labels.name, fraction=0.05, pad=0.02)
-    width = fig.get_figwidth() * ax.get_position().width  # inches of the axes
-    ax.set_title(wrap_title(title or f"coloured by {labels.name}", width, 11), fontsize=11)
+        bar = fig.colorbar(sc, ax=ax, fraction=0.05, pad=0.02)
+        bar.set_label(labels.name, fontsize=TEXT + 0.5)
+        bar.ax.tick_params(labelsize=TEXT)
+    ax.set_title(title, fontsize=TEXT + 1)
     ax.set_xticks([])
     ax.set_yticks([])
+    for axis in (ax.xaxis, ax.yaxis):   # the size stays when a caller names the axes (PC1, PC2)
+        axis.label.set_fontsize(TEXT + 0.5)
     ax.set_aspect("equal", adjustable="datalim")
     ax.text(0.99, 0.01, f"n = {n:,}", transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=8, color="0.4")
+            fontsize=TEXT, color="0.4")
     tight_layout(fig)
     return fig
 
