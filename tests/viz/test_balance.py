@@ -270,3 +270,16 @@ def test_love_plot_refuses_smds_that_do_not_fit_the_names(before, after, matched
 
     with pytest.raises(UserError, match=message):
         love_plot(["a", "b", "c"], np.array(before), np.array(after), matched_on=matched_on)
+
+
+@pytest.mark.parametrize("checked", [False, True])
+def test_love_plot_reads_in_a_column(checked: bool) -> None:
+    """Printed a column wide, every text of the love plot (one panel, or two with attributes
+    only checked) is 6 points or more."""
+    from latentplay.viz.balance import love_plot
+    from latentplay.viz.style import COLUMN_WIDTH, SMALLEST_TEXT, printed_size
+
+    names = [f"x{i}" for i in range(6)]
+    on = np.array([True] * 4 + [not checked] * 2)
+    fig = love_plot(names, np.linspace(0.05, 0.5, 6), np.linspace(0.01, 0.1, 6), matched_on=on)
+    assert printed_size(fig, COLUMN_WIDTH) >= SMALLEST_TEXT
