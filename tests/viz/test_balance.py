@@ -194,13 +194,13 @@ def test_love_plot_puts_attributes_only_checked_in_a_grey_panel_of_their_own() -
     assert "Matched on: 3 covariates" in top.get_title(loc="left")
     heading = " ".join(bottom.get_title(loc="left").split())
     assert "Checked, not matched on: 2 attributes" in heading and "not balanced by design" in heading
-    for ax, grey in ((top, False), (bottom, True)):
+    for ax, grey, which in ((top, False, ""), (bottom, True, " (checked)")):
         hollow, filled = ax.collections[:2]
         assert len(hollow.get_facecolors()) == 0 and filled.get_facecolors()[0][3] == 1
         colour = filled.get_facecolors()[0][:3]
         assert (np.ptp(colour) == 0) == grey  # grey: r = g = b
         assert any(list(line.get_xdata()) == [0.1, 0.1] for line in ax.get_lines())
-        assert ax.get_legend_handles_labels()[1] == ["before", "after"]
+        assert ax.get_legend_handles_labels()[1] == [f"before{which}", f"after{which}"]
     np.testing.assert_allclose(bottom.collections[1].get_offsets()[:, 0], [0.38, 0.02])
     assert fig._suptitle is not None and fig._suptitle.get_text() == "Balance"
     plt.close(fig)
@@ -220,7 +220,7 @@ def test_love_plot_shares_its_rows_between_the_panels_and_notes_what_each_leaves
     assert "(20 less imbalanced covariates not shown; their |SMD| at most 0.593 before)" in notes[0]
     assert "(20 less imbalanced attributes not shown; their |SMD| at most 0.334 before)" in notes[1]
     assert "no matched pairs" in fig._suptitle.get_text().replace("\n", " ")
-    assert all(ax.get_legend_handles_labels()[1] == ["before"] for ax in (top, bottom))
+    assert [ax.get_legend_handles_labels()[1] for ax in (top, bottom)] == [["before"], ["before (checked)"]]
     plt.close(fig)
 
 
@@ -283,3 +283,25 @@ def test_love_plot_reads_in_a_column(checked: bool) -> None:
     on = np.array([True] * 4 + [not checked] * 2)
     fig = love_plot(names, np.linspace(0.05, 0.5, 6), np.linspace(0.01, 0.1, 6), matched_on=on)
     assert printed_size(fig, COLUMN_WIDTH) >= SMALLEST_TEXT
+
+
+@pytest.mark.parametrize("checked", [False, True])
+def test_love_plot_legend_covers_no_point(checked: bool) -> None:
+    """The legend stood in each panel's lower right corner, over a one-row panel's point at
+    |SMD| 1.3 there: it is one legend under the figure, below the x label and every point."""
+    names = ["x0", "x1", "y"]
+    before, after = np.array([0.4, 0.2, 1.3]), np.array([0.05, 0.03, 1.25])
+    fig = love_plot(names, before, after, matched_on=np.array([True, True, not checked]))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert [ax.get_legend() for ax in fig.axes] == [None] * len(fig.axes) and len(fig.legends) == 1
+    legend = fig.legends[0].get_window_extent(renderer)
+    lowest = fig.axes[-1]
+    assert legend.y1 <= lowest.xaxis.label.get_window_extent(renderer).y0 and legend.y0 >= 0
+    for ax in _panels(fig):
+        points = np.vstack([ax.transData.transform(c.get_offsets()) for c in ax.collections])
+        assert not any(legend.contains(x, y) for x, y in points)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == (["before", "after", "before (checked)", "after (checked)"] if checked
+                      else ["before", "after"])
+    plt.close(fig)

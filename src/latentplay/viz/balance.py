@@ -26,6 +26,8 @@ CHECKED_HEADING = ("Checked, not matched on: {n} {what}\n(not balanced by design
                    "no failure of the matching)")
 """Headings of the two panels of :func:`love_plot` (``n`` rows, ``what`` covariate(s) or
 attribute(s))."""
+LEGEND_ROW = 0.22
+"""Inches of a row of :func:`love_plot`'s legend under the figure."""
 CHECKED_COLORS = ("0.45", "0.6")
 """Colours of the points before (hollow) and after (filled) of the attributes only checked:
 grey, where the covariates matched on are red and blue."""
@@ -74,17 +76,19 @@ def love_plot(
     picks = [_pick(g, before, after, k) for g, k in zip(groups, quotas, strict=True)]
     if matched_on is None or on.all():  # one panel, as MatchIt draws it
         shown, hidden = picks[0]
-        fig, ax = plt.subplots(figsize=(LOVE_WIDTH, 1.2 + 0.24 * max(len(shown), 1)))
+        fig, ax = plt.subplots(figsize=(LOVE_WIDTH, 1.2 + LEGEND_ROW + 0.24 * max(len(shown), 1)))
         _love_panel(ax, names, before, after, shown, threshold, ("tab:red", "tab:blue"), has_after)
         ax.set_xlabel("|standardized mean difference|", fontsize=LOVE_TEXT + 0.5)
         ax.set_xlim(left=0)
-        tight_layout(fig)
+        band = _legend_below(fig, [ax])
+        tight_layout(fig, rect=(0, band, 1, 1))
         _wrapped_title(ax, title + _left_out(hidden, before, after, "covariate"))
-        tight_layout(fig)
+        tight_layout(fig, rect=(0, band, 1, 1))
         return fig
     heights = [max(len(shown), 1) + 0.6 for shown, _ in picks]
     fig, axes = plt.subplots(len(picks), 1, sharex=True, squeeze=False,
-                             figsize=(LOVE_WIDTH, 2.2 + 0.24 * sum(heights) + 0.5 * len(picks)),
+                             figsize=(LOVE_WIDTH, 2.2 + 2 * LEGEND_ROW + 0.24 * sum(heights)
+                                      + 0.5 * len(picks)),
                              gridspec_kw={"height_ratios": heights})
     for ax, group, (shown, hidden) in zip(axes[:, 0], groups, picks, strict=True):
         matched = bool(on[group[0]])
@@ -101,13 +105,27 @@ def love_plot(
     axes[-1, 0].set_xlim(left=0)  # once all panels are drawn: the shared x axis holds every point
     width = fig.get_figwidth()
     fig.suptitle(wrap_title(title, width - 0.3, LOVE_TEXT + 1), fontsize=LOVE_TEXT + 1)
-    tight_layout(fig)
+    band = _legend_below(fig, list(axes[:, 0]))
+    tight_layout(fig, rect=(0, band, 1, 1))
     for ax in axes[:, 0]:  # headings start at the axes' left edge: wrap them to the room right of it
         room = (1 - ax.get_position().x0) * width - 0.15
         ax.set_title(wrap_title(ax.get_title(loc="left"), room, LOVE_TEXT), fontsize=LOVE_TEXT,
                      loc="left")
-    tight_layout(fig)
+    tight_layout(fig, rect=(0, band, 1, 1))
     return fig
+
+
+def _legend_below(fig: Figure, axes: list[plt.Axes]) -> float:
+    """One legend of the ``axes``' points under the figure, a row of before and after per
+    panel (in a panel's corner it covered the points there, and a one-row panel has no free
+    corner); the height it takes, as a share of the figure's."""
+    handles, labels = [], []
+    for ax in axes:
+        found = ax.get_legend_handles_labels()
+        handles += found[0]
+        labels += found[1]
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=LOVE_TEXT, frameon=False)
+    return (0.05 + LEGEND_ROW * len(axes)) / fig.get_figheight()
 
 
 def _quotas(sizes: list[int], total: int) -> list[int]:
@@ -142,9 +160,10 @@ def _love_panel(
     one row each: before hollow in ``colors[0]``, after filled in ``colors[1]`` (unless
     ``has_after`` is False), joined by a line, with the dashed ``threshold`` line."""
     y = np.arange(len(shown))
-    ax.scatter(before[shown], y, facecolors="none", edgecolors=colors[0], label="before", zorder=3)
+    which = "" if colors != CHECKED_COLORS else " (checked)"
+    ax.scatter(before[shown], y, facecolors="none", edgecolors=colors[0], label=f"before{which}", zorder=3)
     if has_after:
-        ax.scatter(after[shown], y, color=colors[1], label="after", zorder=3)
+        ax.scatter(after[shown], y, color=colors[1], label=f"after{which}", zorder=3)
     for i, j in enumerate(shown):
         if np.isfinite(before[j]) and np.isfinite(after[j]):
             ax.plot([before[j], after[j]], [i, i], color="0.8", lw=1, zorder=1)
@@ -152,7 +171,6 @@ def _love_panel(
     ax.set_yticks(y, [names[j] for j in shown], fontsize=LOVE_TEXT)
     ax.tick_params(axis="x", labelsize=LOVE_TEXT)
     ax.set_ylim(-0.8, max(len(shown), 1) - 0.2)
-    ax.legend(loc="lower right", fontsize=LOVE_TEXT)
     ax.grid(axis="x", alpha=0.3)
 
 
