@@ -78,8 +78,9 @@ def test_attribute_means_say_how_many_units_each_bar_stands_for() -> None:
     fig = attribute_means(["a", "b"], means, means, groups=("m", "f"), sizes=sizes,
                           ylabel="share (mean of 0/1)")
     before, after = fig.axes[:2]
-    assert before.get_title() == "before matching (m: n = 10; f: n = 30)"
-    assert after.get_title() == "after matching (m: n = 10; f: n = 4, weighted 10)"
+    titles = [" ".join(ax.get_title().split()) for ax in (before, after)]  # wrapped to a panel
+    assert titles == ["before matching (m: n = 10; f: n = 30)",
+                      "after matching (m: n = 10; f: n = 4, weighted 10)"]
     assert before.get_ylabel() == "share (mean of 0/1)"
 
 
@@ -304,4 +305,26 @@ def test_love_plot_legend_covers_no_point(checked: bool) -> None:
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == (["before", "after", "before (checked)", "after (checked)"] if checked
                       else ["before", "after"])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("p", [1, 5, 20])
+def test_attribute_means_read_on_a_page_their_titles_inside(p: int) -> None:
+    """Side by side, five attributes made a 9.6-inch figure whose 8 pt text printed at 5.7 pt
+    on a page: the figure is a page wide (more attributes: panels above each other, text sized
+    to the width) and each panel's title, with its group sizes, wrapped inside the figure."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    rng = np.random.default_rng(0)
+    names = [f"attribute_{i}" for i in range(p)]
+    fig = attribute_means(names, (rng.random(p), rng.random(p)), (rng.random(p), rng.random(p)),
+                          groups=("female", "male"),
+                          sizes=(("n = 1,204", "n = 1,796"), ("n = 1,204", "n = 1,011, weighted 1,204")))
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    assert fig.get_figwidth() == PAGE_WIDTH or p > 6
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        box = ax.title.get_window_extent(renderer)
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width
     plt.close(fig)

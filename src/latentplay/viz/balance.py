@@ -13,7 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import offset_copy
 
 from latentplay.errors import UserError
-from latentplay.viz.style import COLUMN_WIDTH, readable_size, tight_layout, wrap_title
+from latentplay.viz.style import COLUMN_WIDTH, PAGE_WIDTH, readable_size, tight_layout, wrap_title
 
 LOVE_WIDTH = 4.0
 """Inches of :func:`love_plot`'s figure: a paper's column
@@ -196,6 +196,11 @@ def _wrapped_title(ax: plt.Axes, title: str) -> None:
                  fontsize=LOVE_TEXT + 1)
 
 
+SIDE_BY_SIDE = 6
+"""Attributes up to which :func:`attribute_means` draws its two panels side by side (a page
+wide: each attribute's pair of bars about 0.4 inch), above and below each other past it."""
+
+
 def attribute_means(
     names: Sequence[str],
     before: tuple[np.ndarray, np.ndarray],
@@ -223,31 +228,40 @@ def attribute_means(
         colors: the colours of the two groups (the classes' own, as other figures draw them).
     """
     p = len(names)
-    if p <= 12:  # side by side, as Matching in GAN-space draws it
-        fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.0 + 0.55 * p) * 1.6, 3.8),
-                                 sharey=True)
+    if p <= SIDE_BY_SIDE:  # side by side, as Matching in GAN-space draws it, a page wide
+        width = PAGE_WIDTH
+        fig, axes = plt.subplots(1, 2, figsize=(width, 3.8), sharey=True)
     else:  # many attributes: before above after, so the figure stays readable
-        fig, axes = plt.subplots(2, 1, figsize=(max(6.5, 1.5 + 0.3 * p), 6.8), sharey=True)
+        width = max(PAGE_WIDTH, 1.5 + 0.3 * p)
+        fig, axes = plt.subplots(2, 1, figsize=(width, 6.8), sharey=True)
+    text = readable_size(8.0, width)  # 6 pt or more printed a page wide
     x = np.arange(p)
-    width = 0.38
+    bar = 0.38
     panels = (("before matching", before), ("after matching", after))
     for i, (ax, (label, (mt, mc))) in enumerate(zip(axes, panels, strict=True)):
         if sizes is not None:
             label += f" ({groups[0]}: {sizes[i][0]}; {groups[1]}: {sizes[i][1]})"
-        ax.bar(x - width / 2, mt, width, label=groups[0], color=colors[0])
-        ax.bar(x + width / 2, mc, width, label=groups[1], color=colors[1])
-        ax.set_xticks(x, list(names), rotation=45, ha="right", fontsize=8)
+        ax.bar(x - bar / 2, mt, bar, label=groups[0], color=colors[0])
+        ax.bar(x + bar / 2, mc, bar, label=groups[1], color=colors[1])
+        ax.set_xticks(x, list(names), rotation=45, ha="right", fontsize=text)
+        ax.tick_params(axis="y", labelsize=text)
         ax.set_xlim(-0.6, p - 0.4)
-        ax.set_title(label, fontsize=10)
+        ax.set_title(label, fontsize=text + 1)
         ax.axhline(0, color="0.3", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
-        ax.set_ylabel(ylabel)
+        if i == 0 or p > SIDE_BY_SIDE:  # side by side, the panels share the one on the left
+            ax.set_ylabel(ylabel, fontsize=text + 0.5)
         if not (np.isfinite(mt).any() or np.isfinite(mc).any()):  # a caliper dropped every unit
             _no_pairs(ax)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
-    fig.suptitle(title, fontsize=11)
-    tight_layout(fig, rect=(0, 0, 1, 0.94))
+    fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=text, frameon=False)
+    title = wrap_title(title, width - 2.5, text + 2)  # left of the legend
+    fig.suptitle(title, fontsize=text + 2, x=0.02, ha="left")  # the layout keeps the axes under it
+    tight_layout(fig)
+    for ax in axes:  # each panel's title (with its group sizes) broken to the panel's width
+        room = ax.get_position().width * width
+        ax.set_title(wrap_title(ax.get_title(), room, text + 1), fontsize=text + 1)
+    tight_layout(fig)
     return fig
 
 
