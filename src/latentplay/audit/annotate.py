@@ -56,7 +56,7 @@ from latentplay.clustered import share_spread
 from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents, replaced_whole
+from latentplay.outputs import replaced_whole
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, check_file_safe, class_places
 from latentplay.store.split import HELD_OUT, stored_part, stored_test_rows
@@ -315,7 +315,7 @@ class ClassifierAnnotator(Annotator):
         """Write the annotator to ``path`` (one ``.npz``, no pickled objects); returns it.
         An existing file there is replaced only with ``overwrite`` (:func:`refuse_existing`)."""
         refuse_existing(path, overwrite)
-        path = make_parents(path)
+        path = Path(path)
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "attribute": self.attribute,
                 "classes": self.classes, "info": self.info,
                 "evaluation": None if self.evaluation is None else self.evaluation.to_dict()}

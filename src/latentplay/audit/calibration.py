@@ -55,7 +55,7 @@ from latentplay.errors import UserError
 from latentplay.intervals import normal_interval, proportion_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import finite_or_none
-from latentplay.resample import DRAW_CELLS, mean_intervals
+from latentplay.resample import DRAW_CELLS, clusters, mean_intervals
 
 BINS = 10
 """Confidence bins of the ECE and the reliability diagram."""
@@ -122,15 +122,12 @@ def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
     index, edges = _binned(c, bins, binning)  # the bins stay those of the confidences
     onehot = np.zeros((len(c), len(edges) - 1))
     onehot[np.arange(len(c)), index] = 1.0
-    if persons is None:
-        units, unit = len(c), np.arange(len(c))
-    else:
-        _, unit = np.unique(persons, return_inverse=True)
-        units = int(unit.max()) + 1
+    unit, units = (None, len(c)) if persons is None else clusters(persons)
     step = max(1, DRAW_CELLS // len(c))
     out = []
     for start in range(0, n_draws, step):
-        right = rng.random((min(step, n_draws - start), units))[:, unit] < c
+        draws = rng.random((min(step, n_draws - start), units))
+        right = (draws if unit is None else draws[:, unit]) < c
         out.append(np.abs((right - c) @ onehot).sum(axis=1) / len(c))
     return np.concatenate(out)
 
@@ -244,13 +241,12 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         elif persons is not None and len(np.unique(persons[rows])) > 1:   # one person: none
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins, binning)
-        null = null_ece(c[rows], n_draws, seed, bins, binning)
-        shared = {} if persons is None else _shared_null(
-            ece, null_ece(c[rows], n_draws, seed, bins, binning, persons[rows]))
+        null = _null_fields(ece, null_ece(c[rows], n_draws, seed, bins, binning))
+        shared = {} if persons is None else _null_fields(
+            ece, null_ece(c[rows], n_draws, seed, bins, binning, persons[rows]), "_shared")
         return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
                 "overconfidence": float(signed[rows].mean()), "low": finite_or_none(low),
-                "high": finite_or_none(high), "ece": ece, "ece_null": float(null.mean()),
-                "ece_p": _simulated_p(ece, null), **shared,
+                "high": finite_or_none(high), "ece": ece, **null, **shared,
                 "bins": reliability(c[rows], right[rows], bins, binning),
                 "curve": selective_curve(c[rows], right[rows]),
                 **({} if threshold is None
@@ -266,9 +262,10 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
             "across": _across(table, signed, scored, groups, names, ordered, persons, seed)}
 
 
-def _shared_null(ece: float, null: np.ndarray) -> dict[str, float]:
-    """The chance ECE and p of draws sharing each person's answers (module docstring)."""
-    return {"ece_null_shared": float(null.mean()), "ece_p_shared": _simulated_p(ece, null)}
+def _null_fields(ece: float, null: np.ndarray, suffix: str = "") -> dict[str, float]:
+    """``ece_null`` and ``ece_p`` (``+ suffix``: ``_shared`` for the draws sharing each
+    person's answers, module docstring) of an ``ece`` beside its ``(n_draws,)`` chance ECEs."""
+    return {f"ece_null{suffix}": float(null.mean()), f"ece_p{suffix}": _simulated_p(ece, null)}
 
 
 def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,

@@ -257,24 +257,18 @@ def embed_store(
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     _check_column(store, column, overwrite)
     store.require_rows("embed")
+    from latentplay.store.io import sole_writer
+
     scratch = scratch_dir(store.path, column)
-    with _only_embed_of(store.path, column):  # before loading the embedder's models (seconds)
+    # a second embed of this column into the store would share the scratch files: refused
+    with sole_writer(scratch, f"another embed of column {column!r} is running on {store.path}; "
+                     "wait for it or stop it"):  # before loading the embedder's models (seconds)
         if isinstance(embedder, str):
             embedder = make_embedder(embedder, options)
         vectors, found = run_embedder(store, embedder, scratch, batch_size, progress)
         result = _save_into_current(store, embedder, column, vectors, found, overwrite, scratch)
         shutil.rmtree(scratch, ignore_errors=True)
     return result
-
-
-def _only_embed_of(store_path: Path, column: str) -> contextlib.AbstractContextManager[None]:
-    """The lock beside :func:`scratch_dir` of ``column`` (``.<store>.embed-<column>.lock``)
-    (:func:`~latentplay.store.io.sole_writer`): a second embed of that column into the store,
-    which would share its scratch files, is refused instead of waited for."""
-    from latentplay.store.io import sole_writer
-
-    return sole_writer(scratch_dir(store_path, column), f"another embed of column {column!r} "
-                       f"is running on {store_path}; wait for it or stop it")
 
 
 def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size: int = 256,

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.latent.identity_term import Recogniser, recogniser
 from latentplay.train.api import PathLike, _conditions, load_model, model_input
@@ -272,8 +273,7 @@ def check_settings(steps: int, lr: float, restarts: int, prior: float, batch_siz
             raise UserError(f"{named(name)} must be a finite number, got {value}")
     for name, value, low in (("identity", identity, 0), ("steps", steps, 0), ("restarts", restarts, 1),
                              ("prior", prior, 0), ("batch_size", batch_size, 1)):
-        if value < low:
-            raise UserError(f"{named(name)} must be at least {low}, got {value:g}")
+        at_least(value, low, named(name))
     if lr <= 0:
         raise UserError(f"{named('lr')} must be positive, got {lr:g}")
 

@@ -51,10 +51,9 @@ from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list, embed_images, make_embedder
 from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
-from latentplay.measure.run import save_extended, store_to_extend
+from latentplay.measure.run import save_extended, sole_scratch_writer, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
 from latentplay.store.binning import group_bounds, interval_codes
-from latentplay.store.io import sole_writer
 from latentplay.store.schema import UNKNOWN, Attribute, class_places
 
 if TYPE_CHECKING:
@@ -317,10 +316,10 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
     store = store_to_extend(store, batch_size, prefix, "classify")
     embedder, parsed = classifier(network, heads, options)
     _check_free(store, parsed, prefix, overwrite)
-    with sole_writer(scratch_dir(store.path), f"another data predict is running on {store.path}; "
-                     "wait for it or stop it (two would share their scratch files)"):
-        logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size,
-                                     progress, label="classifying")
+    scratch = scratch_dir(store.path)
+    with sole_scratch_writer(scratch, store, "data predict"):
+        logits, found = run_embedder(store, embedder, scratch, batch_size, progress,
+                                     label="classifying")
         columns = head_columns(parsed, logits, prefix, network)
         entry = {
             "op": "predict",
@@ -330,7 +329,7 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
             "rows": len(store),
             "not_found": np.flatnonzero(~found).tolist() if embedder.detects_faces else [],
         }
-        return save_extended(store, columns, overwrite, store.path, entry, scratch_dir(store.path))
+        return save_extended(store, columns, overwrite, store.path, entry, scratch)
 
 
 def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os.PathLike[str],

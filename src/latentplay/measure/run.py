@@ -380,8 +380,7 @@ def store_to_extend(store: st.Store | str | os.PathLike[str], batch_size: int, p
     store = saved(store, f"{verb} it (the attributes are written in place)")
     if batch_size < 1:
         raise UserError(f"batch size must be at least 1, got {batch_size}")
-    if len(store) == 0:
-        raise UserError(f"store {store.path} has no rows to {verb}")
+    store.require_rows(verb)
     if prefix and not prefix.replace("_", "").isalnum():
         raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
     return store
@@ -430,31 +429,31 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         source = st.load(box_from) if not isinstance(box_from, st.Store) else box_from
         measurer.fit(load_rows(source, measurer.fit_rows(len(source))))
         box_source = str(source.path)
-    with sole_writer(scratch_dir(store.path), f"another data measure is running on {store.path}; "
-                     "wait for it or stop it (two would share their scratch files)"):
-        return _measure_into(store, config, measurer, overwrite or bool(remeasured), prefix,
-                             batch_size, progress, box_source)
+    scratch = scratch_dir(store.path)
+    with sole_scratch_writer(scratch, store, "data measure"):
+        rows, found = run_embedder(store, measurer, scratch, batch_size, progress, label="measuring")
+        values = rows[:, 1:]
+        columns = _columns(config, values, found, prefix, _kept_skin_fallback(store, config, prefix))
+        entry = {
+            "op": "measure",
+            "what": config.what,
+            "config": dataclasses.asdict(config),
+            "attributes": list(columns),
+            "rows": len(store),
+            "faces_found": int(found.sum()) if config.detects else None,
+            "under_minimum": _under_minimum(config, rows[:, 0].astype(np.int64), prefix),
+            "fallback_box": measurer.box,
+            "box_from": box_source,
+        }
+        return save_extended(store, columns, overwrite or bool(remeasured), store.path, entry, scratch)
 
 
-def _measure_into(store: st.Store, config: MeasureConfig, measurer: Measurer, overwrite: bool,
-                  prefix: str, batch_size: int, progress: bool, box_source: str | None) -> st.Store:
-    """:func:`measure_store`'s measuring and saving, the scratch folder held."""
-    rows, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
-                               label="measuring")
-    values = rows[:, 1:]
-    columns = _columns(config, values, found, prefix, _kept_skin_fallback(store, config, prefix))
-    entry = {
-        "op": "measure",
-        "what": config.what,
-        "config": dataclasses.asdict(config),
-        "attributes": list(columns),
-        "rows": len(store),
-        "faces_found": int(found.sum()) if config.detects else None,
-        "under_minimum": _under_minimum(config, rows[:, 0].astype(np.int64), prefix),
-        "fallback_box": measurer.box,
-        "box_from": box_source,
-    }
-    return save_extended(store, columns, overwrite, store.path, entry, scratch_dir(store.path))
+def sole_scratch_writer(scratch: Path, store: st.Store, command: str) -> Any:
+    """The lock of ``store``'s scratch folder ``scratch`` for ``command`` (``data measure``,
+    ``data predict``; :func:`~latentplay.store.io.sole_writer`): a second one, which would
+    share the scratch files, is refused instead of waited for."""
+    return sole_writer(scratch, f"another {command} is running on {store.path}; wait for it or "
+                       "stop it (two would share their scratch files)")
 
 
 def _under_minimum(config: MeasureConfig, below: np.ndarray, prefix: str) -> dict[str, int]:

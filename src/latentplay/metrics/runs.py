@@ -254,10 +254,10 @@ def seed_run(folder: Path, train_it: Callable[[Path], Path], say: Callable[[str]
     without a run is. ``say`` is told what was found, before any training."""
     from latentplay.train import resume
     from latentplay.train.checkpoint import saved_position
-    from latentplay.train.summary import SUMMARY
+    from latentplay.train.summary import final_outputs_written
 
     position = saved_position(folder) if folder.is_dir() else None
-    if position is not None and position["finished"] and (folder / SUMMARY).exists():
+    if position is not None and position["finished"] and final_outputs_written(folder):
         say("finished earlier, kept")
         return folder
     if position is not None:

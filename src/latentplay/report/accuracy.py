@@ -198,7 +198,7 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
     cal = a["calibration"]
     rows = [r for r in [*cal["groups"], cal["overall"]] if r.get("n")]
     threshold = cal.get("threshold")
-    shared = all("ece_p_shared" in r for r in rows)
+    shared = bool(cal.get("null_over_photos"))  # the draws were made again, sharing persons' answers
     table = Table.of(["group", "rows", "mean confidence", "accuracy", "over-confidence",
                       "95% interval", "ECE", "ECE by chance", "p"]
                      + (["by chance, shared", "p, shared"] if shared else []),
@@ -214,12 +214,10 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
                      " bins beside the mean ECE of a calibrated "
                      "classifier with the same confidences, and its simulated p, (1 + the draws "
                      "at least as large) / (draws + 1)"
-                     + ("" if not cal.get("null_over_photos") else
-                        "; the draws take each photo alone, which repeated persons are not, "
-                        "so that p is too small")
-                     + ("; \"shared\": the same with one draw per person deciding all its "
-                        "photos' answers, as alike as calibrated answers can be: read p as "
-                        "between the two." if shared else "."))
+                     + ("; the draws take each photo alone, which repeated persons are not, "
+                        "so that p is too small; \"shared\": the same with one draw per person "
+                        "deciding all its photos' answers, as alike as calibrated answers can be: "
+                        "read p as between the two." if shared else "."))
     tables = [table]
     if threshold is not None:
         tables.append(Table.of(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_names
 from latentplay.models.stylegan2 import in_w
-from latentplay.outputs import progress_bar, replaced_whole, same_folder, warn
+from latentplay.outputs import advancing, progress_bar, replaced_whole, same_folder, warn
 from latentplay.sources import GENERATED, MADE_UNDER
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.api import has_prior, prior_draws
@@ -119,7 +119,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     key = {"run": str(Path(run).absolute()), **schema.provenance.arguments, "batch_size": batch_size}
     scratch = _scratch_path(out)
 
-    def batches(advance: Callable[[int], None]) -> Iterator[dict[str, Any]]:
+    def batches() -> Iterator[dict[str, Any]]:
         _prepare(scratch, key)         # here, once build has accepted the target
         for b, start in enumerate(range(0, n, batch_size)):
             stop = min(start + batch_size, n)
@@ -134,11 +134,10 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
             yield {"image": [{"bytes": p, "path": None} for p in pngs],
                    column: list(z[start:stop]),
                    **{name: v[start:stop] for name, v in values.items()}}
-            advance(stop - start)
 
     with progress_bar(show=progress) as bar:
         task = bar.add_task("generating", total=n)
-        made = st.build(batches(lambda k: bar.advance(task, k)), schema, out, overwrite=overwrite)
+        made = st.build(advancing(batches(), bar, task), schema, out, overwrite=overwrite)
     shutil.rmtree(scratch, ignore_errors=True)
     return made
 

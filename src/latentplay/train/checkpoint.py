@@ -55,10 +55,6 @@ def _synced(path: Path) -> Path:
     return path
 
 
-def _replace(tmp: Path, path: Path) -> None:
-    os.replace(_synced(tmp), path)
-
-
 def new_file_mode() -> int:
     """The permissions ``open()`` gives a new file: ``0o666`` less the process's umask."""
     mask = os.umask(0)
@@ -82,7 +78,8 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
             "tensors": {k: list(v.shape) for k, v in state.items()}}
     tmp_meta = run_dir / f".{MODEL_META}.tmp"
     tmp_meta.write_text(json.dumps(info, indent=2))
-    _synced(tmp), _synced(tmp_meta)  # both on disk before either is renamed
+    for written in (tmp, tmp_meta):  # both on disk before either is renamed
+        _synced(written)
     os.replace(tmp, run_dir / MODEL_FILE)
     os.replace(tmp_meta, run_dir / MODEL_META)
 
@@ -191,7 +188,7 @@ def save_state(run_dir: Path, state: dict[str, Any]) -> None:
     """Atomically write the resumable training state (tensors and plain containers only)."""
     tmp = run_dir / f".{STATE_FILE}.tmp"
     torch.save(state, tmp)
-    _replace(tmp, run_dir / STATE_FILE)
+    os.replace(_synced(tmp), run_dir / STATE_FILE)
 
 
 def load_state(run_dir: Path) -> dict[str, Any]:

@@ -54,7 +54,7 @@ from latentplay.train.forcing import (
     to_uint8,
 )
 from latentplay.train.steps import GANStepper, Metrics, VAEStepper
-from latentplay.train.summary import SUMMARY, SUMMARY_ROWS, condition_in_codes, write_summary
+from latentplay.train.summary import SUMMARY_ROWS, condition_in_codes, final_outputs_written, write_summary
 from latentplay.train.welford import Welford
 
 if TYPE_CHECKING:
@@ -481,7 +481,7 @@ class Engine:
     def _loop(self) -> None:
         t, f = self.config.trainer, self.fabric
         max_steps = t.max_steps or math.inf
-        if self.finished and not (self.run_dir / SUMMARY).exists():
+        if self.finished and not final_outputs_written(self.run_dir):
             self._finish()  # stopped while writing its final outputs: write them again
             return
         if self.finished:

@@ -47,6 +47,12 @@ def write_summary(run_dir: Path, values: dict[str, Any]) -> None:
     write_atomic(run_dir / SUMMARY, json.dumps(values, indent=2))
 
 
+def final_outputs_written(run_dir: Path) -> bool:
+    """Whether a run saved as finished also wrote its final outputs (``summary.json`` comes
+    last): one stopped in between writes them again when resumed."""
+    return (run_dir / SUMMARY).exists()
+
+
 def read_summary(run: Path) -> dict[str, Any] | None:
     """The run's ``summary.json``, or None where it has none (a run unfinished, or finished by
     a version that did not write it)."""

@@ -13,13 +13,14 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import offset_copy
 
 from latentplay.errors import UserError
-from latentplay.viz.style import COLUMN_WIDTH, PAGE_WIDTH, readable_size, tight_layout, wrap_title
-
-LOVE_WIDTH = 4.0
-"""Inches of :func:`love_plot`'s figure: a paper's column
-(:data:`~latentplay.viz.style.COLUMN_WIDTH`) and a little more."""
-LOVE_TEXT = readable_size(7.0, LOVE_WIDTH, COLUMN_WIDTH)
-"""Points of :func:`love_plot`'s smallest text: 6 or more once printed a column wide."""
+from latentplay.viz.style import (
+    CHART_TEXT,
+    CHART_WIDTH,
+    PAGE_WIDTH,
+    readable_size,
+    tight_layout,
+    wrap_title,
+)
 
 MATCHED_ON_HEADING = "Matched on: {n} {what} (what the matching balances)"
 CHECKED_HEADING = ("Checked, not matched on: {n} {what}\n(not balanced by design: an imbalance here is "
@@ -76,9 +77,9 @@ def love_plot(
     picks = [_pick(g, before, after, k) for g, k in zip(groups, quotas, strict=True)]
     if matched_on is None or on.all():  # one panel, as MatchIt draws it
         shown, hidden = picks[0]
-        fig, ax = plt.subplots(figsize=(LOVE_WIDTH, 1.2 + LEGEND_ROW + 0.24 * max(len(shown), 1)))
+        fig, ax = plt.subplots(figsize=(CHART_WIDTH, 1.2 + LEGEND_ROW + 0.24 * max(len(shown), 1)))
         _love_panel(ax, names, before, after, shown, threshold, ("tab:red", "tab:blue"), has_after)
-        ax.set_xlabel("|standardized mean difference|", fontsize=LOVE_TEXT + 0.5)
+        ax.set_xlabel("|standardized mean difference|", fontsize=CHART_TEXT + 0.5)
         ax.set_xlim(left=0)
         band = _legend_below(fig, [ax])
         tight_layout(fig, rect=(0, band, 1, 1))
@@ -87,7 +88,7 @@ def love_plot(
         return fig
     heights = [max(len(shown), 1) + 0.6 for shown, _ in picks]
     fig, axes = plt.subplots(len(picks), 1, sharex=True, squeeze=False,
-                             figsize=(LOVE_WIDTH, 2.2 + 2 * LEGEND_ROW + 0.24 * sum(heights)
+                             figsize=(CHART_WIDTH, 2.2 + 2 * LEGEND_ROW + 0.24 * sum(heights)
                                       + 0.5 * len(picks)),
                              gridspec_kw={"height_ratios": heights})
     for ax, group, (shown, hidden) in zip(axes[:, 0], groups, picks, strict=True):
@@ -97,19 +98,19 @@ def love_plot(
         noun = "covariate" if matched else "attribute"
         heading = (MATCHED_ON_HEADING if matched else CHECKED_HEADING).format(
             n=len(group), what=noun + ("s" if len(group) > 1 else ""))
-        ax.set_title(heading + _left_out(hidden, before, after, noun), fontsize=LOVE_TEXT, loc="left",
+        ax.set_title(heading + _left_out(hidden, before, after, noun), fontsize=CHART_TEXT, loc="left",
                      color="black" if matched else "0.35")
         if not matched:
             ax.set_facecolor("0.96")
-    axes[-1, 0].set_xlabel("|standardized mean difference|", fontsize=LOVE_TEXT + 0.5)
+    axes[-1, 0].set_xlabel("|standardized mean difference|", fontsize=CHART_TEXT + 0.5)
     axes[-1, 0].set_xlim(left=0)  # once all panels are drawn: the shared x axis holds every point
     width = fig.get_figwidth()
-    fig.suptitle(wrap_title(title, width - 0.3, LOVE_TEXT + 1), fontsize=LOVE_TEXT + 1)
+    fig.suptitle(wrap_title(title, width - 0.3, CHART_TEXT + 1), fontsize=CHART_TEXT + 1)
     band = _legend_below(fig, list(axes[:, 0]))
     tight_layout(fig, rect=(0, band, 1, 1))
     for ax in axes[:, 0]:  # headings start at the axes' left edge: wrap them to the room right of it
         room = (1 - ax.get_position().x0) * width - 0.15
-        ax.set_title(wrap_title(ax.get_title(loc="left"), room, LOVE_TEXT), fontsize=LOVE_TEXT,
+        ax.set_title(wrap_title(ax.get_title(loc="left"), room, CHART_TEXT), fontsize=CHART_TEXT,
                      loc="left")
     tight_layout(fig, rect=(0, band, 1, 1))
     return fig
@@ -124,7 +125,7 @@ def _legend_below(fig: Figure, axes: list[plt.Axes]) -> float:
         found = ax.get_legend_handles_labels()
         handles += found[0]
         labels += found[1]
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=LOVE_TEXT, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=CHART_TEXT, frameon=False)
     return (0.05 + LEGEND_ROW * len(axes)) / fig.get_figheight()
 
 
@@ -168,8 +169,8 @@ def _love_panel(
         if np.isfinite(before[j]) and np.isfinite(after[j]):
             ax.plot([before[j], after[j]], [i, i], color="0.8", lw=1, zorder=1)
     ax.axvline(threshold, color="0.4", ls="--", lw=1)
-    ax.set_yticks(y, [names[j] for j in shown], fontsize=LOVE_TEXT)
-    ax.tick_params(axis="x", labelsize=LOVE_TEXT)
+    ax.set_yticks(y, [names[j] for j in shown], fontsize=CHART_TEXT)
+    ax.tick_params(axis="x", labelsize=CHART_TEXT)
     ax.set_ylim(-0.8, max(len(shown), 1) - 0.2)
     ax.grid(axis="x", alpha=0.3)
 
@@ -192,8 +193,8 @@ def _wrapped_title(ax: plt.Axes, title: str) -> None:
     width = ax.figure.get_figwidth()
     box = ax.get_position()
     centre = (box.x0 + box.x1) / 2 * width
-    ax.set_title(wrap_title(title, 2 * min(centre, width - centre) - 0.15, LOVE_TEXT + 1),
-                 fontsize=LOVE_TEXT + 1)
+    ax.set_title(wrap_title(title, 2 * min(centre, width - centre) - 0.15, CHART_TEXT + 1),
+                 fontsize=CHART_TEXT + 1)
 
 
 SIDE_BY_SIDE = 6

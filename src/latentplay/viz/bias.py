@@ -15,9 +15,9 @@ from latentplay.store.bias import Association
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import (
+    CHART_TEXT,
+    CHART_WIDTH,
     COLOUR_ONLY,
-    COLUMN_WIDTH,
-    readable_size,
     text_color,
     text_width,
     tight_layout,
@@ -39,14 +39,6 @@ MAX_GROUPS = 30
 MAX_LEGEND = 40
 """Levels listed in the legend at most; of more (persons, say), a note says how many levels the
 colours show, from which to which."""
-
-WIDTH = 4.0
-"""Inches of the chart: a paper's column (:data:`~latentplay.viz.style.COLUMN_WIDTH`) and a
-little more, its legend under the bars."""
-
-TEXT = readable_size(7.0, WIDTH, COLUMN_WIDTH)
-"""Points of the chart's smallest text (numbers, legend): 6 or more once the chart is printed
-a column wide."""
 
 
 def association_bars(found: Association, subtitle: str) -> Figure:
@@ -76,8 +68,8 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     effects, as :attr:`latentplay.store.bias.Association.intervals` gives them). The legend
     gives each level's count over all rows (a level of one row is a sliver too thin to see),
     under the bars in as many columns as fit; of more than :data:`MAX_LEGEND` levels a note
-    there says how many the colours show instead. The chart is :data:`WIDTH` inches wide, its
-    text :data:`TEXT` points or more (6 or more printed a column wide); a share is written on
+    there says how many the colours show instead. The chart is :data:`CHART_WIDTH` inches wide, its
+    text :data:`CHART_TEXT` points or more (6 or more printed a column wide); a share is written on
     its bar where it fits. Of more than :data:`MAX_GROUPS` groups, those
     :func:`shown_groups` picks are drawn, and the title says so. A group of no rows keeps its
     place with an empty bar marked ``no rows`` (and no interval). Arrays of other shapes are
@@ -109,47 +101,48 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     ramp = iter(class_colors(len(known), ordered, [levels[k] for k in known], of))
     listed = len(levels) <= MAX_LEGEND
     entries = [f"{level} (n={n})" for level, n in zip(levels, totals, strict=True)]
-    label_width = max(text_width(label, TEXT + 0.5) for label in labels)
-    room = WIDTH - label_width - 0.35    # inches of the axes, the legend's under them
+    label_width = max(text_width(label, CHART_TEXT + 0.5) for label in labels)
+    room = CHART_WIDTH - label_width - 0.35    # inches of the axes, the legend's under them
     title = wrap_title(f"{of} within each {by}" + (f"\n{subtitle}" if subtitle else ""),
-                       WIDTH - 0.2, TEXT + 1)
+                       CHART_WIDTH - 0.2, CHART_TEXT + 1)
     whisker_label = None
     if intervals is not None:
         over = f"\nover {persons} persons" if persons else ""
         whisker_label = f"95 % Wilson interval\nof {levels[known[0]]}'s share{over}"
     if listed:
-        widths = [0.45 + text_width(e, TEXT) for e in [*entries, *whisker_label.split("\n")]] \
-            if whisker_label else [0.45 + text_width(e, TEXT) for e in entries]
+        widths = [0.45 + text_width(e, CHART_TEXT) for e in [*entries, *whisker_label.split("\n")]] \
+            if whisker_label else [0.45 + text_width(e, CHART_TEXT) for e in entries]
         columns = max(1, min(len(levels) + (whisker_label is not None), int(room // max(widths))))
         # the legend's lines in a column (the whiskers' entry takes three) and its title
         legend_lines = -(-(len(levels) + (whisker_label is not None)) // columns) \
             + 2 * (whisker_label is not None) + 1
     else:
         note = _levels_note(of, [levels[k] for k in known], len(known) < len(levels), ordered)
-        note = wrap_title(note, room, TEXT)
+        note = wrap_title(note, room, CHART_TEXT)
         legend_lines = note.count("\n") + 1
     row = max(0.3, 0.45 * min(1.0, 13 / len(labels)))  # inches a bar takes: thinner when many
     height = (0.5 + row * len(labels) + 0.19 * (title.count("\n") + 1) + 0.3
               + 0.17 * legend_lines)
-    fig, ax = plt.subplots(figsize=(WIDTH, height))
+    fig, ax = plt.subplots(figsize=(CHART_WIDTH, height))
     # bars span y +- 0.4: with intervals the numbers go low and the whiskers high in each bar
     text_y, whisker_y = (TEXT_SHIFT, -WHISKER_SHIFT) if intervals is not None else (0.0, 0.0)
     left = np.zeros(len(labels))
     hatched = len(known) > COLOUR_ONLY    # every other class hatched: neighbours told by more than colour
     # each bar, its share, its style and whether its number needs a box (on a hatched bar)
     shares: list[tuple[Any, float, dict[str, Any], bool]] = []
+    nth = {k: n for n, k in enumerate(known)}    # a known level's place among the known
     for k, level in enumerate(levels):
         style = unknown_bar_style() if level == UNKNOWN else \
             {"color": next(ramp), "edgecolor": "white", "linewidth": 1.0}
-        if hatched and level != UNKNOWN and known.index(k) % 2:
+        boxed = hatched and level != UNKNOWN and nth[k] % 2 == 1
+        if boxed:
             style.update(hatch="////", hatchcolor=text_color(style["color"]), hatch_linewidth=0.4)
         bars = ax.barh(labels, table[:, k], left=left, label=level, **style)
-        boxed = "hatch" in style and level != UNKNOWN
         shares.extend((bar, share, style, boxed) for bar, share in zip(bars, table[:, k], strict=True))
         left += table[:, k]
     empty = np.flatnonzero(table.sum(1) == 0)
     for i in empty:
-        ax.text(0.5, i, "no rows", ha="center", va="center", fontsize=TEXT, color="0.4")
+        ax.text(0.5, i, "no rows", ha="center", va="center", fontsize=CHART_TEXT, color="0.4")
     if intervals is not None:
         first = known[0]
         before = table[:, :first].sum(1)     # the shares drawn left of the first known level
@@ -164,27 +157,27 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
             artist.set_path_effects(halo)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # top to bottom, no margin above the first bar
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"share of {of}", fontsize=TEXT + 0.5)
-    ax.tick_params(labelsize=TEXT + 0.5)
-    fig.suptitle(title, fontsize=TEXT + 1)   # over the whole width: the axes leave the labels room
+    ax.set_xlabel(f"share of {of}", fontsize=CHART_TEXT + 0.5)
+    ax.tick_params(labelsize=CHART_TEXT + 0.5)
+    fig.suptitle(title, fontsize=CHART_TEXT + 1)   # over the whole width: the axes leave the labels room
     # under the axes, below the ticks and the axis label
-    under = offset_copy(ax.transAxes, fig, y=-3.2 * (TEXT + 0.5), units="points")
+    under = offset_copy(ax.transAxes, fig, y=-3.2 * (CHART_TEXT + 0.5), units="points")
     if listed:
         handles, _ = ax.get_legend_handles_labels()
         ax.legend(handles, entries + [h.get_label() for h in handles[len(levels):]], title=of,
                   loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=under,
-                  fontsize=TEXT, title_fontsize=TEXT, ncol=columns, frameon=False,
+                  fontsize=CHART_TEXT, title_fontsize=CHART_TEXT, ncol=columns, frameon=False,
                   columnspacing=1.0, handlelength=1.5)
     else:
-        ax.text(0.5, 0, note, transform=under, ha="center", va="top", fontsize=TEXT)
+        ax.text(0.5, 0, note, transform=under, ha="center", va="top", fontsize=CHART_TEXT)
     tight_layout(fig)
-    axes_width = ax.get_position().width * WIDTH
+    axes_width = ax.get_position().width * CHART_WIDTH
     for bar, share, style, boxed in shares:   # a share written where it fits in its bar
         text = f"{share:.0%}"
-        if share * axes_width >= text_width(text, TEXT) + 0.06:
+        if share * axes_width >= text_width(text, CHART_TEXT) + 0.06:
             ax.text(bar.get_x() + bar.get_width() / 2,
                     bar.get_y() + bar.get_height() / 2 + text_y,
-                    text, ha="center", va="center", fontsize=TEXT,
+                    text, ha="center", va="center", fontsize=CHART_TEXT,
                     color=text_color(style["color"]),
                     bbox={"facecolor": style["color"], "edgecolor": "none", "pad": 0.6}
                     if boxed else None)

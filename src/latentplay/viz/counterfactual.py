@@ -119,7 +119,7 @@ def _flips(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str) -> None
     x.axis(ax)
     ax.set_ylabel("share of faces whose class changed")
     ax.set_title(f"class changes, by {grouped}", fontsize=9)
-    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
+    _legend(ax)
 
 
 def _group_means(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, ylabel: str,
@@ -131,7 +131,7 @@ def _group_means(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, ylabe
     x.axis(ax)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
+    _legend(ax)
 
 
 def _per_group(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, low: str,
@@ -159,7 +159,7 @@ def _absolute(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) ->
     x.axis(ax)
     ax.set_ylabel(f"mean absolute change of the {attribute} reading")
     ax.set_title("how far the reading moves, all faces", fontsize=9)
-    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
+    _legend(ax)
 
 
 def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
@@ -180,7 +180,7 @@ def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
     x.axis(ax)
     ax.set_ylabel(f"cosine similarity ({identity['embedder']})")
     ax.set_title("the person kept? similarity to the unedited face", fontsize=9)
-    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
+    _legend(ax)
 
 
 def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) -> None:
@@ -193,31 +193,36 @@ def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: st
     x.axis(ax)
     ax.set_ylabel(f"mean probability ({attribute})")
     ax.set_title("the classifier's probabilities (95% intervals)", fontsize=9)
+    _legend(ax)
+
+
+def _legend(ax: Axes) -> None:
+    """A panel's legend, in two columns past five entries."""
     ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
 
 
 def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
             role: str | None) -> None:
     names = list(dict.fromkeys(r["class"] for r in rows))
-    viridis = plt.get_cmap("viridis")
-    colours = qualitative_colors(len(names))
+    colours = (plt.get_cmap("viridis")(np.linspace(0, 1, len(names))) if len(names) > 10
+               else qualitative_colors(len(names)))
     for k, name in enumerate(names):
         mine = [r for r in rows if r["class"] == name]
         if max(r["share"] for r in mine) == 0:
             continue
-        colour = viridis(k / max(len(names) - 1, 1)) if len(names) > 10 else colours[k]
         ax.plot(x.of(mine), [r["share"] for r in mine], "o" if x.named else "o-", ms=4,
-                color=colour, label=name)
+                color=colours[k], label=name)
     # shares fill the whole height (an edit drives its own attribute's share to 1, at the
     # top), so no corner is free of them: the legend has a band of its own above 1
-    columns = min(len(ax.get_legend_handles_labels()[0]), 5)
-    rows = -(-len(ax.get_legend_handles_labels()[0]) // max(columns, 1))
-    ax.set_ylim(-0.02, 1.06 + 0.09 * rows)
+    entries = len(ax.get_legend_handles_labels()[0])
+    columns = max(1, min(entries, 5))
+    legend_rows = -(-entries // columns)
+    ax.set_ylim(-0.02, 1.06 + 0.09 * legend_rows)
     ax.set_yticks(np.linspace(0, 1, 6))
     x.axis(ax)
     ax.set_ylabel(f"share read as each class of {attribute}")
     ax.set_title(f"{role + ': ' if role else ''}{attribute} as a check reads it", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", ncol=max(columns, 1), frameon=False,
+    ax.legend(fontsize=7, loc="upper center", ncol=columns, frameon=False,
               borderaxespad=0.2, columnspacing=1.2)
 
 

@@ -26,8 +26,9 @@ from matplotlib.transforms import offset_copy
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.style import (
+    CHART_TEXT,
+    CHART_WIDTH,
     COLOUR_ONLY,
-    COLUMN_WIDTH,
     SIGNED_MAP,
     SKIN_MAP,
     UNKNOWN_GREY,
@@ -35,7 +36,6 @@ from latentplay.viz.style import (
     named_colors,
     ordered_colors,
     qualitative_colors,
-    readable_size,
     text_width,
     tight_layout,
     wrap_title,
@@ -180,15 +180,9 @@ def _point_size(n: int) -> float:
     return float(np.clip(5000.0 / max(n, 1), 1.0, 15.0))
 
 
-WIDTH = 4.0
-"""Inches of :func:`projection_png`'s figure: a paper's column
-(:data:`~latentplay.viz.style.COLUMN_WIDTH`) and a little more, its legend under the points."""
-
 AXES_HEIGHT = 3.3
 """Inches of :func:`projection_png`'s axes: about square."""
 
-TEXT = readable_size(7.0, WIDTH, COLUMN_WIDTH)
-"""Points of :func:`projection_png`'s smallest text: 6 or more once printed a column wide."""
 
 BELOW = 16.0
 """Points between the axes and the legend under them: room for an axis label (PC1)."""
@@ -227,7 +221,7 @@ def projection_png(
 
     Discrete attributes get a legend under the points with each class's name and count
     (classes with no points are listed with 0); continuous attributes get a colour bar. The
-    figure is :data:`WIDTH` inches wide, its text :data:`TEXT` points or more: 6 or more
+    figure is :data:`CHART_WIDTH` inches wide, its text :data:`CHART_TEXT` points or more: 6 or more
     printed a column wide. Points are drawn in a seeded
     random order so no class hides another, missing and ``unknown`` ones first, as grey rings.
     """
@@ -236,8 +230,8 @@ def projection_png(
     if labels.values.shape != (n,):
         raise ValueError(f"labels {labels.name!r} have shape {labels.values.shape}, expected ({n},)")
     order = draw_order(labels, seed)
-    room = WIDTH - (0.5 if labels.discrete else 1.4)   # inches of the axes, beside a colour bar
-    title = wrap_title(title or f"coloured by {labels.name}", room, TEXT + 1)
+    room = CHART_WIDTH - (0.5 if labels.discrete else 1.4)   # inches of the axes, beside a colour bar
+    title = wrap_title(title or f"coloured by {labels.name}", room, CHART_TEXT + 1)
     handles: list[Line2D] = []
     note = ""
     if labels.discrete:
@@ -255,11 +249,11 @@ def projection_png(
             if (codes < 0).any():
                 handles.append(_handle(colors[-1], f"{MISSING} ({int((codes < 0).sum()):,})", True))
     # the legend under the axes, in as many columns as fit the figure's width
-    columns = max(1, min(len(handles), int((WIDTH - 0.2) // max(
-        (0.4 + text_width(h.get_label(), TEXT) for h in handles), default=1.0))))
+    columns = max(1, min(len(handles), int((CHART_WIDTH - 0.2) // max(
+        (0.4 + text_width(h.get_label(), CHART_TEXT) for h in handles), default=1.0))))
     legend_lines = (-(-len(handles) // columns) + 1) if handles else bool(note)
     height = 0.45 + 0.19 * (title.count("\n") + 1) + AXES_HEIGHT + 0.3 + 0.17 * legend_lines
-    fig, ax = plt.subplots(figsize=(WIDTH, height))
+    fig, ax = plt.subplots(figsize=(CHART_WIDTH, height))
     size = _point_size(n)
     under = offset_copy(ax.transAxes, fig, y=-BELOW, units="points")   # below an axis label
     if labels.discrete:
@@ -271,11 +265,11 @@ def projection_png(
         if marks is not None:   # one shape per class, each point keeping its place in the order
             dots.set_paths([_marker_path(marks[c]) for c in codes[shown]])
         if note:
-            ax.text(0.5, 0, note, transform=under, ha="center", va="top", fontsize=TEXT)
+            ax.text(0.5, 0, note, transform=under, ha="center", va="top", fontsize=CHART_TEXT)
         else:
             ax.legend(handles=handles, title=labels.name, loc="upper center",
                       bbox_to_anchor=(0.5, 0), bbox_transform=under, frameon=False,
-                      markerscale=1.2, fontsize=TEXT, title_fontsize=TEXT, ncol=columns,
+                      markerscale=1.2, fontsize=CHART_TEXT, title_fontsize=CHART_TEXT, ncol=columns,
                       columnspacing=1.0, handletextpad=0.3)
     else:
         values = labels.values.astype(float)
@@ -284,22 +278,22 @@ def projection_png(
         if bad.any():
             _hollow(ax, coords[bad], size, label=f"{MISSING} ({int(bad.sum()):,})")
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=under,
-                      frameon=False, fontsize=TEXT)
+                      frameon=False, fontsize=CHART_TEXT)
         good = order[~bad[order]]
         cmap, low, high = value_scale(lo, hi, labels.name)
         sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap=cmap,
                         vmin=low, vmax=high, s=size, linewidths=0, rasterized=True)
         bar = fig.colorbar(sc, ax=ax, fraction=0.05, pad=0.02)
-        bar.set_label(labels.name, fontsize=TEXT + 0.5)
-        bar.ax.tick_params(labelsize=TEXT)
-    ax.set_title(title, fontsize=TEXT + 1)
+        bar.set_label(labels.name, fontsize=CHART_TEXT + 0.5)
+        bar.ax.tick_params(labelsize=CHART_TEXT)
+    ax.set_title(title, fontsize=CHART_TEXT + 1)
     ax.set_xticks([])
     ax.set_yticks([])
     for axis in (ax.xaxis, ax.yaxis):   # the size stays when a caller names the axes (PC1, PC2)
-        axis.label.set_fontsize(TEXT + 0.5)
+        axis.label.set_fontsize(CHART_TEXT + 0.5)
     ax.set_aspect("equal", adjustable="datalim")
     ax.text(0.99, 0.01, f"n = {n:,}", transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=TEXT, color="0.4")
+            fontsize=CHART_TEXT, color="0.4")
     tight_layout(fig)
     return fig
 

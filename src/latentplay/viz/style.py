@@ -190,6 +190,14 @@ def readable_size(size: float, width: float, printed: float = PAGE_WIDTH) -> flo
     return max(size, SMALLEST_TEXT * width / printed)
 
 
+CHART_WIDTH = 4.0
+"""Inches of a one-panel chart meant for a paper's column (:data:`COLUMN_WIDTH`) and a little
+more, its legend under the axes: the bias chart, a projection's PNG, the love plot."""
+
+CHART_TEXT = readable_size(7.0, CHART_WIDTH, COLUMN_WIDTH)
+"""Points of such a chart's smallest text: 6 or more once printed a column wide."""
+
+
 def printed_size(fig: Figure, printed: float) -> float:
     """Points of the smallest visible text of ``fig`` once the figure is scaled to ``printed``
     inches wide (inf where it has no text)."""

@@ -27,10 +27,6 @@ from latentplay.viz.style import (
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
 
 
-def _colors(n: int) -> np.ndarray:
-    return np.array(qualitative_colors(n))
-
-
 def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None) -> Figure:
     """One DET curve per group — FNMR against FMR, both on log axes — with each group's
     operating point at the common ``threshold`` marked (``parts``: each group's name, ``(P,)``
@@ -43,7 +39,7 @@ def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None)
     lines = _wrapped(note, width)
     fig, ax = plt.subplots(figsize=(width, 5.2 + 0.17 * len(lines)))
     floor, zeros = 1.0, False
-    for (name, d, same), color in zip(parts, _colors(len(parts)), strict=True):
+    for (name, d, same), color in zip(parts, qualitative_colors(len(parts)), strict=True):
         fmr, tar, _ = roc_curve(same, -d)
         fnmr = 1 - tar
         # half a pair of each rate's own pairs: zero rates stay on the plot
@@ -275,7 +271,7 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
     fig, axes = plt.subplots(1, 3, figsize=(width, 1.0 + 0.16 * lines + n_grp * (0.2 + 0.22 * n_col)),
                              sharey=True)
     y = np.arange(n_grp)
-    colors = _colors(n_col)
+    colors = qualitative_colors(n_col)
     for c in range(n_col):
         axes[0].errorbar(accuracy[c], y - 0.4 + height * (c + 0.5),
                          xerr=[accuracy[c] - low[c], high[c] - accuracy[c]], fmt="o", ms=5,
