@@ -32,6 +32,10 @@ def test_parsers() -> None:
     assert parse_values("-3,-1:1:0.5,3") == [-3, -1, -0.5, 0, 0.5, 1, 3]
     assert parse_values("0:1:0.1")[-1] == 1.0 and len(parse_values("0:1:0.1")) == 11
     assert parse_rows("2:5") == [2, 3, 4] and parse_rows("7,1") == [7, 1]
+    with pytest.raises(UserError, match="names 10,000,000,000 rows; one START:STOP names at most"):
+        parse_rows("0:10000000000")                    # listed every row first: memory filled
+    with pytest.raises(UserError, match="--axes '0:2000000' names 2,000,000 axes"):
+        parse_rows("0:2000000", "--axes")
     assert parse_condition("smile=0.5,gender=female") == {"smile": 0.5, "gender": "female"}
     with pytest.raises(UserError, match="condition 'smile' is given twice"):
         parse_condition("smile=0,smile=1")             # the last value silently won

@@ -81,12 +81,20 @@ def parse_values(text: str) -> list[float]:
     return out
 
 
+MAX_LISTED_ROWS = 1_000_000
+"""Rows (or axes) one ``START:STOP`` may name: a range past it is refused before it is listed
+(``0:10000000000`` would fill the memory before any store is read)."""
+
+
 def parse_rows(text: str, what: str = "rows") -> list[int]:
     """``"a:b"`` (a..b-1) or ``"a,b,c"`` -> row indices (or axes: ``what`` names them in the
     error)."""
     try:
         if ":" in text:
             start, stop = (int(p) for p in text.split(":"))
+            if stop - start > MAX_LISTED_ROWS:
+                raise UserError(f"{what} {text!r} names {stop - start:,} {what.lstrip('-')}; one "
+                                f"START:STOP names at most {MAX_LISTED_ROWS:,}")
             return list(range(start, stop))
         return [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
