@@ -212,6 +212,20 @@ def test_an_interrupted_leakage_run_leaves_its_out_as_it_was(cli, tmp_path: Path
     assert _files(tmp_path / "new").keys() == before.keys()
 
 
+def test_a_stopped_leakage_run_says_it_wrote_nothing(cli, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped after its seeds' tables but before its summary, a --seeds run had already said
+    "wrote OUT/seed_0/leakage.csv ..." of files that never reached --out."""
+    from latentplay.metrics import leakage_cli
+
+    monkeypatch.setattr(leakage_cli, "_summarise_seeds", _stopped)
+    out = tmp_path / "lk"
+    r = cli("leakage", "run", "--experiments", "parity", "--models", "cbm", "--epochs", "1",
+            "--seeds", "0,1", "--out", out)
+    assert r.code != 0 and "seed 1" in r.err and "wrote" not in r.err + r.out
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_two_settings_are_compared_by_welch() -> None:
     """The difference, Welch's interval and p-value against scipy's Welch test; a score one
     side lacks is left out; a side of one value, or two constant sides, get no interval."""

@@ -537,7 +537,7 @@ def concepts(
         if seeds is None:
             scores = train_one(config, stage)
         else:
-            per_seed = _train_seeds(kind, train_one, config, runs, stage, out)
+            per_seed = _train_seeds(kind, train_one, config, runs, stage)
             training = {k: v for k, v in dataclasses.asdict(config).items() if k != "seed"}
             summary = write_seed_summary(stage, per_seed,
                                          {"kind": kind, **shared, "training": training,
@@ -557,15 +557,14 @@ def concepts(
         warn(_concept_warning(kind, scores))
 
 
-def _train_seeds(kind: str, train_one: TrainOne, config: Any, runs: list[int], stage: Path,
-                 out: Path) -> dict[int, dict[str, Any]]:
+def _train_seeds(kind: str, train_one: TrainOne, config: Any, runs: list[int],
+                 stage: Path) -> dict[int, dict[str, Any]]:
     """A model per seed of ``runs`` trained into ``stage/seed_S`` (moved to ``out/seed_S``
     once all are written), each one's scores printed; returns the scores by seed."""
     per_seed = {}
     for s in runs:
         per_seed[s] = train_one(dataclasses.replace(config, seed=s), stage / f"seed_{s}")
-        console.print(f"seed {s}: {_scores_line(per_seed[s])} (wrote {out / f'seed_{s}'})",
-                      highlight=False, soft_wrap=True)
+        console.print(f"seed {s}: {_scores_line(per_seed[s])}", highlight=False, soft_wrap=True)
         if per_seed[s]["flag"]:
             warn(_concept_warning(kind, per_seed[s]))
     return per_seed
@@ -613,8 +612,8 @@ def _print_seed_summary(out: Path, summary: dict[str, dict[str, Any]], seeds: li
         table.add_row(name, *(figure_text(s[k]) for k in ("mean", "sd", "min", "max")),
                       str(s["n"]))
     table_console().print(table)
-    console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False,
-                  soft_wrap=True)
+    console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png and each seed's seed_S "
+                  "folder", highlight=False, soft_wrap=True)
 
 
 SET_BY_OPTIONS = {"conditional_prior": "the kind (glancenet: with it; vae: without)",

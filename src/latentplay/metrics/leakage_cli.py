@@ -108,11 +108,13 @@ def run(
                                         progress=lambda m: err.print(m), models=kinds, size=size,
                                         splits=probe_splits, data_seed=runs[0])
             _print_table(per_seed[s], probe_splits, err)
-            err.print(f"wrote {out / folder / 'leakage.csv'}, {out / folder / 'leakage.png'} and "
-                      f"{out / folder / 'leakage.json'}")
         if seeds is not None:
             _summarise_seeds(stage, per_seed, train, chosen, kinds, err)
-            err.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False)
+    if seeds is None:  # said once the files are in --out
+        err.print(f"wrote {out / 'leakage.csv'}, {out / 'leakage.png'} and {out / 'leakage.json'}")
+    else:
+        err.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png and each seed's seed_S folder "
+                  "(leakage.csv, .png, .json)", highlight=False)
 
 
 def _summarise_seeds(out: Path, per_seed: dict[int, list[dict[str, Any]]], train: Any,
