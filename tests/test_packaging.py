@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import tomllib
+import pytest
 
 import latentplay
 from latentplay.train.config import PRESET_DIR, presets
@@ -15,6 +15,7 @@ PACKAGE = ROOT / "src" / "latentplay"
 
 
 def test_every_data_file_of_the_package_is_package_data() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 on; the package itself runs on 3.10
     globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"]["latentplay"]
     shipped = {p for g in globs for p in PACKAGE.glob(g)}
