@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -261,7 +262,6 @@ def test_warnings_notes_and_cautions_go_to_standard_error(capsys: pytest.Capture
 def test_no_command_prints_a_warning_on_standard_output() -> None:
     """No ``print``/``typer.echo``/``console.print`` in the sources is given a line that begins
     with ``warning:``, ``note:`` or ``caution:`` (they go through ``outputs.warn``)."""
-    import ast
     import re
 
     import latentplay
@@ -278,4 +278,35 @@ def test_no_command_prints_a_warning_on_standard_output() -> None:
                 first = first.values[0]
             if isinstance(first, ast.Constant) and begins.match(str(first.value)):
                 found.append(f"{path.name}:{node.lineno}")
+    assert not found
+
+
+def _text_without_encoding(call: ast.Call) -> bool:
+    """Whether ``call`` opens, reads or writes a file as text (``open`` in a mode without
+    ``b``, ``Path.open`` with a text mode or ``newline``, ``read_text``, ``write_text``) and
+    gives no ``encoding``."""
+    name = ast.unparse(call.func)
+    method = name.split(".")[-1]
+    keywords = {k.arg for k in call.keywords}
+    if "encoding" in keywords or method not in ("open", "read_text", "write_text"):
+        return False
+    if method != "open":
+        return True
+    at = 1 if name == "open" else 0     # open(file, mode) or path.open(mode)
+    mode = next((k.value for k in call.keywords if k.arg == "mode"),
+                call.args[at] if len(call.args) > at else None)
+    if mode is None:
+        return name == "open" or "newline" in keywords
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "b" not in mode.value
+
+
+def test_every_text_file_is_read_and_written_as_utf8() -> None:
+    """Every text file the sources open gives ``encoding``: the default is the locale's
+    (cp1252 on Windows, ASCII under a C locale), in which a class named Müller or 日本 is
+    written as other bytes or ends the command with a UnicodeEncodeError."""
+    import latentplay
+
+    found = [f"{path.name}:{node.lineno}" for path in Path(latentplay.__file__).parent.rglob("*.py")
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and _text_without_encoding(node)]
     assert not found

@@ -12,6 +12,7 @@ import errno
 import functools
 import importlib
 import inspect
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -268,12 +269,22 @@ def quickstart(
     run(out=out, n=n, overwrite=overwrite)
 
 
+def _escape_what_output_cannot_encode() -> None:
+    """Standard output and error write the characters their encoding lacks (a class named
+    日本 printed to a Windows pipe or in a Latin-1 locale) as backslash escapes instead of
+    ending the command with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, a
     missing, unknown or malformed option, or a path given that the system refuses, such as an
     --out in a read-only place) ends with one ``error: ...`` line and exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window (the library leaves it)
+    _escape_what_output_cannot_encode()
     try:
         code = app(args=args, prog_name="latentplay", standalone_mode=False)
     except UserError as exc:

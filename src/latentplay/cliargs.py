@@ -112,7 +112,7 @@ def _holds_direction(path: Path) -> bool:
     """Whether the file ``path`` is a JSON object with the :data:`DIRECTION_KEY` marker (a
     latent direction); False for anything unreadable or not such an object."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return False
     return isinstance(data, dict) and DIRECTION_KEY in data

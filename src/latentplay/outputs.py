@@ -342,7 +342,7 @@ def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], floats: str | No
     """Write dict ``rows`` to ``path`` as CSV, ``fields`` (default: the first row's keys) as
     the header (no rows and no fields: an empty header line); with ``floats`` (a format spec
     such as ``.6g``), float values written in it."""
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(fields if fields is not None
                                                      else rows[0] if rows else []))
         writer.writeheader()
@@ -376,7 +376,7 @@ def read_json(path: Path) -> dict[str, Any]:
     """The JSON object in ``path``; an unreadable file or one holding something else is a
     :class:`UserError` naming it."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

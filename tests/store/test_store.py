@@ -120,6 +120,35 @@ def test_saving_over_itself_keeps_the_converters_tables(tmp_path: Path) -> None:
     assert not (other.path / "pairs.csv").exists()
 
 
+_UNENCODABLE = {"PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "LC_ALL": "C"}
+"""A locale whose encoding is ASCII (as cp1252 on Windows lacks 日本, it lacks ü too)."""
+
+
+def _non_ascii_store(path: Path) -> st.Store:
+    """30 rows of 8x8 images whose class names are not ASCII (and hold a space)."""
+    schema = Schema(attributes=[Attribute("group", "categorical", names=["Müller", "日本", "a b"])],
+                    provenance=Provenance(source="x", converter="unit"))
+    images = np.random.default_rng(0).integers(0, 256, (30, 8, 8, 3), dtype=np.uint8)
+    return st.build([{"image": [st.encode_png(im) for im in images], "group": np.arange(30) % 3}],
+                    schema, path)
+
+
+def _latentplay(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """``latentplay ARGS`` run in a new process with ``env`` added to this one's environment."""
+    return subprocess.run([sys.executable, "-c", "from latentplay.cli import main; main()", *map(str, args)],
+                          capture_output=True, timeout=300, env={**os.environ, **env})
+
+
+def test_info_prints_class_names_that_the_output_cannot_encode(tmp_path: Path) -> None:
+    """``data info`` to a Latin-1 pipe (a Windows pipe: cp1252) ended in a UnicodeEncodeError
+    traceback at a class named 日本; what the encoding lacks is written escaped."""
+    _non_ascii_store(tmp_path / "s")
+    done = _latentplay("data", "info", tmp_path / "s", env={"PYTHONIOENCODING": "latin-1"})
+    assert done.returncode == 0, done.stderr.decode("latin-1")
+    out = done.stdout.decode("latin-1")
+    assert "Müller" in out and "\\u65e5\\u672c" in out
+
+
 def test_info_counts_and_crosstab(tmp_path: Path) -> None:
     store = _small_store(tmp_path / "s", n=30)
     summary = st.info(store, crosstab_of=("gender", "smile"))
@@ -231,6 +260,16 @@ def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     from PIL import Image
 
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / rows[3]["file"])), image)
+
+
+def test_export_writes_labels_as_utf8_in_any_locale(tmp_path: Path) -> None:
+    """Where the locale's encoding is not UTF-8 (Windows: cp1252), ``data export`` ended in a
+    UnicodeEncodeError at a class named 日本 (or wrote Müller in the locale's bytes)."""
+    _non_ascii_store(tmp_path / "s")
+    done = _latentplay("data", "export", tmp_path / "s", "--out", tmp_path / "out", env=_UNENCODABLE)
+    assert done.returncode == 0, done.stderr.decode("ascii", "replace")[-2000:]
+    labels = (tmp_path / "out" / "labels.csv").read_text(encoding="utf-8").splitlines()
+    assert [row.split(",")[1] for row in labels[1:4]] == ["Müller", "日本", "a b"]
 
 
 def test_export_replaces_an_earlier_export_whole_or_not_at_all(tmp_path: Path,

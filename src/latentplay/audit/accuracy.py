@@ -230,7 +230,7 @@ def _write(out: Path, summary: dict[str, Any], confusion: list[dict[str, Any]]) 
                     "rows": b["n"], "confidence": b["confidence"], "accuracy": b["accuracy"]}
                    for r in [*cal["groups"], cal["overall"]] for b in r.get("bins", [])],
                   floats=".6g", fields=["group", "bin_low", "bin_high", "rows", "confidence", "accuracy"])
-    (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
+    (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default), encoding="utf-8")
     _write_table(out / "accuracy.csv", summary)
     for name, fig in accuracy_figures(summary).items():
         save_figure(fig, out / f"{name}.png")
@@ -525,7 +525,7 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
 def _write_table(path: Path, summary: dict[str, Any]) -> None:
     rows = [*summary["groups"], summary["overall"]]
     fields = [k for k in rows[0] if k != "recall"]
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)

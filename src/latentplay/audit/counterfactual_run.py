@@ -209,7 +209,7 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
             found, groups, names, seed=faces.seed, persons=faces.persons))
         write_csv(out_dir / "identity.csv", summary["identity"]["table"])
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
-                                                            default=json_default))
+                                                            default=json_default), encoding="utf-8")
     table = "flips" if result.kind == "classes" else "changes"
     write_csv(out_dir / f"{table}.csv", summary[table])
     write_csv(out_dir / "faces.csv", result.face_rows(codes.rows))
@@ -269,7 +269,7 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
     profile = {"run": first["run"], "data": first["data"], "rows": first["rows"],
                "kind": first["kind"], "classifier": first["classifier"],
                "along": first["edit"].get("along"), "edits": list(names), "profile": rows}
-    (out / "profile.json").write_text(json.dumps(profile, indent=2, default=json_default))
+    (out / "profile.json").write_text(json.dumps(profile, indent=2, default=json_default), encoding="utf-8")
     write_csv(out / "profile.csv", rows)
     save_figure(profile_figure(profile), out / "profile.png")
     return profile

@@ -174,6 +174,7 @@ def write_sweep(sweep: dict[str, Any], out: str | os.PathLike[str], overwrite: b
 
     directory = output_dir(out, overwrite)
     with staged_outputs(directory) as stage:   # moved in once both are written
-        (stage / "detection.json").write_text(json.dumps(sweep, indent=1, default=json_default))
+        (stage / "detection.json").write_text(json.dumps(sweep, indent=1, default=json_default),
+                                              encoding="utf-8")
         plot_sweep(sweep, stage / "detection.png")
     return directory

@@ -270,7 +270,8 @@ def audit_fidelity(
                           audited)
         _copies_figure(out / "copies.png", real_images, fake_images, result, label,
                        summary["data_trained_the_run"], audited)
-        (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
+        (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default),
+                                           encoding="utf-8")
         return summary
 
 
@@ -500,7 +501,7 @@ def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
     def text(v: Any) -> Any:
         return f"{v:.6g}" if isinstance(v, float) else "" if v is None else v
 
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([*fields, "coverage_low", "coverage_high", "recall_low", "recall_high"])
         for g in groups:

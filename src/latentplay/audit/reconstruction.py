@@ -377,4 +377,5 @@ def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.S
                       np.array([missed[r] for r in picked]), np.array(picked)))
         start = stop
     save_figure(worst_grid(pairs, found["by"]), out / f"worst_{slug}.png")
-    (out / "reconstruction.json").write_text(json.dumps(found, indent=1, default=json_default))
+    (out / "reconstruction.json").write_text(json.dumps(found, indent=1, default=json_default),
+                                             encoding="utf-8")

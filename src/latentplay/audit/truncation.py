@@ -96,7 +96,8 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
             save_figure(share_figure(name, entry, n, data_name(data.path)), out / f"truncation_{name}.png")
         save_figure(image_grid(strips, [f"ψ {p:g}" for p in values],
                                title="the same draws at each truncation ψ"), out / "truncation_samples.png")
-        (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default))
+        (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default),
+                                             encoding="utf-8")
         return summary
 
 

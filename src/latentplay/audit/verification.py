@@ -558,8 +558,8 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
                                "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
                                "differentials": r["differentials"]} for c, r in runs.items()}}
         (out / COMPARISON).write_text(json.dumps(finite_or_none_within(comparison), indent=2,
-                                                 default=json_default, allow_nan=False))
-        with open(out / "verification_comparison.csv", "w", newline="") as fh:
+                                                 default=json_default, allow_nan=False), encoding="utf-8")
+        with open(out / "verification_comparison.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["column", "group", *keys])
             for c, r in runs.items():
@@ -847,8 +847,9 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
 
     with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
         (out / "verification.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
-                                                          default=json_default, allow_nan=False))
-        with open(out / "verification.csv", "w", newline="") as fh:
+                                                          default=json_default, allow_nan=False),
+                                               encoding="utf-8")
+        with open(out / "verification.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow([*CSV_FIELDS, *(f"tar_at_fmr_{k}" for k in _tar_keys(summary))])
             for r in [*summary["groups"], summary["overall"]]:
@@ -856,7 +857,7 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
                 writer.writerow([_text(r[f]) for f in CSV_FIELDS]
                                 + [_text(tars.get(k)) for k in _tar_keys(summary)])
         if summary.get("adjusted"):
-            with open(out / "adjusted.csv", "w", newline="") as fh:
+            with open(out / "adjusted.csv", "w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(["group", "genuine", "fnmr", "standardized", "low", "high",
                                  "strata_without_pairs", "sparse_weight"])
@@ -864,7 +865,7 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
                     writer.writerow([g["group"], g["genuine"], _text(g["fnmr"]),
                                      _text(g["standardized"]), *(_text(v) for v in g["interval"]),
                                      g["strata_without_pairs"], _text(g["sparse_weight"])])
-        with open(out / "scores.csv", "w", newline="") as fh:
+        with open(out / "scores.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["row_a", "row_b", "same", "group", "distance"])
             for a, b, s, g, dist in zip(pairs.a, pairs.b, pairs.same, group_of, d, strict=True):

@@ -189,7 +189,7 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         for attribute, table in found["attributes"].items():
             write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
             _figure(out / f"versus_{attribute}.png", attribute, table, reference)
-        (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default))
+        (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default), encoding="utf-8")
         return found
 
 

@@ -179,7 +179,7 @@ class _Partial:
         self.done = 0
         if progress.exists():
             try:
-                saved = json.loads(progress.read_text())
+                saved = json.loads(progress.read_text(encoding="utf-8"))
                 kept = saved.get("key")
                 done = int(saved["done"])
             except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -274,7 +274,7 @@ class Direction:
         if not path.is_file():
             raise UserError(f"no direction file at {path}")
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"{path} is not valid JSON: {exc}") from None
         try:
@@ -286,7 +286,7 @@ class Direction:
 def _model_json(run: str | os.PathLike[str]) -> dict[str, Any]:
     """Run directory ``run``'s ``model.json``; ``{}`` when it is missing or unreadable."""
     try:
-        meta = json.loads((Path(run) / "model.json").read_text())
+        meta = json.loads((Path(run) / "model.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}

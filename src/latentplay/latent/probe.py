@@ -362,11 +362,11 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     out = output_dir(out, overwrite)
     with staged_outputs(out, owned=("informativeness_*.png",)) as stage:   # moved in whole
         (stage / "probe.json").write_text(json.dumps(
-            {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
+            {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2), encoding="utf-8")
         fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
                   "knn_std", "chance", "order_r2", "top_dimension", "top_informativeness",
                   "informativeness_chance"]
-        with open(stage / "probe.csv", "w", newline="") as fh:
+        with open(stage / "probe.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(fields)
             for p in probes:

@@ -58,7 +58,7 @@ def _family(run: Path) -> str | None:
     names a known one."""
     for name, read in (("model.json", json.loads), ("config.yaml", OmegaConf.create)):
         try:
-            family = read((run / name).read_text()).get("family")
+            family = read((run / name).read_text(encoding="utf-8")).get("family")
         except Exception:  # missing or unreadable: the other file, or no family
             continue
         if family in FAMILIES:

@@ -554,7 +554,8 @@ def _run(store: st.Store, config: MatchConfig, out: Path, overwrite: bool,
         summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
                               "total": round(time.perf_counter() - t0, 3)}
         (stage / "summary.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
-                                                       default=json_default, allow_nan=False))
+                                                       default=json_default, allow_nan=False),
+                                            encoding="utf-8")
     if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
         raise UserError(
             f"no pairs: the second caliper ({config.second_caliper:g} on "
@@ -651,7 +652,7 @@ def _write_pairs(path: Path, rows: np.ndarray, result: MatchResult) -> None:
         header += ["treated_propensity", "control_propensity"]
         cols += [result.propensity.score[result.treated_rows],
                  result.propensity.score[result.control_rows]]
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         for values in zip(*cols, strict=True):
@@ -662,7 +663,7 @@ def _write_balance(path: Path, table: list[dict]) -> None:
     """Write the balance ``table`` (rows of :func:`~latentplay.match.balance.balance_table`) as
     ``path``, its :data:`~latentplay.match.balance.FILE_COLUMNS` in order: ``matched_on`` 1 or
     0, numbers in 6 digits, an undefined one empty."""
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(bal.FILE_COLUMNS))
         writer.writeheader()
         for row in table:
@@ -834,7 +835,7 @@ def _verify(
     m = len(pick)
     matched = ver.pair_distances(desc[:m], desc[m:2 * m])
     random = ver.pair_distances(desc[2 * m:3 * m], desc[3 * m:])
-    with open(out / "verification.csv", "w", newline="") as fh:
+    with open(out / "verification.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["treated_index", "control_index", "face_distance"])
         for a, b, d in zip(rt, rc, matched, strict=True):

@@ -326,7 +326,7 @@ def track(
         else:
             run = seed_run(folder, train_it, lambda found: console.print(f"{prefix}{found}",
                                                                            highlight=False))
-        with (run / DIS_METRICS_FILE).open(newline="") as fh:
+        with (run / DIS_METRICS_FILE).open(newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         for row in rows if every_row else rows[-1:]:
             scores = ", ".join(f"{key}={float(value):.3f}" for key, value in row.items()

@@ -436,7 +436,8 @@ def _save_outputs(model: GlanceNet | CBM, test_out: dict[str, np.ndarray], test_
     np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
     np.save(out_dir / "factors.npy", test_data.levels.astype(np.int64))
     np.save(out_dir / "accepted.npy", test_out["accepted"])
-    (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n",
+                                          encoding="utf-8")
     torch.save(model.state_dict(), out_dir / "model.pt")
 
 

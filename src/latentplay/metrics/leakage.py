@@ -474,7 +474,7 @@ def leakage_table(
     with staged_outputs(make_parents(out)) as out_dir:
         write_csv(rows, out_dir / "leakage.csv")
         bar_chart(rows, out_dir / "leakage.png")
-        (out_dir / "leakage.json").write_text(json.dumps(settings, indent=2) + "\n")
+        (out_dir / "leakage.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     return rows
 
 
@@ -486,7 +486,7 @@ CSV_FIELDS = ("experiment", "model", "accuracy", "leak_accuracy", "chance", "lea
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
     """The table as CSV (one row per experiment and model); ``concepts`` is
     :func:`~latentplay.metrics.concepts.concept_text` of the row's concept scores."""
-    with path.open("w", newline="") as fh:
+    with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:

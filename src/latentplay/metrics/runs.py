@@ -232,7 +232,7 @@ def open_seeds(out: Path, settings: dict[str, Any]) -> None:
     started = out / SEEDS_STARTED
     if started.is_file():
         try:
-            earlier = json.loads(started.read_text())
+            earlier = json.loads(started.read_text(encoding="utf-8"))
         except ValueError:
             earlier = None
         if earlier == settings:

@@ -83,7 +83,7 @@ def _refuse_match_without_balance(path: Path) -> None:
     ``counts``, no audit's ``attributes``) and its ``balance.csv`` is gone: it was read as an
     audit and refused as a summary without ``attributes``, which named the wrong command."""
     try:
-        summary = json.loads((path / "summary.json").read_text())
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return  # the audit page names an unreadable summary itself
     if (isinstance(summary, dict) and "attributes" not in summary

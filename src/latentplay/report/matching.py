@@ -71,7 +71,7 @@ def _balance_rows(path: Path) -> list[dict[str, str]]:
     """The rows of balance table ``path``; a :class:`UserError` naming the columns of
     ``latentplay match run``'s table that its header lacks (even when it has no rows)."""
     rows = read_csv(path)
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8") as fh:
         header = next(csv.reader(fh), [])
     missing = [c for c in BALANCE_COLUMNS if c not in header]
     if missing:

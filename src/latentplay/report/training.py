@@ -45,7 +45,7 @@ def read_config(path: Path) -> tuple[dict[str, Any], str]:
         UserError: the file is not YAML holding a mapping with the model ``family`` every
             run's config names (another program's config.yaml is no run to report on).
     """
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:

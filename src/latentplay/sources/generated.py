@@ -171,10 +171,10 @@ def _prepare(scratch: Path, key: Mapping[str, Any]) -> None:
     weights, size, seed, conditions, batch size); else start it afresh."""
     manifest = scratch / "manifest.json"
     text = json.dumps(dict(key), sort_keys=True, default=str)
-    if scratch.exists() and (not manifest.exists() or manifest.read_text() != text):
+    if scratch.exists() and (not manifest.exists() or manifest.read_text(encoding="utf-8") != text):
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(text)
+    manifest.write_text(text, encoding="utf-8")
 
 
 def _write_pngs(path: Path, pngs: list[bytes]) -> None:

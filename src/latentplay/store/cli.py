@@ -447,7 +447,7 @@ def bias(
     figure_out(out)  # before any work: not into a store or run, no JSON not ours replaced
     found = association(st.load(path), by, of, bins=bins)
     save_figure(association_bars(found, "\n".join(found.test_lines)), out)
-    out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
+    out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2), encoding="utf-8")
     for line in found.test_lines:
         typer.echo(f"{of} by {by}: {line}")
     for note in found.notes:

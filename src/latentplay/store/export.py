@@ -115,7 +115,7 @@ def _write(store: Store, to: Path) -> None:
                 name = f"images/{start + offset:0{width}d}{_extension(data)}"
                 (to / name).write_bytes(data)
                 files.append(name)
-    with open(to / "labels.csv", "w", newline="") as fh:
+    with open(to / "labels.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", *columns])
         for i in range(len(store)):

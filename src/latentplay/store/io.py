@@ -255,7 +255,7 @@ def _complete(folder: Path) -> bool:
     """Whether ``folder`` holds a store's schema, ``state.json`` and the data files it names
     (a copy whose removal was cut short lacks some)."""
     try:
-        state = json.loads((folder / STATE_FILE).read_text())
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
         files = [str(f["filename"]) for f in state["_data_files"]]
     except (OSError, ValueError, KeyError, TypeError):
         return False
@@ -463,12 +463,12 @@ def _refuse_missing_columns(dataset: datasets.Dataset, schema: Schema, path: Pat
 
 def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) -> None:
     text = json.dumps(schema.to_dict(), indent=2)
-    (directory / SCHEMA_FILE).write_text(text)
+    (directory / SCHEMA_FILE).write_text(text, encoding="utf-8")
     info_file = directory / "dataset_info.json"
     if info_file.exists():  # keep the schema inside the dataset's own info as well
-        info = json.loads(info_file.read_text())
+        info = json.loads(info_file.read_text(encoding="utf-8"))
         info["description"] = text
-        info_file.write_text(json.dumps(info, indent=2))
+        info_file.write_text(json.dumps(info, indent=2), encoding="utf-8")
 
 
 def _extra_files(path: Path) -> list[str]:

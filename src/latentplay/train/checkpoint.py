@@ -77,7 +77,7 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
             "sha256": file_sha256(tmp),
             "tensors": {k: list(v.shape) for k, v in state.items()}}
     tmp_meta = run_dir / f".{MODEL_META}.tmp"
-    tmp_meta.write_text(json.dumps(info, indent=2))
+    tmp_meta.write_text(json.dumps(info, indent=2), encoding="utf-8")
     for written in (tmp, tmp_meta):  # both on disk before either is renamed
         _synced(written)
     os.replace(tmp, run_dir / MODEL_FILE)
@@ -124,7 +124,7 @@ def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         raise UserError(f"{run_dir} is not a run directory: it holds no trained model "
                         f"({MODEL_META} missing)")
     try:
-        meta = json.loads(path.read_text())
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise UserError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("latentplay_model") != 1:

@@ -295,7 +295,7 @@ def presets() -> list[str]:
 
 def preset_description(name: str) -> str:
     """What preset ``name`` trains: its file's first comment line ('' without one)."""
-    first = (PRESET_DIR / f"{name}.yaml").read_text().splitlines()[:1]
+    first = (PRESET_DIR / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[:1]
     return first[0].lstrip("#").strip() if first and first[0].startswith("#") else ""
 
 

@@ -23,7 +23,7 @@ class CSVTable:
         self.path, self.fields = path, list(fields)
         self.rows = 0
         if path.exists():
-            with open(path, newline="") as fh:
+            with open(path, newline="", encoding="utf-8") as fh:
                 self.rows = max(sum(1 for _ in fh) - 1, 0)
 
     def truncate(self, rows: int) -> None:
@@ -32,15 +32,15 @@ class CSVTable:
         if not self.path.exists():
             self.rows = 0
             return
-        with open(self.path, newline="") as fh:
+        with open(self.path, newline="", encoding="utf-8") as fh:
             lines = fh.readlines()[: rows + 1]
-        with replaced_whole(self.path) as tmp, open(tmp, "w", newline="") as fh:
+        with replaced_whole(self.path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             fh.writelines(lines)
         self.rows = max(len(lines) - 1, 0)
 
     def write(self, row: Mapping[str, object]) -> None:
         new = not self.path.exists() or self.path.stat().st_size == 0
-        with open(self.path, "a", newline="") as fh:
+        with open(self.path, "a", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=self.fields, extrasaction="ignore")
             if new:
                 writer.writeheader()
@@ -55,13 +55,13 @@ def upsert_row(path: Path, row: Mapping[str, object], key: str = "step") -> Path
     rows: list[dict[str, object]] = []
     fields = list(row)
     if path.exists():
-        with path.open(newline="") as fh:
+        with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             rows = [r for r in reader if r.get(key) != str(row[key])]
             old = list(reader.fieldnames or [])
         fields = old + [f for f in row if f not in old]
     rows.append({k: _fmt(v) for k, v in row.items()})
-    with replaced_whole(path) as tmp, tmp.open("w", newline="") as fh:
+    with replaced_whole(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
@@ -76,5 +76,5 @@ def _fmt(value: object) -> object:
 
 def read_table(path: str | Path) -> list[dict[str, str]]:
     """Rows of a CSV table as dicts of strings."""
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

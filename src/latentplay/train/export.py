@@ -197,7 +197,7 @@ def _export(model: nn.Module, run: str | os.PathLike[str], out: Path) -> dict[st
         "condition": spec.to_dict(),
         "opset": OPSET,
     }
-    (out / "export.json").write_text(json.dumps(info, indent=2))
+    (out / "export.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     return info
 
 
@@ -207,7 +207,7 @@ def stale_export(run: str | os.PathLike[str]) -> Path | None:
     no weights."""
     info = Path(run) / "onnx" / "export.json"
     try:
-        saved = json.loads(info.read_text()).get("weights_sha256")
+        saved = json.loads(info.read_text(encoding="utf-8")).get("weights_sha256")
     except (OSError, ValueError, AttributeError):
         return None
     return info.parent if saved is not None and saved != read_meta(run).get("sha256") else None

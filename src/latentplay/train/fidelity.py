@@ -128,13 +128,13 @@ def write_reference(run_dir: Path, values: dict[str, float], n: int, samples: in
     number of ``samples`` (and training images) each evaluation measures."""
     measures = {k: v for k, v in values.items() if k not in COUNTS}  # ``n`` counts them
     (run_dir / REFERENCE_FILE).write_text(json.dumps({"n": n, "samples": samples, **measures},
-                                                     indent=2))
+                                                     indent=2), encoding="utf-8")
 
 
 def read_reference(run_dir: Path) -> dict | None:
     """The held-out measures :func:`write_reference` left in ``run_dir``; None before any."""
     path = run_dir / REFERENCE_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def fidelity_count(fidelity_n: int, n_train: int, n_held: int, k: int,
