@@ -67,3 +67,34 @@ def test_killing_a_conversion_ends_its_workers(tmp_path: Path, how: str) -> None
     for w in left:  # leave nothing behind, whatever the outcome
         os.kill(w, signal.SIGKILL)
     assert not left, f"workers {left} outlived their killed parent"
+
+
+# Windows: no fork and no os.sched_getaffinity (macOS has neither the latter).
+_SPAWNED = """
+import multiprocessing, os, sys
+from latentplay.sources import convert, utkface
+
+multiprocessing.get_all_start_methods = lambda: ["spawn"]
+multiprocessing.set_start_method("spawn", force=True)
+del os.sched_getaffinity
+started = []
+
+class Pool(convert.ProcessPoolExecutor):
+    def __init__(self, *args, mp_context, **kwargs):
+        started.append(mp_context.get_start_method())
+        super().__init__(*args, mp_context=mp_context, **kwargs)
+
+convert.ProcessPoolExecutor = Pool
+print(len(utkface.convert(sys.argv[1], sys.argv[2])), *started)
+"""
+
+
+def test_a_conversion_runs_where_workers_are_spawned_and_cores_counted_otherwise(tmp_path: Path) -> None:
+    """Without ``os.sched_getaffinity`` (macOS, Windows) ``data convert`` without --workers
+    ended in an AttributeError; its workers are started by spawn where fork is missing."""
+    for i in range(3):
+        write_image(tmp_path / "src" / f"{20 + i}_0_0_2017010915055733{i}.jpg", face(i))
+    done = subprocess.run([sys.executable, "-c", _SPAWNED, str(tmp_path / "src"), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["3", "spawn"]

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from latentplay.embed.faces import usable_cores
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents, progress_bar, terminate_as_exit
 from latentplay.sources.formats import COLUMN_FORMATS, CONVERTERS, RESAMPLING_NAMES
@@ -241,7 +242,7 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
                               arguments=arguments, rejected=REJECTED_FILE),
         text_columns=["file"],
     )
-    workers = options.workers or len(os.sched_getaffinity(0))
+    workers = options.workers or usable_cores()
     with terminate_as_exit(), \
             tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
             _Pool(workers) as pool:
