@@ -63,6 +63,15 @@ def test_replacing_and_refusing(tmp_path: Path) -> None:
         st.add_attributes(store, {"c": (Attribute("d", "continuous"), np.ones(20))})
 
 
+def test_a_name_differing_from_a_column_only_in_case_is_refused(tmp_path: Path) -> None:
+    """An attribute ``Gender`` beside ``gender`` was added; their outputs
+    (``distribution_Gender.png``, ``distribution_gender.png``) overwrite each other on the
+    case-insensitive file systems of macOS and Windows."""
+    store = _store(tmp_path / "s")
+    with pytest.raises(UserError, match="'Gender' differs from the column 'gender' only in case"):
+        st.add_attributes(store, {"Gender": (Attribute("Gender", "continuous"), np.zeros(20))})
+
+
 def test_a_vector_column_of_no_dimensions_is_refused(tmp_path: Path) -> None:
     """pyarrow refused the width-0 list with ArrowInvalid."""
     with pytest.raises(UserError, match=r"'x': expected an \(N, D\) array with D >= 1, got shape \(20, 0\)"):

@@ -77,11 +77,17 @@ def check_free_attribute(store: Store, name: str, replace: bool = False,
                          argument: str = "replace") -> None:
     """Refuse attribute ``name`` when ``store`` already has a column of that name, unless
     ``replace`` and the column is an attribute (what :func:`add_attributes` may replace);
-    ``argument``: the caller's Python name for ``replace``, named in the error."""
+    ``argument``: the caller's Python name for ``replace``, named in the error. A name that
+    differs from a column's only in case is refused too: the files named after them
+    (``distribution_<name>.png``) would be one file on macOS and Windows."""
     if name in store.columns and not (replace and store.schema.has_attribute(name)):
         hint = (f"; pass --overwrite ({argument}=True in Python) to replace it"
                 if store.schema.has_attribute(name) else "")
         raise UserError(f"column {name!r} already exists in the store{hint}")
+    alike = [c for c in store.columns if c != name and c.casefold() == name.casefold()]
+    if alike:
+        raise UserError(f"attribute {name!r} differs from the column {alike[0]!r} only in case, and "
+                        "files named after them would be one file on macOS and Windows; give another name")
 
 
 def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]],
@@ -109,8 +115,8 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
         if values.shape != (len(store),):
             raise UserError(f"attribute {name!r} has shape {values.shape}; the store has "
                             f"{len(store)} rows")
+        check_free_attribute(store, name, replace)
         if name in dataset.column_names:
-            check_free_attribute(store, name, replace)
             dataset = dataset.remove_columns(name)
         if attr.kind == "categorical":
             _check_codes(name, values)
