@@ -4,7 +4,9 @@ one's write instead of dropping its column."""
 
 from __future__ import annotations
 
-import fcntl
+import errno
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -13,8 +15,11 @@ import pytest
 from tiny_store import tiny_store
 
 from latentplay import store as st
+from latentplay.errors import UserError
 from latentplay.store import io
 from latentplay.store.io import StoreChanged
+
+fcntl = pytest.importorskip("fcntl")  # POSIX: flock, also imitating Windows' locks below
 
 
 def test_a_writer_checking_while_another_swaps_waits_and_refuses(
@@ -125,3 +130,48 @@ def test_no_lock_file_is_left_where_flock_fails(tmp_path: Path, monkeypatch: pyt
     st.save(st.add_column(store, "v", np.ones((len(store), 2), np.float32)), tmp_path / "s")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
     assert "v" in st.load(tmp_path / "s").columns
+
+
+class _Msvcrt:
+    """Windows' ``msvcrt.locking`` of a file's first byte, imitated with ``flock``."""
+
+    LK_NBLCK, LK_UNLCK = 2, 0
+
+    @staticmethod
+    def locking(fd: int, mode: int, nbytes: int) -> None:
+        if mode == _Msvcrt.LK_UNLCK:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OSError(errno.EACCES, "Permission denied") from None
+
+
+def test_writes_are_locked_where_there_is_no_flock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no ``fcntl``: the package imports, and its writers lock with
+    ``msvcrt.locking`` instead (they went unlocked: two embeds of one column shared their
+    scratch files)."""
+    imported = subprocess.run([sys.executable, "-c", "import sys; sys.modules['fcntl'] = None; "
+                               "from latentplay.store import io; print(io.fcntl)"],
+                              capture_output=True, text=True, timeout=120)
+    assert imported.stdout.split() == ["None"], imported.stderr[-2000:]
+    monkeypatch.setattr(io, "fcntl", None)
+    monkeypatch.setattr(io, "msvcrt", _Msvcrt)
+    with io.sole_writer(tmp_path / "scratch", "busy"):
+        with pytest.raises(UserError, match="busy"), io.sole_writer(tmp_path / "scratch", "busy"):
+            pass
+    order: list[str] = []
+
+    def second() -> None:
+        with io.write_lock(tmp_path / "s"):
+            order.append("second")
+
+    with io.write_lock(tmp_path / "s"):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        waiter.join(0.3)  # held: the other writer tries again until it is let go
+        order.append("first")
+    waiter.join(10)
+    assert order == ["first", "second"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # each lock file removed by its holder

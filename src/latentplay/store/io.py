@@ -18,6 +18,7 @@ finishing together take turns. A read that a write overlapped is tried again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -37,8 +38,12 @@ from datasets.arrow_writer import ArrowWriter
 
 try:
     import fcntl
-except ImportError:  # not POSIX: writes are not locked
+except ImportError:  # Windows: msvcrt's locks instead
     fcntl = None  # type: ignore[assignment]
+try:
+    import msvcrt
+except ImportError:  # POSIX
+    msvcrt = None  # type: ignore[assignment]
 
 from latentplay.errors import UserError, first_line
 from latentplay.outputs import (
@@ -334,20 +339,21 @@ def lock_file(path: Path) -> Path:
 
 @contextmanager
 def write_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock (``flock``) on :func:`lock_file` of ``path`` while
-    checking that the store was not written meanwhile and swapping the new one into place:
+    """Hold an exclusive advisory lock (``flock``; on Windows ``msvcrt.locking``) on
+    :func:`lock_file` of ``path`` while checking that the store was not written meanwhile and
+    swapping the new one into place:
     two writers finishing together take turns, and the later one sees the earlier one's write.
     Readers take no lock and are never blocked; the lock goes with a killed writer's process.
     The holder removes the file before it lets go; a writer that was waiting on the removed
-    file takes the lock again on a new one. Where no lock can be taken (no ``flock``, a
-    read-only folder) the write goes unlocked."""
+    file takes the lock again on a new one. Where no lock can be taken (a file system without
+    locks, a read-only folder) the write goes unlocked."""
     with held_lock(lock_file(path)):
         yield
 
 
 @contextmanager
 def held_lock(lock: Path, wait: bool = True) -> Iterator[None]:
-    """Hold ``flock``'s exclusive lock on the file ``lock`` (made when missing) while the block
+    """Hold the exclusive lock (:func:`_lock`) on the file ``lock`` (made when missing) while the block
     runs, and remove the file before letting go (see :func:`write_lock`). With ``wait`` False a
     lock another process (or another descriptor of this one) holds is not waited for: a
     :class:`BlockingIOError` instead. Where no lock can be taken the block runs unlocked."""
@@ -356,9 +362,44 @@ def held_lock(lock: Path, wait: bool = True) -> Iterator[None]:
         yield
     finally:
         if fd is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(lock)  # while held: nobody holds a lock on a file still named so
-            os.close(fd)  # releases the lock
+            _release(fd, lock)
+
+
+LOCK_RETRY_SECONDS = 0.05
+"""Where locks are not waited for by the system (Windows), how often a writer tries again."""
+
+
+def _lock(fd: int, wait: bool) -> None:
+    """Take the exclusive lock on the open file ``fd``: ``flock``, or on Windows
+    ``msvcrt.locking`` of its first byte, tried every :data:`LOCK_RETRY_SECONDS` while another
+    holds it. A :class:`BlockingIOError` when ``wait`` is False and another holds it; another
+    :class:`OSError` where the file system has no locks."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    while True:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EDEADLOCK):
+                raise
+            if not wait:
+                raise BlockingIOError(exc.errno, "the lock is held by another writer") from None
+        time.sleep(LOCK_RETRY_SECONDS)
+
+
+def _release(fd: int, lock: Path) -> None:
+    """Let go of the lock held on ``fd`` and remove the file ``lock`` (see :func:`write_lock`)."""
+    with contextlib.suppress(OSError):
+        os.unlink(lock)  # while held: nobody holds a lock on a file still named so
+    if fcntl is None:  # Windows: an open file is not removed; unlocked and closed, it is
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    os.close(fd)  # releases the lock
+    if fcntl is None:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # unless a writer waiting on it has it open
 
 
 @contextmanager
@@ -377,10 +418,10 @@ def sole_writer(scratch: Path, busy: str) -> Iterator[None]:
 
 
 def _locked(lock: Path, wait: bool = True) -> int | None:
-    """A descriptor of ``lock`` on which this process holds ``flock``'s exclusive lock, that
+    """A descriptor of ``lock`` on which this process holds the exclusive lock (:func:`_lock`), that
     file still named ``lock``; None where no lock can be taken. With ``wait`` False, a
     :class:`BlockingIOError` when another holds it."""
-    if fcntl is None:
+    if fcntl is None and msvcrt is None:
         return None
     while True:
         try:
@@ -395,11 +436,11 @@ def _locked(lock: Path, wait: bool = True) -> int | None:
         except OSError:
             return None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd, wait)
         except BlockingIOError:  # another holds it (wait False): its file stays
             os.close(fd)
             raise
-        except OSError:  # a file system without flock: leave no lock file behind
+        except OSError:  # a file system without locks: leave no lock file behind
             os.close(fd)
             if created:
                 with contextlib.suppress(OSError):
