@@ -153,6 +153,17 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
         assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_path_given_from_the_home_folder_is_found_there(cli, tmp_path: Path, monkeypatch) -> None:
+    """``--out=~/x`` (which shells leave as it is) and ``~\\x`` on Windows (whose shells never
+    expand ``~``) wrote a folder named ``~`` in the current one."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert cli("data", "make", "shapes", "--out=~/s", "--n", "5").code == 0
+    assert (tmp_path / "home" / "s" / "latentplay.json").is_file() and not (tmp_path / "~").exists()
+    assert cli("data", "info", "~/s").code == 0
+
+
 @pytest.fixture(scope="module")
 def shapes_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``data make shapes --n 5``, made once (each error test gets a copy as ``{tmp}/existing``)."""

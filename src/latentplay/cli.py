@@ -278,11 +278,21 @@ def _escape_what_output_cannot_encode() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def _home_expanded(arg: str) -> str:
+    """``arg`` with a leading ``~`` (``~``, ``~/...``; also after ``--opt=``) made the home
+    folder: shells leave ``--out=~/x`` as it is, and on Windows they never expand ``~``, so the
+    command wrote a folder named ``~`` in the current one."""
+    option, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    if value == "~" or value.startswith(("~/", f"~{os.sep}")):
+        return f"{option}{eq}{os.path.expanduser(value)}"
+    return arg
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, a
     missing, unknown or malformed option, or a path given that the system refuses, such as an
     --out in a read-only place) ends with one ``error: ...`` line and exit status 2."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = [_home_expanded(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window (the library leaves it)
     _escape_what_output_cannot_encode()
     try:
