@@ -255,3 +255,15 @@ def test_means_test_compares_a_persons_photos_across_groups() -> None:
     shifted = [draw(0.2) for _ in range(100)]
     assert np.mean([clustered_means_test(*d)["p_value"] < 0.05 for d in shifted]) > 0.9
     assert np.mean([ranked(*d) < 0.05 for d in shifted]) < 0.2
+
+
+def test_pairs_that_cancel_have_the_interval_of_independent_pairs() -> None:
+    """Two pairs of person 0, one a false match and one not: their deviations cancel, so the
+    shared variance is 0, but the design effect is taken as 1 (never narrower than Wilson's
+    on the 2 pairs), not 0 (a point)."""
+    from latentplay.clustered import pair_rate_interval
+    from latentplay.intervals import wilson_interval
+
+    low, high, effect = pair_rate_interval(np.array([True, False]), np.array([[0, 1], [0, 2]]))
+    assert effect == 1.0
+    assert (low, high) == pytest.approx(wilson_interval(1, 2))

@@ -91,3 +91,11 @@ def test_a_simulated_p_at_its_floor_is_named_a_bound() -> None:
     assert "at most" not in simulated_note(test)
     assert "smallest" not in simulated_note({**test, "p_value_simulated": 0.2})
     assert simulated_note({"p_value": 0.2}) == ""
+
+
+def test_drawn_tables_as_extreme_as_the_observed_one_count() -> None:
+    """[[1, 0], [0, 1]]: the only two tables with its margins both have X2 = 2, so every drawn
+    table is as far from independence as the observed one and the p-value is 1."""
+    test = chi_square(np.array([[1, 0], [0, 1]]))
+    assert test["statistic"] == pytest.approx(2.0)
+    assert read_p(test) == 1.0

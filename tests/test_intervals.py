@@ -8,7 +8,12 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from latentplay.intervals import normal_interval, proportion_interval, wilson_interval
+from latentplay.intervals import (
+    normal_interval,
+    proportion_interval,
+    simultaneous_percentiles,
+    wilson_interval,
+)
 from latentplay.resample import mean_intervals
 
 
@@ -126,3 +131,31 @@ def test_wilson_interval_of_one_count_is_a_pair_of_floats() -> None:
     assert type(low) is float and type(high) is float
     assert (low, high) == tuple(wilson_interval(np.array([5]), 10)[0])
     assert np.isnan(wilson_interval(np.int64(0), 0)).all()
+
+
+def test_wilson_interval_reaches_0_and_1_exactly() -> None:
+    """No hits: the interval starts at 0; all hits: it ends at 1 (its centre minus its half
+    width is 3e-17 for n = 7 in floating point, a low bound above the share seen)."""
+    for n in range(1, 200):
+        assert wilson_interval(0, n)[0] == 0.0
+        assert wilson_interval(n, n)[1] == 1.0
+
+
+def test_simultaneous_percentiles_of_one_column_are_its_own_95_percent() -> None:
+    """One column of 1,000 distinct draws: the 25th smallest and largest (i = 24, the largest
+    i with i <= 2.5 % of 999), so each interval holds 952 of the draws, at least 95 %."""
+    draws = np.random.default_rng(0).permutation(1000).astype(float)[:, None]
+    bounds, pointwise = simultaneous_percentiles(draws)
+    np.testing.assert_array_equal(bounds, [[24.0, 975.0]])
+    assert pointwise == 1 - 48 / 999
+
+
+def test_simultaneous_percentiles_hold_exactly_95_percent_of_two_columns() -> None:
+    """100 draws of two columns: between the 3rd smallest and largest values (2 and 97) the
+    first column leaves out draws 0-3, the second draws 0, 1, 2 and 4: 95 of the 100 draws
+    lie inside both, exactly 95 %, so those are the bounds (not the wider 1 and 98)."""
+    first = np.array([0, 1, 98, 99, *range(2, 98)], float)
+    second = np.array([0, 1, 98, 2, 99, *range(3, 98)], float)
+    bounds, pointwise = simultaneous_percentiles(np.stack([first, second], axis=1))
+    np.testing.assert_array_equal(bounds, [[2.0, 97.0], [2.0, 97.0]])
+    assert pointwise == 1 - 4 / 99

@@ -108,3 +108,47 @@ def test_a_column_read_on_one_unit_has_no_percentile_interval() -> None:
     persons = resample.mean_intervals(np.array([[1.0], [3.0]]), np.array([7, 7]), 200, 0,
                                       proportion=False)
     assert np.isnan(persons).all()                         # two photos of one person
+
+
+def test_effective_rows_by_hand() -> None:
+    """Three persons of two photos, right 2, 0 and 1 times: mean 1/2, the persons' total
+    deviations 1, -1 and 0, so the mean's variance is 3/2 * 2 / 36 = 1/12 (above the 1/24 of
+    six independent rows) and the rows are worth 0.25 / (1/12) = 3. Persons whose photos
+    disagree more than independent rows would are still worth no more than the 6 rows."""
+    x = np.array([1.0, 1.0, 0.0, 0.0, 1.0, 0.0])
+    assert resample.effective_rows(x, np.array([0, 0, 1, 1, 2, 2])) == pytest.approx(3.0)
+    x = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+    assert resample.effective_rows(x, np.array([0, 0, 1, 1, 2, 3])) == pytest.approx(6.0)
+
+
+def test_percentile_intervals_of_a_mean_are_95_percent_wide() -> None:
+    """400 independent normal values (no proportion): the bootstrap's 2.5 and 97.5
+    percentiles lie about 1.96 standard errors either side of the mean (1.645 for a 90 %
+    interval)."""
+    values = np.random.default_rng(0).standard_normal((400, 1))
+    (low, high), = resample.mean_intervals(values, np.arange(400), 4000, 0, proportion=False)
+    half = 1.96 * values.std(ddof=1) / np.sqrt(400)
+    assert (high - low) / (2 * half) == pytest.approx(1.0, abs=0.05)
+    assert (low + high) / 2 == pytest.approx(values.mean(), abs=0.2 * half)
+
+
+def test_a_difference_of_correlated_rates_is_newcombes_interval() -> None:
+    """The edit flips the 3 faces the reference flips and 2 more (60 rows, correlation
+    0.76): the bootstrap of the differences never goes below 0, Newcombe's lower bound does
+    and is the one given, the correlation narrowing it (Zou & Donner 2008, eq. 8). Each side's
+    Wilson interval is at 59 effective rows: rows of their own have the clusters' variance
+    estimator's design effect n / (n - 1)."""
+    from latentplay.intervals import effective_wilson
+
+    b = np.zeros((60, 1))
+    b[:3] = 1.0
+    a = b.copy()
+    a[3:5] = 1.0
+    (low, _), = resample.difference_intervals(a, b, np.arange(60), 2000, seed=0)
+    p1, p2 = 5 / 60, 3 / 60
+    assert resample.effective_rows(a[:, 0], np.arange(60)) == pytest.approx(59)
+    l1, u2 = effective_wilson(p1, 59)[0], effective_wilson(p2, 59)[1]
+    r = (p2 - p1 * p2) / np.sqrt(p1 * (1 - p1) * p2 * (1 - p2))   # both 1 on 3 rows
+    assert r == pytest.approx(np.corrcoef(a[:, 0], b[:, 0])[0, 1])
+    newcombe = p1 - p2 - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * r * (p1 - l1) * (u2 - p2))
+    assert low == pytest.approx(newcombe) and low < 0
