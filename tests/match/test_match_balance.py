@@ -71,6 +71,66 @@ def test_one_treated_unit_leaves_the_smd_undefined_not_infinite() -> None:
     assert s["before"]["max_abs_smd"] is None and s["after"]["n_over_0.1"] is None
 
 
+def test_one_control_unit_leaves_the_smd_of_the_control_sd_undefined() -> None:
+    """The mirror of one treated unit: one control unit has no SD, so the SMDs that divide by
+    it (ATC's, ATE's pooled) are undefined, also for a 0/1 column (whose p (1 - p) of one
+    value, 0, is no SD either); ATT's treated SD is defined."""
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [0.5, 0.0]])
+    treated = np.array([True, True, True, False])
+    for estimand in ("ATC", "ATE"):
+        for r in balance_table(x, ["a", "b"], treated, estimand=estimand):
+            assert np.isnan(r["smd_before"])
+    att = balance_table(x, ["a", "b"], treated)
+    assert att[1]["smd_before"] == pytest.approx((2 / 3 - 0) / np.sqrt(2 / 9))
+
+
+def test_a_nearly_constant_group_falls_back_to_the_pooled_sd() -> None:
+    """A treated SD of 6e-13 (rounding, not spread) is below MatchIt's sqrt(machine epsilon):
+    the pooled SD, not a difference of millions of SDs; a constant control group has no
+    variance ratio (not inf)."""
+    x = np.array([[1.0], [1.0], [1.0 + 1e-12], [0.0], [2.0], [4.0]])
+    treated = np.array([True, True, True, False, False, False])
+    row = balance_table(x, ["a"], treated)[0]
+    assert row["smd_before"] == pytest.approx((1 - 2) / np.sqrt((0 + 4) / 2))
+    constant = balance_table(np.array([[1.0], [2.0], [3.0], [5.0], [5.0]]), ["a"],
+                             np.array([True, True, True, False, False]))[0]
+    assert np.isnan(constant["var_ratio_before"])
+
+
+def test_summary_counts_smds_beyond_the_threshold() -> None:
+    """|SMD| 0.1, 0.2 and 0.6: their mean 0.3, largest 0.6, and two beyond 0.1 (an
+    SMD of exactly 0.1 is within it)."""
+    rows = [{"smd_before": v, "smd_after": np.nan} for v in (0.1, -0.2, 0.6)]
+    before = summarize(rows)["before"]
+    assert before["mean_abs_smd"] == pytest.approx(0.3)
+    assert before["max_abs_smd"] == pytest.approx(0.6)
+    assert before["n_over_0.1"] == 2
+
+
+def test_variance_ratio_after_uses_reliability_weights() -> None:
+    """Treated 1 and 3 (variance 2); controls 0, 2 and 4 weigh 1, 0.5 and 0.5 (the second
+    treated unit has two controls). The controls' weighted mean is 1.5 and their variance
+    sum w (x - m)^2 / (V1 - V2 / V1) = 5.5 / (2 - 1.5 / 2) = 4.4 (MatchIt and cobalt's
+    weighted variance), so the ratio is 2 / 4.4."""
+    x = np.array([[1.0], [3.0], [0.0], [2.0], [4.0]])
+    treated = np.array([True, True, False, False, False])
+    w = matching_weights(5, np.array([0, 1, 1]), np.array([2, 3, 4]))
+    np.testing.assert_allclose(w, [1, 1, 1, 0.5, 0.5])
+    row = balance_table(x, ["a"], treated, w)[0]
+    assert row["mean_control_after"] == pytest.approx(1.5)
+    assert row["var_ratio_after"] == pytest.approx(2 / 4.4)
+
+
+def test_effective_sample_size_is_kishs() -> None:
+    """Weights 1, 1, 0.5, 0.5 and an unmatched 0: (sum w)^2 / sum w^2 = 9 / 2.5 = 3.6; equal
+    weights count every unit once."""
+    from latentplay.match.balance import effective_sample_size
+
+    assert effective_sample_size(np.array([1.0, 1.0, 0.5, 0.5, 0.0])) == pytest.approx(3.6)
+    assert effective_sample_size(np.full(7, 2.0)) == pytest.approx(7.0)
+    assert effective_sample_size(np.zeros(3)) == 0.0
+
+
 def test_a_unit_without_a_value_is_left_out_of_its_column() -> None:
     x = np.array([[1.0, 0], [2.0, np.nan], [3.0, 1], [5.0, 0], [np.nan, 1], [9.0, np.nan]])
     treated = np.array([True, True, True, False, False, False])
@@ -170,6 +230,38 @@ def test_photos_of_one_person_widen_the_effect_intervals() -> None:
     plain = naive_difference(y, treated, n_boot=1000, seed=1)
     assert naive["design_effect"] > 5
     assert naive["ci_high"] - naive["ci_low"] > 2 * (plain["ci_high"] - plain["ci_low"])
+
+
+def test_bootstrap_intervals_are_centred_and_as_wide_as_the_standard_error() -> None:
+    """Independent units: the pair bootstrap's interval of 50 differences (mean 5, SD 1) and
+    the interval of a difference of a group of 400 (SD 1) and one of 20 (SD 2) lie about
+    1.96 standard errors either side of the estimate (each group's mean drawn from its own
+    units: sqrt(1/400 + 4/20) for the second)."""
+    rng = np.random.default_rng(0)
+    y = np.concatenate([5 + rng.standard_normal(50), np.zeros(50)])
+    matched = matched_difference(y, np.arange(50), np.arange(50, 100), n_boot=4000, seed=0)
+    se = y[:50].std(ddof=1) / np.sqrt(50)
+    assert (matched["ci_low"] + matched["ci_high"]) / 2 == pytest.approx(matched["estimate"],
+                                                                         abs=0.2 * se)
+    assert matched["ci_high"] - matched["ci_low"] == pytest.approx(2 * 1.96 * se, rel=0.1)
+    y = np.concatenate([rng.standard_normal(400), 2 * rng.standard_normal(20)])
+    naive = naive_difference(y, np.arange(420) < 400, n_boot=4000, seed=0)
+    se = np.sqrt(y[:400].var(ddof=1) / 400 + y[400:].var(ddof=1) / 20)
+    assert naive["ci_high"] - naive["ci_low"] == pytest.approx(2 * 1.96 * se, rel=0.1)
+
+
+def test_naive_difference_over_persons_by_hand() -> None:
+    """Treated 1, 2, 3 and controls 14, 10; person 0 has the first of each. Each unit adds its
+    deviation from its group's mean over its group's size, controls with a minus: -1/3, 0,
+    1/3 and -1, 1. Independent units: (1/9 + 1/9) + (1 + 1) = 20/9. Person 0's two photos
+    add 2 (-1/3)(-1) = 2/3, and over 4 persons the variance is 4/3 (20/9 + 2/3) = 104/27."""
+    y = np.array([1.0, 2.0, 3.0, 14.0, 10.0])
+    treated = np.array([True, True, True, False, False])
+    out = naive_difference(y, treated, persons=np.array([0, 1, 2, 0, 3]))
+    assert out["estimate"] == pytest.approx(2 - 12)
+    assert out["se"] == pytest.approx(np.sqrt(104 / 27))
+    assert out["design_effect"] == pytest.approx((104 / 27) / (20 / 9))
+    assert out["ci_high"] - out["estimate"] == pytest.approx(1.959964 * np.sqrt(104 / 27))
 
 
 def test_naive_difference_takes_a_0_1_group_and_a_group_of_one_gives_no_interval() -> None:

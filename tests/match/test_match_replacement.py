@@ -96,6 +96,21 @@ def test_abadie_imbens_variance_by_hand() -> None:
     assert got["ci_high"] - got["ci_low"] == pytest.approx(2 * 1.959964 * np.sqrt(variance), rel=1e-5)
 
 
+def test_abadie_imbens_variance_with_two_controls_each_by_hand() -> None:
+    """Ratio 2: treated 0 takes controls 2 and 3, treated 1 controls 3 and 4. Control 3 weighs
+    w = 1/2 + 1/2 = 1 with q = 1/4 + 1/4 = 1/2 (the sum of its shares' squares), the others
+    1/2 and 1/4 (no reuse: w^2 = q). d = 5 - 1.5 and 7 - 4, ATT 3.25; control 3's variance
+    from its two nearest other controls is 2/3 (2 - 3.5)^2 = 1.5, so N1^2 V = 0.125 +
+    (1 - 1/2) 1.5 = 0.875 over N1 = 2 treated units (not 4 pairs)."""
+    x = np.array([0.0, 1.0, 0.0, 0.5, 1.0])[:, None].astype(np.float32)
+    y = np.array([5.0, 7.0, 1.0, 2.0, 6.0])
+    treated = np.arange(5) < 2
+    got = matched_difference_with_replacement(y, x, treated, np.array([0, 0, 1, 1]),
+                                              np.array([2, 3, 3, 4]), neighbours=2)
+    assert got["estimate"] == pytest.approx(3.25)
+    assert got["se"] == pytest.approx(np.sqrt(0.875) / 2)
+
+
 def test_a_blocks_only_control_keeps_its_reuse_in_the_abadie_imbens_variance() -> None:
     """Control 3 is its block's only control and serves both treated units of the block: its
     conditional variance comes from the nearest control of another block, not 0 (which would
