@@ -331,6 +331,21 @@ def test_a_propensity_model_that_nearly_separates_the_groups_is_warned_about() -
             assert not r.propensity.separates(treated)
 
 
+def test_groups_that_meet_at_one_score_are_not_separated() -> None:
+    """The lowest treated logit equal to the highest control's: that treated unit has a
+    control of its score, so the groups are not separated; a step above, they are. Logits
+    beyond the controls' on either side count among those with none of their score."""
+    from latentplay.match.propensity import Propensity
+
+    treated = np.array([False, False, True, True])
+    for logit, apart in (([0.0, 1.0, 1.0, 2.0], False), ([0.0, 1.0, 1.5, 2.0], True)):
+        model = Propensity(score=np.full(4, 0.5), logit=np.array(logit))
+        assert model.separates(treated) is apart
+        assert model.separates(~treated) is apart
+    model = Propensity(score=np.full(5, 0.5), logit=np.array([1.0, 2.0, 0.0, 1.5, 3.0]))
+    assert model.beyond_controls(np.array([False, False, True, True, True])) == pytest.approx(2 / 3)
+
+
 def test_a_second_run_into_one_out_is_refused(cli, tmp_path: Path) -> None:
     """Two `match run --out R` at once both found R empty and wrote one folder of mixed
     outputs (balance.csv of one, summary.json of the other): while one holds R's lock the
