@@ -423,3 +423,9 @@ def test_no_selective_accuracy_gap_when_one_group_is_answered() -> None:
 
     text = "\n".join(calibration_lines({"calibration": cal, "confidence": "p", "by": "g"}))
     assert "coverage gap 0.667" in text and "accuracy gap" not in text
+
+
+def test_chance_eces_equal_to_the_observed_one_count_as_reaching_it() -> None:
+    """Null ECEs 0.1, 0.1 and 0.0 beside an observed 0.1: the two ties count as reaching it,
+    with the observed one as a draw: p = (1 + 2) / (3 + 1)."""
+    assert calibration._simulated_p(0.1, np.array([0.1, 0.1, 0.0])) == pytest.approx(0.75)

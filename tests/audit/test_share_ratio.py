@@ -103,3 +103,12 @@ def test_a_class_whose_corrected_share_is_unknown_has_no_ratio() -> None:
     summary = found.to_dict()
     assert "a" not in summary["ratios"]["less"] + summary["ratios"]["more"]
     assert summary["ratios"]["classes"] == 3 and summary["per_class"][0]["ratio"] is None
+
+
+def test_jeffreys_draws_centre_on_counts_plus_a_half() -> None:
+    """Dirichlet(counts + 1/2): a class seen 0 times of 10 has posterior mean 0.5 / 11, not
+    0 (a multinomial redraw) nor 1 / 12 (a uniform prior)."""
+    from latentplay.audit.correction import jeffreys_draw
+
+    draws = jeffreys_draw(np.array([0, 10]), np.random.default_rng(0), size=20000)
+    assert draws.mean(axis=0) == pytest.approx([0.5 / 11, 10.5 / 11], abs=0.003)
