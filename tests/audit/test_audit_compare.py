@@ -629,3 +629,15 @@ def test_labels_audit_decodes_only_the_images_it_draws(cli, tmp_path: Path, monk
     assert json.loads((out / "summary.json").read_text())["n_generated"] == 80
     assert set(decoded) == {1} and 0 < len(decoded) < 80           # one row at a time, a few
     assert (out / "samples_gender.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_applied_design_effect_is_at_least_1() -> None:
+    """Persons whose photos differ more than independent rows would (a measured design
+    effect of 0.5) still count each photo once at most: 1, not 0.5; where the shares do not
+    vary over the persons, each person counts as one row however few rows there are."""
+    from latentplay.audit.distribution import applied_effect
+    from latentplay.clustered import ShareSpread
+
+    assert applied_effect(ShareSpread(np.eye(2) * 1e-3, 10, 0.5), 100) == 1.0
+    assert applied_effect(ShareSpread(np.zeros((2, 2)), 10, float("nan")), 100) == 10.0
+    assert applied_effect(ShareSpread(np.zeros((2, 2)), 10, float("nan")), 5) == 1.0
