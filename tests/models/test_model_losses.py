@@ -66,6 +66,10 @@ def test_betavae_beta_and_burgess_capacity() -> None:
     assert warm(_out(), 0)["kl"].item() == 0.0
     assert warm(_out(), 50)["kl"].item() == pytest.approx(kl, 1e-5)  # 4 * 50/200
     assert warm(_out(), 900)["kl"].item() == pytest.approx(4 * kl, 1e-5)
+    # the warm-up scales the capacity objective too: 50/200 of 1000 * |KL - C(50)|, C(50) = 10
+    warm_capacity = BetaVAE(BetaVAEConfig(capacity_max=20.0, capacity_steps=100, gamma=1000.0,
+                                          warmup_steps=200))
+    assert warm_capacity(_out(), 50)["kl"].item() == pytest.approx(250 * abs(kl - 10.0), rel=1e-5)
     with pytest.raises(UserError):
         BetaVAEConfig(warmup_steps=-1).validate()
 
@@ -209,6 +213,18 @@ def test_factorvae_permutation_and_discriminator_step() -> None:
     opt = term.configure_optimizer()
     assert {id(q) for g in opt.param_groups for q in g["params"]} == {
         id(q) for q in term.discriminator.parameters()}
+    # the adversary's loss trains the discriminator only: no gradient reaches the encoder's codes
+    codes = Z.clone().requires_grad_(True)
+    term.auxiliary_loss(_out(z=codes)).backward()
+    assert codes.grad is None
+    # joint codes are class 0, permuted ones class 1: a discriminator answering logits (2, 0)
+    # whatever it reads costs -log softmax_0 on the joint and -log softmax_1 on the permuted
+    constant = FactorVAE(FactorVAEConfig(hidden=4, layers=1), latent_dim=2)
+    with torch.no_grad():
+        constant.discriminator[-1].weight.zero_()
+        constant.discriminator[-1].bias.copy_(torch.tensor([2.0, 0.0]))
+    expected = 0.5 * (math.log1p(math.exp(-2.0)) + math.log1p(math.exp(2.0)))
+    assert constant.auxiliary_loss(_out()).item() == pytest.approx(expected, rel=1e-6)
     t = torch.randn(256, 1)
     correlated = _out(z=torch.cat([t, t], 1), mu=torch.zeros(256, 2), logvar=torch.zeros(256, 2))
     before = term.auxiliary_loss(correlated).item()
