@@ -76,6 +76,13 @@ def test_column_of_each_part_among_mixed_kinds() -> None:
     vec = spec.vector({"gender": "male", "smile": 0.5, "tone": "c"})
     assert vec[spec.column("smile")] == 0.5
     assert vec[spec.column("gender") + 1] == 1 and vec[spec.column("tone") + 2] == 1
+    # values() reads each categorical part's hot column back: the inverse of vector()
+    assert spec.values(vec) == {"gender": "male", "smile": 0.5, "tone": "c"}
+    assert spec.values(spec.vector({"gender": 0, "smile": -1.0, "tone": 1})) == {
+        "gender": "female", "smile": -1.0, "tone": "b"}
+    # codes run 0 .. size - 1: the size itself is one past the last class
+    with pytest.raises(UserError, match="^tone: class code 3 out of range 0..2$"):
+        spec.vector({"gender": 0, "smile": 0.0, "tone": 3})
 
 
 @pytest.mark.parametrize("value", [10**400, 1e300, float("inf"), "-inf"])

@@ -79,6 +79,7 @@ def test_active_units_are_those_of_the_final_model(run: Path) -> None:
     """Burda et al.'s active units: Var_x E[z|x] under the trained model, i.e. of the means in
     latents.npy, not the last epoch's running variance (which mixes that epoch's models)."""
     units = json.loads((run / "active_units.json").read_text())
+    assert units["threshold"] == 0.01  # Burda et al.'s: a unit is active when Var_x E[z|x] > 0.01
     variance = np.load(run / "latents.npy")["mu"].astype(np.float64).var(0)
     assert np.allclose(units["variance"], variance, rtol=1e-6, atol=0)
     assert units["dims"] == [int(d) for d in np.flatnonzero(variance > units["threshold"])]
