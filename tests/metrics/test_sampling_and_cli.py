@@ -86,6 +86,18 @@ def test_factor_vae_prunes_collapsed_dimensions() -> None:
     assert scores["num_active_dims"] == 4 and scores["eval_accuracy"] == pytest.approx(1.0)
 
 
+def test_factor_vae_prunes_by_standard_deviation() -> None:
+    """disentanglement_lib's ``prune_dims``: a dimension is kept when its standard deviation is
+    at least the threshold 0.05. Factor 0 (levels 0..3, SD sqrt(1.25)) scaled by 0.1 has SD
+    0.11 (variance 0.0125, below 0.05) and is kept; scaled by 0.02 (SD 0.022) it is pruned."""
+    def with_small(x: np.ndarray) -> np.ndarray:
+        return np.hstack([identity(x), 0.1 * x[:, :1], 0.02 * x[:, :1]])
+
+    scores = metrics.score("factor_vae", ground_truth=FactorsAsObservations(), represent=with_small,
+                           num_train=100, num_eval=50, num_variance_estimate=500)
+    assert scores["num_active_dims"] == 5
+
+
 def test_sampling_form_with_shapes_ground_truth() -> None:
     gt = ShapesGroundTruth()
     mig = metrics.score("mig", ground_truth=gt, represent=sprite_statistics, num_train=1500, batch_size=500)
