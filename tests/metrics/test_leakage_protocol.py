@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from latentplay.errors import UserError
 from latentplay.metrics.concepts import ConceptData, TrainConfig, concept_scores, concepts_not_learned
@@ -106,11 +107,17 @@ def test_probe_is_repeated_over_halvings_with_its_spread() -> None:
     assert one["splits"] == 1 and one["leakage_sd"] == 0.0
     assert many["splits"] == 20 and 0.01 < many["leakage_sd"] < 0.2
     halves = probe_splits(target, 20, 0)  # the mean is that of the 20 halvings
-    singles = []
-    for s in range(20):
-        chance = np.mean(target[halves[s][1]] == np.bincount(target[halves[s][0]]).argmax())
-        singles.append(chance)
+    singles, accuracies = [], []
+    for tr, te in halves:
+        singles.append(np.mean(target[te] == np.bincount(target[tr]).argmax()))
+        fitted = LogisticRegression(max_iter=1000).fit(weak[tr], target[tr])
+        accuracies.append(np.mean(fitted.predict(weak[te]) == target[te]))
     assert many["chance"] == pytest.approx(np.mean(singles))
+    # the spreads are sample standard deviations (ddof 1) over the halvings
+    leakages = (np.array(accuracies) - singles) / (1 - np.array(singles))
+    assert many["leak_accuracy"] == pytest.approx(np.mean(accuracies))
+    assert many["leak_accuracy_sd"] == pytest.approx(np.std(accuracies, ddof=1))
+    assert many["leakage_sd"] == pytest.approx(np.std(leakages, ddof=1))
 
 
 def test_one_chance_for_every_row_and_rejection_scored_with_coin_flips() -> None:
@@ -124,6 +131,9 @@ def test_one_chance_for_every_row_and_rejection_scored_with_coin_flips() -> None
     assert len({r["chance"] for r in rows}) == 1 and rows[0]["chance"] == pytest.approx(0.6, abs=0.01)
     # nothing accepted: every test row a coin flip, 1/2, below chance
     assert rows[3]["leak_accuracy"] == 0.5 and rows[3]["leakage"] < 0 and rows[3]["accepted"] == 0
+    # a coin flip over three values is right a third of the time
+    three = rng.integers(0, 3, 600)
+    assert probe(three[:, None], three, np.zeros(600, dtype=bool))["leak_accuracy"] == pytest.approx(1 / 3)
     # 30 % answered perfectly, 70 % coin flips
     assert rows[1]["leak_accuracy"] == pytest.approx(keeps.mean() + (1 - keeps.mean()) / 2, abs=0.02)
 
