@@ -67,6 +67,12 @@ def test_right_values_are_in_the_activations_own_scale() -> None:
     np.testing.assert_allclose(right[:, 0], 0.2 + 0.6 * test.concepts[:, 0], atol=0.01)
     low, high = np.percentile(acts[:, 1], [5, 95])
     np.testing.assert_allclose(right[:, 1], np.where(test.concepts[:, 1] > 0.5, high, low))
+    # tied training labels (a concept's levels): a label shared by the rows with activations 1
+    # and 2 maps to their middle, 1.5 (its mid-rank 2 of 4: the activations' median)
+    tied = ConceptData(np.zeros((4, 4, 4, 1), np.uint8), np.array([[0.0], [0.5], [0.5], [1.0]]),
+                       np.zeros(4, np.int64), np.zeros((4, 1), np.int64), ["size"])
+    at_tie = ConceptData(tied.images[:1], np.array([[0.5]]), tied.labels[:1], tied.levels[:1], ["size"])
+    assert right_values(at_tie, np.array([[0.0], [1.0], [2.0], [3.0]]), tied)[0, 0] == pytest.approx(1.5)
 
 
 def test_a_refit_head_shows_a_classifier_that_reads_its_concepts_badly() -> None:
