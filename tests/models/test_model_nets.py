@@ -35,6 +35,22 @@ def test_shapes(family: str, size: int) -> None:
             assert (logvar is None) == (family == "ae")
 
 
+@torch.no_grad()
+def test_vae_samples_z_by_the_reparameterisation() -> None:
+    """Kingma & Welling: ``z = mu + eps * exp(logvar / 2)``, ``eps ~ N(0, I)`` drawn in the
+    forward pass; the AE's code is its mean."""
+    vae = build_model("vae", family_config("vae")(), 1, 28)
+    x = torch.rand(4, 1, 28, 28)
+    torch.manual_seed(0)
+    out = vae(x)
+    torch.manual_seed(0)
+    eps = torch.randn_like(out.mu)
+    torch.testing.assert_close(out.z, out.mu + eps * torch.exp(out.logvar / 2))
+    assert not torch.equal(out.z, out.mu)
+    ae = build_model("ae", family_config("ae")(), 1, 28)(x)
+    assert torch.equal(ae.z, ae.mu)
+
+
 def test_burgess_reference_network_at_64() -> None:
     model = build_model("vae", family_config("vae")(), 1, 64)
     convs = [m for m in model.encoder.conv if isinstance(m, torch.nn.Conv2d)]
