@@ -131,6 +131,11 @@ def test_one_chance_for_every_row_and_rejection_scored_with_coin_flips() -> None
     assert len({r["chance"] for r in rows}) == 1 and rows[0]["chance"] == pytest.approx(0.6, abs=0.01)
     # nothing accepted: every test row a coin flip, 1/2, below chance
     assert rows[3]["leak_accuracy"] == 0.5 and rows[3]["leakage"] < 0 and rows[3]["accepted"] == 0
+    # accepted training rows of one value: that value is predicted for the accepted test rows
+    # (all of it, right), the rejected half are coin flips: (150 + 150 / 2) / 300 per halving
+    balanced = np.arange(600) % 2
+    one_value = probe(balanced[:, None], balanced, balanced == 0)
+    assert one_value["leak_accuracy"] == pytest.approx(0.75)
     # a coin flip over three values is right a third of the time
     three = rng.integers(0, 3, 600)
     assert probe(three[:, None], three, np.zeros(600, dtype=bool))["leak_accuracy"] == pytest.approx(1 / 3)
