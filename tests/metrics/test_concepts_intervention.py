@@ -51,6 +51,12 @@ def test_setting_the_deciding_concept_right_makes_the_task_right() -> None:
     assert result["single"]["glasses=yes"] == pytest.approx(predicted)
     assert result["concepts"] == ["size", "glasses=yes"] and len(result["accuracy"]) == 3
     assert result["accuracy_sd"][0] == 0.0 and result["accuracy_sd"][-1] == 0.0   # not 1e-16
+    # one concept set: the first of the order alone, so the 20 orders hold two values; their
+    # share p from the mean, and the sample SD (ddof 1, as the other spreads of metrics.json)
+    alone = result["single"]["size"], result["single"]["glasses=yes"]
+    p = (result["accuracy"][1] - alone[1]) / (alone[0] - alone[1])
+    assert result["accuracy_sd"][1] == pytest.approx(
+        (alone[0] - alone[1]) * np.sqrt(p * (1 - p) * result["orders"] / (result["orders"] - 1)))
     # the classifier already thresholds the right concept: a refit head does no better
     assert result["refit_head"] == pytest.approx(predicted, abs=0.03)
 

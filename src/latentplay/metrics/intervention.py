@@ -54,7 +54,7 @@ def intervention(model: torch.nn.Module, activations: np.ndarray, data: ConceptD
     ``(N, k)`` concept ``activations`` in [0, 1] (:func:`~latentplay.metrics.concepts.infer`'s
     ``concepts``) with ``m`` concepts set right (:func:`right_values`, from the labelled
     training rows ``train`` and their ``train_activations``): ``accuracy`` and
-    ``accuracy_sd`` ``(K + 1,)`` over ``orders`` random orders (``m`` = 0 .. K), ``single``
+    ``accuracy_sd`` (sample SD) ``(K + 1,)`` over ``orders`` random orders (``m`` = 0 .. K), ``single``
     per concept set alone, ``concepts`` the concept names in column order, ``images``, and
     ``refit_head``: the test accuracy of a logistic regression fitted on the training
     activations (module docstring)."""
@@ -83,7 +83,7 @@ def intervention(model: torch.nn.Module, activations: np.ndarray, data: ConceptD
     curves = np.array([[accuracy_right([names[i] for i in order[:m]])
                         for m in range(len(names) + 1)]
                        for order in (rng.permutation(len(names)) for _ in range(orders))])
-    spread = np.where(np.ptp(curves, axis=0) > 0, curves.std(axis=0), 0.0)  # not 1e-16
+    spread = np.where(np.ptp(curves, axis=0) > 0, curves.std(axis=0, ddof=1), 0.0)  # not 1e-16
     return {"concepts": names, "images": int(len(data)), "orders": orders,
             "values": "training percentiles",
             "accuracy": curves.mean(axis=0).tolist(), "accuracy_sd": spread.tolist(),
