@@ -237,3 +237,16 @@ def test_a_person_on_both_sides_does_not_shrink_the_interval_below_independent_u
     shared = (plain @ plain + 2 * plain[0] * plain[1]) / 9 * 6 / 5
     assert shared < plain @ plain / 9  # the sharing would shrink it
     assert got["design_effect"] == 1.0 and got["se"] == pytest.approx(np.sqrt(plain @ plain) / 3)
+
+
+def test_more_neighbours_than_other_controls_use_all_of_them() -> None:
+    """J = 3 asked for, but control 3 has only two other controls (4 and 5): its conditional
+    variance is J / (J + 1) (y - mean)^2 with the J = 2 there are, 2/3 (1 - 4.5)^2."""
+    x = np.array([0.0, 0.1, 1.0, 0.05, 0.9, 3.0])[:, None].astype(np.float32)
+    y = np.array([2.0, 3.0, 5.0, 1.0, 2.0, 7.0])
+    treated = np.arange(6) < 3
+    got = matched_difference_with_replacement(y, x, treated, np.array([0, 1, 2]),
+                                              np.array([3, 3, 4]), neighbours=3)
+    d = np.array([2 - 1, 3 - 1, 5 - 2.0])
+    s2 = 2 / 3 * (1.0 - (2.0 + 7.0) / 2) ** 2
+    assert got["se"] == pytest.approx(np.sqrt((((d - d.mean()) ** 2).sum() + 2 * s2) / 3**2))
