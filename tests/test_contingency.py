@@ -99,3 +99,13 @@ def test_drawn_tables_as_extreme_as_the_observed_one_count() -> None:
     test = chi_square(np.array([[1, 0], [0, 1]]))
     assert test["statistic"] == pytest.approx(2.0)
     assert read_p(test) == 1.0
+
+
+def test_cochrans_rule_allows_a_fifth_of_cells_under_5_and_a_cell_of_1() -> None:
+    """Cochran's rule asks no more than 20 % of cells to expect under 5 rows and none under 1:
+    a table exactly at either limit keeps the chi-square curve's p-value."""
+    from latentplay.contingency import is_sparse
+
+    assert not is_sparse({"sparse": 0.2, "min_expected": 1.0})
+    assert is_sparse({"sparse": 0.25, "min_expected": 1.0})
+    assert is_sparse({"sparse": 0.2, "min_expected": 0.99})

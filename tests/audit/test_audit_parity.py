@@ -121,3 +121,17 @@ def test_report_and_figure_say_when_equalized_odds_is_one_range(tmp_path: Path) 
     assert "(FPR only: under two groups have positives)" in html
     # rates with three decimals, as the printout gives them: a's FPR 1 of 5 (Wilson)
     assert ">0.200<" in html and ">[0.036, 0.624]<" in html
+
+
+def test_the_parity_interval_is_95_percent_wide() -> None:
+    """Two groups of 2,000 rows selected at 0.6 and 0.4: the difference's bootstrap is about
+    normal with SD sqrt(2 * 0.24 / 2000), so its 95 % interval is 2 * 1.96 SD wide (a 90 %
+    one, 2 * 1.64 SD, is 16 % narrower)."""
+    n = 2000
+    groups = np.repeat([0, 1], n)
+    chosen = np.r_[np.arange(n) < 0.6 * n, np.arange(n) < 0.4 * n]
+    s = group_parity(np.ones(2 * n, bool), chosen, ["a", "b"], groups, np.ones(2 * n, bool),
+                     "smile", n_boot=4000)
+    across = s["across"]
+    width = across["demographic_parity_difference_high"] - across["demographic_parity_difference_low"]
+    assert width == pytest.approx(2 * 1.959964 * np.sqrt(2 * 0.24 / n), rel=0.05)

@@ -308,3 +308,14 @@ def test_a_stratum_of_one_or_two_persons_is_sparse_however_many_units() -> None:
     np.testing.assert_allclose(found["sparse"], [0.0, 0.0])
     plain = standardized_rate(errors, groups, strata, 2, 2, n_boot=50)
     np.testing.assert_allclose(plain["sparse"], [0.0, 0.0])
+
+
+def test_the_standardized_rate_interval_is_95_percent_wide() -> None:
+    """One stratum: the standardized rate is the raw one, 600 errors of 2,000 (0.3), and its
+    percentile bootstrap interval is about 2 * 1.96 sqrt(0.3 * 0.7 / 2000) wide."""
+    errors = np.arange(2000) < 600
+    found = standardized_rate(errors, np.zeros(2000, int), np.zeros(2000, int), 1, 1,
+                              n_boot=4000)
+    assert found["standardized"][0] == pytest.approx(0.3)
+    low, high = found["interval"][0]
+    assert high - low == pytest.approx(2 * 1.959964 * np.sqrt(0.3 * 0.7 / 2000), rel=0.05)
