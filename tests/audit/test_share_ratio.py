@@ -112,3 +112,12 @@ def test_jeffreys_draws_centre_on_counts_plus_a_half() -> None:
 
     draws = jeffreys_draw(np.array([0, 10]), np.random.default_rng(0), size=20000)
     assert draws.mean(axis=0) == pytest.approx([0.5 / 11, 10.5 / 11], abs=0.003)
+
+
+def test_a_class_the_generator_never_drew_has_ratio_0_inside_its_interval() -> None:
+    """Class d is in 100 training rows and none of 200 generated: its ratio is 0, and its
+    interval reaches 0 (the draws of its share, Jeffreys', are all above 0)."""
+    rows = compare(np.array([400, 300, 200, 100]), np.array([80, 70, 50, 0]), list("abcd")).ratios
+    assert rows is not None and rows.ratio[3] == 0
+    assert rows.interval[3, 0] == 0 < rows.interval[3, 1]
+    assert (rows.interval[:, 0] <= rows.ratio).all() and (rows.ratio <= rows.interval[:, 1]).all()

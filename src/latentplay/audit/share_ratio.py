@@ -107,7 +107,7 @@ def share_ratios(result: Comparison, person_counts: np.ndarray | None,
         audited = np.clip(free, 0, None)
     shown = result.corrected if corrected else result.generated
     # a class whose corrected share is unknown (:attr:`Comparison.pinned`) has no ratio either
-    unknown = np.isin(result.classes, result.pinned) if corrected else False
+    unknown = np.isin(result.classes, result.pinned if corrected else [])   # (K,) bool
     present = (result.training > 0) & ~unknown
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(present, shown / np.where(present, result.training, 1), np.nan)
