@@ -566,3 +566,24 @@ def test_a_direction_does_not_depend_on_the_codes_overall_scale(kind: str) -> No
     assert small.score == pytest.approx(large.score, abs=1e-6)
     np.testing.assert_allclose(small.project(z[:5] * 1e-3) * 1e6, large.project(z[:5] * 1e3),
                                rtol=1e-4, atol=1e-6)
+
+
+def test_spread_on_is_the_sample_sd_along_each_axis() -> None:
+    """Codes 0, 1, 2, 3 along the normal and 0, 2, 4, 6 along the pattern: sample SDs (n - 1)
+    sqrt(5 / 3) and twice that."""
+    d = dataclasses.replace(_direction(_unit(1.0), "a"), pattern=_unit(0.0, 1.0))
+    z = np.zeros((4, D))
+    z[:, 0], z[:, 1] = np.arange(4), 2 * np.arange(4)
+    spread = d.spread_on(z)
+    assert spread.sd == pytest.approx(np.sqrt(5 / 3))
+    assert spread.pattern_sd == pytest.approx(2 * np.sqrt(5 / 3))
+
+
+def test_the_pattern_is_the_covariance_of_codes_far_from_the_origin() -> None:
+    """Codes centred at (1, 10) with independent coordinates: Cov(z) n points along the
+    attribute's axis, wherever the codes lie (their second moment about 0 would point at the
+    mean instead)."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((2000, 2)) + np.array([1.0, 10.0])
+    d = fit_direction(z, z[:, 0], kind="continuous")
+    np.testing.assert_allclose(np.abs(d.pattern), [1.0, 0.0], atol=0.05)

@@ -266,3 +266,10 @@ def test_in_training_range_allows_float32_rounding() -> None:
     assert not in_training_range(smile, 1.001) and not in_training_range(smile, -1.001)
     # a class is inside unless no training row held it (test_condition_edges)
     assert in_training_range(ConditionPart("g", "categorical", 2), 1)
+
+
+def test_conditions_move_from_the_first_code_s_to_the_second_s() -> None:
+    z, cond = ip.between(np.zeros(2), np.ones(2), 3, "lerp", cond_a=np.array([1.0, 0.0]),
+                         cond_b=np.array([0.0, 1.0]))
+    np.testing.assert_allclose(z[:, 0], [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(cond, [[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
