@@ -3,6 +3,8 @@ along it, no ramp, named levels; ``data order`` marks a factor nominal or not.""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,27 @@ def test_the_bias_chart_tests_no_trend_along_shape_until_it_is_ordered(cli, shap
     assert store.load(shapes).schema.attribute("shape").nominal
     res = cli("data", "order", shapes, "shape", "--classes", "heart,square,ellipse")
     assert res.code == 2 and "'shape' is a factor, whose levels follow their values" in res.err
+
+
+def test_a_shapes_store_saved_before_nominal_factors_keeps_shape_unordered(
+        cli, shapes: Path, tmp_path: Path) -> None:
+    """An older shapes store (no 'nominal' saved, shape's levels unnamed) read shape as
+    ordered: data bias tested a trend along square, ellipse, heart. A flag saved since is
+    kept."""
+    old = tmp_path / "shapes"
+    shutil.copytree(shapes, old)
+    saved = json.loads((old / "latentplay.json").read_text())
+    for attr in saved["attributes"]:
+        del attr["nominal"]  # the schema as latentplay wrote it then
+    saved["attributes"][0]["names"] = None
+    (old / "latentplay.json").write_text(json.dumps(saved))
+    shape = store.load(old).schema.attribute("shape")
+    assert shape.nominal and shape.level_names == ["1", "2", "3"]
+    assert store.load(old).schema.attribute("scale").has_order
+    res = cli("data", "bias", old, "--by", "shape", "--of", "scale", "--out", tmp_path / "b.png")
+    assert res.code == 0 and "trend" not in res.out
+    assert cli("data", "order", old, "shape").code == 0
+    assert store.load(old).schema.attribute("shape").has_order
 
 
 def test_only_a_factor_is_nominal_and_its_names_match_its_levels() -> None:

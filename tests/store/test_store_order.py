@@ -119,6 +119,19 @@ def test_sources_mark_their_ordered_classes(tmp_path: Path) -> None:
     assert [a.name for a in fairface_attributes() if a.ordered] == ["age"]
 
 
+def test_a_synthfaces_store_saved_before_the_flag_gets_its_order(tmp_path: Path) -> None:
+    """An older synthfaces store (no 'ordered' saved) read its Monk tones and age groups as
+    unordered: no ramp, no trend test, unlike the same store made today."""
+    path = tmp_path / "faces"
+    sources.make("synthfaces", path, n=30, seed=0)
+    saved = json.loads((path / "latentplay.json").read_text())
+    for attr in saved["attributes"]:
+        del attr["ordered"], attr["nominal"]  # the schema as latentplay wrote it then
+    (path / "latentplay.json").write_text(json.dumps(saved))
+    flags = {a.name: a.ordered for a in st.load(path).schema.attributes}
+    assert flags["skin_tone"] and flags["age_group"] and not flags["gender"]
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Five ordered groups whose share of 'yes' rises 0.1, 0.3, 0.5, 0.7, 0.9, and an

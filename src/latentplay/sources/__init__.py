@@ -17,6 +17,7 @@ from latentplay.errors import UserError
 
 if TYPE_CHECKING:
     from latentplay.store.io import Store
+    from latentplay.store.schema import Attribute
 
 GENERATED = "generated"
 """The provenance converter of a store of a trained run's samples (``latentplay data generate``:
@@ -30,6 +31,23 @@ BUILTINS: dict[str, str] = {
     "shapes": "latentplay.sources.shapes",
     "synthfaces": "latentplay.sources.synthfaces",
 }
+
+FIXED_ATTRIBUTES: dict[str, str] = {
+    "shapes": "latentplay.sources.shapes",
+    "synthfaces": "latentplay.sources.synthfaces",
+    "latentplay.sources.dsprites": "latentplay.sources.shapes",
+    "latentplay.sources.mpi3d": "latentplay.sources.mpi3d",
+    "latentplay.sources.fairface": "latentplay.sources.fairface",
+}
+"""Provenance converter -> module whose ``attributes()`` defines, by name, the attributes of
+every store that converter writes."""
+
+
+def fixed_attributes(converter: str) -> list[Attribute]:
+    """The attributes a store written by ``converter`` has today (a built-in generator's, or a
+    converter's whose attributes depend on no data); empty for any other converter."""
+    module = FIXED_ATTRIBUTES.get(converter)
+    return [] if module is None else importlib.import_module(module).attributes()
 
 
 def make(

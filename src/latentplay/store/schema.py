@@ -252,11 +252,40 @@ class Schema:
         vectors = [VectorColumn(**v) for v in data.get("vectors", [])]
         for item, what in [*((a, "attribute") for a in attrs), *((v, "vector column") for v in vectors)]:
             check_file_safe(item.name, what)
+        provenance = Provenance(**data["provenance"])
+        _flags_not_yet_saved(attrs, data["attributes"], provenance.converter)
         return cls(
             attributes=attrs,
-            provenance=Provenance(**data["provenance"]),
+            provenance=provenance,
             image_column=data.get("image_column", "image"),
             vectors=vectors,
             history=list(data.get("history", [])),
             text_columns=list(data.get("text_columns", [])),
         )
+
+
+LATER_FLAGS = ("ordered", "nominal")
+"""Attribute fields a store's schema did not always save: a schema without one was written
+before latentplay had it."""
+
+
+def _flags_not_yet_saved(attrs: list[Attribute], saved: Sequence[dict[str, Any]],
+                         converter: str) -> None:
+    """Give each of ``attrs`` whose ``saved`` dict lacks a field of :data:`LATER_FLAGS` the
+    value the store's built-in source gives that attribute today (same name, kind and number
+    of levels; :func:`latentplay.sources.fixed_attributes`), in place. A store written before
+    a flag existed could not set it: an older shapes store read with ``nominal`` false had a
+    trend test and a regression direction along square, ellipse, heart; an older synthfaces
+    store's Monk tones were unordered."""
+    missing = [(attr, keys) for attr, raw in zip(attrs, saved, strict=True)
+               if (keys := [k for k in LATER_FLAGS if k not in raw])]
+    if not missing:
+        return
+    from latentplay.sources import fixed_attributes
+
+    today = {a.name: a for a in fixed_attributes(converter)}
+    for attr, keys in missing:
+        now = today.get(attr.name)
+        if now is not None and now.kind == attr.kind and now.num_values == attr.num_values:
+            for key in keys:
+                setattr(attr, key, getattr(now, key))
