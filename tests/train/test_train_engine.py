@@ -195,6 +195,29 @@ def test_checkpoint_tamper_and_mismatch_are_rejected(run: Path, tmp_path: Path,
     assert "unpickled!" not in capfd.readouterr().out
 
 
+def test_a_run_of_a_newer_format_is_refused_naming_it(run: Path, tmp_path: Path) -> None:
+    """model.json and checkpoint.pt carry a format number, checked on load: a file of a format
+    this latentplay does not read is one line saying a newer latentplay wrote it, not a
+    KeyError or a model rebuilt from fields whose meaning changed."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    (copy / "model.json").write_text(json.dumps({**meta, "latentplay_model": 2, "version": "9.0"}))
+    with pytest.raises(UserError, match=r"model.json is of format 2, written by a newer latentplay "
+                                        r"\(latentplay 9.0\); this one reads format 1: upgrade"):
+        train.load_model(copy)
+    (copy / "model.json").write_text(json.dumps(meta))
+    state = torch.load(copy / "checkpoint.pt", weights_only=True)
+    torch.save({**state, "format": 2}, copy / "checkpoint.pt")
+    with pytest.raises(UserError, match="checkpoint.pt is of format 2, written by a newer latentplay"):
+        train.resume(copy, epochs=4, progress=False)
+    torch.save({**state, "format": "x"}, copy / "checkpoint.pt")
+    with pytest.raises(UserError, match="has the format 'x', which no latentplay writes"):
+        train.resume(copy, epochs=4, progress=False)
+
+
 def test_finished_run_and_bad_input_give_clear_errors(run: Path, shapes_store: Path,
                                                       tmp_path: Path) -> None:
     with pytest.raises(UserError, match="already finished its 3 epochs .* pass --epochs above 3"):

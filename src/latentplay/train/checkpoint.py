@@ -38,6 +38,8 @@ EPOCHS_DIR = "epochs"  # the weights kept every trainer.keep_every epochs
 MODEL_META = "model.json"
 STATE_FILE = "checkpoint.pt"
 META_KEYS = ("family", "model", "channels", "size", "condition")  # what rebuilds the model
+MODEL_FORMAT = 1   # model.json's latentplay_model
+STATE_FORMAT = 1   # checkpoint.pt's format
 
 
 def file_sha256(path: Path) -> str:
@@ -73,7 +75,7 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     tmp = run_dir / f".{MODEL_FILE}.tmp"
     save_file(state, str(tmp))
     os.chmod(tmp, new_file_mode())
-    info = {"latentplay_model": 1, "version": __version__, **meta,
+    info = {"latentplay_model": MODEL_FORMAT, "version": __version__, **meta,
             "sha256": file_sha256(tmp),
             "tensors": {k: list(v.shape) for k, v in state.items()}}
     tmp_meta = run_dir / f".{MODEL_META}.tmp"
@@ -127,8 +129,9 @@ def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise UserError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("latentplay_model") != 1:
+    if not isinstance(meta, dict) or "latentplay_model" not in meta:
         raise UserError(f"{path} is not a latentplay model description")
+    check_format(path, meta["latentplay_model"], MODEL_FORMAT, meta.get("version"))
     missing = [k for k in META_KEYS if k not in meta]
     if missing:
         raise UserError(f"{path} lacks the key(s) {', '.join(missing)}: the file was edited or is "
@@ -198,7 +201,23 @@ def load_state(run_dir: Path) -> dict[str, Any]:
         raise UserError(f"{run_dir} has no {STATE_FILE} to resume from: it stopped before its "
                         "first checkpoint; start the run again with another --out, or delete "
                         f"{run_dir} first")
-    return load_plain(path)
+    state = load_plain(path)
+    if isinstance(state, dict):
+        check_format(path, state.get("format"), STATE_FORMAT)
+    return state
+
+
+def check_format(path: Path, found: Any, reads: int, version: Any = None) -> None:
+    """A :class:`UserError` when the format number ``found`` in ``path`` is not the one this
+    latentplay ``reads``: a newer latentplay (``version``, where the file names it) wrote it."""
+    if found == reads:
+        return
+    by = f" (latentplay {version})" if isinstance(version, str) else ""
+    if isinstance(found, int) and not isinstance(found, bool) and found > reads:
+        raise UserError(f"{path} is of format {found}, written by a newer latentplay{by}; this "
+                        f"one reads format {reads}: upgrade latentplay to use it")
+    raise UserError(f"{path} has the format {found!r}, which no latentplay writes (format "
+                    f"{reads} expected): the file was edited or is damaged")
 
 
 def saved_position(run_dir: Path) -> dict[str, Any] | None:

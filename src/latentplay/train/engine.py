@@ -275,7 +275,7 @@ class Engine:
             rows = {"metrics": self._rows(self.metrics_table), "test": self._rows(self.test_table)}
             history = self.variance_history
         return {
-            "format": 1, "step": self.step, "epoch": self.epoch, "batch": self.batch,
+            "format": ckpt.STATE_FORMAT, "step": self.step, "epoch": self.epoch, "batch": self.batch,
             "world": f.world_size, "finished": self.finished, "names": list(self.names),
             "model": self.model.state_dict(), "losses": self.losses.state_dict(),
             "optimizers": [opt.state_dict() for opt in self.optimizers],
