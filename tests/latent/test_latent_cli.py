@@ -97,7 +97,8 @@ def test_a_sweep_of_many_values_puts_a_value_in_each_column(cli, cvae_run: Path,
     assert len(numbers["values"]) == 21 and len(numbers["diversity"]) == 21
     _ok(cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-1,1", "--per", "2",
             "--condition", "gender=female", "--out", tall), tall)
-    (w, h), (tw, th) = Image.open(wide).size, Image.open(tall).size
+    with Image.open(wide) as wide_png, Image.open(tall) as tall_png:
+        (w, h), (tw, th) = wide_png.size, tall_png.size
     assert w > 4 * h and th > tw
 
 

@@ -208,7 +208,7 @@ def test_one_group_many_groups_and_missing_measures(cli, faces: Path, tmp_path: 
     r = cli("match", "run", measured.path, "--treatment", "gender", "--covariates", "pix",
             "--partial", "--out", tmp_path / "m")
     assert r.code == 0, r.err
-    row = next(r for r in csv.DictReader(open(tmp_path / "m" / "balance.csv"))
+    row = next(r for r in csv.DictReader((tmp_path / "m" / "balance.csv").read_text().splitlines())
                if r["covariate"] == "light")
     assert np.isfinite(float(row["smd_before"])) and np.isfinite(float(row["smd_after"]))
     r = cli("match", "run", faces, "--treatment", "gender", "--covariates", "pix",

@@ -211,7 +211,7 @@ def test_leakage_table_writes_csv_and_chart(tmp_path: Path, digits: tuple) -> No
     rows = leakage_table(("parity",), TrainConfig(epochs=1, seed=0), out=tmp_path, models=("glancenet",),
                          splits=3)
     assert [r["model"] for r in rows] == ["glancenet", "glancenet+rejection", "glancenet+random-rejection"]
-    table = list(csv.DictReader((tmp_path / "leakage.csv").open()))
+    table = list(csv.DictReader((tmp_path / "leakage.csv").read_text().splitlines()))
     assert len(table) == 3 and all(0.0 <= float(r["leak_accuracy"]) <= 1.0 for r in table)
     assert float(table[0]["accepted"]) == 1.0 and float(table[1]["accepted"]) < 1.0
     assert table[2]["accepted"] == table[1]["accepted"]

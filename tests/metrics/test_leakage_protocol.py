@@ -248,7 +248,7 @@ def test_leakage_table_one_chance_control_and_concepts(parity_run: tuple[Path, l
     assert by["glancenet+random-rejection"]["accepted"] == by["glancenet+rejection"]["accepted"]
     assert all(r["splits"] == 4 and r["leakage_sd"] >= 0 for r in rows)
     assert set(rows[0]["concept_scores"]) == {"digit"} and rows[0]["concept_acc"] is not None
-    table = list(csv.DictReader((out / "leakage.csv").open()))
+    table = list(csv.DictReader((out / "leakage.csv").read_text().splitlines()))
     assert [r["model"] for r in table] == [r["model"] for r in rows]
     assert {"leakage_sd", "concept_acc", "concepts", "flag", "leakage_acceptance_only"} <= set(table[0])
     assert table[0]["concepts"].startswith("digit acc ")

@@ -145,7 +145,7 @@ def test_registry_names_aliases_and_errors() -> None:
 def test_append_dis_metrics_widens_the_header(tmp_path: Path) -> None:
     append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.1}, epoch=1, step=10)
     append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.2, "irs.IRS": 0.5}, epoch=2, step=20)
-    rows = list(csv.DictReader((tmp_path / "dis_metrics.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "dis_metrics.csv").read_text().splitlines()))
     assert [r["epoch"] for r in rows] == ["1", "2"]
     assert rows[0]["irs.IRS"] == "" and rows[1]["irs.IRS"] == "0.5"
 

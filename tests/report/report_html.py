@@ -73,6 +73,12 @@ def decode_image(uri: str) -> Image.Image:
     return img
 
 
+def image_size(path: Path) -> tuple[int, int]:
+    """``(width, height)`` in pixels of the image file ``path`` (closed once read)."""
+    with Image.open(path) as img:
+        return img.size
+
+
 def value(text: str) -> float:
     """A number as the report prints it (thousands separators, unicode minus)."""
     return float(text.replace(",", "").replace("−", "-"))

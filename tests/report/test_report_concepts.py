@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from report_html import assert_self_contained, decode_image, row_of, value
+from report_html import assert_self_contained, decode_image, image_size, row_of, value
 
 from latentplay.errors import UserError
 from latentplay.metrics.concepts import TrainConfig, run_concept_model
@@ -102,14 +101,14 @@ def test_concept_report_numbers_equal_the_files(concept_runs: dict[str, Path], k
     pictures = [run / n for n in ("intervention.png", "recon.png", "traverse.png", "traverse.gif")
                 if (run / n).exists()]
     assert len(pictures) == (1 if kind == "cbm" else 4)
-    assert [decode_image(s).size for s in html.images] == [Image.open(p).size for p in pictures]
+    assert [decode_image(s).size for s in html.images] == [image_size(p) for p in pictures]
 
 
 def test_leakage_report_numbers_equal_the_csv(leakage_run: Path, tmp_path: Path) -> None:
     out = build_report(leakage_run, tmp_path / "l.html")
     html = assert_self_contained(out)
     assert html.sections == ["leakage"] and len(html.images) == 1
-    assert decode_image(html.images[0]).size == Image.open(leakage_run / "leakage.png").size
+    assert decode_image(html.images[0]).size == image_size(leakage_run / "leakage.png")
     assert "<h1>Concept leakage: dsprites, parity</h1>" in out.read_text(encoding="utf-8")
     with open(leakage_run / "leakage.csv", newline="") as fh:
         source = list(csv.DictReader(fh))

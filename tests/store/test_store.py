@@ -251,7 +251,7 @@ def test_measured_extremes_fall_in_a_bin(tmp_path: Path, values: list[float]) ->
 def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     store = _small_store(tmp_path / "s")
     st.export_store(store, tmp_path / "out")
-    rows = list(csv.DictReader(open(tmp_path / "out" / "labels.csv")))
+    rows = list(csv.DictReader((tmp_path / "out" / "labels.csv").read_text().splitlines()))
     assert len(rows) == len(store)
     names = ["female", "male"]
     assert [r["gender"] for r in rows] == [names[g] for g in store.labels("gender")]
@@ -367,7 +367,7 @@ def test_text_columns_are_kept_and_exported(tmp_path: Path) -> None:
     assert datasets.load_from_disk(str(tmp_path / "s"))["file"] == files
     assert st.load(tmp_path / "s").schema.text_columns == ["file"]
     st.export_store(store, tmp_path / "e")
-    rows = list(csv.DictReader(open(tmp_path / "e" / "labels.csv")))
+    rows = list(csv.DictReader((tmp_path / "e" / "labels.csv").read_text().splitlines()))
     assert [r["source_file"] for r in rows] == files
 
 
@@ -455,7 +455,7 @@ def test_export_keeps_values_exact_and_the_users_files(tmp_path: Path) -> None:
     (out / ".export-killed" / "labels.csv").write_text("partial")
     st.export_store(store, out)
     assert sorted(os.listdir(out)) == ["images", "labels.csv"]
-    rows = list(csv.DictReader(open(out / "labels.csv")))
+    rows = list(csv.DictReader((out / "labels.csv").read_text().splitlines()))
     assert np.array_equal(np.array([float(r["yaw"]) for r in rows], np.float32), yaw)
     (out / "images" / "IMG_0001.jpg").write_text("the user's")
     with pytest.raises(UserError, match=r"holds 1 file\(s\) no earlier export wrote "

@@ -41,7 +41,8 @@ def test_images_of_different_sizes_are_drawn(tmp_path: Path, cli, by: list[str])
     assert res.code == 0, res.err
     assert "note: images differ in size (50x30, 40x40, 48x64): each is shown centre-cropped " \
            "to a square of 48x48 (--size N to choose)" in res.err
-    assert Image.open(tmp_path / "g.png").size[0] > 100
+    with Image.open(tmp_path / "g.png") as grid:
+        assert grid.size[0] > 100
     res = cli("data", "grid", path, "--out", tmp_path / "h.png", "--size", "32", *by)
     assert res.code == 0 and "note:" not in res.err
     res = cli("data", "grid", path, "--out", tmp_path / "h.png", "--size", "0")
@@ -94,7 +95,8 @@ def test_many_groups_are_capped_to_the_largest(tmp_path: Path, cli, monkeypatch)
            "left out (--max-groups)" in res.err
     res = cli("data", "grid", path, "--out", tmp_path / "g.png", "--by", "identity")
     assert res.code == 0 and len(seen["labels"]) == 40
-    height = Image.open(tmp_path / "g.png").size[1]
+    with Image.open(tmp_path / "g.png") as grid:
+        height = grid.size[1]
     assert height < 40 * 1.2 * 120  # 40 rows, not 60
 
 
@@ -106,7 +108,8 @@ def test_a_chosen_size_is_drawn_at_its_pixels_up_to_a_limit(tmp_path: Path, cli)
     widths = {}
     for size in ("32", "300"):
         assert cli("data", "grid", path, "--out", tmp_path / f"{size}.png", "--size", size).code == 0
-        widths[size] = Image.open(tmp_path / f"{size}.png").size[0]
+        with Image.open(tmp_path / f"{size}.png") as grid:
+            widths[size] = grid.size[0]
     assert widths["300"] > 4 * 300 > widths["32"]          # four images a row, each 300 wide
     res = cli("data", "grid", path, "--out", tmp_path / "x.png", "--size", "513")
     assert res.code == 2 and res.err.strip() == "error: --size is at most 512 pixels, got 513"
