@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,17 @@ def test_rows_keep_their_line_numbers_and_short_and_long_rows(tmp_path: Path) ->
     assert header == ["a", "b"]
     assert list(rows) == [(3, {"a": "1,5", "b": "2"}), (4, {"a": "3", "b": None}),
                           (5, {"a": "4", "b": "5", None: ["6"]})]
+
+
+def test_a_header_refused_before_any_row_leaves_no_file_open(tmp_path: Path) -> None:
+    """A label file whose columns were refused (header read, no row) stayed open until the
+    collector found it: a ResourceWarning per refused file."""
+    path = tmp_path / "labels.csv"
+    path.write_text(HEADER + "train/1.jpg,20-29,Male,White,True\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        header, rows = read_csv(path)
+        del rows
+        gc.collect()
+    assert header == HEADER.strip().split(",")
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

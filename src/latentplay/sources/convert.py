@@ -848,25 +848,21 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str |
     under the key None (as ``csv.DictReader`` does); blank lines are skipped. A file that is
     not UTF-8 text or not a CSV fails (now or while streaming) with a :class:`UserError`; so
     does a quote left open, naming the file and the line it opens on (rather than reading the
-    lines after it as one field), and so does a header that names a column twice.
+    lines after it as one field), and so does a header that names a column twice. The file is
+    open only while the header is read and while the rows are iterated: a caller that refuses
+    the header and never reads a row leaves no file open.
     """
-    with reading(path):
-        fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by rows()
-        try:
-            lines = _CountedLines(fh)
-            records = _records(path, lines, csv.reader(lines, strict=True))
-            _, first = next(records, (1, []))
-            header = [h.strip() for h in first]
-            twice = sorted({h for h in header if h and header.count(h) > 1})
-            if twice:   # a row's dict kept the last copy, silently
-                raise UserError(f"{path}: the header names column {twice[0]!r} twice; name "
-                                "each column once")
-        except BaseException:
-            fh.close()
-            raise
+    with reading(path), open(path, newline="", encoding="utf-8-sig") as fh:
+        _, first = next(_records(path, fh), (1, []))
+    header = [h.strip() for h in first]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:   # a row's dict kept the last copy, silently
+        raise UserError(f"{path}: the header names column {twice[0]!r} twice; name each column once")
 
     def rows() -> Iterator[tuple[int, dict[str, str | None]]]:
-        with fh, reading(path):
+        with reading(path), open(path, newline="", encoding="utf-8-sig") as fh:
+            records = _records(path, fh)
+            next(records, None)   # the header
             for number, fields in records:
                 row: dict[Any, Any] = dict(zip(header, fields, strict=False))
                 row.update({name: None for name in header[len(fields):]})
@@ -893,11 +889,12 @@ class _CountedLines:
         return line
 
 
-def _records(path: Path, lines: _CountedLines, reader: Iterator[list[str]]
-             ) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, fields)`` of each non-blank record of ``reader`` (which reads
-    ``lines``). A record running over a line break -- a quote opened and not closed on its
+def _records(path: Path, fh: io.TextIOBase) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of each non-blank CSV record of ``fh`` (the open file
+    ``path``). A record running over a line break -- a quote opened and not closed on its
     line -- or one the ``csv`` module refuses is a :class:`UserError` naming ``path:line``."""
+    lines = _CountedLines(fh)
+    reader = csv.reader(lines, strict=True)
     while True:
         start = lines.count + 1
         try:
