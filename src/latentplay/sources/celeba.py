@@ -94,18 +94,12 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     image_dir = next((root / d for d in image_dirs if (root / d).is_dir()), root / image_dirs[-1])
     csv = attr_file.suffix == ".csv"
     first_row = 2 if csv else 3  # line number of the first image's row
-    with reading(attr_file):
-        fh = open(attr_file, encoding="utf-8")  # noqa: SIM115 - closed by inputs()
-        try:
-            if not csv:
-                next(fh, None)  # the image count
-            names = _fields(next(fh, ""), csv)
-        except BaseException:
-            fh.close()
-            raise
+    with reading(attr_file), open(attr_file, encoding="utf-8") as fh:
+        if not csv:
+            next(fh, None)  # the image count
+        names = _fields(next(fh, ""), csv)
     names = names[1:] if csv else names  # Kaggle's header starts with image_id
     if tuple(names) != ATTRIBUTES:
-        fh.close()
         raise UserError(f"celeba: {attr_file} line 2 should name the 40 published attributes "
                         f"(5_o_Clock_Shadow ... Young); found {' '.join(names[:4])} ...")
     partition = _read_map(root / part_name) if part_name and (root / part_name).is_file() else None
@@ -149,9 +143,9 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         return labels
 
     def inputs() -> Iterator[Record | Rejected]:
-        with fh, reading(attr_file):
-            for number, line in enumerate(fh, start=first_row):
-                if not line.strip():
+        with reading(attr_file), open(attr_file, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if number < first_row or not line.strip():
                     continue
                 fields = _fields(line, csv)
                 if not fields[0]:
