@@ -215,7 +215,7 @@ def test_a_stores_glancenet_gets_latents_beyond_its_concepts(cli, tmp_path: Path
     from latentplay.metrics.store_concepts import FREE_LATENTS
 
     args = ("--data", faces_store, "--concepts", "smile,hair_color", "--label", "gender")
-    res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "g", *TINY)
+    res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "g", "--n", "80", *TINY)
     assert res.code == 0, res.err
     saved = json.loads((tmp_path / "g" / "metrics.json").read_text())
     assert saved["model"]["latent_dim"] == 6 + FREE_LATENTS
