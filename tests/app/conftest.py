@@ -5,7 +5,7 @@ with the VAE's encoder means as vector column ``vae_mu`` (for directions and pro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,16 @@ import torch
 from latentplay import store, train
 
 torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gradio_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Gradio's copies of the images the playground serves go under the session's temporary
+    folder (by default they are kept in the system's ``<tmp>/gradio`` after every run)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

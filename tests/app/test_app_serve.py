@@ -87,6 +87,14 @@ def test_serve_page_and_call_handlers(cvae_run: Path, coded_faces: Path,
     assert offline == []
 
 
+def test_served_images_are_kept_in_the_sessions_temporary_folder(
+        vae_run: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Gradio copies each image the playground serves into its cache folder; the tests left
+    those copies in the system's ``<tmp>/gradio`` after every run."""
+    demo = build_app(run=vae_run)
+    assert Path(demo.GRADIO_CACHE).is_relative_to(tmp_path_factory.getbasetemp())
+
+
 def test_busy_port_is_a_user_error(vae_run: Path) -> None:
     demo = build_app(run=vae_run)
     with socket.socket() as busy:
