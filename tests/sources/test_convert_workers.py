@@ -50,16 +50,15 @@ def _children(pid: int) -> list[int]:
 def test_killing_a_conversion_ends_its_workers(tmp_path: Path, how: str) -> None:
     for i in range(3):
         write_image(tmp_path / "src" / f"{20 + i}_0_0_2017010915055733{i}.jpg", face(i))
-    proc = subprocess.Popen([sys.executable, "-c", _CONVERTING, str(tmp_path / "src"),
-                             str(tmp_path / "out"), how], stdout=subprocess.PIPE, text=True)
-    try:
-        ready, _, _ = select.select([proc.stdout], [], [], 120)
-        assert ready and proc.stdout.readline().strip() == "busy", "no worker started"
-        workers = _children(proc.pid)
-        assert len(workers) >= 2
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    with subprocess.Popen([sys.executable, "-c", _CONVERTING, str(tmp_path / "src"),
+                           str(tmp_path / "out"), how], stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            ready, _, _ = select.select([proc.stdout], [], [], 120)
+            assert ready and proc.stdout.readline().strip() == "busy", "no worker started"
+            workers = _children(proc.pid)
+            assert len(workers) >= 2
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
     deadline = time.time() + 5
     while time.time() < deadline and any(_parent_of(w) is not None for w in workers):
         time.sleep(0.05)

@@ -55,13 +55,12 @@ def test_a_killed_build_leaves_scratch_the_next_build_removes(tmp_path: Path) ->
     """After a SIGKILL mid-build the hidden ``.s.build-*`` folder stayed beside the store for
     good; the next build into the same path now removes it and the store is still intact."""
     before = st.load_images(_store(tmp_path / "s", 4))
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(tmp_path / "s")],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    with subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(tmp_path / "s")],
+                          stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
     tag = machine_tag()
     assert [n.startswith(f".s.build-{tag}-{proc.pid}-") for n in _scratch(tmp_path)] == [True]
     assert np.array_equal(st.load_images(st.load(tmp_path / "s")), before)

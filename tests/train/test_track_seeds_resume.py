@@ -31,17 +31,17 @@ def test_a_killed_track_over_seeds_continues(shapes_store: Path, tiny: list[str]
     args = ["metrics", "track", "betavae", "--data", str(shapes_store), "--epochs", "2",
             "--every", "2", "--metrics", METRICS, "--seeds", "0-1", *tiny,
             "trainer.checkpoint_every=3", "optim.lr=2e-3"]
-    proc = subprocess.Popen([sys.executable, "-c", "from latentplay.cli import main; main()", *args,
-                             "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     steps = out / "seed_1" / "metrics.csv"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if steps.exists() and steps.read_text().count("\nstep,") >= 7:   # past 2 checkpoints
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    assert proc.wait(timeout=60) == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    with subprocess.Popen([sys.executable, "-c", "from latentplay.cli import main; main()", *args,
+                           "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+        deadline = time.time() + 240
+        while time.time() < deadline and proc.poll() is None:
+            if steps.exists() and steps.read_text().count("\nstep,") >= 7:   # past 2 checkpoints
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
     assert (out / "seed_0" / "summary.json").exists() and not (out / "seed_1" / "summary.json").exists()
     kept = (out / "seed_0" / "model.safetensors").stat().st_mtime_ns
 

@@ -307,15 +307,16 @@ def test_sigkill_then_resume_equals_uninterrupted(run: Path, shapes_store: Path,
     cmd = [sys.executable, "-m", "latentplay.train", "betavae", "--data", str(shapes_store),
            "--out", str(out), "--epochs", "3", "--batch-size", "32", *tiny, "optim.lr=2e-3",
            "loss.betavae.beta=1", "trainer.checkpoint_every=3"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     metrics = out / "metrics.csv"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if metrics.exists() and metrics.read_text().count("\nstep,") >= 11:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    assert proc.wait(timeout=60) == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if metrics.exists() and metrics.read_text().count("\nstep,") >= 11:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
     state = torch.load(out / "checkpoint.pt", weights_only=True)
     assert not state["finished"] and 0 < state["step"] < 27
     train.resume(out, progress=False)
