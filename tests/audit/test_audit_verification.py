@@ -383,7 +383,7 @@ def test_standardizing_over_the_turn_removes_the_gap_it_caused(tmp_path: Path, c
     assert adjusted["standardized_ratio"] < 1.4  # among comparable pairs the gap is gone
     for g in (a, b):
         assert g["interval"][0] <= g["standardized"] <= g["interval"][1]
-    rows = list(csv.DictReader(open(tmp_path / "v" / "adjusted.csv")))
+    rows = list(csv.DictReader((tmp_path / "v" / "adjusted.csv").read_text().splitlines()))
     assert [r["group"] for r in rows] == ["A", "B"]
     assert [float(r["sparse_weight"]) for r in rows] == [pytest.approx(g["sparse_weight"], rel=1e-5)
                                                          for g in (a, b)]
