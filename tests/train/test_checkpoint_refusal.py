@@ -36,6 +36,7 @@ def test_a_checkpoint_holding_objects_is_refused_without_torch_advice(tmp_path: 
     assert "weights_only" not in message and "\n" not in message
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.:DeprecationWarning")  # such archives are still met
 def test_a_torchscript_archive_is_refused_without_torch_advice(tmp_path: Path) -> None:
     path = tmp_path / "scripted.pt"
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(path))
