@@ -587,3 +587,15 @@ def test_the_pattern_is_the_covariance_of_codes_far_from_the_origin() -> None:
     z = rng.standard_normal((2000, 2)) + np.array([1.0, 10.0])
     d = fit_direction(z, z[:, 0], kind="continuous")
     np.testing.assert_allclose(np.abs(d.pattern), [1.0, 0.0], atol=0.05)
+
+
+def test_a_conditioned_pattern_at_right_angles_to_the_boundary_becomes_the_normal() -> None:
+    """Normal e1 with pattern (e2 + e3)/sqrt(2), held off e3: the pattern left over, e2, lies
+    along the boundary (a step along it moves no code's distance), so the normal e1 edits."""
+    a = dataclasses.replace(_direction(_unit(1.0), "a"), pattern=_unit(0.0, 1.0, 1.0))
+    b = _direction(_unit(0.0, 0.0, 1.0), "b")
+    cond = orthogonalize(a, b)
+    np.testing.assert_allclose(cond.vector, _unit(1.0), atol=1e-7)
+    np.testing.assert_array_equal(cond.pattern, cond.vector)
+    z = np.zeros((1, D))
+    np.testing.assert_allclose(cond.project(edit(z, cond, [2.0])[:, 0]), [2.0], atol=1e-6)
