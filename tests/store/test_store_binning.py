@@ -106,6 +106,15 @@ def test_quantile_edges_are_short_and_cut_where_the_data_s_values_do():
         assert max(len(t) for t in group_names(edges)) < max(len(t) for t in group_names(own))
 
 
+def test_a_quantile_edge_never_equals_the_value_below_it() -> None:
+    """Values 1.0 and 1.5 cut in halves: 1 (the shortest decimal under 1.5) is the value below
+    itself, and an edge there would put both values in the upper group."""
+    values = np.array([1.0] * 50 + [1.5] * 50)
+    edges = quantile_edges(values, 2)
+    assert edges.tolist() == [1.5]
+    assert np.bincount(cut(values, edges)).tolist() == [50, 50]
+
+
 def test_bin_store_adds_a_categorical_attribute(tmp_path: Path) -> None:
     store = _store(tmp_path / "s")
     new = bin_store(store, "age", edges=[20, 40, 60])
