@@ -144,6 +144,7 @@ def test_bin_store_adds_a_categorical_attribute(tmp_path: Path) -> None:
     ({"attribute": "age"}, "either --edges or --quantiles"),
     ({"attribute": "age", "edges": [1], "quantiles": 2}, "either --edges or --quantiles"),
     ({"attribute": "age", "edges": [40, 20]}, "increasing"),
+    ({"attribute": "age", "edges": [20, 20.0000001], "names": ["a", "b", "c"]}, "increasing"),
     ({"attribute": "age", "edges": [20], "names": ["a", "b", "c"]}, "2 groups"),
     ({"attribute": "age", "edges": [20], "names": ["a", "a"]}, "distinct"),
     ({"attribute": "age", "quantiles": 1}, "at least 2"),
