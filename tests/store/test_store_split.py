@@ -11,6 +11,8 @@ from tiny_store import synthfaces_labels
 
 from latentplay import store as st
 from latentplay.errors import UserError
+from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.schema import UNKNOWN
 from latentplay.store.split import split_codes, split_store
 
 
@@ -71,6 +73,24 @@ def test_parts_are_within_the_documented_bounds():
         assert abs((codes != 0).sum() - (test + val) * n) <= largest / 2 + 1e-9
         worst_val = max(worst_val, abs((codes == 1).sum() - val * n) / largest)
     assert 0.5 < worst_val <= 1
+
+
+def test_rows_without_a_group_are_groups_of_their_own():
+    """Ten rows of no person, half to test: the units' middle rows 0.5 ... 4.5 fall under 5."""
+    codes = split_codes(10, test=0.5, groups=np.full(10, -1))
+    assert np.bincount(codes, minlength=3).tolist() == [5, 0, 5]
+
+
+def test_rows_of_an_unknown_person_are_groups_of_their_own(tmp_path: Path) -> None:
+    """One person's two rows and eight rows of no known person, half to test: a part of 4 to 6
+    rows takes some of the eight, never all of them (they are not one person)."""
+    schema = Schema(attributes=[Attribute("identity", "categorical", names=["ann", UNKNOWN])],
+                    provenance=Provenance(source="test", converter="unit"))
+    images = np.random.default_rng(0).integers(0, 256, (10, 6, 6, 3), np.uint8)
+    batch = {"image": [st.encode_png(im) for im in images], "identity": np.array([0, 0] + [1] * 8)}
+    split = split_store(st.build([batch], schema, tmp_path / "s"), test=0.5,
+                        group="identity").labels("split")
+    assert split[0] == split[1] and set(split[2:].tolist()) == {0, 1}
 
 
 @pytest.mark.parametrize(("n", "test", "val", "groups", "empty"), [
