@@ -52,6 +52,9 @@ def test_groups_of_classes(faces: Path) -> None:
     holes = regroup_store(faces, "skin_tone", {"a": ["monk_1", "monk_3"], "b": ["monk_2"]},
                           name="holes")
     assert not holes.schema.attribute("holes").ordered
+    in_order = regroup_store(faces, "skin_tone", {"a": ["monk_1", "monk_3"], "b": ["monk_4"]},
+                             name="in_order")                 # a hole, the groups in order
+    assert not in_order.schema.attribute("in_order").ordered
     unordered = regroup_store(faces, "hair_color", {"dark": ["black", "brown"],
                                                     "light": ["blond", "gray"]})
     assert not unordered.schema.attribute("hair_color_groups").ordered
