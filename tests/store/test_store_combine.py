@@ -35,6 +35,10 @@ def test_combination_codes_by_hand():
     codes, classes = combination_codes([np.array([0, -1, 1]), np.array([1, 0, 0])],
                                        [["x", "y"], ["p", "q"]])
     assert classes == ["x / q", "y / p", "unknown"] and codes.tolist() == [0, 2, 1]
+    # a code past the last class is no class either
+    codes, classes = combination_codes([np.array([0, 2, 1]), np.array([1, 0, 0])],
+                                       [["x", "y"], ["p", "q"]])
+    assert classes == ["x / q", "y / p", "unknown"] and codes.tolist() == [0, 2, 1]
 
 
 def test_combine_store_in_place_and_refusals(tmp_path: Path, cli) -> None:
