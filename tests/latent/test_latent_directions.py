@@ -599,3 +599,15 @@ def test_a_conditioned_pattern_at_right_angles_to_the_boundary_becomes_the_norma
     np.testing.assert_array_equal(cond.pattern, cond.vector)
     z = np.zeros((1, D))
     np.testing.assert_allclose(cond.project(edit(z, cond, [2.0])[:, 0]), [2.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["svm", "logistic"])
+def test_a_rare_class_gets_a_boundary_midway_between_the_classes(method: str) -> None:
+    """900 codes about (-1, 0) and 100 about (1, 0), unit spread: weighting the classes equally
+    puts the boundary at x = 0 (by symmetry); unweighted, the common class pushes it towards the
+    rare one (logistic: to ln(9) / 2 = 1.1)."""
+    rng = np.random.default_rng(0)
+    y = (np.arange(1000) < 100).astype(int)
+    z = rng.standard_normal((1000, 2)) + np.where(y[:, None] == 1, [1.0, 0.0], [-1.0, 0.0])
+    d = fit_direction(z, y, kind="categorical", method=method)
+    assert d.vector[0] > 0.99 and abs(d.offset / d.vector[0]) < 0.2
