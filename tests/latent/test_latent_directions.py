@@ -188,6 +188,8 @@ def test_cosine():
     a, b = _direction(_unit(1), "a"), _direction(_unit(1, 1), "b")
     assert cosine(a, b) == pytest.approx(np.sqrt(0.5))
     assert cosine(a, a) == pytest.approx(1.0)
+    near = _direction(_unit(1) * 1.0005, "near")     # unit length is checked to 1e-3 only
+    assert cosine(near, near) == pytest.approx(1.0)
 
 
 def test_edit_and_edit_to(planted):
@@ -611,3 +613,14 @@ def test_a_rare_class_gets_a_boundary_midway_between_the_classes(method: str) ->
     z = rng.standard_normal((1000, 2)) + np.where(y[:, None] == 1, [1.0, 0.0], [-1.0, 0.0])
     d = fit_direction(z, y, kind="categorical", method=method)
     assert d.vector[0] > 0.99 and abs(d.offset / d.vector[0]) < 0.2
+
+
+def test_a_large_c_leaves_ridge_unregularised() -> None:
+    """Noiseless ``y = z0 + 10 z1`` on codes of SDs 1 and 0.1: ridge with ``c = 1e4`` (alpha
+    1e-4) recovers the normal (1, 10) / |(1, 10)|; a strong penalty would pull it towards the
+    covariance of codes and label, about (1, 0.1)."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((500, 2)) * np.array([1.0, 0.1])
+    d = fit_direction(z, z @ np.array([1.0, 10.0]), kind="continuous", c=1e4)
+    np.testing.assert_allclose(d.vector, np.array([1.0, 10.0]) / np.sqrt(101), atol=1e-3)
+    assert d.score > 0.999
