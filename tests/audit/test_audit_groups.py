@@ -96,8 +96,6 @@ def test_mixture_draws_have_the_fitted_moments(covariance: str) -> None:
 
     from sklearn.mixture import GaussianMixture
 
-    from latentplay.audit.groups import _covariance
-
     rng = np.random.default_rng(0)
     z = rng.standard_normal((3000, 3)) @ np.array([[300.0, 0, 0], [120.0, 40.0, 0],
                                                    [0, 0, 0.02]])
@@ -107,7 +105,10 @@ def test_mixture_draws_have_the_fitted_moments(covariance: str) -> None:
         draws = mixture_sample(gm, 20000, seed=1)
     assert draws.shape == (20000, 3) and draws.dtype == np.float32
     np.testing.assert_allclose(draws.mean(0), gm.means_[0], atol=0.05 * draws.std(0).max())
-    fitted, drawn = _covariance(gm, 0), np.cov(draws, rowvar=False)
+    fitted = np.cov(z, rowvar=False, bias=True) + 1e-4 * np.eye(3)   # the fit, by hand
+    fitted = {"full": fitted, "tied": fitted, "diag": np.diag(np.diag(fitted)),
+              "spherical": np.eye(3) * np.diag(fitted).mean()}[covariance]
+    drawn = np.cov(draws, rowvar=False)
     np.testing.assert_allclose(np.diag(drawn), np.diag(fitted), rtol=0.05)
     scale = np.sqrt(np.outer(np.diag(fitted), np.diag(fitted)))
     np.testing.assert_allclose(drawn / scale, fitted / scale, atol=0.03)  # correlations
@@ -319,6 +320,25 @@ def test_small_groups_choose_components_by_held_out_likelihood() -> None:
 @pytest.mark.slow
 def test_small_groups_choose_components_by_held_out_likelihood_over_many_seeds() -> None:
     _choices_follow_held_out_likelihood(single=30, split=10, large=3)
+
+
+@pytest.mark.parametrize("covariance", ["full", "diag", "tied", "spherical"])
+def test_each_component_draws_with_its_own_covariance(covariance: str) -> None:
+    """Two far clusters of variances (1, 4) and (9, 0.25): each component's draws have its
+    cluster's variances (spherical: their mean, 2.5 and 4.625; tied: the clusters' average)."""
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    sds = np.array([[1.0, 2.0], [3.0, 0.5]])
+    z = np.concatenate([rng.standard_normal((2000, 2)) * sds[0],
+                        rng.standard_normal((2000, 2)) * sds[1] + 100.0])
+    gm = GaussianMixture(2, covariance_type=covariance, random_state=0).fit(z)
+    draws = mixture_sample(gm, 20000, seed=1)
+    variances = sds ** 2
+    expected = {"full": variances, "diag": variances, "tied": np.tile(variances.mean(0), (2, 1)),
+                "spherical": np.tile(variances.mean(1, keepdims=True), (1, 2))}[covariance]
+    for cluster, near in enumerate([draws[:, 0] < 50, draws[:, 0] >= 50]):
+        np.testing.assert_allclose(draws[near].var(0), expected[cluster], rtol=0.1)
 
 
 @pytest.mark.parametrize("covariance", ["full", "diag", "tied", "spherical"])
