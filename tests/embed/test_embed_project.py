@@ -366,3 +366,34 @@ def test_umap_kernels_are_cached_on_disk(tmp_path, monkeypatch):
     cached = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
     assert cached >= {"umap_.smooth_knn_dist", "umap_.compute_membership_strengths",
                       "layouts._optimize_layout_euclidean_single_epoch"}, cached
+
+
+def test_umap_settings_reach_umap(umap_arguments):
+    """n_neighbors (its own row and n_neighbors - 1 found by Annoy) and min_dist as given."""
+    x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    pj.compute(x, "umap", pj.UMAPParams(n_neighbors=7, min_dist=0.3, n_jobs=1), seed=0)
+    idx, dist, _ = umap_arguments["precomputed_knn"]
+    assert umap_arguments["n_neighbors"] == 7 and umap_arguments["min_dist"] == 0.3
+    assert idx.shape == dist.shape == (60, 7) and (idx[:, 0] == np.arange(60)).all()
+
+
+def test_tsne_settings_reach_opentsne(monkeypatch):
+    """The perplexity reaches the affinities, an exaggeration other than 1 the optimiser."""
+    import openTSNE
+    from openTSNE import affinity
+
+    passed = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            passed.update(kwargs)
+
+        def fit(self, x, affinities):
+            return np.zeros((len(x), 2))
+
+    monkeypatch.setattr(openTSNE, "TSNE", Recorder)
+    monkeypatch.setattr(affinity, "PerplexityBasedNN", Recorder)
+    x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    pj.compute(x, "tsne", pj.TSNEParams(perplexity=7.0, exaggeration=4.0, n_jobs=1), seed=0)
+    assert passed["perplexity"] == 7.0 and passed["exaggeration"] == 4.0
+
