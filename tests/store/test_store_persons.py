@@ -34,6 +34,13 @@ def test_close_pairs_against_all_distances() -> None:
         close_pairs(x, 1.0, "manhattan")
 
 
+def test_a_pair_exactly_at_the_threshold_is_close() -> None:
+    """Rows (0, 0) and (3, 4) are 5 apart: within a threshold of 5."""
+    x = np.array([[0.0, 0.0], [3.0, 4.0], [10.0, 10.0]], np.float32)
+    pairs, distances = close_pairs(x, 5.0)
+    assert pairs.tolist() == [[0, 1]] and distances.tolist() == [5.0]
+
+
 def test_clusters_are_connected_components_largest_first() -> None:
     pairs = np.array([[5, 6], [0, 1], [1, 2], [2, 8]])  # a chain 0-1-2-8 and a pair 5-6
     np.testing.assert_array_equal(clusters(10, pairs), [0, 0, 0, -1, -1, 1, 1, -1, 0, -1])
