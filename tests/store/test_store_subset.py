@@ -42,6 +42,9 @@ def test_where_is_and_of_conditions(coded: st.Store) -> None:
     # an open end (it was refused); a NaN bound (it was called a reversed range)
     rows = select_rows(coded, where=parse_where(["smile=0.5:"]))
     assert np.array_equal(rows, np.flatnonzero(smile >= 0.5))
+    lowest = float(np.nanmin(smile))          # both ends are inside the range
+    rows = select_rows(coded, where=parse_where([f"smile={lowest!r}:{lowest!r}"]))
+    assert len(rows) and np.array_equal(rows, np.flatnonzero(smile == lowest))
     with pytest.raises(UserError, match=r"^--where smile=nan:1: a bound is a number, not NaN$"):
         select_rows(coded, where=parse_where(["smile=nan:1"]))
 
@@ -116,6 +119,7 @@ def test_subset_keeps_columns_and_renumbers_history(coded: st.Store, tmp_path: P
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"where": {"gender": ["other"]}}, "no value 'other'"),
+    ({"where": {"gender": ["2"]}}, "no value '2'"),            # codes 0 and 1 only
     ({"where": {"smile": ["high"]}}, "continuous"),
     ({"balance_by": "smile"}, "continuous"),
     ({"balance_by": "gender", "per_class": 10_000}, "too few"),
