@@ -81,17 +81,41 @@ def test_traversal_gif_frames_show_the_axis_names(monkeypatch: pytest.MonkeyPatc
     from latentplay.viz.latent import traversal_frames
 
     overlaps = []
-    real = grid.figure_array
+    real = grid.image_grid
 
-    def measured(fig, dpi=None):
+    def measured(*args, **kwargs):   # the frames' layout: only their images and labels change
+        fig = real(*args, **kwargs)
         overlaps.append(_caption_overlap(fig))
-        return real(fig, dpi)
+        return fig
 
-    monkeypatch.setattr(grid, "figure_array", measured)
+    monkeypatch.setattr(grid, "image_grid", measured)
     rows = np.full((3, 5, 16, 16, 3), 128, np.uint8)  # (A, V, S, S, C)
     frames = traversal_frames(rows, np.linspace(-3, 3, 5), ["z0", "z1", "z2"], TITLE)
     assert len(frames) == 8 and max(overlaps) < 0.5
     assert frames.shape[2] > 700      # at 180 dpi; at the default 100 its 6-point captions blurred
+
+
+def test_grid_frames_are_the_grids_of_each_frame_laid_out_once() -> None:
+    """Each frame is the image grid of its rows and labels; labels of different widths keep
+    the layout of the widest (a grid per frame moved the images with each label's width)."""
+    from latentplay.viz.grid import figure_array, grid_frames, image_grid
+
+    rng = np.random.default_rng(1)
+    frames = [[rng.integers(0, 255, (3, 12, 12, 3), dtype=np.uint8),
+               rng.integers(0, 255, (2, 12, 12), dtype=np.uint8)] for _ in range(3)]
+    same = [["step\n-1", ""], ["step\n+0", "x"], ["step\n+1", ""]]   # "step" the widest line
+    drawn = grid_frames(frames, same, captions=[["a", "b", "c"], ["d", "e"]], title="t", dpi=120)
+    assert drawn.shape[0] == 3 and drawn.dtype == np.uint8
+    for f in range(3):
+        np.testing.assert_array_equal(drawn[f], figure_array(image_grid(
+            frames[f], same[f], captions=[["a", "b", "c"], ["d", "e"]], title="t"), dpi=120))
+    moving = grid_frames([frames[0]] * 2, [["a", ""], ["a label far wider than a", ""]])
+    changed = np.flatnonzero((moving[0] != moving[1]).any(axis=(0, 2)))   # columns that differ
+    wide = figure_array(image_grid(frames[0], ["a label far wider than a", ""]))
+    first_image = np.flatnonzero((wide != 255).any(axis=(0, 2)) & (np.arange(wide.shape[1])
+                                                                  > changed.max()))
+    assert changed.size and first_image.size   # only the label's columns, left of the images
+    np.testing.assert_array_equal(moving[1], wide)
 
 
 def test_traversal_gif_frames_wrap_many_axes(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
@@ -99,7 +100,7 @@ def image_grid(
                 ax.text(left + (c + 0.5) * cell, y0 + shown_h + 0.03, captions[r][c],
                         fontsize=caption_size, ha="center", va="top")
         ax.text(left - 0.08, top + side / 2, row_labels[r], fontsize=label_size, ha="right",
-                va="center")
+                va="center", gid=f"row-label-{r}")
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
     ax.set_aspect("auto")
@@ -155,11 +156,39 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = FIGURE_DPI
     plt.close(fig)
 
 
+def grid_frames(frames: Sequence[Sequence[np.ndarray]], row_labels: Sequence[Sequence[str]],
+                captions: Sequence[Sequence[str]] | None = None, title: str | None = None,
+                dpi: float | None = None) -> np.ndarray:
+    """An animated :func:`image_grid` as ``(F, H, W, 3)`` uint8 frames: frame ``f`` shows the
+    rows ``frames[f]`` (each as :func:`image_grid` takes them, of the same shapes in every
+    frame) labelled ``row_labels[f]``. The grid is laid out once, for each row's widest label,
+    and only its images and labels are changed from frame to frame: nothing else moves in the
+    animation, and a frame takes a redraw, not a new figure."""
+    widest = [max((labels[r] for labels in row_labels),
+                  key=lambda text: max(text_width(line, 1.0) for line in str(text).split("\n")))
+              for r in range(len(frames[0]))]
+    fig = image_grid(frames[0], widest, captions=captions, title=title)
+    if dpi is not None:
+        fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.axes[0]
+    labels = {text.get_gid(): text for text in ax.texts}
+    drawn = []
+    for rows, texts in zip(frames, row_labels, strict=True):
+        for shown, image in zip(ax.images, (image for row in rows for image in row), strict=True):
+            shown.set_data(image.reshape(image.shape[:2]) if image.ndim == 2 or image.shape[-1] == 1
+                           else image)
+        for r, text in enumerate(texts):
+            labels[f"row-label-{r}"].set_text(text)
+        canvas.draw()
+        drawn.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    plt.close(fig)
+    return np.stack(drawn)
+
+
 def figure_array(fig: Figure, dpi: float | None = None) -> np.ndarray:
     """``fig`` drawn as an ``(H, W, 3)`` uint8 image (for a page) at ``dpi`` (default its
     own), and closed."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     if dpi is not None:
         fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)   # whatever backend the caller's pyplot uses (svg, inline)

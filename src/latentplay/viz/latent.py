@@ -157,14 +157,14 @@ def traversal_frames(rows: np.ndarray, values: np.ndarray, labels: list[str],
     :data:`FRAME_AXES` to a row), labelled with it; the values go from the first to the last
     and back, leaving out the ends on the way back so that the looped animation shows each
     once per sweep."""
-    from latentplay.viz.grid import figure_array, image_grid
+    from latentplay.viz.grid import grid_frames
 
     order = list(range(len(values))) + list(range(len(values) - 2, 0, -1))
     parts = [slice(a, a + FRAME_AXES) for a in range(0, len(rows), FRAME_AXES)]
-    return np.stack([figure_array(image_grid(
-        [rows[part, v] for part in parts],
-        [f"step\n{values[v]:+.3g}" if i == 0 else "" for i in range(len(parts))],
-        captions=[labels[part] for part in parts], title=title), dpi=FRAME_DPI) for v in order])
+    return grid_frames([[rows[part, v] for part in parts] for v in order],
+                       [[f"step\n{values[v]:+.3g}" if i == 0 else "" for i in range(len(parts))]
+                        for v in order],
+                       captions=[labels[part] for part in parts], title=title, dpi=FRAME_DPI)
 
 
 def save_traversal_gif(rows: np.ndarray, values: np.ndarray, labels: list[str], title: str,
