@@ -88,6 +88,35 @@ print(len(utkface.convert(sys.argv[1], sys.argv[2])), *started)
 """
 
 
+_MACOS = """
+import multiprocessing, sys
+from latentplay.sources import convert, utkface
+
+sys.platform = "darwin"   # fork offered, spawn the default
+multiprocessing.set_start_method("spawn", force=True)
+started = []
+
+class Pool(convert.ProcessPoolExecutor):
+    def __init__(self, *args, mp_context, **kwargs):
+        started.append(mp_context.get_start_method())
+        super().__init__(*args, mp_context=mp_context, **kwargs)
+
+convert.ProcessPoolExecutor = Pool
+print(len(utkface.convert(sys.argv[1], sys.argv[2], workers=2)), *started)
+"""
+
+
+def test_macos_workers_are_spawned_though_fork_is_offered(tmp_path: Path) -> None:
+    """macOS offers fork, but a process forked after threads have started can crash there
+    (its own default is spawn): the workers were forked wherever fork was offered."""
+    for i in range(3):
+        write_image(tmp_path / "src" / f"{20 + i}_0_0_2017010915055733{i}.jpg", face(i))
+    done = subprocess.run([sys.executable, "-c", _MACOS, str(tmp_path / "src"), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["3", "spawn"]
+
+
 def test_a_conversion_runs_where_workers_are_spawned_and_cores_counted_otherwise(tmp_path: Path) -> None:
     """Without ``os.sched_getaffinity`` (macOS, Windows) ``data convert`` without --workers
     ended in an AttributeError; its workers are started by spawn where fork is missing."""

@@ -511,8 +511,10 @@ class _Pool:
 
     def __enter__(self) -> ProcessPoolExecutor | None:
         if self.workers > 1:
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+            # fork on Linux (quick: a worker imports nothing again); elsewhere the system's
+            # default, spawn on macOS and Windows (macOS's fork after threads can crash)
+            linux_fork = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if linux_fork else None)
             self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx,
                                                 initializer=_worker_start,
                                                 initargs=(os.getpid(),))
