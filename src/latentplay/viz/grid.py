@@ -172,7 +172,7 @@ def grid_frames(frames: Sequence[Sequence[np.ndarray]], row_labels: Sequence[Seq
         fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)
     ax = fig.axes[0]
-    labels = {text.get_gid(): text for text in ax.texts}
+    labels = {text.get_gid(): text for text in ax.texts if text.get_gid()}   # the row labels
     drawn = []
     for rows, texts in zip(frames, row_labels, strict=True):
         for shown, image in zip(ax.images, (image for row in rows for image in row), strict=True):
