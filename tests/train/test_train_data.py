@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from latentplay import sources
 from latentplay import store as st
 from latentplay.errors import UserError
+from latentplay.models.condition import ConditionSpec
 from latentplay.store.images import encode_png, load_images
-from latentplay.train.data import held_out_rows, load_training_data
+from latentplay.train.data import TrainingData, check_same_data, held_out_rows, load_training_data
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +80,42 @@ def test_a_measured_condition_spans_the_rows_trained_on(faces: st.Store) -> None
     store = st.add_attributes(faces, {"measured": (measured, values)})
     data = load_training_data(store, 32, 3, ["measured"], 0.1, 30, 0, progress=False)
     assert data.spec.parts[0].range == pytest.approx((0.0, values[29]))
+
+
+def _hand_data(n: int = 10) -> TrainingData:
+    """``n`` 1-channel 2x2 images, image ``i`` all of value ``10 * i``; rows 0 and 1 held out."""
+    images = (10 * torch.arange(n, dtype=torch.uint8)).reshape(n, 1, 1, 1).expand(n, 1, 2, 2).clone()
+    return TrainingData(images=images, cond=torch.zeros((n, 0)), train_idx=np.arange(2, n),
+                        test_idx=np.arange(2), rows=np.arange(n), labels={}, spec=ConditionSpec())
+
+
+def test_the_mean_pixel_and_image_are_those_of_the_first_rows() -> None:
+    """The first ``limit`` rows alone make the means: rows 4, 5 and 6 of values 40, 50, 60."""
+    data = _hand_data()
+    rows = np.array([4, 5, 6, 7, 8])
+    np.testing.assert_allclose(data.mean_value(rows, limit=3).numpy(), [50 / 255], rtol=1e-6)
+    np.testing.assert_allclose(data.mean_image(rows, limit=3).numpy(), np.full((1, 2, 2), 50 / 255),
+                               rtol=1e-6)
+
+
+def test_every_epoch_visits_the_training_rows_once_in_its_own_order() -> None:
+    """An epoch's batches hold each training row at most once (the incomplete batch dropped),
+    never a held-out row; another epoch is another order, the same epoch the same one; two
+    processes share an epoch's rows without overlap."""
+    data = _hand_data(12)                                  # 10 training rows
+    first = data.epoch_order(0, 0, 3).numpy()
+    assert first.shape == (3, 3) and len(set(first.ravel())) == 9
+    assert set(first.ravel()) <= set(range(2, 12))
+    np.testing.assert_array_equal(data.epoch_order(0, 0, 3).numpy(), first)
+    assert not np.array_equal(data.epoch_order(0, 1, 3).numpy(), first)
+    ranks = [data.epoch_order(0, 0, 2, rank, 2).numpy() for rank in (0, 1)]
+    assert ranks[0].shape == (2, 2) and not set(ranks[0].ravel()) & set(ranks[1].ravel())
+
+
+def test_a_resume_holding_out_other_rows_is_refused(tmp_path: Path) -> None:
+    """Rows, images and conditions alike but other rows held out (the store's persons
+    rewritten): the resume is refused, naming the held-out rows."""
+    saved = {"rows": 10, "images": "a", "conditions": "b", "held_out": "c"}
+    check_same_data(saved, dict(saved), tmp_path, "faces")
+    with pytest.raises(UserError, match="rows held out of faces differ"):
+        check_same_data(saved, {**saved, "held_out": "d"}, tmp_path, "faces")
