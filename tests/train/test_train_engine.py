@@ -45,6 +45,11 @@ def test_run_directory_holds_everything(run: Path) -> None:
     assert len(read_table(run / "test_metrics.csv")) == 3
     var = np.loadtxt(run / "latent_variance.csv", delimiter=",", skiprows=1)
     assert var.shape == (3, 5)
+    for k, row in enumerate(epochs):   # an epoch's loss is the mean of its steps' losses
+        losses = [float(r["loss"]) for r in steps if int(r["epoch"]) == k + 1]
+        assert float(row["loss"]) == pytest.approx(np.mean(losses), rel=1e-4)
+        # Burda et al.'s active units: the dimensions whose variance exceeds 0.01
+        assert int(row["active_units"]) == int((var[k, 1:] > 0.01).sum())
 
 
 def test_short_training_lowers_the_loss(run: Path) -> None:
