@@ -319,6 +319,32 @@ def test_group_rows_and_trend_count_persons(persons: Path) -> None:
     assert width > 2 * (row_trend["high"] - row_trend["low"])
 
 
+def test_group_rows_set_each_class_beside_its_own_held_out_reference(faces: Path) -> None:
+    """``reference_coverage``, ``reference_recall`` and ``reference_authenticity`` are the
+    held-out images' measures over the class's own rows, not over all of them."""
+    data = st.load(faces)
+    rng = np.random.default_rng(1)
+    real = rng.normal(size=(40, 3))
+    result = prdc(real, rng.normal(size=(30, 3)), k=3)
+    reference = prdc(real, rng.normal(size=(30, 3)) * 0.5, k=3)
+    codes = np.asarray(data.labels("skin_tone"))[:40]
+    names = data.schema.attribute("skin_tone").level_names
+    groups = group_rows(data, "skin_tone", np.arange(40), result, reference=reference)
+    per_class = []
+    for g in groups:
+        members = codes == names.index(g["class"])
+        if not members.any():
+            assert g["reference_coverage"] is None and g["reference_recall"] is None
+            continue
+        per_class.append(g["reference_coverage"])
+        assert g["reference_coverage"] == pytest.approx(reference.real_covered[members].mean())
+        assert g["reference_recall"] == pytest.approx(reference.real_recalled[members].mean())
+        near = codes[reference.fake_nearest_real] == names.index(g["class"])
+        assert g["reference_n_nearest"] == near.sum()
+        if near.any():
+            assert g["reference_authenticity"] == pytest.approx(1 - reference.fake_copy[near].mean())
+    assert len(set(per_class)) > 1  # the classes differ: a pooled share would show here
+
 def test_a_class_the_annotator_lacks_gets_no_generated_images(faces: Path) -> None:
     """The images the annotator gave no class (-1) are no store class's: a store class the
     annotator does not know has none, not the unclassified images' precision."""
