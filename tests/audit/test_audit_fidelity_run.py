@@ -363,6 +363,7 @@ def test_a_class_the_annotator_lacks_gets_no_generated_images(faces: Path) -> No
         assert rows[name]["n_generated"] == mine.sum()
         if mine.any():
             assert rows[name]["precision"] == pytest.approx(result.fake_inside[mine].mean())
+            assert rows[name]["density"] == pytest.approx(result.fake_density[mine].mean())
 
 
 def test_a_store_folder_named_generated_is_called_reference(cli, faces: Path, vae_run: Path,
