@@ -28,6 +28,13 @@ def test_images_are_the_decoded_codes(dcgan_run: Path, tmp_path: Path) -> None:
     assert datasets.load_from_disk(str(out.path)).num_rows == 10
     again = generate_store(dcgan_run, tmp_path / "again", 10, seed=3)
     np.testing.assert_array_equal(st.vectors(again, "z"), z)  # seeded
+    # run again once finished: said so (it was "already exists", beside help's "run the same
+    # command again to continue", true of a stopped one); other settings: the store is in the way
+    with pytest.raises(UserError, match="already holds these 10 images, finished .* nothing to "
+                                        "continue; pass --overwrite"):
+        generate_store(dcgan_run, tmp_path / "again", 10, seed=3)
+    with pytest.raises(UserError, match="again already exists; pass --overwrite"):
+        generate_store(dcgan_run, tmp_path / "again", 10, seed=4)
 
 
 def test_edits_read_the_stored_codes_instead_of_inverting(dcgan_run: Path, tmp_path: Path) -> None:

@@ -116,6 +116,8 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                               f"{_code_kind(model)} the image was decoded from ({Path(run).name})")],
     )
 
+    if not overwrite:
+        _refuse_finished(out, schema.provenance)
     key = {"run": str(Path(run).absolute()), **schema.provenance.arguments, "batch_size": batch_size}
     scratch = _scratch_path(out)
 
@@ -140,6 +142,23 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
         made = st.build(advancing(batches(), bar, task), schema, out, overwrite=overwrite)
     shutil.rmtree(scratch, ignore_errors=True)
     return made
+
+
+def _refuse_finished(out: PathLike, made: Provenance) -> None:
+    """A :class:`UserError` when ``out`` already is the store ``made`` describes (the same run
+    and arguments, written whole): running the command again continues only a stopped one."""
+    schema_file = Path(out) / st.SCHEMA_FILE
+    if not schema_file.is_file():
+        return
+    try:
+        earlier = json.loads(schema_file.read_text(encoding="utf-8")).get("provenance", {})
+    except (OSError, ValueError, AttributeError):
+        return   # not this command's store: build's own checks name it
+    if (earlier.get("converter"), earlier.get("source"), earlier.get("arguments")) == (
+            made.converter, made.source, made.arguments):
+        raise UserError(f"{out} already holds these {made.arguments['n']:,} images, finished (the "
+                        "same run and settings): nothing to continue; pass --overwrite to make "
+                        "them again")
 
 
 def _ae_draws() -> str:
