@@ -17,7 +17,8 @@ TINY = ("--epochs", "1", "--size", "32", "--n", "40")
 
 
 @pytest.mark.parametrize(("text", "seeds"), [("0,1,2", [0, 1, 2]), ("3-5", [3, 4, 5]),
-                                             ("0, 2-3", [0, 2, 3])])
+                                             ("0, 2-3", [0, 2, 3]), ("0-99", list(range(100))),
+                                             ("0-98,200", [*range(99), 200])])
 def test_seed_lists(text: str, seeds: list[int]) -> None:
     assert seed_list(text) == seeds
 
@@ -26,7 +27,8 @@ def test_seed_lists(text: str, seeds: list[int]) -> None:
     ("4", "at least two"), ("a,b", "0 and up"), ("1,2,1", "seed 1 twice"), ("-1,2", "0 and up"),
     ("3-1", r"the range 3-1 runs backwards \(did you mean 1-3\?\)"),
     ("0-", "'0-' is not a seed or a range"), ("0,,1", "empty item"),
-    ("0-1000000", "at most 100 seeds")])
+    ("0-1000000", "at most 100 seeds"), ("0-100", "at most 100 seeds"),
+    ("0-98,200,201", "at most 100 seeds")])
 def test_bad_seed_lists_are_refused(text: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         seed_list(text)
@@ -55,6 +57,13 @@ def test_scores_are_summarised_over_the_seeds_that_have_them() -> None:
     assert leak["values"] == [None, 0.2, 0.4] and leak["n"] == 2
     assert leak["mean"] == pytest.approx(0.3) and leak["sd"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
     assert headline(summary) == ["accuracy", "concept_scores.smile.r2", "leakage.bg.beyond"]
+
+
+def test_a_score_is_summarised_by_its_mean_not_its_median() -> None:
+    """Skewed values 0.1, 0.2, 0.9: mean 0.4 (the median would be 0.2), sample SD 0.4359."""
+    summary = summarise({0: {"accuracy": 0.1}, 1: {"accuracy": 0.2}, 2: {"accuracy": 0.9}})
+    assert summary["accuracy"]["mean"] == pytest.approx(0.4)
+    assert summary["accuracy"]["sd"] == pytest.approx(np.sqrt((0.09 + 0.04 + 0.25) / 2))
 
 
 def test_seeds_train_on_the_same_data_and_are_summarised(cli, tmp_path: Path) -> None:
@@ -249,6 +258,40 @@ def test_two_settings_are_compared_by_welch() -> None:
     assert rows["chance"]["p"] is None and rows["chance"]["ci_low"] is None
     pooled = np.sqrt((np.var(x, ddof=1) + np.var(y, ddof=1)) / 2)
     assert acc["seeds_for_80"] == seeds_for_power((np.mean(y) - np.mean(x)) / pooled)
+
+
+def side(values: list[float], first: int) -> dict:
+    """A seed summary of one score ``values`` (seeds from ``first``)."""
+    return summarise({first + i: {"score": v} for i, v in enumerate(values)})
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_side_of_one_value_is_given_no_interval() -> None:
+    """A side of one seed has no spread: no interval, p or planning figure, and no
+    statistics run on it (nothing warns)."""
+    from latentplay.metrics.seeds import compare_seeds
+
+    for lone, many in (([0.5], [0.3, 0.4, 0.6]), ([0.3, 0.4, 0.6], [0.5])):
+        row = compare_seeds(side(lone, 0), side(many, 5))[0]
+        assert (row["n_first"], row["n_second"]) == (len(lone), len(many))
+        assert (row["ci_low"], row["ci_high"], row["p"], row["seeds_for_80"]) == (None,) * 4
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")
+def test_a_comparison_with_one_constant_side_and_the_pooled_sd() -> None:
+    """One constant side beside a varying one still gets Welch's interval; the planning figure
+    divides by the pooled SD over n1 + n2 - 2 degrees of freedom (sides 0, 1, 2 and 0.5, 1.5,
+    2.5: SD 1, d 0.5, so Cohen's 64 a side)."""
+    from scipy import stats
+
+    from latentplay.metrics.seeds import compare_seeds
+
+    flat, varied = [0.25, 0.25, 0.25], [0.3, 0.4, 0.6]
+    row = compare_seeds(side(flat, 0), side(varied, 5))[0]
+    ci = stats.ttest_ind(varied, flat, equal_var=False).confidence_interval(0.95)
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    row = compare_seeds(side([0.0, 1.0, 2.0], 0), side([0.5, 1.5, 2.5], 5))[0]
+    assert row["difference"] == pytest.approx(0.5) and row["seeds_for_80"] == 64
 
 
 def test_seeds_for_power_follow_the_t_test_tables() -> None:
