@@ -224,6 +224,11 @@ def test_conditional_rows_see_a_generator_that_swaps_its_classes() -> None:
     assert all(r["conditional_coverage"] > 0.8 for r in honest)
     few = conditional_rows(real, fake[:3], real_codes, fake_codes[:3], 2, k=5)
     assert few[0]["conditional_coverage"] is None and few[1]["n_generated_for"] == 0
+    for drawn, scored in ((5, False), (6, True)):  # k = 5: a class needs more than k samples
+        keep = np.r_[0:drawn, 120:240]
+        rows = conditional_rows(real, fake[keep], real_codes, fake_codes[keep], 2, k=5)
+        assert rows[0]["n_generated_for"] == drawn
+        assert (rows[0]["conditional_coverage"] is not None) is scored
 
 
 def test_conditional_run_samples_under_training_conditions(cli, faces: Path, cvae_run: Path,
