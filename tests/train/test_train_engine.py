@@ -91,6 +91,40 @@ def test_active_units_are_those_of_the_final_model(run: Path) -> None:
     assert units["count"] == len(units["dims"])
 
 
+def test_epoch_active_units_and_test_metrics_weigh_what_they_should(
+        shapes_store: Path, tiny: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the threshold set to half each epoch's smallest variance, every unit counts as
+    active (a threshold ten times higher would drop one); the test metrics are the mean over
+    the held-out rows, the last, partial batch weighed by its rows: here each metric is replaced
+    by its batch's mean pixel, so the right value is the mean pixel of all the test rows."""
+    from latentplay.train import engine
+    from latentplay.train.steps import VAEStepper
+
+    merged, scored = engine.Engine._merged_welford, VAEStepper.eval_step
+
+    def half_the_smallest(self: engine.Engine):  # noqa: ANN202
+        welford = merged(self)
+        monkeypatch.setattr(engine, "ACTIVE_THRESHOLD", 0.5 * float(welford.variance.min()))
+        return welford
+
+    seen: list[torch.Tensor] = []
+
+    def pixel_mean(self: VAEStepper, x: torch.Tensor, cond: torch.Tensor | None, step: int) -> dict:
+        seen.append(x.detach().double())
+        mean = float(x.double().mean())
+        return {k: torch.full_like(v, mean) for k, v in scored(self, x, cond, step).items()}
+
+    monkeypatch.setattr(engine.Engine, "_merged_welford", half_the_smallest)
+    monkeypatch.setattr(VAEStepper, "eval_step", pixel_mean)
+    out = train.train("betavae", shapes_store, tmp_path / "weighed", epochs=1, batch_size=20,
+                      overrides=[*tiny, "optim.lr=2e-3", "loss.betavae.beta=1"], progress=False)
+    epoch = next(r for r in read_table(out / "metrics.csv") if r["scope"] == "epoch")
+    assert int(epoch["active_units"]) == 4
+    assert [len(x) for x in seen] == [20, 12]  # 32 test rows: one full batch, one partial
+    test = read_table(out / "test_metrics.csv")[0]
+    assert float(test["loss"]) == pytest.approx(float(torch.cat(seen).mean()), rel=1e-6)
+
+
 @pytest.mark.slow  # the default suite resumes after a real SIGKILL below
 def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],
                                                 tmp_path: Path) -> None:
