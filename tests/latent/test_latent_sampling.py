@@ -127,13 +127,18 @@ def test_axis_traversal_moves_only_the_chosen_axis() -> None:
         expected[:, axis] = base[axis] + values * scale[axis]
         np.testing.assert_allclose(codes[r], expected, atol=tol)
     assert tr.traversal_summary(rows)[0] > tr.traversal_summary(rows)[1] > 0
+    ends = np.zeros((2, 2, 2, 2, 1), np.uint8)  # RMS change: every pixel 0 -> 1; half 0 -> 1
+    ends[0, 1] = 255
+    ends[1, 1, 0] = 255
+    assert tr.traversal_summary(ends) == pytest.approx([1.0, np.sqrt(0.5)])
     with pytest.raises(UserError):
         tr.axis_traversal(model, [4], values)
 
 
 def test_pca_traversal_follows_the_principal_axis() -> None:
+    """The widest axis has SD 2 (variance 4), so a step of one SD moves the code by 2."""
     rng = np.random.default_rng(1)
-    mu = rng.standard_normal((500, 4)) * np.array([0.1, 1.0, 0.05, 0.3])
+    mu = rng.standard_normal((500, 4)) * np.array([0.1, 2.0, 0.05, 0.3])
     axes = tr.pca_axes(mu)
     assert axes.explained.sum() == pytest.approx(1.0, abs=1e-5)
     assert abs(axes.components[0, 1]) > 0.99  # the widest axis is dimension 1
@@ -144,6 +149,7 @@ def test_pca_traversal_follows_the_principal_axis() -> None:
     assert np.abs(moved[[0, 2, 3]]).max() < 0.1
     assert list(tr.ranked_axes(mu.astype(np.float32))) == [1, 3, 0, 2]
     assert len(tr.pca_axes(mu, 2).components) == 2
+    assert len(tr.pca_axes(mu[:3]).components) == 3  # 3 codes span at most 3 axes
     for k in (0, -1):  # no axes asked: one line, not all axes or scikit-learn's traceback
         with pytest.raises(UserError, match="at least 1 principal axis"):
             tr.pca_axes(mu, k)
