@@ -25,6 +25,8 @@ def test_linear_knn_and_chance_on_known_codes() -> None:
     z[:, 2] += 6.0 * y  # dimension 2 carries the class, the others are noise
     p = probe(z, y.astype(float), "categorical")
     assert p.linear > 0.95 and p.knn > 0.9 and p.chance == pytest.approx(1 / 3)
+    # chance is over the classes present: codes 0 and 2 (none of 1) give a half, not a third
+    assert probe(z, (2 * (y > 0)).astype(float), "categorical").chance == pytest.approx(0.5)
     assert int(np.argmax(p.informativeness)) == 2 and p.informativeness[2] > 0.5
     assert np.delete(p.informativeness, 2).max() < 0.05
     noise = probe(rng.normal(size=(n, 4)), y.astype(float), "categorical")

@@ -18,6 +18,7 @@ from latentplay.latent.sampling import (
     change_maps,
     condition_change,
     condition_sweep,
+    effect_line,
     in_training_range,
     near_counts,
     pairwise_diversity,
@@ -194,6 +195,9 @@ def test_condition_sweep_same_codes_across_values() -> None:
     fresh = condition_sweep(model, "smile", [0.0, 0.0], per_value=3, fixed={"gender": "m"},
                             same_codes=False)
     assert not np.array_equal(fresh.images[0], fresh.images[1])
+    # the first value decodes the seed's first draw either way (one seed, one first row)
+    assert np.array_equal(fresh.images[0], condition_sweep(model, "smile", [0.0, 0.0], per_value=3,
+                                                           fixed={"gender": "m"}).images[0])
     assert fresh.change is None and fresh.summary() is None  # new codes: no change to measure
     assert "change" not in fresh.row_labels()[1]
     classes = condition_sweep(model, "gender", None, per_value=2, fixed={"smile": 0.0})
@@ -219,6 +223,9 @@ def test_a_sweep_says_when_its_condition_barely_shows() -> None:
     sweep = condition_sweep(_Deaf(spec), "smile", [-1.0, 1.0], per_value=4)
     assert sweep.change.tolist() == [0.0, 0.0]
     assert sweep.summary().endswith(": the condition barely shows")
+    # the call-out is for a change under a tenth of the diversity
+    assert effect_line("smile", "-1", "1", 0.09, 1.0).endswith(": the condition barely shows")
+    assert effect_line("smile", "-1", "1", 0.15, 1.0).endswith("differ by 1.000")
 
 
 def test_condition_change_and_where_it_changes() -> None:

@@ -49,6 +49,16 @@ def test_force_condition_sets_only_the_chosen_column() -> None:
     assert not np.array_equal(grid[:, 2], grid[:, 4])
 
 
+def test_force_condition_shifts_each_images_own_value() -> None:
+    """With ``shift`` a value is added to each image's own condition (SmileCVAE's +0.5)."""
+    x = torch.rand(3, 3, 4, 4)
+    cond = torch.tensor([[0.0, 0.3], [0.1, -0.5], [0.2, 0.9]])
+    grid = force_condition(_Echo(), x, cond, column=1, values=[-0.2, 0.1], shift=True)
+    for k, v in enumerate([-0.2, 0.1], start=2):
+        gray = np.round(((cond[:, 1].numpy() + v) + 1) / 2 * 255).astype(np.uint8)
+        assert np.array_equal(grid[:, k, 0, 0, 1], gray)
+
+
 def test_first_continuous_column_and_values() -> None:
     spec = ConditionSpec([ConditionPart("gender", "categorical", 2, names=["f", "m"]),
                           ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0))])
