@@ -176,6 +176,21 @@ def test_per_class_summary_leaves_out_the_unknown_class(tmp_path: Path) -> None:
     assert "unknown" not in per_class["largest"] and len(per_class["largest"]) == 5
 
 
+def test_per_class_summary_of_persons_of_differing_sizes(tmp_path: Path) -> None:
+    """40 persons of 0, 1, 9, 5, 4, 3 and then 2 rows each: median 2 (mean 2.25), one empty,
+    one single, and the five largest in order of size (ties in code order)."""
+    names = [f"p{k}" for k in range(40)]
+    schema = Schema(attributes=[Attribute("person", "categorical", names=names)],
+                    provenance=Provenance(source="x", converter="unit"))
+    codes = np.repeat(np.arange(40), [0, 1, 9, 5, 4, 3] + [2] * 34)
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * len(codes), "person": codes}
+    per_class = st.info(st.build([batch], schema, tmp_path / "s"))["attributes"]["person"]["per_class"]
+    assert (per_class["classes"], per_class["min"], per_class["max"]) == (40, 0, 9)
+    assert (per_class["median"], per_class["empty"], per_class["single"]) == (2.0, 1, 1)
+    assert per_class["largest"] == {"p2": 9, "p3": 5, "p4": 4, "p5": 3, "p6": 2}
+    assert list(per_class["largest"]) == ["p2", "p3", "p4", "p5", "p6"]
+
+
 def test_rows_without_a_class_are_counted_everywhere(tmp_path: Path, cli, monkeypatch) -> None:
     """Rows of code -1 were dropped from ``data info`` without a word, a traceback in the CLI's
     class counts, and ``unknown`` a bar of the report's rows-per-person chart."""

@@ -90,10 +90,15 @@ def test_rows_without_a_value_are_left_out_of_summaries(tmp_path: Path) -> None:
     store = _store(tmp_path / "s")
     light = np.linspace(0, 100, 20).astype(np.float32)
     light[[0, 1, 2]] = np.nan  # three women (rows 0, 2) and one man (row 1) without a value
+    light[3] = 0.0  # still the lowest bin, but the values' mean is no longer their median
     store = st.save(st.add_attributes(store, {
         "light": (Attribute("light", "continuous", range=(0, 100)), light)}), store.path)
     summary = st.info(store, crosstab_of=("gender", "light"), bins=4)
     assert sum(summary["attributes"]["light"]["histogram"]["counts"]) == 17
+    known = light[3:].astype(np.float64)  # the column's own mean and (population) SD
+    light_summary = summary["attributes"]["light"]
+    assert light_summary["mean"] == pytest.approx(known.mean(), rel=1e-6)
+    assert light_summary["std"] == pytest.approx(np.sqrt(((known - known.mean()) ** 2).mean()), rel=1e-6)
     table = np.array(summary["crosstab"]["counts"])
     assert table.sum() == 17 and table.sum(axis=1).tolist() == [8, 9]
     assert table[:, -1].sum() == 5  # NaN no longer lands in the top bin
