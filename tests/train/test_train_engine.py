@@ -125,6 +125,22 @@ def test_epoch_active_units_and_test_metrics_weigh_what_they_should(
     assert float(test["loss"]) == pytest.approx(float(torch.cat(seen).mean()), rel=1e-6)
 
 
+def test_adam_gets_the_configured_betas_and_weight_decay(
+        shapes_store: Path, tiny: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """optim.betas and optim.weight_decay reach the optimiser (not Adam's defaults)."""
+    made: list[dict] = []
+
+    class Recorded(torch.optim.Adam):
+        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+            super().__init__(*args, **kwargs)
+            made.append(dict(self.defaults))
+
+    monkeypatch.setattr(torch.optim, "Adam", Recorded)
+    train.train("betavae", shapes_store, tmp_path / "adam", epochs=1, batch_size=32, max_steps=1,
+                overrides=[*tiny, "optim.betas=[0.5,0.95]", "optim.weight_decay=0.01"], progress=False)
+    assert [(d["betas"], d["weight_decay"]) for d in made] == [((0.5, 0.95), 0.01)]
+
+
 @pytest.mark.slow  # the default suite resumes after a real SIGKILL below
 def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],
                                                 tmp_path: Path) -> None:
