@@ -98,6 +98,19 @@ def test_an_overconfident_group_is_found() -> None:
     assert 0.05 < trend["low"] < trend["slope"] < trend["high"] < 0.15
 
 
+def test_the_ece_gap_is_the_highest_minus_the_lowest_whatever_the_order() -> None:
+    """The most overconfident group listed first: the ECE gap is still the highest group's
+    ECE minus the lowest, each the ECE of that group's rows alone."""
+    confidence, correct, groups = _two_groups()
+    cal = group_calibration(confidence, correct, ["c", "b", "a"], 2 - groups,
+                            np.ones(len(groups), bool), ordered=False, seed=3, n_draws=50)
+    eces = [expected_calibration_error(confidence[groups == g], correct[groups == g])
+            for g in (2, 1, 0)]
+    assert [r["ece"] for r in cal["groups"]] == pytest.approx(eces)
+    assert eces[0] > eces[2]
+    assert cal["across"]["ece_gap"] == pytest.approx(max(eces) - min(eces))
+
+
 def test_photos_of_one_person_widen_the_interval() -> None:
     """20 persons of 10 photos, a person's photos all right or all wrong: the interval over
     persons is wider than the one over rows."""
