@@ -85,6 +85,29 @@ def test_values_per_group(tmp_path: Path) -> None:
     assert trend["slope"] == pytest.approx(3.0) and trend["low"] > 0
 
 
+def test_the_mae_gap_is_the_highest_minus_the_lowest_whatever_the_order() -> None:
+    """Two rows a group, the first group read 4 off and the second 1 off: the MAE gap is
+    4 - 1 and the ratio 4 / 1, the worst group listed first."""
+    from latentplay.audit.accuracy import _values
+
+    s = _values(np.zeros(4), np.array([4.0, -4.0, 1.0, -1.0]), ["a", "b"],
+                np.array([0, 0, 1, 1]), ordered=False)
+    assert [r["mae"] for r in s["groups"]] == pytest.approx([4.0, 1.0])
+    assert s["across"]["mae_gap"] == pytest.approx(3.0)
+    assert s["across"]["mae_ratio"] == pytest.approx(4.0)
+
+
+def test_the_chance_gap_widens_by_the_root_of_the_design_effect() -> None:
+    """Two groups of 10000 at accuracy 0.5: their drawn accuracies differ by
+    N(0, 2 pq / n) times the design effect, so the mean gap is sqrt(2 pq deff / n) sqrt(2 / pi)."""
+    from latentplay.audit.accuracy import chance_gap
+
+    counts = np.array([[5000, 5000], [5000, 5000]])
+    for deff in (1.0, 4.0):
+        expected = np.sqrt(2 * 0.25 * deff / 10000) * np.sqrt(2 / np.pi)
+        assert chance_gap(counts, deff, draws=4000) == pytest.approx(expected, rel=0.05)
+
+
 def test_readings_of_one_persons_photos_widen_the_value_intervals(tmp_path: Path) -> None:
     """12 persons of 10 photos in 3 ordered sites, each person read with an error of their
     own: the bias and MAE intervals, and the slope's, bootstrap over the 12 persons and are
