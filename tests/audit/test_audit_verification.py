@@ -564,3 +564,28 @@ def test_an_interrupted_verification_leaves_its_out_as_it_was(tmp_path: Path,
     monkeypatch.setattr(grid, "save_figure", save)
     verify_store(store, "z", tmp_path / "new", by="race", threshold=0.5, folds=2)
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == sorted(before)
+
+
+def test_an_fmr_needs_one_over_it_impostor_pairs() -> None:
+    """An FMR of 0.01 is measured on 100 impostor pairs (the threshold: the second smallest
+    distance, below which 1 of 100 lies) and refused on 50 (half a pair)."""
+    from latentplay.audit.verification import _common_threshold
+
+    assert _common_threshold(np.arange(100.0), None, 0.01) == (1.0, {"fmr": 0.01})
+    with pytest.raises(UserError, match="needs at least 100 impostor pairs, there are 50"):
+        _common_threshold(np.arange(50.0), None, 0.01)
+
+
+def test_a_pair_at_the_threshold_does_not_match_in_the_interval_over_persons() -> None:
+    """Impostor distances 0.1 to 0.4 at threshold 0.3 (an impostor distance, as a threshold
+    set by --fmr is): 2 false matches (d < t), in the rate and in its interval over persons."""
+    from latentplay.audit.verification import _group
+    from latentplay.clustered import pair_rate_interval
+
+    d = np.array([0.1, 0.2, 0.3, 0.4, 0.05, 0.5])
+    same = np.array([False] * 4 + [True] * 2)
+    persons = np.arange(12).reshape(6, 2)
+    row = _group("g", d, same, 0.3, 10, 0, persons)
+    assert row["false_matches"] == 2 and row["fmr"] == pytest.approx(0.5)
+    low, high, _ = pair_rate_interval(np.array([True, True, False, False]), persons[:4])
+    assert (row["fmr_low"], row["fmr_high"]) == pytest.approx((low, high))

@@ -190,3 +190,11 @@ def test_a_pairs_file_is_checked_against_the_store(tmp_path: Path, cli) -> None:
     r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--pairs", pairs,
             "--threshold", "1", "--folds", "2", "--out", tmp_path / "v", "--overwrite")
     assert r.code == 0, r.err
+
+
+def test_hardest_choice_ranks_by_the_mean_of_the_two_rates() -> None:
+    """One group wrong on half its genuine pairs only, (0 + 0.5) / 2 = 0.25, the other on 0.3
+    of each kind, (0.3 + 0.3) / 2 = 0.3: with room for one, the second is shown."""
+    rows = [{"group": "one-sided", "genuine": 5, "impostor": 5, "fmr": 0.0, "fnmr": 0.5},
+            {"group": "even", "genuine": 5, "impostor": 5, "fmr": 0.3, "fnmr": 0.3}]
+    assert hardest_choice(rows, cap=1)["shown"] == ["even"]
