@@ -540,6 +540,28 @@ def test_value_changes_by_hand() -> None:
                                             "reading": pytest.approx(-2.5, abs=1 / 40)}
 
 
+def test_value_changes_in_both_directions_by_hand() -> None:
+    """Two faces read 1 and 2 unedited, 3 and 0 at +1 (changes +2 and -2); random directions
+    move face 0 by 1 (its second direction unread) and face 1 by 1 and 2; the faces themselves
+    read 1.5 and 2.5. Mean change 0, mean absolute change 2, random 1 and 1.5 (each face's
+    mean over its read directions), excess ((2 - 1) + (2 - 1.5)) / 2, and reconstruction
+    lowers each reading by 0.5."""
+    from latentplay.audit.counterfactual_values import ValueCounterfactuals, change_table
+
+    random = np.array([[[1.0, 2.0], [2.0, 3.0]], [[1.0, np.nan], [2.0, 4.0]]])   # (R, n, A)
+    r = ValueCounterfactuals(["0", "+1"], np.array([0.0, 1.0]), 0, "v",
+                             np.array([[1.0, 3.0], [2.0, 0.0]]), random,
+                             original=np.array([1.5, 2.5]))
+    np.testing.assert_allclose(r.random_changes(), [[0.0, 1.0], [0.0, 1.5]])
+    row = next(x for x in change_table(r, np.zeros(2, int), ["a"], n_boot=50)
+               if x["group"] == "all faces" and x["step"] == "+1")
+    assert row["change"] == pytest.approx(0.0) and row["abs_change"] == pytest.approx(2.0)
+    assert row["random_abs_change"] == pytest.approx(1.25)
+    assert row["excess"] == pytest.approx(0.75)
+    moved = r.tables(np.zeros(2, int), ["a"], None, 0)["reconstruction_difference"]
+    assert moved == pytest.approx({"mean": -0.5, "mean_absolute": 0.5})
+
+
 def test_value_profile_figure_shows_the_absolute_change() -> None:
     """The random directions' tick in a profile of readings is their mean absolute change: it
     is drawn beside the edit's own mean absolute change, not only the signed mean change (a
