@@ -201,3 +201,25 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
             "gender", "--by", "group", "--adjust", "gender", "--out", tmp_path / "b")
     assert r.code == 2 and "categorical" in r.err
+
+
+def test_strata_used_read_each_covariates_digit_of_the_cell() -> None:
+    """Two covariates of 2 strata each, cell ``2 a + b``: cells 0-3 use both strata of each;
+    cells 0 and 2 (a = 0, 1 with b = 0) use 2 strata of the first and 1 of the second."""
+    from latentplay.audit.standardize import filled_strata
+
+    assert filled_strata(np.array([0, 1, 2, 3]), 2, 2) == {"strata_used": [2, 2], "cells_filled": 4}
+    assert filled_strata(np.array([0, 2, 2]), 2, 2) == {"strata_used": [2, 1], "cells_filled": 2}
+
+
+def test_left_out_counts_only_scored_units_without_a_value() -> None:
+    """Eight units: one scored without a value is left out; one without a value that is not
+    scored (in no group) is not."""
+    from latentplay.audit.standardize import stratified_rates
+
+    errors = np.array([0, 1, 0, 1, 0, 1, 0, 1], bool)
+    scored = np.array([True] * 7 + [False])
+    values = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0], [np.nan], [np.nan]])
+    groups = np.array([0, 0, 0, 1, 1, 1, 0, -1])
+    found = stratified_rates(errors, scored, groups, 2, values, 2, None, 0, "rows")
+    assert (found["units"], found["left_out"]) == (6, 1)
