@@ -89,3 +89,20 @@ def test_the_command_prints_the_off_subspace_line(cli, faces: st.Store, tmp_path
     assert r.code == 0, r.err
     line = next(x for x in r.out.splitlines() if "off the subspace of the images of faces" in x)
     assert "40 of 40 images of noise (100.0%; held-out: " in line   # --images: by its folder
+
+
+def test_the_threshold_is_the_99th_percentile_of_the_unseen_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unseen half of 200 images read residuals 0..99: the threshold is their 99th
+    percentile, 0.99 * 99 = 98.01, so generated residuals 97, 98.5, 99 count 2 off the subspace
+    and held-out residuals 0, 99 count 1."""
+    from latentplay.audit import fidelity
+
+    monkeypatch.setattr(fidelity, "fit_embedder", lambda probe, images: probe)
+    monkeypatch.setattr(fidelity, "embed_images",
+                        lambda probe, images: (np.arange(len(images), dtype=float)[:, None],
+                                               np.ones(len(images), bool)))
+    embedder = make_embedder("pixels-pca", ["dim=4", "residual=true"])
+    off = fidelity.off_subspace(embedder, np.zeros((200, 2, 2, 3), np.uint8),
+                                np.array([[97.0], [98.5], [99.0]]), np.array([[0.0], [99.0]]))
+    assert off["threshold"] == pytest.approx(98.01)
+    assert (off["count"], off["share"], off["held_out_share"]) == (2, pytest.approx(2 / 3), 0.5)
