@@ -277,6 +277,9 @@ def test_order_trend_reads_coverage_along_ordered_classes(tmp_path: Path) -> Non
     assert trend["coverage"]["slope"] == pytest.approx(-0.5)
     assert trend["coverage"]["high"] < 0 and trend["recall"]["slope"] == pytest.approx(0.0)
     assert order_trend(store, "site", rows, result) is None
+    two = np.r_[0:40, 60:80]                     # t0, t1 and unknown: two classes of the order
+    assert order_trend(store, "tone", two, SimpleNamespace(real_covered=covered[two].astype(bool),
+                                                           real_recalled=np.ones(60, bool))) is None
 
 
 def test_the_reference_holds_out_persons_not_only_photos(persons: Path, tmp_path: Path,
