@@ -68,14 +68,11 @@ def test_killing_a_conversion_ends_its_workers(tmp_path: Path, how: str) -> None
     assert not left, f"workers {left} outlived their killed parent"
 
 
-# Windows: no fork and no os.sched_getaffinity (macOS has neither the latter).
-_SPAWNED = """
+_CONVERT_SAYING_START = """
 import multiprocessing, os, sys
 from latentplay.sources import convert, utkface
 
-multiprocessing.get_all_start_methods = lambda: ["spawn"]
-multiprocessing.set_start_method("spawn", force=True)
-del os.sched_getaffinity
+{setup}
 started = []
 
 class Pool(convert.ProcessPoolExecutor):
@@ -84,45 +81,36 @@ class Pool(convert.ProcessPoolExecutor):
         super().__init__(*args, mp_context=mp_context, **kwargs)
 
 convert.ProcessPoolExecutor = Pool
-print(len(utkface.convert(sys.argv[1], sys.argv[2])), *started)
+print(len(utkface.convert(sys.argv[1], sys.argv[2], {options})), *started)
 """
 
 
-_MACOS = """
-import multiprocessing, sys
-from latentplay.sources import convert, utkface
-
-sys.platform = "darwin"   # fork offered, spawn the default
-multiprocessing.set_start_method("spawn", force=True)
-started = []
-
-class Pool(convert.ProcessPoolExecutor):
-    def __init__(self, *args, mp_context, **kwargs):
-        started.append(mp_context.get_start_method())
-        super().__init__(*args, mp_context=mp_context, **kwargs)
-
-convert.ProcessPoolExecutor = Pool
-print(len(utkface.convert(sys.argv[1], sys.argv[2], workers=2)), *started)
-"""
+def _start_method(tmp_path: Path, setup: str, options: str = "") -> list[str]:
+    """A three-image conversion in a new process after ``setup`` (Python lines that make it
+    look like another system), with ``options`` given to it: its printed row count and the
+    start method of its worker pool."""
+    for i in range(3):
+        write_image(tmp_path / "src" / f"{20 + i}_0_0_2017010915055733{i}.jpg", face(i))
+    script = _CONVERT_SAYING_START.format(setup=setup, options=options)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "src"), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
 
 
 def test_macos_workers_are_spawned_though_fork_is_offered(tmp_path: Path) -> None:
     """macOS offers fork, but a process forked after threads have started can crash there
     (its own default is spawn): the workers were forked wherever fork was offered."""
-    for i in range(3):
-        write_image(tmp_path / "src" / f"{20 + i}_0_0_2017010915055733{i}.jpg", face(i))
-    done = subprocess.run([sys.executable, "-c", _MACOS, str(tmp_path / "src"), str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["3", "spawn"]
+    setup = ('sys.platform = "darwin"   # fork offered, spawn the default\n'
+             'multiprocessing.set_start_method("spawn", force=True)')
+    assert _start_method(tmp_path, setup, "workers=2") == ["3", "spawn"]
 
 
 def test_a_conversion_runs_where_workers_are_spawned_and_cores_counted_otherwise(tmp_path: Path) -> None:
     """Without ``os.sched_getaffinity`` (macOS, Windows) ``data convert`` without --workers
-    ended in an AttributeError; its workers are started by spawn where fork is missing."""
-    for i in range(3):
-        write_image(tmp_path / "src" / f"{20 + i}_0_0_2017010915055733{i}.jpg", face(i))
-    done = subprocess.run([sys.executable, "-c", _SPAWNED, str(tmp_path / "src"), str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["3", "spawn"]
+    ended in an AttributeError; its workers are started by spawn where fork is missing
+    (Windows)."""
+    setup = ('multiprocessing.get_all_start_methods = lambda: ["spawn"]\n'
+             'multiprocessing.set_start_method("spawn", force=True)\n'
+             'del os.sched_getaffinity')
+    assert _start_method(tmp_path, setup) == ["3", "spawn"]
