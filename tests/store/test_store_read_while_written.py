@@ -33,7 +33,7 @@ def test_a_store_written_between_reading_its_data_and_its_schema_is_read_again(
     """The data came from the old store and the schema from the new one: 'latentplay.json names
     column(s) 'pca' that the data lacks'."""
     store = tiny_store(tmp_path / "s")
-    read_schema = io._read_schema
+    read_schema = io.read_schema
     written = []
 
     def another_command_writes_first(schema_file: Path) -> Schema:
@@ -42,7 +42,7 @@ def test_a_store_written_between_reading_its_data_and_its_schema_is_read_again(
             st.save(st.add_column(store, "pca", np.ones((6, 2))), store.path)
         return read_schema(schema_file)
 
-    monkeypatch.setattr(io, "_read_schema", another_command_writes_first)
+    monkeypatch.setattr(io, "read_schema", another_command_writes_first)
     slept = _sleeps(monkeypatch)
     loaded = st.load(tmp_path / "s")
     assert "pca" in loaded.columns and "pca" in [v.name for v in loaded.schema.vectors]

@@ -5,6 +5,7 @@ one's write instead of dropping its column."""
 from __future__ import annotations
 
 import errno
+import fcntl  # POSIX flock; it also imitates Windows' locks below
 import subprocess
 import sys
 import threading
@@ -18,8 +19,6 @@ from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.store import io
 from latentplay.store.io import StoreChanged
-
-fcntl = pytest.importorskip("fcntl")  # POSIX: flock, also imitating Windows' locks below
 
 
 def test_a_writer_checking_while_another_swaps_waits_and_refuses(

@@ -38,6 +38,7 @@ from latentplay.models.condition import ConditionPart, ConditionSpec, class_name
 from latentplay.models.stylegan2 import in_w
 from latentplay.outputs import advancing, progress_bar, replaced_whole, same_folder, warn
 from latentplay.sources import GENERATED, MADE_UNDER
+from latentplay.store.io import read_schema
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.api import has_prior, prior_draws
 from latentplay.train.checkpoint import read_meta
@@ -151,10 +152,10 @@ def _refuse_finished(out: PathLike, made: Provenance) -> None:
     if not schema_file.is_file():
         return
     try:
-        earlier = json.loads(schema_file.read_text(encoding="utf-8")).get("provenance", {})
-    except (OSError, ValueError, AttributeError):
-        return   # not this command's store: build's own checks name it
-    if (earlier.get("converter"), earlier.get("source"), earlier.get("arguments")) == (
+        earlier = read_schema(schema_file).provenance
+    except UserError:
+        return   # not a readable store: build's own checks name it
+    if (earlier.converter, earlier.source, earlier.arguments) == (
             made.converter, made.source, made.arguments):
         raise UserError(f"{out} already holds these {made.arguments['n']:,} images, finished (the "
                         "same run and settings): nothing to continue; pass --overwrite to make "

@@ -317,7 +317,7 @@ def _refuse_changed(store: Store, path: Path) -> None:
         raise StoreChanged(f"{store.path} changed on disk since this command read it (another command "
                            "wrote it); run this command again")
     kept = _names(store.schema)
-    dropped = [name for name in _names(_read_schema(path / SCHEMA_FILE)) if name not in kept]
+    dropped = [name for name in _names(read_schema(path / SCHEMA_FILE)) if name not in kept]
     if dropped:
         raise StoreChanged(f"{store.path}: this save would drop column(s) {', '.join(dropped)} written "
                            "since this store was read (by an earlier save in this process, e.g. a "
@@ -640,7 +640,7 @@ def _load_once(path: Path) -> tuple[datasets.Dataset, Schema]:
                         "write it again or restore it from a copy") from None
     if isinstance(dataset, datasets.DatasetDict):
         raise UserError(f"{path} holds several splits; latentplay stores hold one table")
-    schema = _read_schema(schema_file)
+    schema = read_schema(schema_file)
     missing = _missing_columns(dataset, schema)
     if missing:
         raise UserError(f"{path}: {SCHEMA_FILE} names column(s) {', '.join(map(repr, missing))} "
@@ -682,7 +682,7 @@ def _path_only_image(dataset: datasets.Dataset, schema: Schema) -> tuple[int, st
     return None
 
 
-def _read_schema(schema_file: Path) -> Schema:
+def read_schema(schema_file: Path) -> Schema:
     """The schema in ``schema_file``; a damaged or foreign file is a one-line :class:`UserError`."""
     try:
         data = json.loads(schema_file.read_text(encoding="utf-8"))

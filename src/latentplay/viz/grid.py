@@ -90,10 +90,10 @@ def image_grid(
             x0 = left + c * cell + (cell - shown_w) / 2
             y0 = top + (side - shown_h) / 2
             extent = (x0, x0 + shown_w, y0 + shown_h, y0)
-            if img.ndim == 2 or img.shape[-1] == 1:  # grey: (H, W) or (H, W, 1)
+            if _grey(img):
                 high = 1.0 if np.issubdtype(img.dtype, np.floating) else 255
-                ax.imshow(img.reshape(img.shape[:2]), cmap="gray", vmin=0, vmax=high,
-                          interpolation="nearest", extent=extent)
+                ax.imshow(_pixels(img), cmap="gray", vmin=0, vmax=high, interpolation="nearest",
+                          extent=extent)
             else:
                 ax.imshow(img, interpolation="nearest", extent=extent)
             if captions is not None and c < len(captions[r]):
@@ -107,6 +107,16 @@ def image_grid(
     if title:
         fig.suptitle(title, fontsize=title_size, y=1 - 0.06 / height, va="top")
     return fig
+
+
+def _grey(img: np.ndarray) -> bool:
+    """Whether ``img`` is a grey image: ``(H, W)`` or ``(H, W, 1)``."""
+    return img.ndim == 2 or img.shape[-1] == 1
+
+
+def _pixels(img: np.ndarray) -> np.ndarray:
+    """``img`` as ``imshow`` takes it: a grey image ``(H, W)``, a colour one as it is."""
+    return img.reshape(img.shape[:2]) if _grey(img) else img
 
 
 def _caption_size(captions: Sequence[Sequence[str]] | None, width: float, cell: float) -> float:
@@ -176,8 +186,7 @@ def grid_frames(frames: Sequence[Sequence[np.ndarray]], row_labels: Sequence[Seq
     drawn = []
     for rows, texts in zip(frames, row_labels, strict=True):
         for shown, image in zip(ax.images, (image for row in rows for image in row), strict=True):
-            shown.set_data(image.reshape(image.shape[:2]) if image.ndim == 2 or image.shape[-1] == 1
-                           else image)
+            shown.set_data(_pixels(image))
         for r, text in enumerate(texts):
             labels[f"row-label-{r}"].set_text(text)
         canvas.draw()
