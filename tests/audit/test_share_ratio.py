@@ -121,3 +121,13 @@ def test_a_class_the_generator_never_drew_has_ratio_0_inside_its_interval() -> N
     assert rows is not None and rows.ratio[3] == 0
     assert rows.interval[3, 0] == 0 < rows.interval[3, 1]
     assert (rows.interval[:, 0] <= rows.ratio).all() and (rows.ratio <= rows.interval[:, 1]).all()
+
+
+def test_an_interval_holds_its_ratio_at_both_ends() -> None:
+    # every generated image in class a, beside a training set so large that its shares hardly
+    # move: the Jeffreys draws of a's share stay below 1, so every drawn ratio is below the
+    # observed 2 and the upper bound is raised to it; b, drawn 0 times, has its lower bound at 0
+    rows = compare(np.array([10**8, 10**8]), np.array([10, 0]), ["a", "b"], n_boot=10).ratios
+    assert rows is not None and rows.ratio == pytest.approx([2.0, 0.0])
+    assert rows.interval[0, 1] == pytest.approx(2.0, abs=1e-6) and rows.interval[0, 0] < 1.9
+    assert rows.interval[1, 0] == 0 and 0 < rows.interval[1, 1] < 1

@@ -9,11 +9,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.linear_model import Ridge
 from sklearn.metrics import mutual_info_score
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.latent.probe import informativeness, probe
+from latentplay.latent.probe import cv_scores, informativeness, probe
 from latentplay.metrics.information import histogram_discretize
 
 
@@ -40,6 +44,19 @@ def test_linear_knn_and_chance_on_known_codes() -> None:
     curved = probe(x, x[:, 0] ** 2, "continuous")
     assert curved.linear < 0.05 and curved.knn > 0.9 and curved.chance == 0.0
     assert curved.measure == "R²" and p.measure == "balanced accuracy"
+
+
+def test_fold_spreads_are_sample_standard_deviations() -> None:
+    # the same folds scored again: the mean is the probe's score, the spread their sample SD
+    # (n - 1, as every other spread latentplay writes)
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(200, 3))
+    y = z[:, 0] + rng.normal(size=200)
+    p = probe(z, y, "continuous", cv=4)
+    folds = cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), z, y, "continuous", 4, 0)
+    near = cv_scores(KNeighborsRegressor(15), z, y, "continuous", 4, 0)
+    assert p.linear == pytest.approx(folds.mean()) and p.linear_std == pytest.approx(folds.std(ddof=1))
+    assert p.knn == pytest.approx(near.mean()) and p.knn_std == pytest.approx(near.std(ddof=1))
 
 
 def test_missing_labels_are_left_out() -> None:

@@ -188,6 +188,22 @@ def test_nan_guard_names_step_and_term(shapes_store: Path, tmp_path: Path, tiny:
     assert all(torch.isfinite(v).all() for v in state["model"].values())
 
 
+def test_nan_guard_checking_every_few_steps_names_the_first_bad_one(
+        shapes_store: Path, tmp_path: Path, tiny: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # steps 6, 7 and 8 are looked at together at step 8 (no log row before it): the error names
+    # step 6, and the checkpoint of step 5 (checked before it was written) is the one kept
+    _poison_kl_from(5, monkeypatch)
+    with pytest.raises(NonFiniteLoss, match=r"'betavae/kl'.*step 6\b") as info:
+        train.train("vae", shapes_store, tmp_path / "nan", epochs=1, batch_size=32,
+                    overrides=[*tiny, "trainer.checkpoint_every=5", "trainer.nan_check_every=4",
+                               "trainer.log_every=4"],
+                    progress=False)
+    assert "step 5" in str(info.value)
+    state = torch.load(tmp_path / "nan" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 5
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
 def test_nan_guard_before_any_checkpoint_says_so(shapes_store: Path, tmp_path: Path, tiny: list[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     _poison_kl_from(1, monkeypatch)

@@ -91,7 +91,7 @@ class Probe:
     kind: str  # categorical | continuous
     n: int  # labelled rows probed
     linear: float
-    linear_std: float  # over folds
+    linear_std: float  # sample SD over folds
     knn: float
     knn_std: float
     chance: float
@@ -283,8 +283,8 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     near = cv_scores(neighbours(k), z, target, kind, cv, seed, groups,  # the space's own distances
                      attribute=attribute)
     return Probe(column=column, attribute=attribute, kind=kind, n=len(target),
-                 linear=float(lin.mean()), linear_std=float(lin.std()), knn=float(near.mean()),
-                 knn_std=float(near.std()), chance=chance,
+                 linear=float(lin.mean()), linear_std=float(lin.std(ddof=1)), knn=float(near.mean()),
+                 knn_std=float(near.std(ddof=1)), chance=chance,
                  informativeness=informativeness(z, target, kind), order_r2=order_r2,
                  folds="rows" if groups is None else "persons",
                  informativeness_chance=informativeness_chance(z, target, kind, seed))
