@@ -277,19 +277,22 @@ def test_a_side_of_one_value_is_given_no_interval() -> None:
         assert (row["ci_low"], row["ci_high"], row["p"], row["seeds_for_80"]) == (None,) * 4
 
 
-@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_a_comparison_with_one_constant_side_and_the_pooled_sd() -> None:
-    """One constant side beside a varying one still gets Welch's interval; the planning figure
+    """One constant side beside a varying one still gets Welch's interval and p, quietly (the
+    one-sample t test of the varying side against the constant: t = d / (s / sqrt 3) on 2
+    degrees of freedom, where the two-sided p is 1 - t / sqrt(2 + t²)); the planning figure
     divides by the pooled SD over n1 + n2 - 2 degrees of freedom (sides 0, 1, 2 and 0.5, 1.5,
     2.5: SD 1, d 0.5, so Cohen's 64 a side)."""
-    from scipy import stats
-
     from latentplay.metrics.seeds import compare_seeds
 
-    flat, varied = [0.25, 0.25, 0.25], [0.3, 0.4, 0.6]
+    flat, varied = [0.1, 0.1, 0.1], [0.1, 0.2, 0.25]   # 0.1 three times: not exactly constant
     row = compare_seeds(side(flat, 0), side(varied, 5))[0]
-    ci = stats.ttest_ind(varied, flat, equal_var=False).confidence_interval(0.95)
-    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    se = np.std(varied, ddof=1) / np.sqrt(3)
+    t = (np.mean(varied) - 0.1) / se
+    assert row["p"] == pytest.approx(1 - t / np.sqrt(2 + t ** 2))
+    half = 4.302652729911275 * se                        # t(0.975, 2 df)
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(t * se - half), pytest.approx(t * se + half))
     row = compare_seeds(side([0.0, 1.0, 2.0], 0), side([0.5, 1.5, 2.5], 5))[0]
     assert row["difference"] == pytest.approx(0.5) and row["seeds_for_80"] == 64
 

@@ -26,6 +26,7 @@ side by side (``metrics compare-seeds``).
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,7 +285,9 @@ def compare_seeds(first: Mapping[str, Mapping[str, Any]], second: Mapping[str, M
                                "difference": float(y.mean() - x.mean()),
                                "ci_low": None, "ci_high": None, "p": None, "seeds_for_80": None}
         if len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
-            welch = stats.ttest_ind(y, x, equal_var=False)
+            with warnings.catch_warnings():  # a constant side: scipy's caution about its
+                warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)  # zero SD
+                welch = stats.ttest_ind(y, x, equal_var=False)
             interval = welch.confidence_interval(level)
             pooled = np.sqrt((x.var(ddof=1) * (len(x) - 1) + y.var(ddof=1) * (len(y) - 1))
                              / (len(x) + len(y) - 2))
