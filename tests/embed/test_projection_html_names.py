@@ -49,3 +49,32 @@ def test_single_names_may_be_plain_strings(embedded, tmp_path):
     written = plot_projections(embedded, "pix", by="color", methods="pca", out=tmp_path / "figs",
                                ordered="color")
     assert [p.name for p in written] == ["pca_pix_color.png", "pca_pix_color.html"]
+
+
+@pytest.mark.parametrize("stopped_in", ["png", "html"])
+def test_a_plot_stopped_while_written_leaves_the_earlier_files_whole(
+        embedded, tmp_path, monkeypatch: pytest.MonkeyPatch, stopped_in: str) -> None:
+    """The figures were written straight to their names: a stop part-way left a PNG or a page
+    cut short where the earlier plot's whole one had been."""
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    out = tmp_path / "figs"
+    plot_projections(embedded, ["pix"], by=["color"], methods=["pca"], out=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def cut_short(path: Path, *args: object, **kwargs: object) -> None:
+        Path(path).write_bytes(b"cut")
+        raise KeyboardInterrupt
+
+    if stopped_in == "png":
+        monkeypatch.setattr(Figure, "savefig", lambda self, path, **kw: cut_short(path))
+    else:
+        monkeypatch.setattr(Path, "write_text", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        plot_projections(embedded, ["pix"], by=["color"], methods=["pca"], out=out, seed=1,
+                         cache=False)
+    hit = f"pca_pix_color.{stopped_in}"     # the file being written when the stop came
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+    assert (out / hit).read_bytes() == before[hit]

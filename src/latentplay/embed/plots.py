@@ -23,7 +23,7 @@ from latentplay.embed.column import load_rows
 from latentplay.embed.coordinates import PARAMS, TITLES, Projection, projections, sample_rows
 from latentplay.errors import UserError
 from latentplay.names import name_list
-from latentplay.outputs import make_parents
+from latentplay.outputs import make_parents, write_atomic
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
 MAX_LEVELS = 12  # factors with more levels are coloured like continuous attributes
@@ -143,8 +143,7 @@ def plot_projections(
     Returns:
         Paths of the files written.
     """
-    import matplotlib.pyplot as plt
-
+    from latentplay.viz.grid import save_figure
     from latentplay.viz.style import tight_layout
 
     store = (st.load(store) if not isinstance(store, st.Store) else store).require_rows("project")
@@ -194,14 +193,13 @@ def plot_projections(
                 fig.axes[0].set(xlabel=axes[0], ylabel=axes[1])
                 tight_layout(fig)
             path = out / f"{stem}_{name}.png"
-            fig.savefig(path, dpi=dpi)
-            plt.close(fig)
+            save_figure(fig, path, dpi=dpi)
             written.append(path)
         path = out / html_name(stem, names)
         extra = "; ".join([*([how] if how else []), *(axes or ()), *([note] if note else [])])
-        path.write_text(_html(store, proj, names, ordered, title + (f" ({extra})" if extra else ""),
-                              seed, html_max, thumbnails_max), encoding="utf-8")
-        written.append(path)
+        written.append(write_atomic(path, _html(store, proj, names, ordered,
+                                                title + (f" ({extra})" if extra else ""), seed,
+                                                html_max, thumbnails_max)))
     return written
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.metrics.fidelity import frechet_distance, kernel_distance, prdc
-from latentplay.outputs import warn
+from latentplay.outputs import warn, write_atomic
 from latentplay.train.csvlog import upsert_row
 
 if TYPE_CHECKING:
@@ -127,8 +127,8 @@ def write_reference(run_dir: Path, values: dict[str, float], n: int, samples: in
     """``run_dir/fidelity_reference.json``: the measures of ``n`` held-out images, beside the
     number of ``samples`` (and training images) each evaluation measures."""
     measures = {k: v for k, v in values.items() if k not in COUNTS}  # ``n`` counts them
-    (run_dir / REFERENCE_FILE).write_text(json.dumps({"n": n, "samples": samples, **measures},
-                                                     indent=2), encoding="utf-8")
+    write_atomic(run_dir / REFERENCE_FILE, json.dumps({"n": n, "samples": samples, **measures},
+                                                      indent=2))
 
 
 def read_reference(run_dir: Path) -> dict | None:

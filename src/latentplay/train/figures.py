@@ -83,9 +83,7 @@ def _palette_image(path: Path) -> Image.Image:
 
 def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.01) -> None:
     """Write :func:`latent_variance_figure` of ``(epochs, D)`` ``variance`` to the PNG ``path``."""
-    fig = latent_variance_figure(variance, threshold)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(latent_variance_figure(variance, threshold), path, dpi=110)
 
 
 def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Figure:
