@@ -23,6 +23,7 @@ def make_npz(path: Path, n: int = 40) -> np.ndarray:
     classes = np.concatenate([np.zeros((n, 1), np.int64), factors], axis=1)
     classes[7, 1] = 3  # shape class outside 0-2
     classes[9, 0] = 1  # colour class outside 0
+    classes[11, 4] = 32  # posX class outside 0-31 (posY's size too)
     values = np.zeros(classes.shape)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, imgs=shapes.render(factors), latents_classes=classes,
@@ -34,9 +35,10 @@ def test_every_factor_and_rejection(tmp_path: Path) -> None:
     src = tmp_path / "src"
     classes = make_npz(src / dsprites.FILE_NAME)
     store = dsprites.convert(src, tmp_path / "out", workers=2)
-    keep = [i for i in range(len(classes)) if i not in (7, 9)]
+    keep = [i for i in range(len(classes)) if i not in (7, 9, 11)]
     check_rejected(store, {f"{dsprites.FILE_NAME}[7]": "shape class 3",
-                           f"{dsprites.FILE_NAME}[9]": "color class 1"})
+                           f"{dsprites.FILE_NAME}[9]": "color class 1",
+                           f"{dsprites.FILE_NAME}[11]": "posX class 32"})
     assert [a.name for a in store.schema.factors] == list(shapes.FACTOR_NAMES)
     for k, name in enumerate(shapes.FACTOR_NAMES):
         assert store.labels(name).tolist() == classes[keep, k + 1].tolist()

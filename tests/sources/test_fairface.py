@@ -68,8 +68,13 @@ def test_every_label_and_every_rejection(ff, tmp_path: Path) -> None:
     got = rows(store)
     assert got == expected(good, order)
     check_rejected(store, dirty)
-    assert store.schema.attribute("age").names == list(fairface.AGES)
-    assert len(store.schema.attribute("race").names) == 7
+    # the published label sets, in published order
+    assert store.schema.attribute("age").names == [
+        "0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]
+    assert store.schema.attribute("race").names == [
+        "White", "Black", "Latino_Hispanic", "East Asian", "Southeast Asian", "Indian",
+        "Middle Eastern"]
+    assert store.schema.attribute("gender").names == ["Male", "Female"]
 
 
 def test_split(ff, tmp_path: Path) -> None:
@@ -126,6 +131,10 @@ def test_service_test_is_never_made_up(tmp_path: Path) -> None:
         ["train/1.jpg", "20-29", "Male", "White"], ["train/2.jpg", "3-9", "Female", "Black"]])
     early = fairface.convert(src, tmp_path / "early", workers=1)
     assert len(early) == 2 and not early.schema.has_attribute("service_test")
+    write_image(src / "val/1.jpg", face(3))
+    write_csv(src / "fairface_label_val.csv", HEADER, [["val/1.jpg", "0-2", "Male", "Indian", "True"]])
+    mixed = fairface.convert(src, tmp_path / "mixed", workers=1)  # only val has the column
+    assert len(mixed) == 3 and not mixed.schema.has_attribute("service_test")
 
 
 def test_a_label_file_not_in_utf8_is_one_line_and_keeps_the_store(ff, tmp_path: Path) -> None:

@@ -40,7 +40,11 @@ def make_lfw(root: Path, folder: str = "lfw") -> tuple[dict[str, dict], dict[str
         "Zico\t3\t-0.75\t0.5\t1.0\n")
     dirty = {f"{folder}/Zico/Zico_0004.jpg": "truncated",
              f"{folder}/Zico/notes.txt": "not <Name>/<Name>_<nnnn>.jpg",
-             f"{folder}/stray.jpg": "not <Name>/<Name>_<nnnn>.jpg"}
+             f"{folder}/stray.jpg": "not <Name>/<Name>_<nnnn>.jpg",
+             f"{folder}/Zico/Abba_Eban_0004.jpg": "not <Name>/<Name>_<nnnn>.jpg",  # not Zico's
+             f"{folder}/Zico/Zico_5.jpg": "not <Name>/<Name>_<nnnn>.jpg"}  # not four digits
+    write_image(root / folder / "Zico" / "Abba_Eban_0004.jpg", face(2))
+    write_image(root / folder / "Zico" / "Zico_5.jpg", face(3))
     write_truncated(root / folder / "Zico" / "Zico_0004.jpg", face(0))
     (root / folder / "Zico" / "notes.txt").write_text("x")
     write_image(root / folder / "stray.jpg", face(1))
@@ -227,3 +231,21 @@ def test_a_pair_of_four_fields_naming_one_person_is_a_match() -> None:
     assert pair_of(["Abel_Pacheco", "1", "Abel_Pacheco", "2"])[-1] == "1"
     assert pair_of(["Abel_Pacheco", "1", "Zico", "2"])[-1] == "0"
     assert pair_of(["Zico", "1", "2"]) == ["Zico", "Zico_0001.jpg", "Zico", "Zico_0002.jpg", "1"]
+    with pytest.raises(ValueError, match="image number '0', not a positive integer"):
+        pair_of(["Zico", "0", "2"])  # images are numbered from 1
+
+
+def test_pairs_beside_the_person_folders_find_their_rows(tmp_path: Path) -> None:
+    """SRC the images folder itself, pairs.txt in it: the pairs name the store's rows."""
+    good, _ = make_lfw(tmp_path / "LFW")
+    (tmp_path / "LFW" / "pairs.txt").rename(tmp_path / "LFW" / "lfw" / "pairs.txt")
+    store = lfw.convert(tmp_path / "LFW" / "lfw", tmp_path / "out", workers=1)
+    with open(store.path / st.PAIRS_FILE, newline="") as fh:
+        pairs = list(csv.DictReader(fh))
+    order = [name.removeprefix("lfw/") for name in sorted(good)]
+    assert [(p["row_a"], p["row_b"]) for p in pairs] == [
+        (str(order.index("Aaron_Eckhart/Aaron_Eckhart_0001.jpg")),
+         str(order.index("Aaron_Eckhart/Aaron_Eckhart_0002.jpg"))),
+        (str(order.index("Aaron_Eckhart/Aaron_Eckhart_0003.jpg")), str(order.index("Zico/Zico_0001.jpg"))),
+        (str(order.index("Zico/Zico_0002.jpg")), "-1"),
+        (str(order.index("Abba_Eban/Abba_Eban_0001.jpg")), str(order.index("Zico/Zico_0003.jpg")))]

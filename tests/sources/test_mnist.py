@@ -37,7 +37,7 @@ def make_mnist(root: Path, gz: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray
     sfx = ".gz" if gz else ""
     train_x, train_y = digits(30)
     test_x, test_y = digits(12, offset=100)
-    train_y[3] = 11  # label outside 0-9
+    train_y[3] = 10  # label outside 0-9
     write_idx(root / f"train-images-idx3-ubyte{sfx}", train_x, gz)
     write_idx(root / f"train-labels-idx1-ubyte{sfx}", train_y, gz)
     # the t10k images file is cut after 9 and a half images
@@ -52,7 +52,7 @@ def test_every_label_and_every_rejection(tmp_path: Path, gz: bool) -> None:
     train_x, train_y, test_x, test_y = make_mnist(root, gz)
     store = mnist.convert(tmp_path / "src", tmp_path / "out", workers=2)
     check_rejected(store, {
-        "train-images-idx3-ubyte" + (".gz" if gz else "") + "[3]": "label 11",
+        "train-images-idx3-ubyte" + (".gz" if gz else "") + "[3]": "label 10",
         **{f"t10k-images-idx3-ubyte{'.gz' if gz else ''}[{i}]": "truncated"
            for i in range(9, 12)},
     })

@@ -99,3 +99,30 @@ def test_nothing_converted_says_where_the_photo_was_looked_for(tmp_path: Path) -
                        "file .*; the first missing file was looked for at "
                        f"{tmp_path / 'src' / 'Album2' / '000001_00M30.JPG'}"):
         morph.convert(tmp_path / "src", tmp_path / "out", workers=1)
+
+
+def test_published_codes_and_their_edges(tmp_path: Path) -> None:
+    """M/F in either case, ages 0 and 120 kept and 121 refused, a row without a subject number
+    refused; subject numbers ordered as numbers (9 before 10); codes male 0, female 1."""
+    src = tmp_path / "src"
+    table = [["9", "W", "f", 0, "a.JPG"], ["10", "B", "m", 120, "b.JPG"],
+             ["11", "A", "M", 121, "c.JPG"], ["", "H", "F", 40, "d.JPG"]]
+    for i, (_, _, _, _, name) in enumerate(table):
+        write_image(src / "Album2" / name, face(i))
+    write_csv(src / morph.CSV_NAME, HEADER, [[ident, 0, "", "", race, sex, age, f"Album2/{name}"]
+                                             for ident, race, sex, age, name in table])
+    store = morph.convert(src, tmp_path / "out", workers=1)
+    assert rows(store) == [
+        ("Album2/a.JPG", {"gender": "female", "race": "White", "age": 0.0, "identity": "9"}),
+        ("Album2/b.JPG", {"gender": "male", "race": "Black", "age": 120.0, "identity": "10"})]
+    check_rejected(store, {f"{morph.CSV_NAME}:4 (Album2/c.JPG)": "age 121 outside 0-120",
+                           f"{morph.CSV_NAME}:5 (Album2/d.JPG)": "no identity"})
+    assert store.schema.attribute("gender").names == ["male", "female"]
+    assert store.schema.attribute("identity").names == ["9", "10"]
+
+
+def test_two_label_csvs_are_refused_rather_than_one_guessed(tmp_path: Path) -> None:
+    for name in ("labels_a.csv", "labels_b.csv"):
+        write_csv(tmp_path / "src" / name, HEADER, [])
+    with pytest.raises(UserError, match="found 2 CSV files"):
+        morph.convert(tmp_path / "src", tmp_path / "out", workers=1)

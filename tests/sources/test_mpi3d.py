@@ -26,6 +26,19 @@ def test_grid_order_is_the_published_one() -> None:
     assert mpi3d.SIZES == (6, 6, 2, 3, 3, 40, 40) and mpi3d.NUM_IMAGES == 1036800
 
 
+def test_factor_names_are_the_published_ones() -> None:
+    """Level names as MPI3D's README numbers them; colours and shapes have no order."""
+    attrs = {a.name: a for a in mpi3d.attributes()}
+    assert attrs["object_color"].names == ["white", "green", "red", "blue", "brown", "olive"]
+    assert attrs["object_shape"].names == ["cone", "cube", "cylinder", "hexagonal", "pyramid",
+                                           "sphere"]
+    assert attrs["object_size"].names == ["small", "large"]
+    assert attrs["camera_height"].names == ["top", "center", "bottom"]
+    assert attrs["background_color"].names == ["purple", "sea green", "salmon"]
+    assert [n for n, a in attrs.items() if a.nominal] == ["object_color", "object_shape",
+                                                          "background_color"]
+
+
 def _images(n: int) -> np.ndarray:
     return np.stack([face(i) for i in range(n)])
 
@@ -51,11 +64,15 @@ def test_full_grid_streamed_without_labels(tmp_path: Path) -> None:
     assert [a.name for a in store.schema.factors] == list(mpi3d.NAMES)
 
 
-def test_labels_array_and_rejections(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["labels", "latents_classes"])
+def test_labels_array_and_rejections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     key: str) -> None:
+    """Factors read from either array name, in the row order of the images, chunk after chunk."""
+    monkeypatch.setattr(mpi3d, "ROWS", 8)
     factors = mpi3d.factors_of_rows(np.arange(0, 30 * 977, 977))
     factors[4, 0] = 6  # object_color outside 0-5
     (tmp_path / "src").mkdir()
-    np.savez(tmp_path / "src" / "mpi3d_sub.npz", images=_images(30), labels=factors)
+    np.savez(tmp_path / "src" / "mpi3d_sub.npz", images=_images(30), **{key: factors})
     store = mpi3d.convert(tmp_path / "src", tmp_path / "out", workers=1)
     check_rejected(store, {"mpi3d_sub.npz[4]": "object_color level 6"})
     keep = [i for i in range(30) if i != 4]
@@ -75,3 +92,11 @@ def test_wrong_layout(tmp_path: Path) -> None:
         mpi3d.convert(src / "b.npz", tmp_path / "out")
     with pytest.raises(UserError, match="found 2 .npz files"):
         mpi3d.convert(src, tmp_path / "out")
+
+
+def test_an_archive_in_fortran_order_is_refused(tmp_path: Path) -> None:
+    """Rows streamed from a Fortran-ordered member would mix pixels of different images."""
+    np.savez(tmp_path / "f.npz", images=np.asfortranarray(_images(3)),
+             labels=mpi3d.factors_of_rows(np.arange(3)))
+    with pytest.raises(UserError, match="Fortran order; cannot stream it"):
+        mpi3d.convert(tmp_path / "f.npz", tmp_path / "out", workers=1)

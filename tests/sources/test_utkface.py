@@ -40,11 +40,14 @@ def make_utkface(root: Path, n: int = 20) -> tuple[dict[str, dict], dict[str, st
     write_image(root / "crop_part1/30_1_3_20170109150557335.jpg", face(1))  # in-the-wild name
     good["crop_part1/30_1_3_20170109150557335.jpg"] = {"age": 30.0, "gender": "female",
                                                          "race": "Indian"}
+    write_image(root / "UTKFace/116_1_4_20170116174525200.jpg.chip.jpg", face(4))  # oldest published
+    good["UTKFace/116_1_4_20170116174525200.jpg.chip.jpg"] = {"age": 116.0, "gender": "female",
+                                                             "race": "Others"}
     dirty = {
         "UTKFace/39_1_20170116174525125.jpg.chip.jpg": "malformed",  # race field missing
-        "UTKFace/61_3_2_20170109142408075.jpg.chip.jpg": "gender",  # gender code 3
-        "UTKFace/25_0_7_20170109142408075.jpg.chip.jpg": "race",  # race code 7
-        "UTKFace/130_0_1_20170109142408075.jpg.chip.jpg": "age",  # age above 116
+        "UTKFace/61_2_2_20170109142408075.jpg.chip.jpg": "gender",  # gender code 2
+        "UTKFace/25_0_5_20170109142408075.jpg.chip.jpg": "race",  # race code 5
+        "UTKFace/117_0_1_20170109142408075.jpg.chip.jpg": "age",  # age above 116
         "UTKFace/22_0_1_20170109142408076.jpg.chip.jpg": "truncated",
         "UTKFace/23_1_0_20170109142408077.jpg.chip.jpg": "not an image",
         "UTKFace/Thumbs.db": "not a UTKFace image name",
