@@ -106,3 +106,24 @@ def test_rows_sharing_an_image_name_are_refused(tmp_path: Path) -> None:
         np.save(tmp_path / "lat" / f"{name}.npy", np.zeros(3, np.float32))
     with pytest.raises(UserError, match="rows 0 and 1 both show an image named 001"):
         import_vectors(store, "v", tmp_path / "lat")
+
+
+def test_paths_written_on_windows_are_matched_by_their_file_name(tmp_path: Path) -> None:
+    """A label file written on Windows gives the converted rows' ``file`` backslashed paths
+    (MORPH's ``C:\\MORPH\\Album2\\003023_0M20.JPG``): each row's file is ``003023_0M20.npy``,
+    not the whole path, which no file is named."""
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("animal", "categorical", names=["cat", "dog"])],
+                    provenance=Provenance(source="test", converter="unit"), text_columns=["file"])
+    png = st.encode_png(np.zeros((4, 4, 3), np.uint8))["bytes"]
+    files = ["C:\\MORPH\\Album2\\003023_0M20.JPG", "imgs\\0.png", "posix/dir/7.jpg"]
+    store = st.build([{"image": [{"bytes": png, "path": None}] * 3, "file": files,
+                       "animal": np.array([0, 1, 1])}], schema, tmp_path / "s")
+    assert row_names(store) == ["003023_0M20", "0", "7"]
+    (tmp_path / "lat").mkdir()
+    for k, name in enumerate(("003023_0M20", "0", "7")):
+        np.save(tmp_path / "lat" / f"{name}.npy", np.full(2, k, np.float32))
+    made, found = import_vectors(store, "v", tmp_path / "lat")
+    assert found.unused == 0
+    np.testing.assert_array_equal(st.vectors(made, "v"), [[0, 0], [1, 1], [2, 2]])

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pyarrow.compute as pc
@@ -52,7 +52,9 @@ class Imported:
 
 def row_names(store: Store) -> list[str]:
     """Each row's image file name without its extension: the converted input's ``file``
-    column when the store has one, else the stored image's own name ("" when unknown)."""
+    column when the store has one, else the stored image's own name ("" when unknown). A
+    backslash separates folders too, as in the paths of a label file written on Windows
+    (``C:\\MORPH\\Album2\\003023_0M20.JPG`` -> ``003023_0M20``), as the converters read them."""
     if "file" in store.schema.text_columns:
         paths = store.dataset["file"]
     elif store.schema.image_column:
@@ -61,7 +63,12 @@ def row_names(store: Store) -> list[str]:
         paths = [p or "" for p in pc.struct_field(cells[store.schema.image_column], "path").to_pylist()]
     else:
         paths = [""] * len(store)
-    return [Path(str(p)).stem if p else "" for p in paths]
+    return [_stem(str(p)) if p else "" for p in paths]
+
+
+def _stem(path: str) -> str:
+    """The file name of ``path`` without its extension, backslashes separating folders."""
+    return (PureWindowsPath(path) if "\\" in path else PurePosixPath(path)).stem
 
 
 def read_vectors(store: Store, source: PathLike) -> Imported:
