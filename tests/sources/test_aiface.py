@@ -83,11 +83,17 @@ def test_first_release_columns_and_mapping(tmp_path: Path) -> None:
         write_image(root / "x" / f"{i}.jpg", face(i))
         # intersection i is (male, female) x race: gender 1 (male) for i < 4, race i % 4
         lines.append([f"x/{i}.jpg", int(i < 4), i % 4, i % 4, i, i % 2, f"gen{i % 2}"])
+    write_image(root / "x" / "6.jpg", face(6))
+    lines.append(["x/6.jpg", 1, 4, 0, 0, 0, "gen0"])  # age code 4: the first release has 0-3
     write_csv(root / "train.csv", header, lines)
     store = aiface.convert(root / "train.csv", tmp_path / "out", workers=1)
+    check_rejected(store, {"train.csv:8 (x/6.jpg)": "age_group code 4 outside the published set"})
     got = rows(store)
-    assert [g["age_group"] for _, g in got] == [aiface.AGES_FIRST[i % 4] for i in range(6)]
-    assert [g["race"] for _, g in got] == [aiface.RACES[i % 4] for i in range(6)]
+    # the first release's codes: age 0 young, 1 middle_aged, 2 senior, 3 others; race 0 Asian,
+    # 1 White, 2 Black, 3 Others
+    assert [g["age_group"] for _, g in got] == ["young", "middle_aged", "senior", "others", "young",
+                                                "middle_aged"]
+    assert [g["race"] for _, g in got] == ["Asian", "White", "Black", "Others", "Asian", "White"]
     assert [g["gender"] for _, g in got] == ["male"] * 4 + ["female"] * 2
     assert [g["intersection"] for _, g in got] == list(aiface.INTERSECTIONS_FIRST[:6])
     assert [g["generator"] for _, g in got] == [f"gen{i % 2}" for i in range(6)]

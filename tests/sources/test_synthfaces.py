@@ -88,6 +88,7 @@ def test_a_size_given_twice_is_refused(tmp_path) -> None:
         ("smile.mode=nan", "smile.mode must be a finite number"),
         ("yaw.std=nan", "yaw.std must be a finite number >= 0"),
         ("noise=inf", "noise must be a finite number >= 0"),
+        ("background.weights=[0,0,0,0,0,0]", "background.weights must be .* with a positive sum"),
     ],
 )
 def test_non_finite_or_negative_options_are_user_errors(override: str, message: str) -> None:
@@ -213,3 +214,33 @@ def test_bad_identities_are_user_errors() -> None:
         with pytest.raises(UserError, match="identities must be 0"):
             resolve(SynthfacesConfig, ["n=30", f"identities={value}"])
     assert resolve(SynthfacesConfig, ["n=30", "identities=30"]).identities == 30
+
+
+def test_age_confounds_follow_their_formulas() -> None:
+    """eyeglasses_age c: log-odds base + 1.5 c (age index - 2); gray_hair_age c: hair forced
+    gray with probability c x age index / 4, else drawn (gray 1 in 5 of the default weights)."""
+    config = resolve(SynthfacesConfig, ["confound.eyeglasses_age=0.5", "confound.gray_hair_age=0.8"])
+    labels = synthfaces.sample_labels(config, np.random.default_rng(1), 40000)
+    base = np.log(0.3 / 0.7)
+    for age in range(5):
+        rows = labels["age_group"] == age
+        assert abs(labels["eyeglasses"][rows].mean() - expit(base + 0.75 * (age - 2))) < 0.025
+        forced = 0.8 * age / 4
+        gray = labels["hair_color"][rows] == synthfaces.HAIR_COLORS.index("gray")
+        assert abs(gray.mean() - (forced + (1 - forced) / 5)) < 0.025
+
+
+def test_skin_tones_are_the_monk_scale() -> None:
+    """The ten colours of the Monk Skin Tone scale (Monk 2019), lightest first."""
+    assert synthfaces.MONK_HEX == ("f6ede4", "f3e7db", "f7ead0", "eadaba", "d7bd96", "a07e56",
+                                   "825c43", "604134", "3a312a", "292420")
+
+
+def test_a_full_confound_and_a_wide_yaw_reach_their_bounds() -> None:
+    """smile_gender 1: every man frowns and every woman smiles (no mode's draw crosses 0);
+    a yaw spread far beyond 1 is clipped at both ends of [-1, 1]."""
+    config = resolve(SynthfacesConfig, ["confound.smile_gender=1", "smile.spread=0.5", "yaw.std=3"])
+    labels = synthfaces.sample_labels(config, np.random.default_rng(2), 4000)
+    male = labels["gender"] == 1
+    assert (labels["smile"][male] <= 0).all() and (labels["smile"][~male] >= 0).all()
+    assert labels["yaw"].min() == -1.0 and labels["yaw"].max() == 1.0
