@@ -271,6 +271,8 @@ def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     names = ["female", "male"]
     assert [r["gender"] for r in rows] == [names[g] for g in store.labels("gender")]
     assert [int(r["factor_scale"]) for r in rows] == store.labels("scale").tolist()
+    levels = store.schema.attribute("scale").values  # each level's value beside it
+    assert [float(r["scale"]) for r in rows] == [levels[k] for k in store.labels("scale")]
     image = st.load_images(store, [3])[0]
     from PIL import Image
 
@@ -509,3 +511,24 @@ def test_a_terminated_build_leaves_no_scratch_and_the_store_before(tmp_path: Pat
     assert done.returncode == 143, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]       # no scratch sibling
     assert len(st.load(tmp_path / "s")) == rows
+
+
+def test_export_names_files_by_their_format_and_leaves_unknown_classes_empty(tmp_path: Path) -> None:
+    """A row without a class (code -1) gets an empty cell, not the last class's name; a JPEG
+    keeps its bytes under a .jpg name, a PNG under .png."""
+    import io
+
+    from PIL import Image
+
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="x", converter="unit"))
+    buf = io.BytesIO()
+    Image.fromarray(np.full((4, 4, 3), 90, np.uint8)).save(buf, format="JPEG")
+    jpeg = {"bytes": buf.getvalue(), "path": None}
+    png = st.encode_png(np.zeros((4, 4, 3), np.uint8))
+    store = st.build([{"image": [jpeg, png, png], "gender": [0, -1, 1]}], schema, tmp_path / "s")
+    st.export_store(store, tmp_path / "e")
+    rows = list(csv.DictReader((tmp_path / "e" / "labels.csv").read_text().splitlines()))
+    assert [(r["file"], r["gender"]) for r in rows] == [
+        ("images/000000.jpg", "female"), ("images/000001.png", ""), ("images/000002.png", "male")]
+    assert (tmp_path / "e" / "images" / "000000.jpg").read_bytes() == jpeg["bytes"]

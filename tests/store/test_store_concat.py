@@ -253,3 +253,24 @@ def test_an_imported_column_is_left_out_with_how_to_keep_it(pair, tmp_path: Path
     assert "feat" not in made.store.columns
     assert any(x.startswith("feat: imported (data import-vectors)") and "import them into the new "
                "store" in x for x in made.left_out)
+
+
+def test_unlabelled_rows_ranges_and_factors_of_other_levels(tmp_path: Path) -> None:
+    """A row without a class in a store that has the attribute is ``unknown``; a continuous
+    range spans every store's; a factor whose levels differ between the stores is left out."""
+    def made(name: str, codes: list[int], span: tuple[float, float], values: list[float]) -> st.Store:
+        attrs = [Attribute("site", "categorical", names=["x", "y"]),
+                 Attribute("age", "continuous", range=span),
+                 Attribute("scale", "factor", values=values)]
+        return _store(tmp_path / name, 2, attrs,
+                      {"site": np.array(codes), "age": np.array(span, np.float32),
+                       "factor_scale": np.array([0, 1]), "scale": np.array(values[:2])})
+
+    both = concat_stores([made("a", [0, -1], (10, 20), [0.5, 1.0]),
+                          made("b", [1, 0], (5, 30), [0.5, 2.0])], tmp_path / "ab")
+    s = both.store
+    assert s.schema.attribute("site").names == ["x", "y", "unknown"]
+    assert s.labels("site").tolist() == [0, 2, 1, 0]
+    assert s.schema.attribute("age").range == (5, 30)
+    assert not s.schema.has_attribute("scale")
+    assert any(line.startswith("scale: a factor") for line in both.left_out)

@@ -39,3 +39,16 @@ def test_an_empty_store_is_refused_in_one_line(tmp_path: Path) -> None:
     empty = _grid_store(tmp_path / "e", np.zeros((0, 2), np.int64))
     with pytest.raises(UserError, match="no rows"):
         st.StoreGroundTruth(empty)
+
+
+def test_a_partial_grid_is_sampled_by_its_rows_and_a_constant_factor_refused(tmp_path: Path) -> None:
+    """Four of the six combinations: factors are drawn as whole rows (uniform levels would ask
+    for combinations the store lacks); a factor of one value is refused."""
+    rows = np.array([(0, 0), (0, 2), (1, 1), (1, 2)], np.int64)
+    gt = st.StoreGroundTruth(_grid_store(tmp_path / "p", rows))
+    assert not gt.complete and gt.combinations == 4
+    factors = gt.sample_factors(200, np.random.default_rng(0))
+    assert set(map(tuple, factors.tolist())) == set(map(tuple, rows.tolist()))
+    gt.sample_observations_from_factors(factors, np.random.default_rng(0))  # every one is a row
+    with pytest.raises(UserError, match="factor\\(s\\) a take one value only"):
+        st.StoreGroundTruth(_grid_store(tmp_path / "c", np.array([(0, 0), (0, 1), (0, 2)])))
