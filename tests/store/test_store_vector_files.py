@@ -89,6 +89,9 @@ def test_an_array_in_row_order(faces_store: Path, tmp_path: Path) -> None:
     made, found = import_vectors(store, "codes", tmp_path / "codes.npy")
     assert found.unused == 0
     np.testing.assert_allclose(st.vectors(made, "codes"), codes.reshape(len(store), 6), rtol=1e-6)
+    mine = st.vectors(made, "codes")
+    mine[0] = 0  # a writable copy: the store's column is left as it was
+    np.testing.assert_allclose(st.vectors(made, "codes")[0], codes[0].reshape(6), rtol=1e-6)
 
 
 def test_rows_sharing_an_image_name_are_refused(tmp_path: Path) -> None:
