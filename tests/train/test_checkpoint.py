@@ -119,6 +119,20 @@ def test_a_killed_rewrite_of_a_table_leaves_no_temporary_file_for_good(tmp_path:
     assert [p.name for p in tmp_path.iterdir()] == ["dis_metrics.csv"]
 
 
+def test_an_evaluation_repeated_after_a_resume_replaces_its_row(tmp_path: Path) -> None:
+    """A row of a step already in the table replaces it; a new column widens the header (the
+    earlier rows' cells empty); scores are written exactly (the shortest text that reads back)."""
+    from latentplay.train.csvlog import upsert_row
+
+    path = tmp_path / "dis_metrics.csv"
+    upsert_row(path, {"step": 1, "mig": 0.5})
+    upsert_row(path, {"step": 2, "mig": 0.25})
+    upsert_row(path, {"step": 1, "mig": 1 / 3, "dci": 0.1})
+    upsert_row(path, {"step": 3, "mig": 0.2})  # a column it lacks stays in the header
+    assert path.read_text().splitlines() == ["step,mig,dci", "2,0.25,", "1,0.3333333333333333,0.1",
+                                             "3,0.2,"]
+
+
 def test_epoch_frames_follow_the_epochs_past_999(tmp_path: Path) -> None:
     """By name ``epoch_1000.png`` sorts between 100 and 101: the GIF's frames go by number,
     and frames of epochs after ``last`` (a run resumed from an earlier checkpoint) stay out."""

@@ -65,6 +65,8 @@ def test_first_continuous_column_and_values() -> None:
     part, column = first_continuous(spec)  # type: ignore[misc]
     assert (part.name, column) == ("smile", 2)
     assert continuous_values(part) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert continuous_values(ConditionPart("tilt", "continuous", 1, range=(0.0, 2.0)), 3) == [0.0, 1.0, 2.0]
+    assert continuous_values(ConditionPart("tilt", "continuous", 1), 3) == [-1.0, 0.0, 1.0]  # no range
     assert first_continuous(ConditionSpec(spec.parts[:1])) is None
     captions = force_condition_captions(np.array([0.25, -0.7]), "smile", [-1.0, 1.0])
     assert captions == [["original\n(smile=0.25)", "own value", "smile=-1", "smile=1"],
