@@ -335,9 +335,13 @@ def test_numpy_values_of_other_than_plain_numbers_are_refused(tmp_path: Path) ->
         return b"cnumpy\ndtype\nX\x02\x00\x00\x00V8\x89\x88\x87R" + build + b"b"
 
     forged = dtype((3, "|", None, ("a",), {"a": (np.dtype("O"), 0)}, 8, 1, 0))
+    # a float type whose flags say it holds objects: kind, fields and size are a float's
+    flagged = (b"cnumpy\ndtype\nX\x02\x00\x00\x00f8\x89\x88\x87R"
+               + pickle.dumps((3, "<", None, None, None, -1, -1, 1), protocol=2)[2:-1] + b"b")
     reconstruct = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R"
     bodies = {"array": reconstruct + b"(K\x01K\x01\x85" + forged + b"\x89C\x08" + b"\x08" * 8 + b"tb",
               "scalar": b"cnumpy.core.multiarray\nscalar\n" + forged + b"C\x08" + b"\x08" * 8 + b"\x86R",
+              "flags": reconstruct + b"(K\x01K\x01\x85" + flagged + b"\x89C\x08" + b"\x08" * 8 + b"tb",
               "object": pickle.dumps(np.array([None, 1], dtype=object), protocol=2)[2:-1],
               "constructor": b"cnumpy\nndarray\nK\x01\x85X\x02\x00\x00\x00f8C\x08" + b"\x00" * 8 + b"\x87R"}
     for name, body in bodies.items():
