@@ -106,13 +106,15 @@ def test_an_image_listed_twice_is_stored_once(tmp_path: Path) -> None:
         ["train/1.jpg", "60-69", "Female", "Indian", "False"],  # the same file again
         ["./train/2.jpg", "20-29", "Male", "White", "False"],  # ... by another spelling
         ["train/3.jpg", "0-2", "Male", "East Asian", "False"],
+        ["train/../train/3.jpg", "0-2", "Male", "East Asian", "False"],  # ... through its own folder
     ])
     store = fairface.convert(src, tmp_path / "out", workers=1)
     assert [(f, g["age"], g["race"]) for f, g in rows(store)] == [
         ("train/1.jpg", "20-29", "White"), ("train/2.jpg", "3-9", "Black"),
         ("train/3.jpg", "0-2", "East Asian")]
     check_rejected(store, {"fairface_label_train.csv:4 (train/1.jpg)": "duplicate",
-                           "fairface_label_train.csv:5 (./train/2.jpg)": "duplicate"})
+                           "fairface_label_train.csv:5 (./train/2.jpg)": "duplicate",
+                           "fairface_label_train.csv:7 (train/../train/3.jpg)": "duplicate"})
 
 
 def test_service_test_is_never_made_up(tmp_path: Path) -> None:

@@ -369,3 +369,14 @@ def test_a_layout_problem_is_named_before_an_existing_out(utk, tmp_path: Path) -
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="expected images named"):
         utkface.convert(tmp_path / "empty", tmp_path / "out")
+
+
+def test_inputs_keep_their_order_over_many_chunks_of_work(utk, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs go to the workers a few at a time, several batches in flight: rows and rejections
+    come back in the inputs' order."""
+    monkeypatch.setattr("latentplay.sources.convert.CHUNK", 3)
+    src, good, dirty = utk
+    store = utkface.convert(src, tmp_path / "out", workers=2)
+    assert rows(store) == expected(good)
+    check_rejected(store, dirty)
