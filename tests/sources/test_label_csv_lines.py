@@ -80,6 +80,10 @@ def test_rows_keep_their_line_numbers_and_short_and_long_rows(tmp_path: Path) ->
     assert header == ["a", "b"]
     assert list(rows) == [(3, {"a": "1,5", "b": "2"}), (4, {"a": "3", "b": None}),
                           (5, {"a": "4", "b": "5", None: ["6"]})]
+    path.write_text("file, age ,gender\nx.jpg,3,m\n", encoding="utf-8")  # spaces around names
+    header, rows = read_csv(path)
+    assert header == ["file", "age", "gender"]
+    assert list(rows) == [(2, {"file": "x.jpg", "age": "3", "gender": "m"})]
 
 
 def test_a_header_refused_before_any_row_leaves_no_file_open(tmp_path: Path) -> None:
