@@ -83,6 +83,12 @@ def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
     shares = np.bincount(lent.labels("gender"), minlength=2) / 200
     assert shares == pytest.approx(np.bincount(source.labels("gender"), minlength=2) / len(source),
                                    abs=0.1)
+    from latentplay.store.subset import subset
+
+    few = subset(source, tmp_path / "few", np.arange(5))  # fewer rows than images: rows lent again
+    again = generate_store(cvae_run, tmp_path / "again", 12, like=few.path, seed=1)
+    assert len(again) == 12
+    assert set(np.round(again.labels("smile"), 5)) <= set(np.round(few.labels("smile"), 5))
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
