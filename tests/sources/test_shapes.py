@@ -55,6 +55,24 @@ def test_factors_change_the_pixels_as_named() -> None:
     assert not np.array_equal(square, rotated)
 
 
+def fill(image: np.ndarray) -> float:
+    """The share of a sprite's bounding box it covers."""
+    ys, xs = np.nonzero(image)
+    return image.sum() / ((np.ptp(ys) + 1) * (np.ptp(xs) + 1))
+
+
+def test_levels_are_dsprites_values_and_shapes_its_order() -> None:
+    """dSprites' latents_values: shape 1 square, 2 ellipse, 3 heart; scale 0.5..1 in 6 steps;
+    orientation 0..2 pi in 40 (both ends included); positions 0..1 in 32."""
+    values = shapes.FACTOR_VALUES
+    assert values["shape"].tolist() == [1.0, 2.0, 3.0] and shapes.SHAPE_NAMES[0] == "square"
+    np.testing.assert_allclose(values["scale"], [0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    np.testing.assert_allclose(values["orientation"][[0, 1, -1]], [0, 2 * np.pi / 39, 2 * np.pi])
+    np.testing.assert_allclose(values["pos_x"][[0, 1, -1]], [0, 1 / 31, 1])
+    square, ellipse = (shapes.render(np.array([[k, 5, 0, 16, 16]]))[0] for k in range(2))
+    assert fill(square) > 0.95 and fill(ellipse) < 0.85  # an upright square fills its box
+
+
 def test_store_ground_truth_matches_renderer(tmp_path: Path) -> None:
     store = sources.make("shapes", tmp_path / "s", n=300, seed=3)
     again = [f for f, _ in shapes.generate(ShapesConfig(n=300, seed=3))]
