@@ -216,11 +216,12 @@ def test_attribute_lines_that_do_not_parse_are_listed(tmp_path: Path) -> None:
     images silently unscored)."""
     make_lfw(tmp_path / "LFW")
     with open(tmp_path / "LFW" / lfw.ATTRIBUTES, "a") as fh:
-        fh.write("Abba Eban\t1\tx\t0.5\t1.0\nZico\t1\t2\n")
+        fh.write("Abba Eban\t1\tx\t0.5\t1.0\nZico\t1\t2\n\n")  # a blank line last: no line of scores
     store = lfw.convert(tmp_path / "LFW", tmp_path / "out", workers=1)
     listed = dict(csv.reader((store.path / st.REJECTED_FILE).read_text().splitlines()))
     assert listed[f"{lfw.ATTRIBUTES}:6"] == "an image number or score that is not a number"
     assert listed[f"{lfw.ATTRIBUTES}:7"] == "3 fields, not the 5 of person, image number and scores"
+    assert f"{lfw.ATTRIBUTES}:8" not in listed
     assert math.isnan(dict(rows(store))["lfw/Abba_Eban/Abba_Eban_0001.jpg"]["male"])
 
 
