@@ -74,3 +74,16 @@ def test_split_and_layout(tmp_path: Path) -> None:
     (tmp_path / "src" / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05")
     with pytest.raises(UserError, match="do not hold matching"):
         mnist.convert(tmp_path / "src", tmp_path / "o3")
+
+
+def test_bytes_past_the_announced_images_are_not_read_as_images(tmp_path: Path) -> None:
+    """An images file with trailing bytes (a download with junk after it): only the images its
+    header announces are converted."""
+    images, labels = digits(5)
+    for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+        write_idx(tmp_path / "src" / f"train-{kind}-ubyte", array)
+    with open(tmp_path / "src" / "train-images-idx3-ubyte", "ab") as fh:
+        fh.write(bytes(28 * 28 * 3))  # three images' worth of zeros
+    store = mnist.convert(tmp_path / "src", tmp_path / "out", workers=1)
+    assert len(store) == 5 and store.schema.provenance.counts["inputs"] == 5
+    np.testing.assert_array_equal(st.load_images(store)[..., 0], images)
