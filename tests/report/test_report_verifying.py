@@ -111,3 +111,52 @@ def test_adjusted_table_flags_sparse_weight_and_says_the_strata_used() -> None:
     table = verifying.sections(Path("run"), {**_summary(None), "adjusted": old})[0].blocks[-1]
     assert [r[column].text for r in table.rows] == ["—"] * 3
     assert "over 4 quantile strata of pose_yaw:diff (4 cells, 80 genuine pairs)" in table.caption
+
+
+def _texts(table: Table) -> list[list[str]]:
+    return [[c.text for c in row] for row in table.rows]
+
+
+def test_each_measure_in_its_column() -> None:
+    """Per group and over all pairs: the pair counts, accuracy, its sd, AUC, EER, both rates
+    with their own bounds and the TAR; then the differentials, the trend and the standardized
+    FNMR beside the raw one, each under its header."""
+    summary = _summary(None)
+    summary["groups"][0].update(genuine=41, impostor=52, accuracy=0.912, accuracy_std=0.0123,
+                                auc=0.951, eer=0.082)
+    summary["differentials"] = {"accuracy_mean": 0.9, "accuracy_std": 0.02,
+                                "skewed_error_ratio": 1.4, "fmr_ratio": 2.5, "fnmr_ratio": 1.7}
+    summary["trend"] = {"groups": ["African", "Asian"], "intervals": "bootstrap",
+                        "fmr": {"slope": 0.011, "low": 0.004, "high": 0.019, "pairs": 50},
+                        "fnmr": {"slope": -0.031, "low": -0.052, "high": -0.012, "pairs": 40}}
+    adjusted = _adjusted()
+    adjusted["groups"][0].update(fnmr=0.21, standardized=0.17)
+    summary["adjusted"] = adjusted
+    rates, differentials, trend, standardized = [
+        b for b in verifying.sections(Path("run"), summary)[0].blocks if isinstance(b, Table)]
+    assert _texts(rates)[0] == ["African", "100", "41", "52", "0.912", "0.0123", "0.951",
+                                "0.082", "0.0123 [0.0081, 0.019]", "0.2 [0.15, 0.26]", "0.7"]
+    assert [r[0] for r in _texts(rates)] == ["African", "Asian", "all pairs"]
+    assert _texts(differentials) == [["0.9", "0.02", "1.4", "2.5", "1.7"]]
+    assert _texts(trend) == [["FMR", "African .. Asian", "0.011", "[0.004, 0.019]", "50"],
+                             ["FNMR", "African .. Asian", "-0.031", "[-0.052, -0.012]", "40"]]
+    assert _texts(standardized)[0][:5] == ["a", "40", "0.21", "0.17", "[0.1, 0.3]"]
+    assert _texts(standardized)[2][2:4] == ["1.2", "1.1"]
+    del summary["by"]   # no groups: all pairs alone
+    rates = next(b for b in verifying.sections(Path("run"), summary)[0].blocks
+                 if isinstance(b, Table))
+    assert [r[0] for r in _texts(rates)] == ["all pairs"]
+
+
+def test_the_comparison_gives_each_column_its_own_numbers(tmp_path: Path) -> None:
+    """Each column's row holds its overall accuracy, AUC and EER, its differentials and its
+    threshold, in the headers' order."""
+    overall = {"accuracy": 0.912, "auc": 0.951, "eer": 0.082}
+    differentials = {"accuracy_std": 0.021, "skewed_error_ratio": 1.4, "fmr_ratio": 2.5,
+                     "fnmr_ratio": 1.7}
+    comparison = {"data": "data/rfw", "by": "race", "columns": ["dlib"], "fmr": 0.001,
+                  "pairs_used": 90, "per_column": {"dlib": {
+                      "threshold": 0.55, "overall": overall, "differentials": differentials}}}
+    table = _table(verifying.comparison_sections(tmp_path, comparison))
+    assert _texts(table) == [["dlib", "0.912", "0.951", "0.082", "0.021", "1.4", "2.5", "1.7",
+                              "0.55"]]
