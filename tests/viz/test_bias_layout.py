@@ -109,3 +109,28 @@ def test_the_chart_reads_in_a_column_its_legend_and_title_inside(case: str) -> N
         assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1
     assert fig.axes[0].get_legend().get_window_extent(renderer).y1 < \
         fig.axes[0].get_window_extent(renderer).y0          # under the bars, not over them
+
+
+def test_each_bar_holds_its_group_s_shares_and_each_whisker_its_interval() -> None:
+    """Top to bottom, all rows then each group, labelled with its row count; each level's
+    segment as wide as its share and starting where the previous one ends; the whisker of the
+    first known level's share (after a level ``unknown`` drawn first) spans its interval,
+    shifted by the ``unknown`` share before it; the share axis runs 0 to 1."""
+    from latentplay.viz.bias import bias_bars
+
+    counts = np.array([[2, 6, 2], [1, 1, 8]])        # unknown, yes, no
+    intervals = np.array([[0.2, 0.55], [0.4, 0.9], [0.02, 0.35]])
+    fig = bias_bars(["a", "b"], ["unknown", "yes", "no"], counts, "group", "level", "",
+                    intervals)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["all (n=20)", "a (n=10)", "b (n=10)"]
+    assert ax.get_ylim() == (2.5, -0.5) and ax.get_xlim() == (0.0, 1.0)   # all rows on top
+    shares = [[0.15, 0.35, 0.5], [0.2, 0.6, 0.2], [0.1, 0.1, 0.8]]     # by hand, per bar
+    bars = ax.patches[:9]                            # level by level, each over the three bars
+    widths = np.array([b.get_width() for b in bars]).reshape(3, 3).T
+    starts = np.array([b.get_x() for b in bars]).reshape(3, 3).T
+    np.testing.assert_allclose(widths, shares)
+    np.testing.assert_allclose(starts, np.cumsum(shares, 1) - shares)
+    (whiskers,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    spans = [segment[:, 0] for segment in whiskers.lines[2][0].get_segments()]
+    np.testing.assert_allclose(spans, [[0.35, 0.7], [0.6, 1.1], [0.12, 0.45]])
