@@ -30,3 +30,19 @@ def test_an_undetermined_ratio_is_white_and_says_its_interval() -> None:
     plain = intersection_heatmaps(["a", "b"], ["x", "y"], training, generated)
     assert plain.axes[2].images[0].get_array()[0, 1] == -3   # without intervals: the estimate
     plt.close(plain)
+
+
+def test_shares_on_one_scale_and_an_intersection_the_data_lacks_hatched() -> None:
+    """Both share panels on one grey scale up to the highest share of either; the ratio panel
+    writes log2(generated / training) in each cell (twice the data's share: +1.0) and hatches
+    the intersection the data lacks instead of a ratio."""
+    training = np.array([[0.4, 0.0], [0.3, 0.3]])
+    generated = np.array([[0.2, 0.1], [0.6, 0.1]])
+    fig = intersection_heatmaps(["a", "b"], ["x", "y"], training, generated)
+    assert [ax.images[0].get_clim() for ax in fig.axes[:2]] == [(0.0, 0.6), (0.0, 0.6)]
+    ratio_panel = fig.axes[2]
+    texts = sorted(t.get_text() for t in ratio_panel.texts)
+    assert texts == ["+1.0", "-1.0", "-1.6"]     # log2 of 2, 1/2 and 1/3, by hand
+    (hatched,) = [p for p in ratio_panel.patches if p.get_hatch()]
+    assert hatched.get_xy() == (0.5, -0.5)        # column y, row a: no data to compare with
+    plt.close(fig)

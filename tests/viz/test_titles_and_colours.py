@@ -86,6 +86,33 @@ def test_count_bars_grey_unknown():
     assert all(mcolors.same_color(b.get_facecolor(), "tab:blue") for b in bars[:3])
     np.testing.assert_allclose(bars[3].get_facecolor(), UNKNOWN_FILL)
     assert bars[3].get_hatch() and not bars[0].get_hatch()
+    assert [b.get_height() for b in bars] == [44, 24, 35, 297]       # each class's count
+    assert [b.get_x() + b.get_width() / 2 for b in bars] == [0, 1, 2, 3]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["frown", "neutral", "smile",
+                                                                    "unknown"]
+
+
+def test_distribution_bars_put_each_series_share_and_interval_over_its_class():
+    """Two series over three classes: each share a bar of its series' colour at its place in
+    the class's group (0.4 wide, left then right of the class's tick), its whisker from the
+    interval's low to its high bound; the share axis reaches above the highest bound."""
+    from matplotlib.container import ErrorbarContainer
+
+    from latentplay.viz.distribution import COLORS, distribution_bars
+
+    training = (np.array([0.2, 0.3, 0.5]), np.array([[0.15, 0.26], [0.24, 0.35], [0.45, 0.56]]))
+    generated = (np.array([0.1, 0.6, 0.3]), np.array([[0.05, 0.18], [0.5, 0.66], [0.22, 0.37]]))
+    fig = distribution_bars(["a", "b", "c"], {"training": training, "generated": generated})
+    ax = fig.axes[0]
+    bars = ax.patches
+    np.testing.assert_allclose([b.get_height() for b in bars], [0.2, 0.3, 0.5, 0.1, 0.6, 0.3])
+    np.testing.assert_allclose([b.get_x() + b.get_width() / 2 for b in bars],
+                               [-0.2, 0.8, 1.8, 0.2, 1.2, 2.2])
+    assert all(mcolors.same_color(b.get_facecolor(), COLORS[k // 3]) for k, b in enumerate(bars))
+    whiskers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    spans = [segment[:, 1] for c in whiskers for segment in c.lines[2][0].get_segments()]
+    np.testing.assert_allclose(spans, [*training[1], *generated[1]])
+    assert 0.66 < ax.get_ylim()[1] <= 1.0
 
 
 def test_love_plot_shows_what_matching_left_imbalanced():
@@ -120,6 +147,8 @@ def test_shares_by_setting_draws_many_classes_in_panels_of_their_own():
     assert [ax.get_title() for ax in shown] == classes
     assert {ax.get_ylim() for ax in shown} == {(0.0, 0.15)}          # 1.1 x 0.10, to 0.05
     assert shown[3].get_lines()[0].get_ydata()[-1] == pytest.approx(0.09)
+    band = shown[3].collections[0].get_paths()[0].vertices[:, 1]        # its own interval
+    assert (band.min(), band.max()) == pytest.approx((0.04, 0.10))
     assert shown[0].get_xlim()[0] > shown[0].get_xlim()[1]           # psi 1 on the left
     assert "dotted: reference" in fig._suptitle.get_text()
     assert _inside(fig, fig._suptitle)
@@ -141,3 +170,16 @@ def test_shares_by_setting_of_few_classes_share_one_axes_with_a_legend_beside_it
     assert legend.x0 >= plot.x1 and legend.x1 <= frame.x1 + 0.5  # beside the axes, not over the lines
     # the dotted shares are the --data store's, which need not be the training set
     assert ax.get_legend().get_title().get_text() == "dotted: fairface"
+
+
+def test_value_histograms_mark_each_sample_s_median():
+    """The dashed line of each sample stands at its median (0 for 0, 0, 0, 10; its mean is
+    2.5), and the legend counts its values."""
+    from latentplay.viz.distribution import value_histograms
+
+    fig = value_histograms({"faces": np.array([0.0, 0.0, 0.0, 10.0]),
+                            "generated": np.array([1.0, 2.0, 9.0])})
+    ax = fig.axes[0]
+    assert [line.get_xdata()[0] for line in ax.get_lines()] == [0.0, 2.0]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "faces (n=4)", "generated (n=3); dashed lines: medians"]
