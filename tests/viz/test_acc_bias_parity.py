@@ -81,3 +81,28 @@ def test_ten_groups_are_readable_on_a_page_each_label_under_its_own_panel() -> N
     for ax, label in zip(fig.axes[:2], labels, strict=False):
         legend = ax.get_legend().get_window_extent(renderer)
         assert legend.y1 <= label.y0 and legend.y0 >= 0 and legend.x0 >= 0
+
+
+def test_each_rate_is_its_group_s_own_bar_and_a_group_of_no_rows_is_left_out() -> None:
+    """Selection, TPR and FPR each a bar of the group's rate with its whisker from its low to
+    its high bound; the base rate a diamond on the selection panel; a group of no rows has no
+    place."""
+    import numpy as np
+    from matplotlib.container import ErrorbarContainer
+
+    rows = [_row("a", 10, 4, 0.75, 0.2), _row("b", 20, 15, 0.6, 0.4)]
+    rows[1].update(selection=0.3, selection_low=0.15, selection_high=0.5)
+    empty = {"group": "none", "n": 0, **{key + suffix: None for key in ("selection", "tpr", "fpr")
+                                         for suffix in ("", "_low", "_high")}, "base_rate": None}
+    fig = parity_figure(_summary([rows[0], empty, rows[1]]))
+    expected = {"selection": [0.5, 0.3], "tpr": [0.75, 0.6], "fpr": [0.2, 0.4]}
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["a (n=10)", "b (n=20)"]
+    assert fig.axes[0].get_ylim()[0] > fig.axes[0].get_ylim()[1]      # the first group on top
+    for ax, (key, rates) in zip(fig.axes, expected.items(), strict=True):
+        np.testing.assert_allclose([p.get_width() for p in ax.patches], rates, err_msg=key)
+        (whiskers,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        spans = [segment[:, 0] for segment in whiskers.lines[2][0].get_segments()]
+        bounds = [[r[f"{key}_low"], r[f"{key}_high"]] for r in rows]
+        np.testing.assert_allclose(np.sort(spans, 1), bounds, err_msg=key)
+    diamonds = next(line for line in fig.axes[0].lines if line.get_marker() == "D")
+    np.testing.assert_allclose(diamonds.get_xdata(), [0.4, 0.75])     # 4 of 10, 15 of 20

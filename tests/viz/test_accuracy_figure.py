@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib.colors as mcolors
 import numpy as np
 import pytest
 
 from latentplay.viz.accuracy import accuracy_bars
+from latentplay.viz.style import ordered_colors
 
 
 def _classes(name: str) -> dict[str, Any]:
@@ -169,3 +171,64 @@ def test_the_title_gives_the_simulated_p_of_a_sparse_table() -> None:
     assert "chi-square p 0.08 (simulated: sparse cells)" in title and "0.004" not in title
     plain = accuracy_bars(_classes("skin"))._suptitle.get_text()
     assert "chi-square p 0.04 (over persons 0.21)" in plain and "simulated" not in plain
+
+
+def _spans(ax: Any, axis: int = 0) -> list[np.ndarray]:
+    """The ends of every error bar of ``ax`` along ``axis`` (0: x, 1: y), container by
+    container."""
+    from matplotlib.container import ErrorbarContainer
+
+    return [segment[:, axis] for c in ax.containers if isinstance(c, ErrorbarContainer)
+            for segment in c.lines[2][0].get_segments()]
+
+
+def test_each_group_s_accuracy_bar_whisker_and_standardized_value() -> None:
+    """Top to bottom in the summary's order, each bar as long as its group's accuracy, its
+    whisker from its low to its high bound, and the standardized error drawn as an accuracy
+    (1 - 0.1 = 0.9, its interval 1 - 0.2 to 1 - 0.05)."""
+    summary = _classes("g")
+    summary["groups"][1].update(no_prediction=4, accuracy_predicted=0.89)
+    summary["adjusted"] = {"covariates": ["pose"], "groups": [
+        {"group": g, "standardized": s, "low": s - 0.05, "high": s + 0.1}
+        for g, s in (("light", 0.1), ("dark", 0.3), ("very dark", 0.2))]}
+    ax = accuracy_bars(summary).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["light (n=120)", "dark (n=40)",
+                                                           "very dark (n=3)"]
+    assert ax.get_ylim() == (2.5, -0.5)                          # the first group on top
+    np.testing.assert_allclose([p.get_width() for p in ax.patches], [0.92, 0.80, 1.0])
+    bars, standardized = _spans(ax)[:3], _spans(ax)[3:]
+    np.testing.assert_allclose(np.sort(bars, 1), [[0.87, 0.95], [0.66, 0.89], [0.44, 1.0]])
+    np.testing.assert_allclose(np.sort(standardized, 1), [[0.8, 0.95], [0.6, 0.75], [0.7, 0.85]])
+    diamonds = next(line for line in ax.lines if line.get_marker() == "D")
+    np.testing.assert_allclose(diamonds.get_xdata(), [0.92, 0.89, 1.0])   # over rows predicted
+
+
+def test_calibration_colours_and_draws_each_group_s_own_numbers() -> None:
+    """The reliability curve of a group runs through its bins' (confidence, accuracy), its
+    whiskers the Wilson intervals of the bins' right answers; each over-confidence bar is as
+    long as the group's and red where its interval is above 0, blue below 0, grey across it."""
+    from latentplay.intervals import wilson_interval
+    from latentplay.viz.accuracy import calibration_figure
+
+    summary = _calibration(3)
+    for row, (over, low, high) in zip(summary["calibration"]["groups"],
+                                      ((0.08, 0.03, 0.13), (-0.06, -0.1, -0.02), (0.01, -0.03, 0.05)),
+                                      strict=True):
+        row.update(overconfidence=over, low=low, high=high)
+    summary["ordered"] = True
+    fig = calibration_figure(summary)
+    third = fig.axes[2]                    # g2: each bin 0.04 less often right than sure
+    curve = next(line for line in third.lines if line.get_linestyle() == "-"
+                 and line.get_alpha() is None)
+    np.testing.assert_allclose(curve.get_xdata(), [0.65, 0.75, 0.85, 0.95])
+    np.testing.assert_allclose(curve.get_ydata(), [0.61, 0.71, 0.81, 0.91])
+    right = [wilson_interval(np.array([k]), 20)[0] for k in (12, 14, 16, 18)]   # of 20 each
+    np.testing.assert_allclose(_spans(third, 1), right)
+    selective = next(ax for ax in fig.axes if ax.get_legend() is not None)
+    curves = [line for line in selective.lines if line.get_label() in ("g0", "g1", "g2")]
+    np.testing.assert_allclose([mcolors.to_rgba(line.get_color()) for line in curves],
+                               ordered_colors(3, "tone"))    # ordered groups: the ramp
+    bars = next(ax for ax in fig.axes if ax.get_xlabel().startswith("over-confidence"))
+    np.testing.assert_allclose([p.get_width() for p in bars.patches], [0.08, -0.06, 0.01])
+    colours = [mcolors.to_hex(p.get_facecolor(), keep_alpha=False) for p in bars.patches]
+    assert colours == ["#c44e52", "#4c72b0", mcolors.to_hex("0.4")]
