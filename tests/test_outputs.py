@@ -15,8 +15,17 @@ def test_p_text():
     assert p_text(0.0123) == "0.012" and p_text(0.0123, 3) == "0.0123"
     assert p_text(0.0) == "< 1e-300"
     assert p_text(9.88e-324) == "< 1e-300"  # a subnormal's digits mean nothing
-    assert p_text(2e-300) == "2e-300"
+    assert p_text(2e-300) == "2e-300" and p_text(1e-300) == "1e-300"   # below it, "<"
     assert p_text(float("nan")) == p_text(None) == "n/a"  # no test made: was "< 1e-300"
+
+
+def test_figure_and_share_texts() -> None:
+    """A printed number keeps its decimals (not significant digits); a share of variance reads
+    in whole percents but for one decimal under 1 % and over 99 %."""
+    from latentplay.outputs import figure_text, share_text
+
+    assert [figure_text(12.5, 1), figure_text(0.12345), figure_text(None)] == ["12.5", "0.123", "-"]
+    assert [share_text(s) for s in (0.004, 0.3449, 0.996)] == ["0.4%", "34%", "99.6%"]
 
 
 def test_parents_are_made_unless_a_file_is_in_the_way(tmp_path: Path):

@@ -82,6 +82,11 @@ def test_attribute_means_say_how_many_units_each_bar_stands_for() -> None:
     assert titles == ["before matching (m: n = 10; f: n = 30)",
                       "after matching (m: n = 10; f: n = 4, weighted 10)"]
     assert before.get_ylabel() == "share (mean of 0/1)"
+    after_means = (np.array([0.3, 0.35]), np.array([0.25, 0.3]))
+    fig = attribute_means(["a", "b"], means, after_means, groups=("m", "f"))
+    for ax, (m, f) in zip(fig.axes[:2], (means, after_means), strict=True):  # m left, f right
+        bars = sorted(ax.patches, key=lambda p: p.get_x())
+        np.testing.assert_allclose([p.get_height() for p in bars], [m[0], f[0], m[1], f[1]])
 
 
 def test_propensity_overlap_draws_weighted_shares_of_each_group_on_one_set_of_bins() -> None:

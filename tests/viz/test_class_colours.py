@@ -125,3 +125,16 @@ def test_text_on_a_fill_takes_the_colour_of_higher_contrast() -> None:
     assert text_color((1.0, 0.0, 0.0)) == "black"
     assert text_color((0.0, 0.0, 0.0, 1.0)) == "white" and text_color((1, 1, 1)) == "black"
     assert text_color((0.0, 0.447, 0.698)) == "white"                 # the first class colour
+
+
+def test_ordered_classes_leave_out_the_palest_end_and_unordered_ones_take_tab10() -> None:
+    """Ordered classes run evenly along viridis from its dark start to 0.9, its palest yellow
+    left out; six to nine unordered classes take tab10 in its order without its grey."""
+    from matplotlib import colormaps
+
+    from latentplay.viz.style import qualitative_colors
+
+    np.testing.assert_allclose(ordered_colors(3), colormaps["viridis"]([0.0, 0.45, 0.9]))
+    names = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
+             "tab:pink", "tab:olive", "tab:cyan"]
+    np.testing.assert_allclose(qualitative_colors(9), [to_rgba(c) for c in names])
