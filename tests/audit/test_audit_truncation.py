@@ -94,3 +94,25 @@ def test_rings_mark_the_classes_drawn_more_or_less_often_at_each_psi() -> None:
     fig = share_figure("tone", {**entry, "ratios": None}, 100)   # an audit without ratios
     assert not [line for line in fig.axes[0].lines if line.get_markerfacecolor() == "none"]
     plt.close(fig)
+
+
+def test_classes_take_the_colours_they_have_in_every_other_figure() -> None:
+    """Ordered classes run along the ramp of ordered classes, a skin scale in skin colours
+    (lightest skin lightest), as in the bias chart and the projections: they took the palette
+    of unordered classes (blue, orange, green), whatever their order."""
+    from matplotlib.colors import to_rgba
+
+    from latentplay.viz.projection import class_colors
+    from latentplay.viz.style import ordered_colors
+
+    shares = np.array([[0.2, 0.3, 0.5], [0.3, 0.3, 0.4]])
+    entry = {"psi": [1.0, 0.5], "classes": ["a", "b", "c"], "generated": shares.tolist(),
+             "generated_ci": np.stack([shares - 0.03, shares + 0.03], axis=-1).tolist(),
+             "training": [0.3, 0.3, 0.4]}
+    for name, ordered, expected in (("skin_tone", True, ordered_colors(3, "skin_tone")),
+                                    ("age", True, ordered_colors(3)),
+                                    ("hair", False, class_colors(3, False))):
+        fig = share_figure(name, entry, 100, ordered=ordered)
+        lines = [line for line in fig.axes[0].lines if line.get_label() in entry["classes"]]
+        np.testing.assert_allclose([to_rgba(line.get_color()) for line in lines], expected)
+        plt.close(fig)

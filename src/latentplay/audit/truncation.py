@@ -93,7 +93,9 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
                                    "psi": values, "attributes": {}}
         for name in [k for k, v in audits[0]["attributes"].items() if "per_class" in v]:  # classes
             summary["attributes"][name] = entry = _across(name, values, audits)
-            save_figure(share_figure(name, entry, n, data_name(data.path)), out / f"truncation_{name}.png")
+            ordered = data.schema.has_attribute(name) and data.schema.attribute(name).has_order
+            save_figure(share_figure(name, entry, n, data_name(data.path), ordered),
+                        out / f"truncation_{name}.png")
         save_figure(image_grid(strips, [f"ψ {p:g}" for p in values],
                                title="the same draws at each truncation ψ"), out / "truncation_samples.png")
         (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default),
@@ -101,9 +103,12 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
         return summary
 
 
-def share_figure(name: str, entry: dict[str, Any], n: int, reference: str = "reference") -> Figure:
+def share_figure(name: str, entry: dict[str, Any], n: int, reference: str = "reference",
+                 ordered: bool = False) -> Figure:
     """One attribute's generated shares against psi (an entry of the summary), the psi values
-    in decreasing order whatever order they were given in: lines join neighbouring values;
+    in decreasing order whatever order they were given in: lines join neighbouring values,
+    each class in the colour it has in every figure (the ramp of ``ordered`` classes, skin
+    colours for a skin scale);
     the ``reference`` store's shares (named by its folder) dotted; the title says at which
     psi the annotator was much less (or more) sure than on labelled images
     (:func:`confidence_caution`); a ring marks each psi at which a class is drawn more or less
@@ -116,7 +121,7 @@ def share_figure(name: str, entry: dict[str, Any], n: int, reference: str = "ref
                              np.array(entry["generated_ci"])[order], np.array(entry["training"]),
                              title=f"{name}: annotated shares of {n} samples at each ψ "
                                    "(bands: 95 % Wilson)" + (f"\n{caution}" if caution else ""),
-                             reference_label=reference,
+                             reference_label=reference, ordered=ordered, attribute=name,
                              marked=None if off is None else off[order],
                              marked_label=f"ringed: drawn more or less often than {reference} "
                                           f"({ratio_basis(entry)})")

@@ -282,14 +282,17 @@ def shares_by_setting(
     reference_label: str = "reference",
     marked: np.ndarray | None = None,
     marked_label: str = "",
+    ordered: bool = False,
+    attribute: str | None = None,
 ) -> Figure:
     """Class shares ``(S, K)`` at each of ``S`` settings (a line per class, its ``(S, K, 2)``
     interval as a band), the strongest setting on the right (settings decreasing), and each
     class's ``reference`` share ``(K,)`` (the ``--data`` store's, named ``reference_label``:
     it need not be the training set) as a dotted line. The share axis runs from 0 to a little
     above the highest share, interval or reference. Up to :data:`PANELS_FROM` - 1 classes
-    share one axes, each in a colour of its own
-    (:func:`~latentplay.viz.projection.class_colors`) named in a legend beside it; more (joint
+    share one axes, each in the colour it has in every figure of the classes of ``attribute``
+    (:func:`~latentplay.viz.projection.class_colors`: the ramp of ``ordered`` classes, skin
+    colours for a skin scale) named in a legend beside it; more (joint
     classes run to dozens) get a panel each, named above it, on one share axis. ``marked``
     ``(S, K)`` bool rings the points it marks, said by ``marked_label`` (in the legend, or
     the caption of the panels)."""
@@ -302,7 +305,7 @@ def shares_by_setting(
     dotted = f"dotted: {reference_label}" if reference is not None else None
     if len(classes) < PANELS_FROM:
         fig, ax = plt.subplots(figsize=(8.6, 4.2))
-        colors = class_colors(len(classes), ordered=False, names=classes)
+        colors = class_colors(len(classes), ordered, classes, attribute)
         for k, (name, color) in enumerate(zip(classes, colors, strict=True)):
             _share_line(ax, x, shares[:, k], intervals[:, k], color, name,
                         None if reference is None else reference[k], rings[:, k])
