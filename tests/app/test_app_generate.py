@@ -12,6 +12,7 @@ from latentplay.app.state import Playground
 from latentplay.errors import UserError
 from latentplay.latent.traverse import run_latents
 from latentplay.models.condition import ConditionPart
+from latentplay.outputs import share_text
 
 COND = {"smile": 0.0, "gender": "female"}
 
@@ -47,6 +48,9 @@ def test_sample_is_seeded_and_follows_the_condition(cvae: Playground) -> None:
         generate.sample(cvae, 6, 3, {"smile": 0.0})
     with pytest.raises(UserError, match="count"):
         generate.sample(cvae, 0, 3, COND)
+    with pytest.raises(UserError, match="count must be 1..256"):
+        generate.sample(cvae, 257, 3, COND)
+    assert len(generate.sample(cvae, 256, 3, COND)) == 256
 
 
 def test_continuous_condition_slider_reaches_beyond_training(cvae: Playground) -> None:
@@ -64,6 +68,9 @@ def test_axes_are_ranked_by_encoder_variance(cvae: Playground, cvae_run: Path) -
     assert np.all(np.diff(variance[dims]) <= 0)
     labels = [label for label, _ in generate.axis_choices(cvae, "pca")]
     assert len(labels) == 8 and labels[0].startswith("PC0") and "of variance" in labels[0]
+    codes = run_latents(cvae_run)
+    power = np.linalg.svd(codes - codes.mean(0), compute_uv=False) ** 2   # each axis's variance
+    assert labels == [f"PC{k}  {share_text(v)} of variance" for k, v in enumerate(power / power.sum())]
 
 
 def test_traversal_and_sliders_agree_at_the_centre(cvae: Playground) -> None:
@@ -106,6 +113,10 @@ def test_sliders_are_the_active_dimensions(cvae: Playground, cvae_run: Path) -> 
     active = variance > generate.ACTIVE_VARIANCE
     assert active.any()  # the fixture's code is used: the check below is not vacuous
     assert set(chosen) == set(np.flatnonzero(active)[:generate.MAX_SLIDERS].tolist())
+    from types import SimpleNamespace
+
+    two_active = SimpleNamespace(ranked=(np.array([2, 0, 1, 3]), np.array([0.5, 0.02, 0.001, 0.0])))
+    assert generate.slider_axes(two_active) == [(2, 0.5), (0, 0.02)]    # the active ones only
 
 
 def test_generator_has_no_variance_ranking_nor_principal_axes(dcgan: Playground) -> None:
