@@ -153,6 +153,8 @@ def test_a_stylegan2_traverses_its_sefa_directions(stylegan2: Playground, dcgan:
     choices = generate.axis_choices(stylegan2, "sefa")
     axes = sefa_axes(stylegan2.model)
     assert len(choices) == 16 and choices[0] == (f"SeFa0  {axes.strength[0]:.0%} of the weights", 0)
+    assert choices == [(f"SeFa{k}  {s:.0%} of the weights", k) for k, s in enumerate(axes.strength)]
+    assert choices[0][0] != choices[-1][0].replace("SeFa15", "SeFa0")   # the shares differ
     row = generate.traverse(stylegan2, 2, 3.0, 5, "sefa", {})
     want = direction_traversal(stylegan2.model, np.zeros(16, np.float32), axes.steps[[2]],
                                np.linspace(-3, 3, 5))[0]
