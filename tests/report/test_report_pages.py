@@ -82,3 +82,15 @@ def test_counterfactual_section_without_figures_shows_the_caution(tmp_path: Path
     assert not [b for b in blocks if isinstance(b, Figure)]
     facts = dict(next(b for b in blocks if isinstance(b, Facts)).items)
     assert facts["caution"] == "the direction was fitted on another run's codes"
+
+
+def test_numbers_and_p_values_as_the_tables_write_them() -> None:
+    """Five significant digits without trailing zeros, thousands separated, scientific below
+    0.001, both infinities signed; p-values with three significant digits."""
+    from latentplay.report.page import number, p_is, p_value
+
+    assert [number(x) for x in (123.456789, 0.0012345, 0.0005, 1234567, 2.50)] == [
+        "123.46", "0.0012345", "5.00e-04", "1,234,567", "2.5"]
+    assert [number(float("inf")), number(float("-inf")), number(float("nan"))] == ["∞", "−∞", "—"]
+    assert [p_value(0.012345), p_value(0.0), p_value(None)] == ["0.0123", "< 1e-300", "—"]
+    assert [p_is(0.012345), p_is(0.0)] == ["p = 0.0123", "p < 1e-300"]
