@@ -33,6 +33,9 @@ from latentplay.errors import UserError
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+# OpenAI CLIP's image statistics (clip/clip.py, open_clip's OPENAI_DATASET_MEAN and _STD)
+CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
+CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
 
 
 class TwoHeads(torch.nn.Module):
@@ -123,6 +126,33 @@ def test_template_sizes():
     np.testing.assert_allclose(template(256), 2 * (TEMPLATE_112 + [8, 0]))
 
 
+def test_template_is_insightfaces_arcface_dst():
+    """The 112-px template is InsightFace's ``arcface_dst`` (insightface/utils/face_align.py):
+    left eye, right eye, nose tip, left and right mouth corners."""
+    published = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
+                 [41.5493, 92.3655], [70.7299, 92.2041]]
+    np.testing.assert_array_equal(TEMPLATE_112, published)
+
+
+def test_five_points_follow_the_ibug_68_point_markup():
+    """Eye centres are the means of the six contour points of each eye (iBUG 37-42 and 43-48,
+    numbered from 1), the nose tip is point 31, the mouth corners 49 and 55."""
+    marks = np.zeros((68, 2))
+    marks[36:42] = [[0, 0], [2, 0], [4, 0], [6, 0], [4, 6], [2, 6]]     # centre (3, 2)
+    marks[42:48] = [[10, 0], [12, 0], [14, 0], [16, 0], [14, 3], [12, 3]]  # centre (13, 1)
+    marks[30], marks[33], marks[48], marks[54] = [8, 10], [8, 12], [3, 20], [13, 21]
+    np.testing.assert_allclose(five_points(marks), [[3, 2], [13, 1], [8, 10], [3, 20], [13, 21]])
+
+
+def test_similarity_of_mirrored_points_is_the_best_rotation_and_its_scale():
+    """Points mirrored left to right have no exact similarity; the least-squares one is the
+    rotation maximising trace(R^T cov) (here the identity: cov = diag(-0.5, 2)) scaled by
+    trace(R^T cov) / var(src) = (2 - 0.5) / 2.5, not by the sum of the singular values."""
+    src = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]])
+    m = similarity(src, src * [-1, 1])
+    np.testing.assert_allclose(m, [[0.6, 0, 0], [0, 0.6, 0]], atol=1e-12)
+
+
 @pytest.mark.parametrize("size", [112, 128, 64])
 def test_alignment_puts_the_points_on_the_template(size):
     """Five dots placed by a rotated, scaled, shifted template land on the template (within a
@@ -166,6 +196,7 @@ def test_astronaut_crop_has_her_landmarks_where_the_fit_put_them():
 @pytest.mark.parametrize("options, prepare", [
     (["pixels=arcface"], lambda x: (x - 127.5) / 127.5),
     (["pixels=imagenet"], lambda x: (x / 255 - IMAGENET_MEAN) / IMAGENET_STD),
+    (["pixels=clip"], lambda x: (x / 255 - CLIP_MEAN) / CLIP_STD),
     (["pixels=facenet"], lambda x: (x - 127.5) / 128),
     (["pixels=unit"], lambda x: x / 255),
     (["pixels=raw"], lambda x: x),
@@ -207,6 +238,8 @@ def test_fixed_batch_nhwc_and_open_sizes_give_the_same_vectors(nets, crops):
 
 
 def test_gray_network_reads_gray_images(nets):
+    from latentplay.embed.base import embed_images
+
     emb = make_embedder(f"onnx:{nets['gray']}", ["align=none", "pixels=unit", "normalize=false"])
     assert emb.image_mode == "L" and emb.image_size == 32 and emb.layout.channels == 1
     images = np.random.default_rng(2).integers(0, 256, (4, 32, 32, 1), dtype=np.uint8)
@@ -221,6 +254,9 @@ def test_gray_network_reads_gray_images(nets):
         photo, FaceModels.load().whole_image_box(photo))), 32)
     grey = np.asarray(Image.fromarray(chip).convert("L"))[None, ..., None]
     np.testing.assert_allclose(aligned.embed([photo]), aligned.embed_crops(grey), atol=1e-6)
+    # the face is looked for in the colour photo: the store's images are read in RGB for it
+    assert aligned.image_mode == "RGB"
+    np.testing.assert_allclose(embed_images(aligned, [photo])[0], aligned.embed([photo]), atol=1e-6)
 
 
 def test_arcface_alignment_finds_faces_and_flags_the_rest(nets):
@@ -444,3 +480,53 @@ def test_box_alignment_of_a_one_pixel_image_falls_back_to_the_whole_image(nets):
     emb = make_embedder(f"onnx:{nets['nchw']}", ["align=box"])
     vectors, found = emb.embed_rows([dot, data.astronaut()])
     assert found.tolist() == [False, True] and np.isfinite(vectors).all()
+
+
+def test_centre_square_rounds_an_odd_margin_as_torchvision_does():
+    """CenterCrop's left edge is round((W - side) / 2): an image 3 columns wider than the input
+    (at the input's height, so not resized) keeps columns 2..113, 2 spare ones on the left."""
+    from latentplay.embed.onnxnet import centre_square
+
+    image = np.random.default_rng(7).integers(0, 256, (112, 115, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(centre_square(image, 112), image[:, 2:114])
+    np.testing.assert_array_equal(centre_square(image.transpose(1, 0, 2), 112),
+                                  image.transpose(1, 0, 2)[2:114])
+
+
+def test_a_graph_normalises_itself_only_when_it_subtracts_and_multiplies():
+    """InsightFace's rule: a Sub and a Mul among the first eight nodes (or bn_data among the
+    first three) mean the file takes raw 0-255 pixels; either alone does not."""
+    from types import SimpleNamespace
+
+    from latentplay.embed.onnxnet import nodes_normalise
+
+    def graph(*names: str) -> list[SimpleNamespace]:
+        return [SimpleNamespace(name=n) for n in names]
+
+    assert nodes_normalise(graph("/Sub", "Conv_0", "Mul_1"))
+    assert nodes_normalise(graph("_minus0", "_mul0"))
+    assert not nodes_normalise(graph("Sub_0", "Conv_0", "Relu_0"))
+    assert not nodes_normalise(graph("Conv_0", "Mul_0"))
+    assert not nodes_normalise(graph(*[f"Conv_{k}" for k in range(8)], "Sub_0", "Mul_0"))
+    assert nodes_normalise(graph("data", "bn_data")) and not nodes_normalise(graph(*"abc", "bn_data"))
+
+
+def test_a_fixed_batch_of_two_pads_an_odd_last_batch(nets, crops, tmp_path):
+    """A file exported for batches of exactly 2 runs 5 images as 2 + 2 + 1, the last padded
+    with a blank image whose row is dropped: the vectors of the network taking any batch."""
+    emb = make_embedder(f"onnx:{export(TwoHeads(), tmp_path / 'two.onnx', (2, 3, 112, 112))}",
+                        ["align=none"])
+    want = make_embedder(f"onnx:{nets['nchw']}", ["align=none"]).embed(crops)
+    assert emb.layout.batch == 2 and len(crops) == 5
+    np.testing.assert_allclose(emb.embed(crops), want, atol=1e-5)
+
+
+def test_crop_is_align_nones_alone(nets):
+    """``crop`` cuts the image only with ``align=none``: ``align=centre`` keeps its own square
+    of the whole image, whatever ``crop`` says."""
+    from latentplay.embed.base import embed_images
+
+    wide = np.random.default_rng(8).integers(0, 256, (112, 224, 3), dtype=np.uint8)
+    centre = make_embedder(f"onnx:{nets['nchw']}", ["align=centre"])
+    cropped = make_embedder(f"onnx:{nets['nchw']}", ["align=centre", "crop=0.5"])
+    np.testing.assert_array_equal(embed_images(cropped, [wide])[0], embed_images(centre, [wide])[0])
