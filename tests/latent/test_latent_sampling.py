@@ -68,7 +68,7 @@ def test_interpolation_ends_norms_and_blend() -> None:
     codes = np.array([[0.0, 0.0], [4.0, 8.0]])
     np.testing.assert_allclose(ip.blend(codes), [2.0, 4.0])
     np.testing.assert_allclose(ip.blend(codes, np.array([3.0, 1.0])), [1.0, 2.0])
-    for weights in ([1.0, -1.0], [1.0, np.nan], [1.0, np.inf]):  # NaN, inf: no NaN codes
+    for weights in ([1.0, -1.0], [2.0, -1.0], [1.0, np.nan], [1.0, np.inf]):  # NaN, inf: no NaN codes
         with pytest.raises(UserError, match="finite non-negative"):
             ip.blend(codes, np.array(weights))
     with pytest.raises(UserError):
@@ -104,6 +104,24 @@ def test_slerp_between_opposite_codes_goes_round_the_sphere(nudge: float) -> Non
                                rtol=1e-5)
     np.testing.assert_allclose(ip.slerp(np.r_[2.0], np.r_[-1.0], 4), [[2.0], [1.0], [0.0], [-1.0]],
                                atol=1e-6)  # one dimension: no circle, the segment
+
+def test_slerp_steps_are_equal_angles() -> None:
+    """Between orthogonal unit codes the four steps are 0, 30, 60 and 90 degrees from the
+    first: equal angles, not the equal chords of a normalised straight line."""
+    degrees = np.radians([0, 30, 60, 90])
+    np.testing.assert_allclose(ip.slerp(np.r_[1.0, 0.0], np.r_[0.0, 1.0], 4),
+                               np.stack([np.cos(degrees), np.sin(degrees)], 1), atol=1e-6)
+
+
+def test_nearly_opposite_codes_at_a_clear_angle_keep_their_own_circle() -> None:
+    """Codes 0.01 radians short of opposite lie on one great circle: the path stays in their
+    plane (here of the first and third axes), not the half circle through the second axis
+    taken for codes too close to opposite to tell a plane."""
+    angle = np.pi - 0.01
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([np.cos(angle), 0.0, np.sin(angle)])
+    z = ip.slerp(a, b, 3)
+    np.testing.assert_allclose(z[1], [np.cos(angle / 2), 0.0, np.sin(angle / 2)], atol=1e-6)
+
 
 def test_pairwise_diversity_by_hand() -> None:
     images = np.zeros((3, 2, 2, 1), np.uint8)
