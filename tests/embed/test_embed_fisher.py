@@ -64,3 +64,22 @@ def test_bad_training_stores(persons: tuple[Path, Path], tmp_path: Path) -> None
             (f"fisher:{train}", ["dim=300", "pca=200"], "dim <= pca")):
         with pytest.raises(UserError, match=message):
             make_embedder(name, options)
+
+
+def test_the_class_unknown_is_no_person(persons: tuple[Path, Path], tmp_path: Path) -> None:
+    """The class ``unknown`` of a person attribute (``latentplay data persons``' photos that
+    matched no other) is no one person: of 60 persons, 10 made unknown leave 50, and the
+    recogniser is the one trained on the 50 persons' photos alone."""
+    train, test = persons
+    store = st.load(train)
+    ids = np.asarray(store.labels("identity"))
+    names = store.schema.attribute("identity").level_names
+    person = st.Attribute("person", "categorical", names=[*names[:50], "unknown"])
+    labelled = st.add_attributes(store, {"person": (person, np.minimum(ids, 50))})
+    st.save(labelled, tmp_path / "named")
+    named = make_embedder(f"fisher:{tmp_path / 'named'}", ["identity=person", "dim=8", "size=16"])
+    assert named.persons == 50
+    st.save(st.load(tmp_path / "named").select(ids < 50), tmp_path / "fifty")
+    fifty = make_embedder(f"fisher:{tmp_path / 'fifty'}", ["identity=person", "dim=8", "size=16"])
+    faces = col.load_rows(st.load(test), slice(0, 6), size=16, mode="RGB")
+    np.testing.assert_allclose(named.embed(faces), fifty.embed(faces), rtol=1e-5, atol=1e-5)

@@ -22,6 +22,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.errors import UserError
+from latentplay.store.schema import class_places
 
 BATCH = 512  # training images read at a time
 
@@ -32,7 +33,8 @@ class FisherConfig:
 
     Attributes:
         store: the training store (images and an identity attribute), usually ``fisher:STORE``.
-        identity: its attribute naming the person of each photo.
+        identity: its attribute naming the person of each photo (rows of the class ``unknown``,
+            no person named, are left out).
         size: images are resized to ``size x size`` (RGB, or gray with ``gray``).
         crop: centre crop kept before resizing (1 = the whole image).
         gray: convert to gray levels first (otherwise RGB).
@@ -103,7 +105,9 @@ class FisherEmbedder(Embedder):
         attr = data.schema.attribute_or_error(self.config.identity)
         if attr.kind == "continuous":
             raise UserError(f"fisher: {self.config.identity} is continuous; it must name persons")
-        ids = np.asarray(data.labels(self.config.identity), dtype=np.int64)
+        # the class unknown (rows no person was named for: ``latentplay data persons``' rows
+        # that matched no other) is no person; -1 like a row without a class
+        ids = class_places(data.labels(self.config.identity), attr.level_names)
         _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
         usable = np.flatnonzero((ids >= 0) & (counts[inverse] >= 2))
         rng = np.random.default_rng(self.config.seed)
