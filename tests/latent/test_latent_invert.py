@@ -96,6 +96,14 @@ def test_best_of_restarts_is_no_worse_than_the_first_start(sharp_dcgan_run: Path
     assert np.array_equal(one.init_z, first)
     assert np.all(best.loss <= one.loss * (1 + 1e-4))
     assert np.any(best.loss < 0.5 * one.loss)
+    # the start reported is the kept restart's: with no steps its codes are the codes found
+    start = invert(model, images, steps=0, restarts=4, prior=0.0, seed=5)
+    generator = torch.Generator().manual_seed(5)
+    draws = np.stack([torch.randn(6, 16, generator=generator).numpy() for _ in range(4)])
+    kept = [next(r for r in range(4) if np.array_equal(start.z[i], draws[r, i])) for i in range(6)]
+    assert any(kept)  # not every image keeps its first draw
+    np.testing.assert_array_equal(start.init_z, start.z)
+    np.testing.assert_array_equal(start.init_loss, start.loss)
 
 
 def test_weights_unchanged_and_results_deterministic(sharp_dcgan_run: Path) -> None:
