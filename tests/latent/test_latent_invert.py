@@ -260,3 +260,4 @@ def test_a_model_that_draws_nan_reports_nan_not_a_perfect_fit(dcgan_run: Path, f
     inv = invert(model, _faces(faces_store, 2), steps=2, restarts=2)
     assert np.isnan(inv.init_loss).all()
     assert np.isnan(inv.loss).all()
+    assert inv.failed.all()  # no number: no inversion that worked
