@@ -18,7 +18,7 @@ import torch
 
 from latentplay import store, train
 from latentplay.errors import UserError
-from latentplay.latent.invert import invert, start_of
+from latentplay.latent.invert import invert, loss_summary, start_of
 from latentplay.train.forcing import to_uint8
 
 torch.set_num_threads(1)
@@ -261,3 +261,15 @@ def test_a_model_that_draws_nan_reports_nan_not_a_perfect_fit(dcgan_run: Path, f
     assert np.isnan(inv.init_loss).all()
     assert np.isnan(inv.loss).all()
     assert inv.failed.all()  # no number: no inversion that worked
+
+
+def test_loss_summary_by_hand() -> None:
+    """Median and 90th percentile of the measured losses (a NaN: a row not measured, left out),
+    the mean code's median over the same rows, and the rows above 0.8 of their mean code's."""
+    loss = np.array([0.1, 0.2, 0.17, 0.4, np.nan])
+    reference = np.array([1.0, 1.0, 0.2, 0.2, 9.0])
+    summary = loss_summary(loss, reference)
+    assert summary["n"] == 4 and summary["failed"] == 2  # 0.17 (0.85 of 0.2) and 0.4 > 0.16
+    assert summary["median"] == pytest.approx(0.185)
+    assert summary["p90"] == pytest.approx(0.34)  # 0.2 + 0.7 of the way to 0.4
+    assert summary["mean_code_median"] == pytest.approx(0.6)  # of 1, 1, 0.2, 0.2: not the 9

@@ -122,6 +122,9 @@ def test_a_class_no_training_row_held_is_outside_training() -> None:
                    gender=[0, 0, 2, 0])
     part = ConditionSpec.from_store(women, ["gender"]).parts[0]
     assert part.names == ["female", "male"] and part.untrained == ["male"]
+    unseen = _store([Attribute("gender", "categorical", names=["female", "male", "unknown"])],
+                    gender=[0, 0, 0])  # no row without a value: unknown is still no class
+    assert ConditionSpec.from_store(unseen, ["gender"]).parts[0].untrained == ["male"]
     assert in_training_range(part, "female") and not in_training_range(part, "male")
     assert not in_training_range(part, 1)   # by code too
     again = ConditionSpec.from_dict(ConditionSpec([part]).to_dict()).parts[0]
