@@ -132,3 +132,18 @@ def test_a_class_no_training_row_held_is_outside_training() -> None:
     old = ConditionSpec.from_dict({"parts": [{"name": "gender", "kind": "categorical", "size": 2,
                                               "names": ["female", "male"]}]}).parts[0]
     assert old.untrained == [] and in_training_range(old, "male")
+
+
+def test_a_continuous_condition_spans_its_documented_range_and_needs_every_value() -> None:
+    """A continuous attribute's documented range is the condition's training range (its values
+    may cover less of it; a measured one without a range spans its values), and a row without a
+    value cannot be conditioned on."""
+    smiles = _store([Attribute("smile", "continuous", range=(-1.0, 1.0)),
+                     Attribute("age", "continuous")],
+                    smile=[-0.5, 0.0, 0.5], age=[20.0, 35.0, 60.0])
+    spec = ConditionSpec.from_store(smiles, ["smile", "age"])
+    assert [p.range for p in spec.parts] == [(-1.0, 1.0), (20.0, 60.0)]
+    assert spec.encode_store(smiles).tolist() == [[-0.5, 20.0], [0.0, 35.0], [0.5, 60.0]]
+    gap = _store([Attribute("smile", "continuous", range=(-1.0, 1.0))], smile=[-0.5, np.nan, 0.5])
+    with pytest.raises(UserError, match="'smile' has no value in 1 rows"):
+        ConditionSpec.from_store(smiles, ["smile"]).encode_store(gap)
