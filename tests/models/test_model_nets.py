@@ -127,6 +127,10 @@ def test_output_bias_starts_decoding_at_the_data_mean() -> None:
     model.decoder.deconv[-1].weight.zero_()
     images = model.decode(torch.randn(2, model.latent_dim))
     assert torch.allclose(images.mean((0, 2, 3)), mean, atol=1e-6)
+    # a channel always off or always on (black background) starts at 0.001 or 0.999, not at an
+    # infinite logit that no gradient step moves
+    model.init_output_bias(torch.tensor([0.0, 1.0, 0.5]))
+    assert torch.allclose(model.decoder.deconv[-1].bias, torch.tensor([-6.9068, 6.9068, 0.0]), atol=1e-4)
 
 
 def test_started_at_the_data_mean_a_vae_soon_beats_the_mean_image() -> None:
