@@ -55,6 +55,12 @@ def test_burgess_reference_network_at_64() -> None:
     model = build_model("vae", family_config("vae")(), 1, 64)
     convs = [m for m in model.encoder.conv if isinstance(m, torch.nn.Conv2d)]
     assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [(32, (4, 4), (2, 2))] * 4
+    # ReLU after every layer but the last, in both networks (Burgess et al.'s)
+    relu, linear, deconv = torch.nn.ReLU, torch.nn.Linear, torch.nn.ConvTranspose2d
+    assert [type(m) for m in model.encoder.fc] == [linear, relu, linear, relu, linear]
+    assert [type(m) for m in model.encoder.conv][:-1] == [torch.nn.Conv2d, relu] * 4
+    assert [type(m) for m in model.decoder.fc] == [linear, relu] * 3
+    assert [type(m) for m in model.decoder.deconv] == [deconv, relu] * 3 + [deconv]
     assert downsampling_plan(64) == (4, 4) and downsampling_plan(28) == (2, 7)
     with pytest.raises(UserError):
         downsampling_plan(50)
