@@ -74,6 +74,13 @@ def test_the_channel_an_attribute_was_planted_in_ranks_first(run: Path) -> None:
     assert ranking.score[planted] == pytest.approx(abs(standardized.mean()) / standardized.std(), rel=1e-4)
     assert np.isnan(ranking.score[ranking.rgb]).all() and not ranking.rgb[ranking.order].any()
     assert len(ranking.order) == 5 * 16  # the five convolutions' channels, not the RGB layers'
+    # a group below the mean ranks by the size of its shift, not its sign
+    below = attribute_channels(model, codes, s[:, planted] < np.quantile(s[:, planted], 0.15))
+    assert below.order[0] == planted and below.shift[planted] < -1
+    # standardized by the population's statistics: here the faces outside the group
+    apart = attribute_channels(model, codes, positive, population=~positive)
+    assert apart.mean[planted] == pytest.approx(s[~positive, planted].mean(), rel=1e-5)
+    assert apart.std[planted] == pytest.approx(s[~positive, planted].std(), rel=1e-5)
     with pytest.raises(UserError, match="at least 2 positive"):
         attribute_channels(model, codes, np.arange(600) == 3)
 
@@ -111,6 +118,8 @@ def test_moving_one_channel(run: Path) -> None:
     assert images.shape == (3, 3, 16, 16, 3)
     np.testing.assert_array_equal(images[:, 1], decode(model, codes))
     assert np.abs(images[:, 0].astype(int) - images[:, 2]).max() > 10
+    with channel_offset(model, ranking, index, 20 * float(ranking.std[index])):  # alphas are SDs
+        np.testing.assert_array_equal(images[:, 2], decode(model, codes))
 
 
 def test_only_style_generators_have_a_stylespace(vae_run: Path) -> None:
