@@ -228,6 +228,12 @@ def test_a_conditional_dcgan_without_its_condition_says_so() -> None:
         model.discriminator(x, torch.zeros(3, 4))
     assert model.decode(z, torch.zeros(3, 2)).shape == (3, 1, 32, 32)
     assert model.discriminator(x, torch.zeros(3, 2)).shape == (3,)
+    # both networks read the condition: the discriminator as constant maps beside the pixels
+    model.eval()
+    one, other = torch.tensor([[1.0, 0.0]] * 3), torch.tensor([[0.0, 1.0]] * 3)
+    with torch.no_grad():
+        assert not torch.allclose(model.discriminator(x, one), model.discriminator(x, other))
+        assert not torch.allclose(model.decode(z, one), model.decode(z, other))
 
 
 @pytest.mark.parametrize("family", ["ae", "vae", "cvae"])
