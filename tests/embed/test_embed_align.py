@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from latentplay.embed.align import align_faces
+from latentplay import store as st
+from latentplay.embed.align import align_faces, align_store, check_settings
 from latentplay.errors import UserError
 
 
@@ -30,6 +31,9 @@ def test_a_negative_padding_or_a_huge_upsampling_is_one_clear_error(blob_store, 
             align_faces(image, padding=padding)
     with pytest.raises(UserError, match=r"upsample must be in \[-1, 4\]"):
         align_faces(image, upsample=9)
+    check_settings(112, "dlib", upsample=-1)  # -1: chosen by the image size
+    with pytest.raises(UserError, match=r"upsample must be in \[-1, 4\]"):
+        check_settings(112, "dlib", upsample=-2)
     s = blob_store(n=2, size=40)
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--padding", "-0.5")
     assert r.code == 2 and "padding must be at least 0, got -0.5" in r.err
@@ -57,3 +61,18 @@ def test_a_store_without_a_face_is_refused_and_nothing_written(blob_store, tmp_p
     r = cli("data", "align", s.path, "--out", tmp_path / "aligned", "--size", "64")
     assert r.code == 2 and r.err.startswith("error: no face was found in any of the 3 images of")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs"]   # nor a half-built copy
+
+
+def test_aligned_store_keeps_the_labels_of_the_faces_and_lists_the_rest(blob_store, tmp_path) -> None:
+    """Batches of 2 over blank, face, face, blank, blank: the two faces keep their own rows'
+    labels, and rejected.csv names rows 0, 3 and 4 by their place in the store."""
+    face, blank = data.astronaut()[:256, 100:356], np.zeros((256, 256, 3), np.uint8)
+    photos = blob_store(images=np.stack([blank, face, face, blank, blank]), name="photos")
+    colours = np.asarray(photos.labels("color"))
+    assert colours[0] != colours[1]  # a face's row told apart from the row before it
+    out = align_store(photos, tmp_path / "aligned", size=32, batch_size=2)
+    assert len(out) == 2 and st.load_images(out).shape == (2, 32, 32, 3)
+    np.testing.assert_array_equal(out.labels("color"), colours[[1, 2]])
+    assert out.schema.provenance.counts == {"inputs": 5, "converted": 2, "rejected": 3}
+    rejected = (out.path / st.REJECTED_FILE).read_text().splitlines()
+    assert [line.split(",")[0] for line in rejected] == ["row", "0", "3", "4"]
