@@ -277,6 +277,15 @@ def test_load_rows_in_chunks_gives_the_images_one_by_one(blob_store, monkeypatch
     assert isinstance(col.load_rows(mixed, slice(None)), list)  # 6x6 and 8x6 images: a list
 
 
+def test_load_rows_reads_an_rgba_image_as_rgb(blob_store):
+    """Without a mode asked, images other than grey or RGB (a PNG with transparency) come as
+    RGB: networks take 1 or 3 channels, not 4."""
+    rgba = np.zeros((2, 6, 6, 4), np.uint8)
+    rgba[..., :3], rgba[..., 3] = [10, 200, 30], 255
+    images = col.load_rows(blob_store(images=rgba), slice(None))
+    assert images.shape == (2, 6, 6, 3) and (images == [10, 200, 30]).all()
+
+
 def test_a_corrupt_image_is_one_error_naming_its_row(cli, blob_store, tmp_path):
     """In a store of many thousand images, the broken one must be found from the message."""
     s = blob_store(n=12)
