@@ -223,6 +223,9 @@ def test_existing_columns_and_bad_names(blob_store):
     out = col.embed_store(s, "pixels-pca", "z", options=["dim=3"], overwrite=True,
                           progress=False)
     assert st.vectors(out, "z").shape == (40, 3)
+    # the replaced column's history entry goes with it: one entry, the new embedding's
+    entries = [h for h in out.schema.history if h.get("op") == "embed" and h.get("column") == "z"]
+    assert len(entries) == 1 and entries[0]["config"]["dim"] == 3
 
 
 def test_embed_cli(cli, blob_store, tmp_path):
