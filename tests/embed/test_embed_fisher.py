@@ -83,3 +83,14 @@ def test_the_class_unknown_is_no_person(persons: tuple[Path, Path], tmp_path: Pa
     fifty = make_embedder(f"fisher:{tmp_path / 'fifty'}", ["identity=person", "dim=8", "size=16"])
     faces = col.load_rows(st.load(test), slice(0, 6), size=16, mode="RGB")
     np.testing.assert_allclose(named.embed(faces), fifty.embed(faces), rtol=1e-5, atol=1e-5)
+
+
+def test_components_fit_the_persons_and_photos(persons: tuple[Path, Path], tmp_path: Path) -> None:
+    """Belhumeur et al.'s sizes: at most N - c principal components (N photos of c persons),
+    so that the within-person scatter is not singular, and at most c - 1 discriminant
+    directions."""
+    train, _ = persons
+    few = make_embedder(f"fisher:{train}", ["max_rows=100", "size=16", "dim=8"])   # pca=200 asked
+    assert few.pca.n_components_ == 100 - few.persons
+    four = sources.make("synthfaces", tmp_path / "four", n=40, seed=4, overrides=["identities=4"])
+    assert make_embedder(f"fisher:{four.path}", ["size=16"]).dim == 3   # dim=64 asked
