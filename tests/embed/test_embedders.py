@@ -48,6 +48,18 @@ def test_pixels_pca_embeds_arrays_and_lists_alike():
         make_embedder("pixels-pca", ["dim=5"]).fit(np.concatenate([images[:2]] * 20))
 
 
+def test_pixels_pca_residual_is_the_distance_from_the_components():
+    """With ``residual`` the last coordinate is what the components leave unexplained: by
+    Pythagoras, its square and the components' add up to the squared distance from the mean."""
+    images = np.random.default_rng(3).integers(0, 256, (30, 4, 4, 3), dtype=np.uint8)
+    emb = make_embedder("pixels-pca", ["size=4", "dim=5", "residual=true"]).fit(images)
+    z = emb.embed(images).astype(np.float64)
+    x = images.reshape(30, -1) / 255.0
+    assert z.shape == (30, 6) and emb.dim == 6
+    np.testing.assert_allclose((z ** 2).sum(1), ((x - x.mean(0)) ** 2).sum(1), rtol=1e-4)
+    assert (z[:, 5] > 0).all()
+
+
 def test_clip_needs_a_path_and_open_clip(tmp_path):
     with pytest.raises(UserError, match="needs a local weights file: --with clip:PATH"):
         make_embedder("clip")
