@@ -77,3 +77,24 @@ def test_an_inversion_measures_the_mean_code_on_each_image(dcgan_run: Path, smal
     np.testing.assert_allclose(found.reference_loss, reconstruction_loss(model, mean_code(model), images),
                                rtol=1e-5)
     assert found.failed.tolist() == (found.loss > FAILED_SHARE * found.reference_loss).tolist()
+
+
+def test_a_vaes_recorded_losses_are_its_codes_to_four_digits(vae_run: Path, small: Path,
+                                                             tmp_path: Path) -> None:
+    """A VAE's inversions (from its encoder means) redraw some faces far better than its mean
+    code: each row's recorded loss is its codes' pixel MSE, not the mean code's, rounded to 4
+    significant digits."""
+    import shutil
+
+    from latentplay.embed.column import embed_store
+
+    shutil.copytree(small, tmp_path / "faces")
+    store = embed_store(tmp_path / "faces", f"invert:{vae_run}", "vz", options=["steps=3"],
+                        progress=False)
+    found = column_losses(store, "vz")
+    assert (found["loss"] < 0.8 * found["mean_code_loss"]).sum() >= 3
+    model = load_model(vae_run)
+    images = load_rows(store, slice(None), model.size, "RGB", 1.0)
+    codes = reconstruction_loss(model, st.vectors(store, "vz"), images, cropped=True)
+    np.testing.assert_allclose(found["loss"], codes, rtol=1e-3)
+    assert all(v == float(f"{v:.4g}") for v in found["loss"].tolist() + found["mean_code_loss"].tolist())
