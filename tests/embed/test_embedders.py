@@ -60,6 +60,21 @@ def test_pixels_pca_residual_is_the_distance_from_the_components():
     assert (z[:, 5] > 0).all()
 
 
+def test_a_weights_file_rewritten_at_its_size_has_another_digest(tmp_path):
+    """Weights retrained to a file of the same size are other weights: a partial embedding
+    made with the old ones must not be continued."""
+    import os
+
+    from latentplay.embed.base import file_digest
+
+    weights = tmp_path / "model.bin"
+    weights.write_bytes(b"old weights")
+    before = file_digest(weights)
+    weights.write_bytes(b"new weights")
+    os.utime(weights, ns=(10**18, 10**18))  # written later, whatever the clock's resolution
+    assert file_digest(weights) != before and file_digest(tmp_path / "none") == ""
+
+
 def test_clip_needs_a_path_and_open_clip(tmp_path):
     with pytest.raises(UserError, match="needs a local weights file: --with clip:PATH"):
         make_embedder("clip")
