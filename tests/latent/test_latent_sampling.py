@@ -73,6 +73,8 @@ def test_interpolation_ends_norms_and_blend() -> None:
             ip.blend(codes, np.array(weights))
     with pytest.raises(UserError):
         ip.lerp(a, b[:3], 4)
+    with pytest.raises(UserError, match="at least 2 steps, got 1"):  # a path has both its ends
+        ip.between(a, b, 1)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
