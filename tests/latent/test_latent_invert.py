@@ -18,7 +18,7 @@ import torch
 
 from latentplay import store, train
 from latentplay.errors import UserError
-from latentplay.latent.invert import invert, loss_summary, start_of
+from latentplay.latent.invert import invert, loss_summary, mean_code, start_of
 from latentplay.train.forcing import to_uint8
 
 torch.set_num_threads(1)
@@ -273,3 +273,13 @@ def test_loss_summary_by_hand() -> None:
     assert summary["median"] == pytest.approx(0.185)
     assert summary["p90"] == pytest.approx(0.34)  # 0.2 + 0.7 of the way to 0.4
     assert summary["mean_code_median"] == pytest.approx(0.6)  # of 1, 1, 0.2, 0.2: not the 9
+
+
+def test_a_plain_autoencoders_mean_code_is_the_mean_of_its_training_codes(ae_run: Path) -> None:
+    """An autoencoder has no prior whose mean is the zero code: its average face is drawn from
+    the mean of its encoded training set."""
+    from latentplay.latent.traverse import run_latents
+
+    centre = mean_code(train.load_model(ae_run))
+    np.testing.assert_allclose(centre, run_latents(ae_run).mean(0), rtol=1e-5)
+    assert np.abs(centre).max() > 0.01
