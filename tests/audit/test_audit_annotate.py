@@ -121,13 +121,23 @@ def test_a_damaged_annotator_file_is_one_line(skin_annotator: ClassifierAnnotato
 
 
 def test_clip_prompts_and_missing_open_clip(tmp_path: Path) -> None:
-    assert class_prompts(["female", "middle_aged"]) == ["a photo of a female person",
-                                                         "a photo of a middle aged person"]
+    assert class_prompts(["female", "middle_aged"]) == [["a photo of a female person"],
+                                                         ["a photo of a middle aged person"]]
     assert class_prompts(["monk_1", "monk_2"], "a face with skin tone {}",
                          {"monk_1": "a face with very light skin"}) == [
-        "a face with very light skin", "a face with skin tone monk 2"]
+        ["a face with very light skin"], ["a face with skin tone monk 2"]]
+    # several templates (a template given twice counts once) and a class's own prompts
+    assert class_prompts(["female", "male"], ["a photo of a {} person", "a {} face",
+                                              "a {} face"], {"male": ["a man", "a male face"]}) == [
+        ["a photo of a female person", "a female face"], ["a man", "a male face"]]
     with pytest.raises(UserError, match="needs a \\{\\}"):
         class_prompts(["a"], "no placeholder")
+    with pytest.raises(UserError, match="'no placeholder' needs a"):
+        class_prompts(["a"], ["a {} face", "no placeholder"])
+    with pytest.raises(UserError, match="at least one prompt template"):
+        class_prompts(["a"], [])
+    with pytest.raises(UserError, match=r"no prompt given for the classes \['a'\]"):
+        class_prompts(["a", "b"], prompts={"a": []})
     with pytest.raises(UserError, match="unknown classes"):
         class_prompts(["a"], prompts={"b": "x"})
     weights = tmp_path / "clip.bin"
@@ -192,7 +202,7 @@ def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
     probs = ann.predict_proba(images)
     assert probs.shape == (30, 3) and np.allclose(probs.sum(1), 1) and probs.max(1).min() > 0.9
     assert ann.evaluate(store).accuracy == 1.0 and ann.evaluation is not None
-    assert ann.description["prompts"] == ["a red patch", "a green patch", "a blue patch"]
+    assert ann.description["prompts"] == [["a red patch"], ["a green patch"], ["a blue patch"]]
     assert ann.description["text_embeddings"] == str(text)
     r = cli("audit", "compare", "--images", store.path, "--data", store.path, "--annotator",
             f"clip:{encoder}@{text}", "--attribute", "color", "--prompt", "a {} patch",
@@ -252,12 +262,63 @@ def test_clip_prompt_templates_with_other_braces_are_refused_in_one_line(tmp_pat
     for template in ("a {} photo of a {} person", "a {} {name}", "a {} }", "a {{}} person"):
         with pytest.raises(UserError, match="needs a \\{\\} where the class goes \\(one"):
             class_prompts(["female", "male"], template)
-    assert class_prompts(["female"], "a {{x}} {}") == ["a {x} female"]
+    assert class_prompts(["female"], "a {{x}} {}") == [["a {x} female"]]
     store, _ = _patches(tmp_path / "patches", np.arange(6) % 3)
     r = cli("audit", "compare", "--images", store.path, "--data", store.path, "--annotator",
             f"clip:{tmp_path / 'none.onnx'}@{tmp_path / 'none.npz'}", "--attribute", "color",
             "--prompt", "a {} {} patch", "--out", tmp_path / "audit")
     assert r.code == 2 and "needs a {} where the class goes (one" in r.err
+
+
+def test_clip_prompt_ensembles_read_each_class_by_its_prompts_mean_direction(tmp_path: Path,
+                                                                            cli) -> None:
+    """Several templates: each class's text embedding is the mean of its prompts' unit
+    embeddings made unit length again (Radford et al. 2021), so the probabilities are the
+    softmax of 100 x the images' cosines with those means; both commands take them."""
+    encoder = _colour_encoder(tmp_path)
+    text = tmp_path / "prompts.npz"
+    table = {"a red patch": [2.0, -1, -1], "a green patch": [-1, 2, -1],
+             "a red square": [3.0, 0, -3], "a green square": [0, 1, 0],
+             "a blue patch": [-1, -1, 2], "a blue square": [0, -1, 2]}
+    np.savez(text, prompts=np.array(list(table)), embeddings=np.array(list(table.values())))
+    store, images = _patches(tmp_path / "patches", np.arange(12) % 2)
+    templates = ["a {} patch", "a {} square"]
+    ann = ClipAnnotator(f"{encoder}@{text}", "color", ["red", "green"], template=templates)
+    assert ann.description["prompts"] == [["a red patch", "a red square"],
+                                          ["a green patch", "a green square"]]
+
+    def unit(v: list[float]) -> np.ndarray:
+        return np.asarray(v) / np.linalg.norm(v)
+
+    red = unit(unit(table["a red patch"]) + unit(table["a red square"]))
+    green = unit(unit(table["a green patch"]) + unit(table["a green square"]))
+    np.testing.assert_allclose(ann.text, [red, green], atol=1e-12)
+    x = ann.embedder.embed(images)
+    logits = 100 * x.astype(np.float64) @ np.stack([red, green]).T
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(ann.predict_proba(images), expected / expected.sum(1, keepdims=True),
+                               atol=1e-6)
+    # one template: the class's own unit vector, as before ensembles
+    single = ClipAnnotator(f"{encoder}@{text}", "color", ["red", "green"], template="a {} square")
+    np.testing.assert_allclose(single.text, [unit(table["a red square"]), unit(table["a green square"])])
+    # audit compare --prompt twice and data predict -o template= twice reach the annotator
+    r = cli("audit", "compare", "--images", store.path, "--data", store.path, "--annotator",
+            f"clip:{encoder}@{text}", "--attribute", "color", "--prompt", "a {} patch",
+            "--prompt", "a {} square", "--calibrate", "12", "--out", tmp_path / "audit")
+    assert r.code == 0, r.err
+    color = json.loads((tmp_path / "audit" / "summary.json").read_text())["attributes"]["color"]
+    assert color["annotator"]["prompts"] == [*ann.description["prompts"],   # the store's 3 classes
+                                             ["a blue patch", "a blue square"]]
+    r = cli("data", "predict", store.path, "--with", f"clip:{encoder}@{text}", "--heads",
+            "color=red,green", "-o", "template=a {} patch", "-o", "template=a {} square")
+    assert r.code == 0, r.err
+    entry = st.load(store.path).schema.history[-1]
+    assert entry["description"]["prompts"] == ann.description["prompts"]
+    np.testing.assert_allclose(st.load(store.path).labels("predicted_color_p"),
+                               ann.predict_proba(images).max(1), atol=1e-5)
+    bad = cli("data", "predict", store.path, "--with", f"clip:{encoder}@{text}", "--heads",
+              "color=red,green", "-o", "model=ViT-B-32", "-o", "model=RN50", "--prefix", "x_")
+    assert bad.code == 2 and "-o model= is given twice (ViT-B-32, RN50): give it once" in bad.err
 
 
 def test_clip_needs_two_classes_and_a_positive_scale(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ Three kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, 
   on a labelled store. Fitting holds out a stratified split and measures the annotator's own
   accuracy and confusion matrix there. Saved as one ``.npz`` of plain arrays plus a JSON string
   (read with ``allow_pickle=False``: loading a file never runs code from it).
-- :class:`ClipAnnotator`: CLIP zero-shot, one text prompt per class, weights from a local file
-  (needs the optional ``open_clip``). Its confusion matrix is measured with :meth:`evaluate`
-  on a labelled store.
+- :class:`ClipAnnotator`: CLIP zero-shot, a text prompt (or an ensemble of them) per class,
+  weights from a local file (needs the optional ``open_clip``). Its confusion matrix is
+  measured with :meth:`evaluate` on a labelled store.
 - :class:`NetworkAnnotator`: one head of a classification network exported to ONNX (e.g.
   FairFace's race, gender and age classifier; :class:`latentplay.measure.predict.HeadNetwork`),
   its confusion measured with :meth:`evaluate` on a labelled store whose classes it shares.
@@ -56,6 +56,7 @@ from latentplay.clustered import share_spread
 from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
+from latentplay.names import name_list
 from latentplay.outputs import replaced_whole
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, check_file_safe, class_places
@@ -539,27 +540,48 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         raise UserError(f"{path}: {exc}") from None
 
 
-def class_prompts(classes: Sequence[str], template: str = "a photo of a {} person",
-                  prompts: Mapping[str, str] | None = None) -> list[str]:
-    """One CLIP text prompt per class: ``prompts[class]`` when given, else ``template`` filled
-    with the class name, underscores as spaces (``middle_aged`` -> ``a photo of a middle aged
-    person``). ``template`` is a :meth:`str.format` string with one ``{}``."""
-    try:
-        placed = "\0" in template.format("\0")
-    except (IndexError, KeyError, ValueError, AttributeError):  # a second {}, {name}, a lone brace
-        placed = False
-    if not placed:
-        raise UserError(f"prompt template {template!r} needs a {{}} where the class goes (one, "
-                        "and no other braces: write {{ and }} for literal ones)")
-    prompts = dict(prompts or {})
-    unknown = sorted(set(prompts) - set(classes))
+DEFAULT_TEMPLATE = "a photo of a {} person"
+"""CLIP's prompt for a class of people when none is given."""
+
+
+def class_prompts(classes: Sequence[str], template: str | Sequence[str] = DEFAULT_TEMPLATE,
+                  prompts: Mapping[str, str | Sequence[str]] | None = None) -> list[list[str]]:
+    """Each class's CLIP text prompts: ``prompts[class]`` (one or several) when given, else
+    each ``template`` filled with the class name, underscores as spaces (``middle_aged`` -> ``a
+    photo of a middle aged person``). A template is a :meth:`str.format` string with one
+    ``{}``; several make a prompt ensemble (Radford et al. 2021): each class's text embedding
+    is then its prompts' mean direction (:func:`ensembled`)."""
+    templates = list(dict.fromkeys(name_list(template)))
+    if not templates:
+        raise UserError("give at least one prompt template")
+    for one in templates:
+        try:
+            placed = "\0" in one.format("\0")
+        except (IndexError, KeyError, ValueError, AttributeError):  # a second {}, {name}, a lone brace
+            placed = False
+        if not placed:
+            raise UserError(f"prompt template {one!r} needs a {{}} where the class goes (one, "
+                            "and no other braces: write {{ and }} for literal ones)")
+    given = {c: name_list(p) for c, p in (prompts or {}).items()}
+    unknown = sorted(set(given) - set(classes))
     if unknown:
         raise UserError(f"prompts given for unknown classes {unknown}; classes: {list(classes)}")
-    return [prompts.get(c, template.format(c.replace("_", " "))) for c in classes]
+    if empty := [c for c, p in given.items() if not p]:
+        raise UserError(f"no prompt given for the classes {empty}")
+    return [given.get(c) or [t.format(c.replace("_", " ")) for t in templates] for c in classes]
+
+
+def ensembled(vectors: Sequence[np.ndarray]) -> np.ndarray:
+    """``(K, D)`` unit-length class embeddings from each class's ``(P_k, D)`` prompt
+    embeddings: their unit vectors' mean, made unit length (one prompt: its unit vector)."""
+    units = [v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12) for v in vectors]
+    mean = np.stack([u.mean(axis=0) for u in units])
+    return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
 
 
 class ClipAnnotator(Annotator):
-    """CLIP zero-shot: softmax over ``logit_scale x`` cosine similarity of image and prompts.
+    """CLIP zero-shot: softmax over ``logit_scale x`` cosine similarity of the image and each
+    class's prompt (or its prompts' mean direction, :func:`ensembled`).
 
     Args:
         weights: local open_clip weights file, or ``IMAGE.onnx@TEXT.npz``: CLIP's image encoder
@@ -577,7 +599,8 @@ class ClipAnnotator(Annotator):
     """
 
     def __init__(self, weights: str | os.PathLike[str], attribute: str, classes: Sequence[str],
-                 template: str = "a photo of a {} person", prompts: Mapping[str, str] | None = None,
+                 template: str | Sequence[str] = DEFAULT_TEMPLATE,
+                 prompts: Mapping[str, str | Sequence[str]] | None = None,
                  model: str = "ViT-B-32", device: str = "cpu", logit_scale: float = 100.0) -> None:
         self.attribute = attribute
         self.classes = list(classes)
@@ -586,7 +609,7 @@ class ClipAnnotator(Annotator):
                             f"distinct classes, got {self.classes}")
         if not logit_scale > 0:
             raise UserError(f"clip logit scale must be positive, got {logit_scale}")
-        self.prompts = class_prompts(self.classes, template, prompts)
+        self.prompts = class_prompts(self.classes, template, prompts)   # (K,) lists
         self.evaluation = None
         self.logit_scale = logit_scale
         image, at, text = str(weights).partition("@")
@@ -605,7 +628,10 @@ class ClipAnnotator(Annotator):
         else:
             self.embedder = make_embedder(f"clip:{weights}", [f"model={model}", f"device={device}",
                                                               "normalize=true"])
-            self.text = self.embedder.embed_text(self.prompts)  # type: ignore[attr-defined]
+            flat = [p for per_class in self.prompts for p in per_class]
+            vectors = self.embedder.embed_text(flat)  # type: ignore[attr-defined]
+            ends = np.cumsum([len(per_class) for per_class in self.prompts])[:-1]
+            self.text = ensembled(np.split(np.asarray(vectors, np.float64), ends))
 
     @property
     def description(self) -> dict[str, Any]:
@@ -640,15 +666,14 @@ def read_text_embeddings(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     return {str(p): v for p, v in zip(prompts, vectors, strict=True)}
 
 
-def prompt_embeddings(table: Mapping[str, np.ndarray], prompts: Sequence[str], source: str
-                      ) -> np.ndarray:
-    """The unit-length text embeddings ``(K, D)`` of ``prompts`` from ``table`` (a
-    :class:`UserError` naming those ``source`` lacks)."""
-    missing = [p for p in prompts if p not in table]
+def prompt_embeddings(table: Mapping[str, np.ndarray], prompts: Sequence[Sequence[str]],
+                      source: str) -> np.ndarray:
+    """The unit-length class embeddings ``(K, D)`` of each class's ``prompts`` from ``table``
+    (:func:`ensembled`; a :class:`UserError` naming those ``source`` lacks)."""
+    missing = [p for per_class in prompts for p in per_class if p not in table]
     if missing:
         raise UserError(f"{source} has no text embedding for the prompt(s) {missing}")
-    vectors = np.stack([table[p] for p in prompts])
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return ensembled([np.stack([table[p] for p in per_class]) for per_class in prompts])
 
 
 class NetworkAnnotator(Annotator):

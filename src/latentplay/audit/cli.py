@@ -93,8 +93,9 @@ def compare_cmd(
                                 "of sampling RUN."),
     n: int = typer.Option(None, help="Images to sample from RUN (default 2000)."),
     condition: str = typer.Option(None, help="Conditional runs: attribute=value,..."),
-    prompt: str = typer.Option(None, help="CLIP prompt template (default 'a photo of a {} "
-                               "person')."),
+    prompt: list[str] = typer.Option(None, help="CLIP prompt template (default 'a photo of a "
+                                     "{} person'); repeat it for a prompt ensemble: each "
+                                     "class's prompts averaged."),
     clip_model: str = typer.Option("ViT-B-32", help="open_clip architecture of the weights."),
     calibrate: int = typer.Option(None, help="CLIP or onnx: rows of --data to measure its "
                                   "confusion (default 2000)."),
@@ -120,7 +121,7 @@ def compare_cmd(
     intervals that hold for all classes together; --joint A,B the intersections too. With
     --psi, once per truncation."""
     from latentplay import store as st
-    from latentplay.audit.annotate import confidence_shift
+    from latentplay.audit.annotate import DEFAULT_TEMPLATE, confidence_shift
     from latentplay.audit.distribution import (
         MAX_CONDITION,
         audited_images,
@@ -154,14 +155,14 @@ def compare_cmd(
     refuse_with_images(images, n=n, condition=condition)
     specs = split_names(annotator)
     if not any(spec.startswith(("clip:", "onnx:")) for spec in specs):  # no network to read
-        given = [flag for flag, value in (("--prompt", prompt), ("--calibrate", calibrate))
+        given = [flag for flag, value in (("--prompt", prompt or None), ("--calibrate", calibrate))
                  if value is not None]
         if given:
             raise UserError(f"{' and '.join(given)} set how a clip: (or onnx:) annotator reads "
                             "the images; these annotators have their confusion already: leave "
                             f"{'them' if len(given) > 1 else 'it'} out")
     n = 2000 if n is None else n
-    prompt = "a photo of a {} person" if prompt is None else prompt
+    prompt = prompt or [DEFAULT_TEMPLATE]
     calibrate = 2000 if calibrate is None else calibrate
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")

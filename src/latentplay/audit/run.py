@@ -24,6 +24,7 @@ from latentplay import store as st
 from latentplay import train
 from latentplay.audit.annotate import (
     CONFIDENCE_DROP,
+    DEFAULT_TEMPLATE,
     Annotator,
     ClipAnnotator,
     NetworkAnnotator,
@@ -135,7 +136,8 @@ def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
 
 
 def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
-                       clip_template: str = "a photo of a {} person", clip_model: str = "ViT-B-32",
+                       clip_template: str | Sequence[str] = DEFAULT_TEMPLATE,
+                       clip_model: str = "ViT-B-32",
                        calibrate: int = 2000, seed: int = 0, heads: str | None = None,
                        network_options: Sequence[str] = ()) -> list[Annotator | NetworkValues]:
     """One annotator per attribute from ``specs``: annotator files, ``clip:WEIGHTS`` or

@@ -345,10 +345,10 @@ def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os
 
 
 def clip_store(store: st.Store | str | os.PathLike[str], weights: str, heads: str, *,
-               template: str = "a photo of a {} person", model: str = "ViT-B-32",
+               template: str | Sequence[str] = "a photo of a {} person", model: str = "ViT-B-32",
                device: str = "cpu", prefix: str = "predicted_", overwrite: bool = False
                ) -> st.Store:
-    """Label every image of ``store`` by CLIP zero-shot, one prompt per class, for each class
+    """Label every image of ``store`` by CLIP zero-shot, a prompt per class, for each class
     head of ``heads`` (``NAME=CLASS,CLASS,...`` items separated by ``;``, or a preset), as
     :func:`annotate_store` labels with a file: ``{prefix}{name}`` and its probability, in
     place (FairFace Generator's CLIP labels of generated faces, a CSV with ``data export``).
@@ -356,7 +356,8 @@ def clip_store(store: st.Store | str | os.PathLike[str], weights: str, heads: st
     Args:
         weights: local open_clip weights, or ``IMAGE.onnx@TEXT.npz`` (CLIP exported; see
             :class:`~latentplay.audit.annotate.ClipAnnotator`).
-        template: each class's prompt, ``{}`` standing for the class name.
+        template: each class's prompt, ``{}`` standing for the class name; several make a
+            prompt ensemble (:func:`~latentplay.audit.annotate.class_prompts`).
         model, device: open_clip architecture and torch device of ``weights``.
     """
     from latentplay.audit.annotate import ClipAnnotator

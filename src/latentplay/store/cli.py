@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -352,15 +352,22 @@ def measure(
 CLIP_SETTINGS = ("template", "model", "device")
 
 
-def clip_settings(options: list[str]) -> dict[str, str]:
+def clip_settings(options: list[str]) -> dict[str, Any]:
     """``-o key=value`` items of ``data predict --with clip:`` as keyword arguments of
-    :func:`~latentplay.measure.predict.clip_store` (:data:`CLIP_SETTINGS`)."""
-    settings = {}
+    :func:`~latentplay.measure.predict.clip_store` (:data:`CLIP_SETTINGS`): ``template``
+    repeated is a prompt ensemble (a list), the others are given once."""
+    settings: dict[str, Any] = {}
     for item in options:
         key, sep, value = item.partition("=")
-        if not sep or key.strip() not in CLIP_SETTINGS:
+        key = key.strip()
+        if not sep or key not in CLIP_SETTINGS:
             raise UserError(f"-o {item}: clip: takes {', '.join(k + '=...' for k in CLIP_SETTINGS)}")
-        settings[key.strip()] = value
+        if key == "template":
+            settings.setdefault(key, []).append(value)
+        elif key in settings:
+            raise UserError(f"-o {key}= is given twice ({settings[key]}, {value}): give it once")
+        else:
+            settings[key] = value
     return settings
 
 
@@ -379,7 +386,8 @@ def predict(
                               "fairface7, fairface4, celeba40, insightface_genderage."),
     option: list[str] = typer.Option(None, "--option", "-o", help="Network option key=value "
                                      "(repeatable), e.g. align=none; for clip: template='a photo "
-                                     "of a {} person', model=ViT-B-32, device=cpu."),
+                                     "of a {} person' (repeated: a prompt ensemble), "
+                                     "model=ViT-B-32, device=cpu."),
     prefix: str = typer.Option("predicted_", "--prefix", help="Put before each new attribute's "
                                "name."),
     batch_size: int = typer.Option(64, "--batch-size", help="Images between resume points."),
