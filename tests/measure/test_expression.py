@@ -48,6 +48,11 @@ def test_face_size_by_hand() -> None:
     p[36:42] = (40, 50)
     p[42:48] = (64, 57)                              # eye centres 25 px apart
     np.testing.assert_allclose(face_size(p, (100, 200, 3)), [25.0, 0.25])
+    np.testing.assert_allclose(face_size(p, (200, 100)), [25.0, 0.25])  # the shorter side
+    p[[39, 45]] += (0, 12)                            # lower eye corners: the centres 2 px lower
+    np.testing.assert_allclose(face_size(p, (100, 200, 3)), [25.0, 0.25])
+    p[41] += (6, 0)                                   # one eye's centre 1 px right
+    np.testing.assert_allclose(face_size(p, (100, 200, 3))[0], np.hypot(23, 7))
 
 
 def test_a_smiling_photo_and_its_mirror(models, astronaut) -> None:

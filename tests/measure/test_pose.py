@@ -27,6 +27,16 @@ def test_projected_model_gives_back_its_angles(pose: tuple[float, float, float])
     np.testing.assert_allclose(head_pose(points), pose, atol=1e-6)
 
 
+def test_noisy_points_still_fit_a_rotation() -> None:
+    """Landmarks off the model (noise, another face's shape) fit no exact rotation: the fit is
+    still one (orthonormal rows, determinant 1), so its angles are those of a head."""
+    points = project(rotation(20, -10, 5), 2.0, (100.0, 100.0))
+    points += np.random.default_rng(0).normal(0.0, 4.0, points.shape)
+    r = fit_rotation(points)
+    np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(r) == pytest.approx(1.0)
+
+
 def test_signs_follow_the_image() -> None:
     """Turning right moves the nose tip right of the eyes' midpoint; looking up moves it up;
     a counter-clockwise tilt lifts the image-right eye above the image-left one."""

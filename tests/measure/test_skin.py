@@ -37,6 +37,16 @@ def test_groups_follow_the_published_edges() -> None:
     values = np.array([60, 55, 50, 41, 30, 28, 20, 10, 0, -30, -40, np.nan])
     expected = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, len(ITA_GROUPS)]
     np.testing.assert_array_equal(ita_group(values), expected)
+    above = np.array([55.5, 41.5, 28.5, 10.5, -29.5])  # just above each edge: the lighter group
+    np.testing.assert_array_equal(ita_group(above), [0, 1, 2, 3, 4])
+
+
+def test_a_highlight_moves_the_median_colour_little() -> None:
+    """Ten white pixels of 64 (a highlight): the median L* and b* stay the skin's, ITA 45
+    degrees (their means, L* 74.7 and b* 16.9, would read 55.6)."""
+    image = _patch(70, 10, 20)
+    image[:2, :5] = 255
+    assert ita(image, np.ones(image.shape[:2], bool)) == pytest.approx(45.0, abs=1.0)
 
 
 def test_cheeks_lie_in_the_face_on_both_sides_of_the_nose(models, astronaut) -> None:
