@@ -44,6 +44,8 @@ def test_selective_accuracy_by_hand() -> None:
     curve = selective_curve(confidence, correct, np.array([0.25, 0.5, 1.0]))
     assert [(p["coverage"], p["accuracy"]) for p in curve] == [(0.25, 1.0), (0.5, 0.5),
                                                                (1.0, 0.75)]
+    seven = selective_curve(np.linspace(0.9, 0.3, 7), np.ones(7, bool), np.array([0.7]))
+    assert seven[0]["coverage"] == pytest.approx(5 / 7)    # the nearest count: 4.9 -> 5 answers
     chosen = selective(confidence, correct, 0.75)
     assert (chosen["accepted"], chosen["coverage"], chosen["accuracy"]) == (2, 0.5, 0.5)
     assert chosen["errors_passed"] == 1.0                   # the one error is answered
@@ -63,6 +65,16 @@ def test_a_calibrated_classifiers_ece_by_chance(monkeypatch: pytest.MonkeyPatch)
     whole = null_ece(confidence, 30, seed=2)
     monkeypatch.setattr(calibration, "DRAW_CELLS", 50 * 7)
     np.testing.assert_allclose(null_ece(confidence, 30, seed=2), whole)
+
+
+def test_chance_eces_bin_as_the_observed_one() -> None:
+    """Each chance ECE is the ECE, in the same bins (equal-row ones too), of answers drawn
+    right with their confidence: one uniform number per answer, in the draws' order."""
+    confidence = np.linspace(0.9, 0.9999, 40)
+    right = np.random.default_rng(4).random((20, 40)) < confidence
+    for binning in ("width", "mass"):
+        expected = [expected_calibration_error(confidence, r, 10, binning) for r in right]
+        np.testing.assert_allclose(null_ece(confidence, 20, 4, 10, binning), expected)
 
 
 def _two_groups(n: int = 1500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -273,6 +285,8 @@ def test_a_group_of_one_row_has_no_interval() -> None:
     one = cal["groups"][0]
     assert one["n"] == 1 and one["low"] is None and one["high"] is None
     assert one["overconfidence"] == pytest.approx(-0.1)
+    two = cal["groups"][1]     # two rows, over-confidence 0.8 and -0.3: mean 0.25 +- 1.96 sd / sqrt(2)
+    assert (two["low"], two["high"]) == pytest.approx((0.25 - 1.96 * 0.55, 0.25 + 1.96 * 0.55))
     from latentplay.audit.calibration import calibration_lines
     from latentplay.viz.accuracy import calibration_figure
 
@@ -280,6 +294,16 @@ def test_a_group_of_one_row_has_no_interval() -> None:
     assert "one: confidence 0.900, accuracy 1.000, over-confidence -0.100, ECE" in "\n".join(
         calibration_lines(summary))
     calibration_figure(summary)
+
+
+def test_only_kept_rows_count_as_without_confidence() -> None:
+    """A row without a label or group (not kept) is no row of the audit, with a confidence or
+    not; over two ordered groups there is no trend (one step)."""
+    confidence = np.array([0.9, np.nan, 0.7, np.nan])
+    cal = group_calibration(confidence, np.array([True, False, True, True]), ["a", "b"],
+                            np.array([0, 0, 1, 1]), np.array([True, True, True, False]), True)
+    assert cal["without_confidence"] == 1
+    assert [r["n"] for r in cal["groups"]] == [1, 1] and "trend" not in cal["across"]
 
 
 def test_the_trend_interval_agrees_with_the_bootstrap() -> None:
