@@ -99,6 +99,7 @@ def test_a_score_on_the_cut_is_a_face_found() -> None:
     scores = np.array([0.5, 0.5, 0.3, -np.inf])
     curve = _curve(scores, np.array([0.0, 0.3, 0.5, 0.7]), 0.5, None)
     assert curve["found"] == [3, 3, 2, 0]
+    assert _curve(np.array([0.6]), np.array([0.5, 0.7]), 0.5, None)["share"] == [1.0, 0.0]
     assert curve["at_cut"] == 0.5
     low, high = wilson_interval(np.array([2]), 4)[0]
     assert curve["at_cut_interval"] == [pytest.approx(low), pytest.approx(high)]
@@ -120,3 +121,24 @@ def test_persons_count_only_the_rows_in_a_group(tmp_path: Path) -> None:
     sweep = detection_sweep(tmp_path / "marked", "half", detector="hog", lowest=-0.6, steps=5)
     assert sweep["unknown_rows"] == int(np.sum(identity < 2))
     assert sweep["persons"] == 8
+    assert sweep["all"]["n"] == 60 - sweep["unknown_rows"]       # the rows of the groups alone
+
+
+def test_the_default_range_runs_from_below_the_cut_to_the_best_score(drawn: st.Store) -> None:
+    """dlib's scores: from one below the cut (0) to the best score seen, rounded up to a tenth,
+    so that the top threshold finds no face above it."""
+    sweep = detection_sweep(drawn, "gender", detector="hog", steps=5)
+    best = best_scores(list(st.load_images(drawn)), "hog", lowest=-1.0).max()
+    t = sweep["thresholds"]
+    assert t[0] == -1.0 and best <= t[-1] < best + 0.1 + 1e-9
+    assert detection_sweep(drawn, "gender", detector="hog", lowest=0.0, steps=3)["thresholds"][0] == 0.0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"steps": 1}, "at least 2 steps"), ({"lowest": -0.5, "highest": -0.5}, "lowest < highest"),
+    ({"lowest": -0.5, "highest": -0.1}, "must hold the detector's own cut, 0"),
+    ({"lowest": 0.1}, "must hold the detector's own cut, 0")])
+def test_a_range_without_the_cut_or_steps_is_refused(drawn: st.Store, kwargs: dict,
+                                                      message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        detection_sweep(drawn, "gender", detector="hog", **kwargs)
