@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentplay.audit.values import QUANTILES, compare_values, ks_persons_text
+from latentplay.audit.values import compare_values, ks_persons_text
 from latentplay.errors import UserError
 
 
@@ -28,10 +28,42 @@ def test_the_same_sample_and_missing_values() -> None:
     assert cmp.ks == 0 and cmp.wasserstein == 0 and cmp.smd == 0 and cmp.ks_p == 1
     assert (cmp.n_generated, cmp.missing_generated, cmp.missing_training) == (100, 7, 0)
     table = cmp.rows()
-    assert [r["quantile"] for r in table] == list(QUANTILES)
+    assert [(r["quantile"], r["training"]) for r in table] == [(0.05, 4.95), (0.25, 24.75),
+                                                               (0.5, 49.5), (0.75, 74.25),
+                                                               (0.95, 94.05)]
     assert cmp.to_dict()["kind"] == "continuous"
     with pytest.raises(UserError, match="at least 2"):
         compare_values(values, np.array([1.0, np.nan]), attribute="x")
+
+
+def test_the_wasserstein_distance_moves_each_value() -> None:
+    """Same means, different spreads: the mass at 0 and 2 moves by 1 to reach 1."""
+    cmp = compare_values(np.array([0.0, 2.0, 0.0, 2.0]), np.array([1.0, 1.0, 1.0]))
+    assert cmp.wasserstein == pytest.approx(1.0) and cmp.smd == pytest.approx(0.0)
+
+
+def test_persons_of_values_left_out_are_not_counted() -> None:
+    """Persons are those of the rows with a value: of 30 persons x 4 photos, one photo of each
+    of four persons without a value leaves 30, all four photos of one person 29."""
+    rng = np.random.default_rng(3)
+    persons = np.repeat(np.arange(30), 4)
+    for missing, left in (([0, 4, 8, 12], 30), ([0, 1, 2, 3], 29)):
+        training = rng.normal(size=120)
+        training[missing] = np.nan
+        cmp = compare_values(training, rng.normal(size=200), persons=persons)
+        assert cmp.ks_persons is not None and cmp.ks_persons["persons"] == left
+
+
+def test_photos_less_alike_than_chance_count_no_more_than_their_number() -> None:
+    """Each person's two photos on either side of the median (one above, one below): their
+    shares vary less across persons than independent photos' would, a design effect below 1,
+    which the KS test does not turn into more values than there are."""
+    x = np.random.default_rng(4).uniform(0.1, 1.0, 150)
+    training = np.stack([x, -x], axis=1).ravel()
+    cmp = compare_values(training, np.random.default_rng(5).normal(size=300),
+                         persons=np.repeat(np.arange(150), 2))
+    assert cmp.ks_persons is not None
+    assert cmp.ks_persons["design_effect"] == 1.0 and cmp.ks_persons["effective_n"] == 300
 
 
 def test_ks_over_persons_holds_its_level() -> None:
