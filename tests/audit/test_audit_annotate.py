@@ -505,7 +505,9 @@ def test_unknown_rows_are_no_class(tones: Path, tmp_path: Path) -> None:
     assert annotator.evaluation.accuracy > 0.8      # chance 0.5
     truth = annotator.store_truth(grouped)
     assert (truth[unknown] == -1).all() and (truth[~unknown] >= 0).all()
-    assert annotator.evaluate(grouped).n == (~unknown).sum()
+    every = annotator.evaluate(grouped)     # every labelled row, each once
+    assert every.n == (~unknown).sum()
+    assert every.counts.sum(axis=1).tolist() == np.bincount(truth[~unknown], minlength=2).tolist()
     read = StoreLabels(grouped, "tone2", grouped)
     assert read.classes == ["light", "dark"] and (unknown == (read.codes == -1)).all()
     from latentplay.audit.run import training_counts
@@ -642,6 +644,8 @@ def test_a_confidence_far_above_the_measured_one_is_cautioned_too() -> None:
     assert "surer of these than of the images it was measured on" in risen
     fallen = confidence_shift({"evaluation": {"confidence": 0.9}, "confidence_generated": 0.6})
     assert "unlike the images its confusion was measured on" in fallen
+    assert "surer of these" in confidence_shift({"evaluation": {"confidence": 0.7},
+                                                 "confidence_generated": 0.85})
     same = confidence_shift({"evaluation": {"confidence": 0.725}, "confidence_generated": 0.732})
     assert same == "annotator confidence 0.725 on labelled images, 0.732 on these"
 
@@ -663,3 +667,14 @@ def test_evaluation_measures_every_class_the_random_draw_missed(tmp_path: Path) 
     assert ev.counts.sum(axis=1).tolist() == [int((classes[plain] == 0).sum()),
                                               int((classes[plain] == 1).sum()), 1]
     assert not np.isnan(ev.confusion).any() and ev.confusion[2, 2] == 1.0
+
+
+def test_prompt_embeddings_are_unit_rows_in_the_prompts_order() -> None:
+    """CLIP compares unit vectors: a stored text embedding of any length is scaled to 1."""
+    from latentplay.audit.annotate import prompt_embeddings
+
+    table = {"a photo of a man": np.array([3.0, 4.0]), "a photo of a woman": np.array([0.0, 2.0])}
+    found = prompt_embeddings(table, ["a photo of a woman", "a photo of a man"], "text.npz")
+    np.testing.assert_allclose(found, [[0.0, 1.0], [0.6, 0.8]])
+    with pytest.raises(UserError, match="text.npz has no text embedding for the prompt"):
+        prompt_embeddings(table, ["a photo of a child"], "text.npz")

@@ -54,6 +54,13 @@ def test_a_row_read_one_way_or_of_one_person_keeps_its_images() -> None:
     assert row_effective_sizes(true, predicted, persons, 2).tolist() == [6, 4]
 
 
+def test_measured_counts_scale_each_confusion_row_to_its_effective_size() -> None:
+    """Rows of 10 and 4 held-out images worth 5 and 4: the first row's counts halve."""
+    ev = Evaluation(0.79, np.array([[0.8, 0.2], [0.25, 0.75]]), np.array([[8, 2], [1, 3]]), 14,
+                    persons=6, effective=np.array([5.0, 4.0]))
+    np.testing.assert_allclose(ev.measured_counts, [[4, 1], [1, 3]])
+
+
 def test_evaluation_scales_its_measured_counts_only_where_persons_repeat() -> None:
     true, predicted, persons = _alike(40, 4, 0.25, seed=2)
     proba = np.eye(2)[predicted] * 0.8 + 0.1
