@@ -370,6 +370,17 @@ def _turned_store(path: Path) -> st.Store:
     return st.save(st.add_column(store, "z", z.astype(np.float32)), path)
 
 
+def test_a_pairs_value_of_a_covariate_by_hand(tmp_path: Path) -> None:
+    """A pair's value from its two photos' (``--adjust ATTR:how``), the worse (lower) one by
+    default; ``diff`` how far apart they are, whichever photo is first."""
+    from latentplay.audit.verification import PAIR_VALUES, _covariate
+
+    a, b = np.array([1.0, 5.0]), np.array([4.0, 2.0])
+    assert [PAIR_VALUES[k](a, b).tolist() for k in ("min", "max", "mean", "diff")] == [
+        [1, 2], [4, 5], [2.5, 3.5], [3, 3]]
+    assert _covariate(_turned_store(tmp_path / "s"), "turn")[:2] == ("turn", "min")
+
+
 def test_standardizing_over_the_turn_removes_the_gap_it_caused(tmp_path: Path, cli) -> None:
     store = _turned_store(tmp_path / "s")
     s = verify_store(store, "z", tmp_path / "v", by="race", n_pairs=600, fmr=0.01,

@@ -240,6 +240,7 @@ def test_a_threshold_not_above_0_is_refused(store: st.Store, tmp_path: Path, cli
                r"converter rejected\)"),
     ("1,999,1", "rows must be below the store's 192, line 3 has row_b 999; is it the pairs "
                 "file of another store"),
+    ("192,1,1", "rows must be below the store's 192, line 3 has row_a 192"),
 ])
 def test_a_pairs_file_names_its_offending_line(tmp_path: Path, cells: str, message: str) -> None:
     """Line 2 is a good pair written as pandas writes an integer column with a gap (1.0);
