@@ -228,3 +228,21 @@ def test_the_loss_interval_pairs_the_faces_found_on_both_sides() -> None:
     assert row["n"] == n // 2
     assert row["loss"] == pytest.approx(0.9 - np.nanmean(sim[:, 1]))
     assert row["loss_low"] <= row["loss"] <= row["loss_high"]
+
+
+def test_between_faces_and_random_similarity_by_hand() -> None:
+    """The similarity between faces averages the pairs of faces found (rows 0, 1, 3: cosines
+    0, 0.6, 0.8); a random direction that found no face leaves the other's similarity as the
+    face's; with ``between`` 1 nothing can be rescaled (no ``kept``)."""
+    from latentplay.audit.identity import _between
+
+    unit = np.array([[1.0, 0.0], [0.0, 1.0], [np.nan, np.nan], [0.6, 0.8]])
+    assert _between(unit) == pytest.approx(1.4 / 3)
+    assert np.isnan(_between(unit[[0, 2]]))
+    random = np.array([[[1.0, np.nan], [1.0, 0.5]], [[1.0, 0.7], [1.0, 0.3]]])  # (R, n, A)
+    identity = Identity("dlib", ["0", "+1"], 0, np.array([[1.0, 0.6], [1.0, 0.2]]), random, 1.0)
+    step = [r for r in identity_table(identity, np.zeros(2, int), ["a"], n_boot=20)
+            if r["group"] == "a" and r["step"] == "+1"][0]
+    assert step["random_similarity"] == pytest.approx((0.7 + 0.4) / 2)
+    assert step["loss"] == pytest.approx(((0.7 - 0.6) + (0.4 - 0.2)) / 2)
+    assert step["kept"] is None
