@@ -674,7 +674,7 @@ def test_prompt_embeddings_are_unit_rows_in_the_prompts_order() -> None:
     from latentplay.audit.annotate import prompt_embeddings
 
     table = {"a photo of a man": np.array([3.0, 4.0]), "a photo of a woman": np.array([0.0, 2.0])}
-    found = prompt_embeddings(table, ["a photo of a woman", "a photo of a man"], "text.npz")
+    found = prompt_embeddings(table, [["a photo of a woman"], ["a photo of a man"]], "text.npz")
     np.testing.assert_allclose(found, [[0.0, 1.0], [0.6, 0.8]])
     with pytest.raises(UserError, match="text.npz has no text embedding for the prompt"):
-        prompt_embeddings(table, ["a photo of a child"], "text.npz")
+        prompt_embeddings(table, [["a photo of a child"]], "text.npz")
