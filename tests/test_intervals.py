@@ -9,9 +9,9 @@ import numpy as np
 from scipy import stats
 
 from latentplay.intervals import (
-    normal_interval,
     proportion_interval,
     simultaneous_percentiles,
+    t_interval,
     wilson_interval,
 )
 from latentplay.resample import mean_intervals
@@ -90,37 +90,44 @@ def test_values_that_do_not_vary_are_widened_only_as_proportions() -> None:
     np.testing.assert_allclose(ones, wilson_interval(np.array([4]), 4)[0])
 
 
-def test_normal_interval_of_a_mean_by_hand() -> None:
-    """1, 2, 3, 4: mean 2.5, sd sqrt(5/3), so 2.5 -/+ 1.96 * 0.6455 = [1.2348, 3.7652]; the
-    half width is 1.96 standard errors as scipy computes them."""
+def test_t_interval_of_a_mean_by_hand() -> None:
+    """1, 2, 3, 4: mean 2.5, standard error sqrt(5/3) / 2 = 0.6455, and t(0.975, 3 dof) =
+    3.1824 (the tables' value), so 2.5 -/+ 2.0543 = [0.4457, 4.5543], where the normal's 1.96
+    gave [1.2348, 3.7652]; two rows 0 and 1: 0.5 -/+ 12.706 * 0.5; at 400 rows the half
+    width is within 0.5 % of 1.96 standard errors."""
     x = np.array([1.0, 2.0, 3.0, 4.0])
-    mean, low, high = normal_interval(x)
+    mean, low, high = t_interval(x)
     assert mean == 2.5
-    assert np.isclose(low, 2.5 - 1.96 * np.sqrt(5 / 3) / 2) and np.isclose(low, 1.2348, atol=1e-4)
-    assert np.isclose(high, 3.7652, atol=1e-4)
-    assert np.isclose(high - mean, 1.96 * stats.sem(x))
+    assert np.isclose(low, 2.5 - 3.182446 * np.sqrt(5 / 3) / 2) and np.isclose(low, 0.4457, atol=1e-4)
+    assert np.isclose(high, 4.5543, atol=1e-4)
+    _, low, high = t_interval(np.array([0.0, 1.0]))
+    assert np.isclose(low, 0.5 - 12.7062 * 0.5, atol=1e-3)
+    assert np.isclose(high, 0.5 + 12.7062 * 0.5, atol=1e-3)
+    many = np.random.default_rng(0).normal(size=400)
+    mean, _, high = t_interval(many)
+    assert 1.96 < (high - mean) / stats.sem(many) < 1.96 * 1.005
 
 
-def test_normal_interval_along_an_axis() -> None:
+def test_t_interval_along_an_axis() -> None:
     """``(n, A, K)`` -> three ``(A, K)`` arrays, each cell the interval of its own column."""
     x = np.random.default_rng(0).random((6, 3, 2))
-    mean, low, high = normal_interval(x)
+    mean, low, high = t_interval(x)
     assert mean.shape == low.shape == high.shape == (3, 2)
-    one = normal_interval(x[:, 1, 0])
+    one = t_interval(x[:, 1, 0])
     assert np.allclose((mean[1, 0], low[1, 0], high[1, 0]), one)
-    across = normal_interval(x, axis=1)
-    assert across[1].shape == (6, 2) and np.allclose(across[1][2, 1], normal_interval(x[2, :, 1])[1])
+    across = t_interval(x, axis=1)
+    assert across[1].shape == (6, 2) and np.allclose(across[1][2, 1], t_interval(x[2, :, 1])[1])
 
 
-def test_normal_interval_of_one_row_has_no_bounds() -> None:
+def test_t_interval_of_one_row_has_no_bounds() -> None:
     """One row: its value as the mean, NaN bounds (no spread), and no warning; no rows: NaN."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        mean, low, high = normal_interval(np.array([0.3]))
+        mean, low, high = t_interval(np.array([0.3]))
         assert mean == 0.3 and np.isnan(low) and np.isnan(high)
-        mean, low, high = normal_interval(np.full((1, 2, 3), 0.5))
+        mean, low, high = t_interval(np.full((1, 2, 3), 0.5))
         assert (mean == 0.5).all() and low.shape == high.shape == (2, 3) and np.isnan(low).all()
-        assert all(np.isnan(v) for v in normal_interval(np.array([])))
+        assert all(np.isnan(v) for v in t_interval(np.array([])))
 
 
 def test_wilson_interval_of_one_count_is_a_pair_of_floats() -> None:

@@ -6,10 +6,12 @@ Brown, Cai & DasGupta 2001 recommend it for small counts).
 >>> wilson_interval(3, 20)                    # (low, high): (0.052, 0.360)
 >>> proportion_interval(correct, persons)  # (low, high): a bootstrap over persons, >= Wilson's at n / deff
 
-Means of measured values get the normal approximation, ``mean ± 1.96·sd/√n``:
+Means of measured values get Student's t interval, ``mean ± t·sd/√n`` (``t`` the 97.5th
+percentile of t on ``n - 1`` degrees of freedom: 12.71 at two rows, 2.26 at ten, 1.98 at a
+hundred, where the normal's 1.96 would be too narrow for a small group):
 
->>> mean, low, high = normal_interval(errors)       # (n,) -> three floats
->>> mean, low, high = normal_interval(proba)        # (n, A, K) -> three (A, K) arrays
+>>> mean, low, high = t_interval(errors)       # (n,) -> three floats
+>>> mean, low, high = t_interval(proba)        # (n, A, K) -> three (A, K) arrays
 
 Resampled estimates of several quantities get percentile intervals that hold for all of them
 together (each wider than its own 95 % interval, less so the more the quantities move as one):
@@ -24,6 +26,7 @@ from typing import overload
 
 import numpy as np
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 
 @overload
@@ -69,10 +72,10 @@ def effective_wilson(share: float, n: float, confidence: float = 0.95) -> tuple[
     return float(min(max(centre - half, 0.0), share)), float(max(min(centre + half, 1.0), share))
 
 
-def normal_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(mean, low, high)`` of ``x`` along ``axis``: the mean of its ``n`` rows and the normal
-    95 % interval ``mean ± 1.96·sd/√n`` (sd with ``n - 1`` degrees of freedom), each of
-    ``x``'s shape without ``axis`` (numpy floats for a ``(n,)`` ``x``). With one row the
+def t_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean, low, high)`` of ``x`` along ``axis``: the mean of its ``n`` rows and Student's
+    95 % interval ``mean ± t(0.975, n - 1)·sd/√n`` (sd with ``n - 1`` degrees of freedom), each
+    of ``x``'s shape without ``axis`` (numpy floats for a ``(n,)`` ``x``). With one row the
     bounds are NaN (no spread to go by), with none the mean too; NaN in ``x`` propagates."""
     x = np.asarray(x)
     n = x.shape[axis]
@@ -81,7 +84,7 @@ def normal_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarra
         mean = x.mean(axis=axis) if n else np.full(shape, np.nan)[()]
         return mean, np.full(shape, np.nan)[()], np.full(shape, np.nan)[()]
     mean = x.mean(axis=axis)
-    half = 1.96 * x.std(axis=axis, ddof=1) / np.sqrt(n)
+    half = student_t.ppf(0.975, n - 1) * x.std(axis=axis, ddof=1) / np.sqrt(n)
     return mean, mean - half, mean + half
 
 

@@ -285,8 +285,11 @@ def test_a_group_of_one_row_has_no_interval() -> None:
     one = cal["groups"][0]
     assert one["n"] == 1 and one["low"] is None and one["high"] is None
     assert one["overconfidence"] == pytest.approx(-0.1)
-    two = cal["groups"][1]     # two rows, over-confidence 0.8 and -0.3: mean 0.25 +- 1.96 sd / sqrt(2)
-    assert (two["low"], two["high"]) == pytest.approx((0.25 - 1.96 * 0.55, 0.25 + 1.96 * 0.55))
+    # two rows, over-confidence 0.8 and -0.3: mean 0.25 +- t(0.975, 1 dof) sd / sqrt(2), the
+    # tables' 12.706 (the normal's 1.96 would claim a 6.5 times narrower interval)
+    two = cal["groups"][1]
+    assert (two["low"], two["high"]) == pytest.approx((0.25 - 12.706 * 0.55, 0.25 + 12.706 * 0.55),
+                                                      abs=1e-3)
     from latentplay.audit.calibration import calibration_lines
     from latentplay.viz.accuracy import calibration_figure
 

@@ -110,7 +110,7 @@ def test_shift_along_ordered_classes_by_hand() -> None:
     rows = flip_table(r, r.reference, r.classes, places=np.array([0, 1, 2]))
     every = {x["step"]: x for x in rows if x["group"] == "all faces"}
     assert every["+1"]["shift"] == 0.5 and every["-1"]["shift"] == -0.5
-    half = 1.96 * np.std([1, 0, 1, 0], ddof=1) / 2
+    half = 3.182446 * np.std([1, 0, 1, 0], ddof=1) / 2       # t(0.975, 3 dof), from the tables
     assert every["+1"]["shift_low"] == pytest.approx(0.5 - half)
     assert every["0"]["shift"] == 0
     mid = {x["step"]: x for x in rows if x["group"] == "mid"}

@@ -21,7 +21,7 @@ Three kinds of comparison, chosen by the attributes' kinds:
   guide), and, along
   an ordered ``by``, the linear trend test of the errors;
 - values against values (an age regressor and ages in years): per group the mean absolute
-  error, the bias (mean reading minus label) with normal 95 % intervals, and the
+  error, the bias (mean reading minus label) with t 95 % intervals, and the
   correlation, over the rows read (``no_reading``: the group's rows without a reading);
   across groups the ratio of the highest MAE to the lowest and, along an ordered ``by``,
   the change of the absolute error per group step (least squares with a robust normal
@@ -71,7 +71,7 @@ from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.clustered import clustered_trend, rao_scott
 from latentplay.contingency import chi_square
 from latentplay.errors import UserError
-from latentplay.intervals import normal_interval, proportion_interval
+from latentplay.intervals import proportion_interval, t_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import finite_or_none, json_default, output_dir, staged_outputs, write_csv
 from latentplay.resample import mean_intervals
@@ -491,7 +491,7 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
         bias, mae = (None, None), (None, None)  # (low, high); one person: none
         if persons is None:
             bias, mae = ((float(low), float(high))
-                         for _, low, high in (normal_interval(e), normal_interval(a)))
+                         for _, low, high in (t_interval(e), t_interval(a)))
         elif len(np.unique(persons[rows])) > 1:  # one person: every draw is that person
             # measured values, no proportion even where they lie in [0, 1]
             bias, mae = mean_intervals(np.column_stack([e, a]), persons[rows], 1000, seed,

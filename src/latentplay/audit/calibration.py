@@ -10,7 +10,7 @@ confidence (the faces it lets through without review) then treats them different
 Per group, over the rows with a prediction and a confidence:
 
 - ``overconfidence``: the mean confidence minus the accuracy (calibration in the large; +:
-  surer than right), with a normal 95 % interval (a bootstrap over persons when a person has
+  surer than right), with a t 95 % interval (a bootstrap over persons when a person has
   several photos; none for a group of one row, or of one person's photos);
 - ``ece``: the expected calibration error over ``bins`` confidence bins,
   ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017): equal-width bins of [0, 1]
@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.intervals import normal_interval, proportion_interval
+from latentplay.intervals import proportion_interval, t_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import finite_or_none
 from latentplay.resample import DRAW_CELLS, clusters, mean_intervals
@@ -236,8 +236,8 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
             return out
         low: float | None = None
         high: float | None = None
-        if persons is None and n > 1:      # rows independent: the normal interval of a mean
-            _, low, high = normal_interval(signed[rows])
+        if persons is None and n > 1:      # rows independent: the t interval of a mean
+            _, low, high = t_interval(signed[rows])
         elif persons is not None and len(np.unique(persons[rows])) > 1:   # one person: none
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins, binning)

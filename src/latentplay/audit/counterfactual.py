@@ -51,7 +51,7 @@ import numpy as np
 
 from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
-from latentplay.intervals import normal_interval, wilson_interval
+from latentplay.intervals import t_interval, wilson_interval
 from latentplay.outputs import finite_or_none
 from latentplay.resample import cluster_sums, difference_intervals, mean_intervals, resampled
 
@@ -411,7 +411,7 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
 
     ``places`` ``(K,)`` gives the classifier's classes places in an order (-1: outside it,
     e.g. ``unknown``); then ``shift`` is the mean place of the class read minus the place read
-    at the reference step (+: later classes — older, darker), with a normal 95 % interval
+    at the reference step (+: later classes — older, darker), with a t 95 % interval
     (``shift_low`` / ``shift_high``), over the faces read inside the order at both.
 
     ``persons`` ``(n,)`` names each face's person when some have several faces: every
@@ -518,22 +518,22 @@ def excess_intervals(edited: np.ndarray, random: np.ndarray, units: np.ndarray, 
 
 
 def mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
-    """``{key: mean, key_low, key_high}`` of the finite ``values`` (normal 95 % interval;
+    """``{key: mean, key_low, key_high}`` of the finite ``values`` (t 95 % interval;
     None where fewer than two)."""
     x = values[np.isfinite(values)]
     if len(x) < 2:
         return {key: float(x.mean()) if len(x) else None, f"{key}_low": None,
                 f"{key}_high": None}
-    mean, low, high = normal_interval(x)
+    mean, low, high = t_interval(x)
     return {key: float(mean), f"{key}_low": float(low), f"{key}_high": float(high)}
 
 
 def probability_table(result: Counterfactuals, persons: np.ndarray | None = None,
                       n_boot: int = 1000, seed: int = 0) -> list[dict[str, object]]:
-    """Per step and class: the mean probability over faces with a normal 95 % interval (a
+    """Per step and class: the mean probability over faces with a t 95 % interval (a
     bootstrap over ``persons`` ``(n,)``, each drawn with all of their faces, when given)."""
     n, a, k = result.proba.shape
-    mean, low, high = normal_interval(result.proba)        # (A, K) each
+    mean, low, high = t_interval(result.proba)        # (A, K) each
     if persons is None:
         ci = np.stack([low, high], axis=-1)                    # (A, K, 2)
     else:

@@ -5,7 +5,7 @@ The edits are :mod:`~latentplay.audit.counterfactual`'s (:class:`Edits`); at eac
 group and over all faces:
 
 - the mean **change** of the reading from the face's unedited one (+: the reading grows),
-  with a normal 95 % interval — which way the reader moves (faces read older as skin darkens);
+  with a t 95 % interval — which way the reader moves (faces read older as skin darkens);
 - the mean **absolute change**, and along random directions the same; the **excess** of the
   direction's over theirs (bootstrap 95 % interval over faces and random directions) is what
   the attribute does;
@@ -132,7 +132,7 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
                  ) -> list[dict[str, object]]:
     """Per group (``groups`` ``(n,)`` codes into ``names``; negative: in none) and over all
     faces, per step: faces read at the step and unedited ``n``, the mean ``change`` with a
-    normal 95 % interval (``change_low`` / ``change_high``), the mean ``abs_change``; with
+    t 95 % interval (``change_low`` / ``change_high``), the mean ``abs_change``; with
     random directions their ``random_abs_change`` and the ``excess`` of the absolute change
     over it with a bootstrap 95 % interval over faces and random directions (``excess_low`` /
     ``excess_high``, :func:`~latentplay.audit.counterfactual.excess_intervals`).

@@ -34,7 +34,7 @@ def image_quality(image: np.ndarray) -> np.ndarray:
     light = lightness(image)
     scale = SHARPNESS_SIDE / min(light.shape)  # both axes alike: a wider photo is not squeezed
     side = (max(round(light.shape[1] * scale), 1), max(round(light.shape[0] * scale), 1))
-    small = np.asarray(Image.fromarray(light.astype(np.float32), mode="F").resize(
+    small = np.asarray(Image.fromarray(light.astype(np.float32)).resize(  # mode F: 32-bit floats
         side, Image.Resampling.LANCZOS), dtype=np.float64)
     spread = float(np.var(laplace(small)))
     return np.array([light.mean(), light.std(), np.log10(spread + 1e-6)])
