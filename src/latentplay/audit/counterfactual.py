@@ -555,7 +555,7 @@ def check_table(result: Any) -> list[dict[str, object]]:
 
 def check_means(result: Any, persons: np.ndarray | None = None, n_boot: int = 1000,
                 seed: int = 0) -> list[dict[str, object]]:
-    """Per check of values and step: the faces read (``n``) and the mean reading with a normal
+    """Per check of values and step: the faces read (``n``) and the mean reading with a t
     95 % interval (``mean``, ``mean_low``, ``mean_high``; a bootstrap over ``persons``
     ``(n,)`` when given; none from fewer than two persons), readings not made left out."""
     out: list[dict[str, object]] = []
