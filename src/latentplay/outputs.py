@@ -372,6 +372,12 @@ def p_text(p: float | None, digits: int = 2) -> str:
     return f"{p:.{digits}g}" if p >= 1e-300 else "< 1e-300"
 
 
+def gaps_text(gaps: Sequence[str] | None, what: str = "rows") -> str:
+    """``" (no rows in monk_3)"``: the classes a trend along an order steps over without
+    ``what`` (each still a step), or nothing when there are none."""
+    return f" (no {what} in {', '.join(gaps)})" if gaps else ""
+
+
 def read_json(path: Path) -> dict[str, Any]:
     """The JSON object in ``path``; an unreadable file or one holding something else is a
     :class:`UserError` naming it."""

@@ -410,10 +410,10 @@ def test_a_sparse_table_gets_its_chi_square_p_by_simulation() -> None:
     exact = float(np.mean(np.array(drawn) >= statistic - 1e-9))
     assert simulated_p(counts, statistic) == pytest.approx(exact, abs=0.015)
     scored = [{"group": g, "accuracy": r / 4} for g, r in zip("abc", counts[:, 1], strict=True)]
-    test = _across(scored, counts, ordered=False)["chi2"]
+    test = _across(scored, counts)["chi2"]
     assert test["sparse"] == 1.0 and test["p_value_simulated"] == pytest.approx(exact, abs=0.015)
     assert abs(test["p_value"] - exact) > 0.05  # the chi-square curve is off here
-    plenty = _across(scored, counts * 20, ordered=False)["chi2"]
+    plenty = _across(scored, counts * 20)["chi2"]
     assert plenty["sparse"] == 0 and "p_value_simulated" not in plenty
 
 
@@ -504,3 +504,55 @@ def test_overwrite_removes_the_tables_only_an_earlier_run_wrote(tmp_path: Path,
     left = {p.name for p in out.iterdir()}
     assert not left & {"parity.csv", "parity.png", "confusion.csv"} and "notes.txt" in left
     assert "confusion.csv, parity.csv, parity.png" in capsys.readouterr().err
+
+
+def test_trends_step_along_the_order_over_a_class_without_rows(tmp_path: Path) -> None:
+    """Ten rows each of tones t0, t1 and t3 (t2 has none): errors rise by one wrong row, MAE by
+    1 and over-confidence by 0.1 per step of the order, places 0, 1, 3. Numbered 0, 1, 2 among
+    the tones with rows, the last step would count as one: slope 1.5, not 1."""
+    from latentplay.audit.accuracy_text import accuracy_lines
+
+    tone = np.repeat([0, 1, 3], 10)
+    place = tone.astype(float)                       # t3 is two steps after t1
+    gender = np.tile([0, 1], 15)
+    wrong = np.zeros(30, bool)
+    wrong[[0, 10, 11, 20, 21, 22, 23]] = True        # 1, 2 and 4 of 10 wrong: 0.1 + 0.1 * place
+    age = np.linspace(5, 80, 30)
+    schema = Schema(attributes=[
+        Attribute("tone", "categorical", names=["t0", "t1", "t2", "t3"], ordered=True),
+        Attribute("gender", "categorical", names=["female", "male"]),
+        Attribute("predicted_gender", "categorical", names=["female", "male", "unknown"]),
+        Attribute("predicted_gender_p", "continuous", range=(0, 1)),
+        Attribute("age", "continuous", range=(0, 100)),
+        Attribute("predicted_age", "continuous")],
+        provenance=Provenance(source="test", converter="unit"))
+    store = st.build([{"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 30,
+                       "tone": tone, "gender": gender,
+                       "predicted_gender": np.where(wrong, 1 - gender, gender),
+                       "predicted_gender_p": np.full(30, 0.9, np.float32),   # 0.9 - accuracy
+                       "age": age, "predicted_age": age + (1 + place) * np.tile([1, -1], 15)}],
+                     schema, tmp_path / "s")
+    s = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "a")
+    # linear-by-linear test over the rows: r of (place, wrong), M2 = (n - 1) r^2; sums
+    # u w = 0 + 2 + 12 = 14, u = 40, u^2 = 100, w = 7 over n = 30
+    cov, var_u, var_w = 14 / 30 - (40 / 30) * (7 / 30), 100 / 30 - (40 / 30) ** 2, 7 / 30 * 23 / 30
+    r = cov / np.sqrt(var_u * var_w)
+    trend = s["across"]["trend"]
+    assert trend["r"] == pytest.approx(r) and trend["statistic"] == pytest.approx(29 * r * r)
+    assert (trend["groups"], trend["gaps"]) == (["t0", "t1", "t3"], ["t2"])
+    # over-confidence 0.9 - (0.9, 0.8, 0.6) = 0.1 per step of place (float32's 0.9 kept)
+    cal = s["calibration"]["across"]["trend"]
+    assert cal["slope"] == pytest.approx(0.1, abs=1e-6) and cal["gaps"] == ["t2"]
+    text = " ".join(" ".join(accuracy_lines(s)).split())
+    assert "along tone (no rows in t2): errors trend r" in text
+    assert "along tone (no rows in t2): over-confidence +0.100 per group" in text
+    values = group_accuracy(store, "predicted_age", "age", "tone", tmp_path / "v")
+    # |error| 1, 2, 4 at places 0, 1, 3: on the line 1 + place
+    assert values["across"]["trend"]["slope"] == pytest.approx(1.0)
+    assert values["across"]["trend"]["gaps"] == ["t2"]
+    assert "along tone (no rows in t2): absolute error +1 per group" in \
+        " ".join(" ".join(accuracy_lines(values)).split())
+    # every tone with rows: no gaps, and the lines say none
+    plain = group_accuracy(_store(tmp_path / "p"), "predicted_gender", "gender", "tone",
+                           tmp_path / "b")
+    assert plain["across"]["trend"]["gaps"] == [] and "no rows in" not in " ".join(accuracy_lines(plain))

@@ -469,3 +469,21 @@ def test_chance_eces_equal_to_the_observed_one_count_as_reaching_it() -> None:
     """Null ECEs 0.1, 0.1 and 0.0 beside an observed 0.1: the two ties count as reaching it,
     with the observed one as a draw: p = (1 + 2) / (3 + 1)."""
     assert calibration._simulated_p(0.1, np.array([0.1, 0.1, 0.0])) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("repeated", [False, True])
+def test_the_trend_steps_along_the_order_over_a_group_without_rows(repeated: bool) -> None:
+    """Groups a, b, c, d in order, c without rows: confidence 0.9 everywhere and 9, 8 and 6 of
+    10 right in a, b and d make over-confidence 0, 0.1 and 0.3, on the line 0.1 per step at
+    places 0, 1, 3 (numbered 0, 1, 2 the slope would be 0.15); c is the trend's gap."""
+    groups = np.repeat([0, 1, 3], 10)
+    correct = np.ones(30, bool)
+    correct[[0, 10, 11, 20, 21, 22, 23]] = False
+    persons = np.repeat(np.arange(15), 2) if repeated else None
+    cal = group_calibration(np.full(30, 0.9), correct, ["a", "b", "c", "d"], groups,
+                            np.ones(30, bool), ordered=True, persons=persons, n_draws=20)
+    trend = cal["across"]["trend"]
+    assert trend["slope"] == pytest.approx(0.1)
+    assert (trend["groups"], trend["gaps"]) == (["a", "b", "d"], ["c"])
+    lines = calibration.calibration_lines({"calibration": cal, "confidence": "p", "by": "g"})
+    assert any(line.startswith("  along g (no rows in c): over-confidence +0.100") for line in lines)

@@ -347,3 +347,35 @@ def test_rows_of_no_known_person_are_counted_apart_in_the_note(tmp_path: Path) -
             "own (50 in the tests over persons)") in note
     assert "which drops the rows of no known person" in note
     assert found.to_dict()["unnamed"] == 30
+
+
+def test_the_trend_steps_over_a_class_without_rows(tmp_path: Path) -> None:
+    """Ordered colours c0..c3, rows only in c0, c1 and c3 (places 0, 1, 3): the trend's
+    scores are those places, as the correlation of place and size over the rows gives them
+    (numbered 0, 1, 2 the statistic would come out otherwise), and c2 is named a gap; over
+    persons the corrected test takes the same places."""
+    from latentplay.clustered import clustered_trend
+
+    color = np.repeat([0, 1, 3], 20)
+    size = np.concatenate([np.arange(20) < k for k in (2, 6, 14)]).astype(np.int64)
+    person = np.repeat(np.arange(30), 2)            # two photos each, within one colour
+    schema = st.Schema(attributes=[
+        st.Attribute("color", "categorical", names=["c0", "c1", "c2", "c3"], ordered=True),
+        st.Attribute("size", "categorical", names=["small", "large"]),
+        st.Attribute("identity", "categorical", names=[f"p{k}" for k in range(30)])],
+        provenance=st.Provenance(source="tests", converter="tests"))
+    image = st.encode_png(np.zeros((8, 8, 3), np.uint8))
+    s = st.build([{"image": [image] * 60, "color": color.tolist(), "size": size.tolist(),
+                   "identity": person.tolist()}], schema, tmp_path / "gap")
+    found = association(s, "color", "size")
+    place = color.astype(float)
+    r = np.corrcoef(place, size)[0, 1]
+    assert found.trend.r == pytest.approx(r) and found.trend.statistic == pytest.approx(59 * r * r)
+    assert abs(np.corrcoef(np.repeat([0, 1, 2], 20), size)[0, 1] - r) > 0.005
+    written = found.to_dict()["trend"]
+    assert (written["groups"], written["gaps"]) == (["c0", "c1", "c3"], ["c2"])
+    assert (written["levels"], written["level_gaps"]) == (["small", "large"], [])
+    assert "no rows in c2, each a step" in " ".join(found.test_lines)
+    over = clustered_trend(place, size, person, found.trend.statistic)
+    assert found.trend.persons_test.statistic == pytest.approx(over.statistic)
+    assert found.trend.low < r < found.trend.high

@@ -37,6 +37,9 @@ accuracy intervals are a bootstrap over persons (each drawn with all of their ph
 chi-square and trend tests between groups gain a version corrected for them (Rao-Scott,
 :mod:`latentplay.clustered`: ``chi2["persons_test"]``, ``trend["persons_test"]``); values'
 intervals, and their slope along an ordered ``by``, are a bootstrap over persons too.
+Along an ordered ``by`` each group stands at its class's place in the attribute's order (the
+trend test's score, the slope's step): a class without rows between two with rows still
+counts a step, and the trend names its fitted ``groups`` and those ``gaps``.
 ``persons`` counts them among the rows judged, a row without a person as one of its own (as
 the bootstrap draws it, and as ``verification.json`` counts the faces of its pairs).
 
@@ -77,8 +80,8 @@ from latentplay.outputs import finite_or_none, json_default, output_dir, staged_
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
-from latentplay.store.combine import group_codes
-from latentplay.store.schema import UNKNOWN
+from latentplay.store.combine import group_codes, group_order
+from latentplay.store.schema import UNKNOWN, group_places, trend_groups
 
 ALL = "all rows"
 AUTO = "auto"
@@ -133,6 +136,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
         raise UserError("--predicted and --truth must be two different attributes")
     pa, ta = (store.schema.attribute_or_error(n) for n in (predicted, truth))
     names, groups, ordered = group_codes(store, by)
+    order = group_order(store, by) if ordered else None
     confidence = _confidence_attribute(store, predicted, confidence)
     confidences = None if confidence is None else _confidences(store, confidence)
     check_threshold(threshold)
@@ -164,7 +168,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     if kind == "values":
         summary["intervals"] = "normal" if persons is None else "bootstrap over persons"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
-                               ordered, persons, seed))
+                               ordered, persons, seed, order))
         errors = np.abs(np.asarray(store.labels(predicted), np.float64)
                         - np.asarray(store.labels(truth), np.float64))
     else:
@@ -176,7 +180,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
         summary["intervals"] = "Wilson" if persons is None else "bootstrap over persons"
         summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes,
                                         correct, keep, names, groups, ordered, steps, persons,
-                                        seed))
+                                        seed, order))
         if unnamed:                     # labelled and grouped: not 'without a label or a group'
             summary["left_out"] -= unnamed["rows"]
             summary["unnamed"] = unnamed
@@ -185,7 +189,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
             unread = pred_codes == pred_names.index(UNKNOWN)    # no prediction, no confidence
             summary["calibration"] = group_calibration(
                 np.where(unread, np.nan, confidences), correct, names, groups, keep, ordered,
-                persons, seed, threshold=threshold, binning=binning)
+                persons, seed, threshold=threshold, binning=binning, order=order)
         errors = np.where(truth_codes >= 0, ~correct, np.nan)
         if positive is not None:
             summary["parity"] = _parity(positive, true_names, pred_names, truth_codes,
@@ -327,13 +331,15 @@ def _unnamed(true_names: list[str], pred_names: list[str], truth: np.ndarray,
 def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.ndarray,
                      pred: np.ndarray, correct: np.ndarray, keep: np.ndarray, names: list[str],
                      groups: np.ndarray, ordered: bool, steps: bool,
-                     persons: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
+                     persons: np.ndarray | None = None, seed: int = 0,
+                     order: list[str] | None = None) -> dict[str, Any]:
     """Per group and over all rows: accuracy and the rest (module docstring); with ``steps``
     (the true classes are ordered) also ``within_one`` (the share predicted at most one class
     off) and ``offset`` (the mean predicted place minus the true one, over rows predicted as
     one of the true classes). With ``(N,)`` ``persons`` (several photos of one person) the
     accuracy intervals are a bootstrap over persons instead of Wilson's. ``correct`` and
-    ``keep`` ``(N,)``: each prediction right, and the rows with a label and a group."""
+    ``keep`` ``(N,)``: each prediction right, and the rows with a label and a group. Ordered
+    groups step along the classes of ``order`` (default ``names``)."""
     none = pred == pred_names.index(UNKNOWN)
     place = np.array([true_names.index(n) if n in true_names else -1 for n in pred_names])
     off = np.where((place[pred] >= 0) & (truth >= 0), place[pred] - truth, np.iinfo(np.int64).max)
@@ -361,11 +367,12 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
     overall = row(ALL, keep)
     scored = [r for r in table if r["n"]]
     counts = np.array([[r["n"] - r["correct"], r["correct"]] for r in scored])
-    across = _across(scored, counts, ordered, seed)
+    places = np.append(group_places(names, order), -1)      # the last entry: no group
+    held = [g for g, r in enumerate(table) if r["n"]]
+    across = _across(scored, counts, places[held] if ordered else None,
+                     names if order is None else order, seed)
     if across and "chi2" in across and persons is not None:
-        place = np.full(len(names) + 1, -1)                 # the last entry: no group
-        place[[g for g, r in enumerate(table) if r["n"]]] = np.arange(len(scored))
-        rows = place[np.where(keep & (groups >= 0), groups, len(names))]
+        rows = np.where(keep, places[groups], -1)
         _over_persons(across, [r["group"] for r in scored], counts, rows, correct, persons)
     return {"groups": table, "overall": overall, "left_out": int((~keep).sum()),
             "across": across}
@@ -374,9 +381,9 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
 def _over_persons(across: dict[str, Any], names: list[str], counts: np.ndarray,
                   rows: np.ndarray, correct: np.ndarray, persons: np.ndarray) -> None:
     """Add to ``across``'s chi-square and trend their Rao-Scott versions over the ``(N,)``
-    ``persons``, from each row's place among the groups ``names`` (-1: left out) and whether
-    it is right, and to its detectable gap and chance gap those of the groups' ``(G, 2)``
-    ``counts`` worth ``1 / design effect`` independent rows each."""
+    ``persons``, from each row's place (-1: left out) — its group's place in the order, the
+    trend's score — and whether it is right, and to its detectable gap and chance gap those
+    of the groups' ``(G, 2)`` ``counts`` worth ``1 / design effect`` independent rows each."""
     used = rows >= 0
     test = rao_scott(rows[used], correct[used], persons[used])
     across["chi2"]["persons_test"] = test.to_dict() if test else None
@@ -390,10 +397,12 @@ def _over_persons(across: dict[str, Any], names: list[str], counts: np.ndarray,
         across["trend"]["persons_test"] = trend.to_dict() if trend else None
 
 
-def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool, seed: int = 0
-            ) -> dict[str, Any] | None:
+def _across(scored: list[dict[str, Any]], counts: np.ndarray, places: np.ndarray | None = None,
+            order: list[str] | None = None, seed: int = 0) -> dict[str, Any] | None:
     """Differences between the groups' accuracies, from their ``(G, 2)`` (wrong, right)
-    counts; the trend's ``r`` is positive when errors grow along the order."""
+    counts; given the ``(G,)`` ``places`` of ordered groups among the classes of ``order``
+    (default the groups'), the trend test with them as scores, its ``r`` positive when errors
+    grow along the order."""
     if len(scored) < 2:
         return None
     accuracies = [r["accuracy"] for r in scored]
@@ -404,10 +413,11 @@ def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool, see
     out["detectable_gap"] = detectable_gap([r["group"] for r in scored], counts)
     if (counts.sum(0) > 0).all():
         out["chi2"] = chi_square(counts, seed)
-        if ordered and len(scored) > 2:
-            trend = linear_trend(counts)
+        if places is not None and len(scored) > 2:
+            trend = linear_trend(counts, row_scores=places.astype(np.float64))
             out["trend"] = {"r": -trend.r, "statistic": trend.statistic,
-                            "p_value": trend.p_value}
+                            "p_value": trend.p_value,
+                            **trend_groups(order or [r["group"] for r in scored], places)}
     return out
 
 
@@ -468,13 +478,15 @@ def _gap(p: float, n_group: float, n_rest: float) -> float:
 
 
 def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: np.ndarray,
-            ordered: bool, persons: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
+            ordered: bool, persons: np.ndarray | None = None, seed: int = 0,
+            order: list[str] | None = None) -> dict[str, Any]:
     """Per group and over all rows: mean absolute error and bias (reading minus label) with
     95 % intervals — normal ones, or with ``(N,)`` ``persons`` a bootstrap over them — and
     the correlation, over the rows with a reading (``no_reading``: the group's labelled rows
     without one, left out of its errors); across groups the MAE ratio and gap and, along an
-    ordered ``by``, the slope of the absolute error per group step (robust normal interval,
-    or the bootstrap). ``left_out``: the rows without a label or a group."""
+    ordered ``by``, the slope of the absolute error per step of the classes of ``order``
+    (default ``names``; robust normal interval, or the bootstrap) naming its ``groups`` and
+    ``gaps``. ``left_out``: the rows without a label or a group."""
     p, t = np.asarray(predicted, np.float64), np.asarray(truth, np.float64)
     labelled = np.isfinite(t) & (groups >= 0)
     keep = labelled & np.isfinite(p)
@@ -510,14 +522,15 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
         across = {"mae_ratio": max(maes) / min(maes) if min(maes) > 0 else None,
                   "mae_gap": max(maes) - min(maes)}
         if ordered and len(scored) > 2:
-            place = {r["group"]: k for k, r in enumerate(scored)}
-            lookup = np.array([place.get(name, -1) for name in names] + [-1])
-            position = lookup[np.where(groups >= 0, groups, len(names))]
+            held = [r["mae"] is not None for r in table]     # two rows or more
+            position = np.append(np.where(held, group_places(names, order), -1), -1)[groups]
             rows = keep & (position >= 0)
-            across["trend"] = (slope_interval(np.abs(error[rows]), position[rows])
-                               if persons is None else
-                               rate_trend(np.abs(error[rows]), position[rows], persons[rows],
-                                          seed=seed))
+            across["trend"] = {**(slope_interval(np.abs(error[rows]), position[rows])
+                                  if persons is None else
+                                  rate_trend(np.abs(error[rows]), position[rows], persons[rows],
+                                             seed=seed)),
+                               **trend_groups(names if order is None else order,
+                                              np.unique(position[rows]))}
     return {"groups": table, "overall": row(ALL, labelled), "left_out": int((~labelled).sum()),
             "across": across}
 

@@ -10,7 +10,7 @@ from latentplay.audit.calibration import calibration_lines
 from latentplay.audit.parity import parity_lines
 from latentplay.audit.standardize import adjusted_lines
 from latentplay.contingency import sparse_reason
-from latentplay.outputs import p_text
+from latentplay.outputs import gaps_text, p_text
 
 
 def accuracy_lines(s: dict[str, Any]) -> list[str]:
@@ -52,11 +52,12 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
                  "- (no error in " + _names(s["groups"], lambda r: r["mae"] == 0) + ")")
         out.append(f"  across groups: MAE ratio {ratio}, MAE gap {across['mae_gap']:.3g}")
     trend = across.get("trend")
+    along = "" if not trend else f"  along {by}{gaps_text(trend.get('gaps'))}:"
     if trend and "slope" in trend:
-        out.append(f"  along {by}: absolute error {trend['slope']:+.3g} per group "
+        out.append(f"{along} absolute error {trend['slope']:+.3g} per group "
                    f"[{trend['low']:+.3g}, {trend['high']:+.3g}]")
     elif trend:
-        out.append(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in "
+        out.append(f"{along} errors trend r {trend['r']:+.3f} (+: more errors later in "
                    f"the order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}"
                    + _over_persons(trend))
     if "parity" in s:

@@ -41,8 +41,10 @@ Per group, over the rows with a prediction and a confidence:
 Across groups: the gap between the highest and lowest over-confidence and ECE (and, with a
 threshold, coverage and selective accuracy, the latter over the groups with an answer: none
 where fewer than two have one) and, along an ordered grouping, the change of the
-over-confidence per group step (least squares, with a robust normal interval; a bootstrap
-over persons when photos repeat them).
+over-confidence per step of the order (least squares, with a robust normal interval; a bootstrap
+over persons when photos repeat them), each group at its class's place in the attribute's
+order: a class without rows between two with rows still counts a step, and is named among the
+trend's ``gaps``.
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval, t_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
-from latentplay.outputs import finite_or_none
+from latentplay.outputs import finite_or_none, gaps_text
 from latentplay.resample import DRAW_CELLS, clusters, mean_intervals
+from latentplay.store.schema import group_places, trend_groups
 
 BINS = 10
 """Confidence bins of the ECE and the reliability diagram."""
@@ -204,7 +207,8 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
                       groups: np.ndarray, keep: np.ndarray, ordered: bool,
                       persons: np.ndarray | None = None, seed: int = 0, bins: int = BINS,
                       n_draws: int = 1000, threshold: float | None = None,
-                      binning: str = "width") -> dict[str, Any]:
+                      binning: str = "width", order: list[str] | None = None
+                      ) -> dict[str, Any]:
     """Calibration per group (module docstring).
 
     Args:
@@ -216,6 +220,8 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         persons: ``(N,)`` person codes when photos repeat persons (intervals over persons).
         threshold: the confidence at or above which answers pass unreviewed, or None.
         binning: ``width`` or ``mass`` (each group's own equal-row bins).
+        order: the classes the ordered groups step along (default ``names``): the trend
+            takes each group's place among them, a class without rows still a step.
 
     Returns:
         ``{"groups": [row per group], "overall": row, "without_confidence": rows,
@@ -259,7 +265,9 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
             "without_confidence": int((keep & ~np.isfinite(c)).sum()), "bins": bins,
             "binning": binning, "draws": n_draws, "threshold": threshold,
             "null_over_photos": persons is not None,
-            "across": _across(table, signed, scored, groups, names, ordered, persons, seed)}
+            "across": _across(table, signed, scored, groups,
+                              group_places(names, order) if ordered else None,
+                              names if order is None else order, persons, seed)}
 
 
 def _null_fields(ece: float, null: np.ndarray, suffix: str = "") -> dict[str, float]:
@@ -269,8 +277,12 @@ def _null_fields(ece: float, null: np.ndarray, suffix: str = "") -> dict[str, fl
 
 
 def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
-            groups: np.ndarray, names: list[str], ordered: bool,
+            groups: np.ndarray, places: np.ndarray | None, order: list[str],
             persons: np.ndarray | None, seed: int) -> dict[str, Any] | None:
+    """Gaps between the groups with rows of ``table`` and, given the ``(G,)`` ``places`` of
+    ordered groups among the classes of ``order``, the trend of the ``(N,)`` ``signed``
+    over-confidence per step of the order over the ``scored`` rows of ``(N,)`` ``groups``,
+    naming its ``groups`` and ``gaps``."""
     rows = [r for r in table if r["n"]]
     if len(rows) < 2:
         return None
@@ -285,13 +297,12 @@ def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
         out["coverage_gap"] = max(coverage) - min(coverage)
         # one group answered: no gap to take (0 would read as equal accuracy)
         out["selective_accuracy_gap"] = max(answered) - min(answered) if len(answered) > 1 else None
-    if ordered and len(rows) > 2:
-        place = {r["group"]: k for k, r in enumerate(rows)}
-        lookup = np.array([place.get(name, -1) for name in names] + [-1])
-        position = lookup[np.where(groups >= 0, groups, len(names))]
+    if places is not None and len(rows) > 2:
+        position = np.append(places, -1)[groups]            # a row without a group: -1
         use = scored & (position >= 0)
-        out["trend"] = (slope_interval(signed[use], position[use]) if persons is None
-                        else rate_trend(signed[use], position[use], persons[use], seed=seed))
+        out["trend"] = {**(slope_interval(signed[use], position[use]) if persons is None
+                           else rate_trend(signed[use], position[use], persons[use], seed=seed)),
+                        **trend_groups(order, np.unique(position[use]))}
     return out
 
 
@@ -350,6 +361,6 @@ def calibration_lines(summary: dict[str, Any]) -> list[str]:
                            f", accuracy gap {across['selective_accuracy_gap']:.3f}")))
     trend = across.get("trend")
     if trend:
-        lines.append(f"  along {summary['by']}: over-confidence {trend['slope']:+.3f} per group "
-                     f"[{trend['low']:+.3f}, {trend['high']:+.3f}]")
+        lines.append(f"  along {summary['by']}{gaps_text(trend.get('gaps'))}: over-confidence "
+                     f"{trend['slope']:+.3f} per group [{trend['low']:+.3f}, {trend['high']:+.3f}]")
     return lines

@@ -62,7 +62,7 @@ from latentplay.outputs import (
     staged_outputs,
 )
 from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
-from latentplay.store.schema import UNKNOWN, class_places
+from latentplay.store.schema import UNKNOWN, class_places, trend_groups
 
 PathLike = str | os.PathLike[str]
 ALL = "all pairs"
@@ -636,16 +636,9 @@ def _trend(names: list[str], group_of: np.ndarray, same: np.ndarray, nonmatch: n
             return None
         out[key] = {**(rate_trend(errors[keep], pos[keep], seed=seed) if persons is None else
                        slope_interval(errors[keep], pos[keep], persons[keep])),
-                    **_trend_groups(order, places)}
+                    **trend_groups(order, places)}
         used.update(places.tolist())
     return {"groups": [order[k] for k in sorted(used)], **out}
-
-
-def _trend_groups(order: list[str], places: np.ndarray) -> dict[str, list[str]]:
-    """The ``groups`` of ``order`` at the sorted ``(k,)`` ``places`` a trend was fitted on, and
-    the ``gaps``: those of the order between the first and the last without pairs."""
-    return {"groups": [order[k] for k in places],
-            "gaps": [order[k] for k in range(places[0], places[-1] + 1) if k not in places]}
 
 
 def _pair_persons(ids: np.ndarray, pairs: Pairs) -> np.ndarray:

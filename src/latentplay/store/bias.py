@@ -16,7 +16,9 @@ ages, a factor, a binned continuous value, or just two levels) and the table is 
 2 x 2, :func:`linear_trend` also tests for a trend along it: the chi-square test asks whether
 the groups differ at all, the trend test whether the share of the later levels rises or falls
 along the groups' order — one degree of freedom, so a steady gradient across ten skin tones
-shows where the chi-square test spreads it over nine.
+shows where the chi-square test spreads it over nine. Its scores are each group's and level's
+place in its attribute's order (bins in their order): a class or bin without rows between two
+with rows still counts a step, and the trend names those ``gaps`` (``level_gaps`` for ``of``).
 
 When the store's ``identity`` (or ``person``) attribute shows several photos of one person,
 both tests take those photos as independent rows and their p-values come out too small; each then also gets
@@ -28,7 +30,7 @@ plain tests already the right ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,7 +43,7 @@ from latentplay.intervals import effective_wilson
 from latentplay.outputs import p_text
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.io import Store
-from latentplay.store.schema import PERSON_ATTRIBUTES, UNKNOWN, Attribute
+from latentplay.store.schema import PERSON_ATTRIBUTES, UNKNOWN, Attribute, group_places, trend_groups
 from latentplay.store.summary import bin_codes, level_codes
 
 
@@ -59,6 +61,9 @@ class Trend:
         low, high: a 95 % interval of ``r`` from a bootstrap over persons, when the rows are
             several photos of each (the p-value takes rows as independent); else None.
         persons_test: then also the test corrected for them (Rao-Scott); else None.
+        steps: the ``groups`` and ``levels`` it was scored on and their ``gaps`` and
+            ``level_gaps`` (classes of the order between them without rows, each a step;
+            :func:`~latentplay.store.schema.trend_groups`); empty when not known.
     """
 
     r: float
@@ -67,20 +72,25 @@ class Trend:
     low: float | None = None
     high: float | None = None
     persons_test: ClusteredTest | None = None
+    steps: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"r": self.r, "statistic": self.statistic, "p_value": self.p_value,
                 "low": self.low, "high": self.high,
-                "persons_test": self.persons_test.to_dict() if self.persons_test else None}
+                "persons_test": self.persons_test.to_dict() if self.persons_test else None,
+                **self.steps}
 
 
 def trend_text(trend: Trend) -> str:
     """``"r -0.487, M2 474.6 (dof 1), p 3.1e-105"``, with ``r``'s interval over persons when
-    there is one (the test over persons is ``trend.persons_test.text()``)."""
+    there is one (the test over persons is ``trend.persons_test.text()``) and the classes
+    stepped over without rows when there are any (``; no rows in monk_3, each a step``)."""
     over = ("" if trend.low is None else
             f" (95 % over persons {trend.low:+.3f} to {trend.high:+.3f})")
+    gaps = [*trend.steps.get("gaps", []), *trend.steps.get("level_gaps", [])]
     return (f"r {trend.r:+.3f}{over}, M2 {trend.statistic:.1f} (dof 1), "
-            f"p {p_text(trend.p_value)}")
+            f"p {p_text(trend.p_value)}" + (f"; no rows in {', '.join(gaps)}, each a step"
+                                            if gaps else ""))
 
 
 def linear_trend(counts: np.ndarray, row_scores: np.ndarray | None = None,
@@ -413,13 +423,20 @@ def own_persons(ids: np.ndarray) -> np.ndarray:
 def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
            counts: np.ndarray, bins: int, persons: np.ndarray | None) -> Trend | None:
     """The linear trend of the ``(R, C)`` ``counts`` of the known ``groups`` and ``levels``,
-    when ``by`` and ``of`` both have an order and the table is larger than 2 x 2; with
-    repeated ``persons`` (:func:`repeated_persons`), ``r``'s interval from a bootstrap over
-    them."""
+    when ``by`` and ``of`` both have an order and the table is larger than 2 x 2, scored by
+    their places in their orders (:func:`_steps`); with repeated ``persons``
+    (:func:`repeated_persons`), ``r``'s interval from a bootstrap over them."""
     if max(counts.shape) < 3 or not all(_ordinal(store.schema.attribute(name), names)
                                         for name, names in ((by, groups), (of, levels))):
         return None
-    trend = linear_trend(counts)
+    (row_order, u), (col_order, v) = (
+        _steps(store.schema.attribute(name), level_codes(store, store.schema.attribute(name),
+                                                         bins)[1], names)
+        for name, names in ((by, groups), (of, levels)))
+    trend = linear_trend(counts, u.astype(np.float64), v.astype(np.float64))
+    level_steps = trend_groups(col_order, v)
+    trend.steps = {**trend_groups(row_order, u), "levels": level_steps["groups"],
+                   "level_gaps": level_steps["gaps"]}
     if persons is None:
         return trend
     u, v = (_places(store, name, names, bins) for name, names in ((by, groups), (of, levels)))
@@ -429,11 +446,22 @@ def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
     return trend
 
 
+def _steps(attr: Attribute, names: list[str], kept: list[str]) -> tuple[list[str], np.ndarray]:
+    """The order the ``kept`` known level names of ``attr`` step along — all of its level
+    ``names`` (bins in their order), ``unknown`` left out, when it has an order of its own;
+    else ``kept`` themselves (two levels, one step) — and ``(K,)`` each kept name's place in
+    it: a level without rows between two kept ones still counts a step."""
+    order = [n for n in names if n != UNKNOWN] if _has_order(attr) else kept
+    return order, group_places(kept, order)
+
+
 def _places(store: Store, name: str, kept: list[str], bins: int) -> np.ndarray:
-    """``(N,)`` each row's place among the ``kept`` level names of attribute ``name``
-    (binned as the table was; -1 for any other)."""
-    codes, names = level_codes(store, store.schema.attribute(name), bins)
-    lookup = np.array([kept.index(n) if n in kept else -1 for n in names] + [-1])
+    """``(N,)`` each row's place in the order of attribute ``name``'s levels (binned as the
+    table was; :func:`_steps`) when its level is one of the ``kept`` names; -1 for any other."""
+    attr = store.schema.attribute(name)
+    codes, names = level_codes(store, attr, bins)
+    at = _steps(attr, names, kept)[1]
+    lookup = np.array([at[kept.index(n)] if n in kept else -1 for n in names] + [-1])
     return lookup[np.where(codes >= 0, codes, len(names))]
 
 

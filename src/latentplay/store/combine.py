@@ -88,6 +88,14 @@ def group_codes(store: Store, by: str, option: str = "--by"
     return names, codes, ordered
 
 
+def group_order(store: Store, by: str) -> list[str]:
+    """The classes of the first attribute of ``by``, ``unknown`` left out: the order that
+    :func:`group_codes`' groups of one ordered attribute (those of its classes that rows
+    have) follow, each group at its class's place in it."""
+    first = next(n.strip() for n in by.split(",") if n.strip())
+    return [name for name in store.schema.attribute_or_error(first).level_names if name != UNKNOWN]
+
+
 def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[str], *,
                   name: str | None = None, overwrite: bool = False) -> Store:
     """Add the combinations of categorical ``attributes`` as one attribute, in place.

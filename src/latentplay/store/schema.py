@@ -39,6 +39,25 @@ def class_places(codes: np.ndarray, names: Sequence[str]) -> np.ndarray:
     return lookup[np.where((codes >= 0) & (codes < len(names)), codes, len(names))]
 
 
+def group_places(names: Sequence[str], order: Sequence[str] | None = None) -> np.ndarray:
+    """``(G,)`` int64 place of each group of ``names`` among the classes of ``order`` (those
+    of an ordered attribute; default ``names`` themselves), ``unknown`` left out as
+    :func:`class_places` leaves it, so a class without a group keeps its step; -1 for
+    ``unknown`` and a name not in ``order``."""
+    known = [name for name in (names if order is None else order) if name != UNKNOWN]
+    return np.array([known.index(name) if name in known else -1 for name in names], np.int64)
+
+
+def trend_groups(order: Sequence[str], places: np.ndarray) -> dict[str, list[str]]:
+    """The ``groups`` of ``order`` (classes, ``unknown`` left out) at the sorted ``(k,)``
+    ``places`` a trend along them was fitted on, and the ``gaps``: the classes of the order
+    between the first and the last without rows (or pairs); each gap still counts a step."""
+    known = [name for name in order if name != UNKNOWN]
+    fitted = set(np.asarray(places).tolist())
+    return {"groups": [known[k] for k in places],
+            "gaps": [known[k] for k in range(places[0], places[-1] + 1) if k not in fitted]}
+
+
 def check_column_name(name: str, what: str = "column name") -> str:
     """``name`` when it is one a column made by a command may have (letters, digits, '_'),
     else a :class:`UserError` calling it ``what``."""
