@@ -546,6 +546,7 @@ def test_trends_step_along_the_order_over_a_class_without_rows(tmp_path: Path) -
     text = " ".join(" ".join(accuracy_lines(s)).split())
     assert "along tone (no rows in t2): errors trend r" in text
     assert "along tone (no rows in t2): over-confidence +0.100 per group" in text
+    assert "order (no rows in t2)" in build_report(tmp_path / "a").read_text()
     values = group_accuracy(store, "predicted_age", "age", "tone", tmp_path / "v")
     # |error| 1, 2, 4 at places 0, 1, 3: on the line 1 + place
     assert values["across"]["trend"]["slope"] == pytest.approx(1.0)
@@ -556,3 +557,28 @@ def test_trends_step_along_the_order_over_a_class_without_rows(tmp_path: Path) -
     plain = group_accuracy(_store(tmp_path / "p"), "predicted_gender", "gender", "tone",
                            tmp_path / "b")
     assert plain["across"]["trend"]["gaps"] == [] and "no rows in" not in " ".join(accuracy_lines(plain))
+
+
+def test_the_trend_over_persons_scores_the_order_s_places() -> None:
+    """Photos of 15 persons in groups a, b and d of the order a..d (c without rows): the
+    Rao-Scott trend over persons takes each row's place 0, 1 or 3, as the trend test does."""
+    from latentplay.audit.accuracy import _classes_summary
+    from latentplay.clustered import clustered_trend
+
+    groups = np.repeat([0, 1, 2], 10)               # codes into the groups a, b, d
+    place = np.repeat([0.0, 1.0, 3.0], 10)
+    truth = np.tile([0, 1], 15)
+    wrong = np.zeros(30, bool)
+    wrong[[0, 1, 10, 11, 12, 20, 21, 22, 23, 24, 25]] = True
+    pred = np.where(wrong, 1 - truth, truth)
+    persons = np.repeat(np.arange(15), 2)
+    s = _classes_summary(["f", "m"], ["f", "m", "unknown"], truth, pred, ~wrong,
+                         np.ones(30, bool), ["a", "b", "d"], groups, True, False, persons,
+                         order=["a", "b", "c", "d"])
+    trend = s["across"]["trend"]
+    r = np.corrcoef(place, wrong)[0, 1]
+    assert trend["r"] == pytest.approx(r) and trend["gaps"] == ["c"]
+    over = clustered_trend(place, ~wrong, persons, trend["statistic"])
+    assert trend["persons_test"]["statistic"] == pytest.approx(over.statistic)
+    assert trend["persons_test"]["statistic"] != pytest.approx(
+        clustered_trend(np.repeat([0.0, 1.0, 2.0], 10), ~wrong, persons, trend["statistic"]).statistic)

@@ -282,6 +282,26 @@ def test_order_trend_reads_coverage_along_ordered_classes(tmp_path: Path) -> Non
                                                            real_recalled=np.ones(60, bool))) is None
 
 
+def test_order_trend_steps_over_a_class_without_rows(tmp_path: Path) -> None:
+    """Tones t0, t1 and t3 of t0..t3 (t2 without rows) covered 1, 0.9 and 0.7: -0.1 per step
+    at places 0, 1, 3, and t2 is named the trend's gap."""
+    from types import SimpleNamespace
+
+    from latentplay.store import Attribute, Provenance, Schema
+
+    tone = np.repeat([0, 1, 3], 10)
+    schema = Schema(attributes=[Attribute("tone", "categorical", names=["t0", "t1", "t2", "t3"],
+                                          ordered=True)],
+                    provenance=Provenance(source="test", converter="unit"))
+    store = st.build([{"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 30,
+                       "tone": tone}], schema, tmp_path / "s")
+    covered = np.concatenate([np.arange(10) < k for k in (10, 9, 7)])
+    trend = order_trend(store, "tone", np.arange(30),
+                        SimpleNamespace(real_covered=covered, real_recalled=covered))
+    assert trend["coverage"]["slope"] == pytest.approx(-0.1)
+    assert (trend["groups"], trend["gaps"]) == (["t0", "t1", "t3"], ["t2"])
+
+
 def test_the_reference_holds_out_persons_not_only_photos(persons: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """In a store of 60 persons with 10 photos each, the held-out reference images show none

@@ -135,9 +135,11 @@ def test_codes_from_a_column_are_the_encoder_s_and_a_column_of_no_run_is_caution
     assert found["mu"]["codes"] == "mu" and "(mu codes)" in r.out
     for name, g in found["encoder"]["groups"].items():
         assert found["mu"]["groups"][name]["mse"] == pytest.approx(g["mse"], rel=1e-4)
-    # skin tones are ordered: the two groups the faces have, monk_2 and monk_8, one step apart
+    # skin tones are ordered: the two groups the faces have, monk_2 and monk_8, six steps of
+    # the Monk scale apart (monk_3 .. monk_7 between them, without photos)
     groups, trend = found["encoder"]["groups"], found["encoder"]["tests"]["mse"]["trend"]
-    assert trend["slope"] == pytest.approx(groups["monk_8"]["mse"] - groups["monk_2"]["mse"])
+    assert trend["slope"] == pytest.approx((groups["monk_8"]["mse"] - groups["monk_2"]["mse"]) / 6)
+    assert trend["gaps"] == [f"monk_{k}" for k in range(3, 8)]
     assert trend["low"] < trend["slope"] < trend["high"] and "along the order" in r.out
     r = cli("audit", "reconstruction", vae_run, "--data", data, "--by", "skin_tone", "--column", "pix",
             "--out", tmp_path / "pix")
@@ -161,3 +163,18 @@ def test_a_run_that_redraws_no_photo_is_cautioned_and_its_shares_have_intervals(
     for g in [*found["groups"].values(), found["all"]]:
         assert g["failed"] == 1.0 and 0.5 < g["failed_low"] < 0.99 and g["failed_high"] == 1.0
     assert found["caution"].startswith("caution: 100 %")
+
+
+def test_the_trend_steps_along_the_order_over_a_class_without_photos() -> None:
+    """Groups t0, t1, t3 of an order t0..t3 (t2 without photos), mean errors 1, 2 and 4: on
+    the line 1 + place, so 1 per step (numbered 0, 1, 2 among the groups it would be 1.5)."""
+    from latentplay.audit.reconstruction import _by_group, across_text
+
+    group = np.repeat([0, 1, 2], 4)                      # codes into the groups present
+    mse = np.repeat([1.0, 2.0, 4.0], 4) + np.tile([-0.5, 0.5], 6)
+    found = _by_group({"mse": mse, "unexplained": mse, "failed": np.zeros(12)}, group,
+                      ["t0", "t1", "t3"], np.arange(12), False, True, 0, ["t0", "t1", "t2", "t3"])
+    trend = found["tests"]["mse"]["trend"]
+    assert trend["slope"] == pytest.approx(1.0)
+    assert (trend["groups"], trend["gaps"]) == (["t0", "t1", "t3"], ["t2"])
+    assert "along the order (no rows in t2) +1 per step" in across_text(found["tests"]["mse"])

@@ -379,3 +379,6 @@ def test_the_trend_steps_over_a_class_without_rows(tmp_path: Path) -> None:
     over = clustered_trend(place, size, person, found.trend.statistic)
     assert found.trend.persons_test.statistic == pytest.approx(over.statistic)
     assert found.trend.low < r < found.trend.high
+    # the other way round the colours are the levels: the same r, c2 a gap among them
+    turned = association(s, "size", "color").to_dict()["trend"]
+    assert turned["r"] == pytest.approx(r) and turned["level_gaps"] == ["c2"]

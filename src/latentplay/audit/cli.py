@@ -10,7 +10,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import figure_text, progress_bar, say, warn
+from latentplay.outputs import figure_text, gaps_text, progress_bar, say, warn
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -566,8 +566,8 @@ def fidelity_cmd(
                   if g.get("authenticity") is not None else f"{g['class']} -" for g in groups))
         trend = (summary.get("trends") or {}).get(name)
         if trend:
-            print(f"  along {name}'s order: coverage {_step(trend['coverage'])}, recall "
-                  f"{_step(trend['recall'])}")
+            print(f"  along {name}'s order{gaps_text(trend.get('gaps'))}: coverage "
+                  f"{_step(trend['coverage'])}, recall {_step(trend['recall'])}")
         if "conditional_coverage" in groups[0]:
             print(f"  coverage of each {name} by the samples drawn for it: " + ", ".join(
                 f"{g['class']} {g['conditional_coverage']:.3f} (of {g['n_real']} by "
@@ -769,8 +769,7 @@ def _along(trend: dict, key: str) -> str:
     """``monk_1 .. monk_6 (no pairs in monk_3)``: the ordered groups the ``key`` rate of a
     trend was fitted on (outputs older than its ``groups``: the trend's)."""
     groups = trend[key].get("groups") or trend["groups"]
-    gaps = trend[key].get("gaps") or []
-    return f"{groups[0]} .. {groups[-1]}" + (f" (no pairs in {', '.join(gaps)})" if gaps else "")
+    return f"{groups[0]} .. {groups[-1]}" + gaps_text(trend[key].get("gaps"), "pairs")
 
 
 def _trend_line(trend: dict) -> str:

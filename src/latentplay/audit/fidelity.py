@@ -47,7 +47,7 @@ from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance,
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir, refuse_nonempty, staged_outputs
 from latentplay.store.bias import repeated_persons
-from latentplay.store.schema import UNKNOWN, class_places
+from latentplay.store.schema import UNKNOWN, class_places, trend_groups
 from latentplay.train.fidelity import flat_caution, flat_threshold, pixel_contrast
 
 if TYPE_CHECKING:
@@ -426,8 +426,9 @@ def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, 
     """Along an ordered ``attribute`` (Monk tones, age groups): how coverage and recall of the
     training ``rows`` change per class step (least-squares slope with a bootstrap over the
     rows, or over the persons where the store repeats them,
-    :func:`~latentplay.metrics.verification.rate_trend`); None for unordered classes or fewer
-    than three classes with rows."""
+    :func:`~latentplay.metrics.verification.rate_trend`), each row at its class's place in the
+    order, naming the ``groups`` fitted and the ``gaps`` between them (classes without rows,
+    each still a step); None for unordered classes or fewer than three classes with rows."""
     attr = data.schema.attribute(attribute)
     if not attr.has_order:
         return None
@@ -439,6 +440,7 @@ def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, 
     persons = repeated_persons(data)
     units = None if persons is None else persons[rows][known]
     return {"classes": [name for name in names if name != UNKNOWN],
+            **trend_groups(names, np.unique(position[known])),
             **{measure: rate_trend(hits[known].astype(float), position[known], units, seed=seed)
                for measure, hits in (("coverage", result.real_covered),
                                      ("recall", result.real_recalled))}}

@@ -46,6 +46,7 @@ from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.outputs import (
     finite_or_none,
+    gaps_text,
     json_default,
     output_dir,
     refuse_nonempty,
@@ -55,7 +56,8 @@ from latentplay.outputs import (
 )
 from latentplay.resample import clusters, mean_intervals
 from latentplay.store.bias import repeated_persons
-from latentplay.store.combine import group_codes
+from latentplay.store.combine import group_codes, group_order
+from latentplay.store.schema import group_places, trend_groups
 
 if TYPE_CHECKING:
     import torch
@@ -117,7 +119,9 @@ def audit_reconstruction(
         (the same over every group), ``tests`` (per measure but ``failed``, :func:`_across`:
         ``test``, ``statistic``, ``dof``, ``p_value``, ``units``, the ``worst`` and ``best``
         groups by their means: for ``kept`` the lowest is the worst, and for ordered groups
-        the ``trend``: ``slope`` per group step with ``low`` and ``high``), ``worst_rows``.
+        the ``trend``: ``slope`` per step of the attribute's order with ``low`` and ``high``,
+        the ``groups`` it was fitted on and the ``gaps`` between them, classes without photos
+        that still count a step), ``worst_rows``.
     """
     from latentplay import train
     from latentplay.devices import resolve_device
@@ -152,7 +156,8 @@ def audit_reconstruction(
              "persons": None if persons is None else int(len(np.unique(units))),
              "unknown_rows": int(np.sum(codes < 0)), "identity": identity, "seed": seed,
              **({} if caution is None else {"caution": caution})}
-    found.update(_by_group(values, codes[rows], names, units, persons is not None, ordered, seed))
+    found.update(_by_group(values, codes[rows], names, units, persons is not None, ordered, seed,
+                           group_order(store, by) if ordered else None))
     failing = found["all"]["failed"]
     if failing is not None and failing >= FAILED_CAUTION:
         said = f"caution: {100 * failing:.0f} % of the photos are redrawn hardly better than " \
@@ -205,10 +210,12 @@ def _measured(model: torch.nn.Module, store: st.Store, rows: np.ndarray, column:
 
 
 def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str],
-              units: np.ndarray, persons: bool, ordered: bool, seed: int) -> dict[str, Any]:
+              units: np.ndarray, persons: bool, ordered: bool, seed: int,
+              classes: list[str] | None = None) -> dict[str, Any]:
     """``groups`` (each present group's :func:`_means`), ``all`` and ``tests`` (per measure
     but ``failed``: :func:`_kruskal`, the worst and best groups, and along ordered groups
-    :func:`_trend`) of the ``(n,)`` ``values`` of photos in ``(n,)`` groups ``group``."""
+    :func:`_trend`, each group at its place among the ``classes`` of the order, default
+    ``names``) of the ``(n,)`` ``values`` of photos in ``(n,)`` groups ``group``."""
     present = [k for k in range(len(names)) if np.any(group == k)]
     groups = {names[k]: _means(values, group == k, units, seed) for k in present}
     tests: dict[str, Any] = {}
@@ -222,7 +229,8 @@ def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str]
             order = sorted(means, key=means.get, reverse=measure != "kept")  # kept: lowest worst
             tests[measure].update(worst=order[0], best=order[-1])
             if ordered:
-                tests[measure]["trend"] = _trend(values[measure], group, units, seed)
+                tests[measure]["trend"] = _trend(values[measure], group_places(names, classes)[group],
+                                                 classes or names, units, seed)
     return {"groups": groups, "all": _means(values, np.ones(len(group), bool), units, seed),
             "tests": tests}
 
@@ -336,19 +344,23 @@ def across_text(test: dict[str, Any]) -> str:
     else:
         how = f"Kruskal-Wallis {test['statistic']:.2f} on {test['dof']} dof over {test['units']}"
     return (f"{how}, p {p_text(test['p_value'], 3)}; worst {test['worst']}, best {test['best']}" + (
-                "" if trend is None else f"; along the order {step(trend['slope'])} per step "
-                f"[{step(trend['low'])}, {step(trend['high'])}]"))
+                "" if trend is None else f"; along the order{gaps_text(trend.get('gaps'))} "
+                f"{step(trend['slope'])} per step [{step(trend['low'])}, {step(trend['high'])}]"))
 
 
-def _trend(values: np.ndarray, group: np.ndarray, units: np.ndarray, seed: int) -> dict[str, Any]:
+def _trend(values: np.ndarray, position: np.ndarray, order: list[str], units: np.ndarray,
+           seed: int) -> dict[str, Any]:
     """How ``(n,)`` per-photo ``values`` change along ordered groups: the least-squares slope
-    on each photo's ``(n,)`` group position per step, with its 95 % interval over resamples
-    of ``units`` (:func:`~latentplay.metrics.verification.rate_trend`)."""
+    per step on each photo's ``(n,)`` ``position`` (its group's place among the classes of
+    ``order``), with its 95 % interval over resamples of ``units``
+    (:func:`~latentplay.metrics.verification.rate_trend`), the ``groups`` it was fitted on
+    and the ``gaps`` between them."""
     from latentplay.metrics.verification import rate_trend
 
     read = np.isfinite(values)
-    trend = rate_trend(values[read], group[read], units[read], seed=seed)
-    return {key: finite_or_none(trend[key]) for key in ("slope", "low", "high")}
+    trend = rate_trend(values[read], position[read], units[read], seed=seed)
+    return {**{key: finite_or_none(trend[key]) for key in ("slope", "low", "high")},
+            **trend_groups(order, np.unique(position[read]))}
 
 
 def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.Store,

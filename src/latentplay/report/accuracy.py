@@ -9,6 +9,7 @@ from typing import Any
 
 from latentplay.contingency import sparse_reason
 from latentplay.errors import UserError
+from latentplay.outputs import gaps_text
 from latentplay.report.images import file_figure
 from latentplay.report.page import (
     Block,
@@ -95,11 +96,12 @@ def section(run: Path, a: dict[str, Any]) -> Section:
                                  "margins fixed")))
                 facts += _over_persons("chi-square over persons", chi2)
     trend = across.get("trend")
+    along = "" if not trend else f"along the groups' order{gaps_text(trend.get('gaps'))}"
     if trend and "slope" in trend:
-        facts.append(("along the groups' order", f"absolute error {number(trend['slope'])} per "
+        facts.append((along, f"absolute error {number(trend['slope'])} per "
                       f"group, 95% {interval(trend.get('low'), trend.get('high'))}"))
     elif trend:
-        facts.append(("along the groups' order", f"errors r {number(trend['r'])} (+: more "
+        facts.append((along, f"errors r {number(trend['r'])} (+: more "
                       f"later in the order), M2 {number(trend['statistic'])}, "
                       f"{p_is(trend['p_value'])}"))
         facts += _over_persons("trend over persons", trend)
@@ -241,8 +243,9 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
                       f"{share(across.get('selective_accuracy_gap'))}"))
     if across.get("trend"):
         t = across["trend"]
-        facts.append(("along the groups' order", f"over-confidence {number(t['slope'])} per "
-                                                 f"group, 95% {interval(t['low'], t['high'])}"))
+        facts.append((f"along the groups' order{gaps_text(t.get('gaps'))}",
+                      f"over-confidence {number(t['slope'])} per group, 95% "
+                      f"{interval(t['low'], t['high'])}"))
     if cal.get("without_confidence"):
         facts.append(("without a confidence", f"{number(cal['without_confidence'])} rows"))
     return [*([Facts(facts)] if facts else []), *tables,

@@ -32,7 +32,7 @@ from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import counted_text, ratio_line, reference_name
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
-from latentplay.outputs import figure_text, share_text
+from latentplay.outputs import figure_text, gaps_text, share_text
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
@@ -546,7 +546,7 @@ def _fidelity_groups(run: Path, name: str, groups: list[dict[str, Any]], data: s
         header += ["its precision, common count", "its coverage, common count"]
     trend = (f.get("trends") or {}).get(name)
     group_blocks: list[Any] = [Facts([(
-        f"along the order of {name}",
+        f"along the order of {name}{gaps_text(trend.get('gaps'))}",
         "; ".join(f"{m} {number(trend[m]['slope'])} per class, 95% "
                   f"{interval(trend[m].get('low'), trend[m].get('high'))}"
                   for m in ("coverage", "recall")))])] if trend else []
