@@ -358,7 +358,7 @@ def test_the_trend_steps_over_a_class_without_rows(tmp_path: Path) -> None:
 
     color = np.repeat([0, 1, 3], 20)
     size = np.concatenate([np.arange(20) < k for k in (2, 6, 14)]).astype(np.int64)
-    person = np.repeat(np.arange(30), 2)            # two photos each, within one colour
+    person = np.tile(np.arange(30), 2)              # two photos each, rows k and k + 30
     schema = st.Schema(attributes=[
         st.Attribute("color", "categorical", names=["c0", "c1", "c2", "c3"], ordered=True),
         st.Attribute("size", "categorical", names=["small", "large"]),
@@ -378,6 +378,8 @@ def test_the_trend_steps_over_a_class_without_rows(tmp_path: Path) -> None:
     assert "no rows in c2, each a step" in " ".join(found.test_lines)
     over = clustered_trend(place, size, person, found.trend.statistic)
     assert found.trend.persons_test.statistic == pytest.approx(over.statistic)
+    numbered = clustered_trend(np.repeat([0.0, 1.0, 2.0], 20), size, person, found.trend.statistic)
+    assert abs(numbered.statistic - over.statistic) > 0.1 * over.statistic
     assert found.trend.low < r < found.trend.high
     # the other way round the colours are the levels: the same r, c2 a gap among them
     turned = association(s, "size", "color").to_dict()["trend"]
