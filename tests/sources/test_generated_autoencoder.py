@@ -38,6 +38,8 @@ def test_generated_autoencoder_samples_are_the_apps(ae_run: Path, tmp_path: Path
     np.testing.assert_array_equal(train.decode(ae_run, codes), app)
     np.testing.assert_array_equal(train.sample(ae_run, 6, seed=2), app)
     np.testing.assert_array_equal(generate(ae_run, 6, seed=2), app)    # audit compare RUN
+    spread = np.abs(app.astype(np.int16) - app[:1]).mean(axis=(1, 2, 3))
+    assert (spread[1:] > 1).all(), spread    # different codes decode to different faces (grey levels)
     assert "N(mean, SD) of the training codes" in gen.schema.provenance.arguments["draws"]
     assert "training codes" in gen.schema.vectors[0].description
     np.testing.assert_array_equal(train.sample(ae_run, 3, seed=2, temperature=0.5),
