@@ -76,6 +76,9 @@ def test_html_switches_attributes_and_shows_labels_and_thumbnails():
     fig = projection_figure(coords, labels, title="t")
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["color", "size"]
     assert sum(bool(t.visible) for t in fig.data) == 3  # the colour classes first
+    for button, group in zip(fig.layout.updatemenus[0].buttons, ("color", "size"), strict=True):
+        shown = [t for t, on in zip(fig.data, button.args[0]["visible"], strict=True) if on]
+        assert {t.legendgroup or t.name for t in shown} == {group}   # its own traces, no other
     assert fig.data[0].hovertemplate == "color: red<extra></extra>"
     np.testing.assert_array_equal(fig.data[0].customdata, np.flatnonzero(codes == 0))
     html = projection_html(coords, labels, title="t", rows=np.arange(100, 160),
@@ -114,6 +117,8 @@ def test_identities_get_no_legend_one_trace_and_distinct_neighbour_colours():
     assert any("150 classes" in t.get_text() for t in fig.axes[0].texts)
     interactive = projection_figure(coords, [labels])
     assert len(interactive.data) == 1 and interactive.data[0].text[5] == "person_1"
+    palette = [matplotlib.colors.to_hex(c) for c in class_colors(n_ids, ordered=False)]
+    assert list(interactive.data[0].marker.color) == [palette[i] for i in ids]   # each its own
     # consecutive codes are far apart in colour, unlike a plain sweep of the colour map
     colors = np.array(class_colors(n_ids, ordered=False))[:, :3]
     assert np.linalg.norm(np.diff(colors, axis=0), axis=1).mean() > 0.2
@@ -193,6 +198,11 @@ def test_signed_values_get_a_diverging_map_centred_on_zero():
     middle = np.array(re.findall(r"\d+", html.colorscale[5][1]), int)
     assert low[2] > low[0] and high[0] > high[2] and middle.min() > max(low.max(), high.max())
     # one sign only: viridis over the values' own range
+    for values in (-yaw, yaw):   # the wider reach either side: -50 to 30 as -30 to 50
+        assert projection_png(coords, Labels("pose_yaw", values, "continuous")
+                              ).axes[0].collections[-1].get_clim() == pytest.approx((-50.0, 50.0))
+        marker = projection_figure(coords, [Labels("pose_yaw", values, "continuous")]).data[0].marker
+        assert (marker.cmin, marker.cmax) == pytest.approx((-50.0, 50.0))
     fig = projection_png(coords, Labels("size", np.abs(yaw), "continuous"))
     assert fig.axes[0].collections[-1].get_cmap().name == "viridis"
     assert fig.axes[0].collections[-1].get_clim() == pytest.approx((0.0, 50.0))
@@ -291,6 +301,13 @@ def test_more_than_five_classes_take_shapes_as_well_as_colours() -> None:
         assert len(drawn) == shapes
         markers = [h.get_marker() for h in fig.axes[0].get_legend().legend_handles]
         assert len(set(markers)) == shapes
+        if count == 10:   # each point in its own class's shape, as the legend shows it
+            from latentplay.viz.projection import _marker_path
+
+            at = np.linalg.norm(np.asarray(dots.get_offsets(), float)[:, None] - coords[None],
+                                axis=2).argmin(axis=1)
+            for path, code in zip(dots.get_paths(), codes[at], strict=True):
+                np.testing.assert_allclose(path.vertices, _marker_path(markers[code]).vertices)
         page = projection_figure(coords, [labels])                   # the interactive page too
         assert len({trace.marker.symbol for trace in page.data}) == shapes
 
@@ -313,3 +330,45 @@ def test_a_projection_reads_in_a_column_its_legend_under_the_points(classes: int
     box = below.get_window_extent(renderer)
     assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0
     assert box.y1 < ax.xaxis.label.get_window_extent(renderer).y0   # under the axis label
+
+
+def test_each_point_takes_the_colour_of_its_class_in_the_legend() -> None:
+    """The dots at a class's coordinates are drawn in that class's legend colour (and grey rings
+    hold only the unknown and missing points)."""
+    coords, codes = _points(60)
+    codes[:4] = -1
+    fig = projection_png(coords, Labels("color", codes, "categorical", ["red", "green", "blue"]))
+    ax = fig.axes[0]
+    rings, dots = ax.collections
+    legend = {h.get_label().split(" (")[0]: matplotlib.colors.to_rgba(h.get_color())
+              for h in ax.get_legend().legend_handles[:3]}
+    def classes(collection) -> np.ndarray:   # the code of the point at each drawn position
+        offsets = np.asarray(collection.get_offsets(), dtype=np.float64)
+        return codes[np.linalg.norm(offsets[:, None] - coords[None], axis=2).argmin(axis=1)]
+
+    drawn = classes(dots)
+    names = ["red", "green", "blue"]
+    for code, face in zip(drawn, dots.get_facecolors(), strict=True):
+        np.testing.assert_allclose(face, legend[names[code]])
+    assert sorted(drawn.tolist()) == sorted(codes[codes >= 0].tolist())
+    assert classes(rings).tolist() == [-1] * 4
+
+
+def test_the_identities_note_counts_the_classes_with_points() -> None:
+    """Of 50 named identities 45 have points: the note says 45 classes, not 50."""
+    ids = np.repeat(np.arange(45), 2)
+    coords = np.random.default_rng(0).normal(size=(len(ids), 2))
+    fig = projection_png(coords, Labels("identity", ids, "categorical", [f"p{i}" for i in range(50)]))
+    assert [t.get_text() for t in fig.axes[0].texts if "classes" in t.get_text()] == [
+        "identity: 45 classes, one colour each"]
+
+
+def test_a_declared_range_sets_the_colour_scale_of_both_figures() -> None:
+    """Smiles in [0, 1] whose rows span 0.2 to 0.7 are coloured over 0 to 1, in the PNG and the
+    interactive page alike (a value's colour then means the same in every store)."""
+    values = np.array([0.2, 0.5, 0.7, 0.4])
+    labels = Labels("smile", values, "continuous", range=(0.0, 1.0))
+    coords = np.arange(8.0).reshape(4, 2)
+    assert projection_png(coords, labels).axes[0].collections[-1].get_clim() == pytest.approx((0, 1))
+    marker = projection_figure(coords, [labels]).data[0].marker
+    assert (marker.cmin, marker.cmax) == pytest.approx((0.0, 1.0))
