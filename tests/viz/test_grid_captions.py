@@ -168,3 +168,30 @@ def test_image_grid_draws_grey_k_h_w_images_grey() -> None:
     shown = fig.axes[0].get_images()[0]
     assert shown.get_cmap().name == "gray" and shown.get_clim() == (0, 255)
     np.testing.assert_array_equal(shown.get_array(), grey[0])
+    floats = np.linspace(0.0, 0.5, 16).reshape(1, 4, 4)   # float grey images are in [0, 1]
+    assert image_grid([floats], ["float"]).axes[0].get_images()[0].get_clim() == (0, 1)
+
+
+def test_each_image_sits_in_its_row_and_column_over_its_own_caption() -> None:
+    """Image ``c`` of row ``r`` (its pixels all ``10 r + c``) is the ``c``-th from the left in
+    the ``r``-th row from the top, its caption ``captions[r][c]`` centred under it and its row's
+    label beside it."""
+    from latentplay.viz.grid import image_grid
+
+    rows = [np.full((3, 6, 6, 3), 10 * r, np.uint8) + np.arange(3, dtype=np.uint8)[:, None, None, None]
+            for r in range(2)]
+    fig = image_grid(rows, ["first", "second"], captions=[["a0", "a1", "a2"], ["b0", "b1", "b2"]])
+    ax = fig.axes[0]
+    at = {int(image.get_array()[0, 0, 0]): image.get_extent() for image in ax.get_images()}
+    captions = {t.get_text(): t.get_position() for t in ax.texts if not t.get_gid()}
+    labels = {t.get_text(): t.get_position() for t in ax.texts if t.get_gid()}
+    for r, (name, letter) in enumerate((("first", "a"), ("second", "b"))):
+        for c in range(3):
+            left, right, bottom, top = at[10 * r + c]   # y grows downwards: bottom > top
+            x, y = captions[f"{letter}{c}"]
+            assert x == pytest.approx((left + right) / 2) and y > bottom
+            assert top < labels[name][1] < bottom
+            if c:
+                assert left > at[10 * r + c - 1][1]               # right of the one before
+            if r:
+                assert top > at[10 * (r - 1) + c][2]              # under the row above
