@@ -114,10 +114,14 @@ def test_leakage_report_numbers_equal_the_csv(leakage_run: Path, tmp_path: Path)
         source = list(csv.DictReader(fh))
     table = html.tables["leakage"][0]
     assert len(table) == len(source) + 1
-    keys = ("accuracy", "leak_accuracy", "chance", "leakage", "accepted", "domain_accepted")
+    under = {"task accuracy": "accuracy", "probe accuracy": "leak_accuracy", "chance": "chance",
+             "leakage": "leakage", "probe images accepted": "accepted",
+             "task images accepted": "domain_accepted"}   # each header over its csv column
+    assert table[0][:2] == ["experiment", "model"] and sorted(table[0][2:]) == sorted(under)
     for r, row in zip(source, table[1:], strict=True):
         assert row[:2] == [r["experiment"], r["model"]]
-        for key, text in zip(keys, row[2:], strict=True):
+        for header, text in zip(table[0][2:], row[2:], strict=True):
+            key = under[header]
             assert (text == "—") if r[key] == "" else value(text) == pytest.approx(float(r[key]))
 
 
@@ -188,3 +192,99 @@ def test_a_flagged_concept_model_is_cautioned(concept_runs: dict[str, Path], tmp
     shown = facts(run)
     assert shown["task accuracy by chance"] == "0.25"
     assert shown["caution"].startswith("task near chance: the scores below say little")
+
+
+def _cells(table) -> list[dict[str, str]]:
+    """Each row of a report ``Table`` as its cells' texts under their headers."""
+    return [dict(zip(table.columns, (c.text for c in row), strict=True)) for row in table.rows]
+
+
+def test_the_concept_tables_put_each_number_under_its_header() -> None:
+    """Per true class (named by the data's classes) its images, accuracy, accepted share and
+    accuracy on the accepted ones by hand; each concept's mean, sd, min and max; the store's
+    leakage per attribute; the held-out concept scores."""
+    from latentplay.report.concepts import (
+        _class_table,
+        _concept_score_rows,
+        _concept_table,
+        _store_leakage_table,
+    )
+
+    # class 0: 3 images, right 2 (rows 0, 1), accepted rows 0 and 2 (one right of two);
+    # class 1: 1 image, wrong, accepted
+    down = np.array([[0, 0], [0, 0], [1, 0], [0, 1]])
+    accepted = np.array([1, 0, 1, 1])
+    assert _cells(_class_table(down, accepted, ["cat", "dog"])) == [
+        {"true class": "cat", "test images": "3", "accuracy": f"{2 / 3:.5g}", "accepted": f"{2 / 3:.5g}",
+         "accuracy, accepted": "0.5"},
+        {"true class": "dog", "test images": "1", "accuracy": "0", "accepted": "1",
+         "accuracy, accepted": "0"},
+        {"true class": "all", "test images": "4", "accuracy": "0.5", "accepted": "0.75",
+         "accuracy, accepted": f"{1 / 3:.5g}"}]
+    short = _class_table(down, accepted, ["cat"])   # too few names for the codes: the codes
+    assert [r["true class"] for r in _cells(short)] == ["0", "1", "all"]
+    concepts = np.array([[0.1, 0.9], [0.5, 0.2], [0.3, 0.4]])
+    assert _cells(_concept_table(concepts, ["scale", "pos_x"]))[1] == {
+        "concept": "pos_x", "mean": "0.5", "sd": f"{np.std([0.9, 0.2, 0.4]):.5g}", "min": "0.2",
+        "max": "0.9"}
+    assert [r["concept"] for r in _cells(_concept_table(concepts, None))] == ["concept 0", "concept 1"]
+    leakage = {"smile": {"images": 40, "accuracy": 0.8, "truth_accuracy": 0.7, "chance": 0.6,
+                         "leakage": 0.5, "beyond": 0.4}, "age": {"skipped": "one class"}}
+    assert _cells(_store_leakage_table(leakage)) == [
+        {"attribute": "smile", "test images": "40", "from the activations": "0.8",
+         "from the true concepts": "0.7", "chance": "0.6", "leakage": "0.5",
+         "beyond the concepts": "0.4"},
+        {"attribute": "age", "test images": "—", "from the activations": "—",
+         "from the true concepts": "—", "chance": "—", "leakage": "—", "beyond the concepts": "—"}]
+    rows = _concept_score_rows({"shape": {"accuracy": 0.9, "chance": 0.33, "learned": True},
+                                "size": {"r2": 0.05, "mae": 0.3, "learned": False}})
+    assert rows == [["concept shape: accuracy (chance 0.33)", 0.9],
+                    ["concept size: R² (levels scaled to [0, 1], not learned)", 0.05],
+                    ["concept size: mean absolute error", 0.3]]
+
+
+def test_the_leakage_spread_table_puts_each_number_under_its_header(tmp_path: Path) -> None:
+    """leakage.csv's spread columns (SD, halvings, acceptance alone, concept scores) each under
+    the header that names it."""
+    from latentplay.report.concepts import LEAKAGE_COLUMNS, SPREAD_COLUMNS, leakage_page
+
+    row = dict.fromkeys(LEAKAGE_COLUMNS, "0.5") | {"experiment": "parity", "model": "vae"}
+    row |= {"leakage_sd": "0.01", "splits": "20", "leakage_acceptance_only": "0.03",
+            "concept_acc": "0.04", "concept_r2": "0.05", "concepts": "held out", "flag": "near chance"}
+    with open(tmp_path / "leakage.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, [*LEAKAGE_COLUMNS, *SPREAD_COLUMNS])
+        writer.writeheader()
+        writer.writerow(row)
+    spread = leakage_page(tmp_path).sections[0].blocks[1]
+    assert _cells(spread) == [{
+        "experiment": "parity", "model": "vae", "leakage SD": "0.01", "halvings": "20",
+        "leakage from acceptance alone": "0.03", "concept accuracy (categorical)": "0.04",
+        "concept R² (continuous)": "0.05", "concepts, held out": "held out", "flag": "near chance"}]
+
+
+def test_the_seeds_tables_put_each_number_under_its_header(tmp_path: Path) -> None:
+    """seeds.json's scores: mean, SD, lowest, highest and each seed's value under its seed;
+    each seed's folder and flag on its own row."""
+    from latentplay.report.concepts import seeds_page
+
+    (tmp_path / "seed_1").mkdir()
+    record = {"kind": "cbm", "seeds": [1, 2], "runs": ["seed_1", "seed_2"], "flags": [None, "no concept"],
+              "scores": {"accuracy": {"mean": 0.5, "sd": 0.1, "min": 0.4, "max": 0.6,
+                                      "values": [0.4, 0.6]}}}
+    (tmp_path / "seeds.json").write_text(json.dumps(record))
+    scores, runs = seeds_page(tmp_path).sections[0].blocks[1:]
+    assert _cells(scores) == [{"score": "accuracy", "mean": "0.5", "SD": "0.1", "lowest": "0.4",
+                               "highest": "0.6", "seed 1": "0.4", "seed 2": "0.6"}]
+    assert _cells(runs) == [{"seed": "1", "folder": "seed_1/", "flag": "—"},
+                            {"seed": "2", "folder": "seed_2/ (missing)", "flag": "no concept"}]
+
+
+def test_the_concept_facts_count_test_images_concepts_and_latents(concept_runs: dict[str, Path]) -> None:
+    """The facts give the test images (40), the concepts (3) and the latent dimensions (5) of
+    the glancenet trained above, not its rows of latents or its labels' sum."""
+    from latentplay.report.concepts import page
+    from latentplay.report.page import Facts
+
+    shown = dict(next(b for b in page(concept_runs["glancenet"]).sections[0].blocks
+                      if isinstance(b, Facts)).items)
+    assert (shown["test images"], shown["concepts"], shown["latent dimensions"]) == ("40", "3", "5")
