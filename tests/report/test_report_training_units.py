@@ -53,3 +53,56 @@ def test_fidelity_caption_counts_from_the_table(vae_run: Path, tmp_path: Path) -
     section = next(s for s in training.page(run).sections if s.anchor == "fidelity")
     table = next(b for b in section.blocks if isinstance(b, Table))
     assert table.caption.startswith("fidelity.csv: 96 prior samples against as many")
+
+
+def test_rows_per_epoch_in_epoch_order_and_kl_in_dimension_order() -> None:
+    """A resumed run rewrites epoch 2 after epoch 3's row: one row per epoch, the last written,
+    in epoch order; ``kl_10`` is the eleventh dimension, after ``kl_9`` (not after ``kl_1``)."""
+    rows = [{"epoch": "1", "loss": "9"}, {"epoch": "3", "loss": "7"}, {"epoch": "2", "loss": "8"},
+            {"epoch": "2", "loss": "6"}]
+    assert training.by_epoch(rows) == [rows[0], rows[3], rows[1]]
+    row = {f"kl_{d}": str(d / 10) for d in range(12)} | {"epoch": "4", "kl": "6.6"}
+    assert training.kl_per_dim(row).tolist() == pytest.approx([d / 10 for d in range(12)])
+
+
+def test_loss_curves_draw_each_epochs_value_under_its_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The curves drawn are each term's values by epoch, training rows as ``train`` and the test
+    split's as ``test``; an epoch without a value is left out, not shifted."""
+    drawn: dict = {}
+    monkeypatch.setattr(training.figures, "curves",
+                        lambda panels, *args, **kwargs: drawn.update(panels) or "data:image/png;base64,")
+    epochs = [{"epoch": "1", "step": "10", "loss": "9", "recon": "5"},
+              {"epoch": "2", "step": "20", "loss": "", "recon": "4"},
+              {"epoch": "3", "step": "30", "loss": "7", "recon": "3"}]
+    test = [{"epoch": "1", "step": "10", "loss": "8.5", "recon": "4.5"},
+            {"epoch": "3", "step": "30", "loss": "6.5", "recon": "2.5"}]
+    assert training._losses(epochs, test, "") is not None
+    assert drawn == {"loss": {"train": ([1, 3], [9.0, 7.0]), "test": ([1, 3], [8.5, 6.5])},
+                     "recon": {"train": ([1, 2, 3], [5.0, 4.0, 3.0]), "test": ([1, 3], [4.5, 2.5])}}
+
+
+def test_the_disentanglement_table_puts_each_value_under_its_header(tmp_path: Path) -> None:
+    """dis_metrics.csv's rows: epoch, step and each score under the header naming it."""
+    (tmp_path / "dis_metrics.csv").write_text("epoch,step,dci_disentanglement,mig\n"
+                                              "1,50,0.25,0.125\n2,100,0.5,0.375\n")
+    table = next(b for b in training._dis_metrics(tmp_path).blocks if isinstance(b, Table))
+    assert [dict(zip(table.columns, (c.text for c in row), strict=True)) for row in table.rows] == [
+        {"epoch": "1", "step": "50", "dci_disentanglement": "0.25", "mig": "0.125"},
+        {"epoch": "2", "step": "100", "dci_disentanglement": "0.5", "mig": "0.375"}]
+
+
+def test_the_fidelity_table_puts_each_value_under_its_header(tmp_path: Path) -> None:
+    """fidelity.csv's evaluations and the held-out reference: each measure under its header."""
+    import json
+
+    names = ["precision", "recall", "density", "coverage", "authenticity", "frechet_distance",
+             "kernel_distance", "kernel_distance_std"]
+    record(tmp_path, {n: 0.125 * (k + 1) for k, n in enumerate(names)} | {"n_samples": 64, "n_real": 64},
+           epoch=2, step=40)
+    (tmp_path / "fidelity_reference.json").write_text(json.dumps(
+        {n: 2.0 + k for k, n in enumerate(names)} | {"n": 30}))
+    table = next(b for b in training._fidelity(tmp_path, {}).blocks if isinstance(b, Table))
+    rows = [dict(zip(table.columns, (c.text for c in row), strict=True)) for row in table.rows]
+    assert rows == [{"epoch": "2", "step": "40"} | {n: f"{0.125 * (k + 1):g}" for k, n in enumerate(names)},
+                    {"epoch": "held-out (30)", "step": ""} | {n: f"{2 + k}" for k, n in enumerate(names)}]
+    assert table.caption.startswith("fidelity.csv: 64 prior samples")
