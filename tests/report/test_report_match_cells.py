@@ -49,3 +49,44 @@ def test_the_method_line_writes_a_ratio_as_the_docs_do() -> None:
     section = _overview({"config": {"method": "nearest", "ratio": 3}, "match": {"distance": "euclidean"}})
     facts = dict(next(b for b in section.blocks if isinstance(b, Facts)).items)
     assert "1:3" in facts["method"] and "3:1" not in facts["method"]
+
+
+def _under(table) -> list[dict[str, str]]:
+    """Each row of a report ``Table`` as its cells' texts under their headers."""
+    return [dict(zip(table.columns, (c.text for c in row), strict=True)) for row in table.rows]
+
+
+def test_every_count_and_balance_value_stands_under_its_own_label() -> None:
+    """The counts table names each of summary.json's counts and distances (each a different
+    number); the balance lines and balance.csv's group means and variance ratios stand under
+    their headers, before and after."""
+    from latentplay.report.matching import _overview
+    from latentplay.report.page import Table
+
+    counts = {"treated": 11, "controls": 12, "pairs": 13, "matched_treated": 14,
+              "unmatched_treated": 15, "caliper_drops": 16, "matched_controls": 17,
+              "controls_ess": 18.5}
+    summary = {"counts": counts, "distance": {"mean": 0.1, "median": 0.2, "max": 0.3},
+               "config": {"distance": "mahalanobis"}}
+    table = next(b for b in _overview(summary).blocks if isinstance(b, Table))
+    shown = {r["count"]: r["value"] for r in _under(table)}
+    assert [shown[k] for k in ("treated units", "control units", "pairs", "matched treated",
+                               "unmatched treated", "dropped by the caliper",
+                               "distinct matched controls", "effective sample size of the controls")
+            ] == ["11", "12", "13", "14", "15", "16", "17", "18.5"]
+    assert [v for k, v in shown.items() if k.startswith("pair distance")] == ["0.1", "0.2", "0.3"]
+    assert [k.rsplit(": ", 1)[1] for k in shown if k.startswith("pair distance")] == [
+        "mean", "median", "max"]
+    row = {"covariate": "age", "type": "continuous", "mean_treated_before": "1",
+           "mean_control_before": "2", "smd_before": "0.3", "var_ratio_before": "4",
+           "mean_treated_after": "5", "mean_control_after": "6", "smd_after": "0.07",
+           "var_ratio_after": "8"}
+    stats = {"before": {"max_abs_smd": 0.3, "mean_abs_smd": 0.25, "n_over_0.1": 1},
+             "after": {"max_abs_smd": 0.07, "mean_abs_smd": 0.05, "n_over_0.1": 0}}
+    lines, values = _balance({"balance": stats}, [row]).blocks
+    assert [r[0] for r in (list(d.values()) for d in _under(lines))] == ["before", "after"]
+    assert _under(lines)[1]["max |SMD|"] == "0.07"
+    assert _under(values) == [{"covariate": "age", "type": "continuous", "treated before": "1",
+                               "control before": "2", "SMD before": "0.3", "VR before": "4",
+                               "treated after": "5", "control after": "6", "SMD after": "0.07",
+                               "VR after": "8"}]
