@@ -209,3 +209,20 @@ def test_comparison_of_columns_is_readable_on_a_page_and_its_titles_and_ticks_ap
         ticks = [t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()]
         assert all(a.x1 < b.x0 for a, b in zip(ticks, ticks[1:], strict=False)), ax.get_title()
     plt.close(fig)
+
+
+def test_each_groups_rates_stand_beside_its_own_name() -> None:
+    """The FMR bar (red) and the FNMR bar (green) beside a group's name are that group's rates."""
+    from matplotlib.colors import to_rgb
+
+    from latentplay.viz.verification import rate_bars
+
+    rows = [{"group": g, "fmr": f, "fmr_low": f / 2, "fmr_high": 2 * f, "fnmr": n,
+             "fnmr_low": n / 2, "fnmr_high": 2 * n}
+            for g, f, n in (("female", 0.01, 0.2), ("male", 0.03, 0.1), ("other", 0.02, 0.3))]
+    fig = rate_bars(rows, 0.5)
+    names = {round(t.get_position()[1]): t.get_text() for t in fig.axes[0].get_yticklabels()}
+    for ax, key, colour in ((fig.axes[0], "fmr", "tab:red"), (fig.axes[1], "fnmr", "tab:green")):
+        drawn = {names[round(p.get_y() + p.get_height() / 2)]: p.get_width() for p in ax.patches}
+        assert drawn == pytest.approx({r["group"]: r[key] for r in rows})
+        assert all(np.allclose(p.get_facecolor()[:3], to_rgb(colour)) for p in ax.patches)
