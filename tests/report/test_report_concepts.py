@@ -277,6 +277,12 @@ def test_the_seeds_tables_put_each_number_under_its_header(tmp_path: Path) -> No
                                "highest": "0.6", "seed 1": "0.4", "seed 2": "0.6"}]
     assert _cells(runs) == [{"seed": "1", "folder": "seed_1/", "flag": "—"},
                             {"seed": "2", "folder": "seed_2/ (missing)", "flag": "no concept"}]
+    # a summary written before seeds recorded their flags still lists each seed's folder
+    del record["flags"]
+    (tmp_path / "seeds.json").write_text(json.dumps(record))
+    _, runs = seeds_page(tmp_path).sections[0].blocks[1:]
+    assert _cells(runs) == [{"seed": "1", "folder": "seed_1/", "flag": "—"},
+                            {"seed": "2", "folder": "seed_2/ (missing)", "flag": "—"}]
 
 
 def test_the_concept_facts_count_test_images_concepts_and_latents(concept_runs: dict[str, Path]) -> None:

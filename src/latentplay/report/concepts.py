@@ -177,9 +177,10 @@ def seeds_page(run: Path) -> Page:
         raise UserError(f"{run / 'seeds.json'} is not the output of `latentplay metrics concepts "
                         "--seeds`: it needs its seeds and scores")
     kind = str(record.get("kind", ""))
+    folders = record.get("runs") or [f"seed_{s}" for s in seeds]
+    given = record.get("flags") or [None] * len(seeds)      # none recorded in early summaries
     flags = [[seed, f"{folder}/" + ("" if (run / folder).is_dir() else " (missing)"), flag or "—"]
-             for seed, folder, flag in
-             zip(seeds, record.get("runs", []), record.get("flags", []), strict=False)]
+             for seed, folder, flag in zip(seeds, folders, given, strict=False)]
     if kind in KINDS:
         what = ("model", KINDS[kind])
     elif kind == "leakage":
