@@ -137,3 +137,40 @@ def test_log_frechet_panel_has_a_tick_beyond_its_points() -> None:
     assert right.get_yscale() == "log" and right.get_ylim() == pytest.approx((2, 50))
     ticks = [t for t in right.get_yticks() if 2 <= t <= 50]
     assert max(ticks) == pytest.approx(50) and min(ticks) == pytest.approx(2)
+
+
+def test_an_autoencoder_s_fidelity_samples_are_drawn_as_its_samples_are(
+        shapes_store: Path, tiny: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain autoencoder has no prior: its fidelity samples decode codes at the mean and SD
+    of each dimension of the epoch's encoded images (here made 5 and 0), as `latent sample`
+    and the app draw them; N(0, I) draws scored images of codes it never makes."""
+    import torch
+
+    from latentplay.models.vae import AE
+    from latentplay.train.engine import Engine
+    from latentplay.train.welford import Welford
+
+    def fixed(self: Engine) -> Welford:
+        codes = Welford(self.model.latent_dim)
+        codes.update(torch.full((2, self.model.latent_dim), 5.0))
+        return codes
+
+    seen: list[torch.Tensor] = []
+    decode = AE.decode
+
+    def recording(self: AE, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        seen.append(z.detach().clone())
+        return decode(self, z, cond)
+
+    monkeypatch.setattr(Engine, "_merged_welford", fixed)
+    monkeypatch.setattr(AE, "decode", recording)
+    train.train("ae", shapes_store, tmp_path / "ae", epochs=1, batch_size=32,
+                overrides=[*tiny, *FIDELITY], progress=False)
+    [row] = _rows(tmp_path / "ae")
+    assert sum(len(z) for z in seen if (z == 5).all()) == int(row["n_samples"]) > 0
+    from latentplay.report.page import Table
+    from latentplay.report.training import page
+
+    [caption] = [b.caption for s in page(tmp_path / "ae").sections for b in s.blocks
+                 if isinstance(b, Table) and b.caption.startswith("fidelity.csv")]
+    assert "an autoencoder has no prior" in caption and "prior samples" not in caption

@@ -152,7 +152,8 @@ def page(run: Path) -> Page:
                              _final(epochs, test, units, summary.get("reconstruction")),
                              _latents(run, epochs, test), _images(run, config, summary),
                              _dis_metrics(run),
-                             _fidelity(run, config.get("log") or {})) if s]
+                             _fidelity(run, config.get("log") or {},
+                                       config.get("family") == "ae")) if s]
     family = str(config.get("family", "model"))
     return Page("training run", f"Training run {run.name}: {family}", str(run), sections)
 
@@ -520,9 +521,9 @@ def _dis_metrics(run: Path) -> Section | None:
     return Section("Disentanglement metrics", "dis", blocks)
 
 
-def _fidelity(run: Path, log: dict[str, Any]) -> Section | None:
+def _fidelity(run: Path, log: dict[str, Any], autoencoder: bool = False) -> Section | None:
     """``fidelity.csv`` and the held-out reference; ``log`` is the config's ``log`` section
-    (``fidelity_n``, ``fidelity_k``)."""
+    (``fidelity_n``, ``fidelity_k``); a plain ``autoencoder``'s samples are not the prior's."""
     path = run / "fidelity.csv"
     if not path.exists():
         return None
@@ -544,7 +545,10 @@ def _fidelity(run: Path, log: dict[str, Any]) -> Section | None:
                else "log.fidelity_n")
     blocks: list[Any] = [Table.of(
         ["epoch", "step", *names], table,
-        f"fidelity.csv: {samples} prior samples against as many training images in pixel-PCA "
+        f"fidelity.csv: {samples} "
+        + ("samples (codes drawn at the mean and SD of each dimension of the epoch's encoded "
+           "images: an autoencoder has no prior)" if autoencoder else "prior samples")
+        + " against as many training images in pixel-PCA "
         f"features, k = {number(log.get('fidelity_k'))} (log.fidelity_n, log.fidelity_k)"
         + ("; held-out: as many of the run's held-out images, measured once the same way"
            if ref else "")

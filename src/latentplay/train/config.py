@@ -142,7 +142,8 @@ class LogConfig:
         dis_metrics_every: epochs between two evaluations.
         dis_metrics_seed: random state of the metrics' sampling.
         fidelity_every: every this many epochs (and after the last; 0 = never) compare
-            ``fidelity_n`` prior samples with as many training images: precision, recall,
+            ``fidelity_n`` prior samples (a plain autoencoder's drawn at the mean and SD of its
+            epoch's encoded images) with as many training images: precision, recall,
             density, coverage, Frechet and kernel distances in pixel-PCA features, into
             ``fidelity.csv`` and ``fidelity.png`` (see :mod:`latentplay.train.fidelity`).
         fidelity_n: samples (and training images) per evaluation.

@@ -679,9 +679,11 @@ class Engine:
 
     @torch.no_grad()
     def _fidelity(self) -> None:
-        """Compare ``log.fidelity_n`` prior samples with as many training images (the same
-        rows every time; conditional models sample under those rows' conditions) and record
-        one row of ``fidelity.csv``. The torch RNG of training is left untouched."""
+        """Compare ``log.fidelity_n`` samples with as many training images (the same rows
+        every time; conditional models sample under those rows' conditions) and record one row
+        of ``fidelity.csv``: prior draws, or for a plain autoencoder (no prior) draws at the
+        mean and SD of each dimension of the epoch's encoded training images, as its samples
+        are drawn everywhere else. The torch RNG of training is left untouched."""
         from latentplay.train.fidelity import (  # only runs that track
             FidelityTracker,
             count_note,
@@ -707,13 +709,18 @@ class Engine:
                 write_reference(self.run_dir, self.fidelity.measure(self._images_of(held)),
                                 len(held), n)
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
+        centre, spread = 0.0, 1.0                                   # the prior, N(0, I)
+        if self.config.family == "ae":
+            codes = self._merged_welford()
+            centre, spread = codes.mean.float(), codes.variance.float().sqrt()
         samples = []
         self._eval_mode(True)
         with torch.random.fork_rng(devices=devices), self.fabric.autocast():
             torch.manual_seed(seed)
             for start in range(0, len(self.fidelity_rows), self.config.trainer.batch_size):
                 rows = self.fidelity_rows[start:start + self.config.trainer.batch_size]
-                z = torch.randn(len(rows), self.model.latent_dim, device=self.fabric.device)
+                z = centre + spread * torch.randn(len(rows), self.model.latent_dim,
+                                                  device=self.fabric.device)
                 idx = torch.from_numpy(rows).to(self.fabric.device)
                 cond = self.data.cond[idx] if self.data.spec.dim else None
                 samples.append(to_uint8(self.model.decode(z, cond)))
