@@ -529,3 +529,70 @@ def test_a_second_predict_on_one_store_is_refused(tmp_path: Path, net: Path, cli
         r = cli(*args)
     assert r.code == 2 and "another data predict is running on" in r.err, r.err
     assert cli(*args).code == 0
+
+
+def test_presets_follow_the_published_layouts():
+    """Class by class as the published code reads them: FairFace's predict.py (race 0-6 or 0-3,
+    gender 7-8 with 0 Male, age 9-17 from 0-2 to 70+), InsightFace's attribute.py (argmax of
+    outputs 0-1, 1 being male; age output 2 times 100) and CelebA's list_attr_celeba.txt."""
+    race7 = ["White", "Black", "Latino_Hispanic", "East Asian", "Southeast Asian", "Indian",
+             "Middle Eastern"]
+    ages = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]
+    for preset, races in [("fairface7", race7), ("fairface4", ["White", "Black", "Asian", "Indian"])]:
+        race, gender, age = parse_heads(preset)
+        assert (race.start, list(race.classes)) == (0, races)
+        assert (gender.start, gender.classes) == (7, ("Male", "Female"))
+        assert (age.start, list(age.classes)) == (9, ages)
+    gender, age = parse_heads("insightface_genderage")
+    assert (gender.start, gender.classes, gender.sigmoid) == (0, ("female", "male"), False)
+    logits = np.array([[0.2, 1.5, 0.31]])
+    assert gender.classes[int(head_probabilities(logits, [gender])[0].argmax())] == "male"
+    np.testing.assert_allclose(head_values(logits, age), [31.0])
+    celeba = ("5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips "
+              "Big_Nose Black_Hair Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin "
+              "Eyeglasses Goatee Gray_Hair Heavy_Makeup High_Cheekbones Male Mouth_Slightly_Open "
+              "Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose Receding_Hairline "
+              "Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
+              "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young").split()
+    assert [(h.name, h.start, h.classes) for h in parse_heads("celeba40")] == [
+        (name, k, ("no", "yes")) for k, name in enumerate(celeba)]
+
+
+def test_reading_error_by_hand():
+    from latentplay.measure.predict import group_agreement, reading_error
+
+    readings = np.array([10.0, 20.0, 33.0, 50.0, np.nan])
+    labels = np.array([12.0, 18.0, 30.0, np.nan, 40.0])     # three rows have both
+    found = reading_error(readings, labels)
+    # differences, reading minus label: -2, +2, +3
+    r = np.corrcoef([10.0, 20.0, 33.0], [12.0, 18.0, 30.0])[0, 1]
+    assert found == {"n": 3, "mae": pytest.approx(7 / 3), "bias": pytest.approx(1.0),
+                     "r": pytest.approx(r)}
+    assert reading_error(readings[:2], labels[:2]) is None                  # two rows: none
+    assert group_agreement(np.array([1.0, 4.0]), np.array([0, 1]), ["0-2", "3-9"]) is None
+
+
+def test_agreement_counts_the_rows_labelled_with_a_head_class(net, tmp_path):
+    """A head of red and green on red, green and blue faces: the blue rows are not compared;
+    a prediction written over the label itself (no prefix) is not compared with itself."""
+    from latentplay.measure.predict import agreement_lines
+
+    store, _ = colour_store(tmp_path / "colours", n=9)
+    heads = "color=red,green"
+    out = predict_store(store, f"onnx:{net}", heads, options=["align=none", "pixels=unit"],
+                        progress=False)
+    assert agreement_lines(out, parse_heads(heads), "predicted_") == [
+        "predicted_color equals color in 1.000 of 6 rows whose label is one of the head's classes"]
+    out = predict_store(out, f"onnx:{net}", heads, options=["align=none", "pixels=unit"],
+                        prefix="", overwrite=True, progress=False)
+    assert agreement_lines(out, parse_heads(heads), "") == []
+
+
+def test_head_network_keeps_the_latest_batches(net):
+    """With room for two batches' logits, a third evicts the oldest, not itself."""
+    network = HeadNetwork(f"onnx:{net}", "color=red,green,blue", ["align=none", "pixels=unit"],
+                          cache=2)
+    batches = [np.full((1, 24, 24, 3), v, np.uint8) for v in (10, 100, 200)]
+    for batch, v in zip(batches, (10, 100, 200), strict=True):
+        np.testing.assert_allclose(network.logits(batch)[0, :3], 20 * v / 255, rtol=1e-5)
+    np.testing.assert_allclose(network.logits(batches[1])[0, :3], 20 * 100 / 255, rtol=1e-5)
