@@ -423,6 +423,32 @@ def test_joint_measuring_error_is_the_variance_of_the_kronecker_reading() -> Non
     assert 0.01 <= rejected / 200 <= 0.1  # 0.06
 
 
+def test_joint_measuring_error_is_exact_on_few_held_out_images() -> None:
+    """Rows of two or three held-out images: the variance of C^T p over every way the
+    measurement could have come out, enumerated, equals the closed form (its term in the
+    product of both rows' variances included, large here)."""
+    from itertools import product
+
+    from scipy.stats import binom
+
+    from latentplay.audit.goodness_of_fit import JointCounts, _measuring_error, measured_confusion
+
+    first, second = np.array([[1, 1], [2, 1]]), np.array([[2, 1], [1, 1]])
+    sizes, rates = [2, 3, 3, 2], [0.5, 2 / 3, 2 / 3, 0.5]     # each row's images, first class's share
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    readings, weights = [], []
+    for firsts in product(*(range(n + 1) for n in sizes)):
+        rows = np.array([[k, n - k] for k, n in zip(firsts, sizes, strict=True)])
+        counts = JointCounts(rows[:2], rows[2:])
+        readings.append(measured_confusion(counts).T @ p)
+        weights.append(np.prod([binom.pmf(k, n, r) for k, n, r in zip(firsts, sizes, rates, strict=True)]))
+    readings, weights = np.array(readings), np.array(weights)
+    mean = weights @ readings
+    exact = (weights[:, None, None] * np.einsum("dx,dy->dxy", readings - mean, readings - mean)).sum(0)
+    counts = JointCounts(first, second)
+    assert _measuring_error(counts, measured_confusion(counts), p) == pytest.approx(exact, abs=1e-12)
+
+
 def test_a_faithful_generators_amplification() -> None:
     """An annotator that mixes the classes pulls every annotated distribution towards balance:
     a faithful generator shows a negative raw amplification, about none once corrected; with

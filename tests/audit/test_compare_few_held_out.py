@@ -95,3 +95,20 @@ def test_the_fewest_rows_are_those_the_test_reads() -> None:
     ev = Evaluation.from_proba(true, np.eye(2)[read], persons)
     assert ev.effective is not None and ev.effective.max() < 100    # of 100 photos each
     assert fewest_held_out(ev.measured_counts, np.array([1, 1])) == ev.effective.min()
+
+
+def test_simulated_p_reads_the_drawn_images_through_the_confusion() -> None:
+    """The bootstrap draws the audited images at C^T p (not p, not C p): the chi-square's 95 %
+    point on 2 degrees of freedom is then exceeded in about 5 % of the drawn comparisons.
+    Counts at an effective size (fractions) cannot be dealt with both margins fixed."""
+    from scipy.stats import chi2
+
+    from latentplay.audit.goodness_of_fit import MARGINS_FIXED, REFERENCE_SHARES, simulated_p
+
+    training = np.array([600, 300, 100])
+    confusion = np.array([[0.7, 0.3, 0.0], [0.0, 0.6, 0.4], [0.2, 0.0, 0.8]])
+    point = chi2.ppf(0.95, 2)
+    p, how = simulated_p(training, np.array([400, 250, 150]), point, confusion=confusion)
+    assert 0.035 <= p <= 0.07 and how == REFERENCE_TRUTH   # 0.053
+    assert simulated_p(training, np.array([40.5, 30.5, 20.0]), point)[1] == REFERENCE_SHARES
+    assert simulated_p(training, np.array([40, 31, 20]), point)[1] == MARGINS_FIXED
