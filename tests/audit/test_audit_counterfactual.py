@@ -826,3 +826,54 @@ def test_a_check_panel_keeps_its_legend_off_the_shares(classes: int) -> None:
                 & (legend.y0 <= points[:, 1]) & (points[:, 1] <= legend.y1 + 4)).any()
     assert legend.y1 <= ax.get_window_extent().y1 and ax.get_yticks().max() == 1
     plt.close(fig)
+
+
+def test_tables_of_given_answers_by_hand() -> None:
+    """Three faces' class-1 probabilities at steps -1, 0, +1 (0 the reference): the reference
+    class's mean probability at each step, the agreement with the faces as the model sees
+    them, the probability table and which faces changed most."""
+    from scipy.stats import t as student
+
+    from latentplay.audit.counterfactual import Counterfactuals
+
+    high = np.array([[0.2, 0.3, 0.9], [0.98, 0.52, 0.98], [0.6, 0.4, 0.1]])
+    proba = np.stack([1 - high, high], axis=2)
+    r = Counterfactuals(["-1", "0", "+1"], np.array([-1.0, 0, 1]), 1, ["a", "b"], proba,
+                        np.zeros((0, 3, 3), int), original=np.array([0, 1, 1]))
+    assert r.reference.tolist() == [0, 1, 0]
+    assert r.reconstruction_agreement() == pytest.approx(2 / 3)
+    # the reference class's probability: face 0 0.8 0.7 0.1, face 1 0.98 0.52 0.98, face 2 0.4 0.6 0.9
+    every = {x["step"]: x for x in flip_table(r, r.reference, r.classes, n_boot=50)
+             if x["group"] == "all faces"}
+    assert [every[s]["p_reference"] for s in ("-1", "0", "+1")] == pytest.approx(
+        [2.18 / 3, 1.82 / 3, 1.98 / 3])
+    table = {(x["step"], x["class"]): x for x in probability_table(r)}
+    half = student.ppf(0.975, 2) * np.std([0.2, 0.98, 0.6], ddof=1) / np.sqrt(3)
+    assert [table[("-1", "b")][k] for k in ("mean", "low", "high")] == pytest.approx(
+        [1.78 / 3, 1.78 / 3 - half, 1.78 / 3 + half])
+    # one flip each for faces 0 and 2 (total change 0.7 and 0.5), none for face 1 (0.92)
+    assert most_changed(r, 3).tolist() == [0, 2, 1]
+
+
+def test_value_tables_of_given_readings_by_hand() -> None:
+    """Two faces read 1 then 3, and 2 then -1; two random directions move face 0 by 1 and 3
+    (absolute) and leave face 1 unread at the edited step."""
+    from latentplay.audit.counterfactual_values import ValueCounterfactuals, change_table
+
+    random = np.array([[[1.0, 0.0], [2.0, np.nan]], [[1.0, 4.0], [2.0, np.nan]]])
+    r = ValueCounterfactuals(["0", "+1"], np.array([0.0, 1]), 0, "v",
+                             np.array([[1.0, 3.0], [2.0, -1.0]]), random)
+    np.testing.assert_array_equal(r.random_changes(), [[0.0, 2.0], [0.0, np.nan]])
+    assert r.most_changed(2).tolist() == [1, 0]        # |-3| beyond |+2|
+    step = {x["step"]: x for x in change_table(r, np.full(2, -1), [], n_boot=50)}["+1"]
+    # face 1 has no random reading there: left out on both sides
+    assert (step["n"], step["change"], step["random_abs_change"]) == (1, 2.0, 2.0)
+
+
+def test_random_directions_lean_on_the_codes_spread() -> None:
+    """Drawn with covariance diag(100, 1, 1) and orthogonal to the third axis: the first
+    coordinate is 10 times the second's in spread (the ratio of the two normals' |x1 / x2|
+    has median 10)."""
+    axes = random_axes(np.array([0.0, 0.0, 1.0]), 4000, 0, np.diag([100.0, 1.0, 1.0]))
+    assert np.abs(axes[:, 2]).max() < 1e-12
+    assert 9 <= np.median(np.abs(axes[:, 0] / axes[:, 1])) <= 11
