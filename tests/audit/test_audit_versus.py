@@ -220,3 +220,19 @@ def test_audits_of_repeated_persons_enter_the_test_at_their_effective_size(
     counts[0] = np.round(counts[0] / effect)
     assert test["statistic"] == pytest.approx(chi2_contingency(counts, correction=False)[0])
     assert f"the images of a_persons over their persons (design effect {effect:.2f})" in r.out
+
+
+def test_holm_adjusted_pairs_never_fall_below_a_smaller_ones() -> None:
+    """Audits b and c draw alike and a differs from both by the same p: Holm's step-down
+    multiplies the smallest by 3 and the next by 2, but keeps each adjusted p-value at least
+    that of the pairs before it, so both read 3 p."""
+    from latentplay.audit.versus import _pairs
+    from latentplay.contingency import read_p
+
+    pairs = {tuple(p["audits"]): p for p in _pairs(["a", "b", "c"],
+                                                   np.array([[30, 10], [10, 30], [10, 30]]))}
+    p = read_p(pairs[("a", "b")])
+    assert read_p(pairs[("a", "c")]) == pytest.approx(p) and p < 0.01
+    assert pairs[("a", "b")]["p_holm"] == pytest.approx(3 * p)
+    assert pairs[("a", "c")]["p_holm"] == pytest.approx(3 * p)
+    assert pairs[("b", "c")]["p_holm"] == pytest.approx(1.0)
