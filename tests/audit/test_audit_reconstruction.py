@@ -178,3 +178,43 @@ def test_the_trend_steps_along_the_order_over_a_class_without_photos() -> None:
     assert trend["slope"] == pytest.approx(1.0)
     assert (trend["groups"], trend["gaps"]) == (["t0", "t1", "t3"], ["t2"])
     assert "along the order (no rows in t2) +1 per step" in across_text(found["tests"]["mse"])
+
+
+def test_worst_group_is_the_one_missing_most_and_keeping_least() -> None:
+    """Group b's photos are redrawn with more pixel error and keep less of the person: b is
+    the worst group by both (for ``kept`` the lowest mean is the worst)."""
+    from latentplay.audit.reconstruction import _by_group
+
+    mse = np.array([0.01, 0.02, 0.015, 0.05, 0.06, 0.055])
+    values = {"mse": mse, "unexplained": 2 * mse, "failed": np.zeros(6),
+              "kept": np.array([0.9, 0.8, 0.85, 0.2, 0.3, 0.25])}
+    found = _by_group(values, np.array([0, 0, 0, 1, 1, 1]), ["a", "b"], np.arange(6), False,
+                      False, 0)
+    for measure in ("mse", "unexplained", "kept"):
+        assert (found["tests"][measure]["worst"], found["tests"][measure]["best"]) == ("b", "a")
+    assert found["groups"]["b"]["kept"] == pytest.approx(0.25)
+
+
+def test_worst_photos_are_those_missing_most() -> None:
+    """The four members whose redrawing misses the most, largest first; a photo without a
+    measure last; non-members never."""
+    from latentplay.audit.reconstruction import _worst
+
+    missed = np.array([0.1, np.nan, 0.5, 0.3, 0.2, 0.9, 0.95])
+    members = np.array([True, True, True, True, True, True, False])
+    assert _worst(missed, members).tolist() == [5, 2, 3, 4]
+    assert _worst(missed, np.array([True, True] + [False] * 5)).tolist() == [0, 1]
+
+
+def test_groups_compared_over_each_persons_mean() -> None:
+    """Persons with several photos, each in one group: Kruskal-Wallis over the persons' means
+    (0.1 and 0.2 against 0.3 and 0.4), not over the photos."""
+    from scipy.stats import kruskal
+
+    from latentplay.audit.reconstruction import _across
+
+    found = _across([np.array([0.1, 0.1, 0.1, 0.1, 0.2]), np.array([0.3, 0.4])],
+                    [np.array([1, 1, 1, 1, 2]), np.array([3, 4])], True)
+    statistic, p = kruskal([0.1, 0.2], [0.3, 0.4])
+    assert (found["test"], found["units"], found["dof"]) == ("kruskal", "persons", 1)
+    assert (found["statistic"], found["p_value"]) == (pytest.approx(statistic), pytest.approx(p))
