@@ -72,6 +72,10 @@ def effective_wilson(share: float, n: float, confidence: float = 0.95) -> tuple[
     return float(min(max(centre - half, 0.0), share)), float(max(min(centre + half, 1.0), share))
 
 
+STUDENT = "Student's t"
+"""The name of :func:`t_interval`'s intervals in summaries and figures."""
+
+
 def t_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(mean, low, high)`` of ``x`` along ``axis``: the mean of its ``n`` rows and Student's
     95 % interval ``mean ± t(0.975, n - 1)·sd/√n`` (sd with ``n - 1`` degrees of freedom), each

@@ -130,7 +130,7 @@ def test_readings_of_one_persons_photos_widen_the_value_intervals(tmp_path: Path
         store = st.build([{**columns, **extra}], schema, tmp_path / name)
         summaries.append(group_accuracy(store, "predicted_age", "age", "site", tmp_path / f"o{name}"))
     rows, persons = summaries
-    assert (rows["intervals"], persons["intervals"]) == ("normal", "bootstrap over persons")
+    assert (rows["intervals"], persons["intervals"]) == ("Student's t", "bootstrap over persons")
     for plain, over in zip(rows["groups"], persons["groups"], strict=True):
         assert over["bias"] == pytest.approx(plain["bias"])
         assert over["bias_high"] - over["bias_low"] > 2 * (plain["bias_high"] - plain["bias_low"])

@@ -74,8 +74,8 @@ def test_accuracy_figures_say_what_their_intervals_are_drawn_over(
     assert said in legend
     assert said in _texts(figures["parity"])
     calibration = _texts(figures["calibration"])
-    assert f"error bars: {said if persons else '95 % interval over rows (normal)'}" \
-        in calibration
+    drawn = said if persons else "95 % interval over rows (Student's t)"
+    assert f"error bars: {drawn}" in calibration
     if persons:
         assert (f"bars: 95 % Wilson interval over rows, the {PERSONS} persons' photos taken as "
                 "independent") in calibration
@@ -183,3 +183,20 @@ def test_the_detection_title_names_what_its_bands_are_drawn_over(
     detection.plot_sweep(sweep, tmp_path / "sweep.png")
     assert said in " ".join(drawn[0].axes[0].get_title().split())
     plt.close(drawn[0])
+
+
+def test_trend_notes_name_the_classes_they_step_over() -> None:
+    """A trend along an order that steps over a class without rows says so in the figure's
+    title, as the printout and the report do; one without gaps does not."""
+    row = {"group": "t0", "n": 30, "mae": 4.0, "mae_low": 3.5, "mae_high": 4.5, "bias": 1.0,
+           "bias_low": 0.5, "bias_high": 1.5, "r": None}
+    trend = {"slope": 0.5, "low": 0.1, "high": 0.9, "groups": ["t0", "t1", "t3"], "gaps": ["t2"]}
+    summary = {"kind": "values", "predicted": "read", "truth": "age", "by": "tone",
+               "groups": [row], "overall": {"mae": 4.0, "bias": 1.0}, "across": {"trend": trend},
+               "persons": None, "intervals": "Student's t"}
+    fig = accuracy_bars(summary)
+    assert "(no rows in t2)" in fig._suptitle.get_text().replace("\n", " ")
+    plt.close(fig)
+    fig = accuracy_bars({**summary, "across": {"trend": {**trend, "gaps": []}}})
+    assert "no rows" not in fig._suptitle.get_text()
+    plt.close(fig)

@@ -74,7 +74,7 @@ from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.clustered import clustered_trend, rao_scott
 from latentplay.contingency import chi_square
 from latentplay.errors import UserError
-from latentplay.intervals import proportion_interval, t_interval
+from latentplay.intervals import STUDENT, proportion_interval, t_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import finite_or_none, json_default, output_dir, staged_outputs, write_csv
 from latentplay.resample import mean_intervals
@@ -166,7 +166,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     summary["persons"] = None  # filled below: the persons of the rows judged
     confusion: list[dict[str, Any]] = []
     if kind == "values":
-        summary["intervals"] = "normal" if persons is None else "bootstrap over persons"
+        summary["intervals"] = STUDENT if persons is None else "bootstrap over persons"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
                                ordered, persons, seed, order))
         errors = np.abs(np.asarray(store.labels(predicted), np.float64)

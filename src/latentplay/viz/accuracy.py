@@ -12,7 +12,8 @@ from matplotlib.transforms import offset_copy
 
 from latentplay.audit.parity import odds_caveat
 from latentplay.contingency import read_p
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import STUDENT, wilson_interval
+from latentplay.outputs import gaps_text
 from latentplay.viz.style import (
     ordered_colors,
     qualitative_colors,
@@ -95,10 +96,11 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
                 + _over_persons(test))
     trend = across.get("trend")
     if trend and "slope" in trend:
-        note += f"; |error| {trend['slope']:+.3g} per group [{trend['low']:+.3g}, {trend['high']:+.3g}]"
+        note += (f"; |error| {trend['slope']:+.3g} per group [{trend['low']:+.3g}, "
+                 f"{trend['high']:+.3g}]{gaps_text(trend.get('gaps'))}")
     elif trend:
         note += (f"; trend of errors r {trend['r']:+.3f}, p {trend['p_value']:.2g}"
-                 f"{_over_persons(trend)}")
+                 f"{_over_persons(trend)}{gaps_text(trend.get('gaps'))}")
     title = f"{summary['predicted']} against {summary['truth']} by {summary['by']}"
     title += f"\n{note.lstrip('; ')}" if note else ""
     fig.suptitle(wrap_title(title, fig.get_figwidth(), 10), fontsize=10)
@@ -212,9 +214,9 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     trend = (cal.get("across") or {}).get("trend")
     if trend and np.isfinite(trend.get("slope", np.nan)):
         note = (f"\n{trend['slope']:+.3f} per group [{trend['low']:+.3f}, "
-                f"{trend['high']:+.3f}]")
+                f"{trend['high']:+.3f}]{gaps_text(trend.get('gaps'))}")
     right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}\n"
-                   f"error bars: {interval_note(summary, 'normal')}{note}", fontsize=9)
+                   f"error bars: {interval_note(summary, STUDENT)}{note}", fontsize=9)
     _selective_panel(curves, rows, cal.get("threshold"), bool(summary.get("ordered")),
                      summary["by"])
     return fig
