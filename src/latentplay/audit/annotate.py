@@ -628,10 +628,10 @@ class ClipAnnotator(Annotator):
         else:
             self.embedder = make_embedder(f"clip:{weights}", [f"model={model}", f"device={device}",
                                                               "normalize=true"])
-            flat = [p for per_class in self.prompts for p in per_class]
+            flat = list(dict.fromkeys(p for per_class in self.prompts for p in per_class))
             vectors = self.embedder.embed_text(flat)  # type: ignore[attr-defined]
-            ends = np.cumsum([len(per_class) for per_class in self.prompts])[:-1]
-            self.text = ensembled(np.split(np.asarray(vectors, np.float64), ends))
+            self.text = prompt_embeddings(dict(zip(flat, vectors, strict=True)), self.prompts,
+                                          str(weights))
 
     @property
     def description(self) -> dict[str, Any]:

@@ -323,7 +323,7 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                         unnamed=0 if persons is None else int((persons < 0).sum()),
                         of_ordered=_has_order(store.schema.attribute_or_error(of)))
     if corrected is not None:
-        u, w = (_places(store, name, names, bins)
+        u, w = (_steps(store, name, names, bins)[2]
                 for name, names in ((by, kept_groups), (of, kept_levels)))
         both = (u >= 0) & (w >= 0)
         found.persons_test = rao_scott(u[both], w[both], persons[both])
@@ -429,40 +429,33 @@ def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
     if max(counts.shape) < 3 or not all(_ordinal(store.schema.attribute(name), names)
                                         for name, names in ((by, groups), (of, levels))):
         return None
-    (row_order, u), (col_order, v) = (
-        _steps(store.schema.attribute(name), level_codes(store, store.schema.attribute(name),
-                                                         bins)[1], names)
-        for name, names in ((by, groups), (of, levels)))
+    (row_order, u, row_u), (col_order, v, row_v) = (
+        _steps(store, name, names, bins) for name, names in ((by, groups), (of, levels)))
     trend = linear_trend(counts, u.astype(np.float64), v.astype(np.float64))
     level_steps = trend_groups(col_order, v)
     trend.steps = {**trend_groups(row_order, u), "levels": level_steps["groups"],
                    "level_gaps": level_steps["gaps"]}
     if persons is None:
         return trend
-    u, v = (_places(store, name, names, bins) for name, names in ((by, groups), (of, levels)))
-    trend.low, trend.high = _person_interval(u, v, persons)
-    both = (u >= 0) & (v >= 0)
-    trend.persons_test = clustered_trend(u[both], v[both], persons[both], trend.statistic)
+    trend.low, trend.high = _person_interval(row_u, row_v, persons)
+    both = (row_u >= 0) & (row_v >= 0)
+    trend.persons_test = clustered_trend(row_u[both], row_v[both], persons[both], trend.statistic)
     return trend
 
 
-def _steps(attr: Attribute, names: list[str], kept: list[str]) -> tuple[list[str], np.ndarray]:
-    """The order the ``kept`` known level names of ``attr`` step along — all of its level
-    ``names`` (bins in their order), ``unknown`` left out, when it has an order of its own;
-    else ``kept`` themselves (two levels, one step) — and ``(K,)`` each kept name's place in
-    it: a level without rows between two kept ones still counts a step."""
-    order = [n for n in names if n != UNKNOWN] if _has_order(attr) else kept
-    return order, group_places(kept, order)
-
-
-def _places(store: Store, name: str, kept: list[str], bins: int) -> np.ndarray:
-    """``(N,)`` each row's place in the order of attribute ``name``'s levels (binned as the
-    table was; :func:`_steps`) when its level is one of the ``kept`` names; -1 for any other."""
+def _steps(store: Store, name: str, kept: list[str], bins: int
+           ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The order the ``kept`` known levels of attribute ``name`` (binned as the table was) step
+    along — all of its levels (bins in their order), ``unknown`` left out, when it has an
+    order of its own; else ``kept`` themselves (two levels, one step) — ``(K,)`` each kept
+    level's place in it (a level without rows between two kept ones still counts a step), and
+    ``(N,)`` each row's place, -1 for a row of no kept level."""
     attr = store.schema.attribute(name)
     codes, names = level_codes(store, attr, bins)
-    at = _steps(attr, names, kept)[1]
+    order = [n for n in names if n != UNKNOWN] if _has_order(attr) else kept
+    at = group_places(kept, order)
     lookup = np.array([at[kept.index(n)] if n in kept else -1 for n in names] + [-1])
-    return lookup[np.where(codes >= 0, codes, len(names))]
+    return order, at, lookup[np.where(codes >= 0, codes, len(names))]
 
 
 def _person_interval(u: np.ndarray, v: np.ndarray, persons: np.ndarray, n_boot: int = 1000,
