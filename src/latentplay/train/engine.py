@@ -600,8 +600,10 @@ class Engine:
         images = count * self.config.trainer.batch_size
         values.update(images_per_s=images / max(self.epoch_seconds, 1e-9),
                       epoch_seconds=self.epoch_seconds)
+        codes = None   # the epoch's encoded codes, merged by every process (a collective call)
         if self.model.latent_dim and getattr(self.model, "encoder", None) is not None:
-            variance = self._merged_welford().variance
+            codes = self._merged_welford()
+            variance = codes.variance
             self.variance_history = torch.cat([self.variance_history, variance[None].cpu()])
             values["active_units"] = int((variance > ACTIVE_THRESHOLD).sum())
         self._log_row("epoch", values)
@@ -620,7 +622,7 @@ class Engine:
         if self.rank0 and log.dis_metrics and self._due(complete, log.dis_metrics_every):
             self._dis_metrics()
         if self.rank0 and log.fidelity_every and self._due(complete, log.fidelity_every):
-            self._fidelity()
+            self._fidelity(codes)
         f.barrier()
 
     def _epoch_line(self, complete: bool, values: dict[str, float],
@@ -678,12 +680,13 @@ class Engine:
                             epoch=self.epoch + 1, step=self.step, random_state=log.dis_metrics_seed)
 
     @torch.no_grad()
-    def _fidelity(self) -> None:
+    def _fidelity(self, codes: Welford | None) -> None:
         """Compare ``log.fidelity_n`` samples with as many training images (the same rows
         every time; conditional models sample under those rows' conditions) and record one row
         of ``fidelity.csv``: prior draws, or for a plain autoencoder (no prior) draws at the
-        mean and SD of each dimension of the epoch's encoded training images, as its samples
-        are drawn everywhere else. The torch RNG of training is left untouched."""
+        mean and SD of each dimension of the epoch's encoded training images (``codes``,
+        merged over the processes), as its samples are drawn everywhere else. The torch RNG of
+        training is left untouched."""
         from latentplay.train.fidelity import (  # only runs that track
             FidelityTracker,
             count_note,
@@ -710,8 +713,7 @@ class Engine:
                                 len(held), n)
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
         centre, spread = 0.0, 1.0                                   # the prior, N(0, I)
-        if self.config.family == "ae":
-            codes = self._merged_welford()
+        if self.config.family == "ae" and codes is not None:
             centre, spread = codes.mean.float(), codes.variance.float().sqrt()
         samples = []
         self._eval_mode(True)
