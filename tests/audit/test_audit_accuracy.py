@@ -545,13 +545,13 @@ def test_trends_step_along_the_order_over_a_class_without_rows(tmp_path: Path) -
     assert cal["slope"] == pytest.approx(0.1, abs=1e-6) and cal["gaps"] == ["t2"]
     text = " ".join(" ".join(accuracy_lines(s)).split())
     assert "along tone (no rows in t2): errors trend r" in text
-    assert "along tone (no rows in t2): over-confidence +0.100 per group" in text
+    assert "along tone (no rows in t2): over-confidence +0.100 per step" in text
     assert "order (no rows in t2)" in build_report(tmp_path / "a").read_text()
     values = group_accuracy(store, "predicted_age", "age", "tone", tmp_path / "v")
     # |error| 1, 2, 4 at places 0, 1, 3: on the line 1 + place
     assert values["across"]["trend"]["slope"] == pytest.approx(1.0)
     assert values["across"]["trend"]["gaps"] == ["t2"]
-    assert "along tone (no rows in t2): absolute error +1 per group" in \
+    assert "along tone (no rows in t2): absolute error +1 per step" in \
         " ".join(" ".join(accuracy_lines(values)).split())
     # every tone with rows: no gaps, and the lines say none
     plain = group_accuracy(_store(tmp_path / "p"), "predicted_gender", "gender", "tone",

@@ -459,7 +459,7 @@ def test_errors_along_ordered_groups(tmp_path: Path, cli) -> None:  # noqa: ANN0
     assert rates == sorted(rates) and fnmr["slope"] > 0.02 and fnmr["low"] > 0
     assert summary["trend"]["intervals"] == "dyadic-robust normal (persons of both faces)"
     assert "along t0 .. t3: FMR" in r.out and "FNMR +0." in r.out
-    assert "change per group" in build_report(out).read_text()
+    assert "change per step" in build_report(out).read_text()
     unordered = verify_store(st.load(path), "z", tmp_path / "u", by="site", n_pairs=300, fmr=0.01)
     assert "trend" not in unordered
 

@@ -198,8 +198,8 @@ def test_reconstruction_and_fidelity_group_cells(tmp_path: Path) -> None:
     by_tone = auditing.page(tmp_path).sections[1]
     (groups,) = [b for b in by_tone.blocks if isinstance(b, Table)]
     trend = dict(next(b for b in by_tone.blocks if isinstance(b, Facts)).items)
-    assert trend["along the order of tone"] == ("coverage 0.05 per class, 95% [0.01, 0.09]; "
-                                                "recall -0.04 per class, 95% [-0.08, 0.02]")
+    assert trend["along the order of tone"] == ("coverage 0.05 per step, 95% [0.01, 0.09]; "
+                                                "recall -0.04 per step, 95% [-0.08, 0.02]")
     assert groups.columns[3:] == ["coverage", "interval", "recall", "interval",
                                   "held-out coverage", "held-out recall",
                                   "generated n (annotated)", "precision", "density"]

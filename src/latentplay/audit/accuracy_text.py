@@ -54,7 +54,7 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
     trend = across.get("trend")
     along = "" if not trend else f"  along {by}{gaps_text(trend.get('gaps'))}:"
     if trend and "slope" in trend:
-        out.append(f"{along} absolute error {trend['slope']:+.3g} per group "
+        out.append(f"{along} absolute error {trend['slope']:+.3g} per step "
                    f"[{trend['low']:+.3g}, {trend['high']:+.3g}]")
     elif trend:
         out.append(f"{along} errors trend r {trend['r']:+.3f} (+: more errors later in "

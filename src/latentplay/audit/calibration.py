@@ -362,5 +362,5 @@ def calibration_lines(summary: dict[str, Any]) -> list[str]:
     trend = across.get("trend")
     if trend:
         lines.append(f"  along {summary['by']}{gaps_text(trend.get('gaps'))}: over-confidence "
-                     f"{trend['slope']:+.3f} per group [{trend['low']:+.3f}, {trend['high']:+.3f}]")
+                     f"{trend['slope']:+.3f} per step [{trend['low']:+.3f}, {trend['high']:+.3f}]")
     return lines

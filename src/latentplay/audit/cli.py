@@ -755,14 +755,14 @@ def reconstruction_cmd(
 
 
 def _step(trend: dict) -> str:
-    """``"+0.0120 per group [+0.0080, +0.0160]"``: a rate's change per group step; ``-`` for
+    """``"+0.0120 per step [+0.0080, +0.0160]"``: a rate's change per step of the order; ``-`` for
     a slope or bound that could not be taken (null in the JSON, NaN in older outputs)."""
     def text(x: float | None) -> str:
         return "-" if x is None or x != x else f"{x:+.4f}"
 
     if trend["slope"] is None or trend["slope"] != trend["slope"]:
         return "-"
-    return f"{text(trend['slope'])} per group [{text(trend['low'])}, {text(trend['high'])}]"
+    return f"{text(trend['slope'])} per step [{text(trend['low'])}, {text(trend['high'])}]"
 
 
 def _along(trend: dict, key: str) -> str:

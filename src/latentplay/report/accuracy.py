@@ -99,7 +99,7 @@ def section(run: Path, a: dict[str, Any]) -> Section:
     along = "" if not trend else f"along the groups' order{gaps_text(trend.get('gaps'))}"
     if trend and "slope" in trend:
         facts.append((along, f"absolute error {number(trend['slope'])} per "
-                      f"group, 95% {interval(trend.get('low'), trend.get('high'))}"))
+                      f"step, 95% {interval(trend.get('low'), trend.get('high'))}"))
     elif trend:
         facts.append((along, f"errors r {number(trend['r'])} (+: more "
                       f"later in the order), M2 {number(trend['statistic'])}, "
@@ -244,7 +244,7 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
     if across.get("trend"):
         t = across["trend"]
         facts.append((f"along the groups' order{gaps_text(t.get('gaps'))}",
-                      f"over-confidence {number(t['slope'])} per group, 95% "
+                      f"over-confidence {number(t['slope'])} per step, 95% "
                       f"{interval(t['low'], t['high'])}"))
     if cal.get("without_confidence"):
         facts.append(("without a confidence", f"{number(cal['without_confidence'])} rows"))

@@ -547,7 +547,7 @@ def _fidelity_groups(run: Path, name: str, groups: list[dict[str, Any]], data: s
     trend = (f.get("trends") or {}).get(name)
     group_blocks: list[Any] = [Facts([(
         f"along the order of {name}{gaps_text(trend.get('gaps'))}",
-        "; ".join(f"{m} {number(trend[m]['slope'])} per class, 95% "
+        "; ".join(f"{m} {number(trend[m]['slope'])} per step, 95% "
                   f"{interval(trend[m].get('low'), trend[m].get('high'))}"
                   for m in ("coverage", "recall")))])] if trend else []
     group_blocks.append(Table.of(

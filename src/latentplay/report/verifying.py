@@ -74,13 +74,13 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
     if trend:
         steps = [trend.get(k) or {} for k in ("fmr", "fnmr")]
         blocks.append(Table.of(
-            ["rate", "groups", "change per group", "95% interval", "pairs"],
+            ["rate", "groups", "change per step", "95% interval", "pairs"],
             [[name, _groups_fitted(s, trend), _short(s.get("slope")),
               _interval([s.get("low"), s.get("high")]), s.get("pairs")]
              for name, s in zip(("FMR", "FNMR"), steps, strict=True)],
             f"Along the order of the groups ({' < '.join(trend.get('groups', []))}): the "
             "least-squares slope of the errors at the common threshold on the group's place, "
-            f"per group step; 95% intervals: {trend.get('intervals')}."))
+            f"per step of the order; 95% intervals: {trend.get('intervals')}."))
     adjusted = v.get("adjusted")
     if adjusted:
         blocks.append(_adjusted_table(adjusted))

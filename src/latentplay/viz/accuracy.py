@@ -96,7 +96,7 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
                 + _over_persons(test))
     trend = across.get("trend")
     if trend and "slope" in trend:
-        note += (f"; |error| {trend['slope']:+.3g} per group [{trend['low']:+.3g}, "
+        note += (f"; |error| {trend['slope']:+.3g} per step [{trend['low']:+.3g}, "
                  f"{trend['high']:+.3g}]{gaps_text(trend.get('gaps'))}")
     elif trend:
         note += (f"; trend of errors r {trend['r']:+.3f}, p {trend['p_value']:.2g}"
@@ -213,7 +213,7 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     note = ""
     trend = (cal.get("across") or {}).get("trend")
     if trend and np.isfinite(trend.get("slope", np.nan)):
-        note = (f"\n{trend['slope']:+.3f} per group [{trend['low']:+.3f}, "
+        note = (f"\n{trend['slope']:+.3f} per step [{trend['low']:+.3f}, "
                 f"{trend['high']:+.3f}]{gaps_text(trend.get('gaps'))}")
     right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}\n"
                    f"error bars: {interval_note(summary, STUDENT)}{note}", fontsize=9)
