@@ -410,10 +410,10 @@ def test_a_sparse_table_gets_its_chi_square_p_by_simulation() -> None:
     exact = float(np.mean(np.array(drawn) >= statistic - 1e-9))
     assert simulated_p(counts, statistic) == pytest.approx(exact, abs=0.015)
     scored = [{"group": g, "accuracy": r / 4} for g, r in zip("abc", counts[:, 1], strict=True)]
-    test = _across(scored, counts)["chi2"]
+    test = _across(scored, counts, None, [r["group"] for r in scored])["chi2"]
     assert test["sparse"] == 1.0 and test["p_value_simulated"] == pytest.approx(exact, abs=0.015)
     assert abs(test["p_value"] - exact) > 0.05  # the chi-square curve is off here
-    plenty = _across(scored, counts * 20)["chi2"]
+    plenty = _across(scored, counts * 20, None, [r["group"] for r in scored])["chi2"]
     assert plenty["sparse"] == 0 and "p_value_simulated" not in plenty
 
 

@@ -397,12 +397,11 @@ def _over_persons(across: dict[str, Any], names: list[str], counts: np.ndarray,
         across["trend"]["persons_test"] = trend.to_dict() if trend else None
 
 
-def _across(scored: list[dict[str, Any]], counts: np.ndarray, places: np.ndarray | None = None,
-            order: list[str] | None = None, seed: int = 0) -> dict[str, Any] | None:
+def _across(scored: list[dict[str, Any]], counts: np.ndarray, places: np.ndarray | None,
+            order: list[str], seed: int = 0) -> dict[str, Any] | None:
     """Differences between the groups' accuracies, from their ``(G, 2)`` (wrong, right)
-    counts; given the ``(G,)`` ``places`` of ordered groups among the classes of ``order``
-    (default the groups'), the trend test with them as scores, its ``r`` positive when errors
-    grow along the order."""
+    counts; given the ``(G,)`` ``places`` of ordered groups among the classes of ``order``,
+    the trend test with them as scores, its ``r`` positive when errors grow along the order."""
     if len(scored) < 2:
         return None
     accuracies = [r["accuracy"] for r in scored]
@@ -417,7 +416,7 @@ def _across(scored: list[dict[str, Any]], counts: np.ndarray, places: np.ndarray
             trend = linear_trend(counts, row_scores=places.astype(np.float64))
             out["trend"] = {"r": -trend.r, "statistic": trend.statistic,
                             "p_value": trend.p_value,
-                            **trend_groups(order or [r["group"] for r in scored], places)}
+                            **trend_groups(order, places)}
     return out
 
 
