@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from latentplay.intervals import effective_wilson
 
@@ -161,8 +163,22 @@ def _percentile_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, se
     for j in range(a):
         finite = means[np.isfinite(means[:, j]), j]
         if len(finite):
-            out[j] = np.percentile(finite, [2.5, 97.5])
+            tail = 100 * expanded_tail(int((sums[:, a + j] > 0).sum()))
+            out[j] = np.percentile(finite, [tail, 100 - tail])
     return out
+
+
+def expanded_tail(k: int, confidence: float = 0.95) -> float:
+    """The share of draws each end of a percentile interval over ``k`` clusters leaves out:
+    Hesterberg's (2015) expanded percentile interval, ``Phi(-sqrt(k / (k - 1)) t)``, ``t`` the
+    quantile of Student's t at ``k - 1`` degrees of freedom, so that the interval is as wide
+    as the t interval over the clusters where the plain percentiles (2.5 % for 95 %) narrow
+    it by the bootstrap's ``(k - 1) / k`` variance and the normal quantile: 0.6 % at 8
+    clusters, 1.3 % at 15, 2.0 % at 40, towards 2.5 % (over 8 persons the plain ones hold the
+    truth in about 85 % of datasets; ``bench/coverage_means.py``)."""
+    if k < 2:
+        return (1 - confidence) / 2
+    return float(norm.cdf(-np.sqrt(k / (k - 1)) * student_t.ppf(0.5 + confidence / 2, k - 1)))
 
 
 def effective_rows(x: np.ndarray, units: np.ndarray) -> float:

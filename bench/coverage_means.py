@@ -1,0 +1,118 @@
+"""How often the 95 % intervals of means over few persons hold the truth: simulated data.
+
+Prints one JSON line per scenario and number of persons (8, 15 and 40 persons of 10 photos
+each): the share of ``--runs`` datasets whose 95 % interval holds the true mean (should be
+95 %) and the intervals' mean width, for the bootstrap over persons the commands report
+(:func:`latentplay.resample.mean_intervals`, :func:`~latentplay.resample.difference_intervals`:
+expanded percentiles), the plain percentile bootstrap over persons they reported before
+(2.5 and 97.5 percentiles), Student's t over the photos taken as independent (what the
+commands give where no person repeats) and, for values, Student's t over each person's mean.
+
+- ``bias``: a signed error, each person's own (normal, sd 1) plus each photo's (normal, sd 1):
+  ``audit accuracy``'s bias, ``audit calibration``'s over-confidence.
+- ``mae``: the absolute value of the same (skewed): ``audit accuracy``'s mean absolute error,
+  ``audit reconstruction``'s means.
+- ``accuracy``: right or wrong, each person right with a propensity of their own (Beta(4, 1),
+  80 % on average): ``audit accuracy``, ``audit detection``, ``audit counterfactual``'s shares.
+- ``flips``: the share of faces an edit changes minus the share a random edit of the same size
+  changes, read on the same faces, each person's propensity ``p`` ~ Beta(1, 4) for the edit
+  and ``p / 2`` for the random one (a difference of 0.1): ``audit counterfactual``'s excess.
+
+    python bench/coverage_means.py [--runs 400] [--seed 0] [--only NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from latentplay import resample
+from latentplay.intervals import t_interval
+
+PHOTOS = 10
+PERSONS = (8, 15, 40)
+SCENARIOS = ("bias", "mae", "accuracy", "flips")
+TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1}
+"""The true means: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
+Beta(1, 4)."""
+
+
+@contextmanager
+def plain_percentiles() -> Iterator[None]:
+    """The bootstrap over persons as it was: the 2.5 and 97.5 percentiles whatever the number
+    of persons."""
+    kept = resample.expanded_tail
+    resample.expanded_tail = lambda k, confidence=0.95: (1 - confidence) / 2
+    try:
+        yield
+    finally:
+        resample.expanded_tail = kept
+
+
+def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(k * PHOTOS,)`` values of scenario ``name`` over ``k`` persons, and for ``flips`` the
+    random edit's changes read on the same faces (None otherwise)."""
+    if name in ("bias", "mae"):
+        error = np.repeat(rng.normal(size=k), PHOTOS) + rng.normal(size=k * PHOTOS)
+        return (error if name == "bias" else np.abs(error)), None
+    if name == "accuracy":
+        return (rng.random(k * PHOTOS) < np.repeat(rng.beta(4, 1, k), PHOTOS)).astype(float), None
+    p = np.repeat(rng.beta(1, 4, k), PHOTOS)
+    return ((rng.random(k * PHOTOS) < p).astype(float),
+            (rng.random(k * PHOTOS) < p / 2).astype(float))
+
+
+def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: np.ndarray,
+              seed: int) -> dict[str, tuple[float, float]]:
+    """Each method's ``(low, high)`` for one dataset."""
+    def bootstrap() -> tuple[float, float]:
+        if reference is not None:
+            return tuple(resample.difference_intervals(x[:, None], reference[:, None], persons,
+                                                       1000, seed)[0])
+        return tuple(resample.mean_intervals(x[:, None], persons, 1000, seed,
+                                             proportion=name == "accuracy")[0])
+
+    rows = x if reference is None else x - reference
+    found: dict[str, tuple[float, float]] = {"reported": bootstrap()}
+    with plain_percentiles():
+        found["plain_percentile"] = bootstrap()
+    found["t_photos"] = tuple(t_interval(rows)[1:])
+    if name in ("bias", "mae"):
+        found["t_person_means"] = tuple(t_interval(rows.reshape(-1, PHOTOS).mean(1))[1:])
+    return found
+
+
+def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str, object]:
+    persons = np.repeat(np.arange(k), PHOTOS)
+    held: dict[str, list[bool]] = {}
+    width: dict[str, list[float]] = {}
+    for run in range(runs):
+        x, reference = draw(name, k, rng)
+        for key, (low, high) in intervals(name, x, reference, persons, run).items():
+            held.setdefault(key, []).append(low <= TRUTH[name] <= high)
+            width.setdefault(key, []).append(high - low)
+    return {"scenario": name, "persons": k, "photos_each": PHOTOS, "runs": runs,
+            "truth": round(float(TRUTH[name]), 4),
+            "held_truth": {key: round(float(np.mean(v)), 3) for key, v in held.items()},
+            "mean_width": {key: round(float(np.mean(v)), 4) for key, v in width.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=SCENARIOS, help="run this scenario alone")
+    args = parser.parse_args()
+    for name in SCENARIOS:
+        if args.only in (None, name):   # each scenario draws its own data, alone or not
+            rng = np.random.default_rng([args.seed, SCENARIOS.index(name)])
+            for k in PERSONS:
+                print(json.dumps(scenario(name, k, args.runs, rng)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
