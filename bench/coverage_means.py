@@ -3,10 +3,12 @@
 Prints one JSON line per scenario and number of persons (8, 15 and 40 persons of 10 photos
 each): the share of ``--runs`` datasets whose 95 % interval holds the true mean (should be
 95 %) and the intervals' mean width, for the bootstrap over persons the commands report
-(:func:`latentplay.resample.mean_intervals`, :func:`~latentplay.resample.difference_intervals`:
-expanded percentiles), the plain percentile bootstrap over persons they reported before
-(2.5 and 97.5 percentiles), Student's t over the photos taken as independent (what the
-commands give where no person repeats) and, for values, Student's t over each person's mean.
+(``reported``: :func:`latentplay.resample.mean_intervals`,
+:func:`~latentplay.resample.difference_intervals`, at the expanded percentiles of
+:func:`~latentplay.resample.expanded_tail`), the same bootstrap at the plain 2.5 and 97.5
+percentiles (``plain_percentile``), Student's t over the photos taken as independent (what
+the commands give where no person repeats) and, for values, Student's t over each person's
+mean.
 
 - ``bias``: a signed error, each person's own (normal, sd 1) plus each photo's (normal, sd 1):
   ``audit accuracy``'s bias, ``audit calibration``'s over-confidence.
@@ -17,8 +19,13 @@ commands give where no person repeats) and, for values, Student's t over each pe
 - ``flips``: the share of faces an edit changes minus the share a random edit of the same size
   changes, read on the same faces, each person's propensity ``p`` ~ Beta(1, 4) for the edit
   and ``p / 2`` for the random one (a difference of 0.1): ``audit counterfactual``'s excess.
+- ``trend_r``: the correlation of rows' places along two ordered attributes, a person's group
+  (4 levels, as many persons in each on average) and a photo's level 0-2 (Binomial(2, p), each
+  person's ``p`` Beta around 0.2 + 0.15 x their group, concentration 4; a correlation of
+  0.422): ``data bias``'s trend ``r`` and its interval over persons (rows taken as
+  independent: Fisher's z interval of the photos).
 
-    python bench/coverage_means.py [--runs 400] [--seed 0] [--only NAME]
+    python bench/coverage_means.py [--runs 1000] [--seed 0] [--only NAME]
 """
 
 from __future__ import annotations
@@ -32,25 +39,46 @@ import numpy as np
 
 from latentplay import resample
 from latentplay.intervals import t_interval
+from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips")
-TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1}
-"""The true means: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
-Beta(1, 4)."""
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r")
+CONCENTRATION = 4.0
+"""``trend_r``'s Beta concentration ``a + b`` of each person's propensity."""
+
+
+def trend_r_truth() -> float:
+    """``trend_r``'s correlation of group ``u`` (uniform over 0-3) and level ``v`` ~
+    Binomial(2, p), ``p`` ~ Beta of mean ``m = 0.2 + 0.15 u``: cov(u, v) = 2 x 0.15 var(u);
+    var(v) = E[var(v | p)] + var(2 p) = E[2 p (1 - p)] + 4 var(p), with var(p | u) =
+    m (1 - m) / (c + 1) and E[p (1 - p) | u] = m (1 - m) - var(p | u)."""
+    u = np.arange(4.0)
+    m = 0.2 + 0.15 * u
+    var_p = m * (1 - m) / (CONCENTRATION + 1)
+    var_v = np.mean(2 * (m * (1 - m) - var_p) + 4 * var_p) + np.var(2 * m)
+    return float(2 * 0.15 * np.var(u) / np.sqrt(np.var(u) * var_v))
+
+
+TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
+         "trend_r": trend_r_truth()}
+"""The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
+Beta(1, 4); :func:`trend_r_truth`."""
 
 
 @contextmanager
 def plain_percentiles() -> Iterator[None]:
     """The bootstrap over persons as it was: the 2.5 and 97.5 percentiles whatever the number
     of persons."""
-    kept = resample.expanded_tail
-    resample.expanded_tail = lambda k, confidence=0.95: (1 - confidence) / 2
+    modules = (resample, bias)
+    kept = [module.expanded_tail for module in modules]
+    for module in modules:
+        module.expanded_tail = lambda k, confidence=0.95: (1 - confidence) / 2
     try:
         yield
     finally:
-        resample.expanded_tail = kept
+        for module, tail in zip(modules, kept, strict=True):
+            module.expanded_tail = tail
 
 
 def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
@@ -61,6 +89,11 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         return (error if name == "bias" else np.abs(error)), None
     if name == "accuracy":
         return (rng.random(k * PHOTOS) < np.repeat(rng.beta(4, 1, k), PHOTOS)).astype(float), None
+    if name == "trend_r":
+        group = rng.integers(0, 4, k)
+        m = 0.2 + 0.15 * group
+        p = np.repeat(rng.beta(m * CONCENTRATION, (1 - m) * CONCENTRATION), PHOTOS)
+        return np.repeat(group, PHOTOS).astype(float), rng.binomial(2, p).astype(float)
     p = np.repeat(rng.beta(1, 4, k), PHOTOS)
     return ((rng.random(k * PHOTOS) < p).astype(float),
             (rng.random(k * PHOTOS) < p / 2).astype(float))
@@ -69,6 +102,8 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
 def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: np.ndarray,
               seed: int) -> dict[str, tuple[float, float]]:
     """Each method's ``(low, high)`` for one dataset."""
+    if name == "trend_r":
+        return correlation_intervals(x, reference, persons)
     def bootstrap() -> tuple[float, float]:
         if reference is not None:
             return tuple(resample.difference_intervals(x[:, None], reference[:, None], persons,
@@ -83,6 +118,20 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
     found["t_photos"] = tuple(t_interval(rows)[1:])
     if name in ("bias", "mae"):
         found["t_person_means"] = tuple(t_interval(rows.reshape(-1, PHOTOS).mean(1))[1:])
+    return found
+
+
+def correlation_intervals(u: np.ndarray, v: np.ndarray, persons: np.ndarray
+                          ) -> dict[str, tuple[float, float]]:
+    """``data bias``'s interval of the correlation of ``(n,)`` places ``u`` and ``v`` over
+    ``persons``, as it is and as it was, and Fisher's z interval of the rows."""
+    found = {"reported": bias._person_interval(u, v, persons)}
+    with plain_percentiles():
+        found["plain_percentile"] = bias._person_interval(u, v, persons)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.arctanh(np.corrcoef(u, v)[0, 1])
+        half = 1.96 / np.sqrt(len(u) - 3)
+    found["fisher_photos"] = (float(np.tanh(z - half)), float(np.tanh(z + half)))
     return found
 
 
@@ -103,7 +152,7 @@ def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", choices=SCENARIOS, help="run this scenario alone")
     args = parser.parse_args()

@@ -88,7 +88,8 @@ def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
                    proportion: bool | Sequence[bool] = True) -> np.ndarray:
     """``(A, 2)`` 95 % percentile intervals of the column means of ``values`` ``(n, A)`` (NaN
     left out) over ``n_boot`` resamples of the clusters of ``units`` ``(n,)`` (rows, or
-    persons drawn with all of their rows); NaN where no draw has a value.
+    persons drawn with all of their rows), their percentiles expanded over few clusters
+    (:func:`expanded_tail`); NaN where no draw has a value.
 
     A column whose values all lie in [0, 1] (right or wrong, a probability) is a proportion
     or like one, and its interval is never narrower than Wilson's at its effective number of
@@ -150,8 +151,9 @@ def _correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 def _percentile_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
                           ) -> np.ndarray:
-    """``(A, 2)`` percentile intervals of the column means of ``(n, A)`` ``values`` (NaN left
-    out) over cluster resamples; NaN where no draw has a value."""
+    """``(A, 2)`` 95 % percentile intervals of the column means of ``(n, A)`` ``values`` (NaN
+    left out) over cluster resamples, at the expanded percentiles of each column's clusters
+    (:func:`expanded_tail`); NaN where no draw has a value."""
     read = np.isfinite(values)
     a = values.shape[1]
     sums = cluster_sums(units, [np.where(read[:, j], values[:, j], 0.0) for j in range(a)]

@@ -41,7 +41,7 @@ from latentplay.contingency import chi_square, sparse_reason
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
 from latentplay.outputs import p_text
-from latentplay.resample import cluster_sums, resampled
+from latentplay.resample import cluster_sums, expanded_tail, resampled
 from latentplay.store.io import Store
 from latentplay.store.schema import PERSON_ATTRIBUTES, UNKNOWN, Attribute, group_places, trend_groups
 from latentplay.store.summary import bin_codes, level_codes
@@ -461,7 +461,8 @@ def _steps(store: Store, name: str, kept: list[str], bins: int
 def _person_interval(u: np.ndarray, v: np.ndarray, persons: np.ndarray, n_boot: int = 1000,
                      seed: int = 0) -> tuple[float, float]:
     """95 % percentile interval of the correlation of ``(N,)`` places ``u`` and ``v`` (rows
-    with both) when persons are drawn with replacement, each with all of their rows."""
+    with both) when persons are drawn with replacement, each with all of their rows: the
+    expanded percentiles over few persons (:func:`~latentplay.resample.expanded_tail`)."""
     keep = (u >= 0) & (v >= 0)
     u, v = u[keep].astype(np.float64), v[keep].astype(np.float64)
     sums = cluster_sums(persons[keep], [np.ones_like(u), u, v, u * u, v * v, u * v])
@@ -469,5 +470,6 @@ def _person_interval(u: np.ndarray, v: np.ndarray, persons: np.ndarray, n_boot: 
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (n * suv - su * sv) / np.sqrt((n * suu - su * su) * (n * svv - sv * sv))
     r = r[np.isfinite(r)]
-    low, high = np.percentile(r, [2.5, 97.5]) if len(r) else (np.nan, np.nan)
+    tail = 100 * expanded_tail(len(sums))
+    low, high = np.percentile(r, [tail, 100 - tail]) if len(r) else (np.nan, np.nan)
     return float(low), float(high)
