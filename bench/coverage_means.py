@@ -24,6 +24,12 @@ mean.
   person's ``p`` Beta around 0.2 + 0.15 x their group, concentration 4; a correlation of
   0.422): ``data bias``'s trend ``r`` and its interval over persons (rows taken as
   independent: Fisher's z interval of the photos).
+- ``slope``: a value along ordered groups, each person in one of 4 (as many persons in each on
+  average), the value 0.1 x the group's place plus each person's own (normal, sd 1) and each
+  photo's (normal, sd 1): the slope 0.1 and its interval over persons
+  (:func:`latentplay.metrics.verification.rate_trend`: ``audit accuracy``'s, ``calibration``'s,
+  ``reconstruction``'s and ``fidelity``'s trends; rows taken as independent: the robust normal
+  interval of :func:`~latentplay.metrics.verification.slope_interval`).
 
     python bench/coverage_means.py [--runs 1000] [--seed 0] [--only NAME]
 """
@@ -39,11 +45,12 @@ import numpy as np
 
 from latentplay import resample
 from latentplay.intervals import t_interval
+from latentplay.metrics import verification
 from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r")
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope")
 CONCENTRATION = 4.0
 """``trend_r``'s Beta concentration ``a + b`` of each person's propensity."""
 
@@ -61,16 +68,16 @@ def trend_r_truth() -> float:
 
 
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
-         "trend_r": trend_r_truth()}
+         "trend_r": trend_r_truth(), "slope": 0.1}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
-Beta(1, 4); :func:`trend_r_truth`."""
+Beta(1, 4); :func:`trend_r_truth`; the slope drawn."""
 
 
 @contextmanager
 def plain_percentiles() -> Iterator[None]:
     """The bootstrap over persons as it was: the 2.5 and 97.5 percentiles whatever the number
     of persons."""
-    modules = (resample, bias)
+    modules = (resample, bias, verification)
     kept = [module.expanded_tail for module in modules]
     for module in modules:
         module.expanded_tail = lambda k, confidence=0.95: (1 - confidence) / 2
@@ -94,6 +101,11 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         m = 0.2 + 0.15 * group
         p = np.repeat(rng.beta(m * CONCENTRATION, (1 - m) * CONCENTRATION), PHOTOS)
         return np.repeat(group, PHOTOS).astype(float), rng.binomial(2, p).astype(float)
+    if name == "slope":
+        group = np.repeat(rng.integers(0, 4, k), PHOTOS).astype(float)
+        value = (0.1 * group + np.repeat(rng.normal(size=k), PHOTOS)
+                 + rng.normal(size=k * PHOTOS))
+        return value, group
     p = np.repeat(rng.beta(1, 4, k), PHOTOS)
     return ((rng.random(k * PHOTOS) < p).astype(float),
             (rng.random(k * PHOTOS) < p / 2).astype(float))
@@ -104,6 +116,8 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
     """Each method's ``(low, high)`` for one dataset."""
     if name == "trend_r":
         return correlation_intervals(x, reference, persons)
+    if name == "slope":
+        return slope_intervals(x, reference, persons, seed)
     def bootstrap() -> tuple[float, float]:
         if reference is not None:
             return tuple(resample.difference_intervals(x[:, None], reference[:, None], persons,
@@ -133,6 +147,22 @@ def correlation_intervals(u: np.ndarray, v: np.ndarray, persons: np.ndarray
         half = 1.96 / np.sqrt(len(u) - 3)
     found["fisher_photos"] = (float(np.tanh(z - half)), float(np.tanh(z + half)))
     return found
+
+
+def slope_intervals(value: np.ndarray, group: np.ndarray, persons: np.ndarray, seed: int
+                    ) -> dict[str, tuple[float, float]]:
+    """The trends' interval of the slope of ``(n,)`` values on their group's place over
+    ``persons``, as it is and at the plain percentiles, and the robust normal one of rows."""
+    def over_persons() -> tuple[float, float]:
+        found = verification.rate_trend(value, group, persons, seed=seed)
+        return found["low"], found["high"]
+
+    out = {"reported": over_persons()}
+    with plain_percentiles():
+        out["plain_percentile"] = over_persons()
+    rows = verification.slope_interval(value, group)
+    out["robust_photos"] = (rows["low"], rows["high"])
+    return out
 
 
 def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str, object]:

@@ -37,7 +37,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from latentplay.clustered import shared_variance
-from latentplay.resample import cluster_sums, clusters, resampled
+from latentplay.resample import cluster_sums, clusters, expanded_tail, resampled
 
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
 SPARSE_UNITS = 5
@@ -266,7 +266,8 @@ def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | No
     error indicators on ``(P,)`` group positions (``0..G-1``) over the pairs, i.e. the change
     of the rate per group step, with a percentile interval over ``n_boot`` draws of the
     ``(P,)`` ``units`` (persons, each drawn with all of their rows: the subsets bootstrap of
-    Bolle, Ratha & Pankanti 2004; None: rows drawn as independent). NaN when fewer than two
+    Bolle, Ratha & Pankanti 2004; None: rows drawn as independent), its percentiles expanded
+    over few of them (:func:`~latentplay.resample.expanded_tail`). NaN when fewer than two
     positions occur.
 
     Returns:
@@ -288,7 +289,7 @@ def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | No
     slope = float(slopes(sums.sum(axis=1)))
     drawn = slopes(resampled(sums.T, n_boot, seed).T)
     drawn = drawn[np.isfinite(drawn)]
-    tail = (1 - confidence) / 2 * 100
+    tail = 100 * expanded_tail(sums.shape[1], confidence)
     low, high = (np.percentile(drawn, [tail, 100 - tail]) if len(drawn) and np.isfinite(slope)
                  else (np.nan, np.nan))
     return {"slope": slope, "low": float(low), "high": float(high), "pairs": int(len(e))}
