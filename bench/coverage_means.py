@@ -30,6 +30,12 @@ mean.
   (:func:`latentplay.metrics.verification.rate_trend`: ``audit accuracy``'s, ``calibration``'s,
   ``reconstruction``'s and ``fidelity``'s trends; rows taken as independent: the robust normal
   interval of :func:`~latentplay.metrics.verification.slope_interval`).
+- ``shares``: audited photos of 3 classes, each photo of its person's own class (drawn 0.5 /
+  0.3 / 0.2) 7 times in 10, else of any (true shares 0.45, 0.31, 0.24): ``audit compare``'s
+  intervals of the shares over the persons (``generated_ci``: Wilson's at the photos over
+  each class's design effect, adjusted for the persons' degrees of freedom:
+  :func:`latentplay.intervals.degrees_adjusted_rows`), the same unadjusted
+  (``design_effect_alone``), and Wilson's over the photos; ``held_truth`` per class.
 
     python bench/coverage_means.py [--runs 1000] [--seed 0] [--only NAME]
 """
@@ -44,13 +50,16 @@ from contextlib import contextmanager
 import numpy as np
 
 from latentplay import resample
-from latentplay.intervals import t_interval
+from latentplay.audit import distribution
+from latentplay.intervals import t_interval, wilson_interval
 from latentplay.metrics import verification
 from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope")
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares")
+SHARES = np.array([0.5, 0.3, 0.2])
+"""``shares``' classes of the persons themselves."""
 CONCENTRATION = 4.0
 """``trend_r``'s Beta concentration ``a + b`` of each person's propensity."""
 
@@ -68,9 +77,10 @@ def trend_r_truth() -> float:
 
 
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
-         "trend_r": trend_r_truth(), "slope": 0.1}
+         "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
-Beta(1, 4); :func:`trend_r_truth`; the slope drawn."""
+Beta(1, 4); :func:`trend_r_truth`; the slope drawn; the shares of photos of their person's
+class 7 times in 10."""
 
 
 @contextmanager
@@ -101,6 +111,9 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         m = 0.2 + 0.15 * group
         p = np.repeat(rng.beta(m * CONCENTRATION, (1 - m) * CONCENTRATION), PHOTOS)
         return np.repeat(group, PHOTOS).astype(float), rng.binomial(2, p).astype(float)
+    if name == "shares":
+        own = np.repeat(rng.choice(3, k, p=SHARES), PHOTOS)
+        return np.where(rng.random(k * PHOTOS) < 0.7, own, rng.integers(0, 3, k * PHOTOS)), None
     if name == "slope":
         group = np.repeat(rng.integers(0, 4, k), PHOTOS).astype(float)
         value = (0.1 * group + np.repeat(rng.normal(size=k), PHOTOS)
@@ -112,12 +125,14 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
 
 
 def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: np.ndarray,
-              seed: int) -> dict[str, tuple[float, float]]:
-    """Each method's ``(low, high)`` for one dataset."""
+              seed: int) -> dict[str, tuple[float, float]] | dict[str, np.ndarray]:
+    """Each method's ``(low, high)`` for one dataset (``(3, 2)`` of them for ``shares``)."""
     if name == "trend_r":
         return correlation_intervals(x, reference, persons)
     if name == "slope":
         return slope_intervals(x, reference, persons, seed)
+    if name == "shares":
+        return share_intervals(x, persons)
     def bootstrap() -> tuple[float, float]:
         if reference is not None:
             return tuple(resample.difference_intervals(x[:, None], reference[:, None], persons,
@@ -165,19 +180,48 @@ def slope_intervals(value: np.ndarray, group: np.ndarray, persons: np.ndarray, s
     return out
 
 
+@contextmanager
+def unadjusted_rows() -> Iterator[None]:
+    """``compare``'s shares at the photos over their design effect, with no adjustment for
+    the persons' degrees of freedom."""
+    kept = distribution.degrees_adjusted_rows
+    distribution.degrees_adjusted_rows = lambda effective, n, clusters, confidence=0.95: effective
+    try:
+        yield
+    finally:
+        distribution.degrees_adjusted_rows = kept
+
+
+def share_intervals(codes: np.ndarray, persons: np.ndarray) -> dict[str, np.ndarray]:
+    """``(3, 2)`` intervals of the shares of ``(n,)`` class codes over ``persons``: as
+    ``compare`` gives them, unadjusted, and Wilson's over the photos."""
+    counts = np.bincount(codes, minlength=3)
+
+    def over_persons() -> np.ndarray:
+        return distribution.compare(np.array([500, 300, 200]), counts, list("abc"), n_boot=10,
+                                    seed=0, generated_persons=(codes, persons)).generated_ci
+
+    found = {"reported": over_persons()}
+    with unadjusted_rows():
+        found["design_effect_alone"] = over_persons()
+    found["wilson_photos"] = wilson_interval(counts, len(codes))
+    return found
+
+
 def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str, object]:
     persons = np.repeat(np.arange(k), PHOTOS)
     held: dict[str, list[bool]] = {}
     width: dict[str, list[float]] = {}
     for run in range(runs):
         x, reference = draw(name, k, rng)
-        for key, (low, high) in intervals(name, x, reference, persons, run).items():
-            held.setdefault(key, []).append(low <= TRUTH[name] <= high)
+        for key, found in intervals(name, x, reference, persons, run).items():
+            low, high = np.asarray(found, np.float64).T
+            held.setdefault(key, []).append((low <= TRUTH[name]) & (TRUTH[name] <= high))
             width.setdefault(key, []).append(high - low)
     return {"scenario": name, "persons": k, "photos_each": PHOTOS, "runs": runs,
-            "truth": round(float(TRUTH[name]), 4),
-            "held_truth": {key: round(float(np.mean(v)), 3) for key, v in held.items()},
-            "mean_width": {key: round(float(np.mean(v)), 4) for key, v in width.items()}}
+            "truth": np.round(TRUTH[name], 4).tolist(),
+            "held_truth": {key: np.mean(v, 0).round(3).tolist() for key, v in held.items()},
+            "mean_width": {key: np.mean(v, 0).round(4).tolist() for key, v in width.items()}}
 
 
 def main() -> None:

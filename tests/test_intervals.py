@@ -6,9 +6,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from latentplay.intervals import (
+    degrees_adjusted_rows,
     effective_wilson,
     proportion_interval,
     simultaneous_percentiles,
@@ -174,3 +176,15 @@ def test_simultaneous_percentiles_hold_exactly_95_percent_of_two_columns() -> No
     bounds, pointwise = simultaneous_percentiles(np.stack([first, second], axis=1))
     np.testing.assert_array_equal(bounds, [[2.0, 97.0], [2.0, 97.0]])
     assert pointwise == 1 - 4 / 99
+
+
+def test_degrees_adjusted_rows_by_hand() -> None:
+    """Korn & Graubard's adjustment: 80 rows of 8 persons worth 20 independent rows are worth
+    20 (t(79) / t(7))^2 = 20 (1.9905 / 2.3646)^2 = 14.17 for an interval; rows of their own
+    keep their number; never fewer than the persons (persons whose photos are all alike,
+    worth 8 rows, stay 8), nor more than the rows were worth."""
+    assert degrees_adjusted_rows(20.0, 80, 8) == pytest.approx(20 * (1.9905 / 2.3646) ** 2, rel=1e-3)
+    assert degrees_adjusted_rows(80.0, 80, 80) == pytest.approx(80.0)
+    assert degrees_adjusted_rows(8.0, 80, 8) == pytest.approx(8.0)
+    assert degrees_adjusted_rows(5.0, 80, 8) == pytest.approx(5.0)
+    assert degrees_adjusted_rows(3.0, 80, 1) == 3.0

@@ -72,6 +72,24 @@ def effective_wilson(share: float, n: float, confidence: float = 0.95) -> tuple[
     return float(min(max(centre - half, 0.0), share)), float(max(min(centre + half, 1.0), share))
 
 
+def degrees_adjusted_rows(effective: float, n: int, clusters: int,
+                          confidence: float = 0.95) -> float:
+    """Korn & Graubard's (1998) effective number of rows adjusted for the ``clusters - 1``
+    degrees of freedom their design effect was measured on: ``effective`` (``n`` rows over
+    their design effect) times ``(t(n - 1) / t(clusters - 1))^2``, the two-sided quantiles of
+    Student's t at ``confidence``; so Wilson's interval at it widens as Student's t does over
+    few clusters (over 8 persons of 10 photos by ``(1.99 / 2.36)^2 = 0.71``), and stays
+    where it was with every row its own cluster; but never below the clusters themselves
+    (``effective`` where that is fewer): persons whose photos are all alike are independent
+    draws of their own, Wilson's interval over them already what it should be. ``effective``
+    itself with fewer than two clusters or rows."""
+    if clusters < 2 or n < 2:
+        return effective
+    level = 0.5 + confidence / 2
+    adjusted = effective * (student_t.ppf(level, n - 1) / student_t.ppf(level, clusters - 1)) ** 2
+    return max(adjusted, min(effective, clusters))
+
+
 STUDENT = "Student's t"
 """The name of :func:`t_interval`'s intervals in summaries and figures."""
 

@@ -56,7 +56,7 @@ from latentplay.audit.share_ratio import ShareRatios, share_ratios
 from latentplay.clustered import ShareSpread, cluster_spread, share_spread
 from latentplay.contingency import is_sparse as cochran_sparse
 from latentplay.errors import UserError
-from latentplay.intervals import effective_wilson, wilson_interval
+from latentplay.intervals import degrees_adjusted_rows, effective_wilson, wilson_interval
 from latentplay.outputs import finite_or_none, p_text
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
@@ -813,7 +813,8 @@ def _share_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarra
     """``(K, 2)`` Wilson intervals of the shares of ``(K,)`` ``counts``; with a
     :class:`ShareSpread` of their persons, each at the rows over its class's design effect
     (a class of share 0 or 1, whose own is 0 / 0, at the mean one: :func:`applied_effect`;
-    at least 1)."""
+    at least 1), adjusted for the persons' degrees of freedom
+    (:func:`~latentplay.intervals.degrees_adjusted_rows`)."""
     n = int(counts.sum())
     if spread is None or n == 0:
         return wilson_interval(counts, n)
@@ -821,7 +822,8 @@ def _share_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarra
     binomial = share * (1 - share) / n
     effect = np.where(binomial > 0, np.diag(spread.covariance) / np.where(binomial > 0, binomial, 1),
                       applied_effect(spread, n))
-    return np.array([effective_wilson(float(p), n / max(float(e), 1.0))
+    return np.array([effective_wilson(float(p), degrees_adjusted_rows(n / max(float(e), 1.0), n,
+                                                                      spread.clusters))
                      for p, e in zip(share, effect, strict=True)])
 
 
