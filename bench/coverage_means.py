@@ -36,6 +36,13 @@ mean.
   each class's design effect, adjusted for the persons' degrees of freedom:
   :func:`latentplay.intervals.degrees_adjusted_rows`), the same unadjusted
   (``design_effect_alone``), and Wilson's over the photos; ``held_truth`` per class.
+- ``matched`` / ``naive``: as many treated as control persons (8, 15, 40), an outcome each
+  person's own (normal, sd 1) plus each photo's (normal, sd 1) plus 0.5 for the treated, each
+  treated photo matched to a control photo at random: ``match run --outcome``'s effect over
+  persons after matching and before it (:func:`latentplay.match.effect.matched_difference`,
+  :func:`~latentplay.match.effect.naive_difference` with ``persons``: Student's t at the
+  persons' degrees of freedom), the normal interval at the same standard error, and the pair
+  bootstrap (matched) or each group's bootstrap (naive) of the photos.
 
     python bench/coverage_means.py [--runs 1000] [--seed 0] [--only NAME]
 """
@@ -52,12 +59,13 @@ import numpy as np
 from latentplay import resample
 from latentplay.audit import distribution
 from latentplay.intervals import t_interval, wilson_interval
+from latentplay.match import effect
 from latentplay.metrics import verification
 from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares")
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "matched", "naive")
 SHARES = np.array([0.5, 0.3, 0.2])
 """``shares``' classes of the persons themselves."""
 CONCENTRATION = 4.0
@@ -77,10 +85,11 @@ def trend_r_truth() -> float:
 
 
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
-         "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1}
+         "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1, "matched": 0.5,
+         "naive": 0.5}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
 Beta(1, 4); :func:`trend_r_truth`; the slope drawn; the shares of photos of their person's
-class 7 times in 10."""
+class 7 times in 10; the effect drawn."""
 
 
 @contextmanager
@@ -111,6 +120,11 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         m = 0.2 + 0.15 * group
         p = np.repeat(rng.beta(m * CONCENTRATION, (1 - m) * CONCENTRATION), PHOTOS)
         return np.repeat(group, PHOTOS).astype(float), rng.binomial(2, p).astype(float)
+    if name in ("matched", "naive"):     # k treated persons, then k control persons
+        treated = np.arange(2 * k * PHOTOS) < k * PHOTOS
+        value = (np.repeat(rng.normal(size=2 * k), PHOTOS) + rng.normal(size=2 * k * PHOTOS)
+                 + 0.5 * treated)
+        return value, rng.permutation(np.flatnonzero(~treated))
     if name == "shares":
         own = np.repeat(rng.choice(3, k, p=SHARES), PHOTOS)
         return np.where(rng.random(k * PHOTOS) < 0.7, own, rng.integers(0, 3, k * PHOTOS)), None
@@ -133,6 +147,8 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return slope_intervals(x, reference, persons, seed)
     if name == "shares":
         return share_intervals(x, persons)
+    if name in ("matched", "naive"):
+        return effect_intervals(name, x, reference, seed)
     def bootstrap() -> tuple[float, float]:
         if reference is not None:
             return tuple(resample.difference_intervals(x[:, None], reference[:, None], persons,
@@ -208,7 +224,29 @@ def share_intervals(codes: np.ndarray, persons: np.ndarray) -> dict[str, np.ndar
     return found
 
 
+def effect_intervals(name: str, y: np.ndarray, controls: np.ndarray, seed: int
+                     ) -> dict[str, tuple[float, float]]:
+    """The effect's interval over persons of ``(2 n,)`` outcomes, the first ``n`` treated
+    (each photo matched to its control in ``(n,)`` ``controls``), the normal one at its
+    standard error, and the bootstrap of the photos."""
+    persons = np.repeat(np.arange(len(y) // PHOTOS), PHOTOS)
+    treated = np.arange(len(y)) < len(controls)
+    if name == "matched":
+        rows = np.flatnonzero(treated)
+        over = effect.matched_difference(y, rows, controls, persons=persons)
+        photos = effect.matched_difference(y, rows, controls, n_boot=1000, seed=seed)
+    else:
+        over = effect.naive_difference(y, treated, persons=persons)
+        photos = effect.naive_difference(y, treated, n_boot=1000, seed=seed)
+    half = 1.959964 * over["se"]
+    return {"reported": (over["ci_low"], over["ci_high"]),
+            "normal": (over["estimate"] - half, over["estimate"] + half),
+            "bootstrap_photos": (photos["ci_low"], photos["ci_high"])}
+
+
 def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str, object]:
+    """``name``'s held truth and mean widths over ``runs`` datasets of ``k`` persons (and
+    ``k`` more controls for ``matched`` and ``naive``)."""
     persons = np.repeat(np.arange(k), PHOTOS)
     held: dict[str, list[bool]] = {}
     width: dict[str, list[float]] = {}

@@ -232,6 +232,23 @@ def test_photos_of_one_person_widen_the_effect_intervals() -> None:
     assert naive["ci_high"] - naive["ci_low"] > 2 * (plain["ci_high"] - plain["ci_low"])
 
 
+def test_the_effect_over_few_persons_holds_it() -> None:
+    """300 sets of 8 treated and 8 control persons of 10 photos each, an outcome half each
+    person's own (effect 0.5), matched photo to photo: the interval over persons, at the 7
+    degrees of freedom of a side's 8 persons, holds the effect in at least 93 % of them (96 %;
+    the normal interval at the same standard error held it in 91 %)."""
+    rng = np.random.default_rng(6)
+    person = np.repeat(np.arange(16), 10)
+    treated = person < 8
+    held = 0
+    for _ in range(300):
+        y = rng.normal(0, 1, 16)[person] + rng.normal(0, 1, 160) + 0.5 * treated
+        t_rows, c_rows = np.flatnonzero(treated), rng.permutation(np.flatnonzero(~treated))
+        over = matched_difference(y, t_rows, c_rows, persons=person)
+        held += over["ci_low"] <= 0.5 <= over["ci_high"]
+    assert held / 300 >= 0.93
+
+
 def test_bootstrap_intervals_are_centred_and_as_wide_as_the_standard_error() -> None:
     """Independent units: the pair bootstrap's interval of 50 differences (mean 5, SD 1) and
     the interval of a difference of a group of 400 (SD 1) and one of 20 (SD 2) lie about
@@ -254,14 +271,15 @@ def test_naive_difference_over_persons_by_hand() -> None:
     """Treated 1, 2, 3 and controls 14, 10; person 0 has the first of each. Each unit adds its
     deviation from its group's mean over its group's size, controls with a minus: -1/3, 0,
     1/3 and -1, 1. Independent units: (1/9 + 1/9) + (1 + 1) = 20/9. Person 0's two photos
-    add 2 (-1/3)(-1) = 2/3, and over 4 persons the variance is 4/3 (20/9 + 2/3) = 104/27."""
+    add 2 (-1/3)(-1) = 2/3, and over 4 persons the variance is 4/3 (20/9 + 2/3) = 104/27.
+    Two means over 4 persons leave 2 degrees of freedom: Student's t 4.3027, not 1.96."""
     y = np.array([1.0, 2.0, 3.0, 14.0, 10.0])
     treated = np.array([True, True, True, False, False])
     out = naive_difference(y, treated, persons=np.array([0, 1, 2, 0, 3]))
     assert out["estimate"] == pytest.approx(2 - 12)
     assert out["se"] == pytest.approx(np.sqrt(104 / 27))
     assert out["design_effect"] == pytest.approx((104 / 27) / (20 / 9))
-    assert out["ci_high"] - out["estimate"] == pytest.approx(1.959964 * np.sqrt(104 / 27))
+    assert out["ci_high"] - out["estimate"] == pytest.approx(4.302653 * np.sqrt(104 / 27))
 
 
 def test_naive_difference_takes_a_0_1_group_and_a_group_of_one_gives_no_interval() -> None:

@@ -229,7 +229,7 @@ def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path, un
             "smile,yaw", "--outcome", "skin_tone", "--partial", "--out", out)
     assert r.code == 0, r.err
     effect = json.loads((out / "summary.json").read_text())["effect"]
-    assert effect["intervals"] == "normal over persons (sets sharing one)"
+    assert effect["intervals"] == "Student's t over persons (sets sharing one)"
     matched = effect["matched"]
     assert matched["persons"] <= 60 and matched["design_effect"] > 2
     assert f"over persons: sets sharing one are dependent, {matched['persons']} persons, design effect" \

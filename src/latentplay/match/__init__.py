@@ -37,12 +37,13 @@ def interval_kinds(replace: bool, persons: bool, score: str | None = None) -> tu
     (``"known"``). Kept here, free of scikit-learn: the report names the intervals of
     summaries written without them too."""
     shared = ": sets sharing one are dependent"
-    naive = "normal over persons" if persons else "percentile bootstrap over units within each group"
+    naive = ("Student's t over persons" if persons
+             else "percentile bootstrap over units within each group")
     if replace:
         scored = {None: "", "known": ", propensity score taken as known",
                   "estimated": ", with the 2016 correction for the estimated propensity score"}[score]
         return naive, "Abadie-Imbens normal" + scored + (f" over persons{shared}" if persons else "")
-    return naive, (f"normal over persons{shared}" if persons else
+    return naive, (f"Student's t over persons{shared}" if persons else
                    "percentile pair bootstrap over matched treated units with their controls")
 
 

@@ -11,8 +11,9 @@ a propensity score matched on (:mod:`latentplay.match.estimated_score`).
 When the units are photos and a person appears in several of them (a store's ``identity``,
 or ``person``), matched sets that share a person — as treated unit or as control — are not independent
 either: given ``persons``, :func:`matched_difference` and :func:`naive_difference` give a
-normal interval from the variance summed over every two units that share a person
-(:func:`latentplay.clustered.shared_variance`), and its design effect.
+Student's t interval from the variance summed over every two units that share a person
+(:func:`latentplay.clustered.shared_variance`), and its design effect: at the persons' degrees
+of freedom, as for clustered data (Cameron & Miller 2015), so that few persons widen it.
 :func:`matched_difference_with_replacement` adds the same products for the matched sets that
 share a person through different photos to Abadie & Imbens' variance.
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from latentplay.clustered import shared_variance
 from latentplay.errors import UserError
@@ -78,7 +80,9 @@ def matched_difference(
     persons: np.ndarray | None = None,
 ) -> dict:
     """ATT from matched pairs with a pair-bootstrap percentile interval, or with ``persons``
-    a normal interval over the persons each matched set shows.
+    a Student's t interval over the persons each matched set shows, at one degree of freedom
+    fewer than the persons of its smaller side (the treated photos' persons, the controls'):
+    each matched set joins one of each, so the fewer limit what the variance learns.
 
     Args:
         y: ``(n,)`` outcome of every unit.
@@ -112,8 +116,11 @@ def matched_difference(
         return {"estimate": float(diff.mean()), "ci_low": None, "ci_high": None, "level": level,
                 "n_treated": 1, **extra}
     if persons is not None:
-        sets = _matched_sets(np.asarray(persons), units, inverse, np.asarray(control_rows))
-        return {**_normal_over_persons(diff - diff.mean(), float(diff.mean()), sets, level),
+        persons = np.asarray(persons)
+        sets = _matched_sets(persons, units, inverse, np.asarray(control_rows))
+        sides = min(len(np.unique(persons[units])), len(np.unique(persons[control_rows])))
+        return {**_t_over_persons(diff - diff.mean(), float(diff.mean()), sets, level,
+                                  freedom=sides - 1),
                 "n_treated": int(len(units))}
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
@@ -139,10 +146,11 @@ def _matched_sets(persons: np.ndarray, units: np.ndarray, inverse: np.ndarray,
     return sets
 
 
-def _normal_over_persons(centred: np.ndarray, estimate: float, persons: np.ndarray,
-                         level: float, scale: np.ndarray | float | None = None) -> dict:
-    """A normal interval of ``estimate``, a weighted sum of ``(N,)`` ``centred`` unit values
-    (weights ``scale``; None: their mean), whose units involve the ``(N, ...)`` ``persons``;
+def _t_over_persons(centred: np.ndarray, estimate: float, persons: np.ndarray, level: float,
+                    scale: np.ndarray | float | None = None, *, freedom: int) -> dict:
+    """A Student's t interval of ``estimate`` at ``freedom`` degrees of freedom (at least 1),
+    ``estimate`` a weighted sum of ``(N,)`` ``centred`` unit values (weights ``scale``; None:
+    their mean), whose units involve the ``(N, ...)`` ``persons``;
     the design effect is its variance over the one of independent units, taken as at least 1
     (a person treated in one set and a control in another adds a negative product, which can
     make the summed variance small or negative), as
@@ -153,8 +161,8 @@ def _normal_over_persons(centred: np.ndarray, estimate: float, persons: np.ndarr
     if np.isfinite(variance):
         variance = max(variance, independent)
     se = float(np.sqrt(variance))
-    z = float(norm.ppf(0.5 + level / 2))
-    return {"estimate": estimate, "ci_low": estimate - z * se, "ci_high": estimate + z * se,
+    q = float(student_t.ppf(0.5 + level / 2, max(freedom, 1)))
+    return {"estimate": estimate, "ci_low": estimate - q * se, "ci_high": estimate + q * se,
             "level": level, "se": se,
             "design_effect": variance / independent if independent > 0 else None,
             "persons": int(len(np.unique(persons)))}
@@ -165,7 +173,8 @@ def naive_difference(
     persons: np.ndarray | None = None,
 ) -> dict:
     """Difference of group means before matching, bootstrapping each group separately, or
-    with ``(n,)`` ``persons`` a normal interval over them.
+    with ``(n,)`` ``persons`` a Student's t interval over them, at two degrees of freedom
+    fewer than the persons (two means).
 
     Args:
         y: ``(n,)`` outcome of every unit.
@@ -194,8 +203,8 @@ def naive_difference(
     if persons is not None:
         centred = np.where(treated, y - yt.mean(), y - yc.mean())
         scale = np.where(treated, 1 / len(yt), -1 / len(yc))
-        return {**_normal_over_persons(centred, float(yt.mean() - yc.mean()),
-                                       np.asarray(persons), level, scale),
+        return {**_t_over_persons(centred, float(yt.mean() - yc.mean()), np.asarray(persons),
+                                  level, scale, freedom=len(np.unique(persons)) - 2),
                 "n_treated": int(len(yt))}
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)

@@ -595,7 +595,8 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
     else:
         matched = matched_difference(y, result.treated_rows, result.control_rows,
                                      n_boot=config.bootstrap, seed=config.seed, persons=persons)
-        intervals = "bootstrap" if persons is None else "normal over persons (sets sharing one)"
+        intervals = ("bootstrap" if persons is None
+                     else "Student's t over persons (sets sharing one)")
     naive = naive_difference(y, treat.treated, n_boot=config.bootstrap, seed=config.seed,
                              persons=persons)
     score = matched.get("score", "known" if on_score else None)  # none with < 2 matched treated
