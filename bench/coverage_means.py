@@ -108,8 +108,11 @@ def plain_percentiles() -> Iterator[None]:
 
 
 def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(k * PHOTOS,)`` values of scenario ``name`` over ``k`` persons, and for ``flips`` the
-    random edit's changes read on the same faces (None otherwise)."""
+    """``(k * PHOTOS,)`` values of scenario ``name`` over ``k`` persons (``2 k`` for
+    ``matched`` and ``naive``, the first ``k`` treated) and what goes with them: the random
+    edit's changes on the same faces (``flips``), each photo's level (``trend_r``) or group's
+    place (``slope``), the control photo of each treated one (``matched``, ``naive``); None
+    otherwise."""
     if name in ("bias", "mae"):
         error = np.repeat(rng.normal(size=k), PHOTOS) + rng.normal(size=k * PHOTOS)
         return (error if name == "bias" else np.abs(error)), None
@@ -149,6 +152,7 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return share_intervals(x, persons)
     if name in ("matched", "naive"):
         return effect_intervals(name, x, reference, seed)
+
     def bootstrap() -> tuple[float, float]:
         if reference is not None:
             return tuple(resample.difference_intervals(x[:, None], reference[:, None], persons,
