@@ -1,9 +1,10 @@
 """How often the 95 % intervals of means over few persons hold the truth: simulated data.
 
 Prints one JSON line per scenario and number of persons (8, 15 and 40 persons of 10 photos
-each): the share of ``--runs`` datasets whose 95 % interval holds the true mean (should be
-95 %) and the intervals' mean width, for the bootstrap over persons the commands report
-(``reported``: :func:`latentplay.resample.mean_intervals`,
+each; ``verify_slope`` 20, 40 and 80 persons): the share of ``--runs`` datasets whose 95 %
+interval holds the true value (should be 95 %) and the intervals' mean width, for the
+bootstrap over persons the commands report (``reported``:
+:func:`latentplay.resample.mean_intervals`,
 :func:`~latentplay.resample.difference_intervals`, at the expanded percentiles of
 :func:`~latentplay.resample.expanded_tail`), the same bootstrap at the plain 2.5 and 97.5
 percentiles (``plain_percentile``), Student's t over the photos taken as independent (what
@@ -43,6 +44,13 @@ mean.
   :func:`~latentplay.match.effect.naive_difference` with ``persons``: Student's t at the
   persons' degrees of freedom), the normal interval at the same standard error, and the pair
   bootstrap (matched) or each group's bootstrap (naive) of the photos.
+- ``verify_slope``: 3,000 impostor pairs of two persons of one group (20, 40 or 80 persons in
+  4 ordered groups), a pair a false match with the mean of its two persons' propensities (each
+  Beta of mean 0.02 + 0.01 x the group's place, concentration 2: a few persons match far
+  more than others): ``audit verify``'s FMR slope (0.01) and its dyadic-robust normal
+  interval (:func:`latentplay.metrics.verification.slope_interval`, never narrower than the
+  independent pairs'), the same without that floor (``dyadic_alone``; no interval where its
+  variance comes out negative) and the robust interval of the pairs taken as independent.
 
     python bench/coverage_means.py [--runs 1000] [--seed 0] [--only NAME]
 """
@@ -58,6 +66,7 @@ import numpy as np
 
 from latentplay import resample
 from latentplay.audit import distribution
+from latentplay.clustered import shared_variance
 from latentplay.intervals import t_interval, wilson_interval
 from latentplay.match import effect
 from latentplay.metrics import verification
@@ -65,7 +74,10 @@ from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "matched", "naive")
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "matched", "naive",
+             "verify_slope")
+SIZES = {"verify_slope": (20, 40, 80)}
+"""Persons of the scenarios that do not take :data:`PERSONS`."""
 SHARES = np.array([0.5, 0.3, 0.2])
 """``shares``' classes of the persons themselves."""
 CONCENTRATION = 4.0
@@ -86,10 +98,10 @@ def trend_r_truth() -> float:
 
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
          "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1, "matched": 0.5,
-         "naive": 0.5}
+         "naive": 0.5, "verify_slope": 0.01}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
 Beta(1, 4); :func:`trend_r_truth`; the slope drawn; the shares of photos of their person's
-class 7 times in 10; the effect drawn."""
+class 7 times in 10; the effect drawn; the FMR's slope drawn."""
 
 
 @contextmanager
@@ -128,6 +140,15 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         value = (np.repeat(rng.normal(size=2 * k), PHOTOS) + rng.normal(size=2 * k * PHOTOS)
                  + 0.5 * treated)
         return value, rng.permutation(np.flatnonzero(~treated))
+    if name == "verify_slope":         # person j is in group j % 4
+        group = rng.integers(0, 4, 3000)
+        first = rng.integers(0, k // 4, 3000)
+        second = (first + rng.integers(1, k // 4, 3000)) % (k // 4)
+        pairs = group[:, None] + 4 * np.column_stack([first, second])
+        mean = 0.02 + 0.01 * (np.arange(k) % 4)
+        own = rng.beta(2 * mean, 2 * (1 - mean))
+        wrong = rng.random(3000) < own[pairs].mean(1)
+        return wrong.astype(float), np.column_stack([group, pairs]).astype(float)
     if name == "shares":
         own = np.repeat(rng.choice(3, k, p=SHARES), PHOTOS)
         return np.where(rng.random(k * PHOTOS) < 0.7, own, rng.integers(0, 3, k * PHOTOS)), None
@@ -152,6 +173,8 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return share_intervals(x, persons)
     if name in ("matched", "naive"):
         return effect_intervals(name, x, reference, seed)
+    if name == "verify_slope":
+        return dyadic_intervals(x, reference[:, 0], reference[:, 1:].astype(int))
 
     def bootstrap() -> tuple[float, float]:
         if reference is not None:
@@ -248,6 +271,22 @@ def effect_intervals(name: str, y: np.ndarray, controls: np.ndarray, seed: int
             "bootstrap_photos": (photos["ci_low"], photos["ci_high"])}
 
 
+def dyadic_intervals(wrong: np.ndarray, group: np.ndarray, pairs: np.ndarray
+                     ) -> dict[str, tuple[float, float]]:
+    """The FMR slope's interval over the ``(n, 2)`` persons of ``pairs`` as ``audit verify``
+    gives it, without its floor at the independent pairs' variance, and of the pairs taken
+    as independent."""
+    found = verification.slope_interval(wrong, group, pairs)
+    x = group - group.mean()
+    residual = wrong - wrong.mean() - found["slope"] * x
+    with np.errstate(invalid="ignore"):
+        half = 1.959964 * np.sqrt(shared_variance(x * residual / (x @ x), pairs))
+    rows = verification.slope_interval(wrong, group)
+    return {"reported": (found["low"], found["high"]),
+            "dyadic_alone": (found["slope"] - half, found["slope"] + half),
+            "robust_pairs": (rows["low"], rows["high"])}
+
+
 def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str, object]:
     """``name``'s held truth and mean widths over ``runs`` datasets of ``k`` persons (and
     ``k`` more controls for ``matched`` and ``naive``)."""
@@ -260,7 +299,8 @@ def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str
             low, high = np.asarray(found, np.float64).T
             held.setdefault(key, []).append((low <= TRUTH[name]) & (TRUTH[name] <= high))
             width.setdefault(key, []).append(high - low)
-    return {"scenario": name, "persons": k, "photos_each": PHOTOS, "runs": runs,
+    return {"scenario": name, "persons": k, "photos_each": None if name in SIZES else PHOTOS,
+            "runs": runs,
             "truth": np.round(TRUTH[name], 4).tolist(),
             "held_truth": {key: np.mean(v, 0).round(3).tolist() for key, v in held.items()},
             "mean_width": {key: np.mean(v, 0).round(4).tolist() for key, v in width.items()}}
@@ -275,7 +315,7 @@ def main() -> None:
     for name in SCENARIOS:
         if args.only in (None, name):   # each scenario draws its own data, alone or not
             rng = np.random.default_rng([args.seed, SCENARIOS.index(name)])
-            for k in PERSONS:
+            for k in SIZES.get(name, PERSONS):
                 print(json.dumps(scenario(name, k, args.runs, rng)), flush=True)
 
 

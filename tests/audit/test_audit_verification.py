@@ -427,6 +427,22 @@ def test_rate_trend_is_the_least_squares_slope() -> None:
     assert np.isnan(rate_trend(errors, np.zeros(4000))["slope"])  # one position: no slope
 
 
+def test_a_dyadic_slope_interval_is_never_narrower_than_independent_pairs() -> None:
+    """Five pairs of five persons, errors 1, 0, 0, 1, 0 at group places 1, 1, 1, 0, 1: the
+    slope is 1/4 - 1 = -0.75, the residuals 0.75, -0.25, -0.25, 0, -0.25 at x = 0.2, 0.2,
+    0.2, -0.8, 0.2 (sum of squares 0.8), so the independent pairs' (HC1) variance is
+    0.04 x 0.75 / 0.64 x 5 / 3 = 0.078125. The products of pairs that share a person sum
+    to less than nothing here (-0.02): the interval is the independent pairs', where it was
+    none (the square root of a negative variance)."""
+    from latentplay.metrics.verification import slope_interval
+
+    found = slope_interval(np.array([1.0, 0, 0, 1, 0]), np.array([1, 1, 1, 0, 1]),
+                           np.array([[2, 4], [3, 4], [4, 0], [1, 4], [1, 2]]))
+    assert found["slope"] == pytest.approx(-0.75)
+    assert found["high"] - found["slope"] == pytest.approx(1.959964 * np.sqrt(0.078125), rel=1e-4)
+    assert found["slope"] - found["low"] == pytest.approx(found["high"] - found["slope"])
+
+
 def test_rate_trend_over_few_persons_holds_the_slope() -> None:
     """300 sets of 8 persons of 10 photos, each person in one of 4 ordered groups, a value
     0.1 x the group's place plus the person's own and the photo's (normal, sd 1 each): the

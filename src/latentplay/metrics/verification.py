@@ -301,7 +301,10 @@ def slope_interval(values: np.ndarray, positions: np.ndarray,
     95 % interval from its heteroskedasticity-robust (HC1) standard error: for independent
     rows, what :func:`rate_trend`'s bootstrap estimates, without a draw per row. With
     ``(n, 2)`` ``persons`` (each pair's two faces' persons) the standard error is
-    dyadic-robust instead (:func:`~latentplay.clustered.shared_variance`).
+    dyadic-robust instead (:func:`~latentplay.clustered.shared_variance`), never below the
+    one of independent rows: its sum of products of pairs that share a person can come out
+    small or negative (no interval at all), as :func:`~latentplay.clustered.pair_rate_interval`
+    takes its design effect as at least 1.
 
     Returns:
         ``{"slope", "low", "high", "pairs"}``.
@@ -314,10 +317,10 @@ def slope_interval(values: np.ndarray, positions: np.ndarray,
         return {"slope": float("nan"), "low": float("nan"), "high": float("nan"), "pairs": n}
     slope = float(x @ (e - e.mean()) / sxx)
     residual = e - e.mean() - slope * x
-    if persons is None:
-        variance = float((x * x) @ (residual * residual)) / sxx ** 2 * n / (n - 2)
-    else:
-        variance = shared_variance(x * residual / sxx, persons)
+    variance = float((x * x) @ (residual * residual)) / sxx ** 2 * n / (n - 2)
+    if persons is not None:
+        shared = shared_variance(x * residual / sxx, persons)
+        variance = max(shared, variance) if np.isfinite(shared) else shared
     half = 1.96 * np.sqrt(variance)
     return {"slope": slope, "low": slope - half, "high": slope + half, "pairs": n}
 
