@@ -49,8 +49,12 @@ mean.
   Beta of mean 0.02 + 0.01 x the group's place, concentration 2: a few persons match far
   more than others): ``audit verify``'s FMR slope (0.01) and its dyadic-robust normal
   interval (:func:`latentplay.metrics.verification.slope_interval`, never narrower than the
-  independent pairs'), the same without that floor (``dyadic_alone``; no interval where its
-  variance comes out negative) and the robust interval of the pairs taken as independent.
+  independent pairs'), the same without that floor (``dyadic_alone``; none where its
+  variance comes out negative), the robust interval of the pairs taken as independent, and
+  a candidate: the jackknife over persons (each left out with every pair that shows them;
+  Student's t at ``K - 1`` degrees of freedom, never narrower than the independent pairs').
+  ``verify_plain``: the same where persons do not matter (a pair a false match at its
+  group's rate alone).
 
     python bench/coverage_means.py [--runs 1000] [--seed 0] [--only NAME]
 """
@@ -63,6 +67,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
+from scipy.stats import t as student_t
 
 from latentplay import resample
 from latentplay.audit import distribution
@@ -75,8 +80,8 @@ from latentplay.store import bias
 PHOTOS = 10
 PERSONS = (8, 15, 40)
 SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "matched", "naive",
-             "verify_slope")
-SIZES = {"verify_slope": (20, 40, 80)}
+             "verify_slope", "verify_plain")
+SIZES = {"verify_slope": (20, 40, 80), "verify_plain": (20, 40, 80)}
 """Persons of the scenarios that do not take :data:`PERSONS`."""
 SHARES = np.array([0.5, 0.3, 0.2])
 """``shares``' classes of the persons themselves."""
@@ -98,7 +103,7 @@ def trend_r_truth() -> float:
 
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
          "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1, "matched": 0.5,
-         "naive": 0.5, "verify_slope": 0.01}
+         "naive": 0.5, "verify_slope": 0.01, "verify_plain": 0.01}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
 Beta(1, 4); :func:`trend_r_truth`; the slope drawn; the shares of photos of their person's
 class 7 times in 10; the effect drawn; the FMR's slope drawn."""
@@ -140,13 +145,13 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         value = (np.repeat(rng.normal(size=2 * k), PHOTOS) + rng.normal(size=2 * k * PHOTOS)
                  + 0.5 * treated)
         return value, rng.permutation(np.flatnonzero(~treated))
-    if name == "verify_slope":         # person j is in group j % 4
+    if name in ("verify_slope", "verify_plain"):     # person j is in group j % 4
         group = rng.integers(0, 4, 3000)
         first = rng.integers(0, k // 4, 3000)
         second = (first + rng.integers(1, k // 4, 3000)) % (k // 4)
         pairs = group[:, None] + 4 * np.column_stack([first, second])
         mean = 0.02 + 0.01 * (np.arange(k) % 4)
-        own = rng.beta(2 * mean, 2 * (1 - mean))
+        own = rng.beta(2 * mean, 2 * (1 - mean)) if name == "verify_slope" else mean
         wrong = rng.random(3000) < own[pairs].mean(1)
         return wrong.astype(float), np.column_stack([group, pairs]).astype(float)
     if name == "shares":
@@ -173,7 +178,7 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return share_intervals(x, persons)
     if name in ("matched", "naive"):
         return effect_intervals(name, x, reference, seed)
-    if name == "verify_slope":
+    if name in ("verify_slope", "verify_plain"):
         return dyadic_intervals(x, reference[:, 0], reference[:, 1:].astype(int))
 
     def bootstrap() -> tuple[float, float]:
@@ -282,9 +287,29 @@ def dyadic_intervals(wrong: np.ndarray, group: np.ndarray, pairs: np.ndarray
     with np.errstate(invalid="ignore"):
         half = 1.959964 * np.sqrt(shared_variance(x * residual / (x @ x), pairs))
     rows = verification.slope_interval(wrong, group)
+    left_out = person_jackknife(wrong, group, pairs)
+    k = len(left_out)
+    jackknife = max((k - 1) / k * float(((left_out - left_out.mean()) ** 2).sum()),
+                    ((rows["high"] - rows["slope"]) / 1.959964) ** 2)
+    half_jack = float(student_t.ppf(0.975, k - 1)) * np.sqrt(jackknife)
     return {"reported": (found["low"], found["high"]),
             "dyadic_alone": (found["slope"] - half, found["slope"] + half),
-            "robust_pairs": (rows["low"], rows["high"])}
+            "robust_pairs": (rows["low"], rows["high"]),
+            "person_jackknife": (found["slope"] - half_jack, found["slope"] + half_jack)}
+
+
+def person_jackknife(e: np.ndarray, x: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """``(K,)`` least-squares slopes of ``(n,)`` values ``e`` on ``(n,)`` places ``x``, each
+    with one of the ``K`` persons of the ``(n, 2)`` impostor ``pairs`` left out with every
+    pair that shows them (from each person's sums of 1, x, x^2, e and x e)."""
+    _, codes = np.unique(pairs, return_inverse=True)
+    codes = codes.reshape(pairs.shape)
+    sums = np.stack([np.ones_like(x), x, x * x, e, x * e])              # (5, n)
+    mine = np.stack([np.bincount(codes[:, 0], row) + np.bincount(codes[:, 1], row,
+                                                                   minlength=codes.max() + 1)
+                     for row in sums])                                   # (5, K)
+    n, sx, sxx, se, sxe = sums.sum(axis=1)[:, None] - mine
+    return (n * sxe - sx * se) / (n * sxx - sx * sx)
 
 
 def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str, object]:
@@ -303,7 +328,9 @@ def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str
             "runs": runs,
             "truth": np.round(TRUTH[name], 4).tolist(),
             "held_truth": {key: np.mean(v, 0).round(3).tolist() for key, v in held.items()},
-            "mean_width": {key: np.mean(v, 0).round(4).tolist() for key, v in width.items()}}
+            "mean_width": {key: np.nanmean(v, 0).round(4).tolist() for key, v in width.items()},
+            "no_interval": {key: np.mean(~np.isfinite(v), 0).round(3).tolist()
+                            for key, v in width.items()}}
 
 
 def main() -> None:
