@@ -56,7 +56,7 @@ mean.
   ``verify_plain``: the same where persons do not matter (a pair a false match at its
   group's rate alone).
 
-    python bench/coverage_means.py [--runs 1000] [--seed 0] [--only NAME]
+    python bench/coverage_means.py [--runs 500] [--seed 0] [--only NAME]
 """
 
 from __future__ import annotations
@@ -335,7 +335,7 @@ def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", choices=SCENARIOS, help="run this scenario alone")
     args = parser.parse_args()
