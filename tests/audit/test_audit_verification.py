@@ -30,7 +30,7 @@ PEOPLE, PHOTOS = 60, 6  # per group
 def _store(path: Path, noise: tuple[float, float] = (0.6, 1.2), flagged: list[int] = (),
            extra: dict[str, str] | None = None) -> st.Store:
     """Two groups of 60 people with 6 photos each; a photo's embedding is its person's unit
-    vector plus noise whose size depends on the group (B's is three times A's)."""
+    vector plus noise whose size depends on the group (B's is twice A's)."""
     rng = np.random.default_rng(0)
     n = 2 * PEOPLE * PHOTOS
     person = np.repeat(np.arange(2 * PEOPLE), PHOTOS)
