@@ -116,3 +116,47 @@ def test_classes_take_the_colours_they_have_in_every_other_figure() -> None:
         lines = [line for line in fig.axes[0].lines if line.get_label() in entry["classes"]]
         np.testing.assert_allclose([to_rgba(line.get_color()) for line in lines], expected)
         plt.close(fig)
+
+
+def _audit(shares: list[float], corrected: list[float], pinned: list[str]) -> dict:
+    """One psi's audit summary of attribute ``sex`` (classes f, m), as :func:`compare` writes it."""
+    per_class = [{"class": c, "training": 0.5, "generated": g, "generated_low": g - 0.05,
+                  "generated_high": g + 0.05, "corrected": e, "ratio": e / 0.5,
+                  "ratio_low": None if c in pinned else e / 0.5 - 0.2, "ratio_high": e / 0.5 + 0.2}
+                 for c, g, e in zip("fm", shares, corrected, strict=True)]
+    return {"attributes": {"sex": {"classes": ["f", "m"], "per_class": per_class, "tv": 0.1,
+                                   "annotator": {"confidence_generated": 0.9,
+                                                 "evaluation": {"confidence": 0.9}},
+                                   "corrected_tv": 0.1,
+                                   "corrected_pinned": pinned,
+                                   "ratios": {"confidence": 0.95, "classes": 2, "of": "corrected",
+                                              "pointwise": 0.975, "more": ["m"] if pinned else [],
+                                              "less": []}}}}
+
+
+def test_a_psi_where_a_corrected_share_is_unknown_says_so(monkeypatch, capsys, tmp_path) -> None:  # noqa: ANN001
+    """At psi 0.5 every sample was read m and f's corrected share was pinned at 0 (the readings
+    do not fit the annotator's confusion): neither drawn less often nor left unsaid, but
+    unknown, in the words at that psi, the printout and the report, as a plain audit says."""
+    from types import SimpleNamespace
+
+    from latentplay.audit import cli as audit_cli
+    from latentplay.audit import truncation
+    from latentplay.report.auditing import _truncation
+
+    audits = [_audit([0.5, 0.5], [0.5, 0.5], []), _audit([0.0, 1.0], [0.0, 1.0], ["f"])]
+    entry = truncation._across("sex", [1.0, 0.5], audits)
+    assert entry["pinned"] == [[], ["f"]] and truncation.pinned_classes(entry) == ["f"]
+    assert truncation.ratio_words(entry, 0) == ""
+    assert truncation.ratio_words(entry, 1).endswith("; unknown: f")
+    assert "unknown" not in truncation.ratio_words({**entry, "pinned": None}, 1)  # older summaries
+    monkeypatch.setattr(truncation, "truncation_sweep", lambda *a, **k: {"attributes": {"sex": entry}})
+    audit_cli._truncation(tmp_path / "run", SimpleNamespace(path=tmp_path / "faces"), [], "1,0.5",
+                          tmp_path / "out", 10, 0, None, "cpu", False, [])
+    out = capsys.readouterr().out
+    assert "  psi 0.5: f 0.000, m 1.000" in out and "; unknown: f\n" in out
+    assert "(corrected f: 0 in at least 97.5 % of resamples" in out
+    sections = _truncation(tmp_path, {"psi": [1.0, 0.5], "attributes": {"sex": entry}})
+    table = sections[1].blocks[0]
+    assert table.rows[1][-1].text.endswith("; unknown: f") and table.rows[0][-1].text == "neither"
+    assert "unknown: corrected f: 0 in at least 97.5 %" in table.caption

@@ -261,10 +261,11 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 condition: dict[str, Any] | None, device: str, overwrite: bool,
                 joint: list[str]) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
-    from latentplay.audit.distribution import data_name
+    from latentplay.audit.distribution import data_name, pinned_text
     from latentplay.audit.truncation import (
         confidence_caution,
         off_reference,
+        pinned_classes,
         ratio_basis,
         ratio_words,
         truncation_sweep,
@@ -293,6 +294,8 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
             off = bool(off_reference(entry).any())  # type: ignore[union-attr]  # has ratios
             print(f"  (more or less often than {ref}: {basis})" if off else
                   f"  no class drawn more or less often than {ref} at any psi ({basis})")
+        if pinned := pinned_classes(entry):
+            print(f"  (corrected {pinned_text(pinned)})")
         if entry["confidence_held_out"] is not None:
             print(f"  (the annotator's confidence on held-out training images: "
                   f"{entry['confidence_held_out']:.3f})")

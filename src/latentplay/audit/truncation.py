@@ -164,6 +164,7 @@ def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[
         "confidence_held_out": (first["annotator"]["evaluation"] or {}).get("confidence"),
         "corrected_tv": [a["attributes"][name]["corrected_tv"] for a in audits],
         "ratios": _ratios(name, audits),
+        "pinned": [a["attributes"][name].get("corrected_pinned", []) for a in audits],
         "psi": psis,
     }
 
@@ -188,15 +189,19 @@ def _ratios(name: str, audits: list[dict[str, Any]]) -> dict[str, Any] | None:
 def ratio_words(entry: dict[str, Any], k: int) -> str:
     """The classes drawn more and less often than the data has them at the ``k``-th psi of a
     summary ``entry``: ``more often: monk_2 x1.34 (1.12-1.58); less often: monk_8 x0.20
-    (0.15-0.26)``; ``""`` where none is (or the entry has no ratios)."""
+    (0.15-0.26)``, then the classes whose corrected share is unknown there (``unknown:
+    monk_9``: 0 in at least 97.5 % of resamples, the readings unlike the annotator's
+    confusion); ``""`` where none is (or the entry has no ratios)."""
     r = entry.get("ratios")
     if not r:
         return ""
     rows = {c: {"ratio": ratio, "ratio_low": low, "ratio_high": high}
             for c, ratio, (low, high) in zip(entry["classes"], r["ratio"][k], r["interval"][k],
                                               strict=True)}
-    return "; ".join(f"{key} often: " + ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key][k])
-                     for key in ("more", "less") if r[key][k])
+    parts = [f"{key} often: " + ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key][k])
+             for key in ("more", "less") if r[key][k]]
+    pinned = (entry.get("pinned") or [[]] * (k + 1))[k]   # summaries before it have none
+    return "; ".join(parts + ([f"unknown: {', '.join(pinned)}"] if pinned else []))
 
 
 def ratio_basis(entry: dict[str, Any]) -> str:
@@ -210,6 +215,13 @@ def ratio_basis(entry: dict[str, Any]) -> str:
         "corrected shares where the annotator's confusion allowed, annotated ones elsewhere")
     return (f"ratios of {of}, {r['confidence']:.0%} intervals "
             f"for all {r['classes']} classes together at each ψ").replace("%", " %")
+
+
+def pinned_classes(entry: dict[str, Any]) -> list[str]:
+    """The classes whose corrected share is unknown (:func:`ratio_words`) at any psi of a
+    summary ``entry``, in the entry's class order."""
+    pinned = {c for per in entry.get("pinned") or [] for c in per}
+    return [c for c in entry["classes"] if c in pinned]
 
 
 def off_reference(entry: dict[str, Any]) -> np.ndarray | None:

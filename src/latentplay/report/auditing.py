@@ -27,7 +27,7 @@ from latentplay.audit.distribution import (
 from latentplay.audit.groups import CHOSEN_BY
 from latentplay.audit.run import Audited
 from latentplay.audit.share_ratio import ratio_interval, ratio_text
-from latentplay.audit.truncation import ratio_basis, ratio_words
+from latentplay.audit.truncation import pinned_classes, ratio_basis, ratio_words
 from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import counted_text, ratio_line, reference_name
 from latentplay.contingency import read_p, simulated_note
@@ -383,6 +383,8 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
                      share(e.get("confidence_held_out"))] + (["—"] if has_ratios else []))
         ratios = (f"; the classes drawn more or less often than {ref} has them ({ratio_basis(e)})"
                   if has_ratios else "")
+        if pinned := pinned_classes(e):
+            ratios += f"; unknown: corrected {pinned_text(pinned)}"
         blocks: list[Any] = [Table.of(
             ["ψ", *classes, f"TV from {ref}", "annotator confidence"]
             + (["drawn more / less often"] if has_ratios else []), rows,
