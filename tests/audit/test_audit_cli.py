@@ -312,20 +312,30 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from latentplay.audit import truncation
 
-    legends = []  # the shares figure's dotted lines are the --data store's, named by its folder
-    figure = truncation.share_figure
+    legends, ordered, strips = [], [], []  # the shares figures' titles and ramps, the draws shown
+    figure, grid = truncation.share_figure, truncation.image_grid
 
     def drawn(*a: object) -> object:
         fig = figure(*a)
         legends.append(fig.axes[0].get_legend().get_title().get_text())
+        ordered.append(a[4])
         return fig
 
+    def shown(lines: list[np.ndarray], *a: object, **k: object) -> object:
+        strips.extend(lines)
+        return grid(lines, *a, **k)
+
     monkeypatch.setattr(truncation, "share_figure", drawn)
+    monkeypatch.setattr(truncation, "image_grid", shown)
     out = tmp_path / "trunc"
     r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
             "--n", "100", "--psi", "1,0.5,0", "--out", out)
     assert r.code == 0, r.err
+    # the dotted lines are the --data store's, named by its folder
     assert "psi 0.5: monk_2" in r.out and legends == [f"dotted: {faces.name}"]
+    assert ordered == [True]  # skin tone is an ordered attribute: its classes take the ramp
+    # the same draws scaled by psi: at psi 0 every draw is the prior's centre, one image
+    assert len(strips) == 3 and np.ptp(strips[2], axis=0).max() == 0 < np.ptp(strips[0], axis=0).max()
     summary = json.loads((out / "truncation.json").read_text())
     entry = summary["attributes"]["skin_tone"]
     assert summary["psi"] == [1.0, 0.5, 0.0] and entry["classes"] == ["monk_2", "monk_8"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
-from latentplay.audit.truncation import share_figure
+from latentplay.audit.truncation import share_figure, truncation_sweep
+from latentplay.errors import UserError
 
 
 def test_shares_drawn_in_order_of_psi_whatever_the_order_given() -> None:
@@ -160,3 +162,54 @@ def test_a_psi_where_a_corrected_share_is_unknown_says_so(monkeypatch, capsys, t
     table = sections[1].blocks[0]
     assert table.rows[1][-1].text.endswith("; unknown: f") and table.rows[0][-1].text == "neither"
     assert "unknown: corrected f: 0 in at least 97.5 %" in table.caption
+
+
+def test_each_psi_takes_its_own_audits_numbers() -> None:
+    """The summary's row at each psi is that psi's audit's: shares, Wilson bands, corrected
+    shares, total variations and the annotator's confidence on its samples; corrected shares
+    and ratios only where every psi's audit has them."""
+    from latentplay.audit.truncation import _across
+
+    def audit(generated: list[float], corrected: list[float] | None, tv: float, corrected_tv: float,
+              sure: float, ratios: dict | None = None) -> dict:
+        per_class = [{"training": t, "generated": g, "generated_low": g - 0.1, "generated_high": g + 0.1,
+                      **({} if corrected is None else {"corrected": corrected[k]})}
+                     for k, (t, g) in enumerate(zip([0.4, 0.6], generated, strict=True))]
+        return {"attributes": {"tone": {
+            "classes": ["a", "b"], "per_class": per_class, "tv": tv, "corrected_tv": corrected_tv,
+            "annotator": {"evaluation": {"confidence": 0.9}, "confidence_generated": sure},
+            "ratios": ratios}}}
+
+    entry = _across("tone", [1.0, 0.3], [audit([0.5, 0.5], [0.45, 0.55], 0.1, 0.15, 0.88),
+                                         audit([0.8, 0.2], [0.9, 0.1], 0.4, 0.5, 0.7)])
+    assert entry["psi"] == [1.0, 0.3] and entry["training"] == [0.4, 0.6]
+    assert entry["generated"] == [[0.5, 0.5], [0.8, 0.2]]
+    np.testing.assert_allclose(entry["generated_ci"], [[[0.4, 0.6], [0.4, 0.6]], [[0.7, 0.9], [0.1, 0.3]]])
+    assert entry["corrected"] == [[0.45, 0.55], [0.9, 0.1]]
+    assert entry["tv"] == [0.1, 0.4] and entry["corrected_tv"] == [0.15, 0.5]
+    assert entry["confidence"] == [0.88, 0.7] and entry["confidence_held_out"] == 0.9
+    ratios = {"confidence": 0.95, "classes": 2, "of": "annotated", "pointwise": 0.975, "more": [],
+              "less": []}
+    entry = _across("tone", [1.0, 0.3], [audit([0.5, 0.5], [0.45, 0.55], 0.1, 0.15, 0.88, ratios),
+                                         audit([0.8, 0.2], None, 0.4, 0.5, 0.7)])
+    assert entry["corrected"] is None and entry["ratios"] is None
+
+
+def test_ratio_basis_names_a_mix_of_corrected_and_annotated_shares() -> None:
+    from latentplay.audit.truncation import ratio_basis
+
+    ratios = {"confidence": 0.9, "classes": 3, "of": ["corrected", "annotated"]}
+    assert ratio_basis({"ratios": ratios}) == (
+        "ratios of corrected shares where the annotator's confusion allowed, annotated ones "
+        "elsewhere, 90 % intervals for all 3 classes together at each ψ")
+    assert ratio_basis({"ratios": {**ratios, "of": ["annotated"] * 2}}).startswith(
+        "ratios of annotated shares, 90 %")
+
+
+def test_psi_values_and_n_are_checked_before_any_work(tmp_path) -> None:  # noqa: ANN001
+    """Two psi alike to 6 digits would share one audit folder; no draws is no audit."""
+    for psis, n, message in (([0.5, 0.5], 10, "distinct"), ([0.1234561, 0.1234562], 10, "first 6 digits"),
+                             ([1.0, 0.5], 0, "n must be at least 1")):
+        with pytest.raises(UserError, match=message):
+            truncation_sweep(tmp_path / "run", tmp_path / "data", [], psis, tmp_path / "out", n=n)
+    assert not (tmp_path / "out").exists()
