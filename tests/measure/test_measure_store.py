@@ -400,3 +400,23 @@ def test_an_upsampling_given_as_what_automatic_chose_is_the_same_faces(faces) ->
     with pytest.raises(UserError, match=r"this run on the faces of dlib's HOG face detector "
                                         r"\(upsample 1\)"):
         measure_store(path, ["skin"], upsample=1, overwrite=True, progress=False)
+
+
+def test_median_box_is_placed_in_fractions_of_each_images_sides(monkeypatch) -> None:
+    """Ten faces found at (40, 20)-(120, 80) in 200 x 100 images and one spanning the whole
+    image: the fallback box is their median, (0.2, 0.2)-(0.6, 0.8) of the width and height (the
+    one outlier does not pull it), placed in a 400 x 300 image at (80, 60)-(240, 240)."""
+    from types import SimpleNamespace
+
+    import dlib
+
+    from latentplay.embed.faces import Face
+
+    boxes = [dlib.rectangle(40, 20, 120, 80)] * 10 + [dlib.rectangle(0, 0, 200, 100)]
+    monkeypatch.setattr(measure_run, "faces_first", lambda images, *a: [Face(b, 1.0) for b in boxes])
+    measurer = measure_run.Measurer(measure_run.MeasureConfig(what=["skin"]))
+    measurer.fit([np.zeros((100, 200, 3), np.uint8)] * 11)
+    assert measurer.box == pytest.approx((0.2, 0.2, 0.6, 0.8))
+    models = SimpleNamespace(dlib=dlib, landmarks68=lambda image, box: box)
+    placed = measurer._face(models, np.zeros((300, 400, 3), np.uint8), None)
+    assert (placed.left(), placed.top(), placed.right(), placed.bottom()) == (80, 60, 240, 240)
