@@ -233,6 +233,21 @@ def test_face_found_rewritten_later_still_names_the_skin_kept(faces) -> None:
         assert "no face measure" in text and "box" not in text, text
 
 
+def test_new_columns_scales_and_classes() -> None:
+    """Brightness keeps its whole 0-100 L* scale and the ITA its -90 to 90 degrees, whatever
+    the values measured (the others span their values); skin groups run in order, light to
+    dark, with no ``unknown`` where every row has a value; ``face_found`` 1 reads ``yes``."""
+    config = measure_run.MeasureConfig(what=["quality", "skin"])
+    values = np.zeros((2, len(config.names)), np.float32)
+    columns = measure_run._columns(config, values, np.array([True, False]), "")
+    assert columns["brightness"][0].range == (0.0, 100.0)
+    assert columns["skin_ita"][0].range == (-90.0, 90.0) and columns["sharpness"][0].range is None
+    groups = columns["skin_group"][0]
+    assert groups.ordered and groups.names == list(ITA_GROUPS)
+    found, codes = columns["face_found"]
+    assert [found.names[c] for c in codes] == ["yes", "no"]
+
+
 def test_pose_columns_name_their_method() -> None:
     """Pose columns say which fit made them ("pose v2: eyes and nose"), so a reader can tell
     them from those of stores measured with the mouth-and-chin fit of pose v1."""
