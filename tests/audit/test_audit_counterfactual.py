@@ -3,14 +3,18 @@ the random baseline, the check reading, and the command on a trained VAE."""
 
 from __future__ import annotations
 
+import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from latentplay import store as st
 from latentplay.audit.annotate import Annotator
 from latentplay.audit.counterfactual import (
+    ALL,
     Edits,
     check_table,
     checked_steps,
@@ -402,6 +406,17 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     groups = {x["group"] for x in s["flips"]} - {"all faces"}
     assert len(groups) >= 3 and all(" / " in g for g in groups)
     assert sum({x["group"]: x["n"] for x in s["flips"] if x["group"] in groups}.values()) == 120
+    # each face in the group of its own store labels; decodings right as faces.csv reads them
+    store = st.load(coded)
+    named = {a: np.array(store.schema.attribute(a).names)[store.labels(a)[s["rows"]]]
+             for a in ("gender", "eyeglasses", "skin_tone")}
+    members = Counter(f"{g} / {e}" for g, e in zip(named["gender"], named["eyeglasses"], strict=True))
+    assert {x["group"]: x["n"] for x in s["flips"] if x["step"] == "0" and x["group"] in groups} == \
+        dict(members)
+    with open(out / "faces.csv") as fh:
+        decoded = {int(x["row"]): x["predicted"] for x in csv.DictReader(fh) if x["step"] == "0"}
+    assert acc["decodings"]["accuracy"] == pytest.approx(
+        np.mean([decoded[row] == truth for row, truth in zip(s["rows"], named["skin_tone"], strict=True)]))
     # the skin tones are ordered: darker going +, lighter going -
     assert s["ordered"] and every["+2"]["shift"] > 0.3 and every["-2"]["shift"] < 0
     for name in ("flips.csv", "faces.csv", "counterfactual.png", "faces.png"):
@@ -644,8 +659,6 @@ def test_value_head_under_skin_tone_edits(cli, coded: Path, vae_run: Path, red_n
     """A network's value head (the mean red channel) read on faces moved along the skin-tone
     direction: darker skin, less red; each step's mean change is the mean of the faces'
     readings there minus their unedited ones (faces.csv); the report renders the changes."""
-    import csv
-
     out = tmp_path / "cf"
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--classifier", f"onnx:{red_net}", "--heads",
@@ -679,8 +692,6 @@ def test_a_value_head_as_a_check(cli, coded: Path, vae_run: Path, red_net: Path,
                                  skin_annotator_file: Path, tmp_path: Path) -> None:
     """``--check red=onnx:NET``: a network's value head (the mean red channel) read beside a
     skin-tone classifier: darker faces read less red, and faces.csv holds every reading."""
-    import csv
-
     out = tmp_path / "cf"
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--classifier", skin_annotator_file, "--check",
@@ -877,3 +888,149 @@ def test_random_directions_lean_on_the_codes_spread() -> None:
     axes = random_axes(np.array([0.0, 0.0, 1.0]), 4000, 0, np.diag([100.0, 1.0, 1.0]))
     assert np.abs(axes[:, 2]).max() < 1e-12
     assert 9 <= np.median(np.abs(axes[:, 0] / axes[:, 1])) <= 11
+
+
+def _flips(group: str, step: str, rate: float, shift: float | None, flips: int) -> dict:
+    return {"group": group, "step": step, "rate": rate, "low": rate / 2, "high": (1 + rate) / 2,
+            "random_rate": 0.1, "excess": rate - 0.1, "excess_low": rate - 0.3,
+            "excess_high": rate + 0.1, "shift": shift, "shift_low": None if shift is None else shift - 0.25,
+            "shift_high": None if shift is None else shift + 0.25, "flips": flips}
+
+
+def test_printed_lines_of_a_classifier_by_hand() -> None:
+    """The printout of an edit read by a classifier: the ends' class changes with their
+    intervals, the random baseline and shift along the order (none without a changed class),
+    the share of the positive class in the edited attribute's check, each check class at the
+    two ends and the reference, each group at the ends, the accuracy on faces and on
+    decodings, and the identity check."""
+    from latentplay.audit.counterfactual_text import summary_lines
+
+    steps = ["-2", "0", "+2"]
+    shares = {"light": [0.9, 0.6, 0.0], "dark": [0.1, 0.4, 1.0], "medium": [0.0, 0.0, 0.0]}
+    s = {"edit": {"kind": "direction", "score_name": "AUC", "score": 0.9123, "text": "moved along skin",
+                  "unit": "SDs", "caution": "fitted on another run's codes", "weak": True,
+                  "attribute": "skin_tone", "positive": "dark"},
+         "classifier": {"attribute": "skin_tone"}, "rows": [0, 1, 2, 3], "persons": 3,
+         "kind": "classes", "image": {"size": 64}, "reconstruction_agreement": 0.75,
+         "accuracy": {"n": 4, "faces": {"accuracy": 0.75, "low": 0.3, "high": 0.95},
+                      "decodings": {"accuracy": 0.5, "low": 0.15, "high": 0.85}},
+         "flips": [_flips(ALL, "-2", 0.25, -0.5, 1), _flips(ALL, "0", 0.0, 0.0, 0),
+                   _flips(ALL, "+2", 0.5, 0.75, 2), _flips("f", "-2", 0.5, None, 1),
+                   _flips("f", "0", 0.0, None, 0), _flips("f", "+2", 1.0, None, 2),
+                   _flips("m", "-2", 0.0, None, 0), _flips("m", "0", 0.0, None, 0)],
+         "check_shares": [{"attribute": name, "step": step, "class": c, "share": v[k]}
+                          for name, classes in (("skin_tone", shares), ("hair", {"dark": [0.5] * 3}))
+                          for c, v in classes.items() for k, step in enumerate(steps)],
+         "check_means": [{"attribute": "age", "step": "-2", "mean": 30.0},
+                         {"attribute": "age", "step": "0", "mean": None},
+                         {"attribute": "age", "step": "+2", "mean": 41.3}],
+         "steps": steps, "reference": "0", "positions": [-2, 0, 2], "groups_by": "gender",
+         "identity": {"embedder": "dlib", "between": 0.2, "reconstruction": 0.8, "table": [
+             {"group": ALL, "step": "-2", "similarity": 0.7, "low": 0.6, "high": 0.8, "kept": 0.625,
+              "random_similarity": 0.9, "loss": -0.2, "loss_low": -0.3, "loss_high": -0.1,
+              "not_found": 1},
+             {"group": ALL, "step": "+2", "similarity": None}]}}
+    assert summary_lines(s) == [
+        "skin_tone read on 4 faces moved along skin (its AUC 0.912); steps: SDs",
+        "  fitted on another run's codes",
+        "  caution: the direction barely predicts skin_tone, so moving along it is no edit of that "
+        "attribute; read the checks and faces.png",
+        "  the faces show 3 persons, some several times: the intervals are a bootstrap over persons",
+        "  the face as the model sees it (64 px) and its decoding get the same class in 75.0% of faces",
+        "  right against the store's skin_tone labels on 4 faces: 75.0% [30.0%, 95.0%] as the model "
+        "sees them, 50.0% [15.0%, 85.0%] decoded",
+        "  step -2: class changed in 25.0% [12.5%, 62.5%], random directions 10.0%, excess +15.0% "
+        "[-5.0%, +35.0%]; mean shift -0.50 classes [-0.75, -0.25]; check reads dark in 10%",
+        "  step 0: class changed in 0.0% [0.0%, 50.0%], random directions 10.0%, excess -10.0% "
+        "[-30.0%, +10.0%]; check reads dark in 40%",
+        "  step +2: class changed in 50.0% [25.0%, 75.0%], random directions 10.0%, excess +40.0% "
+        "[+20.0%, +60.0%]; mean shift +0.75 classes [+0.50, +1.00]; check reads dark in 100%",
+        "  check skin_tone at steps -2 / 0 / +2: light 90% / 60% / 0%, dark 10% / 40% / 100%",
+        "  check hair at steps -2 / 0 / +2: dark 50% / 50% / 50%",
+        "  check age (mean reading) at steps -2 / 0 / +2: 30 / - / 41.3",
+        "  class changed by gender at steps -2 / +2: f 50% / 100%, m 0% / -",
+        "  identity (dlib; cosine similarity to the unedited decoding, 0.200 between different faces, "
+        "0.800 between a face and its decoding):",
+        "    step -2: 0.700 [0.600, 0.800], kept 62%; random directions 0.900, loss -0.200 "
+        "[-0.300, -0.100] (1 decodings without a face found)",
+        "    step +2: no face found"]
+
+
+def test_printed_lines_of_a_reader_of_values_by_hand() -> None:
+    """A reader of values under a condition set to each class: every class is an end step;
+    the mean change with its interval, the mean absolute change, and how far reconstruction
+    moves the reading; a step without readings says so."""
+    from latentplay.audit.counterfactual_text import summary_lines
+
+    def row(group: str, step: str, change: float | None, n: int) -> dict:
+        return {"group": group, "step": step, "n": n, "change": change,
+                "change_low": None if change is None else change - 1.5,
+                "change_high": None if change is None else change + 1.5,
+                "abs_change": None if change is None else abs(change) + 0.5}
+
+    s = {"edit": {"kind": "condition", "text": "with condition gender set to each class", "unit": "class",
+                  "attribute": "gender", "positive": None},
+         "classifier": {"attribute": "age"}, "rows": list(range(5)), "kind": "values",
+         "image": {"size": 64}, "reconstruction_difference": {"mean": -0.5, "mean_absolute": 1.25},
+         "changes": [row(ALL, "own", 0.0, 5), row(ALL, "female", -2.5, 5), row(ALL, "male", None, 0),
+                     row("young", "own", 0.0, 2), row("young", "female", 4.0, 2)],
+         "check_shares": [], "steps": ["own", "female", "male"], "reference": "own",
+         "positions": None, "groups_by": "age read unedited"}
+    assert summary_lines(s) == [
+        "age read on 5 faces with condition gender set to each class; steps: class",
+        "  the decoding minus the face as the model sees it (64 px): -0.5 on average, 1.25 absolute",
+        "  step own: reading changed by +0 on average [-1.5, +1.5], 0.5 absolute (5 faces)",
+        "  step female: reading changed by -2.5 on average [-4, -1], 3 absolute (5 faces)",
+        "  step male: no readings",
+        "  mean change by age read unedited at steps female / male: young +4 / -"]
+
+
+def test_printed_profile_lines_by_hand() -> None:
+    from latentplay.audit.counterfactual_text import profile_lines
+
+    rows = [{**_flips(ALL, step, rate, None, 1), "label": label, "caution": caution, "weak": weak,
+             "identity_similarity": similarity, "identity_loss": loss}
+            for label, step, rate, caution, weak, similarity, loss in (
+                ("skin", "-2", 0.25, None, False, 0.8125, -0.1), ("skin", "+2", 0.5, None, False, None, None),
+                ("smile", "+2", 0.0, "another run's", True, 0.9, None),
+                ("age", "+2", 0.0, "another run's", True, None, None))]
+    p = {"kind": "classes", "classifier": {"attribute": "skin_tone"}, "rows": [0, 1, 2],
+         "edits": ["skin", "smile", "age"], "profile": rows}
+    assert profile_lines(p) == [
+        "skin_tone read on 3 faces under 3 edits (each in its own folder):",
+        "  skin, step -2: class changed in 25.0% [12.5%, 62.5%], random directions 10.0%, excess "
+        "+15.0% [-5.0%, +35.0%]; identity similarity 0.812 (loss -0.100)",
+        "  skin, step +2: class changed in 50.0% [25.0%, 75.0%], random directions 10.0%, excess "
+        "+40.0% [+20.0%, +60.0%]",
+        "  smile, step +2: class changed in 0.0% [0.0%, 50.0%], random directions 10.0%, excess "
+        "-10.0% [-30.0%, +10.0%]; identity similarity 0.900",
+        "  age, step +2: class changed in 0.0% [0.0%, 50.0%], random directions 10.0%, excess "
+        "-10.0% [-30.0%, +10.0%]",
+        "  another run's",
+        "  caution: age, smile barely predict(s) the attribute; moving along it is no edit of that "
+        "attribute"]
+
+
+def test_a_step_left_unread_is_left_out_of_the_random_baseline_too() -> None:
+    """Face 1 has no reading at +1 (no face found there) though the random directions read it
+    (moved by 3): the step's mean change, random baseline and excess are face 0's alone
+    (change 2, random 1, excess 1), not a random mean of (1 + 3) / 2 beside it."""
+    from latentplay.audit.counterfactual_values import ValueCounterfactuals, change_table
+
+    r = ValueCounterfactuals(["0", "+1"], np.array([0.0, 1.0]), 0, "v",
+                             np.array([[1.0, 3.0], [2.0, np.nan]]), np.array([[[1.0, 2.0], [2.0, 5.0]]]))
+    step = {x["step"]: x for x in change_table(r, np.full(2, -1), [], n_boot=50)}["+1"]
+    assert (step["n"], step["change"], step["abs_change"]) == (1, 2.0, 2.0)
+    assert (step["random_abs_change"], step["excess"]) == (1.0, 1.0)
+
+
+def test_random_rows_are_distinct_in_order_and_at_most_the_store(faces_store: Path) -> None:
+    from latentplay.audit.counterfactual_run import _rows
+
+    store = st.load(faces_store)
+    picked = _rows(store, None, 20, seed=3)
+    assert len(set(picked)) == 20 and picked == sorted(picked) and 0 <= picked[0] < picked[-1] < len(store)
+    assert _rows(store, None, len(store) + 100, seed=0) == list(range(len(store)))  # --n beyond: every row
+    assert _rows(store, [7, 2], 20, seed=0) == [7, 2]                              # rows as given
+    with pytest.raises(UserError, match="--n must be at least 2"):
+        _rows(store, None, 1, seed=0)
