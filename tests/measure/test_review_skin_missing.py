@@ -44,3 +44,14 @@ def test_faces_left_unread_by_fallback_nan_are_missing_for_the_missed_face(turne
     line = _line(out, "skin_ita")
     assert f"({missed} with no face found)" in line, line
     assert "skin hue" not in line, line
+
+
+def test_grey_faces_left_unread_by_fallback_nan_count_each_reason_once(turned_faces, tmp_path):
+    """Grey faces with --fallback nan: the missed ones have no value for the missed face, the
+    found ones for their lack of hue; neither is counted twice."""
+    out = measure_store(_store(turned_faces, tmp_path / "grey", grey=True), ["skin"],
+                        fallback="nan", progress=False)
+    missed = int((out.labels("face_found") == 0).sum())
+    assert 0 < missed < 12 and np.isnan(out.labels("skin_ita")).all()
+    line = _line(out, "skin_ita")
+    assert f"({missed} with no face found, {12 - missed} with no skin hue in the cheeks" in line, line
