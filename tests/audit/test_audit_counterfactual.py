@@ -1014,14 +1014,20 @@ def test_printed_profile_lines_by_hand() -> None:
 def test_a_step_left_unread_is_left_out_of_the_random_baseline_too() -> None:
     """Face 1 has no reading at +1 (no face found there) though the random directions read it
     (moved by 3): the step's mean change, random baseline and excess are face 0's alone
-    (change 2, random 1, excess 1), not a random mean of (1 + 3) / 2 beside it."""
+    (change 2, random 1, excess 1), not a random mean of (1 + 3) / 2 beside it; face 1's
+    group has no reading there at all, and a group without faces has no rows."""
     from latentplay.audit.counterfactual_values import ValueCounterfactuals, change_table
 
     r = ValueCounterfactuals(["0", "+1"], np.array([0.0, 1.0]), 0, "v",
                              np.array([[1.0, 3.0], [2.0, np.nan]]), np.array([[[1.0, 2.0], [2.0, 5.0]]]))
-    step = {x["step"]: x for x in change_table(r, np.full(2, -1), [], n_boot=50)}["+1"]
+    rows = {(x["group"], x["step"]): x for x in change_table(r, np.array([0, 1]), ["a", "b", "c"], n_boot=50)}
+    step = rows[(ALL, "+1")]
     assert (step["n"], step["change"], step["abs_change"]) == (1, 2.0, 2.0)
     assert (step["random_abs_change"], step["excess"]) == (1.0, 1.0)
+    unread = rows[("b", "+1")]
+    assert unread["n"] == 0 and {unread[k] for k in ("change", "abs_change", "random_abs_change",
+                                                     "excess", "excess_low")} == {None}
+    assert {group for group, _ in rows} == {"a", "b", ALL}
 
 
 def test_random_rows_are_distinct_in_order_and_at_most_the_store(faces_store: Path) -> None:
