@@ -55,3 +55,6 @@ def test_grey_faces_left_unread_by_fallback_nan_count_each_reason_once(turned_fa
     assert 0 < missed < 12 and np.isnan(out.labels("skin_ita")).all()
     line = _line(out, "skin_ita")
     assert f"({missed} with no face found, {12 - missed} with no skin hue in the cheeks" in line, line
+    again = measure_store(out.path, ["skin"], fallback="whole", overwrite=True, progress=False)
+    line = _line(again, "skin_ita")  # the latest run's reasons: it read the missed faces too
+    assert "no face found" not in line and "(12 with no skin hue in the cheeks" in line, line
