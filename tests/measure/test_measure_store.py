@@ -105,6 +105,16 @@ def test_without_detection_every_image_is_a_face_crop(faces) -> None:
     assert np.isfinite(out.labels("pose_yaw")).all()
 
 
+def test_quality_without_detection_beside_measured_faces(faces) -> None:
+    """Quality reads no face: taken with --no-detect after pose it leaves the faces' columns
+    as they are (it was refused as pose measured on other faces)."""
+    path = faces(n=10)
+    first = measure_store(path, ["pose"], progress=False)
+    out = measure_store(path, ["quality"], detect=False, progress=False)
+    np.testing.assert_array_equal(out.labels("face_found"), first.labels("face_found"))
+    assert np.isfinite(out.labels("brightness")).all()
+
+
 def test_quality_alone_needs_no_face_models(faces, monkeypatch) -> None:
     monkeypatch.setattr("latentplay.embed.faces.FaceModels.load",
                         lambda: (_ for _ in ()).throw(AssertionError("dlib loaded")))
