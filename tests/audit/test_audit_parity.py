@@ -71,6 +71,28 @@ def test_equalized_odds_basis_names_both_rates_when_both_have_a_range() -> None:
     assert s["across"]["equalized_odds_difference"] is None
 
 
+def test_one_group_with_rows_has_no_differences() -> None:
+    """Group b without rows: a alone is no evidence of parity, so no differences at all; the
+    rows over all groups are the kept ones."""
+    s = group_parity(Y, P, ["a", "b"], G, G == 0, "smile", n_boot=50)
+    assert s["groups"][1]["n"] == 0 and s["across"] is None and s["overall"]["n"] == 10
+    lines = parity_lines(s, "group")
+    assert "  b: no rows" in lines and not [line for line in lines if line.startswith("  across")]
+
+
+def test_photos_of_one_person_are_redrawn_together() -> None:
+    """Every row twice, each pair one person: the bootstrap draws persons, so the intervals of
+    the differences are those of the rows once each (drawing the copies apart would narrow
+    them)."""
+    once = group_parity(Y, P, ["a", "b"], G, np.ones(20, bool), "smile", n_boot=300)["across"]
+    twice = group_parity(Y.repeat(2), P.repeat(2), ["a", "b"], G.repeat(2), np.ones(40, bool), "smile",
+                         persons=np.arange(20).repeat(2), n_boot=300)["across"]
+    for key in ("demographic_parity_difference", "equalized_odds_difference"):
+        assert twice[key] == pytest.approx(once[key])
+        assert (twice[f"{key}_low"], twice[f"{key}_high"]) == pytest.approx((once[f"{key}_low"],
+                                                                             once[f"{key}_high"]))
+
+
 def _store(path: Path) -> st.Store:
     predicted = np.where(P, 1, 0)
     predicted[9] = 2                                     # a negative of a without a prediction

@@ -223,3 +223,44 @@ def test_left_out_counts_only_scored_units_without_a_value() -> None:
     groups = np.array([0, 0, 0, 1, 1, 1, 0, -1])
     found = stratified_rates(errors, scored, groups, 2, values, 2, None, 0, "rows")
     assert (found["units"], found["left_out"]) == (6, 1)
+
+
+def test_rows_in_no_group_are_not_stratified() -> None:
+    """Rows of no group (code -1) neither count among the rows nor move the strata: the
+    groups' errors are those of the grouped rows alone; a group without rows (c) takes no
+    part in the ratios."""
+    from latentplay.audit.standardize import standardized_errors
+
+    errors = np.array([0, 1, 0, 1, 0, 1, 1, 1], bool)
+    groups = np.array([0, 0, 1, 1, 0, 1, -1, -1])
+    values = np.arange(8, dtype=float)[:, None]
+    s = standardized_errors(errors, groups, ["a", "b", "c"], values, ["blur"], 2, "error rate")
+    alone = standardized_errors(errors[:6], groups[:6], ["a", "b"], values[:6], ["blur"], 2, "error rate")
+    assert (s["rows"], s["left_out"]) == (6, 0)
+    assert [g["standardized"] for g in s["groups"][:2]] == [g["standardized"] for g in alone["groups"]]
+    assert s["standardized_ratio"] == alone["standardized_ratio"] is not None
+
+
+def test_adjusted_lines_by_hand() -> None:
+    """Mean absolute errors in 3 significant digits; a bound no draw filled reads ``-``; a
+    weight on sparse strata under 0.5 % is no caution, and none is given beside no
+    standardized error; a group without rows says so; the standardized ratio needs every group."""
+    from latentplay.audit.standardize import adjusted_lines, complete_ratio
+
+    def group(name: str, error: float | None, standardized: float | None, missing: int,
+              sparse: float) -> dict:
+        return {"group": name, "n": 5, "error": error, "standardized": standardized, "low": 2.5,
+                "high": None, "strata_without_rows": missing, "sparse_weight": sparse}
+
+    a = {"covariates": ["blur"], "strata": 2, "strata_used": [2], "cells": 2, "cells_filled": 2,
+         "rows": 200, "left_out": 0, "measure": "mean absolute error",
+         "groups": [group("a", 1.8, 3.0, 0, 0.004), group("b", None, None, 0, 0.0),
+                    group("c", 12.345, None, 1, 0.3)],
+         "error_ratio": 6.858, "standardized_ratio": None}
+    assert adjusted_lines(a) == [
+        "standardized over 2 quantile strata of blur (2 cells, 200 rows):",
+        "  a: mean absolute error 1.8, standardized 3 [2.5, -]",
+        "  b: no rows",
+        "  c: mean absolute error 12.3, standardized - (1 strata without its rows)",
+        "  ratio highest / lowest: 6.86 raw, - standardized"]
+    assert complete_ratio([0.1, None, 0.2]) is None and complete_ratio([0.1, 0.2]) == pytest.approx(2)
