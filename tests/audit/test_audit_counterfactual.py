@@ -414,9 +414,13 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     assert {x["group"]: x["n"] for x in s["flips"] if x["step"] == "0" and x["group"] in groups} == \
         dict(members)
     with open(out / "faces.csv") as fh:
-        decoded = {int(x["row"]): x["predicted"] for x in csv.DictReader(fh) if x["step"] == "0"}
-    assert acc["decodings"]["accuracy"] == pytest.approx(
-        np.mean([decoded[row] == truth for row, truth in zip(s["rows"], named["skin_tone"], strict=True)]))
+        read = {(int(x["row"]), x["step"]): x["predicted"] for x in csv.DictReader(fh)}
+    assert acc["decodings"]["accuracy"] == pytest.approx(np.mean(
+        [read[(row, "0")] == truth for row, truth in zip(s["rows"], named["skin_tone"], strict=True)]))
+    # the shift counts places along the store's scale of ten tones: monk_2 to monk_8 is 6
+    place = store.schema.attribute("skin_tone").names.index
+    assert every["+2"]["shift"] == pytest.approx(
+        np.mean([place(read[(row, "+2")]) - place(read[(row, "0")]) for row in s["rows"]]))
     # the skin tones are ordered: darker going +, lighter going -
     assert s["ordered"] and every["+2"]["shift"] > 0.3 and every["-2"]["shift"] < 0
     for name in ("flips.csv", "faces.csv", "counterfactual.png", "faces.png"):
@@ -1040,3 +1044,17 @@ def test_random_rows_are_distinct_in_order_and_at_most_the_store(faces_store: Pa
     assert _rows(store, [7, 2], 20, seed=0) == [7, 2]                              # rows as given
     with pytest.raises(UserError, match="--n must be at least 2"):
         _rows(store, None, 1, seed=0)
+
+
+def test_persons_only_where_one_of_them_has_several_faces(tmp_path: Path) -> None:
+    """Faces of distinct persons are independent (no bootstrap over persons, no count of
+    them printed); one person twice among them makes the persons the units."""
+    from latentplay import sources
+    from latentplay.audit.counterfactual_run import _persons
+
+    store = sources.make("synthfaces", tmp_path / "persons", n=30, seed=4, overrides=["identities=10"])
+    ids = np.asarray(store.labels("identity"))
+    first = np.array([np.flatnonzero(ids == k)[0] for k in np.unique(ids)])
+    assert _persons(store, first) is None
+    again = np.flatnonzero(ids == ids[first[0]])[1]
+    np.testing.assert_array_equal(_persons(store, np.append(first, again)), ids[np.append(first, again)])
