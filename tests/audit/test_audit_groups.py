@@ -53,6 +53,9 @@ def test_mixture_components_by_bic() -> None:
     assert fit_mixture(two[:40], components=20, covariance="diag")[0].n_components == 20
     with pytest.raises(UserError, match="too few to model"):
         fit_mixture(two[:1])
+    # 7 codes in 2 dimensions hold one full covariance (4 codes each), not two: nothing to choose
+    gm, note, chosen = fit_mixture(two[:7])
+    assert (gm.n_components, note, chosen) == (1, None, "only")
 
 
 def test_a_group_of_fewer_codes_than_dimensions_draws_new_codes() -> None:

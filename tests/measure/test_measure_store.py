@@ -115,6 +115,23 @@ def test_quality_without_detection_beside_measured_faces(faces) -> None:
     assert np.isfinite(out.labels("brightness")).all()
 
 
+def test_a_given_upsampling_reaches_the_cnn_detector(monkeypatch) -> None:
+    """dlib's CNN detector looks at a batch at once: it takes the upsampling given, or picks
+    one by image size (None) under the automatic -1."""
+    seen = []
+
+    def found(images, detector, upsample, device):  # noqa: ANN001, ANN202
+        seen.append((detector, upsample))
+        return [None] * len(images)
+
+    monkeypatch.setattr(measure_run, "faces_first", found)
+    for upsample in (1, -1):
+        measurer = measure_run.Measurer(measure_run.MeasureConfig(what=["pose"], detector="cnn",
+                                                                  upsample=upsample))
+        measurer._with_faces([np.zeros((8, 8, 3), np.uint8)])
+    assert seen == [("cnn", 1), ("cnn", None)]
+
+
 def test_quality_alone_needs_no_face_models(faces, monkeypatch) -> None:
     monkeypatch.setattr("latentplay.embed.faces.FaceModels.load",
                         lambda: (_ for _ in ()).throw(AssertionError("dlib loaded")))
