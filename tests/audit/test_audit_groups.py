@@ -358,3 +358,12 @@ def test_free_parameters_are_counted_as_scikit_learn_does(covariance: str) -> No
 def test_an_unknown_covariance_is_one_line() -> None:
     with pytest.raises(UserError, match="covariance must be one of full, tied, diag, spherical"):
         fit_mixture(np.zeros((30, 2)) + np.arange(30)[:, None], covariance="ful")
+
+
+def test_mixture_draws_come_in_random_order() -> None:
+    """Draws of a two-component mixture are not grouped by component: the first of a sample
+    are not all of one of them."""
+    rng = np.random.default_rng(0)
+    gm = fit_mixture(np.concatenate([rng.normal(-4, 1, (200, 2)), rng.normal(4, 1, (200, 2))]))[0]
+    side = mixture_sample(gm, 100, seed=1)[:, 0] > 0
+    assert np.count_nonzero(side[1:] != side[:-1]) > 10
