@@ -112,10 +112,9 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
         return None
     # per cluster and group: rows, selected, positives, found positives, negatives, selected
     # negatives -- every resample's rates are sums of these
-    g = np.where(keep, groups, -1)
     weights = []
     for k in range(n_groups):
-        mine = g == k
+        mine = groups == k                                      # rows left out drop below
         weights += [mine, mine & p, mine & y, mine & y & p, mine & ~y, mine & ~y & p]
     units = np.arange(len(y)) if persons is None else persons
     sums = cluster_sums(units[keep], [w[keep].astype(float) for w in weights])
