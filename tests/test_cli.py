@@ -105,6 +105,21 @@ def test_store_commands_without_a_model_import_no_torch(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-2:] == ["(None, None)", "False"]
 
 
+def test_openmp_threads_sleep_between_regions_unless_the_user_says(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The command sets OMP_WAIT_POLICY=PASSIVE before any command imports torch (spinning
+    OpenMP threads on shared cores slowed training 10-20x), and keeps a policy the user set."""
+    import os
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    main(["train", "--list"])
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    main(["train", "--list"])
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert "dcgan" in capsys.readouterr().out
+
+
 def test_train_command_resolves(cli) -> None:
     result = cli("train", "--list")
     assert result.code == 0

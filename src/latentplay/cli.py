@@ -294,6 +294,9 @@ def main(argv: list[str] | None = None) -> None:
     --out in a read-only place) ends with one ``error: ...`` line and exit status 2."""
     args = [_home_expanded(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window (the library leaves it)
+    # OpenMP threads (torch's, the BLAS's) sleep between parallel regions instead of spinning:
+    # spinning threads on cores that other work shares slow training 10-20x; set before torch loads
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     _escape_what_output_cannot_encode()
     try:
         code = app(args=args, prog_name="latentplay", standalone_mode=False)
