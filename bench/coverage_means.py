@@ -37,6 +37,13 @@ mean.
   each class's design effect, adjusted for the persons' degrees of freedom:
   :func:`latentplay.intervals.degrees_adjusted_rows`), the same unadjusted
   (``design_effect_alone``), and Wilson's over the photos; ``held_truth`` per class.
+- ``bias_shares``: a level each person shows in some of their photos (each person's
+  propensity Beta of mean 0.1 in one group, 0.3 in the other, concentration 4; 8, 16 and
+  40 persons, half in each group): ``data bias``'s interval of its share over all rows and
+  in each group (Wilson's at the photos over the design effect, adjusted for the degrees of
+  freedom of the persons in each: :attr:`latentplay.store.bias.Association.intervals`), the
+  same unadjusted (``design_effect_alone``) and Wilson's over the photos; ``held_truth``
+  all rows first.
 - ``matched`` / ``naive``: as many treated as control persons (8, 15, 40), an outcome each
   person's own (normal, sd 1) plus each photo's (normal, sd 1) plus 0.5 for the treated, each
   treated photo matched to a control photo at random: ``match run --outcome``'s effect over
@@ -79,9 +86,9 @@ from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "matched", "naive",
-             "verify_slope", "verify_plain")
-SIZES = {"verify_slope": (20, 40, 80), "verify_plain": (20, 40, 80)}
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "bias_shares",
+             "matched", "naive", "verify_slope", "verify_plain")
+SIZES = {"verify_slope": (20, 40, 80), "verify_plain": (20, 40, 80), "bias_shares": (8, 16, 40)}
 """Persons of the scenarios that do not take :data:`PERSONS`."""
 SHARES = np.array([0.5, 0.3, 0.2])
 """``shares``' classes of the persons themselves."""
@@ -102,11 +109,13 @@ def trend_r_truth() -> float:
 
 
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
-         "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1, "matched": 0.5,
+         "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1,
+         "bias_shares": np.array([0.2, 0.1, 0.3]), "matched": 0.5,
          "naive": 0.5, "verify_slope": 0.01, "verify_plain": 0.01}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
 Beta(1, 4); :func:`trend_r_truth`; the slope drawn; the shares of photos of their person's
-class 7 times in 10; the effect drawn; the FMR's slope drawn."""
+class 7 times in 10; the groups' mean propensities (all rows: their mean); the effect
+drawn; the FMR's slope drawn."""
 
 
 @contextmanager
@@ -128,7 +137,7 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     """``(k * PHOTOS,)`` values of scenario ``name`` over ``k`` persons (``2 k`` for
     ``matched`` and ``naive``, the first ``k`` treated) and what goes with them: the random
     edit's changes on the same faces (``flips``), each photo's level (``trend_r``) or group's
-    place (``slope``), the control photo of each treated one (``matched``, ``naive``); None
+    place (``slope``, ``bias_shares``), the control photo of each treated one (``matched``, ``naive``); None
     otherwise."""
     if name in ("bias", "mae"):
         error = np.repeat(rng.normal(size=k), PHOTOS) + rng.normal(size=k * PHOTOS)
@@ -154,6 +163,10 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         own = rng.beta(2 * mean, 2 * (1 - mean)) if name == "verify_slope" else mean
         wrong = rng.random(3000) < own[pairs].mean(1)
         return wrong.astype(float), np.column_stack([group, pairs]).astype(float)
+    if name == "bias_shares":     # person j is in group j % 2
+        mean = np.where(np.arange(k) % 2, 0.3, 0.1)
+        p = np.repeat(rng.beta(mean * CONCENTRATION, (1 - mean) * CONCENTRATION), PHOTOS)
+        return (rng.random(k * PHOTOS) < p).astype(float), np.repeat(np.arange(k) % 2.0, PHOTOS)
     if name == "shares":
         own = np.repeat(rng.choice(3, k, p=SHARES), PHOTOS)
         return np.where(rng.random(k * PHOTOS) < 0.7, own, rng.integers(0, 3, k * PHOTOS)), None
@@ -176,6 +189,8 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return slope_intervals(x, reference, persons, seed)
     if name == "shares":
         return share_intervals(x, persons)
+    if name == "bias_shares":
+        return bias_share_intervals(x.astype(bool), reference.astype(int), persons)
     if name in ("matched", "naive"):
         return effect_intervals(name, x, reference, seed)
     if name in ("verify_slope", "verify_plain"):
@@ -230,14 +245,17 @@ def slope_intervals(value: np.ndarray, group: np.ndarray, persons: np.ndarray, s
 
 @contextmanager
 def unadjusted_rows() -> Iterator[None]:
-    """``compare``'s shares at the photos over their design effect, with no adjustment for
-    the persons' degrees of freedom."""
-    kept = distribution.degrees_adjusted_rows
-    distribution.degrees_adjusted_rows = lambda effective, n, clusters, confidence=0.95: effective
+    """``compare``'s and ``data bias``'s shares at the photos over their design effect, with
+    no adjustment for the persons' degrees of freedom."""
+    modules = (distribution, bias)
+    kept = [module.degrees_adjusted_rows for module in modules]
+    for module in modules:
+        module.degrees_adjusted_rows = lambda effective, n, clusters, confidence=0.95: effective
     try:
         yield
     finally:
-        distribution.degrees_adjusted_rows = kept
+        for module, adjusted in zip(modules, kept, strict=True):
+            module.degrees_adjusted_rows = adjusted
 
 
 def share_intervals(codes: np.ndarray, persons: np.ndarray) -> dict[str, np.ndarray]:
@@ -254,6 +272,24 @@ def share_intervals(codes: np.ndarray, persons: np.ndarray) -> dict[str, np.ndar
         found["design_effect_alone"] = over_persons()
     found["wilson_photos"] = wilson_interval(counts, len(codes))
     return found
+
+
+def bias_share_intervals(hits: np.ndarray, group: np.ndarray, persons: np.ndarray
+                         ) -> dict[str, np.ndarray]:
+    """``(3, 2)`` intervals of the share of ``(n,)`` ``hits`` over all rows and in each of
+    the two groups of ``(n,)`` codes ``group`` over ``persons``: as ``data bias`` gives them,
+    unadjusted, and Wilson's over the photos."""
+    bars = [np.ones(len(hits), bool), group == 0, group == 1]
+    counts = np.array([[np.sum(hits & b), np.sum(~hits & b)] for b in bars[1:]])
+    found = bias.Association("group", "level", ["a", "b"], ["yes", "no"], counts, 0.0, 1, 1.0,
+                             0.0, persons=len(np.unique(persons)))
+    found.design_effects, found.bar_persons = bias.bar_spread(hits, bars, persons)
+    out = {"reported": found.intervals}
+    with unadjusted_rows():
+        out["design_effect_alone"] = found.intervals
+    out["wilson_photos"] = np.array([wilson_interval(np.array([hits[b].sum()]), int(b.sum()))[0]
+                                     for b in bars])
+    return out
 
 
 def effect_intervals(name: str, y: np.ndarray, controls: np.ndarray, seed: int

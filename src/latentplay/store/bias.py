@@ -39,7 +39,7 @@ from scipy.stats import chi2
 from latentplay.clustered import ClusteredTest, clustered_trend, pair_rate_interval, rao_scott
 from latentplay.contingency import chi_square, sparse_reason
 from latentplay.errors import UserError
-from latentplay.intervals import effective_wilson
+from latentplay.intervals import degrees_adjusted_rows, effective_wilson
 from latentplay.outputs import p_text
 from latentplay.resample import cluster_sums, expanded_tail, resampled
 from latentplay.store.io import Store
@@ -152,7 +152,10 @@ class Association:
         unknown: rows of ``counts`` whose group or level is ``unknown``, left out of the tests.
         design_effects: ``(R + 1,)`` design effects (at least 1) of the first level's share
             over all rows and in each group, when ``persons`` is set and :attr:`intervals`
-            exist: each interval is then Wilson's at the rows over it; else None.
+            exist: each interval is then Wilson's at the rows over it, adjusted for the
+            degrees of freedom of :attr:`bar_persons`; else None.
+        bar_persons: ``(R + 1,)`` persons (rows of no known person each one) over all rows
+            and in each group, beside :attr:`design_effects`; else None.
         unnamed: rows of no known person (``unknown`` identity), each a person of its own in
             the tests over persons, besides the ``persons`` named.
         of_ordered: whether the levels of ``of`` have an order of their own (binned values,
@@ -175,6 +178,7 @@ class Association:
     persons_test: ClusteredTest | None = None
     unknown: int = 0
     design_effects: np.ndarray | None = None
+    bar_persons: np.ndarray | None = None
     min_expected: float = float("inf")
     p_value_simulated: float | None = None
     person_groups: str | None = None
@@ -198,15 +202,19 @@ class Association:
     def intervals(self) -> np.ndarray | None:
         """``(R + 1, 2)`` 95 % Wilson intervals of the first level's share over all rows and
         in each group, when ``of`` has two levels besides ``unknown``; else None. With
-        repeated persons, each is Wilson's at the rows over its :attr:`design_effects`."""
+        repeated persons, each is Wilson's at the rows over its :attr:`design_effects`,
+        adjusted for the degrees of freedom of its :attr:`bar_persons`
+        (:func:`~latentplay.intervals.degrees_adjusted_rows`)."""
         first = self.first_known
         if first is None:
             return None
         hits = [self.counts[:, first].sum(), *self.counts[:, first]]
         totals = [self.counts.sum(), *self.counts.sum(1)]
-        effects = np.ones(len(totals)) if self.design_effects is None else self.design_effects
-        return np.array([effective_wilson(h / n, n / e) for h, n, e in
-                         zip(hits, totals, effects, strict=True)])
+        if self.design_effects is None or self.bar_persons is None:
+            return np.array([effective_wilson(h / n, n) for h, n in zip(hits, totals, strict=True)])
+        return np.array([effective_wilson(h / n, degrees_adjusted_rows(n / e, n, int(k)))
+                         for h, n, e, k in zip(hits, totals, self.design_effects,
+                                               self.bar_persons, strict=True)])
 
     @property
     def test_lines(self) -> list[str]:
@@ -279,7 +287,8 @@ class Association:
                 "persons_test": self.persons_test.to_dict() if self.persons_test else None,
                 "intervals": None if intervals is None else intervals.round(6).tolist(),
                 "design_effects": (None if self.design_effects is None
-                                   else self.design_effects.round(6).tolist())}
+                                   else self.design_effects.round(6).tolist()),
+                "bar_persons": None if self.bar_persons is None else self.bar_persons.tolist()}
 
 
 def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
@@ -330,9 +339,17 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
         if found.first_known is not None:
             hits = col == col_names.index(levels[found.first_known])
             bars = [np.ones(len(row), bool), *(row == row_names.index(g) for g in groups)]
-            found.design_effects = np.array([pair_rate_interval(hits[b], persons[b, None])[2]
-                                             for b in bars])
+            found.design_effects, found.bar_persons = bar_spread(hits, bars, persons)
     return found
+
+
+def bar_spread(hits: np.ndarray, bars: list[np.ndarray], persons: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``(B,)`` design effects (at least 1) of the share of ``(N,)`` bool ``hits`` in each of
+    the ``B`` ``(N,)`` bool ``bars`` (rows), over the rows' ``(N,)`` ``persons``, and ``(B,)``
+    the persons in each."""
+    effects = [pair_rate_interval(hits[b], persons[b, None])[2] for b in bars]
+    return np.array(effects), np.array([len(np.unique(persons[b])) for b in bars])
 
 
 MAX_SUGGESTED_BINS = 1000

@@ -65,7 +65,8 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     interval in its upper part, so that no interval runs across a number. The legend says what
     the whiskers are: 95 % Wilson intervals, taken over ``persons`` when given (the rows
     repeat that many persons and the intervals are Wilson's at the rows over their design
-    effects, as :attr:`latentplay.store.bias.Association.intervals` gives them). The legend
+    effects, adjusted for the persons' degrees of freedom, as
+    :attr:`latentplay.store.bias.Association.intervals` gives them). The legend
     gives each level's count over all rows (a level of one row is a sliver too thin to see),
     under the bars in as many columns as fit; of more than :data:`MAX_LEGEND` levels a note
     there says how many the colours show instead. The chart is :data:`CHART_WIDTH` inches wide, its
