@@ -51,6 +51,13 @@ mean.
   :func:`~latentplay.match.effect.naive_difference` with ``persons``: Student's t at the
   persons' degrees of freedom), the normal interval at the same standard error, and the pair
   bootstrap (matched) or each group's bootstrap (naive) of the photos.
+- ``replace``: the same persons and outcome, each treated photo matched with replacement to
+  the nearest control photo on a covariate half each person's own (normal, sd 0.5) and half
+  each photo's (sd 1) that does not move the outcome: ``match run --replace``'s Abadie-Imbens
+  interval over persons (:func:`latentplay.match.effect.matched_difference_with_replacement`
+  with ``persons``: Student's t with one degree of freedom fewer than the persons of the
+  smaller side), the normal interval at the same standard error, and Abadie-Imbens' of the
+  photos.
 - ``verify_slope``: 3,000 impostor pairs of two persons of one group (20, 40 or 80 persons in
   4 ordered groups), a pair a false match with the mean of its two persons' propensities (each
   Beta of mean 0.02 + 0.01 x the group's place, concentration 2: a few persons match far
@@ -87,7 +94,7 @@ from latentplay.store import bias
 PHOTOS = 10
 PERSONS = (8, 15, 40)
 SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "bias_shares",
-             "matched", "naive", "verify_slope", "verify_plain")
+             "matched", "naive", "replace", "verify_slope", "verify_plain")
 SIZES = {"verify_slope": (20, 40, 80), "verify_plain": (20, 40, 80), "bias_shares": (8, 16, 40)}
 """Persons of the scenarios that do not take :data:`PERSONS`."""
 SHARES = np.array([0.5, 0.3, 0.2])
@@ -111,7 +118,7 @@ def trend_r_truth() -> float:
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
          "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1,
          "bias_shares": np.array([0.2, 0.1, 0.3]), "matched": 0.5,
-         "naive": 0.5, "verify_slope": 0.01, "verify_plain": 0.01}
+         "naive": 0.5, "replace": 0.5, "verify_slope": 0.01, "verify_plain": 0.01}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
 Beta(1, 4); :func:`trend_r_truth`; the slope drawn; the shares of photos of their person's
 class 7 times in 10; the groups' mean propensities (all rows: their mean); the effect
@@ -149,10 +156,13 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         m = 0.2 + 0.15 * group
         p = np.repeat(rng.beta(m * CONCENTRATION, (1 - m) * CONCENTRATION), PHOTOS)
         return np.repeat(group, PHOTOS).astype(float), rng.binomial(2, p).astype(float)
-    if name in ("matched", "naive"):     # k treated persons, then k control persons
+    if name in ("matched", "naive", "replace"):     # k treated persons, then k control persons
         treated = np.arange(2 * k * PHOTOS) < k * PHOTOS
         value = (np.repeat(rng.normal(size=2 * k), PHOTOS) + rng.normal(size=2 * k * PHOTOS)
                  + 0.5 * treated)
+        if name == "replace":
+            return value, (np.repeat(rng.normal(0, 0.5, 2 * k), PHOTOS)
+                           + rng.normal(size=2 * k * PHOTOS))
         return value, rng.permutation(np.flatnonzero(~treated))
     if name in ("verify_slope", "verify_plain"):     # person j is in group j % 4
         group = rng.integers(0, 4, 3000)
@@ -193,6 +203,8 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return bias_share_intervals(x.astype(bool), reference.astype(int), persons)
     if name in ("matched", "naive"):
         return effect_intervals(name, x, reference, seed)
+    if name == "replace":
+        return replacement_intervals(x, reference)
     if name in ("verify_slope", "verify_plain"):
         return dyadic_intervals(x, reference[:, 0], reference[:, 1:].astype(int))
 
@@ -310,6 +322,25 @@ def effect_intervals(name: str, y: np.ndarray, controls: np.ndarray, seed: int
     return {"reported": (over["ci_low"], over["ci_high"]),
             "normal": (over["estimate"] - half, over["estimate"] + half),
             "bootstrap_photos": (photos["ci_low"], photos["ci_high"])}
+
+
+def replacement_intervals(y: np.ndarray, covariate: np.ndarray) -> dict[str, tuple[float, float]]:
+    """The effect's interval over persons of ``(2 n,)`` outcomes, the first ``n`` treated, each
+    treated photo matched with replacement to the control photo of the nearest ``(2 n,)``
+    ``covariate``: as ``match run --replace`` gives it, the normal one at its standard error,
+    and Abadie-Imbens' of the photos."""
+    persons = np.repeat(np.arange(len(y) // PHOTOS), PHOTOS)
+    treated = np.arange(len(y)) < len(y) // 2
+    rows, pool = np.flatnonzero(treated), np.flatnonzero(~treated)
+    controls = pool[np.abs(covariate[rows, None] - covariate[pool]).argmin(1)]
+    points = covariate[:, None]
+    over = effect.matched_difference_with_replacement(y, points, treated, rows, controls,
+                                                      persons=persons)
+    photos = effect.matched_difference_with_replacement(y, points, treated, rows, controls)
+    half = 1.959964 * over["se"]
+    return {"reported": (over["ci_low"], over["ci_high"]),
+            "normal": (over["estimate"] - half, over["estimate"] + half),
+            "abadie_imbens_photos": (photos["ci_low"], photos["ci_high"])}
 
 
 def dyadic_intervals(wrong: np.ndarray, group: np.ndarray, pairs: np.ndarray

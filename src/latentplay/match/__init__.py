@@ -42,7 +42,8 @@ def interval_kinds(replace: bool, persons: bool, score: str | None = None) -> tu
     if replace:
         scored = {None: "", "known": ", propensity score taken as known",
                   "estimated": ", with the 2016 correction for the estimated propensity score"}[score]
-        return naive, "Abadie-Imbens normal" + scored + (f" over persons{shared}" if persons else "")
+        return naive, ("Abadie-Imbens Student's t" + scored + f" over persons{shared}" if persons
+                       else "Abadie-Imbens normal" + scored)
     return naive, (f"Student's t over persons{shared}" if persons else
                    "percentile pair bootstrap over matched treated units with their controls")
 

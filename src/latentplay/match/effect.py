@@ -118,9 +118,8 @@ def matched_difference(
     if persons is not None:
         persons = np.asarray(persons)
         sets = _matched_sets(persons, units, inverse, np.asarray(control_rows))
-        sides = min(len(np.unique(persons[units])), len(np.unique(persons[control_rows])))
         return {**_t_over_persons(diff - diff.mean(), float(diff.mean()), sets, level,
-                                  freedom=sides - 1),
+                                  freedom=_sides(persons, units, control_rows) - 1),
                 "n_treated": int(len(units))}
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
@@ -144,6 +143,13 @@ def _matched_sets(persons: np.ndarray, units: np.ndarray, inverse: np.ndarray,
     place[order] = np.arange(len(inverse)) - np.repeat(np.cumsum(counts) - counts, counts)
     sets[inverse, 1 + place] = persons[control_rows]
     return sets
+
+
+def _sides(persons: np.ndarray, units: np.ndarray, control_rows: np.ndarray) -> int:
+    """The persons of the smaller side of the matched sets: of the ``(T,)`` treated ``units``,
+    or of the ``(m,)`` ``control_rows``, of the ``(n,)`` units' ``persons``."""
+    persons = np.asarray(persons)
+    return min(len(np.unique(persons[units])), len(np.unique(persons[control_rows])))
 
 
 def _t_over_persons(centred: np.ndarray, estimate: float, persons: np.ndarray, level: float,
@@ -259,7 +265,11 @@ def matched_difference_with_replacement(
     with every photo a person of its own V is theirs. A person treated in one set and a
     control in another adds a negative product, which can make the sum noisy or negative,
     so V is taken as at least Abadie & Imbens' (the design effect as at least 1), as
-    :func:`latentplay.clustered.pair_rate_interval` does. A bootstrap over persons is no
+    :func:`latentplay.clustered.pair_rate_interval` does; and z is then Student's t at one
+    degree of freedom fewer than the persons of the smaller side (the treated photos'
+    persons, the controls'), as in :func:`matched_difference`: over 8 treated and 8 control
+    persons of 10 photos the normal interval held the effect in 88 % of simulated sets
+    (``bench/coverage_means.py``, ``replace``), Student's t in 94 %. A bootstrap over persons is no
     alternative: it re-matches every resample, which fails with replacement for the reason
     the unit bootstrap does (Abadie & Imbens 2008).
 
@@ -321,7 +331,8 @@ def matched_difference_with_replacement(
         shown["design_effect"] = max(1.0 + linked / variance, 1.0)
         variance *= shown["design_effect"]
     se = float(np.sqrt(variance)) / len(units)
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(norm.ppf(0.5 + level / 2) if sets is None else
+              student_t.ppf(0.5 + level / 2, max(_sides(persons, units, control_rows) - 1, 1)))
     return {"estimate": att, "ci_low": att - z * se, "ci_high": att + z * se, "level": level,
             "n_treated": int(len(units)), "se": se, "variance": "abadie-imbens", **shown}
 
