@@ -20,6 +20,13 @@ mean.
 - ``flips``: the share of faces an edit changes minus the share a random edit of the same size
   changes, read on the same faces, each person's propensity ``p`` ~ Beta(1, 4) for the edit
   and ``p / 2`` for the random one (a difference of 0.1): ``audit counterfactual``'s excess.
+- ``excess``: the same edit against 3 random directions drawn afresh for each dataset, each
+  with a strength of its own (direction ``r`` changes a face with propensity ``p d_r``,
+  ``d_r`` uniform on 0.2-0.8; a difference of 0.1 over the directions one might draw):
+  ``audit counterfactual``'s excess as it gives it (the wider of the bootstrap over persons
+  of the paired differences and the two-level bootstrap over persons and directions), each
+  alone (``paired``: :func:`latentplay.resample.difference_intervals`, ``two_level``:
+  :func:`latentplay.audit.counterfactual.excess_intervals`).
 - ``trend_r``: the correlation of rows' places along two ordered attributes, a person's group
   (4 levels, as many persons in each on average) and a photo's level 0-2 (Binomial(2, p), each
   person's ``p`` Beta around 0.2 + 0.15 x their group, concentration 4; a correlation of
@@ -58,6 +65,13 @@ mean.
   with ``persons``: Student's t with one degree of freedom fewer than the persons of the
   smaller side), the normal interval at the same standard error, and Abadie-Imbens' of the
   photos.
+- ``parity_equal`` / ``parity_gap``: 4 groups of 5 or 20 persons (person ``j`` in group
+  ``j % 4``) of 10 photos, each photo selected on its own at its group's rate (0.5 in all;
+  0.4, 0.5, 0.5, 0.6): ``audit accuracy --positive``'s demographic parity difference (the
+  largest gap, 0 and 0.2) and its interval over persons
+  (:func:`latentplay.audit.parity.range_interval`: each pair's folded percentile interval,
+  Bonferroni over the pairs), against the percentile interval of the resampled largest gap
+  itself (``plain_percentile``).
 - ``verify_slope``: 3,000 impostor pairs of two persons of one group (20, 40 or 80 persons in
   4 ordered groups), a pair a false match with the mean of its two persons' propensities (each
   Beta of mean 0.02 + 0.01 x the group's place, concentration 2: a few persons match far
@@ -84,21 +98,26 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from latentplay import resample
-from latentplay.audit import distribution
+from latentplay.audit import counterfactual, distribution, parity
 from latentplay.clustered import shared_variance
 from latentplay.intervals import t_interval, wilson_interval
 from latentplay.match import effect
 from latentplay.metrics import verification
+from latentplay.resample import cluster_sums, resampled
 from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips", "trend_r", "slope", "shares", "bias_shares",
-             "matched", "naive", "replace", "verify_slope", "verify_plain")
-SIZES = {"verify_slope": (20, 40, 80), "verify_plain": (20, 40, 80), "bias_shares": (8, 16, 40)}
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "excess", "trend_r", "slope", "shares", "bias_shares",
+             "matched", "naive", "replace", "parity_equal", "parity_gap", "verify_slope",
+             "verify_plain")
+SIZES = {"verify_slope": (20, 40, 80), "verify_plain": (20, 40, 80), "bias_shares": (8, 16, 40),
+         "parity_equal": (20, 80), "parity_gap": (20, 80)}
 """Persons of the scenarios that do not take :data:`PERSONS`."""
 SHARES = np.array([0.5, 0.3, 0.2])
 """``shares``' classes of the persons themselves."""
+DIRECTIONS = 3
+"""``excess``'s random directions."""
 CONCENTRATION = 4.0
 """``trend_r``'s Beta concentration ``a + b`` of each person's propensity."""
 
@@ -115,14 +134,16 @@ def trend_r_truth() -> float:
     return float(2 * 0.15 * np.var(u) / np.sqrt(np.var(u) * var_v))
 
 
-TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1,
+TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1, "excess": 0.1,
          "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1,
          "bias_shares": np.array([0.2, 0.1, 0.3]), "matched": 0.5,
-         "naive": 0.5, "replace": 0.5, "verify_slope": 0.01, "verify_plain": 0.01}
+         "naive": 0.5, "replace": 0.5, "parity_equal": 0.0, "parity_gap": 0.2,
+         "verify_slope": 0.01, "verify_plain": 0.01}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
-Beta(1, 4); :func:`trend_r_truth`; the slope drawn; the shares of photos of their person's
-class 7 times in 10; the groups' mean propensities (all rows: their mean); the effect
-drawn; the FMR's slope drawn."""
+Beta(1, 4) (``excess``: E[p] (1 - E[d])); :func:`trend_r_truth`; the slope drawn; the
+shares of photos of their person's class 7 times in 10; the groups' mean propensities (all
+rows: their mean); the effect drawn; the largest gap between the groups' rates; the FMR's
+slope drawn."""
 
 
 @contextmanager
@@ -173,6 +194,10 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         own = rng.beta(2 * mean, 2 * (1 - mean)) if name == "verify_slope" else mean
         wrong = rng.random(3000) < own[pairs].mean(1)
         return wrong.astype(float), np.column_stack([group, pairs]).astype(float)
+    if name in ("parity_equal", "parity_gap"):     # person j is in group j % 4
+        group = np.repeat(np.arange(k) % 4, PHOTOS)
+        rate = np.array([0.5] * 4 if name == "parity_equal" else [0.4, 0.5, 0.5, 0.6])
+        return (rng.random(k * PHOTOS) < rate[group]).astype(float), group.astype(float)
     if name == "bias_shares":     # person j is in group j % 2
         mean = np.where(np.arange(k) % 2, 0.3, 0.1)
         p = np.repeat(rng.beta(mean * CONCENTRATION, (1 - mean) * CONCENTRATION), PHOTOS)
@@ -186,6 +211,10 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
                  + rng.normal(size=k * PHOTOS))
         return value, group
     p = np.repeat(rng.beta(1, 4, k), PHOTOS)
+    if name == "excess":
+        d = rng.uniform(0.2, 0.8, DIRECTIONS)
+        return ((rng.random(k * PHOTOS) < p).astype(float),
+                (rng.random((DIRECTIONS, k * PHOTOS)) < d[:, None] * p).astype(float))
     return ((rng.random(k * PHOTOS) < p).astype(float),
             (rng.random(k * PHOTOS) < p / 2).astype(float))
 
@@ -205,6 +234,10 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return effect_intervals(name, x, reference, seed)
     if name == "replace":
         return replacement_intervals(x, reference)
+    if name in ("parity_equal", "parity_gap"):
+        return parity_intervals(x.astype(bool), reference.astype(int), persons, seed)
+    if name == "excess":
+        return random_excess_intervals(x, reference, persons, seed)
     if name in ("verify_slope", "verify_plain"):
         return dyadic_intervals(x, reference[:, 0], reference[:, 1:].astype(int))
 
@@ -223,6 +256,19 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
     if name in ("bias", "mae"):
         found["t_person_means"] = tuple(t_interval(rows.reshape(-1, PHOTOS).mean(1))[1:])
     return found
+
+
+def random_excess_intervals(edited: np.ndarray, random: np.ndarray, persons: np.ndarray,
+                            seed: int) -> dict[str, tuple[float, float]]:
+    """The excess of ``(n,)`` changes along an edit over those along ``(R, n)`` random
+    directions, over ``persons``: as ``audit counterfactual`` gives it and each of its two
+    parts."""
+    paired = resample.difference_intervals(edited[:, None], random.mean(0)[:, None], persons,
+                                           1000, seed)[0]
+    both = counterfactual.excess_intervals(edited[:, None], random[:, :, None], persons, 1000,
+                                           seed)[0]
+    return {"reported": (min(paired[0], both[0]), max(paired[1], both[1])),
+            "paired": tuple(paired), "two_level": tuple(both)}
 
 
 def correlation_intervals(u: np.ndarray, v: np.ndarray, persons: np.ndarray
@@ -341,6 +387,24 @@ def replacement_intervals(y: np.ndarray, covariate: np.ndarray) -> dict[str, tup
     return {"reported": (over["ci_low"], over["ci_high"]),
             "normal": (over["estimate"] - half, over["estimate"] + half),
             "abadie_imbens_photos": (photos["ci_low"], photos["ci_high"])}
+
+
+def parity_intervals(selected: np.ndarray, group: np.ndarray, persons: np.ndarray, seed: int
+                     ) -> dict[str, tuple[float, float]]:
+    """The demographic parity difference's interval over ``persons`` of ``(n,)`` bool
+    ``selected`` in ``(n,)`` groups 0-3: as ``audit accuracy --positive`` gives it, and the
+    percentile interval of the resampled largest gap."""
+    names = list("abcd")
+    across = parity.group_parity(np.ones(len(group), bool), selected, names, group,
+                                 np.ones(len(group), bool), "x", persons, 1000, seed)["across"]
+    key = "demographic_parity_difference"
+    sums = cluster_sums(persons, [w for g in range(4) for w in (group == g, (group == g) & selected)])
+    drawn = resampled(sums, 1000, seed).reshape(1000, 4, 2)
+    with np.errstate(invalid="ignore"):     # a draw without a group's persons
+        rates = drawn[..., 1] / drawn[..., 0]
+    gaps = parity._differences(rates, rates, rates)[key]
+    return {"reported": (across[f"{key}_low"], across[f"{key}_high"]),
+            "plain_percentile": tuple(np.nanpercentile(gaps, [2.5, 97.5]))}
 
 
 def dyadic_intervals(wrong: np.ndarray, group: np.ndarray, pairs: np.ndarray

@@ -157,3 +157,20 @@ def test_the_parity_interval_is_95_percent_wide() -> None:
     across = s["across"]
     width = across["demographic_parity_difference_high"] - across["demographic_parity_difference_low"]
     assert width == pytest.approx(2 * 1.959964 * np.sqrt(2 * 0.24 / n), rel=0.05)
+
+
+def test_groups_at_parity_get_an_interval_from_0() -> None:
+    """Four groups of 100 rows, each selected 50 times and with 25 of 50 positives found: no
+    gap at all. Every resample's largest gap is above 0, so a percentile interval of the gap
+    never held it; each pair's signed difference holds 0, so the gaps' intervals start at 0
+    and the ratio's ends at 1."""
+    groups = np.repeat(np.arange(4), 100)
+    one = np.arange(100)
+    y, p = np.tile(one < 50, 4), np.tile((one < 25) | (one >= 75), 4)
+    s = group_parity(y, p, list("abcd"), groups, np.ones(400, bool), "smile", n_boot=500)
+    across = s["across"]
+    for key in ("demographic_parity_difference", "equal_opportunity_difference",
+                "equalized_odds_difference"):
+        assert across[key] == 0 and across[f"{key}_low"] == 0 < across[f"{key}_high"] < 0.5
+    assert across["demographic_parity_ratio"] == 1 == across["demographic_parity_ratio_high"]
+    assert 0.5 < across["demographic_parity_ratio_low"] < 1

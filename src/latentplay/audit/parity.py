@@ -24,15 +24,18 @@ none where fewer than two have it — one group's rate is no evidence of parity.
 one of the TPRs and the FPRs has a range, the equalized odds difference is that range alone,
 and ``equalized_odds_basis`` says which (``"TPR and FPR"``, ``"FPR only"``, ``"TPR only"``;
 the printout and the report say so beside the number). Each comes
-with a bootstrap 95 % interval: groups are redrawn row by row (person by person), so
+with a bootstrap 95 % interval: groups are redrawn row by row (person by person), and every
+two groups' difference gets an interval, all holding at once (:func:`range_interval`), so
 the interval shows how much of a difference small groups make up by chance — a range over
-groups is never below 0, and grows with their number and their noise.
+groups is never below 0, and grows with their number and their noise — and reaches down
+to 0 (1 for the ratio) where the groups may well be at parity.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -121,19 +124,56 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
     drawn = resampled(sums, n_boot, seed).reshape(n_boot, n_groups, 6)
     whole = sums.sum(axis=0).reshape(1, n_groups, 6)
     with np.errstate(invalid="ignore", divide="ignore"):
-        point, boot = (_differences(t[..., 1] / t[..., 0], t[..., 3] / t[..., 2],
-                                    t[..., 5] / t[..., 4]) for t in (whole, drawn))
+        point, boot = ([t[..., 1] / t[..., 0], t[..., 3] / t[..., 2], t[..., 5] / t[..., 4]]
+                       for t in (whole[0], drawn))
+        found = _differences(*point)
+        log_range = range_interval([np.log(point[0])], [np.log(boot[0])])
+    bounds = {"demographic_parity_difference": range_interval(point[:1], boot[:1]),
+              "equal_opportunity_difference": range_interval(point[1:2], boot[1:2]),
+              "equalized_odds_difference": range_interval(point[1:], boot[1:]),
+              "demographic_parity_ratio": (np.exp(-log_range[1]), np.exp(-log_range[0]))}
     out: dict[str, Any] = {}
     for key in (*DIFFERENCES, "demographic_parity_ratio"):
-        value = float(point[key][0])
-        finite = boot[key][np.isfinite(boot[key])]
-        low, high = (np.percentile(finite, [2.5, 97.5]) if len(finite) and np.isfinite(value)
-                     else (np.nan, np.nan))
+        value = float(found[key])
+        low, high = bounds[key] if np.isfinite(value) else (np.nan, np.nan)
         out[key] = None if not np.isfinite(value) else value
         out[f"{key}_low"] = None if not np.isfinite(low) else float(low)
         out[f"{key}_high"] = None if not np.isfinite(high) else float(high)
     out["equalized_odds_basis"] = odds_basis(rows)
     return out
+
+
+def range_interval(points: list[np.ndarray], draws: list[np.ndarray], confidence: float = 0.95
+                   ) -> tuple[float, float]:
+    """95 % interval of the largest gap between two groups' rates, of any of the ``(G,)``
+    ``points`` (NaN: a group without the rate), from their ``(B, G)`` bootstrap ``draws``
+    (NaN: a group without it in that draw). A percentile interval of the largest gap itself
+    never holds 0 (every draw's largest gap is above 0), so where the groups are at parity
+    it never held the truth. Instead every pair of groups' signed difference gets an
+    interval, all of them holding at once at ``confidence``: the difference plus or minus
+    ``c`` of its bootstrap standard deviations, ``c`` the ``confidence`` quantile over the
+    draws of the largest of the pairs' differences from their own estimates in those
+    deviations (the bootstrap max-t band); each is folded into the interval of the gap's
+    size (from 0 where it holds 0), and the largest gap lies between the largest of their
+    low ends and the largest of their high ends. A pair whose estimate is infinite (the
+    log of a rate of 0) has an interval of that alone. NaN without two groups of a rate."""
+    pairs = [(point[g] - point[h], draw[:, g] - draw[:, h])
+             for point, draw in zip(points, draws, strict=True)
+             for g, h in combinations(np.flatnonzero(~np.isnan(point)), 2)]
+    if not pairs:
+        return float("nan"), float("nan")
+    estimate = np.array([gap for gap, _ in pairs])                          # (P,)
+    drawn = np.stack([gaps for _, gaps in pairs], axis=1)                   # (B, P)
+    drawn = np.where(np.isfinite(drawn) & np.isfinite(estimate), drawn, np.nan)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)   # a pair never drawn, a draw of none
+        sd = np.nanstd(drawn, axis=0, ddof=1)
+        scaled = np.abs(drawn - estimate) / np.where(sd > 0, sd, np.inf)
+        c = float(np.nanpercentile(np.nanmax(scaled, axis=1), 100 * confidence))
+    half = np.where(np.isfinite(estimate), c * np.nan_to_num(sd), 0.0)
+    low, high = estimate - half, estimate + half
+    folded_low = np.where((low <= 0) & (high >= 0), 0.0, np.fmin(np.abs(low), np.abs(high)))
+    return float(np.max(folded_low)), float(np.max(np.fmax(np.abs(low), np.abs(high))))
 
 
 def odds_basis(rows: list[dict[str, Any]]) -> str | None:
