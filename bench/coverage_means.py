@@ -27,6 +27,12 @@ mean.
   of the paired differences and the two-level bootstrap over persons and directions), each
   alone (``paired``: :func:`latentplay.resample.difference_intervals`, ``two_level``:
   :func:`latentplay.audit.counterfactual.excess_intervals`).
+  ``excess_spread``: the same where the directions differ far more and faces change more
+  often (``d_r`` uniform on 0-1, ``p`` ~ Beta(2, 2): a difference of 0.25, most of its
+  uncertainty which 3 directions were drawn). A candidate beside them (``components_t``):
+  Student's t at Satterthwaite's degrees of freedom with the variance over persons of the
+  paired differences plus the directions' variance over their number (``K - 1`` and
+  ``R - 1`` degrees of freedom).
 - ``trend_r``: the correlation of rows' places along two ordered attributes, a person's group
   (4 levels, as many persons in each on average) and a photo's level 0-2 (Binomial(2, p), each
   person's ``p`` Beta around 0.2 + 0.15 x their group, concentration 4; a correlation of
@@ -108,9 +114,9 @@ from latentplay.store import bias
 
 PHOTOS = 10
 PERSONS = (8, 15, 40)
-SCENARIOS = ("bias", "mae", "accuracy", "flips", "excess", "trend_r", "slope", "shares", "bias_shares",
-             "matched", "naive", "replace", "parity_equal", "parity_gap", "verify_slope",
-             "verify_plain")
+SCENARIOS = ("bias", "mae", "accuracy", "flips", "excess", "excess_spread", "trend_r", "slope",
+             "shares", "bias_shares", "matched", "naive", "replace", "parity_equal", "parity_gap",
+             "verify_slope", "verify_plain")
 SIZES = {"verify_slope": (20, 40, 80), "verify_plain": (20, 40, 80), "bias_shares": (8, 16, 40),
          "parity_equal": (20, 80), "parity_gap": (20, 80)}
 """Persons of the scenarios that do not take :data:`PERSONS`."""
@@ -135,12 +141,13 @@ def trend_r_truth() -> float:
 
 
 TRUTH = {"bias": 0.0, "mae": 2 / np.sqrt(np.pi), "accuracy": 0.8, "flips": 0.1, "excess": 0.1,
+         "excess_spread": 0.25,
          "trend_r": trend_r_truth(), "slope": 0.1, "shares": 0.7 * SHARES + 0.1,
          "bias_shares": np.array([0.2, 0.1, 0.3]), "matched": 0.5,
          "naive": 0.5, "replace": 0.5, "parity_equal": 0.0, "parity_gap": 0.2,
          "verify_slope": 0.01, "verify_plain": 0.01}
 """The true values: 0; E|N(0, 2)| = sqrt(2) sqrt(2 / pi); Beta(4, 1)'s mean; E[p] / 2 of
-Beta(1, 4) (``excess``: E[p] (1 - E[d])); :func:`trend_r_truth`; the slope drawn; the
+Beta(1, 4) (``excess``, ``excess_spread``: E[p] (1 - E[d])); :func:`trend_r_truth`; the slope drawn; the
 shares of photos of their person's class 7 times in 10; the groups' mean propensities (all
 rows: their mean); the effect drawn; the largest gap between the groups' rates; the FMR's
 slope drawn."""
@@ -210,9 +217,10 @@ def draw(name: str, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
         value = (0.1 * group + np.repeat(rng.normal(size=k), PHOTOS)
                  + rng.normal(size=k * PHOTOS))
         return value, group
-    p = np.repeat(rng.beta(1, 4, k), PHOTOS)
-    if name == "excess":
-        d = rng.uniform(0.2, 0.8, DIRECTIONS)
+    spread = name == "excess_spread"
+    p = np.repeat(rng.beta(2, 2, k) if spread else rng.beta(1, 4, k), PHOTOS)
+    if name in ("excess", "excess_spread"):
+        d = rng.uniform(0.0 if spread else 0.2, 1.0 if spread else 0.8, DIRECTIONS)
         return ((rng.random(k * PHOTOS) < p).astype(float),
                 (rng.random((DIRECTIONS, k * PHOTOS)) < d[:, None] * p).astype(float))
     return ((rng.random(k * PHOTOS) < p).astype(float),
@@ -236,7 +244,7 @@ def intervals(name: str, x: np.ndarray, reference: np.ndarray | None, persons: n
         return replacement_intervals(x, reference)
     if name in ("parity_equal", "parity_gap"):
         return parity_intervals(x.astype(bool), reference.astype(int), persons, seed)
-    if name == "excess":
+    if name in ("excess", "excess_spread"):
         return random_excess_intervals(x, reference, persons, seed)
     if name in ("verify_slope", "verify_plain"):
         return dyadic_intervals(x, reference[:, 0], reference[:, 1:].astype(int))
@@ -268,7 +276,26 @@ def random_excess_intervals(edited: np.ndarray, random: np.ndarray, persons: np.
     both = counterfactual.excess_intervals(edited[:, None], random[:, :, None], persons, 1000,
                                            seed)[0]
     return {"reported": (min(paired[0], both[0]), max(paired[1], both[1])),
-            "paired": tuple(paired), "two_level": tuple(both)}
+            "paired": tuple(paired), "two_level": tuple(both),
+            "components_t": components_t(edited, random, persons)}
+
+
+def components_t(edited: np.ndarray, random: np.ndarray, persons: np.ndarray
+                 ) -> tuple[float, float]:
+    """Student's t interval of the excess of ``(n,)`` ``edited`` over ``(R, n)`` ``random``
+    at the variance over the ``K`` ``persons`` of each face's difference (``K / (K - 1)``
+    times the sum of their squared centred sums) plus the variance of the directions' means
+    over ``R``, at Satterthwaite's degrees of freedom."""
+    k, (r, n) = len(np.unique(persons)), random.shape
+    difference = edited - random.mean(0)
+    excess = difference.mean()
+    sums = np.bincount(persons, difference - excess)
+    over_persons = k / (k - 1) * float(sums @ sums) / n**2
+    over_directions = float(np.var(random.mean(1), ddof=1)) / r
+    total = over_persons + over_directions
+    freedom = total**2 / (over_persons**2 / (k - 1) + over_directions**2 / (r - 1))
+    half = float(student_t.ppf(0.975, freedom)) * np.sqrt(total)
+    return excess - half, excess + half
 
 
 def correlation_intervals(u: np.ndarray, v: np.ndarray, persons: np.ndarray
