@@ -480,7 +480,7 @@ def scenario(name: str, k: int, runs: int, rng: np.random.Generator) -> dict[str
             low, high = np.asarray(found, np.float64).T
             held.setdefault(key, []).append((low <= TRUTH[name]) & (TRUTH[name] <= high))
             width.setdefault(key, []).append(high - low)
-    return {"scenario": name, "persons": k, "photos_each": None if name in SIZES else PHOTOS,
+    return {"scenario": name, "persons": k, "photos_each": None if name.startswith("verify") else PHOTOS,
             "runs": runs,
             "truth": np.round(TRUTH[name], 4).tolist(),
             "held_truth": {key: np.mean(v, 0).round(3).tolist() for key, v in held.items()},
