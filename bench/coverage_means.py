@@ -1,7 +1,8 @@
 """How often the 95 % intervals of means over few persons hold the truth: simulated data.
 
 Prints one JSON line per scenario and number of persons (8, 15 and 40 persons of 10 photos
-each; ``verify_slope`` 20, 40 and 80 persons): the share of ``--runs`` datasets whose 95 %
+each; ``bias_shares`` 8, 16 and 40, ``parity_*`` 20 and 80; ``verify_*`` 20, 40 and 80
+persons): the share of ``--runs`` datasets whose 95 %
 interval holds the true value (should be 95 %) and the intervals' mean width, for the
 bootstrap over persons the commands report (``reported``:
 :func:`latentplay.resample.mean_intervals`,
