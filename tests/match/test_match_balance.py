@@ -232,6 +232,21 @@ def test_photos_of_one_person_widen_the_effect_intervals() -> None:
     assert naive["ci_high"] - naive["ci_low"] > 2 * (plain["ci_high"] - plain["ci_low"])
 
 
+def test_matched_sets_of_unequal_sizes_over_persons_by_hand() -> None:
+    """Treated 2, 6, 5 (persons 0, 1, 2) with controls {1, 3}, {2}, {0}: each set's own
+    controls' mean, so differences 0, 4, 5 and an ATT of 3. Controls' persons 3, 3, 4, 4: the
+    second and third sets share person 4. Centred over 3: -1, 1/3, 2/3, independent 14/9;
+    the two sets add 2 (1/3)(2/3) = 4/9, and over 5 persons the variance is 5/4 (18/9) = 2.5.
+    The controls' 2 persons are the smaller side: 1 degree of freedom, t = 12.7062."""
+    y = np.array([2.0, 6.0, 5.0, 1.0, 3.0, 2.0, 0.0])
+    out = matched_difference(y, np.array([0, 0, 1, 2]), np.array([3, 4, 5, 6]),
+                             persons=np.array([0, 1, 2, 3, 3, 4, 4]))
+    assert out["estimate"] == pytest.approx(3.0) and out["n_treated"] == 3
+    assert out["se"] == pytest.approx(np.sqrt(2.5)) and out["persons"] == 5
+    assert out["design_effect"] == pytest.approx(2.5 / (14 / 9))
+    assert out["ci_high"] - out["estimate"] == pytest.approx(12.7062047 * np.sqrt(2.5))
+
+
 def test_the_effect_over_few_persons_holds_it() -> None:
     """300 sets of 8 treated and 8 control persons of 10 photos each, an outcome half each
     person's own (effect 0.5), matched photo to photo: the interval over persons, at the 7
