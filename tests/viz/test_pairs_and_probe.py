@@ -112,3 +112,81 @@ def test_pairs_grid_makes_room_for_a_long_title() -> None:
     names = [t.get_window_extent(renderer) for t in fig.axes[0].texts if t.get_text() == "treated"]
     assert title.y1 <= fig.bbox.height and all(name.y1 < title.y0 for name in names)
     plt.close(fig)
+
+
+def test_pairs_grid_puts_each_pairs_faces_and_value_together() -> None:
+    """Pair i's treated face on the left, its control on the right, in row i // per_row and
+    column i % per_row, its value under it, each side named above the first row."""
+    treated = np.stack([np.full((8, 8, 3), 10 + i, np.uint8) for i in range(3)])
+    control = np.stack([np.full((8, 8, 3), 100 + i, np.uint8) for i in range(3)])
+    fig = pairs_grid(treated, control, np.array([0.25, 0.5, 0.75]), per_row=2,
+                     groups=("smiling", "neutral"), value_label="d")
+    (ax,) = fig.axes
+    faces = sorted(ax.get_images(), key=lambda im: (im.get_extent()[3], im.get_extent()[0]))
+    values = [int(np.asarray(im.get_array())[0, 0, 0]) for im in faces]
+    assert values == [10, 100, 11, 101, 12, 102]  # by row (top first), then left to right
+    captions = {t.get_text(): t.get_position() for t in ax.texts if t.get_text().startswith("d = ")}
+    assert set(captions) == {"d = 0.25", "d = 0.5", "d = 0.75"}
+    for i, text in enumerate(("d = 0.25", "d = 0.5", "d = 0.75")):
+        left, right = faces[2 * i].get_extent(), faces[2 * i + 1].get_extent()
+        x, y = captions[text]
+        assert left[1] < x < right[0] and y > left[2]  # between the two faces, below them
+        assert y < ax.get_ylim()[0]  # on the figure (its axes run from the top down)
+    names = [(t.get_position()[0], t.get_text()) for t in ax.texts if not t.get_text().startswith("d = ")]
+    assert [text for _, text in sorted(names)] == ["smiling", "neutral", "smiling", "neutral"]
+    plt.close(fig)
+
+
+def test_probe_bars_draw_each_attributes_scores_in_its_row() -> None:
+    """Attribute a's row holds column c's linear score as a bar (legend: the column), its
+    k-NN score as a ring at the bar's height, and a tick at a's chance; the first attribute
+    on top, the columns top to bottom in their order."""
+    from matplotlib.colors import same_color
+
+    from latentplay.viz.probe import probe_bars
+
+    linear = np.array([[0.9, 0.6], [0.3, 0.7]])
+    knn = np.array([[0.8, 0.5], [0.2, 0.65]])
+    chance = np.array([0.5, 0.1])
+    ax = probe_bars(["gender", "age"], ["balanced accuracy", "R²"], ["mu", "clip"],
+                    linear, knn, chance).axes[0]
+    labels = {round(y): t.get_text() for y, t in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)}
+    assert labels == {0: "gender\n(bal. acc.)", 1: "age\n(R²)"}
+    bottom, top = ax.get_ylim()
+    assert bottom > top  # row 0 (the first attribute) drawn on top
+    handles, names = ax.get_legend_handles_labels()
+    colour = {n: h.patches[0].get_facecolor() for h, n in zip(handles, names, strict=True)
+              if n in ("mu", "clip")}
+    rings = [line for line in ax.lines if line.get_marker() == "o" and len(line.get_xdata())]
+    ticks = [line for line in ax.lines if line.get_marker() != "o" and len(line.get_xdata())]
+    for a in range(2):
+        bars = sorted((p for p in ax.patches if round(p.get_y() + p.get_height() / 2) == a),
+                      key=lambda p: p.get_y())
+        assert [p.get_width() for p in bars] == pytest.approx(linear[a])
+        for c, (bar, name) in enumerate(zip(bars, ("mu", "clip"), strict=True)):
+            assert same_color(bar.get_facecolor(), colour[name])
+            centre = bar.get_y() + bar.get_height() / 2
+            ring = [x for line in rings for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+                    if y == pytest.approx(centre)]
+            assert ring == pytest.approx([knn[a, c]])
+        tick = [line for line in ticks if np.mean(line.get_ydata()) == pytest.approx(a)]
+        assert len(tick) == 1 and list(tick[0].get_xdata()) == pytest.approx([chance[a]] * 2)
+    plt.close(ax.figure)
+
+
+def test_informativeness_heatmap_numbers_each_cell_where_it_is_drawn() -> None:
+    """The number of attribute a and dimension d sits on that cell (x = d, y = a), over the
+    value drawn there, dark on a bright cell, and only where the value is above a's own
+    chance level."""
+    from latentplay.viz.probe import informativeness_heatmap
+
+    values = np.array([[0.10, 0.50, 0.30], [0.30, 0.20, 0.90]])
+    fig = informativeness_heatmap(values, ["gender", "age"], "mu", chance=np.array([0.35, 0.15]))
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), values)
+    shown = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert shown == {(0, 1): ".50", (1, 0): ".30", (1, 1): ".20", (1, 2): ".90"}
+    colour = {t.get_text(): t.get_color() for t in ax.texts}  # dark on the bright cells
+    assert colour[".90"] == "black" and colour[".20"] == "white"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["gender", "age"]
+    plt.close(fig)
