@@ -226,3 +226,113 @@ def test_each_groups_rates_stand_beside_its_own_name() -> None:
         drawn = {names[round(p.get_y() + p.get_height() / 2)]: p.get_width() for p in ax.patches}
         assert drawn == pytest.approx({r["group"]: r[key] for r in rows})
         assert all(np.allclose(p.get_facecolor()[:3], to_rgb(colour)) for p in ax.patches)
+
+
+def test_det_point_and_curve_are_the_groups_rates_at_the_threshold() -> None:
+    """Impostors at 0.1, 0.5, 0.9, 1.3 and genuine pairs at 0.2, 1.0, 1.2, 1.4, threshold 1.0:
+    3 of 4 impostors fall below it (FMR 0.75) and 3 of 4 genuine pairs do not (FNMR 0.75: a
+    distance at the threshold is no match). The curve passes through the rates of a
+    threshold between 0.2 and 0.5 (FMR 1/4, FNMR 3/4), 0.9 and 1.0 (3/4, 3/4), 1.3 and 1.4
+    (1, 1/4) and above 1.4 (1, 0: drawn at half a genuine pair), and the FNMR never rises as
+    the FMR grows."""
+    same = np.r_[np.zeros(4, bool), np.ones(4, bool)]
+    d = np.array([0.1, 0.5, 0.9, 1.3, 0.2, 1.0, 1.2, 1.4])
+    fig = det_curves([("a", d, same)], 1.0)
+    ax = fig.axes[0]
+    (point,) = [line for line in ax.lines if line.get_marker() == "o" and len(line.get_xdata())]
+    assert (float(point.get_xdata()[0]), float(point.get_ydata()[0])) == (0.75, 0.75)
+    curve = next(line for line in ax.lines if line.get_label() == "a")
+    x, y = np.asarray(curve.get_xdata()), np.asarray(curve.get_ydata())
+    corners = set(zip(x.tolist(), y.tolist(), strict=True))
+    assert {(0.25, 0.75), (0.75, 0.75), (1.0, 0.25), (1.0, 0.5 / 4)} <= corners
+    assert np.all(np.diff(x) >= 0) and np.all(np.diff(y) <= 0)
+    plt.close(fig)
+
+
+def test_histograms_draw_each_kind_of_pair_and_the_threshold_where_they_are() -> None:
+    """Genuine pairs near 0.2 (green) and impostors near 1.5 (red): each histogram's peak
+    stands over its own pairs, both on the same bins, and the threshold line at the threshold."""
+    from matplotlib.colors import same_color
+
+    rng = np.random.default_rng(0)
+    same = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+    d = np.r_[rng.normal(0.2, 0.05, 50), rng.normal(1.5, 0.05, 50)]
+    fig = score_histograms([("a", d, same)], 0.8, "distance")
+    ax = fig.axes[0]
+    for patch, colour, centre in zip(ax.patches, ("tab:green", "tab:red"), (0.2, 1.5), strict=True):
+        assert same_color(patch.get_facecolor()[:3], colour)
+        vertices = patch.get_path().vertices
+        assert vertices[np.argmax(vertices[:, 1]), 0] == pytest.approx(centre, abs=0.15)
+        # on the same bins, from the least distance of either kind to the greatest
+        assert (vertices[:, 0].min(), vertices[:, 0].max()) == pytest.approx((d.min(), d.max()))
+    (line,) = ax.lines
+    assert list(line.get_xdata()) == [0.8, 0.8]
+    plt.close(fig)
+
+
+def test_rate_error_bars_run_from_each_rows_low_to_its_high() -> None:
+    """Each group's FMR interval is drawn from its low to its high, in its row; the title
+    gives the threshold in four digits."""
+    from latentplay.viz.verification import rate_bars
+
+    rows = [{"group": g, "fmr": f, "fmr_low": lo, "fmr_high": hi, "fnmr": 0.2, "fnmr_low": 0.1,
+             "fnmr_high": 0.4} for g, f, lo, hi in (("a", 0.02, 0.01, 0.05), ("b", 0.1, 0.03, 0.12),
+                                         ("c", 0.0008, 0.0001, 0.003))]
+    fig = rate_bars(rows, 0.4567)
+    ax = fig.axes[0]
+    segments = [s for c in ax.collections for s in c.get_segments()]
+    spans = sorted((float(s[0][1]), float(s[0][0]), float(s[1][0])) for s in segments)
+    assert np.allclose(spans, [(0.0, 0.01, 0.05), (1.0, 0.03, 0.12), (2.0, 0.0001, 0.003)])
+    assert "at d < 0.4567" in ax.get_title()
+    assert not ax.texts  # a small rate is a bar, not a written 0
+    plt.close(fig)
+
+
+def test_hardest_pairs_mark_the_errors_at_the_threshold_in_red() -> None:
+    """Impostor pairs (left) are red below the threshold, genuine pairs (right) red at it or
+    above: at threshold 0.5, impostors at 0.312 and 0.5 and genuine pairs at 0.5 and 0.437."""
+    from matplotlib.colors import same_color
+
+    from latentplay.viz.verification import hardest_pairs
+
+    face = np.zeros((8, 8, 3), np.uint8)
+    impostor = [(face, face, 0.312), (face, face, 0.5)]
+    genuine = [(face, face, 0.5), (face, face, 0.437)]
+    fig = hardest_pairs([("g", impostor, genuine)], 0.5)
+    texts = sorted((t for t in fig.axes[0].texts if t.get_text().startswith("d = ")),
+                   key=lambda t: t.get_position()[0])
+    shown = [(t.get_text(), same_color(t.get_color(), "tab:red")) for t in texts]
+    assert shown == [("d = 0.312", True), ("d = 0.5", False), ("d = 0.5", True), ("d = 0.437", False)]
+    plt.close(fig)
+
+
+def test_column_panels_hold_each_columns_rates_and_the_target_on_the_fmr_panel() -> None:
+    """Column c's FMR and FNMR of group g are the bars of its colour in g's row, the columns
+    top to bottom in their order, the accuracy a dot with its ±1 SD, on an axis that starts
+    just below the lowest of them; the target FMR is a line on the FMR panel only."""
+    accuracy = np.array([[0.9, 0.8], [0.85, 0.95]])
+    sd = np.full((2, 2), 0.01)
+    fmr = np.array([[0.01, 0.02], [0.03, 0.04]])
+    fnmr = np.array([[0.1, 0.2], [0.3, 0.4]])
+    fig = column_bars(["g0", "g1"], ["x", "y"], accuracy, sd, fmr, fnmr, 0.025, 5)
+    acc_ax, fmr_ax, fnmr_ax = fig.axes[:3]
+    for ax, values in ((fmr_ax, fmr), (fnmr_ax, fnmr)):
+        bars = sorted(ax.patches, key=lambda p: p.get_y())  # top of the axes first
+        assert [p.get_width() for p in bars] == pytest.approx([values[0, 0], values[1, 0],
+                                                               values[0, 1], values[1, 1]])
+    assert [list(line.get_xdata()) for line in fmr_ax.lines] == [[0.025, 0.025]]
+    assert not fnmr_ax.lines
+    dots = sorted((float(y), float(x)) for line in acc_ax.lines if line.get_marker() == "o"
+                  for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True))
+    assert [x for _, x in dots] == pytest.approx([0.9, 0.85, 0.8, 0.95])
+    spans = sorted((float(s[0][1]), float(s[0][0]), float(s[1][0]))
+                   for c in acc_ax.collections for s in c.get_segments())
+    assert np.allclose([(lo, hi) for _, lo, hi in spans], [(0.89, 0.91), (0.84, 0.86), (0.79, 0.81),
+                                                            (0.94, 0.96)])  # ± 1 SD
+    start = acc_ax.get_xlim()[0]
+    assert 0.79 - 0.1 * 0.21 - 0.002 < start < 0.79  # just below the lowest interval
+    assert not acc_ax.texts  # every group has an accuracy
+    plt.close(fig)
+    accuracy[1, 1] = np.nan  # one column without it: still no "too few pairs"
+    fig = column_bars(["g0", "g1"], ["x", "y"], accuracy, sd, fmr, fnmr, 0.025, 5)
+    assert not fig.axes[0].texts
