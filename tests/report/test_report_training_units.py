@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from latentplay.report import training
@@ -106,3 +107,66 @@ def test_the_fidelity_table_puts_each_value_under_its_header(tmp_path: Path) -> 
     assert rows == [{"epoch": "2", "step": "40"} | {n: f"{0.125 * (k + 1):g}" for k, n in enumerate(names)},
                     {"epoch": "held-out (30)", "step": ""} | {n: f"{2 + k}" for k, n in enumerate(names)}]
     assert table.caption.startswith("fidelity.csv: 64 prior samples")
+
+
+def _facts(run: Path, config: dict, rows: list[dict[str, str]], device: str | None = None) -> dict:
+    epochs = training.by_epoch([r for r in rows if r.get("scope") == "epoch"])
+    section = training._overview(run, config, rows, epochs, [], device)
+    return dict(next(b for b in section.blocks if isinstance(b, Facts)).items)
+
+
+def test_the_overview_facts_are_the_runs_own(tmp_path: Path) -> None:
+    """A run planned for 3 epochs, logged to step 25 in epoch 3 after epochs of 30 s and
+    45.5 s: 2 of 3 epochs done, 25 steps, stopped (not finished), 75.5 s of training at the
+    last epoch's 120 images/s; the split seed and the device it ran on as recorded; and
+    where a resume starts, from the checkpoint saved after batch 3 of epoch 3 (step 23)."""
+    import torch
+
+    config = {"family": "vae", "preset": "small", "seed": 3,
+              "trainer": {"epochs": 3, "device": "auto", "devices": 1, "precision": "32",
+                          "strategy": "auto"},
+              "data": {"store": "faces", "size": 64, "crop": 0.8, "test_fraction": 0.1,
+                       "split_seed": 7}, "model": {"latent_dim": 16}}
+    rows = [{"scope": "step", "epoch": "1", "step": "5"},
+            {"scope": "epoch", "epoch": "1", "step": "10", "epoch_seconds": "30", "images_per_s": "90"},
+            {"scope": "epoch", "epoch": "2", "step": "20", "epoch_seconds": "45.5",
+             "images_per_s": "120"},
+            {"scope": "step", "epoch": "3", "step": "25"}]
+    torch.save({"step": 23, "epoch": 2, "batch": 3, "model": {"w": torch.zeros(1)}},
+               tmp_path / "checkpoint.pt")
+    np.save(tmp_path / "latents.npy", np.zeros(5, [("mu", "f4", (2,)), ("logvar", "f4", (2,))]))
+    facts = _facts(tmp_path, config, rows, device="cuda")
+    assert facts["epochs"] == "2 of 3" and facts["steps"] == "25"
+    assert facts["status"].startswith("stopped at step 25 (in epoch 3)")
+    assert "continues from the checkpoint at step 23 (after batch 3 of epoch 3), repeating " \
+           "steps 24 to 25" in facts["status"]
+    assert facts["training time"] == "1 min 16 s; 120 images/s in the last epoch"
+    assert facts["images"] == ("64 px, channels as stored, crop 0.8, test fraction 0.1 "
+                               "(split seed 7)")
+    assert facts["device"] == ("cuda (trainer.device auto) × 1, precision 32, strategy auto")
+    assert facts["latents.npy"] == "5 rows: mu, logvar"
+    torch.save({"step": 25, "epoch": 2, "batch": 5}, tmp_path / "checkpoint.pt")
+    facts = _facts(tmp_path, config, rows)
+    assert facts["status"].endswith("at step 25 (after batch 5 of epoch 3)")  # nothing repeated
+    assert facts["device"].startswith("auto × 1")
+
+
+def test_a_run_that_reached_its_max_steps_is_finished(tmp_path: Path) -> None:
+    """trainer.max_steps 20 reached at the end of epoch 2 of 5: finished, not stopped; a run
+    whose max_steps 25 came within epoch 3, that epoch's row not yet written, is not."""
+    config = {"family": "vae", "trainer": {"epochs": 5, "max_steps": 20}}
+    rows = [{"scope": "epoch", "epoch": "1", "step": "10"},
+            {"scope": "epoch", "epoch": "2", "step": "20"}]
+    facts = _facts(tmp_path, config, rows)
+    assert facts["status"] == "finished" and facts["epochs"] == "2 of 5 (max_steps 20)"
+    rows.append({"scope": "step", "epoch": "3", "step": "25"})
+    config["trainer"]["max_steps"] = 25
+    assert _facts(tmp_path, config, rows)["status"].startswith("stopped at step 25")
+
+
+def test_a_trained_run_without_metrics_says_it_does_not_know_how_far_it_got(tmp_path: Path) -> None:
+    """No metrics.csv rows but a saved model: its epochs and steps are unknown ("—"), not 0."""
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    facts = _facts(tmp_path, {"family": "vae", "trainer": {"epochs": 3}}, [])
+    assert facts["epochs"] == "— of 3" and facts["steps"] == "—"
+    assert facts["status"].startswith("trained, but its metrics.csv is missing or empty")
