@@ -49,6 +49,7 @@ def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
     balance = read_rows(out / "balance.csv")
     assert [b["covariate"] for b in balance][:2] == ["z[0]", "z[1]"]
     assert {"x0", "x1", "x2"} <= {b["covariate"] for b in balance}  # attributes too
+    assert "y" not in {b["covariate"] for b in balance}  # the outcome is no covariate
     assert summary["balance"]["after"]["max_abs_smd"] < summary["balance"]["before"]["max_abs_smd"]
     assert summary["effect"]["matched"]["ci_low"] < 1.0 < summary["effect"]["matched"]["ci_high"]
     assert summary["config"]["caliper"] == 0.2 and summary["caliper"]["distance"] > 0
@@ -87,6 +88,9 @@ def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path, undrawn) -> None:
     pairs = read_rows(tmp_path / "o" / "pairs.csv")
     counts = np.bincount([int(p["treated_index"]) for p in pairs])
     assert set(counts[counts > 0].tolist()) <= {1, 2}
+    c = json.loads((tmp_path / "o" / "summary.json").read_text())["counts"]
+    assert c["matched_treated"] == np.count_nonzero(counts) and c["pairs"] == len(pairs)
+    assert c["unmatched_treated"] == c["treated"] - c["matched_treated"]
 
 
 def test_replace(cli, sim: Path, tmp_path: Path, undrawn) -> None:
@@ -101,6 +105,9 @@ def test_replace(cli, sim: Path, tmp_path: Path, undrawn) -> None:
     assert len(pairs) == c["pairs"] == 2 * c["treated"]
     assert c["matched_controls"] < c["pairs"]  # controls reused
     assert 0 < c["controls_ess"] < c["matched_controls"]
+    # Kish's (sum w)^2 / sum w^2 of the controls' weights: 1/2 a pair (two controls a unit)
+    counts = np.unique([p["control_index"] for p in pairs], return_counts=True)[1]
+    assert c["controls_ess"] == pytest.approx((counts / 2).sum() ** 2 / ((counts / 2) ** 2).sum())
     assert summary["match"]["replace"] is True and summary["config"]["replace"] is True
     e = summary["effect"]["matched"]
     assert e["variance"] == "abadie-imbens" and e["ci_low"] < e["estimate"] < e["ci_high"]
@@ -428,3 +435,60 @@ def test_an_interrupted_run_leaves_its_out_as_it_was(cli, sim: Path, tmp_path: P
                                                method="optimal"), tmp_path / "new", overwrite=True)
     assert {p.name: p.read_bytes() for p in (tmp_path / "new").iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]   # no scratch folder left
+
+
+def test_pairs_png_draws_each_pairs_own_faces_and_distance_nearest_first(faces: Path, tmp_path: Path,
+                                                                         undrawn) -> None:
+    """pairs.png is given 8 of pairs.csv's pairs, nearest first: each with its treated face,
+    its control's face and its own distance."""
+    from latentplay.match.pipeline import MatchConfig, run
+
+    calls = undrawn("pairs_grid", "attribute_means", "love_plot")
+    run(faces, MatchConfig(treatment="gender=male,female", covariates=["pix"], partial=True,
+                           grid_pairs=8), tmp_path / "m")
+    ((call,),) = (calls["pairs_grid"],)
+    img_t, img_c, drawn = call["args"]
+    pairs = read_rows(tmp_path / "m" / "pairs.csv")
+    assert len(drawn) == 8 and list(drawn) == sorted(drawn)
+    assert call["title"] == f"8 random matched pairs of {len(pairs)}, by distance"
+    s = st.load(faces)
+    for k, d in enumerate(drawn):
+        (p,) = [p for p in pairs if abs(float(p["distance"]) - d) <= 1e-5 * max(d, 1e-9)]
+        for shown, side in ((img_t, "treated_index"), (img_c, "control_index")):
+            np.testing.assert_array_equal(shown[k], st.load_images(s, [int(p[side])], size=64)[0])
+
+
+def test_verification_compares_each_matched_pair_and_random_pairs_across_the_groups(
+        faces: Path, tmp_path: Path, undrawn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--verify: verification.csv gives each verified pair's own face distance, and the random
+    pairs it is compared with join a face of the treated group to one of the control group."""
+    import latentplay.match.verify as ver
+    from latentplay.match.pipeline import MatchConfig, run
+
+    undrawn("pairs_grid", "attribute_means", "love_plot")
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    real = ver.face_descriptors
+    monkeypatch.setattr(ver, "face_descriptors",
+                        lambda images: seen.append((images, real(images))) or seen[-1][1])
+    summary = run(faces, MatchConfig(treatment="gender=male,female", covariates=["pix"],
+                                     partial=True, verify=True, verify_pairs=3, grid_pairs=0),
+                  tmp_path / "m")
+    ((images, desc),) = seen
+    rows = read_rows(tmp_path / "m" / "verification.csv")
+    s = st.load(faces)
+    m = len(rows)
+    assert m == 3 and len(images) == 4 * m
+    for k, row in enumerate(rows):
+        t, c = int(row["treated_index"]), int(row["control_index"])
+        np.testing.assert_array_equal(images[k], st.load_images(s, [t], mode="RGB")[0])
+        np.testing.assert_array_equal(images[m + k], st.load_images(s, [c], mode="RGB")[0])
+        assert float(row["face_distance"]) == pytest.approx(
+            np.linalg.norm(desc[k] - desc[m + k].astype(np.float64)), rel=1e-5)
+    gender = np.asarray(s.labels("gender"))
+    groups = {name: st.load_images(s, np.flatnonzero(gender == s.schema.attribute("gender")
+                                                     .level_names.index(name)), mode="RGB")
+              for name in ("male", "female")}
+    for part, name in ((images[2 * m:3 * m], "male"), (images[3 * m:], "female")):
+        assert all((groups[name] == face).all(axis=(1, 2, 3)).any() for face in part)
+    random = np.linalg.norm(desc[2 * m:3 * m].astype(np.float64) - desc[3 * m:], axis=1)
+    assert summary["verification"]["random"]["median"] == pytest.approx(np.median(random), rel=1e-6)

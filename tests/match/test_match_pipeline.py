@@ -7,9 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from match_reference import read_rows
 
+from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.match.pipeline import exact_codes, features, outcome_values, parse_treatment
+from latentplay.match.pipeline import (
+    MatchConfig,
+    exact_codes,
+    features,
+    outcome_values,
+    parse_treatment,
+    run,
+)
 from latentplay.store.io import Store, build
 from latentplay.store.schema import Attribute, Provenance, Schema
 
@@ -100,6 +109,10 @@ def test_a_missing_class_is_no_indicator_value(tmp_path: Path) -> None:
     assert names == ["g=b", "f"]
     np.testing.assert_array_equal(x[:, 0], [1.0, np.nan, 0.0, 1.0])
     np.testing.assert_array_equal(x[:, 1], [1.0, 2.0, np.nan, 2.0])
+    outside = _store(tmp_path / "o", {"factor_f": np.array([0, 2, 1])},
+                     [Attribute("f", "factor", values=[1.0, 2.0])])  # code 2: no level
+    x, _ = features(outside, ["f"], np.arange(3), missing_ok=True)
+    np.testing.assert_array_equal(x[:, 0], [1.0, np.nan, 2.0])
 
 
 def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path, undrawn) -> None:
@@ -362,3 +375,20 @@ def test_a_second_run_into_one_out_is_refused(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
     r = cli(*args)                                         # the lock let go: it runs
     assert r.code == 0 and (tmp_path / "r" / "summary.json").exists(), r.err
+
+
+def test_each_pairs_distance_is_its_own_and_the_summary_sums_them_up(sim: Path, tmp_path: Path,
+                                                                      undrawn) -> None:
+    """Unscaled nearest matching on z: each pairs.csv row's distance is the Euclidean distance
+    between its two units' z, and summary.json's mean, median and max are those of the rows."""
+    undrawn("love_plot", "attribute_means")
+    summary = run(sim, MatchConfig(treatment="group", covariates=["z"], scale=False,
+                                   bootstrap=100), tmp_path / "m")
+    z = st.vectors(st.load(sim), "z").astype(np.float64)
+    pairs = read_rows(tmp_path / "m" / "pairs.csv")
+    t = np.array([int(p["treated_index"]) for p in pairs])
+    c = np.array([int(p["control_index"]) for p in pairs])
+    d = np.array([float(p["distance"]) for p in pairs])
+    np.testing.assert_allclose(d, np.linalg.norm(z[t] - z[c], axis=1), rtol=1e-5)
+    assert summary["distance"] == pytest.approx(
+        {"mean": d.mean(), "median": np.median(d), "max": d.max()}, rel=1e-5)
