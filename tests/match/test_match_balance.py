@@ -196,6 +196,8 @@ def test_the_means_chart_shows_the_binary_attributes() -> None:
     assert [r["covariate"] for r in means_rows(table, 2)] == ["glasses=yes", "gender=m"]
     only_vectors = table[:2]
     assert [r["covariate"] for r in means_rows(only_vectors, 2)] == ["z[0]", "z[1]"]
+    many = [{"covariate": f"c{k}=yes", "type": "binary"} for k in range(25)]
+    assert len(means_rows(many, 25)) == 20  # up to 20 binary covariate columns
 
 
 def test_matched_sets_list_their_treated_and_control_persons() -> None:
@@ -306,6 +308,7 @@ def test_naive_difference_takes_a_0_1_group_and_a_group_of_one_gives_no_interval
     as_bool = naive_difference(y, treated, n_boot=50)
     as_int = naive_difference(y, treated.astype(int), n_boot=50)
     assert as_int["estimate"] == pytest.approx(y[treated].mean() - y[~treated].mean())
+    assert as_int["n_treated"] == 14  # rows 0, 3, ..., 39
     assert as_int == as_bool
     one = np.arange(40) == 5
     for persons in (None, np.arange(40) // 2):

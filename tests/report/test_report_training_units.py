@@ -144,7 +144,7 @@ def test_the_overview_facts_are_the_runs_own(tmp_path: Path) -> None:
     assert facts["images"] == ("64 px, channels as stored, crop 0.8, test fraction 0.1 "
                                "(split seed 7)")
     assert facts["device"] == ("cuda (trainer.device auto) × 1, precision 32, strategy auto")
-    assert facts["latents.npy"] == "5 rows: mu, logvar"
+    assert facts["latents.npy"] == "5 rows: mu, logvar" and facts["latent dimensions"] == "16"
     torch.save({"step": 25, "epoch": 2, "batch": 5}, tmp_path / "checkpoint.pt")
     facts = _facts(tmp_path, config, rows)
     assert facts["status"].endswith("at step 25 (after batch 5 of epoch 3)")  # nothing repeated
