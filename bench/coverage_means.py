@@ -462,8 +462,8 @@ def person_jackknife(e: np.ndarray, x: np.ndarray, pairs: np.ndarray) -> np.ndar
     _, codes = np.unique(pairs, return_inverse=True)
     codes = codes.reshape(pairs.shape)
     sums = np.stack([np.ones_like(x), x, x * x, e, x * e])              # (5, n)
-    mine = np.stack([np.bincount(codes[:, 0], row) + np.bincount(codes[:, 1], row,
-                                                                   minlength=codes.max() + 1)
+    k = codes.max() + 1
+    mine = np.stack([np.bincount(codes[:, 0], row, minlength=k) + np.bincount(codes[:, 1], row, minlength=k)
                      for row in sums])                                   # (5, K)
     n, sx, sxx, se, sxe = sums.sum(axis=1)[:, None] - mine
     return (n * sxe - sx * se) / (n * sxx - sx * sx)

@@ -127,11 +127,11 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
         point, boot = ([t[..., 1] / t[..., 0], t[..., 3] / t[..., 2], t[..., 5] / t[..., 4]]
                        for t in (whole[0], drawn))
         found = _differences(*point)
-        log_range = range_interval([np.log(point[0])], [np.log(boot[0])])
+        log_low, log_high = range_interval([np.log(point[0])], [np.log(boot[0])])  # of a rate of 0: inf
     bounds = {"demographic_parity_difference": range_interval(point[:1], boot[:1]),
               "equal_opportunity_difference": range_interval(point[1:2], boot[1:2]),
               "equalized_odds_difference": range_interval(point[1:], boot[1:]),
-              "demographic_parity_ratio": (np.exp(-log_range[1]), np.exp(-log_range[0]))}
+              "demographic_parity_ratio": (np.exp(-log_high), np.exp(-log_low))}
     out: dict[str, Any] = {}
     for key in (*DIFFERENCES, "demographic_parity_ratio"):
         value = float(found[key])

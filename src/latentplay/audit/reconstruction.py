@@ -218,6 +218,7 @@ def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str]
     ``names``) of the ``(n,)`` ``values`` of photos in ``(n,)`` groups ``group``."""
     present = [k for k in range(len(names)) if np.any(group == k)]
     groups = {names[k]: _means(values, group == k, units, seed) for k in present}
+    position = group_places(names, classes)[group]          # (n,) each photo's place in the order
     tests: dict[str, Any] = {}
     for measure in MEASURES:
         if measure == "failed" or measure not in values:
@@ -229,8 +230,8 @@ def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str]
             order = sorted(means, key=means.get, reverse=measure != "kept")  # kept: lowest worst
             tests[measure].update(worst=order[0], best=order[-1])
             if ordered:
-                tests[measure]["trend"] = _trend(values[measure], group_places(names, classes)[group],
-                                                 classes or names, units, seed)
+                tests[measure]["trend"] = _trend(values[measure], position, classes or names,
+                                                 units, seed)
     return {"groups": groups, "all": _means(values, np.ones(len(group), bool), units, seed),
             "tests": tests}
 

@@ -200,7 +200,7 @@ def ratio_words(entry: dict[str, Any], k: int) -> str:
                                               strict=True)}
     parts = [f"{key} often: " + ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key][k])
              for key in ("more", "less") if r[key][k]]
-    pinned = (entry.get("pinned") or [[]] * (k + 1))[k]   # summaries before it have none
+    pinned = entry["pinned"][k] if entry.get("pinned") else []   # summaries before it: none
     return "; ".join(parts + ([f"unknown: {', '.join(pinned)}"] if pinned else []))
 
 

@@ -345,7 +345,7 @@ def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os
 
 
 def clip_store(store: st.Store | str | os.PathLike[str], weights: str, heads: str, *,
-               template: str | Sequence[str] = "a photo of a {} person", model: str = "ViT-B-32",
+               template: str | Sequence[str] | None = None, model: str = "ViT-B-32",
                device: str = "cpu", prefix: str = "predicted_", overwrite: bool = False
                ) -> st.Store:
     """Label every image of ``store`` by CLIP zero-shot, a prompt per class, for each class
@@ -357,17 +357,19 @@ def clip_store(store: st.Store | str | os.PathLike[str], weights: str, heads: st
         weights: local open_clip weights, or ``IMAGE.onnx@TEXT.npz`` (CLIP exported; see
             :class:`~latentplay.audit.annotate.ClipAnnotator`).
         template: each class's prompt, ``{}`` standing for the class name; several make a
-            prompt ensemble (:func:`~latentplay.audit.annotate.class_prompts`).
+            prompt ensemble (:func:`~latentplay.audit.annotate.class_prompts`); None: CLIP's
+            default (:data:`~latentplay.audit.annotate.DEFAULT_TEMPLATE`).
         model, device: open_clip architecture and torch device of ``weights``.
     """
-    from latentplay.audit.annotate import ClipAnnotator
+    from latentplay.audit.annotate import DEFAULT_TEMPLATE, ClipAnnotator
 
     parsed = parse_heads(heads)
     if odd := [h.name for h in parsed if h.sigmoid or h.is_value]:
         raise UserError(f"clip: reads classes, one prompt each: give the heads {', '.join(odd)} "
                         "as NAME=CLASS,CLASS,...")
-    annotators = [ClipAnnotator(weights, h.name, h.classes, template=template, model=model,
-                                device=device) for h in parsed]
+    annotators = [ClipAnnotator(weights, h.name, h.classes, model=model, device=device,
+                                template=DEFAULT_TEMPLATE if template is None else template)
+                  for h in parsed]
     return label_store(store, annotators, f"clip:{weights}", prefix=prefix, overwrite=overwrite)
 
 

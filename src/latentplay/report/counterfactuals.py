@@ -120,7 +120,7 @@ def _over_random(c: dict[str, Any]) -> str:
 
 
 def _intervals(c: dict[str, Any]) -> str:
-    """The kind of the summary's intervals of means: normal ones, or a bootstrap over persons
+    """The kind of the summary's intervals of means: Student's t, or a bootstrap over persons
     when some repeat."""
     return "bootstrap over persons" if c.get("persons") else "t 95% intervals"
 
