@@ -8,6 +8,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models import ConditionPart, ConditionSpec, build_model, family_config
+from latentplay.models.losses import kl_per_dim
 from latentplay.models.nets import downsampling_plan
 
 
@@ -49,6 +50,26 @@ def test_vae_samples_z_by_the_reparameterisation() -> None:
     assert not torch.equal(out.z, out.mu)
     ae = build_model("ae", family_config("ae")(), 1, 28)(x)
     assert torch.equal(ae.z, ae.mu)
+
+
+@pytest.mark.parametrize("family", ["ae", "vae"])
+@torch.no_grad()
+def test_under_bf16_autocast_the_losses_read_float32(family: str) -> None:
+    """The networks run in bf16 under autocast; what the losses read is float32. A new VAE's
+    posterior is near the prior (KL about 1e-3 a dimension): computed in bf16, ``exp(logvar)
+    - logvar - 1`` cancelled to negative KLs."""
+    model = build_model(family, family_config(family)(), 1, 32)
+    torch.manual_seed(0)
+    x = torch.rand(16, 1, 32, 32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x)
+        kl = None if out.logvar is None else kl_per_dim(out.mu, out.logvar)
+        recon = model.decode_logits(out.z)
+    assert recon.dtype == torch.bfloat16             # the network itself ran in bf16
+    tensors = [out.mu, out.z, out.logits, out.recon] + ([] if out.logvar is None else [out.logvar])
+    assert all(t.dtype == torch.float32 for t in tensors)
+    if kl is not None:
+        assert kl.dtype == torch.float32 and (kl >= 0).all()
 
 
 def test_burgess_reference_network_at_64() -> None:

@@ -611,3 +611,50 @@ def test_a_run_stopped_while_writing_its_final_outputs_resumes_to_write_them(
     assert all(torch.equal(a[key], b[key]) for key in a)
     with pytest.raises(UserError, match="already finished its 3 epochs"):
         train.resume(out, progress=False)
+
+
+def _mixed_precision_run(shapes_store: Path, out: Path, tiny: list[str], extra: list[str]) -> Path:
+    """A β-VAE (β 50: its posterior stays near the prior, KLs near 0) trained 6 steps in bf16."""
+    return train.train("betavae", shapes_store, out, epochs=1, batch_size=32, max_steps=6,
+                       overrides=[*tiny, "loss.betavae.beta=50", "trainer.precision=bf16-mixed",
+                                  *extra], progress=False)
+
+
+def _kls_of(table: Path) -> np.ndarray:
+    """The ``(rows, D + 1)`` KL of every row of a metrics table: per dimension, then the total."""
+    rows = read_table(table)
+    dims = sorted((k for k in rows[0] if re.fullmatch(r"kl_\d+", k)), key=lambda k: int(k[3:]))
+    return np.array([[float(r[k]) for k in [*dims, "kl"]] for r in rows if r["kl"]])
+
+
+def test_under_bf16_mixed_precision_the_kl_is_taken_in_float32(shapes_store: Path, tiny: list[str],
+                                                                tmp_path: Path) -> None:
+    """The test split is read under autocast with the plain network: its KLs were taken in
+    bf16, steps of 2^-8 where the true KLs are about 1e-3 (and below 0 in larger networks).
+    They are the KLs of the final model's posteriors of the test rows (``latents.npy``)."""
+    run = _mixed_precision_run(shapes_store, tmp_path / "bf16", tiny, ["trainer.channels_last=true"])
+    table = np.load(run / "latents.npy")
+    test = table[table["split"] == 1]
+    mu, logvar = test["mu"].astype(np.float64), test["logvar"].astype(np.float64)
+    expected = (0.5 * (mu**2 + np.exp(logvar) - logvar - 1)).mean(0)          # (D,)
+    (kls,) = _kls_of(run / "test_metrics.csv")
+    np.testing.assert_allclose(kls[:-1], expected, rtol=1e-3, atol=1e-7)
+    assert kls[-1] == pytest.approx(expected.sum(), rel=1e-3)
+    assert (_kls_of(run / "metrics.csv") >= 0).all()
+
+
+@pytest.mark.slow
+def test_the_optimised_engine_trains_saves_and_resumes(shapes_store: Path, tiny: list[str],
+                                                       tmp_path: Path) -> None:
+    """bf16, channels_last and ``torch.compile`` together (the GPU benchmark's settings, here
+    on the CPU, about 60 s): the run's model loads into a plain network that encodes as the
+    training did, and the run resumes."""
+    optimised = ["trainer.channels_last=true", "trainer.compile=true", "trainer.log_every=3"]
+    run = _mixed_precision_run(shapes_store, tmp_path / "opt", tiny, optimised)
+    assert train.load_model(run).latent_dim == 4 and (_kls_of(run / "test_metrics.csv") >= 0).all()
+    table = np.load(run / "latents.npy")            # the means in bf16, as training took them
+    mu = train.encode(run, load_images(load(shapes_store), range(8)))        # in float32
+    np.testing.assert_allclose(mu, table["mu"][:8], rtol=0.02, atol=0.02)
+    train.resume(run, max_steps=9, progress=False)
+    steps = [int(r["step"]) for r in read_table(run / "metrics.csv") if r["scope"] == "step"]
+    assert steps == [3, 6, 9]

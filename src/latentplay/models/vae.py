@@ -159,10 +159,14 @@ class AE(nn.Module):
         return torch.sigmoid(self.decode_logits(z, cond))
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> VAEOutput:
+        """The pass the losses read. Under mixed precision the networks run in bf16 or fp16
+        and their outputs are taken to float32 before any loss: with bf16's 8-bit mantissa
+        ``exp(logvar) - logvar - 1`` cancels to below 0, a negative KL."""
         mu, logvar = self.encode(x, cond)
+        mu, logvar = mu.float(), None if logvar is None else logvar.float()
         z = mu if logvar is None else mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        logits = self.decode_logits(z, cond)
-        recon = reconstruction_nll(logits, x, self.config.likelihood)
+        logits = self.decode_logits(z, cond).float()
+        recon = reconstruction_nll(logits, x.float(), self.config.likelihood)
         return VAEOutput(x=x, logits=logits, mu=mu, logvar=logvar, z=z, recon=recon)
 
 
