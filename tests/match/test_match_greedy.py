@@ -50,6 +50,24 @@ def test_caliper_changes_the_result_and_is_exact() -> None:
     assert _pairs(narrow) == greedy_reference(xt, xc, caliper2=caliper2)
 
 
+@pytest.mark.parametrize("method", ["nearest", "mahalanobis", "optimal"])
+def test_a_caliper_in_sds_does_not_depend_on_the_order_of_rows_or_columns(method: str) -> None:
+    """The SD of random pairs' distances is drawn from the points, not from row numbers: the
+    same units in another row order, with their covariates in another column order and of
+    the other sign, get the same caliper and the same pairs."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 5)) * [3, 1, 1, 1, 1]
+    treated = x[:, 0] * 0.3 + x[:, 1] + rng.standard_normal(400) > 1.0   # 1 in 4 treated
+    rows, columns = rng.permutation(400), [3, 0, 4, 1, 2]
+    first = match(x, treated, method=method, caliper=1.0)
+    again = match(-x[rows][:, columns], treated[rows], method=method, caliper=1.0)
+    assert again.caliper == pytest.approx(first.caliper, rel=1e-9)
+    assert 0 < len(first.treated_rows) < treated.sum()             # the caliper drops some
+    moved = zip(rows[again.treated_rows].tolist(), rows[again.control_rows].tolist(), strict=True)
+    assert sorted(moved) == sorted(zip(first.treated_rows.tolist(), first.control_rows.tolist(),
+                                       strict=True))
+
+
 def test_larger_case_with_many_searches_again() -> None:
     rng = np.random.default_rng(3)
     xt = rng.standard_normal((400, 8)).astype(np.float32) + 0.3

@@ -115,12 +115,36 @@ def _array_text(value: np.ndarray) -> str:
 
 
 def distance_sd(points_t: np.ndarray, points_c: np.ndarray, seed: int = 0) -> float:
-    """SD of the distance between random treated-control pairs (a sample of ``SD_PAIRS``)."""
+    """SD of the distance between random treated-control pairs (a sample of ``SD_PAIRS``) of
+    ``(n_t, d)`` and ``(n_c, d)`` points. The draws index each side's points in an order of
+    their own (:func:`canonical_order`), so the pairs a seed draws, and the caliper's width,
+    do not depend on the order of the rows."""
     rng = np.random.default_rng(seed)
-    i = rng.integers(0, len(points_t), SD_PAIRS)
-    j = rng.integers(0, len(points_c), SD_PAIRS)
+    i = canonical_order(points_t)[rng.integers(0, len(points_t), SD_PAIRS)]
+    j = canonical_order(points_c)[rng.integers(0, len(points_c), SD_PAIRS)]
     diff = points_t[i].astype(np.float64) - points_c[j]
     return float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).std())
+
+
+ORDER_CELLS = 1 << 22
+"""Point coordinates :func:`canonical_order` holds in float64 at once (32 MiB)."""
+
+
+def canonical_order(points: np.ndarray) -> np.ndarray:
+    """``(n,)`` an order of ``(n, d)`` points that follows the points, not the order of their
+    rows or columns nor their signs: by squared distance from their mean (rounded to 1e-9 of
+    the largest, so that sums in another order of the columns tie as before), points as far
+    from it by a fixed random projection, equal points in row order (interchangeable)."""
+    mean = np.mean(points, axis=0, dtype=np.float64)
+    direction = np.random.default_rng(0).standard_normal(len(mean))
+    spread, key = np.empty(len(points)), np.empty(len(points))
+    step = max(1, ORDER_CELLS // max(len(mean), 1))
+    for start in range(0, len(points), step):
+        centred = points[start:start + step] - mean                     # (chunk, d) float64
+        spread[start:start + step] = np.einsum("ij,ij->i", centred, centred)
+        key[start:start + step] = centred @ direction
+    spread = np.round(spread / max(float(spread.max(initial=0.0)), 1e-300), 9)
+    return np.lexsort((key, spread))
 
 
 def logit_sd(logit: np.ndarray) -> float:
