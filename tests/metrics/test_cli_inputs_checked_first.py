@@ -119,3 +119,16 @@ def test_a_metric_refused_late_keeps_the_scores_done_before_it(cli, tmp_path: Pa
     assert res.code == 2 and res.err.strip().splitlines()[-1].startswith("error: explicitness:")
     assert "(the scores of mig are printed and written to" in res.err and "discrete_mig" in res.out
     assert list(json.loads((tmp_path / "s.json").read_text())["scores"]) == ["mig.discrete_mig"]
+
+
+def test_rows_sorted_by_a_factor_are_refused_before_any_metric(cli, tmp_path: Path,
+                                                                no_scoring: None) -> None:
+    """The split of rows sorted by factor 1 is checked before any metric runs when a metric
+    that takes one (SAP) is asked, not after MIG's score is printed."""
+    f, c = _arrays(tmp_path)
+    order = np.argsort(np.load(f)[:, 1], kind="stable")
+    np.save(f, np.load(f)[order])
+    np.save(c, np.load(c)[order])
+    res = cli("metrics", "disentanglement", "--factors", f, "--codes", c, "--metrics", "mig,sap")
+    assert res.code == 2 and "sorted by factor column(s) 1: the last 20 rows" in res.err
+    assert "mig" not in res.out

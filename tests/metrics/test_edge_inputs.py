@@ -51,6 +51,20 @@ def test_a_factor_constant_in_the_training_split_is_refused(name: str) -> None:
         metrics.score(name, factors=f, codes=codes, n_jobs=1)
 
 
+@pytest.mark.parametrize("name", ["sap", "dci", "modularity"])
+def test_rows_sorted_by_a_factor_are_refused_and_shuffled_ones_scored(name: str) -> None:
+    """The same points in another order are the same data: sorted by factor 0 (as dSprites'
+    file is), the last 10 % of the rows, the test split, hold its last level only and the
+    scores are another's, so the sorted order is refused, in either direction."""
+    f, codes = make(400)
+    order = np.lexsort(f.T[::-1])
+    for rows in (order, order[::-1]):
+        with pytest.raises(UserError, match=r"sorted by factor column\(s\) 0: the last 40 rows"):
+            metrics.score(name, factors=f[rows], codes=codes[rows], n_jobs=1)
+    shuffled = np.random.default_rng(1).permutation(400)
+    assert metrics.score(name, factors=f[shuffled], codes=codes[shuffled], n_jobs=1)
+
+
 def test_explicitness_needs_two_test_classes_per_factor() -> None:
     f, codes = make()
     ft, ct = f[:40].copy(), codes[:40]

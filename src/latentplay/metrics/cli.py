@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import functools
 import json
-import math
 import os
 import time
 from collections.abc import Callable
@@ -63,13 +62,14 @@ def _check_json(path: Path) -> None:
 
 def _array_notes(names: str, factors: np.ndarray, codes: np.ndarray,
                  factors_test: np.ndarray | None, codes_test: np.ndarray | None) -> list[str]:
-    """Check the arrays (the test ones against the training ones, whatever the metrics) and
-    return the notes to print before scoring: which asked metrics score the training rows only
-    when test arrays are given, and when factors have more levels than half the training rows
-    for the metrics that fit classifiers (SAP, DCI, explicitness)."""
+    """Check the arrays (the test ones against the training ones, whatever the metrics; without
+    test arrays, the split of the metrics that fit classifiers) and return the notes to print
+    before scoring: which asked metrics score the training rows only when test arrays are
+    given, and when factors have more levels than half the training rows for the metrics that
+    fit classifiers (SAP, DCI, explicitness)."""
     from latentplay.metrics.evaluate import parse_names
     from latentplay.metrics.registry import get
-    from latentplay.metrics.sampling import TRAIN_PERCENTAGE, check_arrays, train_test
+    from latentplay.metrics.sampling import check_arrays, train_test
 
     f, c = check_arrays(factors, codes)
     metrics = [get(n)[0] for n in parse_names(names)]
@@ -83,8 +83,8 @@ def _array_notes(names: str, factors: np.ndarray, codes: np.ndarray,
                       else "; the --factors-test/--codes-test rows are not used")
             notes.append(f"note: {', '.join(unsplit)} score{'s' if len(unsplit) == 1 else ''} "
                          f"the --factors/--codes rows only{unused}")
-    else:
-        f = f[: math.ceil(len(f) * TRAIN_PERCENTAGE)]
+    elif any(m.split for m in metrics):  # the training rows; a split refused before any metric
+        f = train_test(f, c)[0]
     fitted = [FITTED.get(m.name, m.name) for m in metrics if m.split]
     few = _few_rows_note(f, "/".join(fitted)) if fitted else None
     return notes if few is None else [*notes, few]

@@ -108,6 +108,14 @@ def _constant_columns(factors: np.ndarray) -> list[int]:
     return [k for k in range(factors.shape[1]) if np.all(factors[:, k] == factors[0, k])]
 
 
+def _sorted_columns(factors: np.ndarray) -> list[int]:
+    """Indices of the columns of ``(N, K)`` factors that vary and never decrease, or never
+    increase, down the rows: the rows are sorted by that factor."""
+    steps = np.diff(factors, axis=0)
+    return [k for k in range(factors.shape[1]) if factors[:, k].min() < factors[:, k].max()
+            and ((steps[:, k] >= 0).all() or (steps[:, k] <= 0).all())]
+
+
 def check_arrays(factors: Any, codes: Any, what: str = "", *, varying: bool = True,
                  discrete: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``(N, K)`` integer factors and ``(N, D)`` codes; returns int64 factors and
@@ -160,7 +168,8 @@ def train_test(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Checked train and test arrays; without test arrays, the first ``ceil(N * train_percentage)``
     rows train and the rest test (disentanglement_lib's ``split_train_test``). Every factor
-    must vary within the training rows (the classifiers fitted on them need two classes).
+    must vary within the training rows (the classifiers fitted on them need two classes), and
+    the rows must not be sorted by a factor (the test rows would hold its last values only).
 
     Args:
         discrete: factors are integer levels (False: any finite numbers, see :func:`check_arrays`).
@@ -189,5 +198,12 @@ def train_test(
         raise UserError(
             f"factor column(s) {', '.join(map(str, constant))} take one value in the first {n_train} "
             "rows, the training split: shuffle the rows, or give factors_test and codes_test"
+        )
+    ordered = _sorted_columns(f)
+    if ordered:
+        raise UserError(
+            f"the rows are sorted by factor column(s) {', '.join(map(str, ordered))}: the last "
+            f"{len(f) - n_train} rows, the test split, hold only its last values; shuffle the rows, "
+            "or give factors_test and codes_test"
         )
     return f[:n_train], c[:n_train], f[n_train:], c[n_train:]
