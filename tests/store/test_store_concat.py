@@ -107,6 +107,26 @@ def test_unknown_fills_a_missing_categorical(tmp_path: Path) -> None:
     assert st.load_images(s, [2])[0].shape == (6, 6, 3)
 
 
+def test_stores_of_labels_only_keep_their_rows_in_either_order(tmp_path: Path) -> None:
+    """Stores without images, vectors or text (every column an attribute, each one rebuilt)
+    came out with 0 rows: 'attribute 'source' has shape (5,); the store has 0 rows'. Put
+    together either way round, each row keeps its labels."""
+    gender = Attribute("gender", "categorical", names=["female", "male"])
+    parts = []
+    for name, codes, ages in (("a", [0, 1, 1], [20.0, 30.0, 40.0]), ("b", [1, 0], [50.0, 60.0])):
+        schema = Schema(attributes=[gender, Attribute("age", "continuous")], image_column=None,
+                        provenance=Provenance(source="test", converter="unit"))
+        parts.append(st.build([{"gender": np.array(codes), "age": np.array(ages, np.float32)}],
+                              schema, tmp_path / name))
+    ab = concat_stores(parts, tmp_path / "ab").store
+    ba = concat_stores(parts[::-1], tmp_path / "ba").store
+    assert ab.labels("gender").tolist() == [0, 1, 1, 1, 0]
+    assert ab.labels("age").tolist() == [20.0, 30.0, 40.0, 50.0, 60.0]
+    assert ba.labels("gender").tolist() == [1, 0, 0, 1, 1]
+    assert ba.labels("source").tolist() == [0, 0, 1, 1, 1]
+    assert ba.schema.attribute("source").names == ["b", "a"]
+
+
 def test_refusals(pair, tmp_path: Path) -> None:
     a, b = pair
     with pytest.raises(UserError, match="two or more"):

@@ -154,7 +154,11 @@ def _check_codes(name: str, values: np.ndarray) -> None:
 def _beside(dataset: datasets.Dataset, extra: datasets.Dataset) -> datasets.Dataset:
     """``dataset`` with the columns of ``extra`` (as many rows) appended. A store of no rows
     gets them as a new empty table of both's features: ``concatenate_datasets`` drops the
-    columns of an empty one without a word (and the schema would name a column the data lacks)."""
+    columns of an empty one without a word (and the schema would name a column the data lacks).
+    A ``dataset`` left without columns (a store of labels only, every one replaced) counts no
+    rows; ``extra`` is then the whole table."""
+    if not dataset.column_names:
+        return extra
     if len(dataset) == 0:
         features = datasets.Features({**dataset.features, **extra.features})
         return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
