@@ -6,7 +6,8 @@ For one column ``z`` ``(N, D)`` and one attribute:
   balanced accuracy of a class-balanced logistic regression (categorical; chance is
   ``1 / K``), R² of a ridge regression (continuous; chance is 0);
 * **k-NN**: the same score of a k-nearest-neighbour model (k = 15, or the size of the
-  smallest training fold when that is smaller) on the codes as they are (the space's own
+  smallest training fold when that is smaller; a tie of votes between classes goes to the
+  nearer neighbours' class) on the codes as they are (the space's own
   Euclidean distances; standardising would blow up a VAE's inactive, nearly constant
   dimensions into noise): what the codes hold in any form, not only along a direction.
   Much higher than linear: the attribute is there but curved;
@@ -42,6 +43,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +214,14 @@ def informativeness_chance(z: np.ndarray, target: np.ndarray, kind: str, seed: i
                                 for _ in range(SHUFFLES)], 95)) / entropy
 
 
+def nearer_breaks_ties(distances: np.ndarray) -> np.ndarray:
+    """Vote weights of the k-NN classifier for its ``(n, k)`` neighbour ``distances``: one
+    vote each, and a millionth at most more the nearer the neighbour, so that classes with as
+    many votes are decided by the nearer neighbours, not by which class has the lower code
+    (renaming the classes moved the score)."""
+    return 1.0 + 1e-6 / (1.0 + distances)
+
+
 def _check_folds(cv: int) -> None:
     """Refuse fewer than 2 folds of cross-validation."""
     if cv < 2:
@@ -264,7 +274,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
                             f"than the {cv} folds")
         linear: Any = LogisticRegression(class_weight="balanced", solver="newton-cg",
                                          max_iter=1_000)
-        neighbours: Any = KNeighborsClassifier
+        neighbours: Any = partial(KNeighborsClassifier, weights=nearer_breaks_ties)
         chance = 1.0 / len(present)
     else:
         if len(target) < 2 * cv or np.ptp(target) == 0:
