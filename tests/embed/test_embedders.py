@@ -48,6 +48,22 @@ def test_pixels_pca_embeds_arrays_and_lists_alike():
         make_embedder("pixels-pca", ["dim=5"]).fit(np.concatenate([images[:2]] * 20))
 
 
+def test_images_of_floats_are_refused_not_read_as_black() -> None:
+    """The same images as floats in [0, 1]: pixels-pca divided them by 255 again and embedded
+    near-black images without a word; the store's PNG encoder and the embedders' resizing
+    raised PIL's TypeError. All three refuse them in one line now."""
+    from latentplay.embed.base import embed_images
+
+    images = np.random.default_rng(0).integers(0, 256, (12, 8, 8, 3), dtype=np.uint8)
+    emb = make_embedder("pixels-pca", ["dim=3", "size=8"]).fit(images)
+    floats = images / 255.0
+    for call in (lambda: emb.embed(floats), lambda: embed_images(emb, floats),
+                 lambda: st.encode_png(floats[0])):
+        with pytest.raises(UserError, match=r"images must be uint8 \(0..255\), got float64"):
+            call()
+    assert embed_images(emb, images)[0] == pytest.approx(emb.embed(images))
+
+
 def test_pixels_pca_residual_is_the_distance_from_the_components():
     """With ``residual`` the last coordinate is what the components leave unexplained: by
     Pythagoras, its square and the components' add up to the squared distance from the mean."""

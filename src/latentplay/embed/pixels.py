@@ -12,6 +12,7 @@ from sklearn.decomposition import PCA
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.errors import UserError
 from latentplay.outputs import counted
+from latentplay.store.images import uint8_image
 
 
 @dataclass
@@ -73,10 +74,11 @@ class PixelsPCA(Embedder):
         return "L" if self.config.gray else "RGB"
 
     def _flatten(self, images: Images) -> np.ndarray:
-        """``(N, size*size*C)`` float32 in [0, 1], resizing images that are not ``size`` yet."""
+        """``(N, size*size*C)`` float32 in [0, 1] of uint8 images (another type is refused),
+        resizing images that are not ``size`` yet."""
         size = self.config.size
         rows = []
-        for im in as_list(images):
+        for im in map(uint8_image, as_list(images)):  # floats in [0, 1] would read as black
             if im.shape[0] != size or im.shape[1] != size:
                 pil = Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im)
                 im = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR))

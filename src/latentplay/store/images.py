@@ -13,9 +13,21 @@ from latentplay.store.io import Store
 from latentplay.store.rows import row_numbers
 
 
+def uint8_image(image: np.ndarray) -> np.ndarray:
+    """``image`` when it is uint8 (0..255), as every image latentplay reads and writes is; a
+    :class:`UserError` for another type (floats in [0, 1] would be read as 0 or 1 of 255, if
+    PIL did not refuse them with a TypeError)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise UserError(f"images must be uint8 (0..255), got {image.dtype}: for values in [0, 1] "
+                        "pass (image * 255).round().astype(np.uint8)")
+    return image
+
+
 def encode_png(image: np.ndarray) -> dict[str, bytes | None]:
     """Encode one ``(H, W)`` or ``(H, W, C)`` uint8 image as an ``Image()`` cell (PNG bytes)."""
     buf = io.BytesIO()
+    image = uint8_image(image)
     arr = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
     Image.fromarray(arr).save(buf, format="PNG", compress_level=1)
     return {"bytes": buf.getvalue(), "path": None}
@@ -103,7 +115,7 @@ def fitted_arrays(images: Sequence[np.ndarray] | np.ndarray, size: int | None = 
     check_fit(size, mode, crop)
     out = []
     for im in images:
-        im = np.asarray(im)
+        im = uint8_image(im)
         img = Image.fromarray(im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im)
         if mode is not None and img.mode != mode:
             img = img.convert(mode)
