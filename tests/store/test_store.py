@@ -279,6 +279,19 @@ def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / rows[3]["file"])), image)
 
 
+def test_export_of_a_store_without_images_says_so(cli, tmp_path: Path) -> None:
+    """A store of labels only printed 'exported 3 images to OUT/images' and wrote none."""
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"])],
+                    image_column=None, provenance=Provenance(source="x", converter="unit"))
+    store = st.build([{"gender": np.array([1, 0, 1])}], schema, tmp_path / "s")
+    assert st.export_store(store, tmp_path / "out") == 0
+    rows = list(csv.DictReader((tmp_path / "out" / "labels.csv").read_text().splitlines()))
+    assert [(r["file"], r["gender"]) for r in rows] == [("", "male"), ("", "female"), ("", "male")]
+    res = cli("data", "export", tmp_path / "s", "--out", tmp_path / "again")
+    assert res.code == 0 and "exported no images (the store has none) and the labels of 3 rows" \
+        in " ".join(res.out.split())
+
+
 def test_export_writes_labels_as_utf8_in_any_locale(tmp_path: Path) -> None:
     """Where the locale's encoding is not UTF-8 (Windows: cp1252), ``data export`` ended in a
     UnicodeEncodeError at a class named 日本 (or wrote Müller in the locale's bytes)."""

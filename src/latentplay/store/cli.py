@@ -214,8 +214,10 @@ def export(
     from latentplay import store as st
     from latentplay.store.export import export_store
 
-    n = export_store(st.load(path), to, overwrite=overwrite)
-    console.print(f"exported {n} images to {to / 'images'} and labels to {to / 'labels.csv'}")
+    store = st.load(path)
+    n = export_store(store, to, overwrite=overwrite)
+    images = f"{n} images to {to / 'images'}" if n else "no images (the store has none)"
+    console.print(f"exported {images} and the labels of {len(store)} rows to {to / 'labels.csv'}")
 
 
 @app.command("import-vectors")

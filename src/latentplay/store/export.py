@@ -36,7 +36,8 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
     left behind) and ``labels.csv``, but never an ``images/`` holding files its
     ``labels.csv`` does not list (the user's own); an interrupted export (Ctrl-C, SIGTERM)
     leaves them as they were, and the hidden folder of one killed outright is neither counted
-    as content nor left behind by the next. Returns the number of images.
+    as content nor left behind by the next. Returns the number of images written (none for a
+    store of labels only, whose ``images/`` stays empty and whose ``file`` cells are blank).
     """
     to = Path(to)
     if to.exists() and not to.is_dir():
@@ -56,7 +57,7 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
             shutil.rmtree(scratch, ignore_errors=True)
     for stale in filter(_scratch, to.iterdir()):   # of an export killed outright
         shutil.rmtree(stale, ignore_errors=True)
-    return len(store)
+    return len(store) if store.schema.image_column else 0
 
 
 SCRATCH = ".export-"
