@@ -123,6 +123,33 @@ def test_what_cannot_be_tested() -> None:
     assert "over 40 persons" in rao_scott(rows, cols, np.arange(40)).text()
 
 
+def test_a_group_of_few_persons_holds_the_level() -> None:
+    """1,000 photos, each its own person but the 10 of one group, two persons' (their photos
+    drawn independently: the persons cost nothing): the persons' deviations from their own
+    group's share sum to nothing and the measured design effect falls to about a quarter, but
+    it is taken as 1 (never more evidence than independent rows), so the test rejects at 5 %
+    in about 5 % of 200 tables with no association."""
+    rng = np.random.default_rng(1)
+    group = np.repeat([1, 0], [10, 990])
+    persons = np.concatenate([np.arange(10) % 2, np.arange(2, 992)])
+    tests = [rao_scott(group, rng.integers(0, 2, 1000), persons) for _ in range(200)]
+    assert all(t.design_effect >= 1 for t in tests)
+    assert 0.01 < np.mean([t.p_value < 0.05 for t in tests]) < 0.09
+
+
+def test_a_group_of_one_persons_photos_cannot_be_tested() -> None:
+    """A group (or level) all of whose photos are one person's: its spread over persons
+    cannot be measured, so there is no test over persons (rather than one that finds an
+    association in random classes)."""
+    rng = np.random.default_rng(0)
+    group = np.repeat([1, 0], [10, 1990])
+    persons = np.concatenate([np.zeros(10, int), np.arange(1, 1991)])
+    level = rng.integers(0, 2, 2000)
+    assert rao_scott(group, level, persons) is None
+    assert rao_scott(level, group, persons) is None
+    assert rao_scott(group, level, np.arange(2000)) is not None    # ten persons: a test
+
+
 def _brute_force(values: np.ndarray, persons: np.ndarray) -> float:
     share = np.array([[len(set(p) & set(q)) > 0 for q in persons] for p in persons])
     k = len(np.unique(persons))

@@ -101,14 +101,17 @@ def rao_scott(rows: np.ndarray, cols: np.ndarray, units: np.ndarray) -> Clustere
 
     Returns:
         The test, or None when it cannot be made: fewer than two clusters, a table with one
-        row or one column, or clusters that do not differ at all (no design variance).
+        row or one column, a row or column all of whose rows are one cluster's (its spread
+        over clusters cannot be measured: the estimate sees none), or clusters that do not
+        differ at all (no design variance).
     """
     rows, cols, units = (np.asarray(a) for a in (rows, cols, units))
     _, rows = np.unique(rows, return_inverse=True)
     _, cols = np.unique(cols, return_inverse=True)
     n_rows, n_cols = int(rows.max(initial=-1)) + 1, int(cols.max(initial=-1)) + 1
     cluster, k = clusters(units)
-    if k < 2 or n_rows < 2 or n_cols < 2:
+    if k < 2 or n_rows < 2 or n_cols < 2 or min(_fewest_clusters(rows, cluster),
+                                                 _fewest_clusters(cols, cluster)) < 2:
         return None
     n, cells, cell = len(rows), n_rows * n_cols, rows * n_cols + cols
     per_cluster = sparse.csr_matrix((np.ones(n), (cluster, cell)), shape=(k, cells))  # (K, RC)
@@ -128,6 +131,13 @@ def rao_scott(rows: np.ndarray, cols: np.ndarray, units: np.ndarray) -> Clustere
     independent = scaled.T @ (scaled * share[:, None]) / n
     delta = np.linalg.pinv(independent) @ (k / (k - 1) * design)
     return _corrected(pearson, delta, k)
+
+
+def _fewest_clusters(codes: np.ndarray, cluster: np.ndarray) -> int:
+    """The fewest clusters any of the ``(N,)`` ``codes`` (``0..R-1``, each occurring) occurs
+    in, ``cluster`` the ``(N,)`` cluster of each row."""
+    pairs = np.unique(np.column_stack([codes, cluster]), axis=0)
+    return int(np.bincount(pairs[:, 0]).min())
 
 
 def clustered_trend(u: np.ndarray, v: np.ndarray, units: np.ndarray, statistic: float
@@ -204,10 +214,17 @@ def clustered_means_test(values: np.ndarray, group: np.ndarray, units: np.ndarra
 
 def _corrected(statistic: float, delta: np.ndarray, k: int) -> ClusteredTest | None:
     """The second-order correction of an independent-rows chi-square ``statistic`` by the
-    ``(dof, dof)`` design-effect matrix ``delta`` over ``k`` clusters."""
-    trace, square = float(np.trace(delta)), float(np.trace(delta @ delta))
-    if not trace > 1e-9 * len(delta) or not square > 0:   # no design variance to speak of
+    ``(dof, dof)`` design-effect matrix ``delta`` over ``k`` clusters, its eigenvalues (the
+    generalised design effects) taken as at least 1: photos of one person never count for
+    more than independent rows. (The estimate falls below 1 where a group or level is held by
+    few persons, their deviations from its own share summing to nothing: on 10 independent
+    photos of 2 persons in one group it came out about 0.25, and the test rejected at 5 % in
+    46 % of tables with no association.)"""
+    effects = np.linalg.eigvals(delta).real
+    if not effects.sum() > 1e-9 * len(delta):   # no design variance to speak of
         return None
+    effects = np.maximum(effects, 1.0)
+    trace, square = float(effects.sum()), float(effects @ effects)
     ndf = trace * trace / square
     f_value = statistic / trace
     return ClusteredTest(f_value, ndf, ndf * (k - 1),
