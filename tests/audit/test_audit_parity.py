@@ -174,3 +174,38 @@ def test_groups_at_parity_get_an_interval_from_0() -> None:
         assert across[key] == 0 and across[f"{key}_low"] == 0 < across[f"{key}_high"] < 0.5
     assert across["demographic_parity_ratio"] == 1 == across["demographic_parity_ratio_high"]
     assert 0.5 < across["demographic_parity_ratio_low"] < 1
+
+
+def test_a_gap_at_rates_of_0_and_1_is_not_certain() -> None:
+    """a: 1,000 positives all found; b: 5 positives none found. Every resample gives the TPRs
+    1 and 0, so the bootstrap alone made the gap 1.000 to 1.000; it is as uncertain as the
+    two TPRs' own Wilson intervals say: SD (high - low) / (2 x 1.96) each, together in
+    quadrature, times 1.96 below the gap of 1."""
+    y = np.ones(1005, bool)
+    p = np.r_[np.ones(1000, bool), np.zeros(5, bool)]
+    groups = np.repeat([0, 1], [1000, 5])
+    across = group_parity(y, p, ["a", "b"], groups, np.ones(1005, bool), "smile",
+                          n_boot=200)["across"]
+    z = 1.959964
+    (a_low, a_high), (b_low, b_high) = wilson_interval(np.array([1000]), 1000)[0], \
+        wilson_interval(np.array([0]), 5)[0]
+    spread = np.hypot((a_high - a_low) / (2 * z), (b_high - b_low) / (2 * z))
+    assert across["equal_opportunity_difference"] == 1
+    assert across["equal_opportunity_difference_low"] == pytest.approx(1 - z * spread, rel=1e-5)
+    assert across["equal_opportunity_difference_high"] == 1               # no gap above 1
+
+
+def test_the_gap_of_a_small_group_near_0_holds_the_truth() -> None:
+    """A group of 1,000 rows selected at 0.5 and one of 10 at 0.1, 200 times: the 95 %
+    interval of the gap holds 0.4 in at least 90 % of them (the bootstrap alone, where the
+    small group is often never selected in any resample: about 60 %)."""
+    rng = np.random.default_rng(0)
+    groups = np.repeat([0, 1], [1000, 10])
+    held = []
+    for seed in range(200):
+        p = np.r_[rng.random(1000) < 0.5, rng.random(10) < 0.1]
+        across = group_parity(np.ones(1010, bool), p, ["a", "b"], groups, np.ones(1010, bool),
+                              "smile", n_boot=200, seed=seed)["across"]
+        held.append(across["demographic_parity_difference_low"] <= 0.4
+                    <= across["demographic_parity_difference_high"])
+    assert np.mean(held) >= 0.9

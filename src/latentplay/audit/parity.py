@@ -34,14 +34,15 @@ to 0 (1 for the ratio) where the groups may well be at parity.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
-from latentplay.intervals import proportion_interval
-from latentplay.resample import cluster_sums, resampled
+from latentplay.intervals import effective_wilson, proportion_interval
+from latentplay.resample import cluster_sums, effective_rows, resampled
 
 DIFFERENCES = ("demographic_parity_difference", "equal_opportunity_difference",
                "equalized_odds_difference")
@@ -127,15 +128,20 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
         point, boot = ([t[..., 1] / t[..., 0], t[..., 3] / t[..., 2], t[..., 5] / t[..., 4]]
                        for t in (whole[0], drawn))
         found = _differences(*point)
-        log_low, log_high = range_interval([np.log(point[0])], [np.log(boot[0])])  # of a rate of 0: inf
-    bounds = {"demographic_parity_difference": range_interval(point[:1], boot[:1]),
-              "equal_opportunity_difference": range_interval(point[1:2], boot[1:2]),
-              "equalized_odds_difference": range_interval(point[1:], boot[1:]),
+    among = [[keep & (groups == k) & part for k in range(n_groups)] for part in (True, y, ~y)]
+    floors = [_own_spread(p, part, units) for part in among]     # selection, TPR, FPR
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_low, log_high = range_interval([np.log(point[0])], [np.log(boot[0])],  # of a rate
+                                           [_own_spread(p, among[0], units, np.log)])  # of 0: inf
+    bounds = {"demographic_parity_difference": range_interval(point[:1], boot[:1], floors[:1]),
+              "equal_opportunity_difference": range_interval(point[1:2], boot[1:2], floors[1:2]),
+              "equalized_odds_difference": range_interval(point[1:], boot[1:], floors[1:]),
               "demographic_parity_ratio": (np.exp(-log_high), np.exp(-log_low))}
     out: dict[str, Any] = {}
     for key in (*DIFFERENCES, "demographic_parity_ratio"):
         value = float(found[key])
         low, high = bounds[key] if np.isfinite(value) else (np.nan, np.nan)
+        high = min(high, 1.0)                                # no gap of rates is above 1
         out[key] = None if not np.isfinite(value) else value
         out[f"{key}_low"] = None if not np.isfinite(low) else float(low)
         out[f"{key}_high"] = None if not np.isfinite(high) else float(high)
@@ -143,7 +149,23 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
     return out
 
 
-def range_interval(points: list[np.ndarray], draws: list[np.ndarray], confidence: float = 0.95
+def _own_spread(hits: np.ndarray, among: list[np.ndarray], units: np.ndarray,
+                scale: Callable[[np.ndarray], np.ndarray] = np.asarray) -> np.ndarray:
+    """``(G,)`` the standard deviation the share of ``(N,)`` bool ``hits`` in each group's
+    ``(N,)`` bool rows ``among`` has on ``scale`` (``np.log`` for ratios) by Wilson's 95 %
+    interval at its effective rows over the ``(N,)`` ``units`` (its width over ``2 x 1.96``):
+    NaN for a group without rows, inf on the log scale where the interval reaches 0."""
+    z = float(norm.ppf(0.975))
+    bounds = np.array([effective_wilson(float(hits[rows].mean()),
+                                        effective_rows(hits[rows].astype(float), units[rows]))
+                       if rows.any() else (np.nan, np.nan) for rows in among])
+    with np.errstate(divide="ignore"):
+        bounds = scale(bounds)
+    return (bounds[:, 1] - bounds[:, 0]) / (2 * z)
+
+
+def range_interval(points: list[np.ndarray], draws: list[np.ndarray],
+                   floors: list[np.ndarray] | None = None, confidence: float = 0.95
                    ) -> tuple[float, float]:
     """95 % interval of the largest gap between two groups' rates, of any of the ``(G,)``
     ``points`` (NaN: a group without the rate), from their ``(B, G)`` bootstrap ``draws``
@@ -156,21 +178,34 @@ def range_interval(points: list[np.ndarray], draws: list[np.ndarray], confidence
     deviations (the bootstrap max-t band); each is folded into the interval of the gap's
     size (from 0 where it holds 0), and the largest gap lies between the largest of their
     low ends and the largest of their high ends. A pair whose estimate is infinite (the
-    log of a rate of 0) has an interval of that alone. NaN without two groups of a rate."""
-    pairs = [(point[g] - point[h], draw[:, g] - draw[:, h])
-             for point, draw in zip(points, draws, strict=True)
+    log of a rate of 0) has an interval of that alone. NaN without two groups of a rate.
+
+    With ``floors`` (one ``(G,)`` array per point: each group's SD by its own interval, see
+    :func:`_own_spread`), a pair's SD is at least that of its two groups' together, and ``c``
+    at least the normal quantile of ``confidence``: a group whose rate is 0 or 1 (or that is
+    one person) never moves in the draws, which would make the gap look certain (a TPR of 0 of
+    5 against 1 of 1,000 had the interval 1.000 to 1.000, the groups' own intervals allowing
+    0.57)."""
+    pairs = [(point[g] - point[h], draw[:, g] - draw[:, h], np.hypot(floor[g], floor[h]))
+             for point, draw, floor in zip(points, draws,
+                                           floors or [np.zeros(len(p)) for p in points],
+                                           strict=True)
              for g, h in combinations(np.flatnonzero(~np.isnan(point)), 2)]
     if not pairs:
         return float("nan"), float("nan")
-    estimate = np.array([gap for gap, _ in pairs])                          # (P,)
-    drawn = np.stack([gaps for _, gaps in pairs], axis=1)                   # (B, P)
+    estimate = np.array([gap for gap, _, _ in pairs])                       # (P,)
+    drawn = np.stack([gaps for _, gaps, _ in pairs], axis=1)                # (B, P)
     drawn = np.where(np.isfinite(drawn) & np.isfinite(estimate), drawn, np.nan)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)   # a pair never drawn, a draw of none
         sd = np.nanstd(drawn, axis=0, ddof=1)
         scaled = np.abs(drawn - estimate) / np.where(sd > 0, sd, np.inf)
         c = float(np.nanpercentile(np.nanmax(scaled, axis=1), 100 * confidence))
-    half = np.where(np.isfinite(estimate), c * np.nan_to_num(sd), 0.0)
+    sd = np.nan_to_num(sd)
+    if floors is not None:
+        sd = np.fmax(sd, [floor for _, _, floor in pairs])
+        c = float(np.fmax(c, norm.ppf(0.5 + confidence / 2)))
+    half = np.where(np.isfinite(estimate), c * sd, 0.0)
     low, high = estimate - half, estimate + half
     folded_low = np.where((low <= 0) & (high >= 0), 0.0, np.fmin(np.abs(low), np.abs(high)))
     return float(np.max(folded_low)), float(np.max(np.fmax(np.abs(low), np.abs(high))))
