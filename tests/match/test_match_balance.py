@@ -187,6 +187,42 @@ def test_one_matched_treated_unit_gives_no_interval() -> None:
     assert two["ci_low"] < two["ci_high"]
 
 
+def test_a_share_of_0_or_1_on_one_side_is_not_taken_as_certain() -> None:
+    """12 treated faces all of a class against 12 controls all of the other: every resample
+    and every variance gives the difference 1, but each side's share is only known to its
+    Wilson interval (12 of 12: 0.758 to 1; 0 of 12: 0 to 0.243), so each estimate's interval
+    is at least Newcombe's hybrid score interval, 1 - hypot(1 - 0.758, 0.243) = 0.657 to 1.
+    One event among the treated against none: down to below 0, not from 0."""
+    from scipy.stats import binomtest
+
+    from latentplay.match.effect import matched_difference_with_replacement, share_floor
+
+    y = np.repeat([1.0, 0.0], 12)
+    treated = np.arange(24) < 12
+    t_rows, c_rows = np.arange(12), np.arange(12, 24)
+    full, empty = (binomtest(k, 12).proportion_ci(method="wilson") for k in (12, 0))
+    newcombe = 1 - np.hypot(1 - full.low, empty.high)
+    assert newcombe == pytest.approx(0.657, abs=1e-3)
+    found = [matched_difference(y, t_rows, c_rows, n_boot=200),
+             matched_difference(y, t_rows, c_rows, persons=np.arange(24)),
+             naive_difference(y, treated, n_boot=200),
+             naive_difference(y, treated, persons=np.arange(24)),
+             matched_difference_with_replacement(y, np.zeros((24, 1)), treated, t_rows, c_rows)]
+    for r in found:
+        assert r["estimate"] == 1
+        assert (r["ci_low"], r["ci_high"]) == (pytest.approx(newcombe), 1)
+    one = np.zeros(24)
+    one[0] = 1
+    low = 1 / 12 - np.hypot(1 / 12 - binomtest(1, 12).proportion_ci(method="wilson").low,
+                            empty.high)
+    assert matched_difference(one, t_rows, c_rows, n_boot=200)["ci_low"] == pytest.approx(low)
+    assert low < -0.15
+    # shares away from 0 and 1, or values other than 0 and 1: the interval as it was
+    out = {"ci_low": 0.1, "ci_high": 0.2, "level": 0.95}
+    assert share_floor(out, np.arange(12) % 2.0, np.arange(12) % 3 == 0) == out
+    assert share_floor(out, np.ones(12), np.full(12, 2.0)) == out
+
+
 def test_the_means_chart_shows_the_binary_attributes() -> None:
     from latentplay.match.pipeline import means_rows
 

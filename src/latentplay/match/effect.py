@@ -17,6 +17,12 @@ of freedom, as for clustered data (Cameron & Miller 2015), so that few persons w
 :func:`matched_difference_with_replacement` adds the same products for the matched sets that
 share a person through different photos to Abadie & Imbens' variance.
 
+An outcome of 0s and 1s (a two-class attribute: a difference of shares) whose share is 0 or
+1 on one side never varies there, in the resamples or the variance; each interval then
+reaches at least as far as Newcombe's (1998) hybrid score interval of the two shares (from
+each side's Wilson interval), where 12 treated faces all of a class against 12 controls all
+of the other read 1 to 1 by the bootstrap alone (:func:`share_floor`).
+
 With fewer than two matched treated units there is no spread to estimate: the matched
 estimates then give no interval (``ci_low``, ``ci_high`` and ``se`` are None); nor does the
 difference before matching when a group has fewer than two units.
@@ -32,6 +38,7 @@ from scipy.stats import t as student_t
 
 from latentplay.clustered import shared_variance
 from latentplay.errors import UserError
+from latentplay.intervals import effective_wilson
 from latentplay.match.estimated_score import score_correction
 
 if TYPE_CHECKING:
@@ -61,6 +68,27 @@ def _outcome(y: np.ndarray, n: int | None = None, **rows: np.ndarray) -> np.ndar
             raise UserError(f"{name} holds units from {units.min()} to {units.max()}, beyond the "
                             f"{len(y)} units of y")
     return y
+
+
+def share_floor(out: dict, treated: np.ndarray, control: np.ndarray) -> dict:
+    """``out`` (an estimate with ``ci_low``, ``ci_high`` and ``level``) with its interval
+    widened to Newcombe's (1998) hybrid score interval of the difference of the shares of
+    ``(n1,)`` ``treated`` and ``(n2,)`` ``control`` values, ``p1 - p2 -+ hypot`` of each
+    share's distance to the near and far ends of its Wilson interval, where the values are
+    all 0 or 1 (a control side of matched sets: each set's controls' mean, in [0, 1]) and a
+    side's share is 0 or 1: that side never varies in a bootstrap or a variance, so they
+    alone make the difference look more certain than its shares are. Else ``out`` as is."""
+    if out["ci_low"] is None or not (np.isin(treated, (0.0, 1.0)).all()
+                                     and ((control >= 0) & (control <= 1)).all()):
+        return out
+    p1, p2 = float(treated.mean()), float(control.mean())
+    if not {p1, p2} & {0.0, 1.0}:
+        return out
+    (l1, u1), (l2, u2) = (effective_wilson(p, len(v), out["level"])
+                          for p, v in ((p1, treated), (p2, control)))
+    low = p1 - p2 - float(np.hypot(p1 - l1, u2 - p2))
+    high = p1 - p2 + float(np.hypot(u1 - p1, p2 - l2))
+    return {**out, "ci_low": min(out["ci_low"], low), "ci_high": max(out["ci_high"], high)}
 
 
 def _percentile_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
@@ -118,9 +146,10 @@ def matched_difference(
     if persons is not None:
         persons = np.asarray(persons)
         sets = _matched_sets(persons, units, inverse, np.asarray(control_rows))
-        return {**_t_over_persons(diff - diff.mean(), float(diff.mean()), sets, level,
-                                  freedom=_sides(persons, units, control_rows) - 1),
-                "n_treated": int(len(units))}
+        return share_floor({**_t_over_persons(diff - diff.mean(), float(diff.mean()), sets,
+                                              level, freedom=_sides(persons, units,
+                                                                    control_rows) - 1),
+                            "n_treated": int(len(units))}, y[units], control_mean)
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
     step = max(1, CHUNK_DRAWS // len(diff))
@@ -128,8 +157,9 @@ def matched_difference(
         b = min(step, n_boot - s)
         draws[s : s + b] = diff[rng.integers(0, len(diff), size=(b, len(diff)))].mean(axis=1)
     lo, hi = _percentile_interval(draws, level)
-    return {"estimate": float(diff.mean()), "ci_low": lo, "ci_high": hi, "level": level,
-            "n_treated": int(len(units)), "n_boot": n_boot}
+    return share_floor({"estimate": float(diff.mean()), "ci_low": lo, "ci_high": hi,
+                        "level": level, "n_treated": int(len(units)), "n_boot": n_boot},
+                       y[units], control_mean)
 
 
 def _matched_sets(persons: np.ndarray, units: np.ndarray, inverse: np.ndarray,
@@ -209,9 +239,10 @@ def naive_difference(
     if persons is not None:
         centred = np.where(treated, y - yt.mean(), y - yc.mean())
         scale = np.where(treated, 1 / len(yt), -1 / len(yc))
-        return {**_t_over_persons(centred, float(yt.mean() - yc.mean()), np.asarray(persons),
-                                  level, scale, freedom=len(np.unique(persons)) - 2),
-                "n_treated": int(len(yt))}
+        return share_floor({**_t_over_persons(centred, float(yt.mean() - yc.mean()),
+                                              np.asarray(persons), level, scale,
+                                              freedom=len(np.unique(persons)) - 2),
+                            "n_treated": int(len(yt))}, yt, yc)
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
     step = max(1, CHUNK_DRAWS // len(y))
@@ -221,8 +252,8 @@ def naive_difference(
         mc = yc[rng.integers(0, len(yc), size=(b, len(yc)))].mean(axis=1)
         draws[s : s + b] = mt - mc
     lo, hi = _percentile_interval(draws, level)
-    return {"estimate": float(yt.mean() - yc.mean()), "ci_low": lo, "ci_high": hi,
-            "level": level, "n_treated": int(len(yt)), "n_boot": n_boot}
+    return share_floor({"estimate": float(yt.mean() - yc.mean()), "ci_low": lo, "ci_high": hi,
+                        "level": level, "n_treated": int(len(yt)), "n_boot": n_boot}, yt, yc)
 
 
 def matched_difference_with_replacement(
@@ -333,8 +364,10 @@ def matched_difference_with_replacement(
     se = float(np.sqrt(variance)) / len(units)
     z = float(norm.ppf(0.5 + level / 2) if sets is None else
               student_t.ppf(0.5 + level / 2, max(_sides(persons, units, control_rows) - 1, 1)))
-    return {"estimate": att, "ci_low": att - z * se, "ci_high": att + z * se, "level": level,
-            "n_treated": int(len(units)), "se": se, "variance": "abadie-imbens", **shown}
+    return share_floor({"estimate": att, "ci_low": att - z * se, "ci_high": att + z * se,
+                        "level": level, "n_treated": int(len(units)), "se": se,
+                        "variance": "abadie-imbens", **shown},
+                       y[units], y[units] - diff)
 
 
 def _estimated_score(
