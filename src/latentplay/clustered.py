@@ -177,8 +177,13 @@ def clustered_means_test(values: np.ndarray, group: np.ndarray, units: np.ndarra
     photos compare. Here the ``K`` group means' covariance is the cluster-robust (CR1) one: the
     sums of each cluster's residuals per group, ``C / (C - 1) (n - 1) / (n - K)`` times their
     cross-products over the group sizes; ``W`` of the ``K - 1`` differences from the first
-    group, ``F = W / q`` (``q`` the rank of their covariance) on ``q`` and ``C - 1`` dof, as
-    Stata's ``regress, vce(cluster)`` tests.
+    group, ``F = W / q`` (``q`` the rank of their covariance) on ``q`` and ``P - 1`` dof, ``P``
+    the clusters of the group with fewest: ``C - 1`` where every cluster is in every group, as
+    Stata's ``regress, vce(cluster)`` tests, but a group's mean is only as well measured as its
+    own clusters let the robust variance see (its clusters' residuals sum to nothing within
+    it): with 2 persons of 10 photos in one group of 20, ``C - 1`` dof rejected 32 % of 300
+    datasets with equal means at 5 %, ``P - 1`` none (3 persons: 19 % and 2 %; 10: 7 % and
+    4 %), and with a single person there the test cannot be made.
 
     Args:
         values: ``(n,)`` finite values.
@@ -186,13 +191,17 @@ def clustered_means_test(values: np.ndarray, group: np.ndarray, units: np.ndarra
         units: ``(n,)`` the cluster (person) of each row.
 
     Returns:
-        ``statistic`` (F), ``ndf`` (q), ``ddf`` (C - 1), ``p_value`` and ``clusters`` (C);
-        None with fewer than two groups or clusters, or no variance within them.
+        ``statistic`` (F), ``ndf`` (q), ``ddf`` (P - 1), ``p_value`` and ``clusters`` (C);
+        None with fewer than two groups, a group of a single cluster, or no variance within
+        them.
     """
     g, k = clusters(group)
     c, n_clusters = clusters(units)
     n = len(values)
-    if k < 2 or n_clusters < 2 or n <= k:
+    if k < 2 or n <= k:
+        return None
+    ddf = _fewest_clusters(g, c) - 1
+    if ddf < 1:
         return None
     sizes = np.bincount(g, minlength=k).astype(np.float64)
     means = np.bincount(g, weights=values, minlength=k) / sizes
@@ -207,9 +216,8 @@ def clustered_means_test(values: np.ndarray, group: np.ndarray, units: np.ndarra
         return None
     diff = contrasts @ means
     f_value = float(diff @ np.linalg.pinv(spread) @ diff) / rank
-    return {"statistic": f_value, "ndf": rank, "ddf": n_clusters - 1,
-            "p_value": float(f_distribution.sf(f_value, rank, n_clusters - 1)),
-            "clusters": n_clusters}
+    return {"statistic": f_value, "ndf": rank, "ddf": ddf,
+            "p_value": float(f_distribution.sf(f_value, rank, ddf)), "clusters": n_clusters}
 
 
 def _corrected(statistic: float, delta: np.ndarray, k: int) -> ClusteredTest | None:
