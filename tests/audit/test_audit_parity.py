@@ -178,9 +178,9 @@ def test_groups_at_parity_get_an_interval_from_0() -> None:
 
 def test_a_gap_at_rates_of_0_and_1_is_not_certain() -> None:
     """a: 1,000 positives all found; b: 5 positives none found. Every resample gives the TPRs
-    1 and 0, so the bootstrap alone made the gap 1.000 to 1.000; it is as uncertain as the
-    two TPRs' own Wilson intervals say: SD (high - low) / (2 x 1.96) each, together in
-    quadrature, times 1.96 below the gap of 1."""
+    1 and 0, so the bootstrap alone made the gap 1.000 to 1.000 (and the selection ratio 0 to
+    0); it is as uncertain as the two TPRs' own Wilson intervals say: SD (high - low) /
+    (2 x 1.96) each, together in quadrature, times 1.96 below the gap of 1."""
     y = np.ones(1005, bool)
     p = np.r_[np.ones(1000, bool), np.zeros(5, bool)]
     groups = np.repeat([0, 1], [1000, 5])
@@ -193,6 +193,9 @@ def test_a_gap_at_rates_of_0_and_1_is_not_certain() -> None:
     assert across["equal_opportunity_difference"] == 1
     assert across["equal_opportunity_difference_low"] == pytest.approx(1 - z * spread, rel=1e-5)
     assert across["equal_opportunity_difference_high"] == 1               # no gap above 1
+    # b is never selected: the ratio 0 reaches up to b's top over a's bottom
+    assert across["demographic_parity_ratio"] == 0 == across["demographic_parity_ratio_low"]
+    assert across["demographic_parity_ratio_high"] == pytest.approx(b_high / a_low)
 
 
 def test_the_gap_of_a_small_group_near_0_holds_the_truth() -> None:

@@ -129,10 +129,15 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
                        for t in (whole[0], drawn))
         found = _differences(*point)
     among = [[keep & (groups == k) & part for k in range(n_groups)] for part in (True, y, ~y)]
-    floors = [_own_spread(p, part, units) for part in among]     # selection, TPR, FPR
+    own = [_own_bounds(p, part, units) for part in among]        # selection, TPR, FPR
+    floors = [_own_spread(bounds) for bounds in own]
     with np.errstate(invalid="ignore", divide="ignore"):
         log_low, log_high = range_interval([np.log(point[0])], [np.log(boot[0])],  # of a rate
-                                           [_own_spread(p, among[0], units, np.log)])  # of 0: inf
+                                           [_own_spread(own[0], np.log)])         # of 0: inf
+    if found["demographic_parity_ratio"] == 0:   # a group never selected: its own interval's
+        zero = point[0] == 0                     # top over the most selected one's bottom
+        log_low = float(np.fmin(log_low, -np.log(own[0][zero, 1].max()
+                                                 / own[0][np.nanargmax(point[0]), 0])))
     bounds = {"demographic_parity_difference": range_interval(point[:1], boot[:1], floors[:1]),
               "equal_opportunity_difference": range_interval(point[1:2], boot[1:2], floors[1:2]),
               "equalized_odds_difference": range_interval(point[1:], boot[1:], floors[1:]),
@@ -149,19 +154,23 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
     return out
 
 
-def _own_spread(hits: np.ndarray, among: list[np.ndarray], units: np.ndarray,
-                scale: Callable[[np.ndarray], np.ndarray] = np.asarray) -> np.ndarray:
-    """``(G,)`` the standard deviation the share of ``(N,)`` bool ``hits`` in each group's
-    ``(N,)`` bool rows ``among`` has on ``scale`` (``np.log`` for ratios) by Wilson's 95 %
-    interval at its effective rows over the ``(N,)`` ``units`` (its width over ``2 x 1.96``):
-    NaN for a group without rows, inf on the log scale where the interval reaches 0."""
-    z = float(norm.ppf(0.975))
-    bounds = np.array([effective_wilson(float(hits[rows].mean()),
-                                        effective_rows(hits[rows].astype(float), units[rows]))
-                       if rows.any() else (np.nan, np.nan) for rows in among])
+def _own_bounds(hits: np.ndarray, among: list[np.ndarray], units: np.ndarray) -> np.ndarray:
+    """``(G, 2)`` Wilson's 95 % interval of the share of ``(N,)`` bool ``hits`` in each group's
+    ``(N,)`` bool rows ``among``, at its effective rows over the ``(N,)`` ``units``; NaN for a
+    group without rows."""
+    return np.array([effective_wilson(float(hits[rows].mean()),
+                                      effective_rows(hits[rows].astype(float), units[rows]))
+                     if rows.any() else (np.nan, np.nan) for rows in among])
+
+
+def _own_spread(bounds: np.ndarray, scale: Callable[[np.ndarray], np.ndarray] = np.asarray
+                ) -> np.ndarray:
+    """``(G,)`` the standard deviation each group's rate has on ``scale`` (``np.log`` for
+    ratios) by its ``(G, 2)`` 95 % interval :func:`_own_bounds`: its width over ``2 x 1.96``;
+    inf on the log scale where the interval reaches 0."""
     with np.errstate(divide="ignore"):
         bounds = scale(bounds)
-    return (bounds[:, 1] - bounds[:, 0]) / (2 * z)
+    return (bounds[:, 1] - bounds[:, 0]) / (2 * float(norm.ppf(0.975)))
 
 
 def range_interval(points: list[np.ndarray], draws: list[np.ndarray],
