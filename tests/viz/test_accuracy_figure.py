@@ -173,6 +173,17 @@ def test_the_title_gives_the_simulated_p_of_a_sparse_table() -> None:
     assert "chi-square p 0.04 (over persons 0.21)" in plain and "simulated" not in plain
 
 
+def test_the_title_gives_a_p_value_that_underflowed_as_the_printout_does() -> None:
+    """A p-value below 1e-300 (0.0 in doubles) reads "< 1e-300" in the title, as the printout
+    gives it, not "0"; a test over persons that could not be made is not named."""
+    summary = _classes("skin")
+    summary["across"]["chi2"].update(p_value=0.0, persons_test={"p_value": 1e-310})
+    summary["across"]["trend"] = {"r": 0.5, "p_value": 0.0, "persons_test": None}
+    title = " ".join(accuracy_bars(summary)._suptitle.get_text().split())
+    assert "chi-square p < 1e-300 (over persons < 1e-300)" in title
+    assert "r +0.500, p < 1e-300" in title and "p 0" not in title
+
+
 def _spans(ax: Any, axis: int = 0) -> list[np.ndarray]:
     """The ends of every error bar of ``ax`` along ``axis`` (0: x, 1: y), container by
     container."""

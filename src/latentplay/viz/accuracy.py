@@ -13,7 +13,7 @@ from matplotlib.transforms import offset_copy
 from latentplay.audit.parity import odds_caveat
 from latentplay.contingency import read_p
 from latentplay.intervals import STUDENT, wilson_interval
-from latentplay.outputs import gaps_text
+from latentplay.outputs import gaps_text, p_text
 from latentplay.viz.style import (
     ordered_colors,
     qualitative_colors,
@@ -91,7 +91,7 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     note = ""
     if "chi2" in across:
         test = across["chi2"]
-        note = (f"chi-square p {read_p(test):.2g}"
+        note = (f"chi-square p {p_text(read_p(test))}"
                 + (" (simulated: sparse cells)" if "p_value_simulated" in test else "")
                 + _over_persons(test))
     trend = across.get("trend")
@@ -99,7 +99,7 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
         note += (f"; |error| {trend['slope']:+.3g} per step [{trend['low']:+.3g}, "
                  f"{trend['high']:+.3g}]{gaps_text(trend.get('gaps'))}")
     elif trend:
-        note += (f"; trend of errors r {trend['r']:+.3f}, p {trend['p_value']:.2g}"
+        note += (f"; trend of errors r {trend['r']:+.3f}, p {p_text(trend['p_value'])}"
                  f"{_over_persons(trend)}{gaps_text(trend.get('gaps'))}")
     title = f"{summary['predicted']} against {summary['truth']} by {summary['by']}"
     title += f"\n{note.lstrip('; ')}" if note else ""
@@ -125,7 +125,7 @@ def interval_note(summary: dict[str, Any], method: str | None = None) -> str:
 def _over_persons(test: dict[str, Any]) -> str:
     """`` (over persons 0.21)``: the test's p-value corrected for repeated persons, if any."""
     over = test.get("persons_test")
-    return f" (over persons {over['p_value']:.2g})" if over else ""
+    return f" (over persons {p_text(over['p_value'])})" if over else ""
 
 
 def _standardized(ax: plt.Axes, rows: list[dict[str, Any]], adjusted: dict[str, Any],
