@@ -258,6 +258,22 @@ def test_standardized_interval_only_over_draws_that_fill_the_strata() -> None:
     assert np.isfinite(found["interval"][0]).all() and found["interval"][0, 0] >= 1 / 9 - 1e-12
 
 
+def test_a_standardized_rate_of_0_is_not_certain() -> None:
+    """Group 1's 50 units, spread over 3 strata, are never wrong: every resample gives it 0,
+    and its interval was 0 to 0; it reaches up to Wilson's at its 50 units (0 of 50: 0.071),
+    as any rate of 0 of 50 does. Group 0 (wrong at 0.2 over 350 units) keeps its bootstrap."""
+    rng = np.random.default_rng(0)
+    groups = np.repeat([0, 1], [350, 50])
+    errors = np.r_[rng.random(350) < 0.2, np.zeros(50, bool)]
+    found = standardized_rate(errors, groups, rng.integers(0, 3, 400), 2, 3)
+    assert found["standardized"][1] == 0
+    assert found["interval"][1].tolist() == pytest.approx(wilson_interval(np.array([0]), 50)[0])
+    assert found["interval"][1, 1] == pytest.approx(0.0713, abs=1e-4)
+    low, high = wilson_interval(np.array([round(found["standardized"][0] * 350)]), 350)[0]
+    assert found["interval"][0, 0] < found["standardized"][0] < found["interval"][0, 1]
+    assert found["interval"][0, 1] - found["interval"][0, 0] > 0.9 * (high - low)
+
+
 def test_quantile_strata() -> None:
     codes = quantile_strata(np.arange(100.0), 4)
     assert np.bincount(codes).tolist() == [25, 25, 25, 25]

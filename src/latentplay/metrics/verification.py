@@ -37,7 +37,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from latentplay.clustered import shared_variance
-from latentplay.resample import cluster_sums, clusters, expanded_tail, resampled
+from latentplay.intervals import effective_wilson
+from latentplay.resample import cluster_sums, clusters, effective_rows, expanded_tail, resampled
 
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
 SPARSE_UNITS = 5
@@ -410,8 +411,15 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
     persons supply all of a group's units in a stratum, however many units they have (2 persons
     of 45 units each spread over 4 strata: 18-20 % coverage in simulation), hence
     ``SPARSE_PERSONS``.
+
+    Errors of 0 and 1 (a rate): a group's interval is never narrower than Wilson's at its
+    units over their design effect (:func:`~latentplay.resample.effective_rows`), a bound the
+    standardized rate's variance cannot fall below (its strata reweighted, its units no
+    fewer); a group without a single error drew 0 in every resample, and its interval was
+    the point 0 to 0.
     """
     keep = np.asarray(groups) >= 0
+    groups_kept = np.asarray(groups)[keep]
     cells = (np.asarray(groups) * n_strata + np.asarray(strata))[keep]
     wrong_pairs = np.asarray(errors, dtype=float)[keep]
     units, k = clusters(np.arange(keep.sum()) if persons is None else np.asarray(persons)[keep])
@@ -425,6 +433,7 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
         raw = w0.sum(axis=1) / t0.sum(axis=1)
     filled = t0.sum(axis=0) > 0                                     # (S,) strata with weight
     interval = np.full((n_groups, 2), np.nan)
+    standardized = _standardize(t0, w0)
     if k:
         drawn = resampled(np.hstack([total, wrong]), n_boot, seed)
         drawn_total = drawn[:, :total.shape[1]].reshape(n_boot, *shape)
@@ -434,9 +443,14 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
         for g in range(n_groups):
             if complete[:, g].any():
                 interval[g] = np.percentile(boot[complete[:, g], g], [tail, 100 - tail])
+                mine = groups_kept == g
+                if np.isin(wrong_pairs, (0.0, 1.0)).all() and np.isfinite(standardized[g]):
+                    low, high = effective_wilson(float(standardized[g]), effective_rows(
+                        wrong_pairs[mine], units[mine]), confidence)
+                    interval[g] = min(interval[g, 0], low), max(interval[g, 1], high)
     share = t0.sum(axis=0) / max(t0.sum(), 1.0)                       # (S,) standard weight
     persons_in = (total > 0).sum(axis=0).reshape(shape)               # (G, S) distinct persons
     few = (t0 < SPARSE_UNITS) | (persons_in < SPARSE_PERSONS)
-    return {"rate": raw, "standardized": _standardize(t0, w0), "interval": interval,
+    return {"rate": raw, "standardized": standardized, "interval": interval,
             "counts": t0.astype(np.int64), "persons": persons_in,
             "missing": ((t0 == 0) & filled).sum(axis=1), "sparse": ((t0 > 0) & few) @ share}
