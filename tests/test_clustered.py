@@ -137,17 +137,21 @@ def test_a_group_of_few_persons_holds_the_level() -> None:
     assert 0.01 < np.mean([t.p_value < 0.05 for t in tests]) < 0.09
 
 
-def test_a_group_of_one_persons_photos_cannot_be_tested() -> None:
-    """A group (or level) all of whose photos are one person's: its spread over persons
-    cannot be measured, so there is no test over persons (rather than one that finds an
-    association in random classes)."""
+def test_a_group_of_one_persons_photos_of_both_levels_cannot_be_tested() -> None:
+    """A group (or level) all of whose photos are one person's, in both levels: how they
+    split cannot be measured over persons, so there is no test over persons (rather than one
+    that finds an association in random classes). Ten persons there, or the one person's
+    photos all of one level (a person seen only in their group's cell), are tested."""
     rng = np.random.default_rng(0)
     group = np.repeat([1, 0], [10, 1990])
     persons = np.concatenate([np.zeros(10, int), np.arange(1, 1991)])
     level = rng.integers(0, 2, 2000)
+    level[:2] = [0, 1]
     assert rao_scott(group, level, persons) is None
     assert rao_scott(level, group, persons) is None
     assert rao_scott(group, level, np.arange(2000)) is not None    # ten persons: a test
+    level[:10] = 1
+    assert rao_scott(group, level, persons).design_effect > 1
 
 
 def _brute_force(values: np.ndarray, persons: np.ndarray) -> float:

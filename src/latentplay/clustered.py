@@ -101,17 +101,19 @@ def rao_scott(rows: np.ndarray, cols: np.ndarray, units: np.ndarray) -> Clustere
 
     Returns:
         The test, or None when it cannot be made: fewer than two clusters, a table with one
-        row or one column, a row or column all of whose rows are one cluster's (its spread
-        over clusters cannot be measured: the estimate sees none), or clusters that do not
-        differ at all (no design variance).
+        row or one column, a row (or column) all of whose rows are one cluster's and fall in
+        two columns or more (rows) — how they split there cannot be measured over clusters:
+        the estimate sees no spread at all (a group of one person's 10 photos of random
+        classes had a design effect of 0.005 and p 1e-18) — or clusters that do not differ at
+        all (no design variance).
     """
     rows, cols, units = (np.asarray(a) for a in (rows, cols, units))
     _, rows = np.unique(rows, return_inverse=True)
     _, cols = np.unique(cols, return_inverse=True)
     n_rows, n_cols = int(rows.max(initial=-1)) + 1, int(cols.max(initial=-1)) + 1
     cluster, k = clusters(units)
-    if k < 2 or n_rows < 2 or n_cols < 2 or min(_fewest_clusters(rows, cluster),
-                                                 _fewest_clusters(cols, cluster)) < 2:
+    if (k < 2 or n_rows < 2 or n_cols < 2 or _one_cluster_split(rows, cols, cluster)
+            or _one_cluster_split(cols, rows, cluster)):
         return None
     n, cells, cell = len(rows), n_rows * n_cols, rows * n_cols + cols
     per_cluster = sparse.csr_matrix((np.ones(n), (cluster, cell)), shape=(k, cells))  # (K, RC)
@@ -131,6 +133,16 @@ def rao_scott(rows: np.ndarray, cols: np.ndarray, units: np.ndarray) -> Clustere
     independent = scaled.T @ (scaled * share[:, None]) / n
     delta = np.linalg.pinv(independent) @ (k / (k - 1) * design)
     return _corrected(pearson, delta, k)
+
+
+def _one_cluster_split(codes: np.ndarray, other: np.ndarray, cluster: np.ndarray) -> bool:
+    """Whether a level of the ``(N,)`` ``codes`` holds the rows of one cluster only, and they
+    fall in two levels or more of the ``(N,)`` ``other`` codes (``cluster``: ``(N,)``)."""
+    for level in np.unique(codes):
+        at = codes == level
+        if len(np.unique(cluster[at])) == 1 and len(np.unique(other[at])) > 1:
+            return True
+    return False
 
 
 def _fewest_clusters(codes: np.ndarray, cluster: np.ndarray) -> int:

@@ -253,6 +253,35 @@ def test_photos_of_one_person_weaken_the_tests_between_groups(cli, tmp_path: Pat
     assert "chi-square over persons (Rao-Scott)" in build_report(tmp_path / "b").read_text()
 
 
+def test_a_site_of_one_persons_photos_has_no_test_over_persons(cli, tmp_path: Path) -> None:
+    """Site b is person 0's 10 photos, 3 of them misread; site a 110 photos of 11 persons,
+    0 to 5 of each one's misread.
+    How one person's photos split between right and wrong cannot be measured over persons
+    (Rao-Scott's design effect came out 0.17, a test more certain than the rows'): no test
+    over persons, and the printout says why. With person 6's photos the only wrong ones at a
+    site of six persons, there is one (design effect above 1)."""
+    schema = Schema(attributes=[
+        Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)]),
+        Attribute("site", "categorical", names=["a", "b"]),
+        Attribute("label", "categorical", names=["x", "y"]),
+        Attribute("guess", "categorical", names=["x", "y"])],
+        provenance=Provenance(source="test", converter="unit"))
+    guess = (np.arange(120) % 10 < np.repeat([3, 1, 5, 2, 4, 0] * 2, 10)).astype(np.int64)
+    store = st.build([{"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120,
+                       "identity": PERSON, "site": (PERSON == 0).astype(int),
+                       "label": np.zeros(120, np.int64), "guess": guess}], schema, tmp_path / "p")
+    s = group_accuracy(store, "guess", "label", "site", tmp_path / "a")
+    assert s["persons"] == 12 and s["across"]["chi2"]["persons_test"] is None
+    r = cli("audit", "accuracy", store.path, "--predicted", "guess", "--truth", "label",
+            "--by", "site", "--out", tmp_path / "b")
+    assert r.code == 0, r.err
+    assert "; no test over persons (a group all of one person's photos, both right and wrong" \
+        in " ".join(r.out.split())
+    one = group_accuracy(_persons_store(tmp_path / "q", PERSON == 6), "guess", "label", "site",
+                         tmp_path / "c")
+    assert one["across"]["chi2"]["persons_test"]["design_effect"] > 1
+
+
 def test_an_annotator_file_labels_a_store(cli, faces: Path, skin_annotator,  # noqa: ANN001
                                           skin_annotator_file: Path, tmp_path: Path) -> None:
     """data predict --with ANNOTATOR.npz writes the annotator's classes and probabilities,

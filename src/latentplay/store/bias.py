@@ -248,7 +248,8 @@ class Association:
             corrected = (f"the tests over persons (Rao-Scott) correct them (or {one})"
                          if self.persons_test else
                          "no test over persons could be made (too few persons, a group or level "
-                         f"of one person's photos, or no spread between them): {one}")
+                         "all of one person's photos in several levels of the other, or no "
+                         f"spread between them): {one}")
             unnamed = ("" if not self.unnamed else
                        f" and {self.unnamed} rows of no known person, each counted as a person "
                        f"of its own ({self.clusters} in the tests over persons)")
