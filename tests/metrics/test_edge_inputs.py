@@ -170,3 +170,22 @@ def test_transposed_codes_are_refused(name: str) -> None:
 
     with pytest.raises(UserError, match="one row of codes per observation"):
         metrics.score(name, ground_truth=FactorsAsObservations(), represent=transposed, num_train=64)
+
+
+def test_sap_says_when_no_svm_splits_a_factor(capsys: pytest.CaptureFixture[str]) -> None:
+    """Codes that follow their factors closely, of SD 0.01: LinearSVC(C=0.01) on the codes as
+    they are puts every test row in one class for every dimension, so every dimension scores
+    the same accuracy and SAP is 0, and a note says why (with the codes' median SD) and what to
+    do; the same codes times 100 score well above 0 without a note."""
+    rng = np.random.default_rng(0)
+    factors = np.column_stack([rng.integers(0, 4, 1000), rng.integers(0, 3, 1000)])
+    codes = np.column_stack([factors + 0.3 * rng.standard_normal((1000, 2)),
+                             rng.standard_normal((1000, 2))])
+    small = metrics.score("sap", factors=factors, codes=codes * 0.01)["SAP_score"]
+    note = " ".join(capsys.readouterr().err.split())
+    assert small == 0
+    assert "note: SAP: for factors 0, 1 no code dimension's SVM predicts more than one class" in note
+    assert f"median SD is {np.median((codes * 0.01).std(axis=0)):.2g}" in note
+    assert "multiply the codes by a constant" in note
+    assert metrics.score("sap", factors=factors, codes=codes)["SAP_score"] > 0.3
+    assert capsys.readouterr().err == ""
