@@ -14,7 +14,8 @@ measured from the data:
   the squared per-person deviations), and compared with the variance the independent-rows
   test assumes under independence;
 - on the ``(R - 1)(C - 1)`` interaction contrasts of the log-linear model this gives the
-  generalised design effects ``delta`` (the eigenvalues of ``Delta``); their mean is the
+  generalised design effects ``delta`` (the eigenvalues of ``Delta``, each taken as at least 1:
+  photos never count for more than independent rows); their mean is the
   *design effect* reported (1: the persons cost nothing; 4: each photo counts for about a
   quarter of an independent one);
 - the second-order statistic ``F = X2 / trace(Delta)`` is referred to an F distribution with
@@ -69,7 +70,8 @@ class ClusteredTest:
         statistic: ``F``, the independent-rows statistic divided by ``trace(Delta)``.
         ndf, ddf: its F distribution's degrees of freedom (``d`` and ``d (K - 1)``).
         p_value: its upper tail.
-        design_effect: the mean generalised design effect (``trace(Delta) / dof``).
+        design_effect: the mean generalised design effect (``trace(Delta) / dof``, each of
+            ``Delta``'s eigenvalues taken as at least 1).
         clusters: ``K``, the persons.
     """
 
