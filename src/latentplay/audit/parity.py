@@ -193,8 +193,8 @@ def range_interval(points: list[np.ndarray], draws: list[np.ndarray],
     :func:`_own_spread`), a pair's SD is at least that of its two groups' together, and ``c``
     at least the normal quantile of ``confidence``: a group whose rate is 0 or 1 (or that is
     one person) never moves in the draws, which would make the gap look certain (a TPR of 0 of
-    5 against 1 of 1,000 had the interval 1.000 to 1.000, the groups' own intervals allowing
-    0.57)."""
+    5 against 1,000 of 1,000 had the interval 1.000 to 1.000, the groups' own intervals
+    allowing 0.57)."""
     pairs = [(point[g] - point[h], draw[:, g] - draw[:, h], np.hypot(floor[g], floor[h]))
              for point, draw, floor in zip(points, draws,
                                            floors or [np.zeros(len(p)) for p in points],
