@@ -72,3 +72,15 @@ def test_treated_as_0_1_integers_or_a_list_of_bools_matches_as_booleans() -> Non
     expected = match(x, mask)
     for given in (mask.astype(np.int64), mask.tolist()):
         np.testing.assert_array_equal(match(x, given).control_rows, expected.control_rows)
+
+
+@pytest.mark.parametrize("method", ["nearest", "propensity", "optimal"])
+def test_covariates_alike_for_every_unit_are_warned_of(method: str) -> None:
+    """Every unit has the same covariates: each pair is at distance 0 and which control a
+    treated unit gets is arbitrary, so the result says so; covariates that differ do not."""
+    treated = np.arange(40) < 10
+    same = match(np.ones((40, 3)), treated, method=method)
+    assert (same.distance == 0).all()
+    assert any(w.startswith("every unit has the same covariates") for w in same.info["warnings"])
+    differ = match(np.arange(40.0)[:, None], treated, method=method)
+    assert not any("same covariates" in w for w in differ.info["warnings"])

@@ -244,6 +244,7 @@ def match(
         points = matching_space(x, treated, metric=space, scale=scale, pca=pca, whiten=whiten,
                                 seed=seed)
     notes = [] if propensity is None else _separation(propensity, treated, "")
+    notes += _all_alike(points)
     cal = None
     if caliper is not None:
         if caliper_units == "abs":
@@ -424,6 +425,17 @@ def _separation(propensity: Propensity, treated: np.ndarray, which: str) -> list
             "units score beyond every control, and are matched to the few controls at the edge, "
             "unlike them. A caliper drops them; fewer covariates (or --pca) or a smaller "
             "--propensity-c make the model smoother"]
+
+
+def _all_alike(points: np.ndarray) -> list[str]:
+    """A warning when every unit is the same point of the ``(n, q)`` matching space (a
+    constant covariate column, a propensity model with nothing to fit): every pair is at
+    distance 0, and which control a treated unit gets says nothing of the covariates."""
+    if np.ptp(points, axis=0).any():
+        return []
+    return ["every unit has the same covariates in the matching space: every pair is at "
+            "distance 0, and the controls are taken in no order the covariates give (exact "
+            "blocks aside). Check the covariate columns"]
 
 
 def _no_allowed(
