@@ -118,6 +118,16 @@ def test_t_interval_of_a_mean_by_hand() -> None:
     assert 1.96 < (high - mean) / stats.sem(many) < 1.96 * 1.005
 
 
+def test_t_interval_of_half_precision_values_is_computed_in_double() -> None:
+    """float16 values around 30,000: their squared deviations summed in float16 overflow
+    (65,504 at most) to an interval of -inf to inf; the values taken as float64 give the
+    interval of the same numbers."""
+    x = (np.random.default_rng(0).normal(size=1000) * 1e4 + 3e4).astype(np.float16)
+    found = t_interval(x)
+    expected = t_interval(x.astype(np.float64))
+    assert np.isfinite(found).all() and np.allclose(found, expected, rtol=0, atol=0)
+
+
 def test_t_interval_along_an_axis() -> None:
     """``(n, A, K)`` -> three ``(A, K)`` arrays, each cell the interval of its own column."""
     x = np.random.default_rng(0).random((6, 3, 2))

@@ -97,9 +97,11 @@ STUDENT = "Student's t"
 def t_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(mean, low, high)`` of ``x`` along ``axis``: the mean of its ``n`` rows and Student's
     95 % interval ``mean ± t(0.975, n - 1)·sd/√n`` (sd with ``n - 1`` degrees of freedom), each
-    of ``x``'s shape without ``axis`` (numpy floats for a ``(n,)`` ``x``). With one row the
-    bounds are NaN (no spread to go by), with none the mean too; NaN in ``x`` propagates."""
-    x = np.asarray(x)
+    of ``x``'s shape without ``axis`` (numpy floats for a ``(n,)`` ``x``), computed in float64
+    whatever ``x``'s type (float16 readings of 3e4 overflowed the sum of squares to an
+    interval of -inf to inf). With one row the bounds are NaN (no spread to go by), with none
+    the mean too; NaN in ``x`` propagates."""
+    x = np.asarray(x, dtype=np.float64)
     n = x.shape[axis]
     if n < 2:
         shape = np.delete(x.shape, axis)
