@@ -299,6 +299,25 @@ def test_a_group_of_one_row_has_no_interval() -> None:
     calibration_figure(summary)
 
 
+def test_a_group_answered_at_confidence_1_has_the_interval_of_its_error_share() -> None:
+    """20 rows at confidence 1, all right: every gap is 0 and the t interval was 0 to 0; the
+    gap is the share of wrong answers (0 of 20), whose Wilson interval reaches 0.161. With 3
+    wrong the interval is at least Wilson's of 3 of 20."""
+    from scipy.stats import binomtest
+
+    groups = np.zeros(20, int)
+    right = np.ones(20, bool)
+    cal = group_calibration(np.ones(20), right, ["g"], groups, np.ones(20, bool), False)
+    g = cal["groups"][0]
+    assert g["overconfidence"] == 0 and g["low"] == 0
+    assert g["high"] == pytest.approx(binomtest(0, 20).proportion_ci(method="wilson").high)
+    assert g["high"] == pytest.approx(0.161, abs=1e-3)
+    right[:3] = False
+    g = group_calibration(np.ones(20), right, ["g"], groups, np.ones(20, bool), False)["groups"][0]
+    wilson = binomtest(3, 20).proportion_ci(method="wilson")
+    assert g["low"] <= wilson.low and g["high"] >= wilson.high
+
+
 def test_only_kept_rows_count_as_without_confidence() -> None:
     """A row without a label or group (not kept) is no row of the audit, with a confidence or
     not; over two ordered groups there is no trend (one step)."""

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.intervals import proportion_interval, t_interval
+from latentplay.intervals import effective_wilson, proportion_interval, t_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import finite_or_none, gaps_text
 from latentplay.resample import DRAW_CELLS, clusters, mean_intervals
@@ -244,6 +244,7 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         high: float | None = None
         if persons is None and n > 1:      # rows independent: the t interval of a mean
             _, low, high = t_interval(signed[rows])
+            low, high = _as_share(signed[rows], low, high)
         elif persons is not None and len(np.unique(persons[rows])) > 1:   # one person: none
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins, binning)
@@ -268,6 +269,18 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
             "across": _across(table, signed, scored, groups,
                               group_places(names, order) if ordered else None,
                               names if order is None else order, persons, seed)}
+
+
+def _as_share(signed: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """The t interval ``(low, high)`` of the mean of a group's ``(n,)`` ``signed`` gaps
+    (confidence minus right), widened to Wilson's at its ``n`` rows where the gaps all lie in
+    [0, 1] (every confidence 1, the gap the share of wrong answers), as
+    :func:`~latentplay.resample.mean_intervals` takes such values over persons: a group whose
+    confidences are all 1 and answers all right had the interval 0 to 0."""
+    if not ((signed >= 0) & (signed <= 1)).all():
+        return low, high
+    wilson_low, wilson_high = effective_wilson(float(signed.mean()), len(signed))
+    return min(low, wilson_low), max(high, wilson_high)
 
 
 def _null_fields(ece: float, null: np.ndarray, suffix: str = "") -> dict[str, float]:
