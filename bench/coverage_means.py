@@ -76,9 +76,9 @@ mean.
   ``j % 4``) of 10 photos, each photo selected on its own at its group's rate (0.5 in all;
   0.4, 0.5, 0.5, 0.6): ``audit accuracy --positive``'s demographic parity difference (the
   largest gap, 0 and 0.2) and its interval over persons
-  (:func:`latentplay.audit.parity.range_interval`: each pair's folded percentile interval,
-  Bonferroni over the pairs), against the percentile interval of the resampled largest gap
-  itself (``plain_percentile``).
+  (:func:`latentplay.audit.parity.range_interval`: the bootstrap max-t band of the pairs'
+  differences, each pair's SD never below its groups' own Wilson intervals'), against the
+  percentile interval of the resampled largest gap itself (``plain_percentile``).
 - ``verify_slope``: 3,000 impostor pairs of two persons of one group (20, 40 or 80 persons in
   4 ordered groups), a pair a false match with the mean of its two persons' propensities (each
   Beta of mean 0.02 + 0.01 x the group's place, concentration 2: a few persons match far
@@ -429,7 +429,8 @@ def parity_intervals(selected: np.ndarray, group: np.ndarray, persons: np.ndarra
     with np.errstate(invalid="ignore"):     # a draw without a group's persons
         rates = drawn[..., 1] / drawn[..., 0]
     gaps = parity._differences(rates, rates, rates)["demographic_parity_difference"]
-    return {"reported": parity.range_interval([whole[:, 1] / whole[:, 0]], [rates]),
+    floors = [parity._own_spread(parity._own_bounds(selected, [group == g for g in range(4)], persons))]
+    return {"reported": parity.range_interval([whole[:, 1] / whole[:, 0]], [rates], floors),
             "plain_percentile": tuple(np.nanpercentile(gaps, [2.5, 97.5]))}
 
 
