@@ -222,3 +222,17 @@ def test_groups_compared_over_each_persons_mean() -> None:
     statistic, p = kruskal([0.1, 0.2], [0.3, 0.4])
     assert (found["test"], found["units"], found["dof"]) == ("kruskal", "persons", 1)
     assert (found["statistic"], found["p_value"]) == (pytest.approx(statistic), pytest.approx(p))
+
+
+def test_a_group_of_one_persons_photos_says_why_it_has_no_test() -> None:
+    """Persons 1 and 2 in group a; group b all of person 2's photos: a person spans the groups,
+    so the photos are compared by the cluster-robust test, which cannot measure b's mean over
+    one person; the line says so rather than leaving the measure out. With person 3 in b too
+    the test is made."""
+    from latentplay.audit.reconstruction import NO_TEST, _across, across_text
+
+    values = [np.array([0.1, 0.2, 0.15, 0.3, 0.25]), np.array([0.4, 0.5, 0.45, 0.35])]
+    a = np.array([1, 1, 2, 2, 2])
+    assert _across(values, [a, np.array([2, 2, 3, 3])], True)["test"] == "wald"
+    assert _across(values, [a, np.array([2, 2, 2, 2])], True) is None
+    assert across_text(None) == NO_TEST and "a group all of one person's photos" in NO_TEST

@@ -746,8 +746,7 @@ def reconstruction_cmd(
         print(f"  {name} (n={g['n']}): missed {mean(g, 'unexplained')}, MSE {mean(g, 'mse', 4)}, "
               f"failed {figure_text(g['failed'], 3)}" + (f", kept {mean(g, 'kept')}" if identity else ""))
     for measure, test in found["tests"].items():
-        if test is not None:
-            print(f"  {WORDS[measure]} by group: {across_text(test)}")
+        print(f"  {WORDS[measure]} by group: {across_text(test)}")
     if found["persons"] is not None:
         tests = {t.get("test") for t in found["tests"].values() if t is not None}
         how = ("the test compares each person's photos across the groups" if "wald" in tests

@@ -327,13 +327,22 @@ def _person_means(values: np.ndarray, who: np.ndarray) -> np.ndarray:
     return np.bincount(index, weights=values, minlength=k) / np.bincount(index, minlength=k)
 
 
-def across_text(test: dict[str, Any]) -> str:
-    """A measure's test across the groups (an entry of the summary's ``tests``) in words:
+NO_TEST = ("no test (fewer than two groups of values that differ; with persons in several groups, "
+           "also a group all of one person's photos, or no spread within persons)")
+"""What :func:`across_text` says of a measure without a test across the groups."""
+
+
+def across_text(test: dict[str, Any] | None) -> str:
+    """A measure's test across the groups (an entry of the summary's ``tests``; None:
+    :data:`NO_TEST`) in words:
     ``Kruskal-Wallis 10.14 on 9 dof over photos, p 0.339; worst monk_2, best monk_7; along the
     order -0.005 per step [-0.0078, -0.0019]`` (the last part for ordered groups); a Wald test
     over persons in several groups reads ``Wald F 4.10 on 2 and 39 dof over persons (40 in
     several groups; cluster-robust test of equal means), p 0.0244; ...``."""
     from latentplay.outputs import p_text
+
+    if test is None:
+        return NO_TEST
 
     def step(value: float | None) -> str:
         return "-" if value is None else f"{value:+.2g}"

@@ -413,10 +413,11 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
     ``SPARSE_PERSONS``.
 
     Errors of 0 and 1 (a rate): a group's interval is never narrower than Wilson's at its
-    units over their design effect (:func:`~latentplay.resample.effective_rows`), a bound the
-    standardized rate's variance cannot fall below (its strata reweighted, its units no
-    fewer); a group without a single error drew 0 in every resample, and its interval was
-    the point 0 to 0.
+    units over their design effect (:func:`~latentplay.resample.effective_rows`). The floor
+    is conservative: strata whose rates differ can make a standardized rate vary a little
+    less than a plain share of as many units (docs/audit.md's example: the bootstrap's 0.054
+    to 0.073 is widened to Wilson's 0.052 to 0.077); without it a group without a single
+    error drew 0 in every resample, and its interval was the point 0 to 0.
     """
     keep = np.asarray(groups) >= 0
     groups_kept = np.asarray(groups)[keep]

@@ -635,7 +635,7 @@ def _reconstruction(run: Path, d: dict[str, Any]) -> list[Section]:
         facts.append(("persons", f"{d['persons']} (intervals from a bootstrap over them, tests over "
                                   "each person's mean)"))
     for measure, test in (d.get("tests") or {}).items():
-        facts.append((f"{WORDS[measure]} by group", "no test" if test is None else across_text(test)))
+        facts.append((f"{WORDS[measure]} by group", across_text(test)))
     if d.get("caution"):
         facts.append(("caution", d["caution"]))
     measures = [m for m in MEASURES if d["all"].get(m) is not None]
