@@ -117,6 +117,26 @@ def test_sliders_are_the_active_dimensions(cvae: Playground, cvae_run: Path) -> 
 
     two_active = SimpleNamespace(ranked=(np.array([2, 0, 1, 3]), np.array([0.5, 0.02, 0.001, 0.0])))
     assert generate.slider_axes(two_active) == [(2, 0.5), (0, 0.02)]    # the active ones only
+    collapsed = SimpleNamespace(ranked=(np.array([3, 1, 0, 2]), np.full(4, 1e-3)))
+    assert generate.slider_axes(collapsed) == [(3, 1e-3), (1, 1e-3), (0, 1e-3), (2, 1e-3)]  # none active: all
+
+
+def test_an_autoencoder_draws_and_moves_in_sds_of_its_codes(ae_run: Path) -> None:
+    """A plain autoencoder has no prior: its draws, traversals and sliders are in the mean and
+    SD of its encoded images (latents.npy), not in units of z."""
+    ae = Playground.open(ae_run)
+    codes = run_latents(ae_run)
+    centre, sd = codes.mean(0).astype(np.float32), codes.std(0).astype(np.float32)
+    dim = generate.axis_choices(ae)[0][1]
+    assert abs(sd[dim] - 1) > 0.1  # an SD tells itself from a unit of z here
+    moved = centre.copy()
+    moved[dim] = centre[dim] + np.float32(2.0) * sd[dim]
+    want = ae.decode(moved[None], None)[0]
+    assert np.array_equal(generate.traverse(ae, dim, 2.0, 3, "latent", {})[2], want)
+    assert np.array_equal(generate.decode_sliders(ae, [dim], [2.0], {}), want)
+    z = np.random.default_rng(4).standard_normal((2, len(centre)))
+    drawn = (centre + 0.5 * z * sd).astype(np.float32)
+    assert np.array_equal(generate.sample(ae, 2, 4, {}, 0.5), ae.decode(drawn, None))
 
 
 def test_generator_has_no_variance_ranking_nor_principal_axes(dcgan: Playground) -> None:
