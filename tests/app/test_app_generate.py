@@ -50,6 +50,8 @@ def test_sample_is_seeded_and_follows_the_condition(cvae: Playground) -> None:
         generate.sample(cvae, 0, 3, COND)
     with pytest.raises(UserError, match="count must be 1..256"):
         generate.sample(cvae, 257, 3, COND)
+    with pytest.raises(UserError, match="seed must be 0 or more, got -1"):
+        generate.sample(cvae, 6, -1, COND)
     assert len(generate.sample(cvae, 256, 3, COND)) == 256
 
 
