@@ -31,6 +31,10 @@ def _ok(r, out: Path) -> dict:
 def test_parsers() -> None:
     assert parse_values("-3,-1:1:0.5,3") == [-3, -1, -0.5, 0, 0.5, 1, 3]
     assert parse_values("0:1:0.1")[-1] == 1.0 and len(parse_values("0:1:0.1")) == 11
+    assert parse_values("0:0.3:0.1") == [0, 0.1, 0.2, 0.3]   # 0.3 / 0.1 is 2.9999999999999996
+    # a STEP that does not divide the range stops at the last value within it (went on to 3.3)
+    assert parse_values("-3:3:0.7") == [-3, -2.3, -1.6, -0.9, -0.2, 0.5, 1.2, 1.9, 2.6]
+    assert parse_values("0:1:0.35") == [0, 0.35, 0.7]
     assert parse_rows("2:5") == [2, 3, 4] and parse_rows("7,1") == [7, 1]
     with pytest.raises(UserError, match="names 10,000,000,000 rows; one START:STOP names at most"):
         parse_rows("0:10000000000")                    # listed every row first: memory filled

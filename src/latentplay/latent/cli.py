@@ -71,7 +71,9 @@ def parse_values(text: str) -> list[float]:
                             f"{stop:g}; give START <= STOP")
         if not np.isfinite(stop - start):  # -1e308:1e308: no count of values (a traceback)
             raise UserError(f"values {text!r}: {item} spans more than a float holds")
-        count = int(round((stop - start) / step)) + 1
+        # the steps that fit from START to STOP: none beyond STOP (-3:3:0.7 ended at 3.3); the
+        # tolerance keeps a STOP a float quotient falls just short of (0:0.3:0.1)
+        count = int(np.floor((stop - start) / step + 1e-9)) + 1
         if len(out) + count > MAX_VALUES:
             raise UserError(f"values {text!r} make {len(out) + count} values; a figure shows at "
                             f"most {MAX_VALUES} (a larger STEP gives fewer)")
