@@ -62,6 +62,13 @@ def test_edit_by_zero_is_the_reconstruction(cvae: Playground, tmp_path: Path) ->
                               faces.reconstruct(cvae, 4))
     assert not np.array_equal(faces.edit(cvae, 4, direction, 3.0, "pattern"),
                               faces.reconstruct(cvae, 4))
+    from latentplay.latent.directions import edit as move
+
+    z, cond = cvae.codes([4], direction.column)
+    for along, sd in (("pattern", direction.pattern_sd), ("normal", direction.sd)):
+        assert abs(sd - 1) > 0.05  # a step in SDs tells itself from one in latent units
+        moved = move(z, direction, [3.0 * sd], along=along)[:, 0]   # 3 SDs of the codes along it
+        assert np.array_equal(faces.edit(cvae, 4, direction, 3.0, along), cvae.decode(moved, cond)[0])
     path = tmp_path / "gender.json"
     direction.to_json(path)
     assert faces.load_direction(cvae, path) == direction
@@ -76,6 +83,10 @@ def test_directions_from_a_store_column(vae: Playground) -> None:
         faces.fit(vae, "vae_mu", "hair_color")
     # ordered classes: one direction from the first to the last
     assert faces.fit(vae, "vae_mu", "age_group").label == "age_group: child to senior"
+    # each class a direction points to is fitted once and kept apart (not the first one fitted)
+    towards = [faces.fit(vae, "vae_mu", "gender", name) for name in ("female", "male", "female")]
+    assert [d.positive for d in towards] == ["female", "male", "female"] and towards[2] is towards[0]
+    assert float(towards[1].vector @ towards[0].vector) < -0.99   # unit normals, opposite ways
     with pytest.raises(UserError, match="choose the codes"):   # a cleared dropdown
         faces.fit(vae, None, "gender")  # type: ignore[arg-type]
     with pytest.raises(UserError, match="choose the attribute"):   # a cleared dropdown

@@ -130,3 +130,20 @@ def test_a_busy_machine_never_times_an_inversion_at_zero(dcgan_run: Path, coded_
     ticks = iter(np.arange(0.0, 100.0, 0.5))          # each call 0.5 s, steps or not
     monkeypatch.setattr(faces.time, "perf_counter", lambda: float(next(ticks)))
     assert faces.inversion_seconds(pg) == pytest.approx(pg.invert_steps * 0.25)
+
+
+def test_an_inversion_is_timed_by_the_cost_of_a_step(dcgan_run: Path, coded_faces: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calls of 0.1 s plus 0.05 s a step (the first, readying the model, 1 s more): a face's
+    inversion takes about invert_steps x 0.05 s, half the difference of 2 steps and none."""
+    import latentplay.latent.invert as inversion
+
+    pg = Playground.open(dcgan_run, coded_faces)
+    clock = [0.0]
+
+    def timed(*_args: object, steps: int, **_kwargs: object) -> None:
+        clock[0] += 0.1 + 0.05 * steps + (1.0 if clock[0] == 0 else 0.0)
+
+    monkeypatch.setattr(faces.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(inversion, "invert", timed)
+    assert faces.inversion_seconds(pg) == pytest.approx(pg.invert_steps * 0.05)
