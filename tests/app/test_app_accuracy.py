@@ -168,3 +168,26 @@ def test_messages_name_the_page_controls(predicted: Path) -> None:
     with pytest.raises(UserError) as caught:
         accuracy.judge(pg, "predicted_gender_p", "smile", "skin_tone", "female")
     assert "positive class (parity)" in str(caught.value) and "--" not in str(caught.value)
+
+
+def test_values_predicted_are_judged_against_values_and_interval_groups(faces_store: Path,
+                                                                        tmp_path: Path) -> None:
+    """A prediction of a number (a regressor's smile) can be read against continuous labels
+    and against groups named as intervals (``data bin``'s ``<0``, ``>=0``), not against
+    classes."""
+    import numpy as np
+
+    from latentplay.store.binning import bin_store
+    from latentplay.store.columns import add_attributes
+    from latentplay.store.schema import Attribute
+
+    path = tmp_path / "faces"
+    source = store.load(faces_store)
+    smile = np.asarray(source.labels("smile"), np.float32)
+    guess = Attribute("predicted_smile", "continuous", range=source.schema.attribute("smile").range)
+    store.save(add_attributes(source, {"predicted_smile": (guess, smile)}), path)
+    bin_store(path, "smile", edges=[0.0])    # smile_group: <0, >=0
+    pg = Playground.open(data=path)
+    values = {a.name for a in source.schema.attributes if a.kind == "continuous"}
+    assert "smile" in values and "gender" not in values
+    assert set(accuracy.labels(pg, "predicted_smile")) == values | {"smile_group"}
