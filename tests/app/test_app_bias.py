@@ -63,3 +63,36 @@ def test_the_page_opens_on_a_chart_that_can_be_drawn(faces_store: Path, tmp_path
                 and "shares of (of)" in [getattr(b, "label", None) for b in f.inputs])
     image, text = load.fn("skin_tone", "gender", 2)  # no pair works: a note, no error
     assert image is None and "gender" in text
+
+
+def test_the_page_opens_on_the_first_two_attributes_that_vary(tmp_path: Path) -> None:
+    """Classes other than ``unknown`` and finite numbers are what vary: a class and its unknown
+    rows, or one number and NaN, give one value to compare; with fewer than two attributes that
+    vary, the page opens on the first two."""
+    from tests.store.tiny_store import tiny_store
+
+    nan = np.nan
+    columns = {"known": (store.Attribute("known", "categorical", ["x", "unknown"]), [0, 1] * 3),
+               "number": (store.Attribute("number", "continuous"), [1.0, nan] * 3),
+               "class": (store.Attribute("class", "categorical", ["p", "q"]), [0, 0, 1] * 2),
+               "value": (store.Attribute("value", "continuous"), [0.5, 2.0, 1.0] * 2)}
+    made = tiny_store(tmp_path / "tiny")
+    for name, (attr, values) in columns.items():
+        made = store.add_attributes(made, {name: (attr, np.asarray(values))})
+    pg = Playground.open(data=store.save(made, tmp_path / "varied").path)
+    assert bias.defaults(pg) == ("gender", "class")            # gender f/m varies too
+    one = store.add_attributes(made, {"gender": (store.Attribute("gender", "categorical", ["f", "m"]),
+                                                 np.zeros(6, np.int64)),
+                                      "value": (store.Attribute("value", "continuous"),
+                                                np.full(6, 3.0))}, replace=True)
+    pg = Playground.open(data=store.save(one, tmp_path / "one").path)
+    first = bias.attributes(pg)[:2]
+    assert "class" not in first and bias.defaults(pg) == tuple(first)   # only class varies
+
+
+def test_the_tab_says_what_limits_the_tests(faces_store: Path, unknown_gender) -> None:
+    """The command's notes (rows of unknown class left out of the tests) are the tab's too."""
+    path, gender = unknown_gender(faces_store)
+    assert (gender == 2).sum() == 80 and len(gender) == 400            # every fifth row
+    _, text = bias.chart(Playground.open(data=path), "gender", "smile")
+    assert "80 of the 400 rows have an unknown gender or smile" in text
