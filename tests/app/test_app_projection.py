@@ -82,3 +82,43 @@ def test_rows_without_a_vector_are_said_in_the_title(coded_faces: Path, tmp_path
     title = projection.figure(holes, "holes", "pca", "gender").layout.title.text
     assert f"({len(x) - 25:,} rows; 25 of {len(x):,} rows without a holes vector left out)" in title
     assert "left out" not in projection.figure(holes, "vae_mu", "pca", "gender").layout.title.text
+
+
+def test_pca_maps_every_row_and_samples_follow_their_seed(pg: Playground) -> None:
+    """PCA ignores the sample; t-SNE maps the seeded sample of its seed (the rows of
+    ``embed.coordinates.sample_rows``), each seed's map kept apart."""
+    from latentplay.embed.coordinates import sample_rows
+
+    assert len(projection.coordinates(pg, "vae_mu", "pca", sample=100)[1]) == 400
+    for seed in (1, 2):
+        _, rows = projection.coordinates(pg, "vae_mu", "tsne", 120, seed)
+        np.testing.assert_array_equal(rows, sample_rows(400, 120, seed))
+
+
+def test_a_sample_short_of_vectors_is_counted_in_its_own_rows(coded_faces: Path,
+                                                              tmp_path: Path) -> None:
+    """The sample box's message counts the vectors in the seeded sample asked for; a column
+    with no vector at all gets the projection's own message."""
+    import re
+    import shutil
+
+    from latentplay.embed.coordinates import TSNEParams, sample_rows
+
+    data = shutil.copytree(coded_faces, tmp_path / "faces")
+    x = store.vectors(store.load(data), "vae_mu").copy()
+    x[::2] = np.nan                                      # even rows have no vector
+    made = store.add_column(store.load(data), "holes", x, "vae_mu, even rows NaN")
+    made = store.add_column(made, "none", np.full_like(x, np.nan), "no vector")
+    holes = Playground.open(data=store.save(made, data).path)
+    found = int((sample_rows(400, 60, 3) % 2).sum())     # the odd rows of seed 3's sample
+    assert found != int((sample_rows(400, 60, 0) % 2).sum())   # another seed's sample differs
+    need = TSNEParams().min_rows(found)
+    with pytest.raises(UserError, match=re.escape(f"needs at least {need} rows with a vector; the "
+                                                  f"sample of 60 holds {found}: raise the sample "
+                                                  "(t-SNE, UMAP)") + "$"):  # no size: it holds gaps
+        projection.coordinates(holes, "holes", "tsne", 60, 3)
+    kept = int((sample_rows(400, 300, 3) % 2).sum())
+    title = projection.figure(holes, "holes", "tsne", None, 300, 3).layout.title.text
+    assert f"({kept} rows; {300 - kept} of 300 rows without a holes vector left out)" in title
+    with pytest.raises(UserError, match="has no vector"):
+        projection.coordinates(holes, "none", "tsne", 60, 3)
