@@ -109,6 +109,9 @@ def test_a_sample_short_of_vectors_is_counted_in_its_own_rows(coded_faces: Path,
     x[::2] = np.nan                                      # even rows have no vector
     made = store.add_column(store.load(data), "holes", x, "vae_mu, even rows NaN")
     made = store.add_column(made, "none", np.full_like(x, np.nan), "no vector")
+    few = store.vectors(made, "vae_mu").copy()
+    few[TSNEParams().min_rows(400):] = np.nan            # just as many vectors as t-SNE needs
+    made = store.add_column(made, "few", few, "vae_mu, the first rows only")
     holes = Playground.open(data=store.save(made, data).path)
     found = int((sample_rows(400, 60, 3) % 2).sum())     # the odd rows of seed 3's sample
     assert found != int((sample_rows(400, 60, 0) % 2).sum())   # another seed's sample differs
@@ -120,5 +123,7 @@ def test_a_sample_short_of_vectors_is_counted_in_its_own_rows(coded_faces: Path,
     kept = int((sample_rows(400, 300, 3) % 2).sum())
     title = projection.figure(holes, "holes", "tsne", None, 300, 3).layout.title.text
     assert f"({kept} rows; {300 - kept} of 300 rows without a holes vector left out)" in title
+    with pytest.raises(UserError, match="raise the sample"):   # all of the column's rows will do
+        projection.coordinates(holes, "few", "tsne", 60, 3)
     with pytest.raises(UserError, match="has no vector"):
         projection.coordinates(holes, "none", "tsne", 60, 3)
