@@ -37,6 +37,8 @@ def test_bad_rows_and_arguments_are_user_errors(cvae: Playground) -> None:
         faces.interpolate(cvae, 3, 400, 6, "slerp")
     with pytest.raises(UserError, match="out of range"):
         cvae.image(-1)
+    with pytest.raises(UserError, match=r"row 400 out of range; the store has 400 rows \(0..399\)"):
+        cvae.image(400)
     with pytest.raises(UserError, match="whole number"):
         faces.reconstruct(cvae, 2.5)
     with pytest.raises(UserError, match="slerp or lerp"):
