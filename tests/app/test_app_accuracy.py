@@ -191,3 +191,20 @@ def test_values_predicted_are_judged_against_values_and_interval_groups(faces_st
     values = {a.name for a in source.schema.attributes if a.kind == "continuous"}
     assert "smile" in values and "gender" not in values
     assert set(accuracy.labels(pg, "predicted_smile")) == values | {"smile_group"}
+
+
+def test_unknown_is_no_class_a_prediction_shares(tmp_path: Path) -> None:
+    """Labels sharing only ``unknown`` (rows without a value) with a prediction have nothing
+    to read it against."""
+    import numpy as np
+    from tests.store.tiny_store import tiny_store
+
+    from latentplay.store.schema import Attribute
+
+    codes = np.array([0, 1] * 3)
+    made = store.add_attributes(tiny_store(tmp_path / "tiny"), {
+        "predicted_hair": (Attribute("predicted_hair", "categorical", ["black", "unknown"]), codes),
+        "hair": (Attribute("hair", "categorical", ["blond", "unknown"]), codes),
+        "colour": (Attribute("colour", "categorical", ["black", "red"]), codes)})
+    pg = Playground.open(data=store.save(made, tmp_path / "hair").path)
+    assert accuracy.labels(pg, "predicted_hair") == ["colour"]
