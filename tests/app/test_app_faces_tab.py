@@ -147,3 +147,11 @@ def test_an_inversion_is_timed_by_the_cost_of_a_step(dcgan_run: Path, coded_face
     monkeypatch.setattr(faces.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(inversion, "invert", timed)
     assert faces.inversion_seconds(pg) == pytest.approx(pg.invert_steps * 0.05)
+
+
+def test_a_store_of_the_runs_own_samples_is_not_inverted(dcgan_run: Path, tmp_path: Path) -> None:
+    """Its faces' codes are the draws they were decoded from: no inversion, no waiting."""
+    from latentplay.sources.generated import generate_store
+
+    drawn = generate_store(dcgan_run, tmp_path / "drawn", 4, seed=0)
+    assert not Playground.open(dcgan_run, drawn.path).inverts
