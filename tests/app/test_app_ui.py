@@ -96,6 +96,9 @@ def test_display_enlarges_crisply() -> None:
     gray = np.arange(32 * 32, dtype=np.uint8).reshape(1, 32, 32, 1)
     big = widgets.display(gray)
     assert big.shape == (1, 128, 128) and np.array_equal(big[0, ::4, ::4], gray[0, ..., 0])
+    odd = np.zeros((2, 48, 48, 3), np.uint8)      # 128 / 48 = 2.7: three times, at least 128
+    assert widgets.display(odd).shape == (2, 144, 144, 3)
+    assert widgets.display(np.zeros((200, 200, 3), np.uint8)).shape == (200, 200, 3)   # large already
 
 
 def test_command_rejects_bad_paths(tmp_path: Path, faces_store: Path) -> None:
