@@ -97,3 +97,18 @@ def test_cached_projections_are_no_vector_columns(coded_faces: Path, tmp_path: P
     demo = build_app(data=tmp_path / "s")
     assert "vector columns vae_mu (8), pca__mine (2)" in _header(demo)
     assert projection.vector_columns(Playground.open(data=tmp_path / "s")) == ["vae_mu", "pca__mine"]
+
+
+def test_condition_controls_open_at_the_middle_of_training_and_the_first_class(cvae_run: Path
+                                                                              ) -> None:
+    """A continuous condition's slider opens at the middle of the values trained on, and says
+    them; a categorical one's dropdown at its first class."""
+    from latentplay.app import widgets
+    from latentplay.app.state import Playground
+
+    pg = Playground.open(cvae_run)
+    smile, gender = widgets.condition_controls(pg)
+    low, high = next(p for p in pg.condition_parts if p.name == "smile").range
+    assert smile.value == (low + high) / 2 and low < high
+    assert smile.info == f"trained on {low:g}..{high:g}"
+    assert gender.value == "female" and [c for c, _ in gender.choices] == ["female", "male"]
