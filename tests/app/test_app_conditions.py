@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+import pytest
 
 from latentplay import store
 from latentplay.app import build_app
@@ -105,6 +106,7 @@ def test_condition_controls_open_at_the_middle_of_training_and_the_first_class(c
     them; a categorical one's dropdown at its first class."""
     from latentplay.app import widgets
     from latentplay.app.state import Playground
+    from latentplay.errors import UserError
 
     pg = Playground.open(cvae_run)
     smile, gender = widgets.condition_controls(pg)
@@ -112,3 +114,6 @@ def test_condition_controls_open_at_the_middle_of_training_and_the_first_class(c
     assert smile.value == (low + high) / 2 and low < high
     assert smile.info == f"trained on {low:g}..{high:g}"
     assert gender.value == "female" and [c for c, _ in gender.choices] == ["female", "male"]
+    assert widgets.condition_values(pg, [0.5, "male"]) == {"smile": 0.5, "gender": "male"}
+    with pytest.raises(UserError, match="smile is empty: give a number"):   # an emptied slider
+        widgets.condition_values(pg, [None, "male"])
