@@ -111,6 +111,17 @@ def test_tsne_affinity_auto_switches_to_uniform_above_auto_rows():
     np.testing.assert_array_equal(a, b)  # seeded: same numbers
 
 
+def test_fewer_rows_than_the_pca_reduction_are_projected_as_they_are():
+    """40 rows of 64 dimensions: no reduction to 50 principal components (more than the rows
+    hold), and UMAP needs one row more than its neighbours."""
+    x = np.random.default_rng(0).normal(size=(40, 64)).astype(np.float32)
+    params = pj.TSNEParams(perplexity=5, n_iter=50, early_exaggeration_iter=50)
+    assert pj.compute(x, "tsne", params).shape == (40, 2)
+    assert pj.UMAPParams().min_rows(40) == 16                      # 15 neighbours and the point
+    with pytest.raises(UserError, match="needs at least 16 rows, got 15"):
+        pj.compute(x[:15], "umap")
+
+
 def test_bad_input_is_one_clear_error(embedded, blob_store):
     with pytest.raises(UserError, match="no column 'nope' in store; vector columns: pix"):
         pj.projections(embedded, ["nope"], ["pca"])
