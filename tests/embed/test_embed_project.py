@@ -122,6 +122,13 @@ def test_fewer_rows_than_the_pca_reduction_are_projected_as_they_are():
         pj.compute(x[:15], "umap")
 
 
+def test_a_sample_is_its_rows_in_store_order():
+    rows = pj.sample_rows(100, 30, 4)
+    assert len(set(rows.tolist())) == 30 and np.all(np.diff(rows) > 0) and rows.max() < 100
+    assert not np.array_equal(rows, pj.sample_rows(100, 30, 5))     # another seed, other rows
+    np.testing.assert_array_equal(pj.sample_rows(100, 100, 4), np.arange(100))
+
+
 def test_bad_input_is_one_clear_error(embedded, blob_store):
     with pytest.raises(UserError, match="no column 'nope' in store; vector columns: pix"):
         pj.projections(embedded, ["nope"], ["pca"])
