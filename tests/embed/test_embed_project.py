@@ -66,6 +66,18 @@ def test_projections_are_cached_and_reused(embedded, monkeypatch):
         np.testing.assert_array_equal(first.coords, second.coords)
 
 
+def test_a_cached_projection_with_a_hole_is_computed_again(embedded):
+    """A cache column whose description matches but that lacks a row's coordinates (damaged,
+    or written by hand) is not read: the map is made anew."""
+    s, (first,) = pj.projections(embedded, ["pix"], ["pca"])
+    holed = st.vectors(s, "pca__pix").copy()
+    holed[7] = np.nan
+    s = st.save(st.add_column(s, "pca__pix", holed, s.schema.vector("pca__pix").description), s.path)
+    _, (again,) = pj.projections(s, ["pix"], ["pca"])
+    assert not again.cached and np.isfinite(again.coords).all()
+    np.testing.assert_allclose(again.coords, first.coords, atol=1e-5)
+
+
 def test_a_sample_of_every_row_is_no_sample_and_caches_are_no_columns_to_offer(embedded):
     s, (a,) = pj.projections(embedded, ["pix"], ["pca"], sample=500)
     assert a.column == "pca__pix" and len(a.rows) == 120
