@@ -859,6 +859,22 @@ def test_a_sweep_of_one_value_says_why_no_training_faces_are_counted(cli, cvae_r
     assert "training faces not counted" in r.err and "sweep two or more" in r.err
 
 
+def test_sample_draws_its_seed_and_traverse_shows_eight_axes_by_default(cli, vae_run: Path,
+                                                                       tmp_path: Path) -> None:
+    """--seed S draws the images `train.sample(RUN, N, seed=S)` draws; without --axes or --top,
+    the 8 dimensions of largest variance are traversed."""
+    from latentplay.latent.sampling import pairwise_diversity
+
+    out = tmp_path / "s.png"
+    numbers = _ok(cli("latent", "sample", vae_run, "--n", "6", "--seed", "5", "--out", out), out)
+    assert numbers["seed"] == 5
+    assert numbers["diversity"] == pytest.approx(pairwise_diversity(train.sample(vae_run, 6, seed=5)))
+    assert numbers["diversity"] != pytest.approx(pairwise_diversity(train.sample(vae_run, 6, seed=0)))
+    out = tmp_path / "t.png"
+    numbers = _ok(cli("latent", "traverse", vae_run, "--steps", "2", "--out", out), out)
+    assert numbers["axes"] == ranked_axes(run_latents(vae_run))[:8].tolist()   # all 8 of this run
+
+
 def test_traverse_says_when_top_asks_for_more_axes_than_there_are(cli, vae_run: Path,
                                                                    tmp_path: Path) -> None:
     out = tmp_path / "t.png"
