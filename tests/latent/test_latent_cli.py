@@ -875,6 +875,25 @@ def test_sample_draws_its_seed_and_traverse_shows_eight_axes_by_default(cli, vae
     assert numbers["axes"] == ranked_axes(run_latents(vae_run))[:8].tolist()   # all 8 of this run
 
 
+def test_interpolate_lines_run_from_the_first_face_to_the_second(cli, vae_run: Path,
+                                                                 faces_store: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """Each pair's line: face A as the model sees it, the steps, then face B."""
+    import latentplay.latent.cli as latent_cli
+
+    drawn: dict = {}
+    monkeypatch.setattr(latent_cli, "_write",
+                        lambda out, rows, labels, *args, **kwargs: drawn.update(rows=rows, labels=labels))
+    r = cli("latent", "interpolate", vae_run, "--data", faces_store, "--rows", "3,17,5,9",
+            "--steps", "3", "--out", tmp_path / "i.png")
+    assert r.code == 0, r.err
+    seen = train.model_input(train.load_model(vae_run), st.load_images(st.load(faces_store), [3, 17, 5, 9]))
+    assert drawn["labels"] == ["3 -> 17", "5 -> 9"]
+    for line, (a, b) in zip(drawn["rows"], [(0, 1), (2, 3)], strict=True):
+        assert len(line) == 3 + 2 and np.array_equal(line[0], seen[a]) and np.array_equal(line[-1], seen[b])
+
+
 def test_traverse_says_when_top_asks_for_more_axes_than_there_are(cli, vae_run: Path,
                                                                    tmp_path: Path) -> None:
     out = tmp_path / "t.png"
