@@ -347,6 +347,11 @@ def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Pat
     # the target distances, and each face's own step to them (it starts at its own distance)
     np.testing.assert_allclose(numbers["distances_latent"], np.array([-1, 1]) * held.sd, rtol=1e-5)
     assert "alphas_latent" not in numbers
+    # along the pattern too, the distances are in SDs of the codes' distances (not along it)
+    assert abs(held.sd - held.pattern_sd) > 0.01 * held.sd
+    along = _ok(cli("latent", "edit", vae_run, "--data", coded_store, "--direction", smile,
+                    "--rows", "0:3", "--alphas=-1,1", "--to-distance", "--out", png), png)
+    np.testing.assert_allclose(along["distances_latent"], np.array([-1, 1]) * held.sd, rtol=1e-5)
     steps = np.array(numbers["steps_latent"])                      # (3 faces, 2 distances)
     start = np.array(numbers["distance_before_sd"]) * held.sd
     rate = float(held.axis("normal") @ held.vector)
