@@ -153,6 +153,9 @@ def test_command_says_why_it_kept_fewer_or_balanced_one_class(cli, coded: st.Sto
             "--n", "7")
     assert r.code == 0, r.err
     assert "kept 6 of" in r.out and "(--n 7 over 2 classes: 3 each)" in r.out
+    r = cli("data", "subset", coded.path, "--out", tmp_path / "six", "--balance-by", "gender",
+            "--n", "6")
+    assert r.code == 0 and "kept 6 of" in r.out and "(--n" not in r.out   # as many as asked
     female = coded.schema.attribute("gender").names[0]
     r = cli("data", "subset", coded.path, "--out", tmp_path / "b", "--where",
             f"gender={female}", "--balance-by", "gender")
