@@ -98,11 +98,11 @@ def test_persons_names_a_mistyped_column_and_metric_before_a_taken_name(cli, tmp
 
 def test_bin_says_when_ties_give_fewer_quantile_groups(cli, tmp_path: Path) -> None:
     """Half the rows at -1: four quantiles have edges that fall together; the command said
-    nothing of the two groups it made."""
+    nothing of the two groups it made. Rows without a value (unknown) are no group."""
     schema = Schema(attributes=[Attribute("smile", "continuous", range=(-1, 1))],
                     provenance=Provenance(source="test", converter="unit"))
-    smile = np.r_[np.full(20, -1.0), np.linspace(0, 1, 20)].astype(np.float32)
-    st.build([{"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 40, "smile": smile}],
+    smile = np.r_[np.full(20, -1.0), np.linspace(0, 1, 20), np.full(4, np.nan)].astype(np.float32)
+    st.build([{"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 44, "smile": smile}],
              schema, tmp_path / "s")
     r = cli("data", "bin", tmp_path / "s", "smile", "--quantiles", "4")
     assert r.code == 0, r.err
