@@ -57,6 +57,10 @@ def test_every_label_and_every_rejection(tmp_path: Path) -> None:
     assert smile.kind == "continuous" and smile.range == (-1.0, 0.8)
     assert store.schema.attribute("gender").names == ["f", "m"]
     assert info(store)["crosstab"]["rows"] == "gender"
+    # the provenance records what shapes the store, not how it was written (workers, overwrite)
+    recorded = store.schema.provenance.arguments
+    assert recorded["format"] == "folder" and recorded["columns"] == parse_columns(COLUMNS)
+    assert "workers" not in recorded and "overwrite" not in recorded
 
 
 def test_mapping_errors(tmp_path: Path) -> None:
