@@ -209,3 +209,15 @@ def test_a_taken_name_is_refused_before_the_search(tmp_path: Path,
         persons_store(path, "face", 0.6, name="face", overwrite=True)
     with pytest.raises(AssertionError, match="searched"):  # --overwrite of an attribute: searched
         persons_store(path, "face", 0.6, name="gender", overwrite=True)
+
+
+def test_one_pair_among_three_rows_is_no_chained_cluster(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    """Two photos of one person are a pair, whatever the store's size: no caution of chains."""
+    from tests.store.tiny_store import tiny_store
+
+    made = tiny_store(tmp_path / "three", n=3)
+    face = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0]], np.float32)
+    st.save(st.add_column(made, "face", face), made.path)
+    r = cli("data", "persons", made.path, "--column", "face")
+    assert r.code == 0, r.err
+    assert "1 pair within 0.6" in r.out and "warning" not in r.err
