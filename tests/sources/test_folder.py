@@ -215,3 +215,14 @@ def test_a_label_file_cannot_pull_in_images_from_outside_its_folder(tmp_path: Pa
                            for folder_ in (src, outside))
         np.testing.assert_array_equal(image, inside)
         assert not np.array_equal(image, private)
+
+
+def test_a_continuous_range_is_the_lowest_to_the_highest_value_converted(tmp_path: Path) -> None:
+    lines = []
+    for i, smile in enumerate([0.5, -0.3, 0.9, 0.1]):
+        write_image(tmp_path / "src" / f"{i}.png", face(i))
+        lines.append([f"{i}.png", smile])
+    write_csv(tmp_path / "src" / "labels.csv", ["path", "smiling"], lines)
+    store = folder.convert(tmp_path / "src", tmp_path / "out",
+                           columns=parse_columns("file=path,smile=smiling:continuous"), workers=1)
+    assert store.schema.attribute("smile").range == pytest.approx((-0.3, 0.9))
