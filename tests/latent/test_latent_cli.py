@@ -316,6 +316,30 @@ def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path
     assert not (tmp_path / "x.png").exists()
 
 
+def test_the_direction_histogram_counts_distances_in_sds_of_the_codes(
+        cli, coded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unit `latent edit` moves codes by: each code's signed distance over the SD of the
+    codes' distances."""
+    import latentplay.viz.latent as viz_latent
+    from latentplay.latent.directions import Direction
+
+    drawn: dict = {}
+    real = viz_latent.distance_histogram
+
+    def spy(distances: np.ndarray, *args: object, **kwargs: object) -> object:
+        drawn.update(distances=distances, unit=kwargs.get("unit"))
+        return real(distances, *args, **kwargs)
+
+    monkeypatch.setattr(viz_latent, "distance_histogram", spy)
+    out = tmp_path / "gender.json"
+    assert cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
+               "--positive", "male", "--out", out).code == 0
+    found = Direction.from_json(out)
+    want = found.project(st.vectors(st.load(coded_store), "mu")) / found.sd
+    assert drawn["unit"] == "SDs of the codes along it" and abs(found.sd - 1) > 0.01
+    np.testing.assert_allclose(drawn["distances"], want, rtol=1e-5, atol=1e-6)
+
+
 def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Path) -> None:
     from latentplay.latent.directions import Direction
 
