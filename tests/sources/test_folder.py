@@ -12,6 +12,7 @@ from convert_helpers import (
     rows,
     write_csv,
     write_image,
+    write_not_image,
     write_truncated,
 )
 
@@ -226,3 +227,17 @@ def test_a_continuous_range_is_the_lowest_to_the_highest_value_converted(tmp_pat
     store = folder.convert(tmp_path / "src", tmp_path / "out",
                            columns=parse_columns("file=path,smile=smiling:continuous"), workers=1)
     assert store.schema.attribute("smile").range == pytest.approx((-0.3, 0.9))
+
+
+def test_nothing_converted_names_the_three_commonest_reasons(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write_truncated(src / "cut.png", face(0))
+    write_not_image(src / "text.png")
+    write_csv(src / "labels.csv", ["path", "sex"],
+              [["nope1.png", "f"], ["nope2.png", "f"], ["text.png", "m"], ["cut.png", "f"],
+               ["", "m"]])
+    with pytest.raises(UserError) as caught:
+        folder.convert(src, tmp_path / "out", columns=parse_columns("file=path,gender=sex"), workers=1)
+    message = str(caught.value)
+    assert message.startswith("nothing converted: all 5 inputs were rejected: missing file (2, e.g. ")
+    assert message.count(", e.g. ") == 3 and "; 1 other reason;" in message
