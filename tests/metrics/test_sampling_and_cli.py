@@ -322,7 +322,7 @@ def test_progress_lines_say_what_is_encoded_and_how_long_is_left() -> None:
     now = [0.0]
     progress = Progress(lines.append, every_s=30.0, clock=lambda: now[0])
     progress.start("beta_vae", 1_920_000)
-    for _ in range(3):  # 10 s per 96,000 images
+    for _ in range(4):  # 10 s per 96,000 images; at 40 s the last line is 10 s old: none
         now[0] += 10.0
         progress.encoded_more(96_000)
     now[0] += 5.0
@@ -330,7 +330,7 @@ def test_progress_lines_say_what_is_encoded_and_how_long_is_left() -> None:
     assert lines == [
         "beta_vae: rendering and encoding 1,920,000 images ...",
         "  beta_vae: 288,000 of 1,920,000 images (15%), 30 s, about 2 min 50 s left",
-        "beta_vae: eval_accuracy=0.5000 (35 s)",
+        "beta_vae: eval_accuracy=0.5000 (45 s)",
     ]
 
 
