@@ -110,3 +110,12 @@ def test_the_headline_names_glancenets_accepted_share() -> None:
     assert _scores_line(scores) == ("task accuracy 0.662 (chance 0.250), accepted 0.900 of the "
                                     "test images (task accuracy on them 0.673), alignment 0.620")
     assert "accepted" not in _scores_line({**scores, "kind": "cbm"})
+
+
+def test_the_intervention_line_names_the_concept_that_helps_most() -> None:
+    from latentplay.metrics.cli import _intervention_line
+
+    line = _intervention_line({"accuracy": [0.5, 0.75, 0.9], "single": {"scale": 0.6, "pos_x": 0.8},
+                               "refit_head": 0.7})
+    assert "0.500 as predicted, 0.900 with all 2 concept(s) set right" in line
+    assert "alone, pos_x helps most (0.800)" in line
