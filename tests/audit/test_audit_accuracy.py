@@ -207,8 +207,9 @@ PERSON = np.repeat(np.arange(12), 10)
 """12 persons of 10 photos each; persons 0-5 at site a, 6-11 at site b."""
 
 
-def _persons_store(path: Path, wrong: np.ndarray) -> st.Store:
-    """The 120 photos of :data:`PERSON`, label ``x`` everywhere, guessed ``y`` where ``wrong``."""
+def _persons_store(path: Path, wrong: np.ndarray, site: np.ndarray | None = None) -> st.Store:
+    """The 120 photos of :data:`PERSON`, label ``x`` everywhere, guessed ``y`` where ``wrong``;
+    ``site`` ``(120,)`` 0 (a) or 1 (b), by default persons 6-11 at b."""
     schema = Schema(attributes=[
         Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)]),
         Attribute("site", "categorical", names=["a", "b"]),
@@ -216,7 +217,8 @@ def _persons_store(path: Path, wrong: np.ndarray) -> st.Store:
         Attribute("guess", "categorical", names=["x", "y"])],
         provenance=Provenance(source="test", converter="unit"))
     images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120
-    return st.build([{"image": images, "identity": PERSON, "site": (PERSON >= 6).astype(int),
+    site = PERSON >= 6 if site is None else site
+    return st.build([{"image": images, "identity": PERSON, "site": site.astype(int),
                       "label": np.zeros(120, np.int64), "guess": wrong.astype(np.int64)}],
                     schema, path)
 
@@ -260,16 +262,8 @@ def test_a_site_of_one_persons_photos_has_no_test_over_persons(cli, tmp_path: Pa
     (Rao-Scott's design effect came out 0.17, a test more certain than the rows'): no test
     over persons, and the printout says why. With person 6's photos the only wrong ones at a
     site of six persons, there is one (design effect above 1)."""
-    schema = Schema(attributes=[
-        Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)]),
-        Attribute("site", "categorical", names=["a", "b"]),
-        Attribute("label", "categorical", names=["x", "y"]),
-        Attribute("guess", "categorical", names=["x", "y"])],
-        provenance=Provenance(source="test", converter="unit"))
-    guess = (np.arange(120) % 10 < np.repeat([3, 1, 5, 2, 4, 0] * 2, 10)).astype(np.int64)
-    store = st.build([{"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120,
-                       "identity": PERSON, "site": (PERSON == 0).astype(int),
-                       "label": np.zeros(120, np.int64), "guess": guess}], schema, tmp_path / "p")
+    wrong = np.arange(120) % 10 < np.repeat([3, 1, 5, 2, 4, 0] * 2, 10)
+    store = _persons_store(tmp_path / "p", wrong, site=PERSON == 0)
     s = group_accuracy(store, "guess", "label", "site", tmp_path / "a")
     assert s["persons"] == 12 and s["across"]["chi2"]["persons_test"] is None
     r = cli("audit", "accuracy", store.path, "--predicted", "guess", "--truth", "label",
