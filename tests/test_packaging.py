@@ -3,16 +3,11 @@ report's template) is package data, so ``pip install .`` (not only an editable i
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from pathlib import Path
 
 import latentplay
 from latentplay.train.config import PRESET_DIR, presets
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the package runs on 3.10 too: its dev extra installs tomli there
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "latentplay"

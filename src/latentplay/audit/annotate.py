@@ -496,6 +496,8 @@ def _restore_embedder(name: str, options: Sequence[str], arrays: Mapping[str, np
         pca = PCA(n_components=components.shape[0])
         pca.mean_, pca.components_ = arrays["embedder.pca_mean"], components
         pca.n_components_, pca.n_features_in_ = components.shape
+        # not saved, and unused by an unwhitened transform, which reads it in scikit-learn < 1.9.1
+        pca.explained_variance_ = np.full(components.shape[0], np.nan)
         emb.pca = pca  # type: ignore[attr-defined]
     return emb
 

@@ -40,6 +40,8 @@ def histogram_discretize(values: np.ndarray, num_bins: int = NUM_BINS) -> np.nda
         except ValueError:  # "Too many bins for data range", or a non-finite range
             if not np.all(np.isfinite(column)):
                 raise
+            edges = None
+        if edges is None or np.any(np.diff(edges) <= 0):  # older NumPy: coinciding edges, no error
             out[:, d] = _equal_width_bins(column.astype(np.float64), num_bins)
             continue
         out[:, d] = np.searchsorted(edges, column, side="right")

@@ -30,7 +30,7 @@ def environment() -> jinja2.Environment:
 
 def render(page: Page) -> str:
     """The whole HTML document of ``page`` (CSS inline, images as data URIs, no scripts)."""
-    created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     page = dataclasses.replace(page, sections=unique_anchors(page.sections))
     return environment().get_template(TEMPLATE).render(page=page, version=__version__,
                                                        created=created)

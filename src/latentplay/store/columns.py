@@ -187,6 +187,6 @@ def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarr
 def with_history(store: Store, entry: dict[str, Any]) -> Store:
     """A copy of ``store`` (not yet saved) whose schema's history ends with ``entry``,
     stamped with the time (UTC)."""
-    entry = {**entry, "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    entry = {**entry, "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     return dataclasses.replace(store, schema=dataclasses.replace(
         store.schema, history=[*store.schema.history, entry]))

@@ -196,7 +196,7 @@ class Provenance:
     counts: dict[str, int] = field(default_factory=dict)
     version: str = __version__
     created: str = field(
-        default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     )
     host: str = field(default_factory=lambda: f"{getpass.getuser()}@{platform.node()}")
     rejected: str | None = None
