@@ -631,16 +631,20 @@ def test_under_bf16_mixed_precision_the_kl_is_taken_in_float32(shapes_store: Pat
                                                                 tmp_path: Path) -> None:
     """The test split is read under autocast with the plain network: its KLs were taken in
     bf16, steps of 2^-8 where the true KLs are about 1e-3 (and below 0 in larger networks).
-    They are the KLs of the final model's posteriors of the test rows (``latents.npy``)."""
+    They are the KLs of the final model's posteriors of the test rows (``latents.npy``, whose
+    means are the float32 model's), to the 1 % bf16's rounding of the network's outputs leaves."""
     run = _mixed_precision_run(shapes_store, tmp_path / "bf16", tiny, ["trainer.channels_last=true"])
     table = np.load(run / "latents.npy")
     test = table[table["split"] == 1]
     mu, logvar = test["mu"].astype(np.float64), test["logvar"].astype(np.float64)
     expected = (0.5 * (mu**2 + np.exp(logvar) - logvar - 1)).mean(0)          # (D,)
     (kls,) = _kls_of(run / "test_metrics.csv")
-    np.testing.assert_allclose(kls[:-1], expected, rtol=1e-3, atol=1e-7)
-    assert kls[-1] == pytest.approx(expected.sum(), rel=1e-3)
+    np.testing.assert_allclose(kls[:-1], expected, rtol=1e-2, atol=1e-6)
+    assert kls[-1] == pytest.approx(expected.sum(), rel=1e-2)
     assert (_kls_of(run / "metrics.csv") >= 0).all()
+    # the final outputs are the float32 model's, as train.encode reads it (bf16: 1e-2 apart)
+    mu = train.encode(run, load_images(load(shapes_store), range(8)))
+    np.testing.assert_allclose(mu, table["mu"][:8], atol=1e-4)
 
 
 @pytest.mark.slow
@@ -652,9 +656,9 @@ def test_the_optimised_engine_trains_saves_and_resumes(shapes_store: Path, tiny:
     optimised = ["trainer.channels_last=true", "trainer.compile=true", "trainer.log_every=3"]
     run = _mixed_precision_run(shapes_store, tmp_path / "opt", tiny, optimised)
     assert train.load_model(run).latent_dim == 4 and (_kls_of(run / "test_metrics.csv") >= 0).all()
-    table = np.load(run / "latents.npy")            # the means in bf16, as training took them
-    mu = train.encode(run, load_images(load(shapes_store), range(8)))        # in float32
-    np.testing.assert_allclose(mu, table["mu"][:8], rtol=0.02, atol=0.02)
+    table = np.load(run / "latents.npy")
+    mu = train.encode(run, load_images(load(shapes_store), range(8)))
+    np.testing.assert_allclose(mu, table["mu"][:8], atol=1e-4)
     train.resume(run, max_steps=9, progress=False)
     steps = [int(r["step"]) for r in read_table(run / "metrics.csv") if r["scope"] == "step"]
     assert steps == [3, 6, 9]
