@@ -137,21 +137,17 @@ def rao_scott(rows: np.ndarray, cols: np.ndarray, units: np.ndarray) -> Clustere
     return _corrected(pearson, delta, k)
 
 
+def _distinct(codes: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``(R,)`` how many distinct values of the ``(N,)`` ``other`` codes each level of the
+    ``(N,)`` ``codes`` (``0..R-1``, each occurring) holds."""
+    pairs = np.unique(np.column_stack([codes, other]), axis=0)
+    return np.bincount(pairs[:, 0])
+
+
 def _one_cluster_split(codes: np.ndarray, other: np.ndarray, cluster: np.ndarray) -> bool:
     """Whether a level of the ``(N,)`` ``codes`` holds the rows of one cluster only, and they
     fall in two levels or more of the ``(N,)`` ``other`` codes (``cluster``: ``(N,)``)."""
-    for level in np.unique(codes):
-        at = codes == level
-        if len(np.unique(cluster[at])) == 1 and len(np.unique(other[at])) > 1:
-            return True
-    return False
-
-
-def _fewest_clusters(codes: np.ndarray, cluster: np.ndarray) -> int:
-    """The fewest clusters any of the ``(N,)`` ``codes`` (``0..R-1``, each occurring) occurs
-    in, ``cluster`` the ``(N,)`` cluster of each row."""
-    pairs = np.unique(np.column_stack([codes, cluster]), axis=0)
-    return int(np.bincount(pairs[:, 0]).min())
+    return bool(((_distinct(codes, cluster) == 1) & (_distinct(codes, other) > 1)).any())
 
 
 def clustered_trend(u: np.ndarray, v: np.ndarray, units: np.ndarray, statistic: float
@@ -214,7 +210,7 @@ def clustered_means_test(values: np.ndarray, group: np.ndarray, units: np.ndarra
     n = len(values)
     if k < 2 or n <= k:
         return None
-    ddf = _fewest_clusters(g, c) - 1
+    ddf = int(_distinct(g, c).min()) - 1   # the clusters of the group with fewest, less one
     if ddf < 1:
         return None
     sizes = np.bincount(g, minlength=k).astype(np.float64)

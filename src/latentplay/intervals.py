@@ -72,6 +72,19 @@ def effective_wilson(share: float, n: float, confidence: float = 0.95) -> tuple[
     return float(min(max(centre - half, 0.0), share)), float(max(min(centre + half, 1.0), share))
 
 
+def mover_difference(first: tuple[float, float, float], second: tuple[float, float, float],
+                     r: float = 0.0) -> tuple[float, float]:
+    """Interval of the difference ``p1 - p2`` of two shares from each share and its own
+    interval, ``(p, low, high)`` each: Zou & Donner's (2008) MOVER, the distances of each
+    share to its interval's near and far ends combined with the shares' correlation ``r``
+    (0: Newcombe's (1998) hybrid score interval of independent shares)."""
+    (p1, l1, u1), (p2, l2, u2) = first, second
+    d = p1 - p2
+    low = d - np.sqrt(max((p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * r * (p1 - l1) * (u2 - p2), 0))
+    high = d + np.sqrt(max((u1 - p1) ** 2 + (p2 - l2) ** 2 - 2 * r * (u1 - p1) * (p2 - l2), 0))
+    return float(low), float(high)
+
+
 def degrees_adjusted_rows(effective: float, n: int, clusters: int,
                           confidence: float = 0.95) -> float:
     """Korn & Graubard's (1998) effective number of rows adjusted for the ``clusters - 1``

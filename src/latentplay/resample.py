@@ -15,7 +15,7 @@ import numpy as np
 from scipy.stats import norm
 from scipy.stats import t as student_t
 
-from latentplay.intervals import effective_wilson
+from latentplay.intervals import effective_wilson, mover_difference
 
 DRAW_CELLS = 1 << 22
 """Cluster counts held at once while resampling (32 MiB of int64): draws come in chunks."""
@@ -108,7 +108,7 @@ def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
     for j in np.flatnonzero(np.broadcast_to(np.asarray(proportion, bool), values.shape[1:])):
         x = values[read[:, j], j]
         if len(x) and x.min() >= 0 and x.max() <= 1:
-            low, high = effective_wilson(float(x.mean()), effective_rows(x, units[read[:, j]]))
+            low, high = share_wilson(x, units[read[:, j]])
             out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
     return out
 
@@ -129,15 +129,9 @@ def difference_intervals(a: np.ndarray, b: np.ndarray, units: np.ndarray, n_boot
         rows = both[:, j]
         if not rows.any():
             continue
-        sides = []
-        for x in (a[rows, j], b[rows, j]):
-            share = float(x.mean())
-            sides.append((share, *effective_wilson(share, effective_rows(x, units[rows]))))
-        (p1, l1, u1), (p2, l2, u2) = sides
-        r = _correlation(a[rows, j], b[rows, j])
-        d = p1 - p2
-        low = d - np.sqrt(max((p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * r * (p1 - l1) * (u2 - p2), 0))
-        high = d + np.sqrt(max((u1 - p1) ** 2 + (p2 - l2) ** 2 - 2 * r * (u1 - p1) * (p2 - l2), 0))
+        first, second = ((float(x.mean()), *share_wilson(x, units[rows]))
+                         for x in (a[rows, j], b[rows, j]))
+        low, high = mover_difference(first, second, _correlation(a[rows, j], b[rows, j]))
         out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
     return out
 
@@ -181,6 +175,12 @@ def expanded_tail(k: int, confidence: float = 0.95) -> float:
     if k < 2:
         return (1 - confidence) / 2
     return float(norm.cdf(-np.sqrt(k / (k - 1)) * student_t.ppf(0.5 + confidence / 2, k - 1)))
+
+
+def share_wilson(x: np.ndarray, units: np.ndarray) -> tuple[float, float]:
+    """Wilson's 95 % interval of the mean of ``(n,)`` values ``x`` in [0, 1] at their
+    effective rows over the clusters of ``(n,)`` ``units`` (:func:`effective_rows`)."""
+    return effective_wilson(float(x.mean()), effective_rows(x, units))
 
 
 def effective_rows(x: np.ndarray, units: np.ndarray) -> float:

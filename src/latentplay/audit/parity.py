@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from latentplay.intervals import effective_wilson, proportion_interval
-from latentplay.resample import cluster_sums, effective_rows, resampled
+from latentplay.intervals import proportion_interval
+from latentplay.resample import cluster_sums, resampled, share_wilson
 
 DIFFERENCES = ("demographic_parity_difference", "equal_opportunity_difference",
                "equalized_odds_difference")
@@ -158,8 +158,7 @@ def _own_bounds(hits: np.ndarray, among: list[np.ndarray], units: np.ndarray) ->
     """``(G, 2)`` Wilson's 95 % interval of the share of ``(N,)`` bool ``hits`` in each group's
     ``(N,)`` bool rows ``among``, at its effective rows over the ``(N,)`` ``units``; NaN for a
     group without rows."""
-    return np.array([effective_wilson(float(hits[rows].mean()),
-                                      effective_rows(hits[rows].astype(float), units[rows]))
+    return np.array([share_wilson(hits[rows].astype(float), units[rows])
                      if rows.any() else (np.nan, np.nan) for rows in among])
 
 

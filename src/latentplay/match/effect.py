@@ -38,7 +38,7 @@ from scipy.stats import t as student_t
 
 from latentplay.clustered import shared_variance
 from latentplay.errors import UserError
-from latentplay.intervals import effective_wilson
+from latentplay.intervals import effective_wilson, mover_difference
 from latentplay.match.estimated_score import score_correction
 
 if TYPE_CHECKING:
@@ -73,8 +73,8 @@ def _outcome(y: np.ndarray, n: int | None = None, **rows: np.ndarray) -> np.ndar
 def share_floor(out: dict, treated: np.ndarray, control: np.ndarray) -> dict:
     """``out`` (an estimate with ``ci_low``, ``ci_high`` and ``level``) with its interval
     widened to Newcombe's (1998) hybrid score interval of the difference of the shares of
-    ``(n1,)`` ``treated`` and ``(n2,)`` ``control`` values, ``p1 - p2 -+ hypot`` of each
-    share's distance to the near and far ends of its Wilson interval, where the values are
+    ``(n1,)`` ``treated`` and ``(n2,)`` ``control`` values, from each share's Wilson
+    interval (:func:`~latentplay.intervals.mover_difference`), where the values are
     all 0 or 1 (a control side of matched sets: each set's controls' mean, in [0, 1]) and a
     side's share is 0 or 1: that side never varies in a bootstrap or a variance, so they
     alone make the difference look more certain than its shares are. Else ``out`` as is."""
@@ -84,10 +84,8 @@ def share_floor(out: dict, treated: np.ndarray, control: np.ndarray) -> dict:
     p1, p2 = float(treated.mean()), float(control.mean())
     if not {p1, p2} & {0.0, 1.0}:
         return out
-    (l1, u1), (l2, u2) = (effective_wilson(p, len(v), out["level"])
-                          for p, v in ((p1, treated), (p2, control)))
-    low = p1 - p2 - float(np.hypot(p1 - l1, u2 - p2))
-    high = p1 - p2 + float(np.hypot(u1 - p1, p2 - l2))
+    low, high = mover_difference(*((p, *effective_wilson(p, len(v), out["level"]))
+                                   for p, v in ((p1, treated), (p2, control))))
     return {**out, "ci_low": min(out["ci_low"], low), "ci_high": max(out["ci_high"], high)}
 
 
