@@ -31,6 +31,8 @@ CASES = {
     "unknown last": (["a", "b"], ["no", "yes", "unknown"], [[5, 3, 2], [1, 4, 6]], "one line"),
     "twelve groups": ([f"g{i}" for i in range(12)], ["no", "yes"],
                       [[i + 1, 12 - i] for i in range(12)], SUBTITLE),
+    "names of 300 characters": (["a" * 150 + "1" + "a" * 149, "a" * 150 + "2" + "a" * 149],
+                                ["L" * 300, "short"], [[4, 6], [6, 4]], ""),
 }
 
 
@@ -134,3 +136,47 @@ def test_each_bar_holds_its_group_s_shares_and_each_whisker_its_interval() -> No
     (whiskers,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     spans = [segment[:, 0] for segment in whiskers.lines[2][0].get_segments()]
     np.testing.assert_allclose(spans, [[0.35, 0.7], [0.6, 1.1], [0.12, 0.45]])
+
+
+def test_each_legend_entry_shows_its_own_level_s_colour_whatever_its_name() -> None:
+    """A level named ``_dark`` (matplotlib leaves labels that start with ``_`` out of a legend)
+    keeps its entry: every entry's swatch is the colour of that level's bars and the whiskers'
+    entry is last (before, the entries slid up one: ``_dark`` took the bars of ``light``,
+    ``light`` those of ``mid``, and ``mid``'s entry was gone)."""
+    from latentplay.viz.bias import bias_bars
+
+    levels = ["_dark", "light", "mid"]
+    counts = np.array([[5, 3, 1], [2, 6, 4]])
+    fig = bias_bars(["f", "m"], levels, counts, "gender", "tone", "",
+                    np.array([[0.2, 0.5], [0.3, 0.8], [0.05, 0.4]]))
+    ax, legend = fig.axes[0], fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()][:3] == ["_dark (n=7)", "light (n=9)", "mid (n=5)"]
+    assert legend.get_texts()[3].get_text().startswith("95 % Wilson interval")
+    bar_colours = [ax.patches[3 * k].get_facecolor() for k in range(3)]   # three bars a level
+    assert [h.get_facecolor() for h in legend.legend_handles[:3]] == bar_colours
+    assert len(set(bar_colours)) == 3
+
+
+def test_long_names_are_shortened_in_the_middle_and_keep_a_bar_each() -> None:
+    """Group and level names of 300 characters (a person id, a file path) keep their start,
+    end and count, each label within the figure beside bars 40 % of its width or more; two
+    names that differ only in their middle keep a bar each (before, the labels took about
+    15 inches of a 4-inch figure: the labels ran off its left edge and the bars shrank to
+    nothing)."""
+    from latentplay.viz.bias import bias_bars
+
+    groups, levels, counts, _ = CASES["names of 300 characters"]
+    fig = bias_bars(groups, levels, np.array(counts), "person", "kind")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    ticks = ax.get_yticklabels()
+    assert [t.get_text()[:3] for t in ticks] == ["all", "aaa", "aaa"]
+    assert all(t.get_text().endswith(" (n=10)") and "…" in t.get_text() for t in ticks[1:])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("LLL") and "…" in legend[0] and legend[0].endswith("L (n=10)")
+    for text in [*ticks, *ax.get_legend().get_texts()]:
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, text.get_text()
+    assert ax.get_window_extent(renderer).width >= 0.4 * fig.bbox.width
+    assert sorted({round(p.get_y() + p.get_height() / 2) for p in ax.patches}) == [0, 1, 2]

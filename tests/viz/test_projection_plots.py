@@ -372,3 +372,38 @@ def test_a_declared_range_sets_the_colour_scale_of_both_figures() -> None:
     assert projection_png(coords, labels).axes[0].collections[-1].get_clim() == pytest.approx((0, 1))
     marker = projection_figure(coords, [labels]).data[0].marker
     assert (marker.cmin, marker.cmax) == pytest.approx((0.0, 1.0))
+
+
+def test_class_names_with_dollar_signs_are_drawn_as_written() -> None:
+    """Class names holding ``$`` are text, not mathtext: ``$\\frac$`` made drawing the figure
+    raise (a mathtext parse error), and ``a$b$c`` was drawn as "abc" with ``b`` in italics.
+    Drawn as written, each legend entry is as wide as the same words set as plain text."""
+    coords, codes = _points()
+    names = ["$100", "a$b$c", "$\\frac$"]
+    fig = projection_png(coords, Labels("price", codes, "categorical", names))
+    fig.canvas.draw()
+    counts = np.bincount(codes, minlength=3)
+    texts = fig.axes[0].get_legend().get_texts()
+    assert [t.get_text() for t in texts] == [f"{n} ({c})" for n, c in zip(names, counts, strict=True)]
+    renderer = fig.canvas.get_renderer()
+    for text in texts:
+        plain = fig.text(0, 0, text.get_text(), fontsize=text.get_fontsize(), parse_math=False)
+        assert text.get_window_extent(renderer).width == pytest.approx(
+            plain.get_window_extent(renderer).width, abs=0.5)   # pixels
+
+
+def test_a_class_name_of_300_characters_is_shortened_to_the_figure_s_width() -> None:
+    """A 300-character class name (a file path as a label) is shown by its start, an ellipsis,
+    its end and its count, the whole legend on the figure; shorter names stay whole (before,
+    the one-column legend was about 15 inches wide on a 4-inch figure: every entry was off
+    the page)."""
+    coords, codes = _points()
+    long = "s" + "x" * 298 + "e"
+    fig = projection_png(coords, Labels("path", codes, "categorical", ["a", "b", long]))
+    fig.canvas.draw()
+    counts = np.bincount(codes, minlength=3)
+    texts = _legend_texts(fig)
+    assert texts[:2] == [f"a ({counts[0]})", f"b ({counts[1]})"]
+    assert texts[2].startswith("sxx") and texts[2].endswith(f"xxe ({counts[2]})") and "…" in texts[2]
+    box = fig.axes[0].get_legend().get_window_extent(fig.canvas.get_renderer())
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1

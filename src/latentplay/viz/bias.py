@@ -18,6 +18,7 @@ from latentplay.viz.style import (
     CHART_TEXT,
     CHART_WIDTH,
     COLOUR_ONLY,
+    fitted,
     text_color,
     text_width,
     tight_layout,
@@ -35,6 +36,10 @@ WHISKER_SHIFT = 0.14
 MAX_GROUPS = 30
 """Groups drawn at most (persons, say); of more, those whose shares differ most from all rows'
 (:func:`shown_groups`), and the title says how many are left out."""
+
+LABEL_MOST = 0.4 * CHART_WIDTH
+"""Inches a group's label (its name and row count) takes at most, left of its bar: a longer
+name is shortened in its middle (:func:`~latentplay.viz.style.fitted`)."""
 
 MAX_LEGEND = 40
 """Levels listed in the legend at most; of more (persons, say), a note says how many levels the
@@ -95,21 +100,24 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
             intervals = intervals[np.concatenate([[0], kept + 1])]
         groups, counts = [groups[i] for i in kept], counts[kept]
     shares = _shares(counts)
-    labels = [f"all (n={totals.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
-                                                                           strict=True)]
+    labels = [f"all (n={totals.sum()})"] + [
+        fitted(g, LABEL_MOST, CHART_TEXT + 0.5, f" (n={n})")
+        for g, n in zip(groups, counts.sum(1), strict=True)]
     table = np.vstack([overall, shares])
     known = [k for k, level in enumerate(levels) if level != UNKNOWN]
     ramp = iter(class_colors(len(known), ordered, [levels[k] for k in known], of))
     listed = len(levels) <= MAX_LEGEND
-    entries = [f"{level} (n={n})" for level, n in zip(levels, totals, strict=True)]
     label_width = max(text_width(label, CHART_TEXT + 0.5) for label in labels)
     room = CHART_WIDTH - label_width - 0.35    # inches of the axes, the legend's under them
+    entries = [fitted(level, room - 0.5, CHART_TEXT, f" (n={n})")   # a column's room, its swatch
+               for level, n in zip(levels, totals, strict=True)]
     title = wrap_title(f"{of} within each {by}" + (f"\n{subtitle}" if subtitle else ""),
                        CHART_WIDTH - 0.2, CHART_TEXT + 1)
     whisker_label = None
     if intervals is not None:
         over = f"\nover {persons} persons" if persons else ""
-        whisker_label = f"95 % Wilson interval\nof {levels[known[0]]}'s share{over}"
+        share = fitted(levels[known[0]], room - 0.5, CHART_TEXT, "'s share")
+        whisker_label = f"95 % Wilson interval\nof {share}{over}"
     if listed:
         widths = [0.45 + text_width(e, CHART_TEXT) for e in [*entries, *whisker_label.split("\n")]] \
             if whisker_label else [0.45 + text_width(e, CHART_TEXT) for e in entries]
@@ -132,13 +140,15 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     # each bar, its share, its style and whether its number needs a box (on a hatched bar)
     shares: list[tuple[Any, float, dict[str, Any], bool]] = []
     nth = {k: n for n, k in enumerate(known)}    # a known level's place among the known
+    handles: list[Any] = []   # each level's bars, then the whiskers: not by their labels
     for k, level in enumerate(levels):
         style = unknown_bar_style() if level == UNKNOWN else \
             {"color": next(ramp), "edgecolor": "white", "linewidth": 1.0}
         boxed = hatched and level != UNKNOWN and nth[k] % 2 == 1
         if boxed:
             style.update(hatch="////", hatchcolor=text_color(style["color"]), hatch_linewidth=0.4)
-        bars = ax.barh(labels, table[:, k], left=left, label=level, **style)
+        bars = ax.barh(np.arange(len(labels)), table[:, k], left=left, label=level, **style)
+        handles.append(bars)
         shares.extend((bar, share, style, boxed) for bar, share in zip(bars, table[:, k], strict=True))
         left += table[:, k]
     empty = np.flatnonzero(table.sum(1) == 0)
@@ -153,9 +163,11 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
                                xerr=np.abs(intervals[drawn].T + before[drawn] - mid[drawn]),
                                fmt="none",
                                ecolor="black", elinewidth=1, capsize=3, label=whisker_label)
+        handles.append(whiskers)
         halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # seen on dark bars
         for artist in whiskers.get_children():
             artist.set_path_effects(halo)
+    ax.set_yticks(np.arange(len(labels)), labels)   # by place: two shortened names may read alike
     ax.set_ylim(len(labels) - 0.5, -0.5)  # top to bottom, no margin above the first bar
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of {of}", fontsize=CHART_TEXT + 0.5)
@@ -164,8 +176,7 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     # under the axes, below the ticks and the axis label
     under = offset_copy(ax.transAxes, fig, y=-3.2 * (CHART_TEXT + 0.5), units="points")
     if listed:
-        handles, _ = ax.get_legend_handles_labels()
-        ax.legend(handles, entries + [h.get_label() for h in handles[len(levels):]], title=of,
+        ax.legend(handles, entries + ([whisker_label] if whisker_label else []), title=of,
                   loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=under,
                   fontsize=CHART_TEXT, title_fontsize=CHART_TEXT, ncol=columns, frameon=False,
                   columnspacing=1.0, handlelength=1.5)

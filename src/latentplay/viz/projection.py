@@ -32,6 +32,7 @@ from latentplay.viz.style import (
     SIGNED_MAP,
     SKIN_MAP,
     UNKNOWN_GREY,
+    fitted,
     is_skin,
     named_colors,
     ordered_colors,
@@ -243,7 +244,8 @@ def projection_png(
         if len(names) > MAX_LEGEND:  # identities: no legend
             note = f"{labels.name}: {int((counts > 0).sum()):,} classes, one colour each"
         else:
-            handles = [_handle(colors[i], f"{name} ({counts[i]:,})", name == UNKNOWN,
+            handles = [_handle(colors[i], fitted(name, CHART_WIDTH - 0.7, CHART_TEXT,  # one column
+                                                 f" ({counts[i]:,})"), name == UNKNOWN,
                                "o" if marks is None else marks[i])
                        for i, name in enumerate(names)]
             if (codes < 0).any():

@@ -1,6 +1,6 @@
 """What every figure shares: the colour ramp of ordered classes, the grey of ``unknown`` and of
 missing values, titles wrapped to the width a figure has for them, and axes of whole numbers
-(epochs) ticked at whole numbers only.
+(epochs) ticked at whole numbers only; text drawn as written (see :data:`PLAIN_TEXT`).
 
 Ordered classes (age groups, binned values, frown / neutral / smile) take evenly spaced
 colours of one sequential map, :data:`ORDERED_MAP`, dark to light: its middle is clearly
@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
@@ -30,6 +31,12 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
+
+PLAIN_TEXT = {"text.parse_math": False}
+"""Set in matplotlib's ``rcParams`` once any figure module is imported: labels, titles and
+legends are users' names (a class ``$100``, ``a$b$c``, ``$\\frac$``), drawn as written and never
+read as mathtext (which raised, or dropped the ``$`` and set the rest in italics)."""
+matplotlib.rcParams.update(PLAIN_TEXT)
 
 ORDERED_MAP = "viridis"
 """The sequential colour map ordered classes are drawn along (see :func:`ordered_colors`)."""
@@ -229,6 +236,30 @@ def text_width(text: str, fontsize: float) -> float:
     width, _, _ = _MEASURE.get_text_width_height_descent(text, FontProperties(size=fontsize),
                                                           ismath=False)
     return float(width) / 72.0
+
+
+def fitted(name: str, width: float, fontsize: float, suffix: str = "") -> str:
+    """``name + suffix`` (a class or group name a figure labels something with, and its count)
+    with ``name`` shortened in its middle to ``head…tail`` so that the whole is at most
+    ``width`` inches wide at ``fontsize`` points, or as it is when it fits: a 300-character
+    name pushed the bars or the legend off the figure. Start and end both stay, so names
+    that differ in either still read apart."""
+    if text_width(name + suffix, fontsize) <= width:
+        return name + suffix
+    low, high = 0, len(name)    # the most characters kept that fit lies in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if text_width(_cut(name, middle) + suffix, fontsize) <= width:
+            low = middle
+        else:
+            high = middle
+    return _cut(name, low) + suffix
+
+
+def _cut(name: str, keep: int) -> str:
+    """``name`` with its first ``ceil(keep / 2)`` and last ``floor(keep / 2)`` characters either
+    side of an ellipsis."""
+    return name[:keep - keep // 2] + "…" + (name[len(name) - keep // 2:] if keep // 2 else "")
 
 
 def wrap_title(text: str, width: float, fontsize: float) -> str:
