@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -39,6 +40,15 @@ def test_a_list_given_one_bare_item_says_how_to_write_the_list() -> None:
                                         r"write condition=\[smile\]"):
         resolve(_Listed, ["condition=smile"])
     assert resolve(_Listed, ["condition=[smile]"]).condition == ["smile"]
+
+
+@pytest.mark.parametrize("item", ["condition=[smile", "condition=[smile, gender", 'condition="smile'])
+def test_an_override_that_is_not_yaml_is_one_line_naming_it(item: str) -> None:
+    """A list without its ``]`` or an unclosed quote (``model.condition=[smile``) ended in a
+    yaml ParserError traceback; it is one line naming the item, after good ones too."""
+    with pytest.raises(UserError, match=rf"^bad config override {re.escape(repr(item))} is not "
+                                        r"valid YAML: .*; close each \[ and \{, or quote the value"):
+        resolve(_Listed, ["condition=[a]", item])
 
 
 @pytest.mark.parametrize(("text", "says"), [

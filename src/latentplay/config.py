@@ -70,10 +70,24 @@ def resolve(schema: type[T], overrides: str | Sequence[str] = (), preset: str | 
         if isinstance(exc, ConfigKeyError) and isinstance(owner, type) and is_dataclass(owner):
             msg += f" (its keys: {', '.join(f.name for f in fields(owner))})"
         raise UserError(f"{source}{where}: {msg}") from None
+    except yaml.YAMLError as exc:   # key=[a,b without its ']'
+        item = next(i for i in overrides if _unreadable(i))
+        problem = getattr(exc, "problem", None) or first_line(exc)
+        raise UserError(f"{source} {item!r} is not valid YAML: {problem}; close each [ and {{, "
+                        "or quote the value (key='\"...\"')") from None
     validate = getattr(obj, "validate", None)
     if callable(validate):
         validate()
     return obj  # type: ignore[return-value]
+
+
+def _unreadable(item: str) -> bool:
+    """Whether the ``key=value`` override ``item`` is not valid YAML on its own."""
+    try:
+        OmegaConf.from_dotlist([item])
+    except yaml.YAMLError:
+        return True
+    return False
 
 
 def _load_preset(preset: str | Path) -> DictConfig:
