@@ -333,3 +333,33 @@ def test_attribute_means_read_on_a_page_their_titles_inside(p: int) -> None:
         box = ax.title.get_window_extent(renderer)
         assert 0 <= box.x0 and box.x1 <= fig.bbox.width
     plt.close(fig)
+
+
+def test_attribute_means_name_both_groups_whatever_their_names() -> None:
+    """A control class named ``_light`` (matplotlib leaves labels starting with ``_`` out of a
+    legend) keeps its legend entry, in its bars' colour (before, the legend named the treated
+    group only)."""
+    means = (np.array([0.2, 0.4]), np.array([0.3, 0.1]))
+    fig = attribute_means(["a", "b"], means, means, groups=("dark", "_light"))
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["dark", "_light"]
+    bars = fig.axes[0].patches    # the treated group's two bars, then the control's
+    assert [h.get_facecolor() for h in legend.legend_handles] == [bars[0].get_facecolor(),
+                                                                  bars[2].get_facecolor()]
+
+
+def test_names_of_300_characters_are_shortened_to_stay_on_the_figure() -> None:
+    """A covariate ``group=<300 characters>`` (a one-hot class of a long name) is labelled by
+    its start, an ellipsis and its end in the love plot and the attribute means, every label
+    on the figure (before, it ran some 15 inches off a 4-inch love plot's left edge)."""
+    names = ["age", "group=" + "x" * 300 + "end"]
+    fig = love_plot(names, np.array([0.3, 0.2]), np.array([0.05, 0.02]))
+    means = (np.array([0.2, 0.4]), np.array([0.3, 0.1]))
+    other = attribute_means(names, means, means)
+    labels = [*fig.axes[0].get_yticklabels(), *other.axes[0].get_xticklabels()]
+    assert sorted(t.get_text()[:9] for t in labels) == ["age", "age", "group=xxx", "group=xxx"]
+    for text in labels:
+        assert text.get_text() == "age" or ("…" in text.get_text() and text.get_text().endswith("xend"))
+        text.figure.canvas.draw()
+        box = text.get_window_extent()
+        assert text.figure.bbox.x0 <= box.x0 and box.x1 <= text.figure.bbox.x1, text.get_text()

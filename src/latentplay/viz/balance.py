@@ -16,7 +16,9 @@ from latentplay.errors import UserError
 from latentplay.viz.style import (
     CHART_TEXT,
     CHART_WIDTH,
+    LABEL_MOST,
     PAGE_WIDTH,
+    fitted,
     readable_size,
     tight_layout,
     wrap_title,
@@ -169,7 +171,7 @@ def _love_panel(
         if np.isfinite(before[j]) and np.isfinite(after[j]):
             ax.plot([before[j], after[j]], [i, i], color="0.8", lw=1, zorder=1)
     ax.axvline(threshold, color="0.4", ls="--", lw=1)
-    ax.set_yticks(y, [names[j] for j in shown], fontsize=CHART_TEXT)
+    ax.set_yticks(y, [fitted(names[j], LABEL_MOST, CHART_TEXT) for j in shown], fontsize=CHART_TEXT)
     ax.tick_params(axis="x", labelsize=CHART_TEXT)
     ax.set_ylim(-0.8, max(len(shown), 1) - 0.2)
     ax.grid(axis="x", alpha=0.3)
@@ -242,9 +244,10 @@ def attribute_means(
     for i, (ax, (label, (mt, mc))) in enumerate(zip(axes, panels, strict=True)):
         if sizes is not None:
             label += f" ({groups[0]}: {sizes[i][0]}; {groups[1]}: {sizes[i][1]})"
-        ax.bar(x - bar / 2, mt, bar, label=groups[0], color=colors[0])
-        ax.bar(x + bar / 2, mc, bar, label=groups[1], color=colors[1])
-        ax.set_xticks(x, list(names), rotation=45, ha="right", fontsize=text)
+        handles = [ax.bar(x - bar / 2, mt, bar, label=groups[0], color=colors[0]),
+                   ax.bar(x + bar / 2, mc, bar, label=groups[1], color=colors[1])]
+        ax.set_xticks(x, [fitted(n, LABEL_MOST, text) for n in names], rotation=45, ha="right",
+                      fontsize=text)
         ax.tick_params(axis="y", labelsize=text)
         ax.set_xlim(-0.6, p - 0.4)
         ax.set_title(label, fontsize=text + 1)
@@ -254,8 +257,8 @@ def attribute_means(
             ax.set_ylabel(ylabel, fontsize=text + 0.5)
         if not (np.isfinite(mt).any() or np.isfinite(mc).any()):  # a caliper dropped every unit
             _no_pairs(ax)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=text, frameon=False)
+    # by the bars, not their labels: a group named "_x" (a label matplotlib leaves out) keeps its entry
+    fig.legend(handles, list(groups), loc="upper right", ncol=2, fontsize=text, frameon=False)
     title = wrap_title(title, width - 2.5, text + 2)  # left of the legend
     fig.suptitle(title, fontsize=text + 2, x=0.02, ha="left")  # the layout keeps the axes under it
     tight_layout(fig)

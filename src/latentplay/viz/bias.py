@@ -18,6 +18,7 @@ from latentplay.viz.style import (
     CHART_TEXT,
     CHART_WIDTH,
     COLOUR_ONLY,
+    LABEL_MOST,
     fitted,
     text_color,
     text_width,
@@ -36,10 +37,6 @@ WHISKER_SHIFT = 0.14
 MAX_GROUPS = 30
 """Groups drawn at most (persons, say); of more, those whose shares differ most from all rows'
 (:func:`shown_groups`), and the title says how many are left out."""
-
-LABEL_MOST = 0.4 * CHART_WIDTH
-"""Inches a group's label (its name and row count) takes at most, left of its bar: a longer
-name is shortened in its middle (:func:`~latentplay.viz.style.fitted`)."""
 
 MAX_LEGEND = 40
 """Levels listed in the legend at most; of more (persons, say), a note says how many levels the

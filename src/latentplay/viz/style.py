@@ -204,6 +204,10 @@ more, its legend under the axes: the bias chart, a projection's PNG, the love pl
 CHART_TEXT = readable_size(7.0, CHART_WIDTH, COLUMN_WIDTH)
 """Points of such a chart's smallest text: 6 or more once printed a column wide."""
 
+LABEL_MOST = 0.4 * CHART_WIDTH
+"""Inches a chart's row label (a group's name and count, a covariate) takes at most, left of
+its bars or points: a longer name is shortened in its middle (:func:`fitted`)."""
+
 
 def printed_size(fig: Figure, printed: float) -> float:
     """Points of the smallest visible text of ``fig`` once the figure is scaled to ``printed``
