@@ -407,3 +407,21 @@ def test_a_class_name_of_300_characters_is_shortened_to_the_figure_s_width() -> 
     assert texts[2].startswith("sxx") and texts[2].endswith(f"xxe ({counts[2]})") and "…" in texts[2]
     box = fig.axes[0].get_legend().get_window_extent(fig.canvas.get_renderer())
     assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+
+
+def test_plotly_shows_class_names_as_written_not_as_markup() -> None:
+    """plotly reads ``<b>``, ``<br>`` and entities in a trace's name and hover text as markup,
+    and ``%{...}`` in a hover template as a value: a class ``<b>x</b>`` was a bold x, ``R&amp;D``
+    read R&D and ``100%{x}`` showed the point's x. Each name now holds no markup plotly reads
+    and decodes (entities, as plotly decodes them) to the name."""
+    import html
+
+    coords, codes = _points(60)
+    names = ["<b>x</b>", "R&amp;D", "100%{x}"]
+    fig = projection_figure(coords, [Labels("kind", codes, "categorical", names)])
+    counts = np.bincount(codes, minlength=3)
+    for trace, name, count in zip(fig.data, names, counts, strict=True):
+        hover = trace.hovertemplate.removesuffix("<extra></extra>")
+        assert "<" not in trace.name + hover and "%{" not in hover
+        assert html.unescape(trace.name) == f"{name} ({count})"
+        assert html.unescape(hover) == f"kind: {name}"

@@ -314,6 +314,15 @@ def thumbnail_uris(images: np.ndarray | Sequence[np.ndarray], size: int = 48) ->
     return out
 
 
+def plotly_text(text: str) -> str:
+    """``text`` written so that plotly shows it as it is: plotly reads ``<b>``, ``<br>``,
+    ``<sup>`` and entities such as ``&amp;`` in a trace's name and hover text as markup (a
+    class ``<b>x</b>`` was drawn as a bold x), and ``%{...}`` in a hover template as a value
+    to fill in; ``&``, ``<``, ``>`` and ``%`` become entities, which plotly shows as the
+    characters."""
+    return html.escape(text, quote=False).replace("%", "&#37;")
+
+
 def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str = ""):
     """An interactive plotly figure: one trace group per attribute, a menu to switch colouring.
 
@@ -343,8 +352,9 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                 fig.add_trace(go.Scattergl(
                     x=coords[:, 0], y=coords[:, 1], mode="markers", name=lab.name,
                     visible=visible, marker={"size": 4, "color": hexes[codes].tolist()},
-                    customdata=np.arange(n, dtype=np.int32), text=lab.text(),
-                    hovertemplate=f"{lab.name}: %{{text}}<extra></extra>", showlegend=False))
+                    customdata=np.arange(n, dtype=np.int32), text=[plotly_text(t) for t in lab.text()],
+                    hovertemplate=f"{plotly_text(lab.name)}: %{{text}}<extra></extra>",
+                    showlegend=False))
                 groups.append(list(range(first, len(fig.data))))
                 continue
             classes = [*enumerate(names), (-1, MISSING)]  # grey ones first: drawn underneath
@@ -359,14 +369,14 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                           else PLOTLY_SYMBOLS[marks[ci]])
                 fig.add_trace(go.Scattergl(
                     x=coords[idx, 0], y=coords[idx, 1], mode="markers",
-                    name=f"{name} ({len(idx):,})", legendgroup=lab.name,
+                    name=f"{plotly_text(name)} ({len(idx):,})", legendgroup=lab.name,
                     legendrank=1000 + (ci if ci >= 0 else len(names)),  # in class order
-                    legendgrouptitle_text=lab.name, visible=visible,
+                    legendgrouptitle_text=plotly_text(lab.name), visible=visible,
                     marker={"size": 4 if marks is None and symbol == "circle" else 5,
                             "symbol": symbol,
                             "color": matplotlib.colors.to_hex(rgba)},
                     customdata=idx.astype(np.int32),
-                    hovertemplate=f"{lab.name}: {name}<extra></extra>",
+                    hovertemplate=f"{plotly_text(lab.name)}: {plotly_text(name)}<extra></extra>",
                 ))
         else:  # rows without a value grey and underneath, the rest on the colour scale
             values = lab.values.astype(float)
@@ -375,10 +385,10 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                 fig.add_trace(go.Scattergl(
                     x=coords[missing, 0], y=coords[missing, 1], mode="markers",
                     name=f"{MISSING} ({len(missing):,})", legendgroup=lab.name,
-                    legendgrouptitle_text=lab.name, visible=visible,
+                    legendgrouptitle_text=plotly_text(lab.name), visible=visible,
                     marker={"size": 5, "symbol": "circle-open", "color": matplotlib.colors.to_hex(GREY)},
                     customdata=missing.astype(np.int32),
-                    hovertemplate=f"{lab.name}: {MISSING}<extra></extra>"))
+                    hovertemplate=f"{plotly_text(lab.name)}: {MISSING}<extra></extra>"))
             if len(shown):
                 lo, hi = lab.range if lab.range else (values[shown].min(), values[shown].max())
                 cmap, lo, hi = value_scale(float(lo), float(hi), lab.name)
@@ -390,20 +400,21 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                             "cmin": lo, "cmax": hi,
                             # the lower part of the right margin: the legend's
                             # "missing (N)" above it stays clear
-                            "colorbar": {"title": {"text": lab.name}, "len": 0.75, "y": 0,
+                            "colorbar": {"title": {"text": plotly_text(lab.name)}, "len": 0.75, "y": 0,
                                          "yanchor": "bottom"}},
                     customdata=shown.astype(np.int32),
-                    hovertemplate=f"{lab.name}: %{{marker.color:.3g}}<extra></extra>",
+                    hovertemplate=f"{plotly_text(lab.name)}: %{{marker.color:.3g}}<extra></extra>",
                     showlegend=False))
         groups.append(list(range(first, len(fig.data))))
     total = len(fig.data)
     buttons = []
     for lab, group in zip(labels, groups, strict=True):
         visible = [i in group for i in range(total)]
-        buttons.append({"label": lab.name, "method": "update",
-                        "args": [{"visible": visible}, {"title.text": f"{title} — {lab.name}"}]})
+        heading = plotly_text(lab.name)
+        buttons.append({"label": heading, "method": "update",
+                        "args": [{"visible": visible}, {"title.text": f"{plotly_text(title)} — {heading}"}]})
     fig.update_layout(  # the title on the left, the menu of attributes on the right above the plot
-        title={"text": f"{title} — {labels[0].name}" if labels else title, "x": 0.01,
+        title={"text": plotly_text(f"{title} — {labels[0].name}" if labels else title), "x": 0.01,
                "xanchor": "left"},
         updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "y": 1.02,
                       "xanchor": "right", "yanchor": "bottom", "showactive": True}]
