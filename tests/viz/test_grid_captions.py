@@ -195,3 +195,26 @@ def test_each_image_sits_in_its_row_and_column_over_its_own_caption() -> None:
                 assert left > at[10 * r + c - 1][1]               # right of the one before
             if r:
                 assert top > at[10 * (r - 1) + c][2]              # under the row above
+
+
+def test_a_row_label_of_300_characters_is_shortened_and_the_images_keep_their_room() -> None:
+    """A class named by 300 characters labels its row by its start, an ellipsis and its end
+    (and the count line under it whole), on the figure, and every image keeps most of its
+    cell (before, the label took the whole width and the images shrank to nothing)."""
+    from latentplay.viz.grid import image_grid
+
+    name = "from " + "the photo collection of a museum, " * 8 + "end"   # 290 characters
+    rows = [np.zeros((3, 8, 8, 3), np.uint8), np.zeros((3, 8, 8, 3), np.uint8)]
+    fig = image_grid(rows, ["short\n(n=10)", f"{name}\n(n=12)"], cell_inches=0.9)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    first, second = (t.get_text().split("\n") for t in ax.texts if t.get_gid())
+    assert first == ["short", "(n=10)"]
+    assert second[0].startswith("from the") and second[0].endswith("end") and "…" in second[0]
+    assert second[1] == "(n=12)"
+    for text in ax.texts:
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+    for image in ax.get_images():
+        assert image.get_window_extent(renderer).width >= 0.8 * 0.9 * fig.dpi

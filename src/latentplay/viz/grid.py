@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
 from latentplay.outputs import replaced_whole
-from latentplay.viz.style import readable_size, text_width, wrap_title
+from latentplay.viz.style import fitted, readable_size, text_width, wrap_title
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -61,7 +61,9 @@ def image_grid(
     nrows = max(len(rows), 1)
     width = 1.6 + ncols * cell_inches
     label_size = readable_size(LABEL_SIZE, width)
-    label = max((text_width(line, label_size) for text in row_labels for line in str(text).split("\n")),
+    row_labels = ["\n".join(fitted(line, 0.4 * width, label_size) for line in str(text).split("\n"))
+                  for text in row_labels]   # a 300-character class name took the whole width
+    label = max((text_width(line, label_size) for text in row_labels for line in text.split("\n")),
                 default=0.0)
     left = label + 0.12
     cell = (width - left - 0.05) / ncols
