@@ -118,3 +118,13 @@ def test_distances_of_several_classes_get_a_panel_each_in_order() -> None:
     np.testing.assert_allclose(medians, [np.median(distances[labels == k]) for k in range(5)])
     two = distance_histogram(distances[:60], labels[:60], names[:2], "age_group", "age_group")
     assert len(two.axes) == 1 and two.axes[0].get_legend() is not None
+
+
+def test_distance_histograms_name_a_class_that_starts_with_an_underscore() -> None:
+    """Two classes ``_none`` and ``some``: both named in the legend with their counts (before,
+    ``_none`` was left out, as matplotlib leaves out labels that start with ``_``)."""
+    from latentplay.viz.latent import distance_histogram
+
+    labels = np.r_[np.zeros(30, int), np.ones(20, int)]
+    fig = distance_histogram(np.linspace(-1, 1, 50), labels, ["_none", "some"], "t", "kind")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["_none (30)", "some (20)"]

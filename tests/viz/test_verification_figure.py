@@ -336,3 +336,16 @@ def test_column_panels_hold_each_columns_rates_and_the_target_on_the_fmr_panel()
     accuracy[1, 1] = np.nan  # one column without it: still no "too few pairs"
     fig = column_bars(["g0", "g1"], ["x", "y"], accuracy, sd, fmr, fnmr, 0.025, 5)
     assert not fig.axes[0].texts
+
+
+def test_det_curves_name_a_group_whose_name_starts_with_an_underscore() -> None:
+    """A group ``_other`` (matplotlib leaves labels that start with ``_`` out of a legend) keeps
+    its entry in its curve's colour, in the groups' order (before, the legend skipped it)."""
+    same = np.r_[np.ones(10, bool), np.zeros(100, bool)]
+    d = np.r_[np.full(10, 2.0), np.linspace(0.5, 1.5, 100)]
+    fig = det_curves([("_other", d, same), ("women", d * 0.8, same)], 1.0)
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["_other", "women"]
+    curves = [line for line in fig.axes[0].lines if line.get_drawstyle() == "steps-post"]
+    assert [h.get_color() for h in legend.legend_handles[:2]] == [c.get_color() for c in curves]
+    plt.close(fig)

@@ -15,6 +15,7 @@ from latentplay.contingency import read_p
 from latentplay.intervals import STUDENT, wilson_interval
 from latentplay.outputs import gaps_text, p_text
 from latentplay.viz.style import (
+    legend_items,
     ordered_colors,
     qualitative_colors,
     row_note,
@@ -263,7 +264,8 @@ def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float 
                                          f" (diamonds: confidence >= {threshold:g})"),
                  fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, ncol=-(-len(rows) // 12), loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.legend(*legend_items(ax), fontsize=7, ncol=-(-len(rows) // 12), loc="upper left",
+              bbox_to_anchor=(1.01, 1))
 
 
 def _sure(row: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from latentplay.viz.style import qualitative_colors, tight_layout, wrap_title
+from latentplay.viz.style import legend_items, qualitative_colors, tight_layout, wrap_title
 
 ALL = "all faces"
 
@@ -198,7 +198,8 @@ def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: st
 
 def _legend(ax: Axes) -> None:
     """A panel's legend, in two columns past five entries."""
-    ax.legend(fontsize=7, ncol=1 + (len(ax.get_legend_handles_labels()[0]) > 5))
+    handles, labels = legend_items(ax)
+    ax.legend(handles, labels, fontsize=7, ncol=1 + (len(handles) > 5))
 
 
 def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
@@ -214,7 +215,7 @@ def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
                 color=colours[k], label=name)
     # shares fill the whole height (an edit drives its own attribute's share to 1, at the
     # top), so no corner is free of them: the legend has a band of its own above 1
-    entries = len(ax.get_legend_handles_labels()[0])
+    entries = len(legend_items(ax)[0])
     columns = max(1, min(entries, 5))
     legend_rows = -(-entries // columns)
     ax.set_ylim(-0.02, 1.06 + 0.09 * legend_rows)
@@ -222,7 +223,7 @@ def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
     x.axis(ax)
     ax.set_ylabel(f"share read as each class of {attribute}")
     ax.set_title(f"{role + ': ' if role else ''}{attribute} as a check reads it", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", ncol=columns, frameon=False,
+    ax.legend(*legend_items(ax), fontsize=7, loc="upper center", ncol=columns, frameon=False,
               borderaxespad=0.2, columnspacing=1.2)
 
 

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from latentplay.viz.grid import save_figure
 from latentplay.viz.projection import class_colors
-from latentplay.viz.style import COLOUR_ONLY, tight_layout, wrap_title
+from latentplay.viz.style import COLOUR_ONLY, legend_items, tight_layout, wrap_title
 
 STYLES = ("-", "--", "-.")
 """Line styles of the groups in turn (dotted is all images')."""
@@ -51,7 +51,7 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str] | None = None
             else f" over {persons} persons (bootstrap)")
     ax.set_title(wrap_title(f"faces found by {sweep['label']} within each {sweep['by']}; "
                             f"bands: 95 % intervals{over}", 5.5, 12), pad=18)  # axes' width
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.legend(*legend_items(ax), fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     tight_layout(fig)
     if path is not None:
         save_figure(fig, path)

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import class_colors
-from latentplay.viz.style import tight_layout, unknown_bar_style, wrap_title
+from latentplay.viz.style import legend_items, tight_layout, unknown_bar_style, wrap_title
 
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
 
@@ -113,7 +113,7 @@ def distribution_bars(
     line = 0.2 / fig.get_figheight()  # a legend line, in figure heights
     below = (0.15 * notes + 0.05 * bool(note)) / fig.get_figheight()  # the note's lines
     band = 0.1 / fig.get_figheight() + line * lines  # the series' legend
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=ncol, fontsize=8,
+    fig.legend(*legend_items(ax), loc="lower center", ncol=ncol, fontsize=8,
                frameon=False, bbox_to_anchor=(0.5, below + (1.5 * line if unknowable else 0.0)))
     if unknowable:
         fig.legend(ax.plot([], [], color="0.55", ls=":", lw=0.9),
@@ -256,7 +256,7 @@ def value_histograms(
     ax.grid(axis="y", alpha=0.3)
     if title:
         ax.set_title(title, fontsize=9)
-    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = legend_items(ax)
     fig.legend(handles, [*labels[:-1], labels[-1] + "; dashed lines: medians"] if labels else [],
                loc="lower center", ncol=len(labels) or 1, fontsize=8, frameon=False)
     tight_layout(fig, rect=(0, 0.07, 1, 1))

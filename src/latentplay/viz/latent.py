@@ -13,7 +13,7 @@ from matplotlib.ticker import MaxNLocator
 from latentplay.errors import UserError
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import class_colors
-from latentplay.viz.style import UNKNOWN_GREY, tight_layout, wrap_title
+from latentplay.viz.style import UNKNOWN_GREY, legend_items, tight_layout, wrap_title
 
 PANEL_WIDTH = 1.7
 """Inches of one panel of :func:`latent_histograms`: four to a row make a page's width."""
@@ -121,7 +121,7 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
         ax.set_xlabel(xlabel)
         ax.set_ylabel("codes")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=7)
+        ax.legend(*legend_items(ax), fontsize=7)
         ax.set_title(title, fontsize=9)
         tight_layout(fig)
         return fig

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from latentplay.viz.style import PAGE_WIDTH, qualitative_colors, tight_layout, wrap_title
+from latentplay.viz.style import PAGE_WIDTH, legend_items, qualitative_colors, tight_layout, wrap_title
 
 FLOOR = -0.25
 """The lowest score the probe bars draw (an R² can fall without bound)."""
@@ -52,7 +52,7 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     ax.set_xlabel(f"held-out score (bars: linear probe{below})")
     ax.set_title("What each column holds of each attribute", fontsize=10)
     ax.grid(axis="x", color="0.9")
-    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
+    ax.legend(*legend_items(ax), bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
     tight_layout(fig)
     return fig
 

@@ -209,6 +209,23 @@ LABEL_MOST = 0.4 * CHART_WIDTH
 its bars or points: a longer name is shortened in its middle (:func:`fitted`)."""
 
 
+_PLACEHOLDER = re.compile(r"_child\d+|_container\d+|_nolegend_")
+"""The labels matplotlib gives artists that are not to be in a legend."""
+
+
+def legend_items(ax: Axes) -> tuple[list[Any], list[str]]:
+    """The handles and labels of ``ax``'s labelled artists in the order drawn, as
+    ``ax.get_legend_handles_labels()`` gives them but with labels that start with ``_`` too:
+    matplotlib leaves those out of a legend, and a class named ``_other`` lost its entry (or
+    the entries after it slid onto the wrong colours). Only matplotlib's own placeholders
+    (``_child3``, ``_nolegend_``) are left out."""
+    from matplotlib.legend import _get_legend_handles
+
+    handles = [h for h in _get_legend_handles([ax])
+               if h.get_label() and not _PLACEHOLDER.fullmatch(h.get_label())]
+    return handles, [h.get_label() for h in handles]
+
+
 def printed_size(fig: Figure, printed: float) -> float:
     """Points of the smallest visible text of ``fig`` once the figure is scaled to ``printed``
     inches wide (inf where it has no text)."""

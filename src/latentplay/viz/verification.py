@@ -17,6 +17,7 @@ from sklearn.metrics import roc_curve
 from latentplay.viz.style import (
     PAGE_WIDTH,
     SMALLEST_TEXT,
+    legend_items,
     qualitative_colors,
     row_note,
     text_width,
@@ -67,9 +68,10 @@ def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None)
     ax.set_title("Verification errors per group (lower left is better)", fontsize=10)
     ax.grid(which="both", color="0.93")
     if outside:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+        ax.legend(*legend_items(ax), fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1),
+                  frameon=False)
     else:
-        ax.legend(fontsize=8, loc="best")  # off the curves and the points on the floor
+        ax.legend(*legend_items(ax), fontsize=8, loc="best")  # off the curves and the points on the floor
     _bottom_note(fig, lines)
     return fig
 
@@ -300,7 +302,7 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
         ax.grid(axis="x", color="0.9")
     axes[0].set_yticks(y, list(groups), fontsize=8)
     axes[0].set_ylim(n_grp - 0.5, -0.5)  # every group's place, the first on top
-    handles, names = axes[1].get_legend_handles_labels()
+    handles, names = legend_items(axes[1])
     fig.legend(handles, names, loc="lower center", ncol=min(n_col, 6), fontsize=8,
                frameon=False)
     tight_layout(fig, rect=(0, 0.35 / fig.get_figheight(), 1, 1))
