@@ -162,3 +162,21 @@ def test_an_attribute_with_one_class_is_one_clear_error(coded_faces: Path, tmp_p
     for attribute, positive in [("constant", None), ("constant", "only"), ("glasses2", "yes")]:
         with pytest.raises(UserError, match=f"'{attribute}' has one class .* choose another"):
             faces.fit(pg, "vae_mu", attribute, positive)
+
+
+def test_a_direction_s_class_names_show_as_written_not_as_markdown() -> None:
+    """A direction between classes ``<b>x</b>`` and ``*a* [y](z)`` is described in the tab's
+    Markdown box with every punctuation character of its names escaped, so that the box shows
+    the names (before, a bold x, an italic a and a link); the escapes removed, the names
+    come back whole."""
+    import re
+
+    from latentplay.latent.directions import Direction
+
+    vector = np.array([1.0, 0.0], np.float32)
+    found = Direction(vector, "kind", "categorical", "<b>x</b>", "*a* [y](z)", "svm", 0.0, 0.9, 40,
+                      conditioned_on=["_held_"])
+    text = faces.describe(found)
+    assert re.search(r"(?<!\\)[<>*\[\]()_]", text.split(" (svm")[0]) is None  # nothing unescaped
+    assert re.sub(r"\\(.)", r"\1", text).startswith("kind: <b>x</b> vs *a* [y](z) (svm, n=40)")
+    assert text.endswith(r"held: \_held\_")

@@ -71,13 +71,13 @@ def test_the_tab_shows_the_cautions_latent_edit_prints(vae_run: Path, coded_face
     with gr.Blocks() as demo:
         faces_tab.faces_tab(pg, demo)
     found, _, caution = _handler(demo, "fitted")("noise", "gender", "male")
-    assert found.weak and found.weak_caution in caution
-    assert "fitted on column 'noise', which holds no known run's codes" in caution
+    assert found.weak and faces.markdown_text(found.weak_caution) in caution
+    assert faces.markdown_text("fitted on column 'noise', which holds no known run's codes") in caution
     path = tmp_path / "noise.json"
     found.to_json(path)
     assert _handler(demo, "loaded")(str(path))[2] == caution
     own, _, text = _handler(demo, "fitted")(faces.RUN_CODES, "gender", "male")
-    assert text == (own.weak_caution or "")  # this run's own codes: no caution of another run
+    assert text == faces.markdown_text(own.weak_caution or "")  # no caution of another run
 
 
 def test_fitting_on_another_runs_codes_is_refused(cli, vae_run: Path, cvae_run: Path,

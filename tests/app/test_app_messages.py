@@ -112,7 +112,7 @@ def test_a_refused_direction_file_leaves_none_in_use_and_says_why(
     bad.write_text('{"not": "a direction"}')
     found, summary, caution = fns["load_direction"](str(bad))
     assert found is None and caution == ""
-    assert summary.startswith("**Not loaded**: bad.json") and summary.endswith("No direction is in use.")
+    assert summary.startswith("**Not loaded**: bad\\.json") and summary.endswith("No direction is in use.")
     assert str(tmp_path) not in summary
 
 

@@ -11,6 +11,7 @@ of the store, or on the run's own codes of the whole store (:data:`RUN_CODES`), 
 from __future__ import annotations
 
 import os
+import re
 import time
 from functools import lru_cache
 from typing import Any
@@ -142,20 +143,32 @@ def load_direction(pg: Playground, path: str | os.PathLike[str]) -> Direction:
     return found
 
 
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+"""ASCII punctuation: what Markdown and HTML may read as markup, each escapable by a backslash."""
+
+
+def markdown_text(text: str) -> str:
+    """``text`` (a name from a store, a direction or an annotator file) for a Markdown box:
+    each ASCII punctuation character backslash-escaped, as Markdown allows, so that a class
+    ``<b>x</b>``, ``*a*`` or ``[x](y)`` shows as written, not as bold, italic or a link."""
+    return _MARKUP.sub(r"\\\1", text)
+
+
 def describe(direction: Direction) -> str:
-    """One line: what the direction separates and its held-out score."""
-    held = f"; held: {', '.join(direction.conditioned_on)}" if direction.conditioned_on else ""
-    return (f"{direction.label} ({direction.method}, n={direction.n}): held-out {direction.score_name} "
-            f"{direction.score:.3f}{held}")
+    """One line of Markdown: what the direction separates and its held-out score."""
+    held = (f"; held: {markdown_text(', '.join(direction.conditioned_on))}"
+            if direction.conditioned_on else "")
+    return (f"{markdown_text(direction.label)} ({direction.method}, n={direction.n}): held-out "
+            f"{direction.score_name} {direction.score:.3f}{held}")
 
 
 def cautions(pg: Playground, direction: Direction) -> str:
     """The cautions ``latentplay latent edit`` prints for ``direction`` on the loaded run, one
-    paragraph each (empty when none): fitted on codes that may be another run's
+    Markdown paragraph each, shown as written (empty when none): fitted on codes that may be another run's
     (:meth:`~latentplay.latent.directions.Direction.check_run`), or near chance
     (:attr:`~latentplay.latent.directions.Direction.weak_caution`)."""
     run = None if pg.run is None else direction.check_run(pg.run)
-    return "\n\n".join(c for c in (run, direction.weak_caution) if c)
+    return "\n\n".join(markdown_text(c) for c in (run, direction.weak_caution) if c)
 
 
 def edit(pg: Playground, row: float | int, direction: Direction, alpha: float,
@@ -182,8 +195,9 @@ def read_edit(classifier_path: str | os.PathLike[str], reconstruction: np.ndarra
     ann = _annotator(str(classifier_path))
     proba = ann.predict_proba(np.stack([reconstruction, edited]))
     before, after = proba.argmax(axis=1)
-    text = (f"**{ann.attribute}** read on the reconstruction: {ann.classes[before]} "
-            f"{proba[0, before]:.2f}; on the edit: {ann.classes[after]} {proba[1, after]:.2f}")
+    first, last = (markdown_text(ann.classes[k]) for k in (before, after))
+    text = (f"**{markdown_text(ann.attribute)}** read on the reconstruction: {first} "
+            f"{proba[0, before]:.2f}; on the edit: {last} {proba[1, after]:.2f}")
     return text + (" — the class changed." if before != after else " — the same class.")
 
 

@@ -160,7 +160,7 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks, at_open: bool
             found = faces.load_direction(pg, path)
         except UserError as exc:  # named as uploaded, not by the server's copy of it
             why = str(exc).replace(str(path), Path(path).name)
-            return None, f"**Not loaded**: {why}. No direction is in use.", ""
+            return None, f"**Not loaded**: {faces.markdown_text(why)}. No direction is in use.", ""
         return found, faces.describe(found), faces.cautions(pg, found)
 
     @guard
