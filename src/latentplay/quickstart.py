@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from latentplay import sources
 from latentplay import store as st
@@ -67,7 +68,7 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
         raise UserError(f"cannot make {out.absolute()}: {exc.strerror}; choose another "
                         "folder with --out") from None
     path = out / "synthfaces"
-    console.print(f"[bold]1/3[/bold] generating {n} synthetic faces into {path} ...")
+    console.print(f"[bold]1/3[/bold] generating {n} synthetic faces into {escape(str(path))} ...")
     store = sources.make("synthfaces", path, n=n, seed=seed, overwrite=True)  # checked above
     from latentplay.store.cli import print_summary
 
@@ -85,8 +86,9 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
     save_figure(association_bars(found, "\n".join(found.test_lines)), bias)
     report = build_report(path)
     q = shell_word  # the commands' paths, quoted where a shell would split them
+    console.print("\n[green]done[/green]: ", end="")   # then the paths, as written ([red] stays)
     console.print(
-        f"\n[green]done[/green]: store {path} ({len(store)} images; open it with "
+        f"store {path} ({len(store)} images; open it with "
         f"datasets.load_from_disk('{path}') or latentplay.store.load)\n"
         f"grids: {', '.join(str(g) for g in grids)}\nbias chart: {bias}\nreport: {report}\n\n"
         f"next: latentplay train cvae --data {q(path)} --out {q(out / 'cvae')} --epochs 100"
@@ -98,10 +100,10 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
         f"      latentplay data measure {q(path)} --what skin,pose\n"
         f"      latentplay data bias {q(path)} --by skin_tone --of face_found --out {q(out / 'found.png')}\n"
         f"      latentplay audit detection {q(path)} --by skin_tone --out {q(out / 'detection')}",
-        soft_wrap=True,  # commands stay on one line each, to copy
+        soft_wrap=True, markup=False,  # commands stay on one line each, to copy
     )
     if note := path_note():
-        console.print(note, soft_wrap=True)
+        console.print(note, soft_wrap=True, markup=False)
     return path
 
 

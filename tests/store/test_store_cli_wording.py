@@ -68,3 +68,19 @@ def test_info_says_what_wrote_each_vector_column(cli, tmp_path: Path) -> None:  
     assert line == ("vector columns: vae_mu: vae:runs/vae (4-d); w (4-d): imported from "
                     "/data/latents " + "x" * 51 + "…; plain (2-d)")
     assert "cached projections (viz): pca__plain" in r.out
+
+
+def test_paths_holding_brackets_are_printed_as_written(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    """rich read ``[red]`` in a path as a colour and left it out (``data info st[red]`` printed
+    ``st: 3 rows``), and ``[/b]`` as a closing tag: a MarkupError traceback after the work."""
+    (tmp_path / "a[").mkdir()
+    for path in (tmp_path / "st[red]", tmp_path / "a[" / "b]x"):
+        _store(path, 3)
+        r = cli("data", "info", path)
+        assert r.code == 0, r.err
+        assert r.out.splitlines()[0].startswith(f"{path}: 3 rows")
+    out = tmp_path / "ex[bold]"
+    r = cli("data", "export", tmp_path / "st[red]", "--out", out)
+    assert r.code == 0, r.err
+    assert r.out.strip() == (f"exported 3 images to {out / 'images'} and the labels of 3 rows to "
+                             f"{out / 'labels.csv'}")

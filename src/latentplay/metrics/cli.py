@@ -23,7 +23,7 @@ from latentplay.outputs import console as table_console
 from latentplay.outputs import output_dir, refuse_nonempty, shell_word, staged_outputs, warn, write_atomic
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
-console = Console(stderr=True)
+console = Console(stderr=True, markup=False)   # paths and names as written: out[1]/ stays
 FITTED = {"sap": "SAP", "dci": "DCI", "modularity": "explicitness"}
 """What the metrics that fit classifiers on training rows (registered with ``split``) fit for."""
 
@@ -552,7 +552,7 @@ def concepts(
                  _intervention_line(scores["intervention"]),
                  f"wrote {out / 'metrics.json'} (every score); all of it on one page: "
                  f"latentplay report {shell_word(out)}"):
-        table_console().print(line, highlight=False, soft_wrap=True)
+        table_console().print(line, highlight=False, soft_wrap=True, markup=False)
     if scores["flag"]:
         warn(_concept_warning(kind, scores))
 

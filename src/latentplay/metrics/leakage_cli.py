@@ -95,7 +95,7 @@ def run(
     if size not in (32, 64):
         raise UserError(f"--size must be 64 or 32, got {size}")
     refuse_nonempty(out, overwrite)  # before minutes of training
-    err = Console(stderr=True)
+    err = Console(stderr=True, markup=False)   # paths as written: out[1]/ stays
     train = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=runs[0], threads=threads)
     per_seed = {}
     with staged_outputs(output_dir(out, overwrite), owned=(*OUTPUTS, *SEEDS_OUTPUTS)) as stage:

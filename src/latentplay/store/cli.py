@@ -49,7 +49,7 @@ def make(
             raise UserError("--full applies to the shapes dataset only")
         items.append("full=true")
     store = make_store(dataset, out, n=n, seed=seed, overrides=items, preset=preset, overwrite=overwrite)
-    console.print(f"made {dataset}: {len(store)} images in {store.path}")
+    console.print(f"made {dataset}: {len(store)} images in {store.path}", markup=False)
 
 
 @app.command()
@@ -149,16 +149,16 @@ def _vector_text(name: str, dim: int, description: str | None, most: int = 80) -
 def print_summary(summary: dict) -> None:
     """Render :func:`latentplay.store.info` output as rich tables."""
     console.print(
-        f"[bold]{summary['path']}[/bold]: {summary['rows']} rows "
-        f"({summary['converter'].removeprefix('latentplay.sources.')} from {summary['source']}, "
-        f"{summary['created']})"
+        f"[bold]{escape(str(summary['path']))}[/bold]: {summary['rows']} rows "   # a path's [red] as written
+        f"({summary['converter'].removeprefix('latentplay.sources.')} from "
+        f"{escape(str(summary['source']))}, {summary['created']})"
     )
     if summary["vectors"]:
         described = summary.get("vector_descriptions") or {}
         vectors = [_vector_text(k, v, described.get(k)) for k, v in summary["vectors"].items()]
-        console.print(f"vector columns: {'; '.join(vectors)}", highlight=False)
+        console.print(f"vector columns: {'; '.join(vectors)}", highlight=False, markup=False)
     if summary.get("projections"):
-        console.print(f"cached projections (viz): {', '.join(summary['projections'])}")
+        console.print(f"cached projections (viz): {', '.join(summary['projections'])}", markup=False)
     for name, attr in summary["attributes"].items():
         kind = attr["kind"] + (", ordered" if attr.get("ordered") else "")
         if attr["kind"] == "continuous":
@@ -217,7 +217,8 @@ def export(
     store = st.load(path)
     n = export_store(store, to, overwrite=overwrite)
     images = f"{n} images to {to / 'images'}" if n else "no images (the store has none)"
-    console.print(f"exported {images} and the labels of {len(store)} rows to {to / 'labels.csv'}")
+    console.print(f"exported {images} and the labels of {len(store)} rows to {to / 'labels.csv'}",
+                  markup=False)
 
 
 @app.command("import-vectors")
@@ -310,7 +311,7 @@ def generate(
 
     store = generate_store(run, out, n, seed=seed, condition=parse_condition(condition),
                            like=like, column=column, overwrite=overwrite, progress=True)
-    console.print(f"generated {len(store)} images from {run} into {store.path}")
+    console.print(f"generated {len(store)} images from {run} into {store.path}", markup=False)
 
 
 @app.command()
@@ -348,7 +349,7 @@ def measure(
                         batch_size=batch_size, overwrite=overwrite)
     for line in summary_lines(new, new.schema.history[-1]["attributes"]):
         say(line, lambda text: console.print(text, markup=False))
-    console.print(f"measured {counted(len(new), 'row')} of {path}")
+    console.print(f"measured {counted(len(new), 'row')} of {path}", markup=False)
 
 
 CLIP_SETTINGS = ("template", "model", "device")
@@ -433,7 +434,7 @@ def predict(
         console.print(line, markup=False)
     if entry["not_found"]:
         console.print(f"{counted(len(entry['not_found']), 'row')} had no detected face")
-    console.print(f"classified {counted(len(new), 'row')} of {path}")
+    console.print(f"classified {counted(len(new), 'row')} of {path}", markup=False)
 
 
 @app.command()
