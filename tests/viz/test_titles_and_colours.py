@@ -183,3 +183,24 @@ def test_value_histograms_mark_each_sample_s_median():
     assert [line.get_xdata()[0] for line in ax.get_lines()] == [0.0, 2.0]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "faces (n=4)", "generated (n=3); dashed lines: medians"]
+
+
+def test_a_class_name_of_300_characters_is_shortened_under_its_bars() -> None:
+    """A 300-character class name under bars (a store report's counts, an audit's shares)
+    shows its start, an ellipsis and its end, and every label stays on the figure with the
+    bars above it (before, the name ran off the figure and the layout gave up)."""
+    from latentplay.viz.distribution import count_bars, distribution_bars
+
+    name = "from " + "the photo collection of a museum, " * 8 + "end"
+    shares = {"training": (np.full(5, 0.2), None), "generated": (np.full(5, 0.2), None)}
+    for fig in (count_bars(["a", "b", name], [10, 20, 30], "who"),
+                distribution_bars(["a", "b", name, "c", "d"], shares)):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        labels = ax.get_xticklabels()
+        (long,) = [t.get_text() for t in labels if len(t.get_text()) > 1]
+        assert long.startswith("from the") and long.endswith("end") and "…" in long
+        for text in labels:
+            box = text.get_window_extent()
+            assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0
+        assert ax.get_window_extent().height >= 0.4 * fig.bbox.height

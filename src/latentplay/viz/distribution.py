@@ -12,9 +12,13 @@ from matplotlib.figure import Figure
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import class_colors
-from latentplay.viz.style import legend_items, tight_layout, unknown_bar_style, wrap_title
+from latentplay.viz.style import fitted, legend_items, tight_layout, unknown_bar_style, wrap_title
 
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
+
+TICK_MOST = 1.5
+"""Inches a class name under its bars takes at most: a longer one is shortened in its middle
+(:func:`~latentplay.viz.style.fitted`), so that the bars keep their height."""
 
 
 def count_bars(classes: Sequence[str], counts: Sequence[float], title: str,
@@ -28,7 +32,7 @@ def count_bars(classes: Sequence[str], counts: Sequence[float], title: str,
         style = unknown_bar_style() if name == UNKNOWN else {"color": "tab:blue"}
         ax.bar(i, count, **style)
     rotate = k > 6 or max((len(s) for s in classes), default=0) > 8
-    ax.set_xticks(np.arange(k), list(classes), rotation=40 if rotate else 0,
+    ax.set_xticks(np.arange(k), [fitted(c, TICK_MOST, 7) for c in classes], rotation=40 if rotate else 0,
                   ha="right" if rotate else "center", fontsize=7)
     ax.set_ylabel("count", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
@@ -102,7 +106,7 @@ def distribution_bars(
                 unknowable = True
         ax.bar(pos, props, width, label=label, color=COLORS[i % len(COLORS)],
                yerr=err, capsize=2, error_kw={"lw": 0.8, "ecolor": "0.2"})
-    ax.set_xticks(x, list(classes), rotation=30 if k > 4 else 0,
+    ax.set_xticks(x, [fitted(c, TICK_MOST, 8) for c in classes], rotation=30 if k > 4 else 0,
                   ha="right" if k > 4 else "center", fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, min(1.0, top * 1.12) if top > 0 else 1.0)
