@@ -50,9 +50,19 @@ def split_names(text: str | None) -> list[str]:
 
 def parse_condition(text: str | None) -> dict[str, Any]:
     """``"smile=0.5,gender=female"`` -> ``{"smile": 0.5, "gender": "female"}``: numbers become
-    floats, anything else stays a (class name) string; None or empty gives ``{}``."""
+    floats, anything else stays a (class name) string; None or empty gives ``{}``. A piece
+    without ``=`` belongs to the class before it (``age=[0, 30)``: ``data bin``'s classes
+    hold a comma)."""
     out: dict[str, Any] = {}
-    for item in split_names(text):
+    if not split_names(text):   # which refuses an empty item
+        return out
+    items: list[str] = []
+    for piece in str(text).split(","):
+        if "=" in piece or not items:
+            items.append(piece)
+        else:
+            items[-1] += "," + piece
+    for item in (i.strip() for i in items):
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise UserError(f"condition {item!r} is not of the form attribute=value")

@@ -53,6 +53,17 @@ def test_parsers() -> None:
             parse_values(text)
 
 
+def test_a_condition_s_class_may_hold_commas() -> None:
+    """``age=[0, 30)`` (``data bin``'s class) was split into ``age=[0`` and ``30)``, refused as
+    no attribute=value; a piece without ``=`` now belongs to the class before it, as written."""
+    assert parse_condition("age=[0, 30),smile=1") == {"age": "[0, 30)", "smile": 1.0}
+    assert parse_condition('smile=0, group=say "hi", ok') == {"smile": 0.0, "group": 'say "hi", ok'}
+    with pytest.raises(UserError, match="condition 'x' is not of the form attribute=value"):
+        parse_condition("x,smile=1")
+    with pytest.raises(UserError, match="has an empty item"):
+        parse_condition("age=[0, 30),,smile=1")
+
+
 def test_a_condition_that_is_no_number_is_one_line(cli, cvae_run: Path, tmp_path: Path) -> None:
     r = cli("latent", "sample", cvae_run, "--out", tmp_path / "s.png", "--n", "4",
             "--condition", "smile=abc,gender=male")
@@ -1029,3 +1040,24 @@ def test_a_traversal_from_a_row_names_the_rows_own_condition(cli, cvae_run: Path
     assert numbers["condition"]["gender"] == gender
     assert numbers["condition"]["smile"] == pytest.approx(smile, abs=1e-4)
     assert f"from row 3 of store 'faces' at smile={smile:.3g}, gender={gender} (its own)" in titles[0]
+
+
+def test_a_sweep_takes_condition_classes_that_hold_commas(cli, tmp_path: Path) -> None:
+    """A run conditioned on binned classes (``data bin``'s ``[0, 30)`` holds a comma): ``--values
+    "[30, 90],[0, 30)"`` was split at every comma into four classes the run does not know."""
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("age", "categorical", names=["[0, 30)", "[30, 90]"])],
+                    provenance=Provenance(source="test", converter="test"))
+    images = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    data = st.build([{"image": [st.encode_png(im) for im in images], "age": np.arange(64) % 2}],
+                    schema, tmp_path / "ages")
+    run = train.train("cvae", data=data.path, out=tmp_path / "run", epochs=1, batch_size=32,
+                      seed=0, progress=False,
+                      overrides=["data.size=32", "model.width=16", "model.hidden=64",
+                                 "model.latent_dim=4", "model.condition=[age]", "trainer.threads=1",
+                                 "log.recon_images=8", "log.samples=16", "log.figures_every=100"])
+    out = tmp_path / "sweep.png"
+    numbers = _ok(cli("latent", "sweep", run, "--attribute", "age", "--values", "[30, 90],[0, 30)",
+                      "--out", out), out)
+    assert numbers["values"] == ["[30, 90]", "[0, 30)"]

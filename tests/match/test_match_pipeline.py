@@ -59,6 +59,20 @@ def test_a_treatment_with_an_equals_sign_needs_two_different_values(tmp_path: Pa
     assert parse_treatment(s, "g=a,b").names == ("a", "b")
 
 
+def test_treatment_classes_may_hold_commas(tmp_path: Path) -> None:
+    """``data bin``'s classes hold a comma (``[0.1, 0.2)``), and a CSV's may (``say "hi", ok``):
+    ``--treatment age=[0.1, 0.2),[0.2, 0.3)`` was refused as not two values, as ``--where``
+    and ``data regroup`` take them."""
+    names = ["[0.1, 0.2)", "[0.2, 0.3)", 'say "hi", ok']
+    s = _store(tmp_path / "s", {"g": np.array([0, 1, 2, 0, 1, 2])},
+               [Attribute("g", "categorical", names=names)])
+    assert parse_treatment(s, "g=[0.2, 0.3),[0.1, 0.2)").names == ("[0.2, 0.3)", "[0.1, 0.2)")
+    t = parse_treatment(s, 'g=say "hi",ok , [0.1,0.2)')   # spaces around the commas as --where
+    assert t.names == ('say "hi", ok', "[0.1, 0.2)")
+    np.testing.assert_array_equal(t.rows, [0, 2, 3, 5])
+    np.testing.assert_array_equal(t.treated, [False, True, False, True])
+
+
 def test_exact_blocks_refuse_rows_without_a_value(tmp_path: Path) -> None:
     """A missing code (-1) would mix blocks: (a=1, b=missing) and (a=0, b=2) got one code."""
     s = _store(tmp_path / "s", {"a": np.array([1, 0, 1, 0]), "b": np.array([-1, 2, 0, 1])},

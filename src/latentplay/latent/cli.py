@@ -223,6 +223,7 @@ def sweep(
         condition_sweep,
         where_row,
     )
+    from latentplay.store.schema import joined_classes
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -230,7 +231,7 @@ def sweep(
     if values is not None:
         part = model.condition_spec.part(attribute)
         parsed = (parse_values(values) if part.kind == "continuous"
-                  else [v.strip() for v in values.split(",") if v.strip()])
+                  else [v for v in joined_classes(values.split(","), part.names or []) if v])
     result = condition_sweep(model, attribute, parsed, per_value=per,
                              fixed=parse_condition(condition), seed=seed,
                              same_codes=not new_codes)

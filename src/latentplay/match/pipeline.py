@@ -40,7 +40,7 @@ from latentplay.outputs import (
 )
 from latentplay.store.bias import repeated_persons
 from latentplay.store.io import sole_writer
-from latentplay.store.schema import UNKNOWN, class_places
+from latentplay.store.schema import UNKNOWN, class_places, joined_classes
 from latentplay.store.summary import many_classes
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
     labels = np.asarray(store.labels(name))
     level_names = attr.level_names
     if given:   # ``gender=`` (no values) was read as ``gender``
-        chosen = [v.strip() for v in values.split(",")]
+        chosen = joined_classes(values.split(","), level_names)   # data bin's [0.1, 0.2) holds a comma
         if len(chosen) != 2 or chosen[0] == chosen[1] or "" in chosen:
             raise UserError(f"--treatment {spec!r}: give two different values, treated first")
         codes = []
