@@ -132,3 +132,13 @@ def test_rows_sorted_by_a_factor_are_refused_before_any_metric(cli, tmp_path: Pa
     res = cli("metrics", "disentanglement", "--factors", f, "--codes", c, "--metrics", "mig,sap")
     assert res.code == 2 and "sorted by factor column(s) 1: the last 20 rows" in res.err
     assert "mig" not in res.out
+
+
+def test_the_metrics_lines_print_paths_as_written(capsys) -> None:  # noqa: ANN001
+    """rich read ``[beta=4]`` in a run's path as markup and left it out of the metrics'
+    ``wrote ...`` lines (``runs/vae/dis.json``), and ``[/x]`` ended the command in a MarkupError."""
+    from latentplay.metrics import cli as metrics_cli
+
+    for line in ("wrote runs/vae[beta=4]/dis_metrics.json", "wrote runs/a[/x]y/metrics.json"):
+        metrics_cli.console.print(line, highlight=False)
+        assert capsys.readouterr().err.strip() == line
