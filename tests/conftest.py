@@ -7,6 +7,8 @@ every stage that starts from a trained model (latent, app).
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import sys
 
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_count() or 1):
@@ -54,6 +56,23 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code=code, out=captured.out, err=captured.err)
 
     return run
+
+
+@pytest.fixture
+def file_size_limit() -> Iterator[Callable[[int], None]]:
+    """``limit(n)``: until the test ends, a file this process writes may grow to ``n`` bytes;
+    a longer write fails with EFBIG ("File too large", SIGXFSZ ignored), as a write to a full
+    disk fails with ENOSPC."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.getsignal(signal.SIGXFSZ)
+
+    def limit(size: int) -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+
+    yield limit
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    signal.signal(signal.SIGXFSZ, previous)
 
 
 _TINY = ["data.size=32", "model.width=16", "model.hidden=64", "trainer.threads=1",

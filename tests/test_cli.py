@@ -288,6 +288,49 @@ def test_path_errors_name_the_given_path_and_bugs_keep_their_traceback(
         main(["quickstart", "--out", str(tmp_path / "q")])
 
 
+def test_a_full_disk_is_one_line_and_keeps_the_previous_store(cli, tmp_path: Path,
+                                                              file_size_limit) -> None:
+    """A store remade where its shard outgrows what the disk takes ended with a traceback of
+    70 lines (an OSError while writing names no file); now one line, exit status 2, and the
+    previous store is there as it was, with nothing beside it."""
+    from latentplay.store import load
+
+    out = tmp_path / "s"
+    assert cli("data", "make", "shapes", "--out", out, "--n", "10").code == 0
+    file_size_limit(100_000)  # the 2,000 rows take about 500 kB
+    res = cli("data", "make", "shapes", "--out", out, "--n", "2000", "--overwrite")
+    _one_line_error(res)
+    assert "File too large" in res.err
+    assert len(load(out).dataset) == 10 and [p.name for p in tmp_path.iterdir()] == ["s"]
+
+
+def test_a_full_disk_behind_another_library_s_error_is_one_line(cli, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library that meets a full disk may raise its own error from it (torch's "unexpected
+    pos"): the full disk found in the error's chain is the one line; an error with none in its
+    chain keeps its traceback."""
+    import latentplay.quickstart
+
+    def full(**_: object) -> None:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704") from None
+
+    monkeypatch.setattr(latentplay.quickstart, "run", full)
+    res = cli("quickstart", "--out", tmp_path / "q")
+    _one_line_error(res)
+    assert res.err == ("error: cannot write the outputs: No space left on device (free some space "
+                       "or write elsewhere)\n")
+
+    def bug(**_: object) -> None:
+        raise RuntimeError("unexpected pos 704")
+
+    monkeypatch.setattr(latentplay.quickstart, "run", bug)
+    with pytest.raises(RuntimeError):
+        main(["quickstart", "--out", str(tmp_path / "q")])
+
+
 def test_seed_check_reaches_every_seeded_command() -> None:
     """Every command with a --seed option refuses a negative one before it runs."""
     from latentplay.cli import _leaves

@@ -168,9 +168,40 @@ def _seed_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # an operating-system error about a path the user named (or a file in it): an output folder
-# that cannot be made or written (read-only, missing parent, a file in the way), a full disk
+# that cannot be made or written (read-only, missing parent, a file in the way)
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
-                errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.EEXIST}
+                errno.ENAMETOOLONG, errno.EEXIST}
+
+# a full disk or quota, or a file past the largest the system allows (``ulimit -f``, a FAT
+# volume): never a bug, whichever file it struck (an error while writing names none)
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _full_write(exc: BaseException) -> OSError | None:
+    """The error in ``exc``'s chain (``exc``, its cause or context, theirs, ...) that says a
+    full disk, quota or file-size limit stopped a write (libraries raise their own after it:
+    torch's "unexpected pos"); None when there is none."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, OSError) and link.errno in _FULL_ERRNOS:
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
+
+
+def _stop_if_full(exc: BaseException) -> None:
+    """End with one ``error:`` line and exit status 2 when a full disk, quota or file-size
+    limit (:func:`_full_write`) caused ``exc``; return otherwise."""
+    full = _full_write(exc)
+    if full is None:
+        return
+    where = f" {full.filename}" if isinstance(full.filename, str) else " the outputs"
+    hint = ("free some space or write elsewhere" if full.errno != errno.EFBIG else
+            "a file-size limit (ulimit -f) or the file system's largest file was reached")
+    print(f"error: cannot write{where}: {full.strerror} ({hint})", file=sys.stderr)
+    raise SystemExit(2) from None
 
 
 def _named_path(filename: Any, args: list[str]) -> Path | None:
@@ -290,8 +321,9 @@ def _home_expanded(arg: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, a
-    missing, unknown or malformed option, or a path given that the system refuses, such as an
-    --out in a read-only place) ends with one ``error: ...`` line and exit status 2."""
+    missing, unknown or malformed option, a path given that the system refuses, such as an
+    --out in a read-only place, or a write that a full disk or a file-size limit stopped) ends
+    with one ``error: ...`` line and exit status 2."""
     args = [_home_expanded(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window (the library leaves it)
     # OpenMP threads (torch's, the BLAS's) sleep between parallel regions instead of spinning:
@@ -305,10 +337,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     except OSError as exc:
         named = _named_path(exc.filename, args) if isinstance(exc.filename, str) else None
-        if exc.errno not in _PATH_ERRNOS or named is None:
-            raise
-        print(f"error: cannot use {named}: {exc.strerror}", file=sys.stderr)
-        raise SystemExit(2) from None
+        if named is not None and exc.errno in _PATH_ERRNOS:
+            print(f"error: cannot use {named}: {exc.strerror}", file=sys.stderr)
+            raise SystemExit(2) from None
+        _stop_if_full(exc)
+        raise
     except typer.Abort as exc:
         if isinstance(exc.__cause__, EOFError):  # click's word for an EOFError: no command
             # prompts, so it is a file read to its end too soon, e.g. an empty .npy or .npz
@@ -323,5 +356,8 @@ def main(argv: list[str] | None = None) -> None:
             hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
             print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
         raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    except Exception as exc:  # another library's own error after a full disk stopped its write
+        _stop_if_full(exc)
+        raise
     if isinstance(code, int) and code:
         raise SystemExit(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,9 @@ from latentplay.models import build_model, family_config
 from latentplay.models.condition import ConditionSpec
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.csvlog import CSVTable, read_table
+
+_TINY_RUN = ["data.size=32", "model.width=16", "model.hidden=64", "trainer.threads=1",
+             "model.latent_dim=8", "log.recon_images=8", "log.samples=16"]
 
 
 def _save(run_dir: Path, model: torch.nn.Module, epoch: int) -> None:
@@ -72,6 +76,54 @@ def test_a_model_save_interrupted_between_its_two_files_keeps_the_previous_model
     model, meta = ckpt.load_weights(tmp_path)
     assert meta["epoch"] == 1
     assert all(torch.equal(t, first.state_dict()[k]) for k, t in model.state_dict().items())
+
+
+def test_a_full_disk_stops_a_model_save_with_an_os_error_and_keeps_the_previous_model(
+        tmp_path: Path, file_size_limit) -> None:
+    """safetensors met a full disk with an error of its own, in words alone ("I/O error: File
+    too large (os error 27)"), which the command line printed as a traceback; the weights are
+    now written by Python: an OSError, the previous model kept and no scratch file left."""
+    cfg = family_config("vae")()
+    cfg.latent_dim, cfg.width, cfg.hidden = 2, 4, 8
+    torch.manual_seed(0)
+    first = build_model("vae", cfg, 1, 28)
+    _save(tmp_path, first, epoch=1)
+    file_size_limit((tmp_path / ckpt.MODEL_FILE).stat().st_size // 2)
+    with pytest.raises(OSError) as caught:
+        _save(tmp_path, build_model("vae", cfg, 1, 28), epoch=2)
+    assert caught.value.errno == errno.EFBIG
+    model, meta = ckpt.load_weights(tmp_path)
+    assert meta["epoch"] == 1
+    assert all(torch.equal(t, first.state_dict()[k]) for k, t in model.state_dict().items())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [ckpt.MODEL_META, ckpt.MODEL_FILE]
+
+
+def test_a_full_disk_stops_a_state_save_with_an_os_error_and_keeps_the_previous_state(
+        tmp_path: Path, file_size_limit) -> None:
+    """torch.save to a path met a full disk with a RuntimeError ("unexpected pos 334336 vs
+    334228") and left ``.checkpoint.pt.tmp`` in the run; now an OSError, the previous state
+    kept, nothing left beside it."""
+    ckpt.save_state(tmp_path, {"step": torch.tensor(1), "weights": torch.zeros(1000)})
+    file_size_limit(2000)
+    with pytest.raises(OSError) as caught:
+        ckpt.save_state(tmp_path, {"step": torch.tensor(2), "weights": torch.ones(1000)})
+    assert caught.value.errno == errno.EFBIG
+    state = ckpt.load_plain(tmp_path / ckpt.STATE_FILE)
+    assert int(state["step"]) == 1 and torch.equal(state["weights"], torch.zeros(1000))
+    assert [p.name for p in tmp_path.iterdir()] == [ckpt.STATE_FILE]
+
+
+def test_a_full_disk_at_the_first_checkpoint_is_one_line_and_leaves_out_free(
+        cli, tmp_path: Path, faces_store: Path, file_size_limit) -> None:
+    """Training whose first checkpoint met a full disk ended with a traceback; now one line,
+    exit status 2, and no run left at --out (the same command trains there again)."""
+    file_size_limit(500_000)  # the weights (250 kB) fit, the training state (770 kB) does not
+    res = cli("train", "vae", "--data", faces_store, "--out", tmp_path / "run", "--epochs", "1",
+              "--batch-size", "32", *_TINY_RUN)
+    assert res.code == 2 and res.err.strip().splitlines()[-1] == (
+        "error: cannot write the outputs: File too large (a file-size limit (ulimit -f) or the "
+        "file system's largest file was reached)"), res.err
+    assert "Traceback" not in res.err and list(tmp_path.iterdir()) == []
 
 
 def test_an_interrupted_truncation_keeps_the_table(tmp_path: Path,

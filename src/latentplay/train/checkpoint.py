@@ -25,7 +25,8 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
 from latentplay import __version__
@@ -57,33 +58,29 @@ def _synced(path: Path) -> Path:
     return path
 
 
-def new_file_mode() -> int:
-    """The permissions ``open()`` gives a new file: ``0o666`` less the process's umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     """Write ``model.safetensors`` and ``model.json`` (``meta`` plus checksum and shapes).
 
     Both files are written in full (and the checksum taken) before either replaces the previous
     pair, so an interruption while writing leaves the previous weights and the description
-    whose checksum matches them. The weights get the permissions of the run's other files
-    (safetensors writes through a private temporary file, mode 0600)."""
+    whose checksum matches them, and no scratch file when a write fails (a full disk). The
+    weights are written by Python (safetensors' own ``save_file`` says a full disk in words
+    alone, and gives its file mode 0600 beside the run's other files' 0644)."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = run_dir / f".{MODEL_FILE}.tmp"
-    save_file(state, str(tmp))
-    os.chmod(tmp, new_file_mode())
-    info = {"latentplay_model": MODEL_FORMAT, "version": __version__, **meta,
-            "sha256": file_sha256(tmp),
-            "tensors": {k: list(v.shape) for k, v in state.items()}}
-    tmp_meta = run_dir / f".{MODEL_META}.tmp"
-    tmp_meta.write_text(json.dumps(info, indent=2), encoding="utf-8")
-    for written in (tmp, tmp_meta):  # both on disk before either is renamed
-        _synced(written)
-    os.replace(tmp, run_dir / MODEL_FILE)
-    os.replace(tmp_meta, run_dir / MODEL_META)
+    tmp, tmp_meta = run_dir / f".{MODEL_FILE}.tmp", run_dir / f".{MODEL_META}.tmp"
+    try:
+        tmp.write_bytes(safetensors_bytes(state))
+        info = {"latentplay_model": MODEL_FORMAT, "version": __version__, **meta,
+                "sha256": file_sha256(tmp),
+                "tensors": {k: list(v.shape) for k, v in state.items()}}
+        tmp_meta.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        for written in (tmp, tmp_meta):  # both on disk before either is renamed
+            _synced(written)
+        os.replace(tmp, run_dir / MODEL_FILE)
+        os.replace(tmp_meta, run_dir / MODEL_META)
+    finally:
+        for left in (tmp, tmp_meta):
+            left.unlink(missing_ok=True)
 
 
 def keep_model(run_dir: Path, epoch: int) -> Path:
@@ -190,8 +187,12 @@ def check_state(model: nn.Module, state: dict[str, torch.Tensor], origin: str) -
 def save_state(run_dir: Path, state: dict[str, Any]) -> None:
     """Atomically write the resumable training state (tensors and plain containers only)."""
     tmp = run_dir / f".{STATE_FILE}.tmp"
-    torch.save(state, tmp)
-    os.replace(_synced(tmp), run_dir / STATE_FILE)
+    try:
+        with open(tmp, "wb") as fh:  # a file object: a full disk is an OSError (given a path,
+            torch.save(state, fh)    # torch says "unexpected pos")
+        os.replace(_synced(tmp), run_dir / STATE_FILE)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_state(run_dir: Path) -> dict[str, Any]:
