@@ -66,6 +66,21 @@ def test_projections_are_cached_and_reused(embedded, monkeypatch):
         np.testing.assert_array_equal(first.coords, second.coords)
 
 
+def test_a_store_that_cannot_be_written_gets_the_projection_without_its_cache(
+        embedded, file_size_limit, capsys):
+    """A projection of a store on a full or read-only disk ended with an error after the
+    projection was computed (minutes of t-SNE), and ``viz`` wrote no figure; now the
+    coordinates are returned, the store is left as it was and a note says they were not kept."""
+    before = sorted((p.name, p.stat().st_size) for p in embedded.path.iterdir())
+    file_size_limit(4096)  # the store's shard is larger
+    s, [proj] = pj.projections(embedded, ["pix"], ["pca"])
+    assert proj.coords.shape == (120, 2) and np.isfinite(proj.coords).all()
+    assert "note: the coordinates are not kept in" in capsys.readouterr().err
+    assert sorted((p.name, p.stat().st_size) for p in embedded.path.iterdir()) == before
+    assert proj.column not in st.load(embedded.path).columns
+    assert [p.name for p in embedded.path.parent.iterdir()] == ["blobs"]  # no scratch left
+
+
 def test_a_cached_projection_with_a_hole_is_computed_again(embedded):
     """A cache column whose description matches but that lacks a row's coordinates (damaged,
     or written by hand) is not read: the map is made anew."""

@@ -15,6 +15,7 @@ but which do not stop a cached projection from being reused.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
@@ -28,7 +29,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.config import resolve, to_dict
 from latentplay.errors import UserError
-from latentplay.outputs import progress_bar
+from latentplay.outputs import progress_bar, warn
 
 
 @dataclass
@@ -449,20 +450,32 @@ def projections(
     return store, out
 
 
+_UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+"""Why a store cannot be written, whoever runs the command: a read-only or full disk, a
+folder of another user's."""
+
+
 def _save_cache(store: st.Store, new_columns: list[tuple[str, np.ndarray, str]]) -> st.Store:
     """``store`` saved in place with the coordinate columns ``new_columns`` (name, ``(N, 2)``
     values, description) and re-loaded. When another command (or an earlier save of this
     process) wrote the store since ``store`` was read, the columns are added to the store as it
     is now instead (saving ``store`` would drop what was written; a cached column records the
     embedding it was made from, so it is never reused for other vectors); when that store has
-    other rows or is written meanwhile once more, ``store`` is returned and the cache left
-    unwritten: the projection is made all the same."""
+    other rows or is written meanwhile once more, or when it cannot be written (a read-only
+    or full disk, a folder of another user's), ``store`` is returned and the cache left
+    unwritten, with a note: the projection is made all the same."""
     from latentplay.store.io import StoreChanged
 
     try:
         return _saved_with(store, new_columns)
     except StoreChanged:
         pass
+    except OSError as exc:
+        if exc.errno not in _UNWRITABLE:
+            raise
+        warn(f"note: the coordinates are not kept in {store.path} ({exc.strerror}): they are "
+             "computed again next time (--no-cache: neither reused nor kept)")
+        return store
     try:
         now = st.load(store.path)
         if len(now) == len(store):
