@@ -331,6 +331,19 @@ def test_a_full_disk_behind_another_library_s_error_is_one_line(cli, tmp_path: P
         main(["quickstart", "--out", str(tmp_path / "q")])
 
 
+def test_ctrl_c_says_interrupted_in_one_line(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C ended a command with exit status 130 and nothing on standard error (a batch
+    job's log did not say why it ended); now the one line ``interrupted``."""
+    import latentplay.quickstart
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(latentplay.quickstart, "run", interrupted)
+    res = cli("quickstart", "--out", tmp_path / "q")
+    assert (res.code, res.out, res.err) == (130, "", "interrupted\n")
+
+
 def test_seed_check_reaches_every_seeded_command() -> None:
     """Every command with a --seed option refuses a negative one before it runs."""
     from latentplay.cli import _leaves

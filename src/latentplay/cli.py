@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, a
     missing, unknown or malformed option, a path given that the system refuses, such as an
     --out in a read-only place, or a write that a full disk or a file-size limit stopped) ends
-    with one ``error: ...`` line and exit status 2."""
+    with one ``error: ...`` line and exit status 2; Ctrl-C with the line ``interrupted`` and
+    exit status 130."""
     args = [_home_expanded(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window (the library leaves it)
     # OpenMP threads (torch's, the BLAS's) sleep between parallel regions instead of spinning:
@@ -359,5 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # another library's own error after a full disk stopped its write
         _stop_if_full(exc)
         raise
+    if code == 130:  # Typer's exit status for a KeyboardInterrupt (Ctrl-C, SIGINT)
+        print("interrupted", file=sys.stderr)
     if isinstance(code, int) and code:
         raise SystemExit(code)
