@@ -24,7 +24,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from latentplay.cliargs import at_least
-from latentplay.errors import UserError
+from latentplay.errors import UserError, full_disk, full_disk_line
 
 # command name -> ("module:attribute", one-line help); the attribute is a Typer app (a group
 # of sub-commands) or a Typer command function.
@@ -172,36 +172,13 @@ def _seed_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
                 errno.ENAMETOOLONG, errno.EEXIST}
 
-# a full disk or quota, or a file past the largest the system allows (``ulimit -f``, a FAT
-# volume): never a bug, whichever file it struck (an error while writing names none)
-_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
-
-def _full_write(exc: BaseException) -> OSError | None:
-    """The error in ``exc``'s chain (``exc``, its cause or context, theirs, ...) that says a
-    full disk, quota or file-size limit stopped a write (libraries raise their own after it:
-    torch's "unexpected pos"); None when there is none."""
-    seen: set[int] = set()
-    link: BaseException | None = exc
-    while link is not None and id(link) not in seen:
-        if isinstance(link, OSError) and link.errno in _FULL_ERRNOS:
-            return link
-        seen.add(id(link))
-        link = link.__cause__ or link.__context__
-    return None
-
-
 def _stop_if_full(exc: BaseException) -> None:
     """End with one ``error:`` line and exit status 2 when a full disk, quota or file-size
-    limit (:func:`_full_write`) caused ``exc``; return otherwise."""
-    full = _full_write(exc)
-    if full is None:
-        return
-    where = f" {full.filename}" if isinstance(full.filename, str) else " the outputs"
-    hint = ("free some space or write elsewhere" if full.errno != errno.EFBIG else
-            "a file-size limit (ulimit -f) or the file system's largest file was reached")
-    print(f"error: cannot write{where}: {full.strerror} ({hint})", file=sys.stderr)
-    raise SystemExit(2) from None
+    limit (:func:`~latentplay.errors.full_disk`) caused ``exc``; return otherwise."""
+    full = full_disk(exc)
+    if full is not None:
+        print(f"error: {full_disk_line(full)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _named_path(filename: Any, args: list[str]) -> Path | None:

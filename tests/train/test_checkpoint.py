@@ -121,9 +121,24 @@ def test_a_full_disk_at_the_first_checkpoint_is_one_line_and_leaves_out_free(
     res = cli("train", "vae", "--data", faces_store, "--out", tmp_path / "run", "--epochs", "1",
               "--batch-size", "32", *_TINY_RUN)
     assert res.code == 2 and res.err.strip().splitlines()[-1] == (
-        "error: cannot write the outputs: File too large (a file-size limit (ulimit -f) or the "
+        "error: cannot write the outputs: File too large (a file-size limit, ulimit -f, or the "
         "file system's largest file was reached)"), res.err
     assert "Traceback" not in res.err and list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_after_a_checkpoint_says_how_to_resume(cli, tmp_path: Path, faces_store: Path,
+                                                          file_size_limit) -> None:
+    """A resumed run whose next save met a full disk ended with a traceback; now one line that
+    names the resume, the last checkpoint's weights kept."""
+    run = tmp_path / "run"
+    assert cli("train", "vae", "--data", faces_store, "--out", run, "--epochs", "1",
+               "--batch-size", "32", *_TINY_RUN).code == 0
+    file_size_limit(200_000)  # the weights take 250 kB
+    res = cli("train", "--resume", run, "--epochs", "2")
+    assert res.code == 2 and res.err.strip().splitlines()[-1].endswith(
+        f"; once there is room, `latentplay train --resume {run}` continues from its last "
+        "checkpoint"), res.err
+    assert ckpt.read_meta(run)["epoch"] == 1
 
 
 def test_an_interrupted_truncation_keeps_the_table(tmp_path: Path,

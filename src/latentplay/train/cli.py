@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from latentplay.errors import UserError
+from latentplay.errors import UserError, full_disk, full_disk_line
 from latentplay.outputs import refuse_nonempty, say, shell_word, warn
 
 
@@ -67,6 +67,9 @@ def train_command(
     except Stopped as exc:   # a signal: the state is saved at exc.step
         typer.echo(exc.cli_line, err=True)
         raise SystemExit(exc.code) from None
+    except Exception as exc:
+        _refuse_full_disk(exc, resume if resume is not None else out)
+        raise
     typer.echo(f"run written to {run}")
     for line in summary_lines(run):
         say(f"  {line}")
@@ -122,3 +125,15 @@ def import_command(
                            truncation_cutoff=truncation_cutoff, w_samples=w_samples, seed=seed,
                            overwrite=overwrite)
     typer.echo(f"{describe(read_meta(run))}: run written to {run} (samples.png)")
+
+
+def _refuse_full_disk(exc: BaseException, run_dir: Path) -> None:
+    """A :class:`UserError` saying how to go on when a full disk or file-size limit stopped
+    the run in ``run_dir`` after a checkpoint (before one, :func:`~latentplay.train.api.train`
+    removed what it wrote: the same command starts it again); return otherwise."""
+    from latentplay.train.checkpoint import STATE_FILE
+
+    full = full_disk(exc)
+    if full is not None and (run_dir / STATE_FILE).is_file():
+        raise UserError(f"{full_disk_line(full)}; once there is room, `latentplay train --resume "
+                        f"{shell_word(run_dir)}` continues from its last checkpoint") from None
