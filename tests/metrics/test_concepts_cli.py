@@ -48,6 +48,22 @@ def test_a_model_above_task_chance_is_not_flagged(cli, tmp_path: Path) -> None:
     assert ("warning: cbm:" in res.err) == bool(expected)
 
 
+def test_a_full_disk_is_one_line_and_keeps_the_previous_outputs(cli, tmp_path: Path,
+                                                               file_size_limit) -> None:
+    """The model's weights (``model.pt``, the largest output) meeting a full disk ended with
+    torch's RuntimeError ("unexpected pos 70400 vs 70352") and a traceback; now one line, exit
+    status 2, the previous outputs as they were."""
+    out = tmp_path / "c"
+    assert cli("metrics", "concepts", "cbm", "--out", out, "--n", "10", *TINY).code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    file_size_limit(100_000)  # the weights take about 1 MB; every other output fits
+    res = cli("metrics", "concepts", "cbm", "--out", out, "--n", "12", *TINY, "--overwrite")
+    assert res.code == 2 and res.err.strip().splitlines()[-1].startswith(
+        "error: cannot write the outputs: File too large"), res.err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
+
+
 def test_too_few_training_rows_are_noted(cli, tmp_path: Path) -> None:
     """``--n 2`` fitted DCI alignment and explicitness on 2 rows with no word; the array path
     notes when factors have more levels than half the training rows."""

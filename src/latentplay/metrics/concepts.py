@@ -438,7 +438,8 @@ def _save_outputs(model: GlanceNet | CBM, test_out: dict[str, np.ndarray], test_
     np.save(out_dir / "accepted.npy", test_out["accepted"])
     (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
-    torch.save(model.state_dict(), out_dir / "model.pt")
+    with open(out_dir / "model.pt", "wb") as fh:  # a file object: a full disk is an OSError (given
+        torch.save(model.state_dict(), fh)       # a path, torch says "unexpected pos")
 
 
 @torch.no_grad()
