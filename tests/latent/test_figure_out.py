@@ -4,6 +4,7 @@ RUN/model.png`` replaced the run's ``model.json``."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -176,6 +177,23 @@ def test_a_figure_of_a_trained_run_still_replaces_its_earlier_pair(cli, vae_run:
         r = cli("latent", "sample", vae_run, "--out", out, "--n", "2")
         assert r.code == 0, r.err
     assert out.with_suffix(".json").exists()
+
+
+def test_a_full_disk_leaves_the_earlier_pair_as_it_was(cli, vae_run: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figure was moved into place before its JSON was written: a disk full at the JSON
+    left the new faces beside the earlier faces' numbers; now both are the earlier ones."""
+    out = tmp_path / "s.png"
+    assert cli("latent", "sample", vae_run, "--out", out, "--n", "2").code == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    r = cli("latent", "sample", vae_run, "--out", out, "--n", "4", "--seed", "1")
+    assert (r.code, r.err) == (2, "error: cannot write the outputs: No space left on device\n")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_an_audit_folders_record_is_not_replaced_by_a_figure_pair(tmp_path: Path) -> None:

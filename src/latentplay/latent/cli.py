@@ -24,9 +24,9 @@ from latentplay.outputs import (
     figure_text,
     finite_or_none_within,
     make_parents,
+    replaced_whole,
     share_text,
     warn,
-    write_atomic,
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -123,14 +123,24 @@ def _model(run: Path) -> Any:
 
 def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
            numbers: dict[str, Any], captions: list[list[str]] | None = None) -> None:
-    from latentplay.viz.grid import image_grid, save_figure
+    from latentplay.viz.grid import image_grid
 
     figure_out(out)  # each command checks it first too, before any work
-    save_figure(image_grid(rows, labels, captions=captions, title=title), out)
     # standard JSON: a NaN (the diversity of one sample) is null
-    write_atomic(out.with_suffix(".json"), json.dumps(finite_or_none_within(numbers), indent=2,
-                                                      allow_nan=False))
+    _save_with_numbers(image_grid(rows, labels, captions=captions, title=title), out,
+                       json.dumps(finite_or_none_within(numbers), indent=2, allow_nan=False))
     typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
+
+
+def _save_with_numbers(figure: Any, out: Path, numbers: str) -> None:
+    """Save ``figure`` to ``out`` and ``numbers`` (JSON text) to OUT's ``.json``, both or
+    neither: the numbers are written first and moved into place last, so a write that fails
+    (a full disk) leaves the previous pair, never a new figure beside the old numbers."""
+    from latentplay.viz.grid import save_figure
+
+    with replaced_whole(out.with_suffix(".json")) as tmp:
+        tmp.write_text(numbers, encoding="utf-8")
+        save_figure(figure, out)
 
 
 def _chunks(images: np.ndarray) -> list[np.ndarray]:
@@ -493,7 +503,6 @@ def histograms(
     """Histogram of each latent dimension's encoder means over the run's store images (its latents.npy)."""
     from latentplay.latent.traverse import latents_table
     from latentplay.train.checkpoint import read_meta
-    from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import latent_histograms
 
     figure_out(out)  # before any work: nothing of a store or run replaced
@@ -501,9 +510,8 @@ def histograms(
     mu = np.asarray(table["mu"], dtype=np.float32)  # (N, D)
     split = table["split"]  # (N,): 1 held out
     prior = read_meta(run).get("family") != "ae"   # a plain autoencoder has none to draw
-    save_figure(latent_histograms(mu, split=split, prior=prior), out)
     n_test = int((split == 1).sum())
-    write_atomic(out.with_suffix(".json"), json.dumps(
+    _save_with_numbers(latent_histograms(mu, split=split, prior=prior), out, json.dumps(
         {"n": len(mu), "n_train": len(mu) - n_test, "n_test": n_test, "mean": mu.mean(0).tolist(),
          "variance": mu.var(0).tolist()}, indent=2))
     typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
