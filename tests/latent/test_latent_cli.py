@@ -351,6 +351,31 @@ def test_the_direction_histogram_counts_distances_in_sds_of_the_codes(
     np.testing.assert_allclose(drawn["distances"], want, rtol=1e-5, atol=1e-6)
 
 
+def test_a_full_disk_at_a_directions_figure_keeps_the_previous_direction(
+        cli, coded_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The direction was moved into place before its figure was drawn: a disk full at the
+    figure left the new direction beside the previous one's figure; now both are the
+    previous ones."""
+    import errno
+
+    from matplotlib.figure import Figure
+
+    out = tmp_path / "d.json"
+    assert cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
+               "--out", out).code == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    r = cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "smile",
+            "--out", out)
+    assert (r.code, r.err) == (2, "error: cannot write the outputs: No space left on device\n")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert sorted(before) == ["d.json", "d.png"]
+
+
 def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Path) -> None:
     from latentplay.latent.directions import Direction
 

@@ -876,7 +876,6 @@ def direction(
                for o in others}
     primary_sd = primary.pattern_sd
     found = dataclasses.replace(held, column=column, run=run, run_sha256=sha)
-    found.to_json(make_parents(out))
     coded = np.isfinite(z).all(axis=1)  # (N,) rows the fit could use
     labels = np.asarray(store.labels(attribute))[coded]
     names = attr.level_names if attr.kind != "continuous" else None
@@ -893,9 +892,13 @@ def direction(
              + f"\n{score_text} ({cv}-fold{persons})"
              + (f"; near chance: the boundary barely predicts {attribute}" if found.weak else "")
              + f"\ndistances to the boundary fitted on all {found.n} labelled codes")
-    save_figure(distance_histogram(distances, labels, names, title, attribute,
-                                   ordered=attr.ordered, unit=unit),
-                out.with_suffix(".png"))
+    # the direction is moved into place after its figure: a write that fails (a full disk)
+    # leaves the previous pair, never a new direction beside the previous one's figure
+    with replaced_whole(make_parents(out)) as tmp:
+        found.to_json(tmp)
+        save_figure(distance_histogram(distances, labels, names, title, attribute,
+                                       ordered=attr.ordered, unit=unit),
+                    out.with_suffix(".png"))
     typer.echo(f"{found.label}: {score_text} on {found.n} codes ({cv}-fold{persons}, "
                f"{found.method}){held_text}")
     if not coded.all():
