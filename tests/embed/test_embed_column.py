@@ -90,6 +90,20 @@ class _Counting(PixelsPCA):
         return super().embed_rows(images, rows)
 
 
+def test_the_scratch_vectors_take_their_disk_space_when_made(blob_store):
+    """The file of the vectors done so far was sparse: a disk that filled up while embedding
+    killed the command with SIGBUS ("Bus error", exit status 135, no message) at the first
+    write to a page it had no room for. Its blocks are now taken when it is made, where a full
+    disk is an OSError (one error line)."""
+    interrupting = _Interrupting(PixelsPCAConfig(dim=32, fit_samples=50))
+    interrupting.stop_at = 2  # 16 rows written, into the file's first block of four
+    s = blob_store(n=100)
+    with pytest.raises(UserError, match="interrupted"):
+        col.embed_store(s, interrupting, "z", batch_size=16, progress=False)
+    partial = (col.scratch_dir(s.path, "z") / col.PARTIAL_FILE).stat()
+    assert partial.st_size > 100 * 32 * 4 and partial.st_blocks * 512 >= partial.st_size
+
+
 def test_interrupted_embed_resumes_to_the_same_column(blob_store, tmp_path):
     cfg = PixelsPCAConfig(dim=8, fit_samples=50)
     s = blob_store(n=100)

@@ -168,6 +168,16 @@ def _discarded(saved: dict[str, Any], key: dict[str, Any]) -> str:
     return "the interrupted run embedded with another embedder, options or fitted state"
 
 
+def _reserved(mapped: np.memmap) -> np.memmap:
+    """``mapped``, a memory map of a file, with the disk blocks of the whole file taken now (a
+    new map's file is sparse): a full disk is an OSError here, where a write to a page it had
+    no room for killed the command with SIGBUS ("Bus error", exit status 135, no message)."""
+    if hasattr(os, "posix_fallocate"):  # not on every system (macOS, Windows)
+        with open(mapped.filename, "r+b") as fh:
+            os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+    return mapped
+
+
 class _Partial:
     """The scratch files of one embedding: rows done, vectors, face-found flags."""
 
@@ -190,8 +200,8 @@ class _Partial:
                 self.note = f"{_discarded(kept, key)}: starting again"
         if self.done:
             try:
-                self.vectors = open_memmap(directory / PARTIAL_FILE, "r+")
-                self.found = open_memmap(directory / FOUND_FILE, "r+")
+                self.vectors = _reserved(open_memmap(directory / PARTIAL_FILE, "r+"))
+                self.found = _reserved(open_memmap(directory / FOUND_FILE, "r+"))
                 if self.vectors.shape != (n, dim) or self.found.shape != (n,):
                     raise ValueError("shape")
             except (OSError, ValueError):
@@ -204,8 +214,8 @@ class _Partial:
         if self.done == 0:
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
-            self.vectors = open_memmap(directory / PARTIAL_FILE, "w+", np.float32, (n, dim))
-            self.found = open_memmap(directory / FOUND_FILE, "w+", np.bool_, (n,))
+            self.vectors = _reserved(open_memmap(directory / PARTIAL_FILE, "w+", np.float32, (n, dim)))
+            self.found = _reserved(open_memmap(directory / FOUND_FILE, "w+", np.bool_, (n,)))
             self.found[:] = False
             self._write_progress()
 
