@@ -343,6 +343,21 @@ def test_ctrl_c_says_interrupted_in_one_line(cli, tmp_path: Path, monkeypatch: p
     assert (res.code, res.out, res.err) == (130, "", "interrupted\n")
 
 
+@pytest.mark.parametrize("scratch", [".report.html.tmp-0123abcd-42-0123abcd", ".report.html.tmp"])
+def test_a_path_error_names_the_output_not_its_scratch_file(cli, tmp_path: Path, scratch: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report into a run on a read-only disk said "cannot use RUN/.report.html.tmp-a30b842f-
+    14648-6efc6ff8"; the file it names is the output that scratch file stands for."""
+    import latentplay.quickstart
+
+    def read_only(**_: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "q" / scratch))
+
+    monkeypatch.setattr(latentplay.quickstart, "run", read_only)
+    res = cli("quickstart", "--out", tmp_path / "q")
+    assert res.err == f"error: cannot use {tmp_path / 'q' / 'report.html'}: Read-only file system\n"
+
+
 def test_seed_check_reaches_every_seeded_command() -> None:
     """Every command with a --seed option refuses a negative one before it runs."""
     from latentplay.cli import _leaves

@@ -14,6 +14,7 @@ import importlib
 import inspect
 import io
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from difflib import get_close_matches
@@ -191,10 +192,19 @@ def _named_path(filename: Any, args: list[str]) -> Path | None:
     for text in {part for arg in args for part in (arg, arg.partition("=")[2]) if part}:
         given = Path(text).absolute()
         if found == given or given in found.parents or found in given.parents:
-            return found
+            return _output_of(found)
         if found.parent == given.parent and found.name.startswith(f".{given.name}."):
             return given
     return None
+
+
+def _output_of(path: Path) -> Path:
+    """``path``, or the output it stands for when it is a hidden scratch file or folder
+    written first (``.NAME.tmp-*``, ``.NAME.build-*``, ``.NAME.tmp``, ...: NAME beside it)."""
+    from latentplay.outputs import SCRATCH_KINDS
+
+    match = re.fullmatch(rf"\.(.+)\.(?:{'|'.join(SCRATCH_KINDS)})(?:-.*)?", path.name)
+    return path.with_name(match[1]) if match else path
 
 
 class LazyGroup(TyperGroup):
