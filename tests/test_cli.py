@@ -358,6 +358,21 @@ def test_a_path_error_names_the_output_not_its_scratch_file(cli, tmp_path: Path,
     assert res.err == f"error: cannot use {tmp_path / 'q' / 'report.html'}: Read-only file system\n"
 
 
+def test_a_path_error_about_the_json_beside_a_figure_names_it(cli, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure's JSON (OUT's ``.json``, written first) in a folder that refuses new files was
+    no path the user gave: a traceback; it is named in one line."""
+    import latentplay.quickstart
+
+    def refused(**_: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted",
+                              str(tmp_path / ".s.json.tmp-0123abcd-42-0123abcd"))
+
+    monkeypatch.setattr(latentplay.quickstart, "run", refused)
+    res = cli("quickstart", "--out", tmp_path / "s.png")
+    assert res.err == f"error: cannot use {tmp_path / 's.json'}: Operation not permitted\n"
+
+
 def test_seed_check_reaches_every_seeded_command() -> None:
     """Every command with a --seed option refuses a negative one before it runs."""
     from latentplay.cli import _leaves

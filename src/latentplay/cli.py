@@ -185,15 +185,19 @@ def _stop_if_full(exc: BaseException) -> None:
 def _named_path(filename: Any, args: list[str]) -> Path | None:
     """The path to name for an operating-system error about ``filename`` when it is one the
     user gave in ``args`` (an argument, or the value of ``--opt=VALUE`` / ``key=VALUE``), a
-    file in it or a folder above it, or a hidden scratch sibling the command writes first
-    (``.NAME.build-*``, ``.NAME.tmp-*``: then the given path); None for any other path (a bug
-    in latentplay, which keeps its traceback)."""
-    found = Path(filename).absolute()
+    file in it or a folder above it, a file written beside it under the same name (a figure's
+    ``.json``), or a hidden scratch sibling the command writes first (``.NAME.build-*``,
+    ``.NAME.tmp-*``: then the given path); None for any other path (a bug in latentplay,
+    which keeps its traceback)."""
+    written = Path(filename).absolute()
+    found = _output_of(written)
     for text in {part for arg in args for part in (arg, arg.partition("=")[2]) if part}:
         given = Path(text).absolute()
         if found == given or given in found.parents or found in given.parents:
-            return _output_of(found)
-        if found.parent == given.parent and found.name.startswith(f".{given.name}."):
+            return found
+        if found.parent == given.parent and found.stem == given.stem:
+            return found
+        if written.parent == given.parent and written.name.startswith(f".{given.name}."):
             return given
     return None
 

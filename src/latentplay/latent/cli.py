@@ -895,7 +895,7 @@ def direction(
     # the direction is moved into place after its figure: a write that fails (a full disk)
     # leaves the previous pair, never a new direction beside the previous one's figure
     with replaced_whole(make_parents(out)) as tmp:
-        found.to_json(tmp)
+        tmp.write_text(json.dumps(found.to_dict(), indent=2), encoding="utf-8")  # as to_json writes
         save_figure(distance_histogram(distances, labels, names, title, attribute,
                                        ordered=attr.ordered, unit=unit),
                     out.with_suffix(".png"))
