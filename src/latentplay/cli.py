@@ -173,6 +173,7 @@ def _seed_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
                 errno.ENAMETOOLONG, errno.EEXIST}
 
+
 def _stop_if_full(exc: BaseException) -> None:
     """End with one ``error:`` line and exit status 2 when a full disk, quota or file-size
     limit (:func:`~latentplay.errors.full_disk`) caused ``exc``; return otherwise."""
