@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from latentplay.viz.plain import drawn_as_written
+
 if TYPE_CHECKING:
     import torch
     from matplotlib.figure import Figure
@@ -112,6 +114,7 @@ def right_values(data: ConceptData, train_activations: np.ndarray, train: Concep
     return out
 
 
+@drawn_as_written
 def intervention_figure(result: dict[str, Any], chance: float | None = None,
                         kind: str = "") -> Figure:
     """Task accuracy against the number of concepts set to their true values: the mean over

@@ -69,6 +69,7 @@ from latentplay.metrics.concepts import (
     task_chance,
 )
 from latentplay.outputs import make_parents, staged_outputs
+from latentplay.viz.plain import drawn_as_written
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -515,6 +516,7 @@ def _number(row: dict[str, Any] | None, key: str) -> float:
 COLOURS = dict(zip(ROWS, ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#b5cf6b"], strict=True))
 
 
+@drawn_as_written
 def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     """Grouped bars of leakage per model, one group per experiment, on the whole scale up to 1
     (the target read perfectly from the concepts), so small leakage looks small. Error bars:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from latentplay.outputs import finite_or_none_within, write_atomic, write_csv
+from latentplay.viz.plain import drawn_as_written
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -175,6 +176,7 @@ def leakage_scores(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [n for n in summary if n.endswith(".leakage")]
 
 
+@drawn_as_written
 def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int], names: list[str],
                  kind: str = "") -> Figure:
     """A row per score of ``names``: a dot per seed (labelled by it, spread up the row),

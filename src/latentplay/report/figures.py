@@ -11,11 +11,13 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from latentplay.report.images import figure_uri
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import tight_layout
 
 Series = tuple[Sequence[float], Sequence[float]]  # (x values, y values)
 
 
+@drawn_as_written
 def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
            columns: int = 3, scale: tuple[float, float] | None = None) -> str:
     """One small panel per entry of ``panels`` (``{panel title: {line label: (x, y)}}``), lines
@@ -54,6 +56,7 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
     return figure_uri(fig)
 
 
+@drawn_as_written
 def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
                       active: np.ndarray | None, threshold: float | None) -> str:
     """Bars per latent dimension: ``(D,)`` KL to the prior and/or ``(D,)`` variance of the
@@ -94,6 +97,7 @@ def bars(labels: Sequence[str], counts: Sequence[float], title: str, xlabel: str
     return figure_uri(count_bars(labels, counts, title, xlabel))
 
 
+@drawn_as_written
 def spectrum(variance: np.ndarray, title: str) -> str:
     """Share of the total variance along each principal axis (``(D,)`` variances, largest
     first; log scale) and its cumulative share."""

@@ -17,6 +17,7 @@ from PIL import Image
 
 from latentplay.errors import UserError
 from latentplay.report.page import Figure
+from latentplay.viz.plain import drawn_as_written
 
 WIDE_PX = 1800  # images wider than this are shown at natural size, scrolling sideways
 MAX_GIF_FRAMES = 25  # frames of a GIF embedded in a report
@@ -37,6 +38,7 @@ def file_uri(path: Path) -> str:
     raise UserError(f"{path} is not a PNG or GIF image")
 
 
+@drawn_as_written
 def file_figure(path: Path, caption: str) -> Figure:
     """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is a PNG over
     :data:`WIDE_PX` pixels across (an animation is shrunk to the page, to be followed whole).

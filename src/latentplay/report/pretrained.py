@@ -12,6 +12,7 @@ from latentplay.errors import UserError
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Facts, Figure, Page, Section, number
+from latentplay.viz.plain import drawn_as_written
 
 FORMATS = {"nvidia-pickle": "an NVIDIA network pickle, unpickled without running its code"}
 
@@ -65,6 +66,7 @@ def axes_holding(variance: np.ndarray, share: float) -> int:
     return int(np.searchsorted(cumulative, share - 1e-12) + 1)
 
 
+@drawn_as_written
 def _spectrum_section(variance: np.ndarray) -> Section:
     from latentplay.report.figures import spectrum
 

@@ -20,6 +20,7 @@ from latentplay.store.binning import edge_text
 from latentplay.store.schema import UNKNOWN, Attribute, VectorColumn
 from latentplay.store.summary import CROSSTAB_BINS
 from latentplay.viz.grid import save_store_grid
+from latentplay.viz.plain import drawn_as_written
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
 
@@ -65,6 +66,7 @@ def _overview(data: st.Store) -> Section:
     return Section("Store", "store", blocks)
 
 
+@drawn_as_written
 def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
     blocks: list[Any] = []
     for attr in data.schema.attributes:
@@ -112,6 +114,7 @@ def _pairs_fact(rows: list[dict[str, str]], path: Path) -> str:
             f"with an unconverted image) in {path}; `latentplay audit verify` reads them")
 
 
+@drawn_as_written
 def _per_class(name: str, s: dict[str, Any]) -> Columns:
     """An attribute of many classes (identities): rows per class, and how many classes have
     each number of rows."""

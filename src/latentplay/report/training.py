@@ -31,6 +31,7 @@ from latentplay.train.summary import (
     read_summary,
     reconstruction_text,
 )
+from latentplay.viz.plain import drawn_as_written
 
 KL_DIM = re.compile(r"kl_(\d+)$")
 NOT_TERMS = {"scope", "epoch", "step", "active_units", "images_per_s", "epoch_seconds"}
@@ -348,6 +349,7 @@ def _channels(run: Path, data: dict[str, Any]) -> str:
     return f"{count} channel(s)" if count else "channels as stored"
 
 
+@drawn_as_written
 def _losses(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section | None:
     if not epochs and not test:
         return None
@@ -399,6 +401,7 @@ def _final(epochs: Sequence[Row], test: Sequence[Row], units: str,
     return Section("Final metrics", "final", blocks)
 
 
+@drawn_as_written
 def _latents(run: Path, epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
     blocks: list[Any] = []
     source = test[-1] if test else (epochs[-1] if epochs else None)
@@ -496,6 +499,7 @@ def _images(run: Path, config: dict[str, Any], summary: dict[str, Any] | None = 
     return _section(Section("Images", "images", blocks))
 
 
+@drawn_as_written
 def _dis_metrics(run: Path) -> Section | None:
     path = run / "dis_metrics.csv"
     if not path.exists():

@@ -30,6 +30,7 @@ from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.metrics.fidelity import frechet_distance, kernel_distance, prdc
 from latentplay.outputs import warn, write_atomic
 from latentplay.train.csvlog import upsert_row
+from latentplay.viz.plain import drawn_as_written
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -197,6 +198,7 @@ def save_fidelity_curves(table: np.ndarray, path: Path,
     save_figure(fidelity_figure(table, reference), path)
 
 
+@drawn_as_written
 def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None) -> Figure:
     """Two panels over epochs: the shares, and the Fréchet distance (on a log scale when its
     values, the reference's included, span a decade or more; ticks in plain numbers); the

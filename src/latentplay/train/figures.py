@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from latentplay.viz.grid import image_grid, palette_frame, save_figure, write_palette_gif
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import integer_ticks, wrap_title
 
 GIF_FRAMES = 100
@@ -86,6 +87,7 @@ def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.
     save_figure(latent_variance_figure(variance, threshold), path, dpi=110)
 
 
+@drawn_as_written
 def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Figure:
     """Heatmap of ``(epochs, D)`` variances of the encoder means: dimensions x epochs (counted
     from 1, as in ``metrics.csv``; ticks at whole epochs), log colour scale; dimensions above

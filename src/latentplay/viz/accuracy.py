@@ -14,6 +14,7 @@ from latentplay.audit.parity import odds_caveat
 from latentplay.contingency import read_p
 from latentplay.intervals import STUDENT, wilson_interval
 from latentplay.outputs import gaps_text, p_text
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import (
     legend_items,
     ordered_colors,
@@ -39,6 +40,7 @@ def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
     return out
 
 
+@drawn_as_written
 def accuracy_bars(summary: dict[str, Any]) -> Figure:
     """Horizontal bars, one per group, of :func:`~latentplay.audit.accuracy.group_accuracy`'s
     summary: the accuracy with its 95 % interval and, where rows have no prediction, the
@@ -147,6 +149,7 @@ CALIBRATION_WIDTH = 7.6
 """Inches of ``calibration.png``: its text (7 points and up) prints at 6 points or more on a
 page (:data:`~latentplay.viz.style.PAGE_WIDTH`)."""
 
+@drawn_as_written
 def calibration_figure(summary: dict[str, Any]) -> Figure:
     """:func:`~latentplay.audit.accuracy.group_accuracy`'s ``calibration`` in two parts: a
     reliability diagram per group, five to a row (accuracy against mean confidence per
@@ -280,6 +283,7 @@ PARITY_WIDTH = 7.5
 """Inches of the parity figure: its legends' 7 points print at 6.4 on a page."""
 
 
+@drawn_as_written
 def parity_figure(summary: dict[str, Any]) -> Figure:
     """Three panels of :func:`~latentplay.audit.accuracy.group_accuracy`'s ``parity``, a bar
     per group with its 95 % interval: the selection rate (the base rate as a diamond), the

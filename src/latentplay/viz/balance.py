@@ -13,6 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import offset_copy
 
 from latentplay.errors import UserError
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import (
     CHART_TEXT,
     CHART_WIDTH,
@@ -36,6 +37,7 @@ CHECKED_COLORS = ("0.45", "0.6")
 grey, where the covariates matched on are red and blue."""
 
 
+@drawn_as_written
 def love_plot(
     names: Sequence[str],
     smd_before: np.ndarray,
@@ -204,6 +206,7 @@ SIDE_BY_SIDE = 6
 wide: each attribute's pair of bars about 0.4 inch), above and below each other past it."""
 
 
+@drawn_as_written
 def attribute_means(
     names: Sequence[str],
     before: tuple[np.ndarray, np.ndarray],
@@ -273,6 +276,7 @@ OVERLAP_WIDTH = 8.0
 """Inches of :func:`propensity_overlap`'s figure: its legends' 8 points print at 6.9 on a page."""
 
 
+@drawn_as_written
 def propensity_overlap(
     score: np.ndarray,
     treated: np.ndarray,

@@ -13,6 +13,7 @@ from matplotlib.transforms import offset_copy
 from latentplay.errors import UserError
 from latentplay.store.bias import Association
 from latentplay.store.schema import UNKNOWN
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import (
     CHART_TEXT,
@@ -51,6 +52,7 @@ def association_bars(found: Association, subtitle: str) -> Figure:
                      found.intervals, persons, ordered=found.of_ordered)
 
 
+@drawn_as_written
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
               subtitle: str = "", intervals: np.ndarray | None = None,
               persons: int | None = None, ordered: bool = True) -> Figure:

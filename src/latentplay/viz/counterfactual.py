@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import legend_items, qualitative_colors, tight_layout, wrap_title
 
 ALL = "all faces"
@@ -19,6 +20,7 @@ PANEL = (4.0, 3.3)
 smallest text (7 points) at 6."""
 
 
+@drawn_as_written
 def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     """Panels of :func:`~latentplay.audit.counterfactual_run.audit_counterfactual`'s summary
     against the step of the edit (numbers, or the classes a condition is set to): the flip
@@ -248,6 +250,7 @@ def _line(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, label: str, 
     ax.fill_between(steps, low, high, color=colour, alpha=0.15, lw=0)
 
 
+@drawn_as_written
 def profile_figure(profile: dict[str, Any]) -> Figure:
     """Bars of :func:`~latentplay.audit.counterfactual_run.write_profile`'s rows, one per edit
     and end step (class, for a categorical condition): the share of faces whose class changed

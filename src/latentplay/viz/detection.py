@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from latentplay.viz.grid import save_figure
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import COLOUR_ONLY, legend_items, tight_layout, wrap_title
 
@@ -20,6 +21,7 @@ MARKERS = ("o", "s", "^", "D", "v")
 """Markers of the groups in turn, set along each line."""
 
 
+@drawn_as_written
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str] | None = None) -> Figure:
     """Share found against threshold, one line (and its 95 % band) per group and for all
     images, the detector's cut marked; written to ``path`` (PNG; the figure is then closed)

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from latentplay.store.schema import UNKNOWN
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import fitted, legend_items, tight_layout, unknown_bar_style, wrap_title
 
@@ -21,6 +22,7 @@ TICK_MOST = 1.5
 (:func:`~latentplay.viz.style.fitted`), so that the bars keep their height."""
 
 
+@drawn_as_written
 def count_bars(classes: Sequence[str], counts: Sequence[float], title: str,
                xlabel: str = "") -> Figure:
     """Vertical bars of ``counts`` ``(K,)`` per class of ``classes`` ``(K,)`` (a store report's
@@ -56,6 +58,7 @@ LEGEND_ROW = 6.5
 keep it so, and the figure about a page wide."""
 
 
+@drawn_as_written
 def distribution_bars(
     classes: Sequence[str],
     series: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
@@ -145,6 +148,7 @@ RATIO_LIMIT = 3.0
 """The intersections heatmap's colour scale of log2(generated / training) ends at +-this."""
 
 
+@drawn_as_written
 def intersection_heatmaps(
     rows: Sequence[str],
     cols: Sequence[str],
@@ -230,6 +234,7 @@ def _ratio_text(value: float) -> str:
     return f"{value:+.1f}" if np.isfinite(value) else ("-∞" if value < 0 else "+∞")
 
 
+@drawn_as_written
 def value_histograms(
     samples: Mapping[str, np.ndarray],
     *,
@@ -274,6 +279,7 @@ of shares near 0.05 on one axes (gender x skin tone) could not be told apart."""
 PANEL_COLUMNS = 5
 
 
+@drawn_as_written
 def shares_by_setting(
     settings: Sequence[float],
     classes: Sequence[str],

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
 from latentplay.outputs import replaced_whole
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import fitted, readable_size, text_width, wrap_title
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ FIGURE_DPI = 120
 """Pixels per inch of saved figures."""
 
 
+@drawn_as_written
 def image_grid(
     rows: Sequence[np.ndarray],
     row_labels: Sequence[str],

@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from latentplay.errors import UserError
 from latentplay.store.schema import UNKNOWN
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import UNKNOWN_GREY, legend_items, tight_layout, wrap_title
 
@@ -19,6 +20,7 @@ PANEL_WIDTH = 1.7
 """Inches of one panel of :func:`latent_histograms`: four to a row make a page's width."""
 
 
+@drawn_as_written
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
                       per_row: int = 4, split: np.ndarray | None = None) -> Figure:
     """One histogram per dimension of ``(N, D)`` encoder means (SmileCVAE's "latent
@@ -81,6 +83,7 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
     return fig
 
 
+@drawn_as_written
 def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[str] | None,
                        title: str, attribute: str, ordered: bool = False, unit: str = "") -> Figure:
     """Signed distances ``(N,)`` of codes to the boundary of ``attribute`` (in ``unit``, e.g.

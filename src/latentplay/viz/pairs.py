@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import readable_size
 
 TITLE_SIZE = 10
@@ -17,6 +18,7 @@ TEXT_SIZE = 8
 (:func:`~latentplay.viz.style.readable_size`)."""
 
 
+@drawn_as_written
 def pairs_grid(
     treated: np.ndarray,
     control: np.ndarray,

@@ -8,12 +8,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import PAGE_WIDTH, legend_items, qualitative_colors, tight_layout, wrap_title
 
 FLOOR = -0.25
 """The lowest score the probe bars draw (an R² can fall without bound)."""
 
 
+@drawn_as_written
 def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequence[str],
                linear: np.ndarray, knn: np.ndarray, chance: np.ndarray) -> Figure:
     """Horizontal bars, one group per attribute and one bar per column: the linear probe's
@@ -57,6 +59,7 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     return fig
 
 
+@drawn_as_written
 def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], column: str,
                             chance: np.ndarray | None = None) -> Figure:
     """``(A, D)`` normalised mutual information of each code dimension with each attribute;

@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import offset_copy
 
 from latentplay.store.schema import UNKNOWN
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import (
     CHART_TEXT,
     CHART_WIDTH,
@@ -212,6 +213,7 @@ def plotly_scale(cmap: str, steps: int = 11) -> list[list[float | str]]:
             for at, rgb in zip(np.linspace(0.0, 1.0, steps), colours, strict=True)]
 
 
+@drawn_as_written
 def projection_png(
     coords: np.ndarray,
     labels: Labels,
@@ -323,6 +325,7 @@ def plotly_text(text: str) -> str:
     return html.escape(text, quote=False).replace("%", "&#37;")
 
 
+@drawn_as_written
 def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str = ""):
     """An interactive plotly figure: one trace group per attribute, a menu to switch colouring.
 

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from latentplay.outputs import p_text
 from latentplay.viz.grid import image_grid
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import tight_layout, wrap_title
 
@@ -24,6 +25,7 @@ TEST_NAMES = {"kruskal": "Kruskal-Wallis", "wald": "cluster-robust Wald"}
 """How each test across the groups is named under its panel."""
 
 
+@drawn_as_written
 def reconstruction_bars(found: dict[str, Any]) -> Figure:
     """One panel per measure of :data:`PANELS` the summary of
     :func:`~latentplay.audit.reconstruction.audit_reconstruction` has: a bar per group (its

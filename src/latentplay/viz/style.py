@@ -1,6 +1,6 @@
 """What every figure shares: the colour ramp of ordered classes, the grey of ``unknown`` and of
 missing values, titles wrapped to the width a figure has for them, and axes of whole numbers
-(epochs) ticked at whole numbers only; text drawn as written (see :data:`PLAIN_TEXT`).
+(epochs) ticked at whole numbers only.
 
 Ordered classes (age groups, binned values, frown / neutral / smile) take evenly spaced
 colours of one sequential map, :data:`ORDERED_MAP`, dark to light: its middle is clearly
@@ -20,7 +20,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
@@ -31,12 +30,6 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
-
-PLAIN_TEXT = {"text.parse_math": False}
-"""Set in matplotlib's ``rcParams`` once any figure module is imported: labels, titles and
-legends are users' names (a class ``$100``, ``a$b$c``, ``$\\frac$``), drawn as written and never
-read as mathtext (which raised, or dropped the ``$`` and set the rest in italics)."""
-matplotlib.rcParams.update(PLAIN_TEXT)
 
 ORDERED_MAP = "viridis"
 """The sequential colour map ordered classes are drawn along (see :func:`ordered_colors`)."""

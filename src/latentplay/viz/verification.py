@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from sklearn.metrics import roc_curve
 
+from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import (
     PAGE_WIDTH,
     SMALLEST_TEXT,
@@ -28,6 +29,7 @@ from latentplay.viz.style import (
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
 
 
+@drawn_as_written
 def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None) -> Figure:
     """One DET curve per group — FNMR against FMR, both on log axes — with each group's
     operating point at the common ``threshold`` marked (``parts``: each group's name, ``(P,)``
@@ -76,6 +78,7 @@ def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None)
     return fig
 
 
+@drawn_as_written
 def score_histograms(parts: Sequence[Part], threshold: float, label: str,
                      note: str | None = None) -> Figure:
     """Per group (one panel each, shared axis) the distances of genuine and impostor pairs,
@@ -143,6 +146,7 @@ def pair_interval_note(persons: int | None) -> str:
     return f"95 % interval over {persons} persons (Wilson at the pairs' design effect)"
 
 
+@drawn_as_written
 def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float,
               intervals: str | None = None) -> Figure:
     """Two panels: FMR and FNMR of each group at the common ``threshold``, with their 95%
@@ -184,6 +188,7 @@ Shown = tuple[str, list[tuple[np.ndarray, np.ndarray, float]],
 image b, distance), images ``(S, S, C)`` uint8."""
 
 
+@drawn_as_written
 def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 0.6,
                   note: str | None = None) -> Figure:
     """One row per group: its closest impostor pairs (left; a red distance is a false match at
@@ -247,6 +252,7 @@ COMPARISON_WIDTH = 7.5
 """Inches of ``comparison.png``: its smallest text, 7 points, prints at 6.4 on a page."""
 
 
+@drawn_as_written
 def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndarray,
                 accuracy_std: np.ndarray, fmr: np.ndarray, fnmr: np.ndarray,
                 target: float | None, folds: int) -> Figure:
