@@ -85,6 +85,18 @@ def test_balanced_and_random(coded: st.Store) -> None:
     assert len(rows) == 37 and len(set(rows)) == 37
 
 
+def test_balance_draws_each_class_from_its_rows_in_order(coded: st.Store) -> None:
+    """One seeded draw per class, class after class, each from that class's matching rows in
+    the store's order: the rows a seed gave stay those it gives."""
+    tones, glasses = coded.labels("skin_tone"), coded.labels("eyeglasses")
+    rows = select_rows(coded, where=parse_where(["eyeglasses=no"]), balance_by="skin_tone",
+                       per_class=3, seed=4)
+    rng, matching = np.random.default_rng(4), np.flatnonzero(glasses == 0)
+    expected = [rng.choice(matching[tones[matching] == c], size=3, replace=False)
+                for c in np.unique(tones[matching])]
+    assert np.array_equal(rows, np.sort(np.concatenate(expected)))
+
+
 def test_balance_leaves_unknown_rows_out(coded: st.Store) -> None:
     """``unknown`` is no class: balanced as one, it made a third of the rows and its count
     set every class's."""

@@ -123,12 +123,14 @@ def select_rows(store: Store, *, where: Mapping[str, Sequence[str]] | None = Non
         raise UserError(f"--balance-by {balance_by}: the attribute is continuous; give a "
                         f"categorical one (`latentplay data bin STORE {balance_by}` makes one)")
     labels = np.asarray(store.labels(balance_by))[rows]
+    order = np.argsort(labels, kind="stable")   # each class's rows together, in the store's order
+    rows, labels = rows[order], labels[order]
+    sizes = np.bincount(labels[labels >= 0], minlength=len(attr.level_names))
     # ``unknown`` rows have no class to balance: they are left out, not balanced as one
-    classes = [c for c, name in enumerate(attr.level_names)
-               if name != UNKNOWN and (labels == c).any()]
+    classes = [c for c, name in enumerate(attr.level_names) if name != UNKNOWN and sizes[c]]
     if not classes:
         raise UserError(f"--balance-by {balance_by}: no matching row has a class")
-    counts = {c: int((labels == c).sum()) for c in classes}
+    counts = {c: int(sizes[c]) for c in classes}
     if per_class is not None and n is not None:
         raise UserError("give --per-class or --n, not both")
     if n is not None:
@@ -139,7 +141,9 @@ def select_rows(store: Store, *, where: Mapping[str, Sequence[str]] | None = Non
     if per_class < 1 or short:
         raise UserError(f"--balance-by {balance_by}: {per_class} rows per class wanted; "
                         + (f"too few in {', '.join(short)}" if short else "give at least 1"))
-    chosen = [rng.choice(rows[labels == c], size=per_class, replace=False) for c in classes]
+    first = np.searchsorted(labels, classes)
+    chosen = [rng.choice(rows[f:f + counts[c]], size=per_class, replace=False)
+              for c, f in zip(classes, first, strict=True)]
     return np.sort(np.concatenate(chosen))
 
 
