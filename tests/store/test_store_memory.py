@@ -86,3 +86,22 @@ def test_rewriting_a_store_streams_the_image_column(tmp_path: Path) -> None:
     bound = 0.7 * image_bytes
     held = {op: p for op, p in peaks.items() if max(p.values()) > bound}
     assert not held, f"peak bytes above {bound:.0f} (images {image_bytes}): {held}"
+
+
+def test_small_rows_are_written_in_batches_of_megabytes(tmp_path: Path) -> None:
+    """``datasets`` reads every class name again for each batch it writes: 5,000 rows of two
+    int64 labels (80 kB, far below :data:`~latentplay.store.io.WRITE_BATCH_BYTES`) go in one
+    batch, not five of 1,000 rows, and read back unchanged."""
+    schema = Schema(attributes=[Attribute("identity", "categorical",
+                                          names=[f"p{i}" for i in range(1000)]),
+                                Attribute("gender", "categorical", names=["female", "male"])],
+                    image_column=None, provenance=Provenance(source="unit", converter="unit"))
+    identity, gender = np.arange(5000) % 1000, np.arange(5000) // 7 % 2
+    store = st.build([{"identity": identity, "gender": gender}], schema, tmp_path / "s")
+    (shard,) = sorted(store.path.glob("*.arrow"))
+    with pa.memory_map(str(shard)) as source:
+        batches = list(pa.ipc.open_stream(source))
+    assert [len(b) for b in batches] == [5000]
+    assert np.array_equal(store.labels("identity"), identity)
+    assert np.array_equal(store.labels("gender"), gender)
+    assert datasets.config.DEFAULT_MAX_BATCH_SIZE == 1000   # datasets' own, once saved
