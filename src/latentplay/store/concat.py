@@ -330,8 +330,8 @@ def _aligned(store: Store, attributes: list[Attribute], text: list[str], order: 
             columns[attr.name] = (attr, np.full(len(store), filler))
         elif attr.kind == "categorical":
             names = _class_names(own[attr.name], prefixes.get(attr.name))
-            unknown = attr.level_names.index(UNKNOWN) if UNKNOWN in attr.level_names else -1
-            renumber = np.array([attr.level_names.index(c) for c in names] + [unknown])
+            place = {c: k for k, c in enumerate(attr.level_names)}  # a look-up, not a search per class
+            renumber = np.array([place[c] for c in names] + [place.get(UNKNOWN, -1)])
             codes = np.asarray(store.labels(attr.name), np.int64)
             columns[attr.name] = (attr, renumber[np.where(codes < 0, len(names), codes)])
         else:
