@@ -7,7 +7,14 @@ import pytest
 from scipy import stats
 from scipy.stats import chi2_contingency
 
-from latentplay.clustered import clustered_means_test, clustered_trend, rao_scott, share_spread
+from latentplay.clustered import (
+    _design_effects,
+    _interaction_contrasts,
+    clustered_means_test,
+    clustered_trend,
+    rao_scott,
+    share_spread,
+)
 from latentplay.store.bias import linear_trend
 
 
@@ -51,6 +58,32 @@ def test_copies_of_each_row_add_no_evidence() -> None:
     assert thrice.design_effect == pytest.approx(3 * once.design_effect)
     assert thrice.statistic == pytest.approx(once.statistic)
     assert thrice.p_value == pytest.approx(once.p_value)
+
+
+@pytest.mark.parametrize(("n_rows", "n_cols"), [(2, 2), (3, 4), (5, 2)])
+def test_interaction_contrasts_are_the_cell_indicators_off_the_main_effects(n_rows: int,
+                                                                             n_cols: int) -> None:
+    """Each interaction column is its cell's indicator less its least-squares fit on the
+    intercept, row and column indicators (cells row-major; rows and columns from 1)."""
+    r, c = np.divmod(np.arange(n_rows * n_cols), n_cols)
+    main = np.column_stack([np.ones(len(r)), *(r == i for i in range(n_rows)),
+                            *(c == j for j in range(n_cols))]).astype(float)
+    cells = np.column_stack([(r == i) & (c == j) for i in range(1, n_rows)
+                             for j in range(1, n_cols)]).astype(float)
+    expected = cells - main @ np.linalg.lstsq(main, cells, rcond=None)[0]
+    assert np.allclose(_interaction_contrasts(n_rows, n_cols), expected, atol=1e-12)
+
+
+def test_design_effects_are_the_eigenvalues_of_the_pseudo_inverse_times_the_design() -> None:
+    """A rank-4 independent covariance of 6 contrasts: the eigenvalues of
+    ``pinv(independent) @ design``, the two it cannot see 0."""
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(6, 4)), rng.normal(size=(6, 9))
+    independent, design = a @ a.T, b @ b.T / 9
+    expected = np.sort(np.linalg.eigvals(np.linalg.pinv(independent) @ design).real)
+    found = np.sort(_design_effects(independent, design))
+    assert np.allclose(found, expected, atol=1e-9) and np.allclose(found[:2], 0, atol=1e-9)
+    assert found[2:].min() > 0.01
 
 
 def test_relabelling_rows_and_columns_changes_nothing() -> None:
