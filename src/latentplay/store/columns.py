@@ -116,8 +116,6 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
             raise UserError(f"attribute {name!r} has shape {values.shape}; the store has "
                             f"{len(store)} rows")
         check_free_attribute(store, name, replace)
-        if name in dataset.column_names:
-            dataset = dataset.remove_columns(name)
         if attr.kind == "categorical":
             _check_codes(name, values)
             if values.size and not 0 <= values.min() <= values.max() < len(attr.names or []):
@@ -127,7 +125,10 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
             table[name] = pa.array(values.astype(np.int64))
         else:
             table[name] = pa.array(values.astype(np.float32))
-    dataset = _materialised(dataset)
+    # replaced columns go in one call: each call copies every column's feature, the class
+    # names of every person included
+    replaced = [name for name in columns if name in dataset.column_names]
+    dataset = _materialised(dataset.remove_columns(replaced) if replaced else dataset)
     kept = [a for a in store.schema.attributes if a.name not in columns]
     added = [attr for attr, _ in columns.values()]
     schema = dataclasses.replace(store.schema, attributes=[*kept, *added])
