@@ -88,20 +88,28 @@ def test_rewriting_a_store_streams_the_image_column(tmp_path: Path) -> None:
     assert not held, f"peak bytes above {bound:.0f} (images {image_bytes}): {held}"
 
 
+def _batch_rows(store: st.Store) -> list[int]:
+    (shard,) = sorted(store.path.glob("*.arrow"))
+    with pa.memory_map(str(shard)) as source:
+        return [len(b) for b in pa.ipc.open_stream(source)]
+
+
 def test_small_rows_are_written_in_batches_of_megabytes(tmp_path: Path) -> None:
     """``datasets`` reads every class name again for each batch it writes: 5,000 rows of two
     int64 labels (80 kB, far below :data:`~latentplay.store.io.WRITE_BATCH_BYTES`) go in one
-    batch, not five of 1,000 rows, and read back unchanged."""
+    batch, not five of 1,000 rows, and read back unchanged; a selection of them, whose rows
+    ``datasets`` gathers one by one, in batches of
+    :data:`~latentplay.store.io.SELECTION_BATCH_ROWS` (4,000)."""
     schema = Schema(attributes=[Attribute("identity", "categorical",
                                           names=[f"p{i}" for i in range(1000)]),
                                 Attribute("gender", "categorical", names=["female", "male"])],
                     image_column=None, provenance=Provenance(source="unit", converter="unit"))
     identity, gender = np.arange(5000) % 1000, np.arange(5000) // 7 % 2
     store = st.build([{"identity": identity, "gender": gender}], schema, tmp_path / "s")
-    (shard,) = sorted(store.path.glob("*.arrow"))
-    with pa.memory_map(str(shard)) as source:
-        batches = list(pa.ipc.open_stream(source))
-    assert [len(b) for b in batches] == [5000]
+    assert _batch_rows(store) == [5000]
     assert np.array_equal(store.labels("identity"), identity)
     assert np.array_equal(store.labels("gender"), gender)
+    backwards = st.save(store.select(np.arange(5000)[::-1]), tmp_path / "backwards")
+    assert _batch_rows(backwards) == [4000, 1000]
+    assert np.array_equal(backwards.labels("identity"), identity[::-1])
     assert datasets.config.DEFAULT_MAX_BATCH_SIZE == 1000   # datasets' own, once saved

@@ -66,6 +66,10 @@ WRITE_BATCH_BYTES = 8 << 20
 own 1,000 rows, a batch of 8 kB photos). ``datasets`` reads every column's feature afresh for
 each batch, class names included: 1,000-row batches of a store naming 16,000 persons took 4 s
 to save 80,000 rows of labels, the time growing with rows times persons."""
+SELECTION_BATCH_ROWS = 4000
+"""The most rows a batch of a selection (:meth:`Store.select`, ``data subset``) holds:
+``datasets`` gathers a selection's rows one by one, holding about 4 kB a row until the batch
+is written (a batch of 32,000 rows of labels took 110 MB more)."""
 
 datasets.disable_progress_bars()
 
@@ -583,10 +587,13 @@ def save(
 @contextmanager
 def _write_batches(dataset: datasets.Dataset) -> Iterator[None]:
     """Have ``save_to_disk`` write ``dataset`` in batches of about :data:`WRITE_BATCH_BYTES`
-    (its rows' mean size taken over the table they lie in), at least its own 1,000 rows."""
+    (its rows' mean size taken over the table they lie in), of a selection at most
+    :data:`SELECTION_BATCH_ROWS`, and at least its own 1,000 rows."""
     default = datasets.config.DEFAULT_MAX_BATCH_SIZE
-    row_bytes = dataset.data.nbytes / max(dataset.data.num_rows, 1)
-    datasets.config.DEFAULT_MAX_BATCH_SIZE = max(default, int(WRITE_BATCH_BYTES / max(row_bytes, 1)))
+    rows = int(WRITE_BATCH_BYTES / max(dataset.data.nbytes / max(dataset.data.num_rows, 1), 1))
+    if dataset._indices is not None:
+        rows = min(rows, SELECTION_BATCH_ROWS)
+    datasets.config.DEFAULT_MAX_BATCH_SIZE = max(default, rows)
     try:
         yield
     finally:
