@@ -272,13 +272,14 @@ class Schema:
         for item, what in [*((a, "attribute") for a in attrs), *((v, "vector column") for v in vectors)]:
             check_file_safe(item.name, what)
         provenance = Provenance(**data["provenance"])
-        _flags_not_yet_saved(attrs, data["attributes"], provenance.converter)
+        history = list(data.get("history", []))
+        _flags_not_yet_saved(attrs, data["attributes"], provenance.converter, history)
         return cls(
             attributes=attrs,
             provenance=provenance,
             image_column=data.get("image_column", "image"),
             vectors=vectors,
-            history=list(data.get("history", [])),
+            history=history,
             text_columns=list(data.get("text_columns", [])),
         )
 
@@ -289,13 +290,15 @@ before latentplay had it."""
 
 
 def _flags_not_yet_saved(attrs: list[Attribute], saved: Sequence[dict[str, Any]],
-                         converter: str) -> None:
+                         converter: str, history: Sequence[dict[str, Any]] = ()) -> None:
     """Give each of ``attrs`` whose ``saved`` dict lacks a field of :data:`LATER_FLAGS` the
     value the store's built-in source gives that attribute today (same name, kind and number
-    of levels; :func:`latentplay.sources.fixed_attributes`), in place. A store written before
-    a flag existed could not set it: an older shapes store read with ``nominal`` false had a
-    trend test and a regression direction along square, ellipse, heart; an older synthfaces
-    store's Monk tones were unordered."""
+    of levels; :func:`latentplay.sources.fixed_attributes`), in place; a categorical attribute
+    that the store's ``history`` says ``data bin`` or ``data measure`` made gets the order
+    those commands give it today (:func:`_made_ordered`). A store written before a flag
+    existed could not set it: an older shapes store read with ``nominal`` false had a trend
+    test and a regression direction along square, ellipse, heart; an older synthfaces store's
+    Monk tones, and an older store's binned groups, were unordered."""
     missing = [(attr, keys) for attr, raw in zip(attrs, saved, strict=True)
                if (keys := [k for k in LATER_FLAGS if k not in raw])]
     if not missing:
@@ -303,8 +306,26 @@ def _flags_not_yet_saved(attrs: list[Attribute], saved: Sequence[dict[str, Any]]
     from latentplay.sources import fixed_attributes
 
     today = {a.name: a for a in fixed_attributes(converter)}
+    made_ordered = _made_ordered(history)
     for attr, keys in missing:
         now = today.get(attr.name)
         if now is not None and now.kind == attr.kind and now.num_values == attr.num_values:
             for key in keys:
                 setattr(attr, key, getattr(now, key))
+        elif "ordered" in keys and attr.kind == "categorical" and attr.name in made_ordered:
+            attr.ordered = True
+
+
+def _made_ordered(history: Sequence[dict[str, Any]]) -> set[str]:
+    """Names of the attributes whose latest maker in a store's ``history`` makes ordered
+    classes today: ``data bin``'s groups of a value and ``data measure``'s ITA skin groups."""
+    ordered: dict[str, bool] = {}
+    for entry in history:
+        if not isinstance(entry, dict):
+            continue
+        op = entry.get("op")
+        made = entry.get("attributes") if op == "measure" else [entry.get("column")]
+        for name in made if isinstance(made, list) else []:
+            if isinstance(name, str):
+                ordered[name] = op == "bin" or (op == "measure" and name.endswith("skin_group"))
+    return {name for name, flag in ordered.items() if flag}
