@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,27 @@ def test_different_annotators_are_not_tested(cli, faces: Path, audits: dict[str,
     table = json.loads((tmp_path / "vs" / "versus.json").read_text())["attributes"]["skin_tone"]
     assert table["test"] is None and table["test_note"] == "different annotators read the audits"
     assert "no test (different annotators read the audits)" in r.out
+
+
+def test_an_audit_written_before_the_evaluation_counted_persons_has_the_same_annotator(
+        cli, audits: dict[str, Path], tmp_path: Path) -> None:
+    """An audit whose annotator's evaluation has no 'persons' or 'effective' (written before
+    they were recorded) against one of the same annotator file since: versus said different
+    annotators read them and made no test between the generators."""
+    older = tmp_path / "older"
+    shutil.copytree(audits["same"], older)
+    summary = json.loads((older / "summary.json").read_text())
+    evaluation = summary["attributes"]["skin_tone"]["annotator"]["evaluation"]
+    assert evaluation.pop("persons") is None and evaluation.pop("effective") is None
+    (older / "summary.json").write_text(json.dumps(summary))
+    r = cli("audit", "versus", older, audits["dark"], "--out", tmp_path / "vs")
+    assert r.code == 0, r.err
+    table = json.loads((tmp_path / "vs" / "versus.json").read_text())["attributes"]["skin_tone"]
+    counts = np.array([[c["generated_count"] for c in s["per_class"]]
+                       for s in (json.loads((a / "summary.json").read_text())["attributes"]["skin_tone"]
+                                 for a in (older, audits["dark"]))])
+    assert table["test"]["statistic"] == pytest.approx(chi2_contingency(counts, correction=False)[0])
+    assert "the generators against each other: chi-square" in r.out
 
 
 def test_the_data_store_is_named_by_its_folder(cli, faces: Path, audits: dict[str, Path], tmp_path: Path,

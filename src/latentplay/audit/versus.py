@@ -52,8 +52,18 @@ def _summary(path: Path) -> dict[str, Any]:
 
 def _reader(entry: dict[str, Any]) -> Any:
     """What identifies the annotator of an attribute's entry: its description without what
-    depends on the images it read."""
-    return {k: v for k, v in (entry.get("annotator") or {}).items() if k != "confidence_generated"}
+    depends on the images it read, and without fields that hold nothing (null) at any depth:
+    an audit written before the description had a field (its evaluation's ``persons`` and
+    ``effective``) names the same annotator as one written since with that field empty."""
+    return _recorded({k: v for k, v in (entry.get("annotator") or {}).items()
+                      if k != "confidence_generated"})
+
+
+def _recorded(value: Any) -> Any:
+    """``value`` with the null values of its dicts left out, at every depth."""
+    if isinstance(value, dict):
+        return {k: _recorded(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def reference_name(stores: Sequence[str]) -> str:
