@@ -106,6 +106,27 @@ def test_an_audit_written_before_the_evaluation_counted_persons_has_the_same_ann
     assert "the generators against each other: chi-square" in r.out
 
 
+def test_an_audit_measured_before_today_is_refused_beside_one_measured_since(
+        cli, audits: dict[str, Path], tmp_path: Path) -> None:
+    """An audit written before distances from balance were corrected for sampling bias (its
+    imbalance without unsteady_classes) beside one written since: versus tabled its plain
+    distance and amplification (+0.660) beside the corrected ones (+0.707) of the same shares.
+    Older audits among themselves are still compared."""
+    older = []
+    for name in ("same", "dark"):
+        older.append(tmp_path / f"older_{name}")
+        shutil.copytree(audits[name], older[-1])
+        summary = json.loads((older[-1] / "summary.json").read_text())
+        for entry in summary["attributes"].values():
+            del entry["imbalance"]["unsteady_classes"]
+        (older[-1] / "summary.json").write_text(json.dumps(summary))
+    r = cli("audit", "versus", audits["same"], older[1], "--out", tmp_path / "vs")
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert f"{older[1]}: written by an older audit compare" in r.err and "audit compare again" in r.err
+    assert not (tmp_path / "vs").exists()
+    assert cli("audit", "versus", *older, "--out", tmp_path / "old_vs").code == 0
+
+
 def test_the_data_store_is_named_by_its_folder(cli, faces: Path, audits: dict[str, Path], tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Like audit compare, versus names the --data store (it need not be the training set) by

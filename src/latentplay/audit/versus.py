@@ -105,6 +105,26 @@ def _same_draws(labels: list[str], summaries: list[dict[str, Any]]) -> list[str]
             if key is not None and keys.count(key) > 1]
 
 
+def _measured_before(summary: dict[str, Any]) -> bool:
+    """Whether audit compare ``summary`` was written before the distances from balance were
+    measured as today (corrected for sampling bias, read plainly where the annotator confuses
+    classes): an attribute's ``imbalance`` records no ``unsteady_classes``."""
+    return any("unsteady_classes" not in entry["imbalance"]
+               for entry in summary["attributes"].values() if entry.get("imbalance"))
+
+
+def _refuse_mixed_measures(paths: Sequence[Path], summaries: list[dict[str, Any]]) -> None:
+    """A :class:`UserError` naming the audits written before the distances from balance were
+    measured as today (:func:`_measured_before`) when others were written since: their
+    distances, amplification and tests are no measures of the same kind."""
+    older = [str(path) for path, summary in zip(paths, summaries, strict=True)
+             if _measured_before(summary)]
+    if older and len(older) < len(paths):
+        raise UserError(f"{', '.join(older)}: written by an older audit compare, which measured "
+                        "the distance from balance and its amplification otherwise than the "
+                        "other audits; run latentplay audit compare again to compare them")
+
+
 def _homogeneity(counts: np.ndarray, seed: int = 0) -> dict[str, float] | None:
     """Pearson's test of homogeneity of ``(G, K)`` counts (classes no audit has left out),
     :func:`latentplay.contingency.chi_square` (with sparse cells also its simulated p-value);
@@ -166,6 +186,7 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         raise UserError(f"give each audit its own name: {labels}"
                         + ("" if names else " (directories of one name: name them with --names)"))
     summaries = [_summary(p) for p in paths]
+    _refuse_mixed_measures(paths, summaries)
     stores = sorted({str(s.get("data")) for s in summaries})
     found: dict[str, Any] = {"audits": dict(zip(labels, map(str, paths), strict=True)),
                              "data": stores, "attributes": {}, "skipped": {}}
