@@ -63,6 +63,31 @@ def test_a_retrained_run_inverts_its_old_samples(dcgan_run: Path, tmp_path: Path
     assert column_run(out, "z") == (str(dcgan_run.resolve()), recorded)
 
 
+def test_a_store_written_before_it_recorded_the_weights_is_the_runs_while_they_draw_it(
+        dcgan_run: Path, tmp_path: Path) -> None:
+    """A store of samples without the weights' SHA-256 (written before stores recorded it):
+    its codes were taken for the run's own even once the run was trained on, and edits
+    started from codes its weights decode to other faces. Its codes are used while the run
+    decodes them to its images; other weights find the faces' codes again."""
+    import json
+
+    import torch
+
+    out = generate_store(dcgan_run, tmp_path / "gen", 3)
+    saved = json.loads((out.path / "latentplay.json").read_text())
+    del saved["provenance"]["arguments"]["run_sha256"]  # the layout before it was recorded
+    (out.path / "latentplay.json").write_text(json.dumps(saved))
+    old = st.load(out.path)
+    model = train.load_model(dcgan_run)
+    codes = store_codes(model, old, [2, 0])
+    np.testing.assert_array_equal(codes.z, st.vectors(old, "z")[[2, 0]])
+    assert codes.loss is None  # nothing was inverted
+    with torch.no_grad():  # the run's weights as a later training left them
+        for weight in model.parameters():
+            weight.add_(0.5 * torch.randn_like(weight))
+    assert store_codes(model, old, [0], invert_steps=2).loss is not None
+
+
 def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
                                              tmp_path: Path) -> None:
     fixed = generate_store(cvae_run, tmp_path / "fixed", 8,

@@ -151,7 +151,9 @@ def encode_rows(model: torch.nn.Module, store: Store, rows: np.ndarray, batch_si
 def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> np.ndarray | None:
     """``(n, D)`` codes the images of ``rows`` of ``store`` were decoded from, when it was
     written by ``latentplay data generate`` from the run ``model`` was loaded from, with the
-    weights it has now (a run retrained since decodes those codes to other images); else None."""
+    weights it has now (a run retrained since decodes those codes to other images); else None.
+    A store written before it recorded the weights' SHA-256 is taken for one of these weights
+    when ``model`` decodes its codes to its images (:func:`_decodes_to`)."""
     from latentplay.latent.directions import run_sha256
     from latentplay.sources.generated import samples_of
     from latentplay.store.columns import vectors
@@ -164,7 +166,29 @@ def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> n
     recorded = prov.arguments.get("run_sha256")
     if recorded is not None and recorded != run_sha256(run_dir):
         return None
-    return vectors(store, column, rows)
+    codes = vectors(store, column, rows)
+    if recorded is None and not _decodes_to(model, store, rows, codes):
+        return None
+    return codes
+
+
+def _decodes_to(model: torch.nn.Module, store: Store, rows: np.ndarray, codes: np.ndarray) -> bool:
+    """Whether ``model`` decodes ``(n, D)`` ``codes`` (each row with its condition) to the
+    images of ``rows`` of ``store``, within :data:`DECODED_RMS` grey levels."""
+    from latentplay.train.api import decode
+
+    device = next(model.parameters()).device
+    decoded = decode(model, codes, row_conditions(model, store, rows), device=str(device))
+    stored = load_images(store, rows)
+    if stored.shape != decoded.shape:
+        return False
+    return bool(np.sqrt(np.mean((stored.astype(np.float64) - decoded) ** 2)) <= DECODED_RMS)
+
+
+DECODED_RMS = 2.0
+"""RMS difference, in grey levels (0-255), within which a run's decoding of a store's codes is
+its images: a stored image is the decoding itself, rounded alike (another device may move a
+level or so); a run trained since draws other faces."""
 
 
 def store_codes(model: torch.nn.Module | PathLike, store: Store, rows: Sequence[int],
