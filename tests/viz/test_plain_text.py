@@ -67,3 +67,20 @@ def test_the_settings_come_back_when_a_figure_fails() -> None:
         pass
     assert matplotlib.rcParams["text.parse_math"] is True
 
+
+
+def test_a_name_of_several_lines_is_fitted_line_by_line() -> None:
+    """Each line of a tick label such as ``class\\n(n=4)`` is measured on its own (the newline
+    was measured as a glyph the font lacks, with a warning) and shortened on its own."""
+    import warnings
+
+    from latentplay.viz.style import fitted, text_width
+
+    long = "a" * 40 + "b" * 40
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fitted(f"{long}\nshort", 1.0, 8, " (n=4)")
+    first, second = out.split("\n")
+    assert second == "short (n=4)"
+    assert first.startswith("a") and first.endswith("b") and "…" in first
+    assert text_width(first, 8) <= 1.0 < text_width(long, 8)

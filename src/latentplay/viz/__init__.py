@@ -20,6 +20,9 @@
   (:func:`plot_sweep`), :mod:`~latentplay.viz.reconstruction` (:func:`reconstruction_bars`,
   :func:`worst_grid`), :mod:`~latentplay.viz.verification` (:func:`det_curves`,
   :func:`score_histograms`).
+- :mod:`~latentplay.viz.plain`: :func:`drawn_as_written`, the decorator every function that
+  makes a figure wears: users' names are drawn as written (``$100`` is no mathtext), and
+  matplotlib's settings are left as they were.
 
 The names above are exported lazily: importing this package loads no plotting library.
 
@@ -39,6 +42,7 @@ _EXPORTS = {
     **dict.fromkeys(["latent_histograms", "save_traversal_gif"], "latent"),
     **dict.fromkeys(["attribute_means", "love_plot", "propensity_overlap"], "balance"),
     "pairs_grid": "pairs",
+    "drawn_as_written": "plain",
     **dict.fromkeys(["count_bars", "distribution_bars", "intersection_heatmaps", "value_histograms"],
                     "distribution"),
     "bias_bars": "bias",

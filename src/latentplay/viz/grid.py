@@ -63,7 +63,7 @@ def image_grid(
     nrows = max(len(rows), 1)
     width = 1.6 + ncols * cell_inches
     label_size = readable_size(LABEL_SIZE, width)
-    row_labels = ["\n".join(fitted(line, 0.4 * width, label_size) for line in str(text).split("\n"))
+    row_labels = [fitted(str(text), 0.4 * width, label_size)
                   for text in row_labels]   # a 300-character class name took the whole width
     label = max((text_width(line, label_size) for text in row_labels for line in text.split("\n")),
                 default=0.0)

@@ -257,7 +257,12 @@ def fitted(name: str, width: float, fontsize: float, suffix: str = "") -> str:
     with ``name`` shortened in its middle to ``head…tail`` so that the whole is at most
     ``width`` inches wide at ``fontsize`` points, or as it is when it fits: a 300-character
     name pushed the bars or the legend off the figure. Start and end both stay, so names
-    that differ in either still read apart."""
+    that differ in either still read apart. A name of several lines is fitted line by line,
+    ``suffix`` after its last."""
+    if "\n" in name:
+        *lines, last = name.split("\n")
+        return "\n".join([fitted(line, width, fontsize) for line in lines]
+                         + [fitted(last, width, fontsize, suffix)])
     if text_width(name + suffix, fontsize) <= width:
         return name + suffix
     low, high = 0, len(name)    # the most characters kept that fit lies in [low, high)
