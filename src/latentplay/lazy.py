@@ -1,9 +1,15 @@
 """Packages that export their public names lazily, so that importing a package (as
 ``latentplay GROUP --help`` does) loads no library until a name is used.
 
-In a package ``__init__``::
+In a package ``__init__``, with each export also imported for type checkers (the package is
+``py.typed``: a name they do not see would be ``Any`` to them)::
 
-    __getattr__, __dir__ = lazy_exports(__name__, {"load": "io", "prdc": "latentplay.metrics.fidelity"})
+    if TYPE_CHECKING:
+        from latentplay.metrics.fidelity import prdc as prdc
+        from latentplay.store.io import load as load
+    ...
+    if not TYPE_CHECKING:
+        __getattr__, __dir__ = lazy_exports(__name__, {"load": "io", "prdc": "latentplay.metrics.fidelity"})
 
 A module of the package must not share its name with a name it exports: importing the module
 sets the package attribute to the module, which would then shadow the exported function.

@@ -11,9 +11,16 @@ latentplay works without it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from latentplay.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported on first use below
+    from latentplay.app.ui import build_app as build_app
+    from latentplay.app.ui import launch as launch
 
 __all__ = ["build_app", "launch"]
 
 
-__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "ui"))
+if not TYPE_CHECKING:  # type checkers read the imports above, which name every export
+    __getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "ui"))

@@ -44,7 +44,65 @@
 >>> audit.audit_images(imgs, "data/faces", [ann], "audits/dcgan")
 """
 
+from typing import TYPE_CHECKING
+
 from latentplay.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported on first use below
+    from latentplay.audit.accuracy import group_accuracy as group_accuracy
+    from latentplay.audit.annotate import Annotator as Annotator
+    from latentplay.audit.annotate import ClassifierAnnotator as ClassifierAnnotator
+    from latentplay.audit.annotate import ClipAnnotator as ClipAnnotator
+    from latentplay.audit.annotate import Evaluation as Evaluation
+    from latentplay.audit.annotate import NetworkAnnotator as NetworkAnnotator
+    from latentplay.audit.annotate import StoreLabels as StoreLabels
+    from latentplay.audit.annotate import class_prompts as class_prompts
+    from latentplay.audit.annotate import fit_classifier as fit_classifier
+    from latentplay.audit.annotate import load_annotator as load_annotator
+    from latentplay.audit.counterfactual import Counterfactuals as Counterfactuals
+    from latentplay.audit.counterfactual import Edits as Edits
+    from latentplay.audit.counterfactual import condition_edits as condition_edits
+    from latentplay.audit.counterfactual import counterfactuals as counterfactuals
+    from latentplay.audit.counterfactual import direction_edits as direction_edits
+    from latentplay.audit.counterfactual_run import audit_counterfactual as audit_counterfactual
+    from latentplay.audit.counterfactual_values import ValueCounterfactuals as ValueCounterfactuals
+    from latentplay.audit.counterfactual_values import value_counterfactuals as value_counterfactuals
+    from latentplay.audit.detection import detection_sweep as detection_sweep
+    from latentplay.audit.distribution import Comparison as Comparison
+    from latentplay.audit.distribution import Faithful as Faithful
+    from latentplay.audit.distribution import Shift as Shift
+    from latentplay.audit.distribution import compare as compare
+    from latentplay.audit.distribution import correct_confusion as correct_confusion
+    from latentplay.audit.distribution import fairness_discrepancy as fairness_discrepancy
+    from latentplay.audit.distribution import js_divergence as js_divergence
+    from latentplay.audit.distribution import ordinal_shift as ordinal_shift
+    from latentplay.audit.distribution import total_variation as total_variation
+    from latentplay.audit.distribution import wilson_interval as wilson_interval
+    from latentplay.audit.fidelity import audit_fidelity as audit_fidelity
+    from latentplay.audit.goodness_of_fit import JointCounts as JointCounts
+    from latentplay.audit.goodness_of_fit import chi_square as chi_square
+    from latentplay.audit.goodness_of_fit import simulated_p as simulated_p
+    from latentplay.audit.groups import GroupMixtures as GroupMixtures
+    from latentplay.audit.groups import balanced_sample as balanced_sample
+    from latentplay.audit.groups import fit_group_mixtures as fit_group_mixtures
+    from latentplay.audit.reconstruction import audit_reconstruction as audit_reconstruction
+    from latentplay.audit.run import audit_images as audit_images
+    from latentplay.audit.run import generate as generate
+    from latentplay.audit.run import joint_comparison as joint_comparison
+    from latentplay.audit.run import label_annotators as label_annotators
+    from latentplay.audit.run import sample_groups as sample_groups
+    from latentplay.audit.share_ratio import ShareRatios as ShareRatios
+    from latentplay.audit.share_ratio import share_ratios as share_ratios
+    from latentplay.audit.truncation import truncation_sweep as truncation_sweep
+    from latentplay.audit.values import ValueComparison as ValueComparison
+    from latentplay.audit.values import compare_values as compare_values
+    from latentplay.audit.verification import verify_columns as verify_columns
+    from latentplay.audit.verification import verify_store as verify_store
+    from latentplay.audit.versus import compare_audits as compare_audits
+    from latentplay.metrics.fidelity import PRDC as PRDC
+    from latentplay.metrics.fidelity import frechet_distance as frechet_distance
+    from latentplay.metrics.fidelity import kernel_distance as kernel_distance
+    from latentplay.metrics.fidelity import prdc as prdc
 
 _EXPORTS = {
     **dict.fromkeys(["Annotator", "ClassifierAnnotator", "ClipAnnotator", "Evaluation",
@@ -75,4 +133,5 @@ _EXPORTS = {
                     "latentplay.metrics.fidelity"),
 }
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+if not TYPE_CHECKING:  # type checkers read the imports above, which name every export
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

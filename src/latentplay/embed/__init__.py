@@ -15,7 +15,25 @@ package loads no model library.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from latentplay.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported on first use below
+    from latentplay.embed.align import align_faces as align_faces
+    from latentplay.embed.align import align_store as align_store
+    from latentplay.embed.base import Embedder as Embedder
+    from latentplay.embed.base import available as available
+    from latentplay.embed.base import make_embedder as make_embedder
+    from latentplay.embed.column import embed_store as embed_store
+    from latentplay.embed.column import flagged_rows as flagged_rows
+    from latentplay.embed.column import load_rows as load_rows
+    from latentplay.embed.coordinates import Projection as Projection
+    from latentplay.embed.coordinates import compute as compute
+    from latentplay.embed.coordinates import project as project
+    from latentplay.embed.coordinates import projections as projections
+    from latentplay.embed.faces import FaceModels as FaceModels
+    from latentplay.embed.plots import plot_projections as plot_projections
 
 _EXPORTS = {
     "Embedder": "latentplay.embed.base",
@@ -34,4 +52,5 @@ _EXPORTS = {
     "plot_projections": "latentplay.embed.plots",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+if not TYPE_CHECKING:  # type checkers read the imports above, which name every export
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -31,7 +31,45 @@ functions are reached through them.
 >>> faces = train.decode("runs/vae", z.reshape(-1, z.shape[-1]))
 """
 
+from typing import TYPE_CHECKING
+
 from latentplay.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported on first use below
+    from latentplay.latent.codes import StoreCodes as StoreCodes
+    from latentplay.latent.codes import store_codes as store_codes
+    from latentplay.latent.directions import Direction as Direction
+    from latentplay.latent.directions import cosine as cosine
+    from latentplay.latent.directions import edit as edit
+    from latentplay.latent.directions import edit_to as edit_to
+    from latentplay.latent.directions import fit_direction as fit_direction
+    from latentplay.latent.directions import fit_store_direction as fit_store_direction
+    from latentplay.latent.directions import orthogonalize as orthogonalize
+    from latentplay.latent.interpolate import between as between
+    from latentplay.latent.interpolate import blend as blend
+    from latentplay.latent.interpolate import lerp as lerp
+    from latentplay.latent.interpolate import slerp as slerp
+    from latentplay.latent.invert import Inversion as Inversion
+    from latentplay.latent.mixing import style_mix as style_mix
+    from latentplay.latent.probe import Probe as Probe
+    from latentplay.latent.probe import probe_store as probe_store
+    from latentplay.latent.probe import write_probes as write_probes
+    from latentplay.latent.sampling import Sweep as Sweep
+    from latentplay.latent.sampling import condition_sweep as condition_sweep
+    from latentplay.latent.stylespace import StyleRanking as StyleRanking
+    from latentplay.latent.stylespace import attribute_channels as attribute_channels
+    from latentplay.latent.stylespace import channel_traversal as channel_traversal
+    from latentplay.latent.stylespace import correlated_channels as correlated_channels
+    from latentplay.latent.stylespace import styles as styles
+    from latentplay.latent.traverse import PCAAxes as PCAAxes
+    from latentplay.latent.traverse import SefaAxes as SefaAxes
+    from latentplay.latent.traverse import axis_traversal as axis_traversal
+    from latentplay.latent.traverse import direction_traversal as direction_traversal
+    from latentplay.latent.traverse import pca_axes as pca_axes
+    from latentplay.latent.traverse import pca_traversal as pca_traversal
+    from latentplay.latent.traverse import ranked_axes as ranked_axes
+    from latentplay.latent.traverse import run_latents as run_latents
+    from latentplay.latent.traverse import sefa_axes as sefa_axes
 
 _EXPORTS = {
     **dict.fromkeys(["Direction", "cosine", "edit", "edit_to", "fit_direction",
@@ -48,4 +86,5 @@ _EXPORTS = {
     **dict.fromkeys(["StoreCodes", "store_codes"], "codes"),
 }
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+if not TYPE_CHECKING:  # type checkers read the imports above, which name every export
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -20,7 +20,26 @@ Nearest-neighbour search never forms an n x n matrix: see :mod:`latentplay.match
 :mod:`latentplay.match.greedy`.
 """
 
+from typing import TYPE_CHECKING
+
 from latentplay.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported on first use below
+    from latentplay.match.balance import balance_table as balance_table
+    from latentplay.match.balance import matching_weights as matching_weights
+    from latentplay.match.core import MatchResult as MatchResult
+    from latentplay.match.core import match as match
+    from latentplay.match.effect import matched_difference as matched_difference
+    from latentplay.match.effect import (
+        matched_difference_with_replacement as matched_difference_with_replacement,
+    )
+    from latentplay.match.effect import naive_difference as naive_difference
+    from latentplay.match.greedy import Pairs as Pairs
+    from latentplay.match.greedy import greedy_match as greedy_match
+    from latentplay.match.optimal import optimal_match as optimal_match
+    from latentplay.match.pipeline import MatchConfig as MatchConfig
+    from latentplay.match.pipeline import run as run
+    from latentplay.match.propensity import propensity_scores as propensity_scores
 
 DISTANCE_LABELS = {"propensity": "|Δ propensity logit|",
                    "mahalanobis": "Mahalanobis distance", "euclidean": "Euclidean distance"}
@@ -70,4 +89,5 @@ _EXPORTS = {
     "MatchConfig": "pipeline", "run": "pipeline",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+if not TYPE_CHECKING:  # type checkers read the imports above, which name every export
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

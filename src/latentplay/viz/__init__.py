@@ -32,7 +32,43 @@ The names above are exported lazily: importing this package loads no plotting li
 >>> viz.save_figure(fig, "figures/faces.png")
 """
 
+from typing import TYPE_CHECKING
+
 from latentplay.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported on first use below
+    from latentplay.viz.accuracy import accuracy_bars as accuracy_bars
+    from latentplay.viz.accuracy import calibration_figure as calibration_figure
+    from latentplay.viz.accuracy import parity_figure as parity_figure
+    from latentplay.viz.balance import attribute_means as attribute_means
+    from latentplay.viz.balance import love_plot as love_plot
+    from latentplay.viz.balance import propensity_overlap as propensity_overlap
+    from latentplay.viz.bias import bias_bars as bias_bars
+    from latentplay.viz.counterfactual import profile_figure as profile_figure
+    from latentplay.viz.counterfactual import sensitivity_figure as sensitivity_figure
+    from latentplay.viz.detection import plot_sweep as plot_sweep
+    from latentplay.viz.distribution import count_bars as count_bars
+    from latentplay.viz.distribution import distribution_bars as distribution_bars
+    from latentplay.viz.distribution import intersection_heatmaps as intersection_heatmaps
+    from latentplay.viz.distribution import value_histograms as value_histograms
+    from latentplay.viz.grid import figure_array as figure_array
+    from latentplay.viz.grid import image_grid as image_grid
+    from latentplay.viz.grid import save_figure as save_figure
+    from latentplay.viz.grid import save_store_grid as save_store_grid
+    from latentplay.viz.grid import write_gif as write_gif
+    from latentplay.viz.latent import latent_histograms as latent_histograms
+    from latentplay.viz.latent import save_traversal_gif as save_traversal_gif
+    from latentplay.viz.pairs import pairs_grid as pairs_grid
+    from latentplay.viz.probe import informativeness_heatmap as informativeness_heatmap
+    from latentplay.viz.probe import probe_bars as probe_bars
+    from latentplay.viz.projection import Labels as Labels
+    from latentplay.viz.projection import projection_figure as projection_figure
+    from latentplay.viz.projection import projection_html as projection_html
+    from latentplay.viz.projection import projection_png as projection_png
+    from latentplay.viz.reconstruction import reconstruction_bars as reconstruction_bars
+    from latentplay.viz.reconstruction import worst_grid as worst_grid
+    from latentplay.viz.verification import det_curves as det_curves
+    from latentplay.viz.verification import score_histograms as score_histograms
 
 _EXPORTS = {
     **dict.fromkeys(["figure_array", "image_grid", "save_figure", "save_store_grid", "write_gif"],
@@ -54,4 +90,5 @@ _EXPORTS = {
     **dict.fromkeys(["det_curves", "score_histograms"], "verification"),
 }
 __all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+if not TYPE_CHECKING:  # type checkers read the imports above, which name every export
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
