@@ -71,6 +71,21 @@ def test_an_unknown_device_is_refused_before_torch_sees_it(cvae: Path, images: n
         calls[call]()
 
 
+def test_a_torch_device_is_taken_as_its_name_is(cvae: Path, images: np.ndarray) -> None:
+    """encode, decode and sample take a :class:`torch.device`, as load_model does (their
+    hints said str): the same arrays as with ``"cpu"``."""
+    import torch
+
+    cpu = torch.device("cpu")
+    np.testing.assert_array_equal(train.encode(cvae, images, condition=CONDITION, device=cpu),
+                                  train.encode(cvae, images, condition=CONDITION, device="cpu"))
+    z = np.zeros((2, 4))
+    np.testing.assert_array_equal(train.decode(cvae, z, condition=CONDITION, device=cpu),
+                                  train.decode(cvae, z, condition=CONDITION, device="cpu"))
+    np.testing.assert_array_equal(train.sample(cvae, 2, condition=CONDITION, device=cpu),
+                                  train.sample(cvae, 2, condition=CONDITION, device="cpu"))
+
+
 def test_sample_refuses_a_negative_count_and_gives_none_for_zero(cvae: Path) -> None:
     """sample(run, -1) leaked NumPy's "negative dimensions are not allowed"."""
     for n in (-1, 2.5, True):

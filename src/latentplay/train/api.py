@@ -410,7 +410,7 @@ def model_input(model: torch.nn.Module, images: np.ndarray | Sequence[np.ndarray
 
 @torch.no_grad()
 def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np.ndarray],
-           batch_size: int = 256, condition: Any = None, device: str = "cpu",
+           batch_size: int = 256, condition: Any = None, device: str | torch.device = "cpu",
            cropped: bool = False) -> np.ndarray:
     """Encoder means ``(N, D)`` float32 of ``images``, centre-cropped as in training
     (``data.crop``; pass ``cropped=True`` for images already cut that way), resized and
@@ -422,9 +422,9 @@ def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np
     channels (1, 3 or the model's count) is refused rather than read as grey images.
 
     Conditional models need ``condition`` (``{attribute: one value or N values}`` or an ``(N,
-    K)`` array). ``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``. ``run_dir`` may also be a
-    model from :func:`load_model` (already on ``device``), so that encoding batch after batch
-    reads the checkpoint once."""
+    K)`` array). ``device``: ``cpu``, ``cuda``, ``cuda:N``, ``auto`` or a :class:`torch.device`.
+    ``run_dir`` may also be a model from :func:`load_model` (already on ``device``), so that
+    encoding batch after batch reads the checkpoint once."""
     _check_batch(batch_size)
     device = _device(device)
     model = as_model(run_dir, device)
@@ -446,12 +446,12 @@ def code_sizes(model: torch.nn.Module) -> tuple[int, ...]:
 
 @torch.no_grad()
 def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = None,
-           batch_size: int = 256, device: str = "cpu") -> np.ndarray:
+           batch_size: int = 256, device: str | torch.device = "cpu") -> np.ndarray:
     """Images ``(N, S, S, C)`` uint8 decoded from finite latents ``z`` ``(N, D)`` (+ condition:
     ``{attribute: one value or N values}`` or an ``(N, K)`` array), ``batch_size`` at a time
     (at most the model's ``max_batch`` when it has one). ``device``: ``cpu``, ``cuda``,
-    ``cuda:N`` or ``auto``. ``run_dir`` may also be a model from :func:`load_model` (already on
-    ``device``)."""
+    ``cuda:N``, ``auto`` or a :class:`torch.device`. ``run_dir`` may also be a model from
+    :func:`load_model` (already on ``device``)."""
     _check_batch(batch_size)
     device = _device(device)
     model = as_model(run_dir, device)
@@ -525,7 +525,7 @@ def framed_draws(centre: np.ndarray, scale: np.ndarray, rng: np.random.Generator
 
 
 def sample(run_dir: PathLike | torch.nn.Module, n: int, seed: int = 0, condition: Any = None,
-           device: str = "cpu", temperature: float = 1.0) -> np.ndarray:
+           device: str | torch.device = "cpu", temperature: float = 1.0) -> np.ndarray:
     """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)`` times
     ``temperature`` (the same draws at every temperature; for an imported StyleGAN with codes
     in whitened W, exactly the truncation trick with psi = ``temperature``); a plain
