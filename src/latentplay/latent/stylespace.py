@@ -216,7 +216,7 @@ def channel_offset(model: torch.nn.Module, ranking: StyleRanking, index: int,
 
 
 def channel_traversal(model: torch.nn.Module | PathLike, codes: np.ndarray, ranking: StyleRanking, index: int,
-                      alphas: Sequence[float], device: str = "cpu") -> np.ndarray:
+                      alphas: Sequence[float] | np.ndarray, device: str = "cpu") -> np.ndarray:
     """``(N, V, S, S, 3)`` uint8 images of the faces ``codes`` ``(N, D or n_layers * D)`` with
     StyleSpace channel ``index`` moved by each of ``alphas`` ``(V,)`` population standard
     deviations (Wu et al.'s single-channel edit)."""
