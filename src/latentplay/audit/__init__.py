@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported
     from latentplay.audit.annotate import class_prompts as class_prompts
     from latentplay.audit.annotate import fit_classifier as fit_classifier
     from latentplay.audit.annotate import load_annotator as load_annotator
+    from latentplay.audit.correction import correct_confusion as correct_confusion
     from latentplay.audit.counterfactual import Counterfactuals as Counterfactuals
     from latentplay.audit.counterfactual import Edits as Edits
     from latentplay.audit.counterfactual import condition_edits as condition_edits
@@ -72,12 +73,10 @@ if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported
     from latentplay.audit.distribution import Faithful as Faithful
     from latentplay.audit.distribution import Shift as Shift
     from latentplay.audit.distribution import compare as compare
-    from latentplay.audit.distribution import correct_confusion as correct_confusion
     from latentplay.audit.distribution import fairness_discrepancy as fairness_discrepancy
     from latentplay.audit.distribution import js_divergence as js_divergence
     from latentplay.audit.distribution import ordinal_shift as ordinal_shift
     from latentplay.audit.distribution import total_variation as total_variation
-    from latentplay.audit.distribution import wilson_interval as wilson_interval
     from latentplay.audit.fidelity import audit_fidelity as audit_fidelity
     from latentplay.audit.goodness_of_fit import JointCounts as JointCounts
     from latentplay.audit.goodness_of_fit import chi_square as chi_square
@@ -99,6 +98,7 @@ if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported
     from latentplay.audit.verification import verify_columns as verify_columns
     from latentplay.audit.verification import verify_store as verify_store
     from latentplay.audit.versus import compare_audits as compare_audits
+    from latentplay.intervals import wilson_interval as wilson_interval
     from latentplay.metrics.fidelity import PRDC as PRDC
     from latentplay.metrics.fidelity import frechet_distance as frechet_distance
     from latentplay.metrics.fidelity import kernel_distance as kernel_distance

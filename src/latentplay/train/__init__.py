@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from latentplay.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported on first use below
+    from latentplay.devices import resolve_device as resolve_device
     from latentplay.train.api import condition_matrix as condition_matrix
     from latentplay.train.api import decode as decode
     from latentplay.train.api import encode as encode
     from latentplay.train.api import load_model as load_model
     from latentplay.train.api import model_input as model_input
-    from latentplay.train.api import resolve_device as resolve_device
     from latentplay.train.api import resume as resume
     from latentplay.train.api import sample as sample
     from latentplay.train.api import train as train
