@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the exports as type checkers read them (py.typed); imported
     from latentplay.viz.latent import latent_histograms as latent_histograms
     from latentplay.viz.latent import save_traversal_gif as save_traversal_gif
     from latentplay.viz.pairs import pairs_grid as pairs_grid
+    from latentplay.viz.plain import drawn_as_written as drawn_as_written
     from latentplay.viz.probe import informativeness_heatmap as informativeness_heatmap
     from latentplay.viz.probe import probe_bars as probe_bars
     from latentplay.viz.projection import Labels as Labels
