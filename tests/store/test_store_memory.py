@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import datasets
@@ -20,7 +21,7 @@ import pyarrow as pa
 from datasets.table import InMemoryTable
 
 from latentplay import store as st
-from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store import Attribute, Provenance, Schema, io
 
 ROWS = 6000
 SIDE = 52  # a 52 x 52 noise PNG: about 8 kB that PNG cannot compress
@@ -113,3 +114,33 @@ def test_small_rows_are_written_in_batches_of_megabytes(tmp_path: Path) -> None:
     assert _batch_rows(backwards) == [4000, 1000]
     assert np.array_equal(backwards.labels("identity"), identity[::-1])
     assert datasets.config.DEFAULT_MAX_BATCH_SIZE == 1000   # datasets' own, once saved
+
+
+def test_saves_in_two_threads_each_write_their_own_batches_and_leave_datasets_own() -> None:
+    """``datasets``' batch size is the whole process's: a save of a selection (batches of at
+    most 4,000 rows) that starts while another thread saves 8-byte rows (8 MB / 8 B = 1,048,576
+    rows a batch) writes in its own batches, and once both are done the setting is datasets'
+    own again (at once, the selection took the other's million rows, and it was left in place)."""
+    rows = datasets.Dataset.from_dict({"x": np.arange(10, dtype=np.int64)})
+    first_in, second_in, seen = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with io._write_batches(rows):
+            first_in.set()
+            second_in.wait(0.5)     # as long as the second may take to begin meanwhile
+
+    def second() -> None:
+        with io._write_batches(rows.select([3, 1, 2])):
+            second_in.set()
+            seen.append(datasets.config.DEFAULT_MAX_BATCH_SIZE)
+
+    before = datasets.config.DEFAULT_MAX_BATCH_SIZE
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    first_in.wait()
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert before == 1000
+    assert seen == [4000]
+    assert datasets.config.DEFAULT_MAX_BATCH_SIZE == before

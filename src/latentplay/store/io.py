@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -584,20 +585,28 @@ def save(
     return load(given.absolute())
 
 
+_BATCH_SETTING = threading.Lock()
+"""Held while :func:`_write_batches` has changed ``datasets``' process-wide batch size: saves in
+threads of one process take turns (two at once each put back what the other had set, and the
+last left its batch size in place for good)."""
+
+
 @contextmanager
 def _write_batches(dataset: datasets.Dataset) -> Iterator[None]:
     """Have ``save_to_disk`` write ``dataset`` in batches of about :data:`WRITE_BATCH_BYTES`
     (its rows' mean size taken over the table they lie in), of a selection at most
-    :data:`SELECTION_BATCH_ROWS`, and at least its own 1,000 rows."""
-    default = datasets.config.DEFAULT_MAX_BATCH_SIZE
+    :data:`SELECTION_BATCH_ROWS`, and at least its own 1,000 rows; one thread at a time
+    (:data:`_BATCH_SETTING`)."""
     rows = int(WRITE_BATCH_BYTES / max(dataset.data.nbytes / max(dataset.data.num_rows, 1), 1))
     if dataset._indices is not None:
         rows = min(rows, SELECTION_BATCH_ROWS)
-    datasets.config.DEFAULT_MAX_BATCH_SIZE = max(default, rows)
-    try:
-        yield
-    finally:
-        datasets.config.DEFAULT_MAX_BATCH_SIZE = default
+    with _BATCH_SETTING:
+        default = datasets.config.DEFAULT_MAX_BATCH_SIZE
+        datasets.config.DEFAULT_MAX_BATCH_SIZE = max(default, rows)
+        try:
+            yield
+        finally:
+            datasets.config.DEFAULT_MAX_BATCH_SIZE = default
 
 
 LOAD_WAITS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.35, 0.5)
