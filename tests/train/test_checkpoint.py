@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import errno
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from latentplay.errors import UserError
 from latentplay.models import build_model, family_config
 from latentplay.models.condition import ConditionSpec
 from latentplay.train import checkpoint as ckpt
@@ -76,6 +78,83 @@ def test_a_model_save_interrupted_between_its_two_files_keeps_the_previous_model
     model, meta = ckpt.load_weights(tmp_path)
     assert meta["epoch"] == 1
     assert all(torch.equal(t, first.state_dict()[k]) for k, t in model.state_dict().items())
+
+
+def _two_models() -> dict[int, torch.nn.Module]:
+    """Two tiny VAEs of one config and different weights, by the epoch each is saved at."""
+    cfg = family_config("vae")()
+    cfg.latent_dim, cfg.width, cfg.hidden = 2, 4, 8
+    torch.manual_seed(0)
+    return {1: build_model("vae", cfg, 1, 28), 2: build_model("vae", cfg, 1, 28)}
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(t, b.state_dict()[k]) for k, t in a.state_dict().items())
+
+
+@pytest.mark.parametrize(("during", "loaded"), [("read_meta", 2), ("build_model", 1)])
+def test_a_model_saved_while_it_is_loaded_loads_one_epoch_s_weights_and_description(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, during: str, loaded: int) -> None:
+    """A training run saves its model each epoch while another command may be loading it: a
+    save right after ``model.json`` was read (its checksum then named the previous weights) was
+    refused as a modified or corrupt file, and one while the model was being built loaded the
+    new weights beside the previous epoch's description. Now the weights that the description's
+    checksum names are loaded: those of epoch 2 after the first case, of epoch 1 in the second."""
+    models = _two_models()
+    _save(tmp_path, models[1], epoch=1)
+    real = getattr(ckpt, during)
+    saves = []
+
+    def then_saved(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)
+        if not saves:
+            saves.append(_save(tmp_path, models[2], epoch=2))
+        return found
+
+    monkeypatch.setattr(ckpt, during, then_saved)
+    model, meta = ckpt.load_weights(tmp_path)
+    assert saves and meta["epoch"] == loaded
+    assert _same_weights(model, models[loaded])
+
+
+def test_a_model_read_between_a_save_s_two_renames_is_read_again_once_both_are_done(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read between the save's two renames (the new weights in place, the new ``model.json``
+    still a temporary file), the model is read again after a wait, once the description is in
+    place too; it was refused as a modified or corrupt file."""
+    models = _two_models()
+    _save(tmp_path, models[2], epoch=2)
+    new_meta = (tmp_path / ckpt.MODEL_META).read_text()
+    _save(tmp_path, models[1], epoch=1)
+    (tmp_path / f".{ckpt.MODEL_META}.tmp").write_text(new_meta)
+    _save_weights_only(tmp_path, models[2])
+    waits = []
+
+    def sleep(seconds: float) -> None:       # the save's second rename, while the reader waits
+        waits.append(seconds)
+        (tmp_path / f".{ckpt.MODEL_META}.tmp").replace(tmp_path / ckpt.MODEL_META)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    model, meta = ckpt.load_weights(tmp_path)
+    assert len(waits) == 1 and meta["epoch"] == 2
+    assert _same_weights(model, models[2])
+
+
+def _save_weights_only(run_dir: Path, model: torch.nn.Module) -> None:
+    """``model``'s weights as ``model.safetensors``, ``model.json`` left as it is."""
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    (run_dir / ckpt.MODEL_FILE).write_bytes(ckpt.safetensors_bytes(state))
+
+
+def test_a_model_whose_weights_differ_from_its_checksum_is_refused_without_waiting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weights edited after the save (no save under way) are refused at once."""
+    models = _two_models()
+    _save(tmp_path, models[1], epoch=1)
+    _save_weights_only(tmp_path, models[2])
+    monkeypatch.setattr(time, "sleep", lambda seconds: pytest.fail("waited"))
+    with pytest.raises(UserError, match="does not match the checksum in model.json"):
+        ckpt.load_weights(tmp_path)
 
 
 def test_a_full_disk_stops_a_model_save_with_an_os_error_and_keeps_the_previous_model(

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file
+from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
@@ -146,24 +147,46 @@ def load_weights(run_dir: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, 
     from latentplay.config import resolve
 
     run_dir = Path(run_dir)
-    meta = read_meta(run_dir)
     weights = run_dir / MODEL_FILE
-    if not weights.exists():
-        raise UserError(f"{run_dir} has {MODEL_META} but no {MODEL_FILE}")
-    if file_sha256(weights) != meta.get("sha256"):
-        raise UserError(f"{weights} does not match the checksum in {MODEL_META}: "
-                        "the file was modified or is corrupt")
+    meta, data = _matching_weights(run_dir)
     family = meta["family"]
     config = resolve(family_config(family), values=meta["model"])
     spec = ConditionSpec.from_dict(meta["condition"])
     model = build_model(family, config, int(meta["channels"]), int(meta["size"]), spec.dim)
     try:
-        state = load_file(str(weights))
+        state = safetensors_load(data)
     except SafetensorError as exc:
         raise UserError(f"{weights} is not a readable safetensors file: {exc}") from None
     check_state(model, state, str(weights))
     model.load_state_dict(state)
     return model, meta
+
+
+SAVE_WAITS = (0.01, 0.05, 0.2, 0.5)
+"""Seconds :func:`load_weights` waits before reading a run's model again when its training
+saved it while it was read."""
+
+
+def _matching_weights(run_dir: Path) -> tuple[dict[str, Any], bytes]:
+    """``model.json`` of ``run_dir`` and the bytes of ``model.safetensors`` whose checksum it
+    holds, read together: when the run saved its model meanwhile (its training does each
+    epoch) both are read again after a short wait (:data:`SAVE_WAITS`), rather than the
+    weights of one epoch loaded with another's description, or refused as modified."""
+    weights = run_dir / MODEL_FILE
+    for wait in (*SAVE_WAITS, None):
+        meta = read_meta(run_dir)
+        try:
+            data = weights.read_bytes()
+        except FileNotFoundError:
+            raise UserError(f"{run_dir} has {MODEL_META} but no {MODEL_FILE}") from None
+        if hashlib.sha256(data).hexdigest() == meta.get("sha256"):
+            return meta, data
+        saving = (run_dir / f".{MODEL_META}.tmp").exists() or read_meta(run_dir) != meta
+        if wait is None or not saving:
+            break
+        time.sleep(wait)
+    raise UserError(f"{weights} does not match the checksum in {MODEL_META}: "
+                    "the file was modified or is corrupt")
 
 
 def check_state(model: nn.Module, state: dict[str, torch.Tensor], origin: str) -> None:
