@@ -8,6 +8,7 @@ tests use the two runs below, trained with batch 16 so that their decoders follo
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +19,7 @@ import torch
 
 from latentplay import store, train
 from latentplay.errors import UserError
-from latentplay.latent.invert import invert, loss_summary, mean_code, start_of
+from latentplay.latent.invert import invert, loss_summary, mean_code, reconstruction_loss, start_of
 from latentplay.train.forcing import to_uint8
 
 torch.set_num_threads(1)
@@ -283,3 +284,42 @@ def test_a_plain_autoencoders_mean_code_is_the_mean_of_its_training_codes(ae_run
     centre = mean_code(train.load_model(ae_run))
     np.testing.assert_allclose(centre, run_latents(ae_run).mean(0), rtol=1e-5)
     assert np.abs(centre).max() > 0.01
+
+
+def test_inversions_in_two_threads_at_once_leave_the_model_as_it_was(sharp_dcgan_run: Path) -> None:
+    """The playground inverts faces in the threads of its tabs: an inversion begun while another
+    thread's is under way keeps the model frozen to its end, and the parameters have their
+    gradients back once both are done (at once, the first to finish unfroze the model under the
+    other, and the other left it frozen for good)."""
+    model = train.load_model(sharp_dcgan_run)
+    images, codes = _decoded(model, 2, seed=3)
+    first_in, second_in, first_done, seen = (threading.Event(), threading.Event(),
+                                             threading.Event(), [])
+    decode = model.decode
+
+    def paused(*args: Any, **kwargs: Any) -> torch.Tensor:
+        if threading.current_thread().name == "first":
+            first_in.set()
+            second_in.wait(0.5)     # as long as the second may take to begin meanwhile
+        else:
+            second_in.set()
+            first_done.wait(5)
+            seen.extend(p.requires_grad for p in model.parameters())
+        return decode(*args, **kwargs)
+
+    model.decode = paused
+
+    def first() -> None:
+        reconstruction_loss(model, codes.numpy(), images)
+        first_done.set()
+
+    threads = [threading.Thread(target=first, name="first"),
+               threading.Thread(target=reconstruction_loss, args=(model, codes.numpy(), images),
+                                name="second")]
+    threads[0].start()
+    first_in.wait()
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert seen and not any(seen)
+    assert all(p.requires_grad for p in model.parameters())

@@ -24,6 +24,7 @@ a sum over codes, so an image's result does not depend on its batch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -314,19 +315,26 @@ def _random_draws(restarts: int, n: int, dim: int, seed: int,
     return torch.from_numpy(np.stack(starts, axis=1)) if n else torch.zeros(restarts, 0, dim)
 
 
+_FREEZING = threading.RLock()
+"""Held while a model is :func:`_frozen`: inversions in threads at once (the playground's tabs)
+take turns (the first to finish gave the model's parameters their gradients back under the
+other, and the last left them without for good)."""
+
+
 @contextmanager
 def _frozen(model: nn.Module) -> Iterator[None]:
     """``model`` in eval mode (batch-norm statistics fixed) without gradients on its
-    parameters; both restored afterwards."""
-    flags = [p.requires_grad for p in model.parameters()]
-    training = model.training
-    model.eval().requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(model.parameters(), flags, strict=True):
-            p.requires_grad_(flag)
-        model.train(training)
+    parameters; both restored afterwards. One thread at a time (:data:`_FREEZING`)."""
+    with _FREEZING:
+        flags = [p.requires_grad for p in model.parameters()]
+        training = model.training
+        model.eval().requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p, flag in zip(model.parameters(), flags, strict=True):
+                p.requires_grad_(flag)
+            model.train(training)
 
 
 @dataclass
