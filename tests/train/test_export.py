@@ -200,3 +200,40 @@ def test_a_run_path_that_does_not_exist_is_named_so(cli, tmp_path):
                  ("export", gone)):
         res = cli(*args)
         assert res.code == 2 and res.err.strip() == f"error: no run at {gone}: path does not exist", res.err
+
+
+def test_an_export_while_the_run_saves_its_model_records_the_weights_it_exported(tmp_path, monkeypatch):
+    """An export of a run whose training saved the next epoch's model while the ONNX files were
+    written recorded that epoch's checksum in export.json beside the earlier weights it had
+    exported, so the run's export looked current (no note after a resume); it records the
+    checksum of the weights it exported, which the run no longer holds."""
+    import torch
+
+    from latentplay.models import build_model, family_config
+    from latentplay.models.condition import ConditionSpec
+    from latentplay.train import checkpoint as ckpt
+    from latentplay.train import export as export_module
+    from latentplay.train.export import stale_export
+
+    cfg = family_config("vae")()
+    cfg.latent_dim, cfg.width, cfg.hidden = 2, 4, 8
+    torch.manual_seed(0)
+    models = [build_model("vae", cfg, 1, 28) for _ in range(2)]
+
+    def save(epoch: int) -> str:
+        meta = ckpt.model_meta("vae", cfg, 1, 28, ConditionSpec([]), epoch, epoch)
+        ckpt.save_model(tmp_path, models[epoch - 1], meta)
+        return json.loads((tmp_path / "model.json").read_text())["sha256"]
+
+    exported = save(1)
+    real_write, saves = export_module._write, []
+
+    def saved_meanwhile(*args, **kwargs):
+        if not saves:
+            saves.append(save(2))    # the training's next epoch, while the export writes
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "_write", saved_meanwhile)
+    info = export_run(tmp_path, tmp_path / "onnx")
+    assert info["weights_sha256"] == exported != ckpt.read_meta(tmp_path)["sha256"]
+    assert stale_export(tmp_path) == tmp_path / "onnx"

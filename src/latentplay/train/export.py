@@ -30,8 +30,8 @@ from torch import nn
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import is_style_generator
 from latentplay.outputs import refuse_nonempty, written_whole
-from latentplay.train.api import load_model
-from latentplay.train.checkpoint import read_meta
+from latentplay.train.api import described
+from latentplay.train.checkpoint import load_weights, read_meta
 
 OPSET = 17
 EXPORT_FILES = ("export.json", "encoder.onnx", "decoder.onnx", "generator.onnx")  # all it writes
@@ -144,11 +144,12 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
     out = Path(out)
     read_meta(run)                       # a run, before its --out (RUN/onnx) is looked at
     _check_out(out, overwrite)
-    model = load_model(run)
+    model, meta = load_weights(run)   # the weights and the model.json they were saved with
+    model = described(model, meta, run).eval()
     # written beside out and swapped into place whole: --overwrite leaves no file of the
     # previous export, an interrupted export leaves the previous one as it was
     with written_whole(out.resolve(), "export") as tmp:
-        return _export(model, run, tmp)
+        return _export(model, meta, run, tmp)
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -166,9 +167,11 @@ def _check_out(out: Path, overwrite: bool) -> None:
                         "replaces only an export: give a new or empty directory")
 
 
-def _export(model: nn.Module, run: str | os.PathLike[str], out: Path) -> dict[str, Any]:
+def _export(model: nn.Module, meta: dict[str, Any], run: str | os.PathLike[str],
+            out: Path) -> dict[str, Any]:
     """Write ``model``'s ONNX files and ``export.json`` into the new directory ``out``; the
-    contents of ``export.json``."""
+    contents of ``export.json``. ``meta``: the ``model.json`` that ``model``'s weights were
+    loaded with (a training run may save newer ones meanwhile)."""
     spec = model.condition_spec  # type: ignore[attr-defined]
     n, gen = 4, torch.Generator().manual_seed(0)
     cond = (torch.rand(n, spec.dim, generator=gen),) if spec.dim else ()
@@ -187,13 +190,13 @@ def _export(model: nn.Module, run: str | os.PathLike[str], out: Path) -> dict[st
                                       out / f"{decoder}.onnx")
     info = {
         "run": str(Path(run).absolute()),
-        "weights_sha256": read_meta(run).get("sha256"),
+        "weights_sha256": meta.get("sha256"),
         "files": files,
         "image": {"channels": int(model.channels), "size": int(model.size),
                   "range": [0.0, 1.0], "layout": "NCHW",
                   "crop": float(model.crop)},  # type: ignore[attr-defined]
         "latent_dim": int(model.latent_dim),
-        "z": _code_info(model, read_meta(run)),
+        "z": _code_info(model, meta),
         "condition": spec.to_dict(),
         "opset": OPSET,
     }
