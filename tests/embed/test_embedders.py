@@ -296,3 +296,26 @@ def test_clip_weights_it_cannot_load_are_one_line(tmp_path, monkeypatch, error):
     with pytest.raises(UserError, match=r"could not load .*weights.bin as local: \S") as info:
         make_embedder(f"clip:{weights}", ["model=local"])
     assert "\n" not in str(info.value)
+
+
+def test_a_vae_column_records_the_weights_it_was_embedded_with(vae_run, tmp_path):
+    """The run's training saved its next epoch after ``embed --with vae:RUN`` read model.json
+    and before it loaded the weights: the column recorded the earlier weights' SHA-256 beside
+    codes of the new ones (a direction fitted on them was then refused for the finished run);
+    it records those it embedded with."""
+    import shutil
+
+    from latentplay.train import checkpoint as ckpt
+
+    run = tmp_path / "run"
+    shutil.copytree(vae_run, run)
+    emb = make_embedder(f"vae:{run}")
+    before = json.loads((run / "model.json").read_text())
+    model = train.load_model(run)
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)             # the next epoch's weights
+    ckpt.save_model(run, model, {k: before[k] for k in (*ckpt.META_KEYS, "epoch", "step", "crop")})
+    now = json.loads((run / "model.json").read_text())["sha256"]
+    size, channels = before["size"], before["channels"]
+    emb.embed(np.zeros((2, size, size, channels), np.uint8))
+    assert emb.run_record()["run_sha256"] == now != before["sha256"]

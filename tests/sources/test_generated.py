@@ -325,3 +325,33 @@ def test_a_condition_outside_the_trained_range_is_warned_of(cli, cvae_run: Path,
     near = cli("data", "generate", cvae_run, "--out", tmp_path / "near", "--n", "2",
                "--condition", f"smile={hi},gender=female")
     assert near.code == 0 and "warning" not in near.err
+
+
+def test_a_run_saved_while_its_samples_are_drawn_records_the_weights_that_drew_them(
+        dcgan_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose training saved its next epoch while ``data generate`` drew its samples: the
+    store recorded the new weights' SHA-256 beside images of the earlier ones, and passed for
+    the run's own samples once it had those weights; it records the weights that drew them."""
+    import json
+
+    import torch
+
+    from latentplay.sources import generated
+    from latentplay.train import checkpoint as ckpt
+
+    run = tmp_path / "run"
+    shutil.copytree(dcgan_run, run)
+    drew = json.loads((run / "model.json").read_text())
+    real_draws = generated.prior_draws
+
+    def saved_meanwhile(*args, **kwargs):
+        model = train.load_model(run)
+        with torch.no_grad():
+            next(model.parameters()).add_(1.0)         # the next epoch's weights
+        ckpt.save_model(run, model, {k: drew[k] for k in (*ckpt.META_KEYS, "epoch", "step", "crop")})
+        return real_draws(*args, **kwargs)
+
+    monkeypatch.setattr(generated, "prior_draws", saved_meanwhile)
+    made = generate_store(run, tmp_path / "gen", n=4, seed=0, progress=False)
+    now = json.loads((run / "model.json").read_text())["sha256"]
+    assert made.schema.provenance.arguments["run_sha256"] == drew["sha256"] != now

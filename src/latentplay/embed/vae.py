@@ -123,9 +123,10 @@ class VaeEmbedder(Embedder):
 
     def run_record(self) -> dict[str, Any]:
         """``run``, the run's resolved path (a relative one is taken from the folder ``embed``
-        runs in), and ``run_sha256``, the SHA-256 of its weights that its ``model.json``
-        recorded when the embedder was made (None when it records none)."""
-        sha = self.meta.get("sha256")
+        runs in), and ``run_sha256``, the SHA-256 of the weights it embedded with (that its
+        ``model.json`` recorded when they were loaded, or before, when the embedder was made;
+        None when it records none)."""
+        sha = self.meta.get("sha256") if self._model is None else self._model.weights_sha256
         return {"run": str(Path(self.config.run).resolve()),
                 "run_sha256": sha if isinstance(sha, str) else None}
 

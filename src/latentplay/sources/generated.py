@@ -41,7 +41,6 @@ from latentplay.sources import GENERATED, MADE_UNDER
 from latentplay.store.io import read_schema
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.api import has_prior, prior_draws
-from latentplay.train.checkpoint import read_meta
 
 PathLike = str | os.PathLike[str]
 
@@ -98,8 +97,8 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                   for p in parts]
     if column in {a.name for a in attributes} | {"image"}:
         raise UserError(f"--column {column!r} is the name of another column")
-    # the weights' SHA-256 (model.json's), so that a run retrained since is told apart
-    sha = read_meta(run).get("sha256")
+    # the SHA-256 of the weights decoded (model.json's), so that a run retrained since is told apart
+    sha = model.weights_sha256
     schema = Schema(
         attributes=attributes,
         provenance=Provenance(source=str(Path(run).absolute()), converter=GENERATED,

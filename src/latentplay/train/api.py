@@ -307,8 +307,9 @@ def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.n
     (``cpu``, ``cuda``, ``cuda:N``, ``auto`` or a :class:`torch.device`).
 
     Its ``condition_spec`` attribute is the :class:`ConditionSpec` of conditional models,
-    ``crop`` the centred-crop fraction its training images were cut to (``data.crop``) and
-    ``run_dir`` the run's absolute path."""
+    ``crop`` the centred-crop fraction its training images were cut to (``data.crop``),
+    ``run_dir`` the run's absolute path and ``weights_sha256`` the checksum of the weights
+    loaded (:func:`described`)."""
     device = _device(device)
     model, meta = load_weights(run_dir)
     return described(model, meta, run_dir).to(device).eval()
@@ -322,7 +323,11 @@ def as_model(model: torch.nn.Module | PathLike, device: str | torch.device = "cp
 
 def described(model: torch.nn.Module, meta: Mapping[str, Any], run_dir: PathLike) -> torch.nn.Module:
     """``model`` with the attributes :func:`load_model` gives it from its ``model.json``
-    fields ``meta``: ``condition_spec``, ``crop`` and ``run_dir``."""
+    fields ``meta``: ``condition_spec``, ``crop``, ``run_dir`` and ``weights_sha256`` (the
+    SHA-256 of the weights loaded, None where ``model.json`` records none: what a store or an
+    export made with the model records, read with the weights, never after them)."""
+    sha = meta.get("sha256")
+    model.weights_sha256 = sha if isinstance(sha, str) else None  # type: ignore[assignment]
     model.condition_spec = ConditionSpec.from_dict(meta["condition"])  # type: ignore[assignment]
     model.crop = float(meta.get("crop", 1.0))  # type: ignore[assignment]
     model.run_dir = Path(run_dir).absolute()  # type: ignore[assignment]
