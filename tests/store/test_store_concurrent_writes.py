@@ -11,6 +11,7 @@ import pytest
 
 from latentplay import store as st
 from latentplay.embed import coordinates as pj
+from latentplay.errors import UserError
 from latentplay.store import Attribute, Provenance, Schema, io
 from latentplay.store.io import StoreChanged
 
@@ -107,3 +108,22 @@ def test_a_projections_cache_goes_into_the_store_as_written_meanwhile(
     kept = st.load(tmp_path / "s")
     assert {"other", projection.column, "third", "fourth"} <= set(kept.columns)
     assert umap.coords.shape == (30, 2) and umap.column not in kept.columns
+
+
+def test_a_new_store_that_another_command_wrote_meanwhile_is_kept(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two commands writing a new store at one path at once (without --overwrite): the later
+    to finish replaced the other's store without a word; it is refused, the other's kept."""
+    write_schema = io._write_schema
+
+    def other_command_first(*args: object) -> None:
+        monkeypatch.setattr(io, "_write_schema", write_schema)  # the other's own save
+        _store(tmp_path / "s", n=5)
+        write_schema(*args)
+
+    monkeypatch.setattr(io, "_write_schema", other_command_first)
+    with pytest.raises(UserError, match=r"s already exists: another command wrote it while this one "
+                       r"wrote its store; pass --overwrite \(overwrite=True in Python\) to replace it$"):
+        _store(tmp_path / "s", n=12)
+    assert len(st.load(tmp_path / "s")) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]       # no scratch left

@@ -577,6 +577,10 @@ def save(
             with write_lock(path):  # no other write between the check and the swap
                 if same_place:  # last, right before the swap: no write of another command is lost
                     _refuse_changed(store, path)
+                elif not overwrite and os.path.lexists(path):  # none there when checked
+                    raise UserError(f"{given} already exists: another command wrote it while this "
+                                    "one wrote its store; pass --overwrite (overwrite=True in "
+                                    "Python) to replace it")
                 swap_into_place(tmp, path)
                 _WRITTEN[os.path.realpath(path)] = disk_stamp(path)
         finally:
