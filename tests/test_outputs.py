@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,27 @@ def test_every_text_file_is_read_and_written_as_utf8() -> None:
              for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
              if isinstance(node, ast.Call) and _text_without_encoding(node)]
     assert not found
+
+
+def test_a_directory_that_another_writer_swapped_in_meanwhile_is_replaced_in_turn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two commands writing one output folder at once (two exports of a run to one --out):
+    the other's whole swap landed between this one's two renames, and this one stopped on
+    'Directory not empty', its previous copy kept for good as ``.out.old-*``; now the later
+    to finish replaces it, as with files, and no copy is left beside it."""
+    from latentplay import outputs
+
+    for name, text in (("out", "old"), ("mine", "mine"), ("other", "other")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "f").write_text(text)
+    replace = os.replace
+
+    def other_swaps_between(src: object, dst: object) -> None:
+        replace(src, dst)
+        if Path(src) == tmp_path / "out" and (tmp_path / "other").exists():
+            outputs.swap_into_place(tmp_path / "other", tmp_path / "out")
+
+    monkeypatch.setattr(outputs.os, "replace", other_swaps_between)
+    outputs.swap_into_place(tmp_path / "mine", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (tmp_path / "out" / "f").read_text() == "mine"

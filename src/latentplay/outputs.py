@@ -5,6 +5,7 @@ values, and CSV tables of dict rows."""
 from __future__ import annotations
 
 import csv
+import errno
 import functools
 import hashlib
 import json
@@ -116,16 +117,26 @@ def make_parents(path: str | Path, *, store: bool = False) -> Path:
 def swap_into_place(tmp: Path, path: Path) -> None:
     """Rename the finished directory ``tmp`` to ``path``, replacing any previous one only once
     the new one is complete (an interruption leaves the previous one, or a stray old copy
-    beside it, never a half-written ``path``)."""
-    old = None
-    if path.exists():
-        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(path, old)
-    os.replace(tmp, path)
-    if old is not None and old.is_symlink():  # a link moved aside: nothing of it to delete
-        old.unlink()
-    elif old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    beside it, never a half-written ``path``). Where another writer put its own directory at
+    ``path`` between the two renames, that one is moved aside and replaced in turn, as a file
+    written later replaces one written earlier (the rename failed, and the copy moved aside
+    was kept for good)."""
+    olds = []
+    while True:
+        if path.exists() or path.is_symlink():
+            olds.append(path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}"))
+            os.replace(path, olds[-1])
+        try:
+            os.replace(tmp, path)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not path.is_dir():
+                raise
+    for old in olds:
+        if old.is_symlink():  # a link moved aside: nothing of it to delete
+            old.unlink()
+        else:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 SCRATCH_KINDS = ("build", "tmp", "export", "import", "outputs")
