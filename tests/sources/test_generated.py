@@ -355,3 +355,33 @@ def test_a_run_saved_while_its_samples_are_drawn_records_the_weights_that_drew_t
     made = generate_store(run, tmp_path / "gen", n=4, seed=0, progress=False)
     now = json.loads((run / "model.json").read_text())["sha256"]
     assert made.schema.provenance.arguments["run_sha256"] == drew["sha256"] != now
+
+
+def test_a_second_generate_into_one_store_is_refused_while_the_first_runs(
+        dcgan_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ``data generate`` into one --out at once shared the scratch batches beside it: the
+    second, of another seed, wiped the first's finished batches (what an interrupted first
+    resumes from) for its own and wrote its store there, and the first, its hours of decoding
+    done, was refused at its end. The second is refused in one line while the first runs; the
+    first's store holds the decodings of its own codes."""
+    from latentplay.sources import generated
+
+    out, decode, second = tmp_path / "gen", train.decode, []
+
+    def second_meanwhile(*args, **kwargs):
+        if not second:
+            second.append("not refused")
+            try:
+                generate_store(dcgan_run, out, n=4, seed=1, batch_size=2, progress=False)
+            except UserError as refused:
+                second[0] = str(refused)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(generated.train, "decode", second_meanwhile)
+    made = generate_store(dcgan_run, out, n=4, seed=0, batch_size=2, progress=False)
+    monkeypatch.undo()
+    assert second == [f"another data generate is writing {out}; wait for it or stop it"]
+    codes = np.stack(made.dataset["z"]).astype(np.float32)
+    own = train.decode(train.load_model(dcgan_run), codes)
+    assert np.array_equal(st.load_images(made, np.arange(4)), own)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gen"]

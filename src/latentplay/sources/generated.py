@@ -36,9 +36,9 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_names
 from latentplay.models.stylegan2 import in_w
-from latentplay.outputs import advancing, progress_bar, replaced_whole, same_folder, warn
+from latentplay.outputs import advancing, make_parents, progress_bar, replaced_whole, same_folder, warn
 from latentplay.sources import GENERATED, MADE_UNDER
-from latentplay.store.io import read_schema
+from latentplay.store.io import read_schema, sole_writer
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.api import has_prior, prior_draws
 
@@ -137,10 +137,14 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                    column: list(z[start:stop]),
                    **{name: v[start:stop] for name, v in values.items()}}
 
-    with progress_bar(show=progress) as bar:
+    # a second generate into out would share the scratch batches (one with other settings wiped
+    # them, and each read the other's): refused while this one runs (its lock beside out)
+    make_parents(out, store=True)
+    with (sole_writer(scratch, f"another data generate is writing {out}; wait for it or stop it"),
+          progress_bar(show=progress) as bar):
         task = bar.add_task("generating", total=n)
         made = st.build(advancing(batches(), bar, task), schema, out, overwrite=overwrite)
-    shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return made
 
 
