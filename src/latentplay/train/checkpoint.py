@@ -157,6 +157,7 @@ def load_weights(run_dir: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, 
         state = safetensors_load(data)
     except SafetensorError as exc:
         raise UserError(f"{weights} is not a readable safetensors file: {exc}") from None
+    del data  # the file's bytes, not held while the weights are copied into the model
     check_state(model, state, str(weights))
     model.load_state_dict(state)
     return model, meta
