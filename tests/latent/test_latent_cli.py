@@ -714,9 +714,31 @@ def test_traverse_gif_sweeps_the_steps_and_back(cli, drawn: list[dict], vae_run:
     assert len(frames) == 2 * 5 - 2   # steps -3, -1.5, 0, 1.5, 3 and back through 1.5, 0, -1.5
     for k in (1, 2, 3):
         np.testing.assert_array_equal(frames[k], frames[8 - k])
-    assert drawn[-1]["labels"][0].startswith("step\n")   # the layout's, of the widest step
-    assert len(drawn[-1]["captions"][0]) == len(numbers["axes"]) == 2
+    gif_grid = drawn[-2]   # drawn before the figure, which is saved after it
+    assert gif_grid["labels"][0].startswith("step\n")   # the layout's, of the widest step
+    assert len(gif_grid["captions"][0]) == len(numbers["axes"]) == 2
     assert frames[0].std() > 5 and np.abs(frames[0].astype(int) - frames[4]).max() > 0
+
+
+def test_traverse_gif_failing_leaves_the_earlier_figure_numbers_and_gif(
+        cli, vae_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GIF that failed to be written (a full disk) left a new figure and numbers beside the
+    earlier run's GIF: the three are replaced together or not at all."""
+    from latentplay.viz import grid
+
+    out = tmp_path / "axes.png"
+    earlier = {out: b"png", out.with_suffix(".json"): b"{}", out.with_suffix(".gif"): b"GIF89a"}
+    for path, data in earlier.items():
+        path.write_bytes(data)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(grid, "write_palette_gif", full_disk)
+    r = cli("latent", "traverse", vae_run, "--top", "2", "--steps", "3", "--gif", "--out", out)
+    assert r.code != 0
+    assert {path: path.read_bytes() for path in earlier} == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["axes.gif", "axes.json", "axes.png"]
 
 
 def test_traversal_frames_hold_the_centre_decoding_at_step_zero(vae_run: Path) -> None:

@@ -9,6 +9,7 @@ store or a run directory, nor replaces a JSON that is not an earlier figure's
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from pathlib import Path
@@ -122,24 +123,31 @@ def _model(run: Path) -> Any:
 
 
 def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
-           numbers: dict[str, Any], captions: list[list[str]] | None = None) -> None:
+           numbers: dict[str, Any], captions: list[list[str]] | None = None,
+           gif: np.ndarray | None = None) -> None:
+    """Draw ``rows`` as an image grid at ``out`` beside ``numbers`` at OUT's ``.json`` (and the
+    ``(F, H, W, 3)`` uint8 frames ``gif`` at OUT's ``.gif``), all or none (:func:`_save_with_numbers`)."""
     from latentplay.viz.grid import image_grid
 
     figure_out(out)  # each command checks it first too, before any work
     # standard JSON: a NaN (the diversity of one sample) is null
     _save_with_numbers(image_grid(rows, labels, captions=captions, title=title), out,
-                       json.dumps(finite_or_none_within(numbers), indent=2, allow_nan=False))
-    typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
+                       json.dumps(finite_or_none_within(numbers), indent=2, allow_nan=False), gif)
+    typer.echo(f"wrote {out}, {out.with_suffix('.json').name}"
+               + ("" if gif is None else f", {out.with_suffix('.gif').name}"))
 
 
-def _save_with_numbers(figure: Any, out: Path, numbers: str) -> None:
-    """Save ``figure`` to ``out`` and ``numbers`` (JSON text) to OUT's ``.json``, both or
-    neither: the numbers are written first and moved into place last, so a write that fails
-    (a full disk) leaves the previous pair, never a new figure beside the old numbers."""
-    from latentplay.viz.grid import save_figure
+def _save_with_numbers(figure: Any, out: Path, numbers: str, gif: np.ndarray | None = None) -> None:
+    """Save ``figure`` to ``out`` and ``numbers`` (JSON text) to OUT's ``.json`` (and the
+    ``(F, H, W, 3)`` uint8 frames ``gif`` as a looping GIF at OUT's ``.gif``), all or none:
+    the numbers and the GIF are written first and moved into place last, so a write that fails
+    (a full disk) leaves the previous files, never a new figure beside old numbers or GIF."""
+    from latentplay.viz.grid import save_figure, write_gif
 
-    with replaced_whole(out.with_suffix(".json")) as tmp:
+    with replaced_whole(out.with_suffix(".json")) as tmp, contextlib.ExitStack() as stack:
         tmp.write_text(numbers, encoding="utf-8")
+        if gif is not None:
+            write_gif(gif, stack.enter_context(replaced_whole(out.with_suffix(".gif"))))
         save_figure(figure, out)
 
 
@@ -448,13 +456,12 @@ def traverse(
     title = f"traversals of {what} from " + ("the centre" if start == "centre" else start) + (
         f" at {at}" + ("" if condition else " (its own)") if at else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "")
-    _write(out, list(rows), labels, title, numbers, captions=captions * len(rows))
+    frames = None
     if gif:
-        from latentplay.viz.latent import save_traversal_gif
+        from latentplay.viz.latent import traversal_frames
 
-        save_traversal_gif(rows, values, [s.replace("\n", " ") for s in labels], title,
-                           out.with_suffix(".gif"))
-        typer.echo(f"wrote {out.with_suffix('.gif')}")
+        frames = traversal_frames(rows, values, [s.replace("\n", " ") for s in labels], title)
+    _write(out, list(rows), labels, title, numbers, captions=captions * len(rows), gif=frames)
 
 
 def _beyond_training(model: Any, values: dict[str, Any]) -> list[str]:
