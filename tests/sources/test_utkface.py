@@ -192,6 +192,27 @@ def test_nothing_converted_is_refused_and_the_previous_store_kept(utk, tmp_path:
     assert not (tmp_path / "out.rejected.csv").exists()
 
 
+def test_the_list_of_all_rejected_inputs_is_written_whole_or_not_at_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_size_limit) -> None:
+    """The list beside the target was written in place: a write that failed (a full disk) left
+    an earlier run's list cut short to its first bytes."""
+    import tempfile
+
+    junk = tmp_path / "junk"
+    for i in range(3):
+        write_not_image(junk / "UTKFace" / f"20_0_0_2017011617452512{i}.jpg.chip.jpg")
+    listed = tmp_path / "out.rejected.csv"
+    earlier = "path,reason\r\n" + "UTKFace/an_earlier_input.jpg,not an image\r\n" * 3
+    listed.write_bytes(earlier.encode())
+    # the inputs' reasons are gathered in memory: only the list's own write meets the limit
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda *args, **kwargs: io.StringIO(newline=""))
+    file_size_limit(40)   # the new list takes about 200 bytes
+    with pytest.raises(OSError, match="File too large"):
+        utkface.convert(junk, tmp_path / "out", workers=1)
+    assert listed.read_bytes() == earlier.encode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk", "out.rejected.csv"]
+
+
 def test_out_may_not_be_or_hold_src_nor_replace_other_folders(utk, tmp_path: Path) -> None:
     src, good, _ = utk
     inputs = sorted(p for p in src.rglob("*"))

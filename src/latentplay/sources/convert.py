@@ -51,7 +51,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from latentplay.embed.faces import usable_cores
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents, progress_bar, terminate_as_exit
+from latentplay.outputs import progress_bar, terminate_as_exit, write_atomic
 from latentplay.sources.formats import COLUMN_FORMATS, CONVERTERS, RESAMPLING_NAMES
 from latentplay.store.images import eight_bit, turned
 from latentplay.store.io import PAIRS_FILE, REJECTED_FILE, Store, build, check_target
@@ -390,9 +390,8 @@ class _Writer:
         others = len(found) - 3
         more = f"; {others} other reason{'s' if others > 1 else ''}" if others > 0 else ""
         full = self.target.with_name(f"{self.target.name}.{REJECTED_FILE}")
-        make_parents(full)
         self.rejected_fh.seek(0)
-        full.write_text(self.rejected_fh.read(), encoding="utf-8", newline="")
+        write_atomic(full, self.rejected_fh.read().encode("utf-8"))  # its csv line ends as they are
         inputs = "the only input was" if len(listed) == 1 else f"all {len(listed)} inputs were"
         looked = self.looked_for() if MISSING in found else ""
         return (f"nothing converted: {inputs} rejected: {common}{more}{looked}; "
