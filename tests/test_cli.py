@@ -520,3 +520,46 @@ def test_a_store_argument_is_named_store_in_every_usage() -> None:
                 words = (getattr(param, "help", None) or "").lower().split()[:3]
                 if param.param_type_name == "argument" and "store" in words:
                     assert (param.metavar or param.name) == "store", (name, command.name, param.name)
+
+
+def test_characters_the_font_lacks_are_named_in_one_warning_line(cli, tmp_path: Path) -> None:
+    """Matplotlib warned once per character and place drawn: three class names in Chinese
+    printed 60 lines of ``UserWarning: Glyph ... missing from font(s) DejaVu Sans``."""
+    import numpy as np
+
+    from latentplay import store as st
+    from latentplay.store import Attribute, Provenance, Schema
+
+    names = ["鹦鹉", "鸵鸟", "鹌鹑"]   # characters DejaVu Sans lacks, drawn nowhere else
+    schema = Schema(attributes=[Attribute("bird", "categorical", names=names),
+                                Attribute("side", "categorical", names=["l", "r"])],
+                    image_column=None, provenance=Provenance(source="test", converter="test"))
+    st.build([{"bird": np.arange(60) % 3, "side": np.arange(60) // 30}], schema, tmp_path / "s")
+    r = cli("data", "bias", tmp_path / "s", "--by", "side", "--of", "bird", "--out", tmp_path / "b.png")
+    assert r.code == 0, r.err
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and "UserWarning" not in r.err, r.err
+    assert lines[0].startswith("warning: the figures' font (DejaVu Sans) lacks 6 characters"), r.err
+    assert set(lines[0].split(": ")[-1].split(" (")[0].split()) == set("".join(names))
+
+
+def test_matplotlib_layout_warnings_come_once_and_others_as_they_are(capsys) -> None:
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from latentplay.cli import figure_warnings_gathered
+    from latentplay.viz.style import tight_layout
+
+    with pytest.warns(UserWarning, match="^another$"), figure_warnings_gathered():
+        for _ in range(2):   # labels far taller than the figure
+            fig, ax = plt.subplots(figsize=(2, 1))
+            ax.set_ylabel("\n".join("tall" for _ in range(40)))
+            tight_layout(fig)
+            plt.close(fig)
+        warnings.warn("another", UserWarning, stacklevel=1)
+        assert capsys.readouterr().err == ""   # said when the block ends
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("warning: 2 figures drawn with labels that may overlap: "
+                               "Tight layout not applied."), lines

@@ -16,7 +16,9 @@ import io
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -311,6 +313,62 @@ def _home_expanded(arg: str) -> str:
     return arg
 
 
+MISSING_GLYPH = re.compile(r"Glyph (\d+) \(.*\) missing from font\(s\) (.+)\.")
+"""Matplotlib's warning of a character its font lacks (drawn as a box): its code point, the font."""
+NOT_TIGHTENED = "Tight layout not applied."
+"""How matplotlib's warning of a figure whose labels leave its axes no room begins."""
+GLYPHS_NAMED = 20
+"""At most this many of the characters the figures' font lacks are named in the warning."""
+
+
+@contextmanager
+def figure_warnings_gathered() -> Iterator[None]:
+    """Show matplotlib's warnings about the figures drawn in the block as short
+    :func:`~latentplay.outputs.warn` lines when it ends: one naming the characters the font
+    lacks (matplotlib warns once per character and place drawn: a class name in Chinese took
+    dozens of lines) and one per kind of layout left untightened; any other warning is shown
+    as it would be."""
+    missing: dict[str, set[str]] = {}   # character -> the fonts that lack it
+    untightened: dict[str, int] = {}    # matplotlib's message -> how many times
+    show = warnings.showwarning
+
+    def gather(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+               file: Any = None, line: str | None = None) -> None:
+        glyph = MISSING_GLYPH.fullmatch(str(message))
+        if glyph:
+            missing.setdefault(chr(int(glyph[1])), set()).add(glyph[2])
+        elif str(message).startswith(NOT_TIGHTENED):
+            untightened[str(message)] = untightened.get(str(message), 0) + 1
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = gather
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
+        if missing or untightened:
+            from latentplay.outputs import warn
+
+            if missing:
+                warn(missing_glyphs_line(missing))
+            for message, times in untightened.items():
+                warn(f"warning: {'a figure' if times == 1 else f'{times} figures'} drawn with "
+                     f"labels that may overlap: {message}")
+
+
+def missing_glyphs_line(missing: dict[str, set[str]]) -> str:
+    """The warning line naming the characters ``missing`` (each -> the fonts that lack it, in
+    the order they were met) that the figures draw as boxes: at most :data:`GLYPHS_NAMED`."""
+    fonts = sorted(set().union(*missing.values()))
+    named = " ".join(list(missing)[:GLYPHS_NAMED])
+    more = len(missing) - GLYPHS_NAMED
+    return (f"warning: the figures' font ({', '.join(fonts)}) lacks {len(missing)} character"
+            f"{'s' if len(missing) > 1 else ''} of their text, drawn as boxes: {named}"
+            f"{f' and {more} more' if more > 0 else ''} (a font with them as matplotlib's "
+            f"font.family in a matplotlibrc draws them)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, a
     missing, unknown or malformed option, a path given that the system refuses, such as an
@@ -324,7 +382,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     _escape_what_output_cannot_encode()
     try:
-        code = app(args=args, prog_name="latentplay", standalone_mode=False)
+        with figure_warnings_gathered():
+            code = app(args=args, prog_name="latentplay", standalone_mode=False)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
