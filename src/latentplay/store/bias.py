@@ -43,7 +43,14 @@ from latentplay.intervals import degrees_adjusted_rows, effective_wilson
 from latentplay.outputs import p_text
 from latentplay.resample import cluster_sums, expanded_tail, resampled
 from latentplay.store.io import Store
-from latentplay.store.schema import PERSON_ATTRIBUTES, UNKNOWN, Attribute, group_places, trend_groups
+from latentplay.store.schema import (
+    PERSON_ATTRIBUTES,
+    UNKNOWN,
+    Attribute,
+    first_places,
+    group_places,
+    trend_groups,
+)
 from latentplay.store.summary import bin_codes, level_codes
 
 
@@ -472,7 +479,8 @@ def _steps(store: Store, name: str, kept: list[str], bins: int
     codes, names = level_codes(store, attr, bins)
     order = [n for n in names if n != UNKNOWN] if _has_order(attr) else kept
     at = group_places(kept, order)
-    lookup = np.array([at[kept.index(n)] if n in kept else -1 for n in names] + [-1])
+    place = first_places(kept)
+    lookup = np.array([at[place[n]] if n in place else -1 for n in names] + [-1])
     return order, at, lookup[np.where(codes >= 0, codes, len(names))]
 
 

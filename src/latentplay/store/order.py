@@ -24,7 +24,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, save, saved
-from latentplay.store.schema import UNKNOWN, Attribute, joined_classes
+from latentplay.store.schema import UNKNOWN, Attribute, first_places, joined_classes
 
 
 def order_classes(store: Store | str | os.PathLike[str], attribute: str,
@@ -56,18 +56,20 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
     # unknown stays last, unordered
     wanted = [c for c in (joined_classes(classes, old) if classes else old) if c != UNKNOWN]
     named = [c for c in old if c != UNKNOWN]
-    if sorted(wanted) != sorted(named) or len(set(wanted)) != len(wanted):
-        missing = [c for c in named if c not in wanted]
-        extra = [c for c in wanted if c not in named]
+    distinct, classes_of_it = set(wanted), set(named)
+    if sorted(wanted) != sorted(named) or len(distinct) != len(wanted):
+        missing = [c for c in named if c not in distinct]
+        extra = [c for c in wanted if c not in classes_of_it]
         detail = "; ".join(part for part in (
             f"missing {', '.join(missing)}" if missing else "",
             f"not classes of it {', '.join(extra)}" if extra else "",
-            "a class named twice" if len(set(wanted)) != len(wanted) else "") if part)
+            "a class named twice" if len(distinct) != len(wanted) else "") if part)
         raise UserError(f"--classes must name each class of {attribute!r} once ({detail}); "
                         f"its classes: {', '.join(named)}")
     codes = np.asarray(store.labels(attribute), dtype=np.int64)
     new_names = wanted + ([UNKNOWN] if UNKNOWN in old or (codes < 0).any() else [])
-    renumber = np.array([new_names.index(c) for c in old] + [len(new_names) - 1], np.int64)
+    place = first_places(new_names)
+    renumber = np.array([place[c] for c in old] + [len(new_names) - 1], np.int64)
     new_codes = renumber[np.where(codes < 0, len(old), codes)]
     described = Attribute(attribute, "categorical", names=new_names, range=attr.range,
                           description=attr.description, ordered=ordered)

@@ -45,7 +45,13 @@ def group_places(names: Sequence[str], order: Sequence[str] | None = None) -> np
     :func:`class_places` leaves it, so a class without a group keeps its step; -1 for
     ``unknown`` and a name not in ``order``."""
     known = [name for name in (names if order is None else order) if name != UNKNOWN]
-    return np.array([known.index(name) if name in known else -1 for name in names], np.int64)
+    place = first_places(known)
+    return np.array([place.get(name, -1) for name in names], np.int64)
+
+
+def first_places(names: Sequence[str]) -> dict[str, int]:
+    """Each of ``names`` -> its first place among them (``names.index(name)``, in one pass)."""
+    return {name: k for k, name in reversed(list(enumerate(names)))}
 
 
 def trend_groups(order: Sequence[str], places: np.ndarray) -> dict[str, list[str]]:
@@ -86,9 +92,10 @@ def joined_classes(pieces: Sequence[str], names: Sequence[str]) -> list[str]:
         return ",".join(part.strip() for part in text.split(","))
 
     known = {bare(n): n for n in names}
+    widest = max((key.count(",") for key in known), default=0) + 1   # pieces in the longest name
     out, start = [], 0
     while start < len(pieces):
-        stop = next((j for j in range(len(pieces), start, -1)
+        stop = next((j for j in range(min(len(pieces), start + widest), start, -1)
                      if bare(",".join(pieces[start:j])) in known), start + 1)
         joined = bare(",".join(pieces[start:stop]))
         out.append(known.get(joined, joined))
