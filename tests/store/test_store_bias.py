@@ -277,6 +277,24 @@ def test_a_share_over_few_persons_takes_their_degrees_of_freedom(tmp_path: Path)
     assert json.loads(json.dumps(found.to_dict()))["bar_persons"] == [8, 4, 4]
 
 
+def test_bar_spread_takes_each_bars_rows_in_one_sort() -> None:
+    """Rows of persons A..E in bars 0, 1 and 2, interleaved (a row of bar -1 is in the first
+    bar, all rows, only). Bar 0: A's two hits and B's two misses, share 1/2: persons' variance
+    2 x 2 (1/4)² = 1/4 over the binomial 1/16, a design effect of 4; bar 1: C and D a hit and a
+    miss each, no spread between persons (1); bar 2: E alone (1). All rows: 5 of 9, person sums
+    (8, -10, -1, -1, 4)/81, 5/4 x 182/81² over 20/729: 91/72."""
+    from latentplay.store.bias import bar_spread
+
+    person = np.array(list("ACEBDACBD"))
+    hits = np.array([1, 1, 1, 0, 1, 1, 0, 0, 0], bool)
+    bar = np.array([0, 1, 2, 0, 1, 0, 1, 0, 1])
+    effects, persons = bar_spread(hits, bar, 3, person)
+    np.testing.assert_allclose(effects, [91 / 72, 4, 1, 1])
+    assert persons.tolist() == [5, 2, 2, 1]
+    effects, persons = bar_spread(hits, np.where(person == "E", -1, bar), 3, person)
+    assert persons.tolist() == [5, 2, 2, 0] and effects[:3] == pytest.approx([91 / 72, 4, 1])
+
+
 def _tiny_store(path: Path, color: np.ndarray, size: np.ndarray,
                 person: np.ndarray | None = None) -> st.Store:
     """A store of 8 x 8 black images with categorical ``color`` (classes ``c0``, ``c1``, ...),

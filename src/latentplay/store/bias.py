@@ -346,18 +346,24 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
         found.persons_test = rao_scott(u[both], w[both], persons[both])
         if found.first_known is not None:
             hits = col == col_names.index(levels[found.first_known])
-            bars = [np.ones(len(row), bool), *(row == row_names.index(g) for g in groups)]
-            found.design_effects, found.bar_persons = bar_spread(hits, bars, persons)
+            bar_of = np.full(len(row_names), -1)             # each level of ``by``'s bar, -1 none
+            place = first_places(row_names)
+            bar_of[[place[g] for g in groups]] = np.arange(len(groups))
+            found.design_effects, found.bar_persons = bar_spread(hits, bar_of[row], len(groups), persons)
     return found
 
 
-def bar_spread(hits: np.ndarray, bars: list[np.ndarray], persons: np.ndarray
+def bar_spread(hits: np.ndarray, bar: np.ndarray, bars: int, persons: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
-    """``(B,)`` design effects (at least 1) of the share of ``(N,)`` bool ``hits`` in each of
-    the ``B`` ``(N,)`` bool ``bars`` (rows), over the rows' ``(N,)`` ``persons``, and ``(B,)``
-    the persons in each."""
-    effects = [pair_rate_interval(hits[b], persons[b, None])[2] for b in bars]
-    return np.array(effects), np.array([len(np.unique(persons[b])) for b in bars])
+    """``(B + 1,)`` design effects (at least 1) of the share of ``(N,)`` bool ``hits`` over all
+    rows and in each of the ``B`` ``bars`` (``(N,)`` ``bar``: each row's, in ``[0, B)``, or -1
+    for none), over the rows' ``(N,)`` ``persons``, and ``(B + 1,)`` the persons in each. The
+    rows of each bar are found in one sort (a mask per bar took ``B x N`` bytes)."""
+    order = np.argsort(bar, kind="stable")                 # each bar's rows in their order
+    edges = np.searchsorted(bar[order], np.arange(bars + 1))
+    parts = [np.arange(len(bar)), *(order[edges[b]:edges[b + 1]] for b in range(bars))]
+    effects = [pair_rate_interval(hits[rows], persons[rows, None])[2] for rows in parts]
+    return np.array(effects), np.array([len(np.unique(persons[rows])) for rows in parts])
 
 
 MAX_SUGGESTED_BINS = 1000
