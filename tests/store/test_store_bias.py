@@ -295,6 +295,28 @@ def test_bar_spread_takes_each_bars_rows_in_one_sort() -> None:
     assert persons.tolist() == [5, 2, 2, 0] and effects[:3] == pytest.approx([91 / 72, 4, 1])
 
 
+def test_data_bias_computes_the_intervals_once(cli, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chart and the JSON each computed the R + 1 intervals (a t quantile or two each):
+    with two colours, 3 intervals, computed 6 times."""
+    from latentplay.store import bias
+
+    calls = []
+    original = bias.effective_wilson
+
+    def counted(share: float, rows: float):
+        calls.append(share)
+        return original(share, rows)
+
+    monkeypatch.setattr(bias, "effective_wilson", counted)
+    person = np.repeat(np.arange(8), 10)
+    store = _tiny_store(tmp_path / "s", person // 4, (np.arange(80) % 3 == 0).astype(int), person)
+    r = cli("data", "bias", store.path, "--by", "color", "--of", "size", "--out", tmp_path / "b.png")
+    assert r.code == 0, r.err
+    written = json.loads((tmp_path / "b.json").read_text())
+    assert len(written["intervals"]) == 3 and len(calls) == 3
+
+
 def _tiny_store(path: Path, color: np.ndarray, size: np.ndarray,
                 person: np.ndarray | None = None) -> st.Store:
     """A store of 8 x 8 black images with categorical ``color`` (classes ``c0``, ``c1``, ...),

@@ -30,6 +30,7 @@ plain tests already the right ones.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,13 +206,15 @@ class Association:
         known = [k for k, level in enumerate(self.levels) if level != UNKNOWN]
         return known[0] if len(known) == 2 else None
 
-    @property
+    @functools.cached_property
     def intervals(self) -> np.ndarray | None:
         """``(R + 1, 2)`` 95 % Wilson intervals of the first level's share over all rows and
         in each group, when ``of`` has two levels besides ``unknown``; else None. With
         repeated persons, each is Wilson's at the rows over its :attr:`design_effects`,
         adjusted for the degrees of freedom of its :attr:`bar_persons`
-        (:func:`~latentplay.intervals.degrees_adjusted_rows`)."""
+        (:func:`~latentplay.intervals.degrees_adjusted_rows`). Computed once, when first
+        read (the chart and :meth:`to_dict` both show them), from the fields
+        :func:`association` has set."""
         first = self.first_known
         if first is None:
             return None
