@@ -64,6 +64,14 @@ def test_a_condition_s_class_may_hold_commas() -> None:
         parse_condition("age=[0, 30),,smile=1")
 
 
+def test_a_condition_s_class_may_hold_equals_signs() -> None:
+    """An item is split at its first ``=``: the attribute's name holds none, a class may."""
+    assert parse_condition("x=a=b") == {"x": "a=b"}
+    assert parse_condition("x==b, smile=1") == {"x": "=b", "smile": 1.0}
+    with pytest.raises(UserError, match="condition '=b' is not of the form attribute=value"):
+        parse_condition("=b")
+
+
 def test_a_condition_that_is_no_number_is_one_line(cli, cvae_run: Path, tmp_path: Path) -> None:
     r = cli("latent", "sample", cvae_run, "--out", tmp_path / "s.png", "--n", "4",
             "--condition", "smile=abc,gender=male")
