@@ -551,15 +551,30 @@ def test_matplotlib_layout_warnings_come_once_and_others_as_they_are(capsys) -> 
     from latentplay.cli import figure_warnings_gathered
     from latentplay.viz.style import tight_layout
 
-    with pytest.warns(UserWarning, match="^another$"), figure_warnings_gathered():
-        for _ in range(2):   # labels far taller than the figure
-            fig, ax = plt.subplots(figsize=(2, 1))
-            ax.set_ylabel("\n".join("tall" for _ in range(40)))
-            tight_layout(fig)
-            plt.close(fig)
-        warnings.warn("another", UserWarning, stacklevel=1)
-        assert capsys.readouterr().err == ""   # said when the block ends
+    with pytest.warns(UserWarning, match="^another$"):
+        shown = warnings.showwarning
+        with figure_warnings_gathered():
+            for _ in range(2):   # labels far taller than the figure
+                fig, ax = plt.subplots(figsize=(2, 1))
+                ax.set_ylabel("\n".join("tall" for _ in range(40)))
+                tight_layout(fig)
+                plt.close(fig)
+            warnings.warn("another", UserWarning, stacklevel=1)
+            assert capsys.readouterr().err == ""   # said when the block ends
+        assert warnings.showwarning is shown      # later warnings shown as before
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("warning: 2 figures drawn with labels that may overlap: "
                                "Tight layout not applied."), lines
+
+
+def test_the_missing_characters_line_names_twenty_and_counts_the_rest() -> None:
+    from latentplay.cli import missing_glyphs_line
+
+    many = {chr(0x4E00 + k): {"DejaVu Sans"} for k in range(25)}
+    line = missing_glyphs_line(many)
+    assert line.startswith("warning: the figures' font (DejaVu Sans) lacks 25 characters")
+    assert " ".join(chr(0x4E00 + k) for k in range(20)) + " and 5 more (" in line
+    assert chr(0x4E00 + 20) not in line
+    one = missing_glyphs_line({"鹦": {"DejaVu Sans", "Other"}})
+    assert "(DejaVu Sans, Other) lacks 1 character of their text, drawn as boxes: 鹦 (" in one
