@@ -223,6 +223,17 @@ def test_the_interactive_page_is_titled_and_its_controls_clear_the_title() -> No
     assert bar.len == 0.75 and bar.yanchor == "bottom"
 
 
+def test_the_interactive_page_states_its_language_and_its_charset_before_its_title() -> None:
+    """The page had no ``lang`` (screen readers guessed the language) and its <title> came
+    before <meta charset>: a long title of non-ASCII names pushed the charset past the first
+    1024 bytes a browser reads it from, and the title showed garbled."""
+    coords, _ = _points(20)
+    name = "é" * 600
+    page = projection_html(coords, [Labels("g", np.arange(20) % 2, "categorical")], title=name)
+    assert re.search(r"<html lang=\"en\">\s*<head>", page)
+    assert page.encode().index(b"<meta charset") < 1024
+
+
 def test_names_from_a_dataset_stay_text_in_the_page() -> None:
     """A class named ``</script><script>...`` ended the page's data script early and ran its
     own on load, and the hover panel set names as HTML (``<img onerror=...>`` ran on hover):

@@ -504,4 +504,6 @@ def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "
                        div_id="projection")
     head = (f'<title>{html.escape(title or "projection")}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">')
-    return page.replace("<head>", "<head>" + head, 1)
+    # the title after <meta charset>, which must come within the page's first 1024 bytes
+    charset = '<meta charset="utf-8" />'
+    return page.replace("<html>", '<html lang="en">', 1).replace(charset, charset + head, 1)
