@@ -180,3 +180,55 @@ def test_every_contents_link_leads_to_its_own_section() -> None:
     links = re.findall(r'<a href="#([^"]*)"', html)
     assert len(set(ids)) == len(sections) and links == ids
     assert not any(re.search(r"\s", i) for i in ids)
+
+
+def test_tables_say_what_their_headers_head_and_images_name_what_they_show() -> None:
+    """Every <th> lacked ``scope`` and every <img> read "figure, described below": headers are
+    column headers, and an image's alt is its caption's first clause without parenthetical
+    remarks (cut at a word within 100 characters), an animation's marked as one."""
+    from html.parser import HTMLParser
+
+    from latentplay.report.page import Figure, Page, Section, Table
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.th: list[str | None] = []
+            self.alts: list[str | None] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "th":
+                self.th.append(dict(attrs).get("scope"))
+            elif tag == "img":
+                self.alts.append(dict(attrs).get("alt"))
+
+    long = "Images " + "of a very long caption " * 8 + "end."
+    figures = [Figure("data:image/png;base64,AA==", "Distribution of gender (n: 160 rows). Bars."),
+               Figure("data:image/gif;base64,AA==", "Reconstructions, one frame per epoch."),
+               Figure("data:image/png;base64,AA==", "Love plot: |SMD| before and after."),
+               Figure("data:image/png;base64,AA==", long)]
+    table = Table.of(["class", "rows"], [["a", 1], ["b", 2]])
+    tags = Tags()
+    tags.feed(render.render(Page("store", "t", "/x", [Section("S", "s", [table, *figures])])))
+    assert tags.th == ["col", "col"]
+    cut = ("Images " + "of a very long caption " * 4).rstrip() + "…"  # 7 + 4 * 23 - 1 + 1 chars
+    assert len(cut) == 99
+    assert tags.alts == ["Distribution of gender", "Animation: Reconstructions", "Love plot", cut]
+
+
+def test_a_report_prints_whole_and_long_names_wrap() -> None:
+    """Wide tables and figures sat in frames that scroll sideways, cut off on paper, and a
+    300-character class name pushed every number of its table off the screen: a print style
+    lets them out of their frames, and a table's first column (the names) wraps anywhere."""
+    import re
+
+    from latentplay.report.page import Page, Section, Text
+
+    css = render.render(Page("store", "t", "/x", [Section("S", "s", [Text("x")])]))
+    css = css[css.index("<style>"):css.index("</style>")]
+    rules = dict(re.findall(r"([^{}]+)\{([^{}]*)\}", css.split("@media print", 1)[1]))
+    printed = {selector.strip(): body for selector, body in rules.items()}
+    assert "overflow: visible" in printed[".table-wrap, figure.wide"]
+    assert "position: static" in printed["th"]
+    assert "max-width: 100%" in printed["figure.wide img"]
+    assert re.search(r"td:first-child \{[^}]*overflow-wrap: anywhere", css)

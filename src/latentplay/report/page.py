@@ -9,6 +9,7 @@ HTML: every string stays plain text and is escaped when rendered.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -16,6 +17,7 @@ from typing import ClassVar
 from latentplay.outputs import p_text
 
 SMD_THRESHOLD = 0.1  # the usual bound on |standardized mean difference| after matching
+ALT_CHARS = 100  # longest text alternative of a figure's image
 
 
 def number(value: object) -> str:
@@ -141,6 +143,17 @@ class Figure:
     caption: str
     wide: bool = False
     kind: ClassVar[str] = "figure"
+
+    @property
+    def alt(self) -> str:
+        """A short text alternative naming what the image shows: the caption's first clause
+        (its parenthetical remarks left out, at most :data:`ALT_CHARS` characters), the whole
+        caption following in the figure's caption."""
+        text = re.sub(r"\s*\([^()]*\)", "", self.caption)
+        text = re.split(r"[.:;,](?:\s|$)", text, maxsplit=1)[0].strip()
+        if len(text) > ALT_CHARS:
+            text = text[:ALT_CHARS].rsplit(" ", 1)[0] + "…"
+        return f"Animation: {text}" if self.uri.startswith("data:image/gif") else text
 
 
 @dataclass

@@ -366,7 +366,7 @@ def _losses(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section |
     if not panels:
         return None
     uri = figures.curves(panels, "epoch", "mean per epoch: training batches and the test split")
-    return Section("Loss curves", "losses", [Figure(uri, "Every logged term, averaged over each "
+    return Section("Loss curves", "losses", [Figure(uri, "Loss curves: every logged term, averaged over each "
                    "epoch's training batches and evaluated on the test split after the epoch." + units)])
 
 
