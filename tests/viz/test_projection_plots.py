@@ -231,7 +231,17 @@ def test_the_interactive_page_states_its_language_and_its_charset_before_its_tit
     name = "é" * 600
     page = projection_html(coords, [Labels("g", np.arange(20) % 2, "categorical")], title=name)
     assert re.search(r"<html lang=\"en\">\s*<head>", page)
-    assert page.encode().index(b"<meta charset") < 1024
+    assert page.encode().index(b"<meta charset") < 1024 < page.encode().index(b"</title>")
+    assert page.count(f"<title>{name}</title>") == 1
+
+
+def test_the_page_keeps_its_title_where_plotly_writes_no_charset(monkeypatch) -> None:
+    """The title goes after <head> where a plotly release writes no <meta charset>."""
+    import plotly.graph_objects as go
+
+    monkeypatch.setattr(go.Figure, "to_html", lambda self, **_: "<html><head></head><body></body></html>")
+    page = projection_html(*_points(20)[:1], [Labels("g", np.arange(20) % 2, "categorical")], title="a&b")
+    assert page.startswith('<html lang="en"><head><title>a&amp;b</title>')
 
 
 def test_names_from_a_dataset_stay_text_in_the_page() -> None:

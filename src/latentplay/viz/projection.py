@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -505,5 +506,7 @@ def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "
     head = (f'<title>{html.escape(title or "projection")}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">')
     # the title after <meta charset>, which must come within the page's first 1024 bytes
-    charset = '<meta charset="utf-8" />'
-    return page.replace("<html>", '<html lang="en">', 1).replace(charset, charset + head, 1)
+    # (after <head> where a plotly release writes none)
+    page = page.replace("<html>", '<html lang="en">', 1)
+    at = re.search(r"<meta charset=[^>]*>", page) or re.search(r"<head>", page)
+    return page[:at.end()] + head + page[at.end():] if at else head + page
