@@ -7,11 +7,13 @@ import pytest
 from scipy import stats
 from scipy.stats import chi2_contingency
 
+from latentplay import clustered
 from latentplay.clustered import (
     _design_effects,
     _interaction_contrasts,
     clustered_means_test,
     clustered_trend,
+    persons_refusal,
     rao_scott,
     share_spread,
 )
@@ -154,6 +156,39 @@ def test_what_cannot_be_tested() -> None:
     assert rao_scott(corner, corner, corner) is None
     assert clustered_trend(np.zeros(40), cols, np.arange(40), 0.0) is None
     assert "over 40 persons" in rao_scott(rows, cols, np.arange(40)).text()
+
+
+def test_groups_that_are_the_persons_leave_no_test_over_them() -> None:
+    """200 persons of 5 photos, each person a group of their own and all their photos of one
+    level (a person's attribute): the 199 x 1 table's 199 degrees of freedom are the 200
+    persons less one, so the design effects cannot be measured over the persons (a test was
+    made: "F 1.00 on 198.x and ~39,600 dof" whatever the levels). Two persons a group (99 of
+    the 199) are tested."""
+    rng = np.random.default_rng(0)
+    persons = np.repeat(np.arange(200), 5)
+    level = rng.integers(0, 2, 200)[persons]
+    assert rao_scott(persons, level, persons) is None
+    assert persons_refusal(persons, level, persons).startswith(
+        "its 199 degrees of freedom are as many as the 200 persons less one")
+    assert rao_scott(persons // 2, level, persons) is not None
+    assert persons_refusal(persons // 2, level, persons) is None
+
+
+def test_a_table_of_too_many_degrees_of_freedom_is_not_built(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """Above MAX_CONTRASTS (3 x 4 table: 6) no test is made, and no matrix over the
+    contrasts is built (16,000 groups took over 17 GB); at it, the test is made."""
+    rows, cols = _rows(400, 0)
+    monkeypatch.setattr(clustered, "MAX_CONTRASTS", 5)
+    monkeypatch.setattr(clustered, "_interaction_contrasts", None)   # calling it would fail
+    assert rao_scott(rows, cols, np.arange(400)) is None
+    assert persons_refusal(rows, cols, np.arange(400)) == (
+        "its 6 degrees of freedom are over the 5 whose correction is computed (its matrices "
+        "grow as their square)")
+    monkeypatch.undo()
+    monkeypatch.setattr(clustered, "MAX_CONTRASTS", 6)
+    assert rao_scott(rows, cols, np.arange(400)).ndf == pytest.approx(6)
+    assert persons_refusal(rows, cols, np.arange(400)) is None
 
 
 def test_a_group_of_few_persons_holds_the_level() -> None:

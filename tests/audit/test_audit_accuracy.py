@@ -276,6 +276,23 @@ def test_a_site_of_one_persons_photos_has_no_test_over_persons(cli, tmp_path: Pa
     assert one["across"]["chi2"]["persons_test"]["design_effect"] > 1
 
 
+def test_accuracy_by_person_has_no_test_over_persons(cli, tmp_path: Path) -> None:
+    """By identity, each of the 12 persons' photos all right or all wrong: 11 degrees of
+    freedom for 12 persons leave none to measure the persons' design effect (a test was made,
+    on 11 and 121 dof); the printout says so."""
+    store = _persons_store(tmp_path / "p", PERSON % 3 == 0)
+    s = group_accuracy(store, "guess", "label", "identity", tmp_path / "a")
+    chi2 = s["across"]["chi2"]
+    assert chi2["persons_test"] is None
+    assert chi2["persons_refused"].startswith(
+        "its 11 degrees of freedom are as many as the 12 persons less one")
+    r = cli("audit", "accuracy", store.path, "--predicted", "guess", "--truth", "label",
+            "--by", "identity", "--out", tmp_path / "b")
+    assert r.code == 0, r.err
+    assert "; no test over persons: its 11 degrees of freedom are as many as the 12 persons" \
+        in " ".join(r.out.split())
+
+
 def test_an_annotator_file_labels_a_store(cli, faces: Path, skin_annotator,  # noqa: ANN001
                                           skin_annotator_file: Path, tmp_path: Path) -> None:
     """data predict --with ANNOTATOR.npz writes the annotator's classes and probabilities,

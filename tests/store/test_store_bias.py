@@ -395,6 +395,21 @@ def test_the_note_on_persons_says_when_no_test_over_them_was_made(tmp_path: Path
     assert any("(Rao-Scott) correct them" in note for note in many.notes)
 
 
+def test_groups_that_are_nearly_the_persons_say_why_no_test_over_them(tmp_path: Path) -> None:
+    """200 colours of one person each (5 photos, their size the person's): the table's 199
+    degrees of freedom leave none to the 200 persons, and the note says so in place of a test
+    over persons (one was made, "F 1.00 on 198.x and ~39,600 dof"; 16,000 such groups took
+    over 17 GB)."""
+    person = np.repeat(np.arange(200), 5)
+    size = np.random.default_rng(0).integers(0, 2, 200)[person]
+    found = association(_tiny_store(tmp_path / "s", person, size, person), "color", "size")
+    assert found.persons_test is None and found.persons == 200
+    note = next(note for note in found.notes if "persons" in note)
+    assert ("no chi-square test over persons is made: its 199 degrees of freedom are as many "
+            "as the 200 persons less one") in note
+    assert "could be made" not in note and "correct them" not in note
+
+
 def test_rows_of_no_known_person_are_counted_apart_in_the_note(tmp_path: Path) -> None:
     """The note said "700 rows show 80 persons" beside a test over 380 (the 300 rows without
     an identity each a person of its own), and the chart's intervals said 80."""

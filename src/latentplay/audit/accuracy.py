@@ -71,7 +71,7 @@ from latentplay import store as st
 from latentplay.audit.calibration import check_binning, check_threshold, group_calibration
 from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
-from latentplay.clustered import clustered_trend, rao_scott
+from latentplay.clustered import clustered_trend, persons_refusal, rao_scott
 from latentplay.contingency import chi_square
 from latentplay.errors import UserError
 from latentplay.intervals import STUDENT, proportion_interval, t_interval
@@ -387,6 +387,7 @@ def _over_persons(across: dict[str, Any], names: list[str], counts: np.ndarray,
     used = rows >= 0
     test = rao_scott(rows[used], correct[used], persons[used])
     across["chi2"]["persons_test"] = test.to_dict() if test else None
+    across["chi2"]["persons_refused"] = persons_refusal(rows[used], correct[used], persons[used])
     if test:
         across["detectable_gap"]["gap_over_persons"] = detectable_gap(
             names, counts / test.design_effect)["gap"]

@@ -71,8 +71,11 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
 
 def _over_persons(test: dict[str, Any] | None) -> str:
     """``"; over 120 persons p 0.11 (design effect 3.41)"`` for a test with a Rao-Scott
-    version, why there is none where it was tried (its ``persons_test`` None), else nothing."""
+    version, why there is none where it was tried (its ``persons_test`` None; its
+    ``persons_refused`` where the table is too large for one), else nothing."""
     over = (test or {}).get("persons_test")
+    if over is None and (test or {}).get("persons_refused"):
+        return f"; no test over persons: {test['persons_refused']}"
     if "persons_test" in (test or {}) and over is None:
         return ("; no test over persons (a group all of one person's photos, both right and "
                 "wrong, or all of one outcome's: how they split cannot be measured over "

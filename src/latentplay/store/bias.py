@@ -37,7 +37,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2
 
-from latentplay.clustered import ClusteredTest, clustered_trend, pair_rate_interval, rao_scott
+from latentplay.clustered import (
+    ClusteredTest,
+    clustered_trend,
+    pair_rate_interval,
+    persons_refusal,
+    rao_scott,
+)
 from latentplay.contingency import chi_square, sparse_reason
 from latentplay.errors import UserError
 from latentplay.intervals import degrees_adjusted_rows, effective_wilson
@@ -150,6 +156,9 @@ class Association:
         persons_test: then also the chi-square test corrected for them (Rao-Scott; None
             when it cannot be made, e.g. every person in one cell, or the groups are the
             persons).
+        persons_refused: why there is no ``persons_test`` when the table is too large for one
+            (:func:`latentplay.clustered.persons_refusal`: as many degrees of freedom as
+            persons, or more than it computes), as a clause; else None.
         sparse: the share of the tested cells expected to hold fewer than 5 rows.
         min_expected: the fewest rows a tested cell expects.
         person_groups: the store's person attribute when it is ``by`` or ``of``: the groups
@@ -184,6 +193,7 @@ class Association:
     persons: int | None = None
     sparse: float = 0.0
     persons_test: ClusteredTest | None = None
+    persons_refused: str | None = None
     unknown: int = 0
     design_effects: np.ndarray | None = None
     bar_persons: np.ndarray | None = None
@@ -257,6 +267,9 @@ class Association:
                 ", which drops the rows of no known person" if self.unnamed else "")
             corrected = (f"the tests over persons (Rao-Scott) correct them (or {one})"
                          if self.persons_test else
+                         f"no chi-square test over persons is made: {self.persons_refused} "
+                         f"(fewer groups or levels: data regroup, data bin; or {one})"
+                         if self.persons_refused else
                          "no test over persons could be made (too few persons, a group or level "
                          "all of one person's photos in several levels of the other, or no "
                          f"spread between them): {one}")
@@ -347,6 +360,7 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                 for name, names in ((by, kept_groups), (of, kept_levels)))
         both = (u >= 0) & (w >= 0)
         found.persons_test = rao_scott(u[both], w[both], persons[both])
+        found.persons_refused = persons_refusal(u[both], w[both], persons[both])
         if found.first_known is not None:
             hits = col == col_names.index(levels[found.first_known])
             bar_of = np.full(len(row_names), -1)             # each level of ``by``'s bar, -1 none
