@@ -162,14 +162,16 @@ def test_groups_that_are_the_persons_leave_no_test_over_them() -> None:
     """200 persons of 5 photos, each person a group of their own and all their photos of one
     level (a person's attribute): the 199 x 1 table's 199 degrees of freedom are the 200
     persons less one, so the design effects cannot be measured over the persons (a test was
-    made: "F 1.00 on 198.x and ~39,600 dof" whatever the levels). Two persons a group (99 of
-    the 199) are tested."""
+    made: "F 1.00 on 198.x and ~39,600 dof" whatever the levels). Persons 0 and 1 one group
+    (198 of the 199: one left) or two persons a group (99) are tested."""
     rng = np.random.default_rng(0)
     persons = np.repeat(np.arange(200), 5)
     level = rng.integers(0, 2, 200)[persons]
     assert rao_scott(persons, level, persons) is None
     assert persons_refusal(persons, level, persons).startswith(
         "its 199 degrees of freedom are as many as the 200 persons less one")
+    assert rao_scott(np.maximum(persons - 1, 0), level, persons) is not None
+    assert persons_refusal(np.maximum(persons - 1, 0), level, persons) is None
     assert rao_scott(persons // 2, level, persons) is not None
     assert persons_refusal(persons // 2, level, persons) is None
 
