@@ -185,8 +185,8 @@ def test_a_table_of_too_many_degrees_of_freedom_is_not_built(monkeypatch: pytest
     monkeypatch.setattr(clustered, "_interaction_contrasts", None)   # calling it would fail
     assert rao_scott(rows, cols, np.arange(400)) is None
     assert persons_refusal(rows, cols, np.arange(400)) == (
-        "its 6 degrees of freedom are over the 5 whose correction is computed (its matrices "
-        "grow as their square)")
+        "its 6 degrees of freedom are over the 5 whose correction is computed, its matrices "
+        "growing as their square")
     monkeypatch.undo()
     monkeypatch.setattr(clustered, "MAX_CONTRASTS", 6)
     assert rao_scott(rows, cols, np.arange(400)).ndf == pytest.approx(6)

@@ -165,7 +165,7 @@ def _contrasts_refusal(dof: int, k: int) -> str | None:
                 "so the persons leave none to measure how much they inflate it")
     if dof > MAX_CONTRASTS:
         return (f"its {dof} degrees of freedom are over the {MAX_CONTRASTS} whose "
-                "correction is computed (its matrices grow as their square)")
+                "correction is computed, its matrices growing as their square")
     return None
 
 
