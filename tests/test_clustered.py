@@ -332,6 +332,16 @@ def test_means_test_of_rows_of_their_own_is_the_robust_welch_statistic() -> None
     assert clustered_means_test(values, group, np.zeros(80)) is None              # one cluster
 
 
+def test_means_test_over_too_many_groups_is_not_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four groups (3 contrasts): above MAX_CONTRASTS no test, at it one."""
+    rng = np.random.default_rng(0)
+    group, persons = np.arange(80) % 4, np.arange(80) // 8     # each person in two groups
+    monkeypatch.setattr(clustered, "MAX_CONTRASTS", 2)
+    assert clustered_means_test(rng.standard_normal(80), group, persons) is None
+    monkeypatch.setattr(clustered, "MAX_CONTRASTS", 3)
+    assert clustered_means_test(rng.standard_normal(80), group, persons)["ndf"] == 3
+
+
 def test_means_test_of_a_group_of_few_persons_holds_its_level() -> None:
     """400 photos, each its own person but the 20 of one group, two persons' (photos drawn
     independently, equal means): those persons' residuals sum to nothing within the group,

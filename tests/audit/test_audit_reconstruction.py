@@ -236,3 +236,4 @@ def test_a_group_of_one_persons_photos_says_why_it_has_no_test() -> None:
     assert _across(values, [a, np.array([2, 2, 3, 3])], True)["test"] == "wald"
     assert _across(values, [a, np.array([2, 2, 2, 2])], True) is None
     assert across_text(None) == NO_TEST and "a group all of one person's photos" in NO_TEST
+    assert NO_TEST.endswith("or over 2,001 groups)")

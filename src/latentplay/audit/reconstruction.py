@@ -43,6 +43,7 @@ import numpy as np
 from scipy import stats
 
 from latentplay import store as st
+from latentplay.clustered import MAX_CONTRASTS
 from latentplay.errors import UserError
 from latentplay.outputs import (
     finite_or_none,
@@ -328,7 +329,8 @@ def _person_means(values: np.ndarray, who: np.ndarray) -> np.ndarray:
 
 
 NO_TEST = ("no test (fewer than two groups of values that differ; with persons in several groups, "
-           "also a group all of one person's photos, or no spread within persons)")
+           "also a group all of one person's photos, no spread within persons, or over "
+           f"{MAX_CONTRASTS + 1:,} groups)")
 """What :func:`across_text` says of a measure without a test across the groups."""
 
 
