@@ -129,6 +129,22 @@ def test_a_missing_class_is_no_indicator_value(tmp_path: Path) -> None:
     np.testing.assert_array_equal(x[:, 0], [1.0, np.nan, 2.0])
 
 
+def test_an_attribute_of_too_many_indicators_is_refused(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three classes over 4 rows are 12 indicator values: refused above INDICATOR_CELLS (by
+    identity 16,000 persons' 80,000 photos would take 10 GB), made at it."""
+    from latentplay.match import pipeline
+
+    s = _store(tmp_path / "s", {"colour": np.array([0, 1, 2, 1])},
+               [Attribute("colour", "categorical", names=["red", "green", "blue"])])
+    monkeypatch.setattr(pipeline, "INDICATOR_CELLS", 11)
+    with pytest.raises(UserError, match=r"^'colour' has 3 classes, too many .* over 4 rows; "
+                                        r"match exactly on it \(--exact colour\)"):
+        features(s, ["colour"], np.arange(4), missing_ok=True)
+    monkeypatch.setattr(pipeline, "INDICATOR_CELLS", 12)
+    assert features(s, ["colour"], np.arange(4))[0].shape == (4, 3)
+
+
 def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path, undrawn) -> None:
     """Treatment given away by a covariate: the fitted scores do not overlap, and the run says
     so (stderr and ``summary.json``); overlapping groups get no warning."""

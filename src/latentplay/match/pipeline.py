@@ -224,6 +224,11 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
     return Treatment(name, rows, treated, (level_names[codes[0]], level_names[codes[1]]))
 
 
+INDICATOR_CELLS = 1 << 26
+"""The most indicator values (rows times classes, 512 MiB of float64) :func:`features` makes
+of one categorical attribute: 16,000 persons' 80,000 photos by identity would take 10 GB."""
+
+
 def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bool = False
              ) -> tuple[np.ndarray, list[str]]:
     """Columns ``names`` of ``rows`` as one ``(n, p)`` float64 matrix and its column names.
@@ -231,7 +236,8 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
     Vector columns give one column per dimension (``z[3]``); continuous and factor attributes
     one column; categorical attributes and nominal factors a 0/1 indicator per class (one for
     two classes). A NaN
-    (a measure without a value) is refused unless ``missing_ok`` (columns only reported).
+    (a measure without a value) is refused unless ``missing_ok`` (columns only reported), and
+    so is an attribute of more indicators than :data:`INDICATOR_CELLS` allow.
     """
     blocks, out_names = [], []
     vectors = {v.name for v in store.schema.vectors}
@@ -255,6 +261,11 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
             else:
                 levels = attr.level_names
                 keep = levels[1:] if len(levels) == 2 else levels
+                if len(rows) * len(keep) > INDICATOR_CELLS:
+                    raise UserError(f"{name!r} has {len(keep)} classes, too many to match on or "
+                                    f"report one indicator each over {len(rows)} rows; match "
+                                    f"exactly on it (--exact {name}) or make fewer classes "
+                                    "(latentplay data regroup)")
                 # a row without a class (missing code) has no indicator value: NaN, not 0
                 known = (labels >= 0) & (labels < len(levels))
                 for level in keep:
