@@ -139,6 +139,25 @@ def _labelled(path: Path, classes: np.ndarray) -> st.Store:
                       "color": classes.tolist()}], schema, path)
 
 
+def test_the_chunks_of_draws_hold_their_covariances_to_draw_cells(monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """3 classes and DRAW_CELLS 27: 3 comparisons of (3, 3) covariances at once (10 draws: 3,
+    3, 3 and 1), not CHUNK (1,000 classes took 2 GB per array of 256 comparisons)."""
+    from latentplay.audit import goodness_of_fit
+
+    sizes: list[int] = []
+    statistics = goodness_of_fit._statistics
+
+    def counted(t, *args):  # noqa: ANN001, ANN202 - a spy on the tested function
+        sizes.append(t.shape[0])
+        return statistics(t, *args)
+
+    monkeypatch.setattr(goodness_of_fit, "DRAW_CELLS", 27)
+    monkeypatch.setattr(goodness_of_fit, "_statistics", counted)
+    simulated_p(np.array([5, 6, 7]), np.array([1.5, 2.5, 3.0]), 1.0, draws=10)
+    assert sizes == [3, 3, 3, 1]
+
+
 def test_the_command_prints_and_reports_the_simulated_p(tmp_path: Path, cli) -> None:
     """`audit compare` of 16 labelled images against 93 labelled rows, one class at 3 rows:
     the printed p and the report's are the simulated one, and both say how it was drawn."""

@@ -39,7 +39,8 @@ DRAWS = 2_000
 
 CHUNK = 256
 """Comparisons :func:`simulated_p` draws and tests at once (fewer where the reference's
-persons take many distinct class counts: :data:`~latentplay.resample.DRAW_CELLS`)."""
+persons take many distinct class counts, or the classes' ``(K, K)`` covariances of a chunk
+would pass :data:`~latentplay.resample.DRAW_CELLS`: 1,000 classes took 2 GB per array)."""
 
 MARGINS_FIXED = "the 2 x K table's margins fixed"
 """How :func:`simulated_p` drew, with labels on both sides and no persons."""
@@ -310,11 +311,11 @@ def simulated_p(
     c = None if confusion is None else filled_confusion(confusion)
     read = np.clip((np.eye(len(t)) if c is None else c).T @ truth, 0, None)
     read /= read.sum()
-    step = CHUNK
+    step = max(1, min(CHUNK, DRAW_CELLS // len(t) ** 2))
     if training_clusters is not None:   # persons with the same class counts are interchangeable
         rows, times = distinct_rows(np.asarray(training_clusters, np.float64))
         persons = int(times.sum())
-        step = max(1, min(CHUNK, DRAW_CELLS // (len(rows) * len(t))))
+        step = max(1, min(step, DRAW_CELLS // (len(rows) * len(t))))
     far = 0
     for start in range(0, draws, step):
         size = min(step, draws - start)
