@@ -156,6 +156,11 @@ def test_the_chunks_of_draws_hold_their_covariances_to_draw_cells(monkeypatch: p
     monkeypatch.setattr(goodness_of_fit, "_statistics", counted)
     simulated_p(np.array([5, 6, 7]), np.array([1.5, 2.5, 3.0]), 1.0, draws=10)
     assert sizes == [3, 3, 3, 1]
+    sizes.clear()                   # two kinds of persons: 27 // (2 x 3) = 4 would allow 4
+    persons = np.array([[3, 0, 1], [0, 2, 2], [3, 0, 1]])
+    simulated_p(persons.sum(axis=0), np.array([1, 2, 3]), 1.0, training_clusters=persons,
+                draws=10)
+    assert sizes == [3, 3, 3, 1]
 
 
 def test_the_command_prints_and_reports_the_simulated_p(tmp_path: Path, cli) -> None:
