@@ -408,6 +408,7 @@ def test_groups_that_are_nearly_the_persons_say_why_no_test_over_them(tmp_path: 
     assert ("no chi-square test over persons is made: its 199 degrees of freedom are as many "
             "as the 200 persons less one") in note
     assert "could be made" not in note and "correct them" not in note
+    assert found.to_dict()["persons_refused"].startswith("its 199 degrees of freedom")
 
 
 def test_rows_of_no_known_person_are_counted_apart_in_the_note(tmp_path: Path) -> None:

@@ -309,6 +309,7 @@ class Association:
                 "min_expected": self.min_expected, "p_value_simulated": self.p_value_simulated,
                 "unknown": self.unknown, "person_groups": self.person_groups,
                 "persons_test": self.persons_test.to_dict() if self.persons_test else None,
+                "persons_refused": self.persons_refused,
                 "intervals": None if intervals is None else intervals.round(6).tolist(),
                 "design_effects": (None if self.design_effects is None
                                    else self.design_effects.round(6).tolist()),
