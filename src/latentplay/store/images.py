@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
@@ -144,12 +144,20 @@ def load_images(
     Returns:
         ``(n, H, W, C)`` uint8 array (C = 1 for gray images).
     """
-    out = load_image_list(store, indices, size=size, mode=mode, crop=crop)
-    if not out:
+    rows = _rows(store, indices, size, mode, crop)
+    images = _decoded(store, rows, size, mode, crop)
+    first = next(images, None)
+    if first is None:
         return np.zeros((0, 0, 0, 0), dtype=np.uint8)
-    if len({a.shape for a in out}) > 1:
-        raise UserError(f"images differ in {_difference(out)}")
-    return np.stack(out)
+    # written straight into one array: a list of images beside its stacked copy held them twice
+    out = np.empty((len(rows), *first.shape), dtype=np.uint8)
+    out[0] = first
+    for i, arr in enumerate(images, start=1):
+        if arr.shape != first.shape:
+            shapes = {first.shape, arr.shape} | {a.shape for a in images}
+            raise UserError(f"images differ in {_difference(shapes)}")
+        out[i] = arr
+    return out
 
 
 def load_image_list(
@@ -164,30 +172,47 @@ def load_image_list(
     Returns:
         one ``(H, W, C)`` uint8 array per row (C = 1 for gray images); shapes may differ.
     """
+    return list(_decoded(store, _rows(store, indices, size, mode, crop), size, mode, crop))
+
+
+READ_CHUNK = 1024
+"""Rows whose encoded images are held at a time while decoding (a whole column of bytes, as
+Arrow cells and as Python bytes, took twice the store's size on disk)."""
+
+
+def _rows(store: Store, indices: Sequence[int] | np.ndarray | None, size: int | None,
+          mode: str | None, crop: float) -> np.ndarray:
+    """``(k,)`` row numbers of ``indices`` (all rows when None), once the store is known to
+    hold an image column and ``size``, ``mode`` and ``crop`` are valid (:func:`check_fit`)."""
     column = store.schema.image_column
     if not column or column not in store.columns:
         raise UserError("this store has no image column")
     check_fit(size, mode, crop)
+    return np.arange(len(store)) if indices is None else row_numbers(indices, len(store))
+
+
+def _decoded(store: Store, rows: np.ndarray, size: int | None, mode: str | None, crop: float
+             ) -> Iterator[np.ndarray]:
+    """Each ``(H, W, C)`` uint8 image of ``rows`` (C = 1 for gray), as :func:`load_images`
+    converts and fits it, reading the encoded cells :data:`READ_CHUNK` rows at a time."""
+    column = store.schema.image_column
     dataset = store.dataset.with_format("arrow", columns=[column])
-    rows = range(len(store)) if indices is None else row_numbers(indices, len(store))
-    table = dataset[rows if isinstance(rows, np.ndarray) else slice(None)]
-    cells = table[column].to_pylist()
-    out: list[np.ndarray] = []
-    for row, cell in zip(rows, cells, strict=True):
-        img = decode(cell, int(row))
-        if mode is not None and img.mode != mode:
-            img = img.convert(mode)
-        elif img.mode in ("1", "P", "CMYK"):
-            img = img.convert("RGB" if img.mode == "CMYK" else "L")
-        out.append(fitted_array(img, size, crop))
-    return out
+    for start in range(0, len(rows), READ_CHUNK):
+        part = rows[start:start + READ_CHUNK]
+        for row, cell in zip(part, dataset[part][column].to_pylist(), strict=True):
+            img = decode(cell, int(row))
+            if mode is not None and img.mode != mode:
+                img = img.convert(mode)
+            elif img.mode in ("1", "P", "CMYK"):
+                img = img.convert("RGB" if img.mode == "CMYK" else "L")
+            yield fitted_array(img, size, crop)
 
 
-def _difference(images: list[np.ndarray]) -> str:
-    """How ``(H, W, C)`` ``images`` differ, and what makes them agree."""
+def _difference(shapes: set[tuple[int, ...]]) -> str:
+    """How images of ``(H, W, C)`` ``shapes`` differ, and what makes them agree."""
     parts = []
-    sizes = sorted({a.shape[:2] for a in images})
-    channels = sorted({a.shape[2] for a in images})
+    sizes = sorted({shape[:2] for shape in shapes})
+    channels = sorted({shape[2] for shape in shapes})
     if len(sizes) > 1:
         shown = ", ".join(f"{w}x{h}" for h, w in sizes[:3]) + (", ..." if len(sizes) > 3 else "")
         parts.append(f"size ({shown}; give a size to resize them)")
