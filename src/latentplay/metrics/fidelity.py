@@ -117,9 +117,16 @@ def _check_pair(real: np.ndarray, fake: np.ndarray, min_rows: int, why: str) -> 
 
 
 def _distances(a: np.ndarray, b: np.ndarray, b_sq: np.ndarray) -> np.ndarray:
-    """Euclidean distances ``(len(a), len(b))`` in float64; ``b_sq`` is ``(b ** 2).sum(1)``."""
-    sq = (a * a).sum(1)[:, None] + b_sq[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.maximum(sq, 0.0))
+    """Euclidean distances ``(len(a), len(b))`` in float64; ``b_sq`` is ``(b ** 2).sum(1)``.
+    Computed in place: two ``(len(a), len(b))`` blocks at most (the sum and the clip and root
+    each took a block of their own)."""
+    sq = (a * a).sum(1)[:, None] + b_sq[None, :]
+    product = a @ b.T
+    product *= 2.0
+    sq -= product
+    del product
+    np.maximum(sq, 0.0, out=sq)
+    return np.sqrt(sq, out=sq)
 
 
 def _chunks(n_rows: int, n_other: int, chunk_elements: int) -> Iterator[slice]:
@@ -146,9 +153,10 @@ def knn_radii(x: np.ndarray, k: int | tuple[int, ...],
     for rows in _chunks(n, n, chunk_elements):
         d = _distances(x[rows], x, x_sq)
         d[np.arange(d.shape[0]), np.arange(rows.start, rows.stop)] = np.inf  # drop the self-match
-        part = np.partition(d, [j - 1 for j in sorted(set(ks))], axis=1)
+        d.partition([j - 1 for j in sorted(set(ks))], axis=1)  # in place: no copy of the block
         for i, j in enumerate(ks):
-            radii[i, rows] = part[:, j - 1]
+            radii[i, rows] = d[:, j - 1]
+        del d  # before the next block is computed beside it
     return radii[0] if isinstance(k, int | np.integer) else radii
 
 
@@ -159,8 +167,8 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, chunk_elements: int = 2
         real: features of real images, ``(N, D)``, ``N > k``.
         fake: features of generated images, ``(M, D)``, ``M > k``.
         k: neighbourhood size of the k-NN balls (5 in Naeem et al.).
-        chunk_elements: the most entries of one distance block held in memory (at least one
-            row or column of a block is always processed).
+        chunk_elements: the most entries of one distance block (float64; at most two blocks
+            are held at a time; at least one row or column of a block is always processed).
     """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise UserError(f"k must be a positive integer, got {k!r}")
@@ -184,6 +192,7 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, chunk_elements: int = 2
         fake_nearest_real[cols] = d.argmin(0)
         np.minimum(real_nearest, d.min(1), out=real_nearest)
         real_recalled |= (d < fake_radius[None, cols]).any(1)
+        del d, inside  # before the next block is computed beside them
     real_covered = real_nearest < real_radius
     fake_density = fake_count / k
     fake_nearest = np.sqrt(np.maximum(((fake - real[fake_nearest_real]) ** 2).sum(1), 0.0))
