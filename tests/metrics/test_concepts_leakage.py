@@ -113,6 +113,43 @@ def test_supervised_rows_are_spread_over_the_first_epoch(monkeypatch: pytest.Mon
     assert min(counts) > 0  # not the first 5 batches fully supervised and the last 5 not at all
 
 
+def test_training_turns_one_batch_of_images_into_floats_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The images stay uint8 while a concept model trains: a float32 copy of all of them (four
+    times their size) was made before the first step. Each step gets its own rows, in [0, 1]."""
+    data = _tiny_concept_data(60)
+    train = TrainConfig(epochs=1, batch_size=20, seed=0)
+    model = build("glancenet", data, 2, train, latent_dim=4, width=8, hidden=32)
+    converted: list[int] = []
+    to_float = concepts._tensor
+
+    def counting(images: np.ndarray) -> torch.Tensor:
+        converted.append(len(images))
+        return to_float(images)
+
+    steps: list[torch.Tensor] = []
+    loss_and_output = model.loss_and_output
+
+    def seeing(x, c, y, supervised, step):  # type: ignore[no-untyped-def]
+        steps.append(x)
+        return loss_and_output(x, c, y, supervised, step)
+
+    monkeypatch.setattr(concepts, "_tensor", counting)
+    monkeypatch.setattr(model, "loss_and_output", seeing)
+    fit(model, data, train)
+    assert len(steps) == 3 and converted[:3] == [20, 20, 20]
+    assert max(converted) <= 512   # then the rejection thresholds, in batches of the outputs'
+    seen = np.concatenate([(x.permute(0, 2, 3, 1) * 255).round().byte().numpy() for x in steps])
+    assert sorted(map(bytes, seen)) == sorted(map(bytes, data.images))   # every row once, as stored
+
+
+def test_channel_means_are_the_exact_mean_of_each_channel() -> None:
+    images = np.zeros((2, 2, 2, 3), np.uint8)
+    images[0, 0, 0] = [255, 51, 0]   # one pixel of eight: 1/8 of 255, of 51 and of 0
+    images[1, :, :, 2] = 255          # channel 2 full in one image of two: 1/2
+    np.testing.assert_allclose(concepts.channel_means(images).numpy(),
+                               [1 / 8, 51 / 255 / 8, 1 / 2], rtol=1e-7)
+
+
 def _grid_shape(png: Path, caption_lines: int = 0) -> tuple[int, int]:
     """(rows, columns) of an image_grid PNG (120 dpi, 0.9-inch cells, title of at most 4 lines,
     ``caption_lines`` under every row's images) from its pixel size."""
