@@ -43,6 +43,29 @@ def test_attributes_become_concept_columns(faces_store: Path) -> None:
     assert abs(len(parts.rows_test) - 0.2 * len(faces)) <= 1 and parts.split == "rows"
 
 
+def test_each_parts_images_are_decoded_alone(faces_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The training and test images are decoded each on their own, never all rows at once (the
+    whole set beside each part's copy held the images twice), and are their rows' images."""
+    from latentplay.metrics import store_concepts
+
+    faces = store.load(faces_store)
+    decoded: list[int] = []
+    load = store_concepts.load_images
+
+    def counting(st, rows, **options):  # type: ignore[no-untyped-def]
+        decoded.append(len(rows))
+        return load(st, rows, **options)
+
+    monkeypatch.setattr(store_concepts, "load_images", counting)
+    parts = store_concept_data(faces, ["eyeglasses"], "gender", size=32)
+    monkeypatch.undo()
+    train, test = len(parts.rows_train), len(parts.rows_test)
+    assert sorted(n for n in decoded if n > 1) == sorted([train, test]) and len(faces) > train > test
+    assert sum(decoded) <= len(faces) + 2    # and at most one row each to read the channels
+    for part, rows in ((parts.train, parts.rows_train), (parts.test, parts.rows_test)):
+        assert np.array_equal(part.images, store.load_images(faces, rows, size=32, mode="RGB"))
+
+
 def test_rows_without_a_concept_value_train_unsupervised(cli, tmp_path: Path, faces_store: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Hair colours regrouped into dark and light leave red and gray ``unknown``: those rows

@@ -31,7 +31,7 @@ activations tell beyond it is the leak.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -196,16 +196,22 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
     if len(present) < 2:
         raise UserError(f"--label {label}: the rows with a value of it hold one class only")
     label_codes = np.searchsorted(present, codes)
-    images = _images(store, rows, size, crop)
-    data = ConceptData(images, np.concatenate(cols, axis=1), label_codes,
-                       np.concatenate(levels, axis=1), names, categorical,
+    # the labels of all rows; each part's images are decoded on their own (the images of all
+    # rows beside each part's copy of them held them twice)
+    data = ConceptData(np.empty((len(rows), 0, 0, 0), np.uint8), np.concatenate(cols, axis=1),
+                       label_codes, np.concatenate(levels, axis=1), names, categorical,
                        None if known.all() else known)
+
+    def part(mask: np.ndarray) -> ConceptData:
+        chosen = np.flatnonzero(mask)
+        return replace(data.subset(chosen), images=_images(store, rows[chosen], size, crop))
+
     classes = [label_attr.level_names[c] for c in present]
     persons = repeated_persons(store)
     if split == "auto":  # as held_out_rows resolved it on these rows
         repeated = persons is not None and len(np.unique(persons[rows])) < len(rows)
         split = "persons" if repeated else "rows"
-    return StoreConcepts(data.subset(np.flatnonzero(train)), data.subset(np.flatnonzero(test)),
+    return StoreConcepts(part(train), part(test),
                          classes, rows[train], rows[test], int(len(store) - labelled.sum()),
                          int((~known).sum()), None if persons is None else persons[rows[test]],
                          split)
