@@ -10,6 +10,7 @@ import os
 import resource
 import signal
 import sys
+import threading
 
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_count() or 1):
     # a worker per core: one thread each (torch's and BLAS's), not a pool per core in every worker
@@ -74,6 +75,47 @@ def file_size_limit() -> Iterator[Callable[[int], None]]:
     resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     signal.signal(signal.SIGXFSZ, previous)
 
+
+
+class Overlap:
+    """Two functions run in threads named ``first`` and ``second`` so that the second reaches
+    the code under test while the first is inside it: that code calls :meth:`inside` (the first
+    waits there up to 0.5 s for the second to arrive, as long as a lock may keep it out; the
+    second then waits there until the first is done). Code that shares a process-wide setting
+    without taking turns is caught with both inside at once."""
+
+    def __init__(self) -> None:
+        self.first_in, self.second_in, self.first_done = (threading.Event(), threading.Event(),
+                                                          threading.Event())
+
+    def inside(self) -> None:
+        if threading.current_thread().name == "first":
+            self.first_in.set()
+            self.second_in.wait(0.5)
+        else:
+            self.second_in.set()
+            self.first_done.wait(5)
+
+    def run(self, first: Callable[[], object], second: Callable[[], object]) -> None:
+        def run_first() -> None:
+            try:
+                first()
+            finally:
+                self.first_done.set()
+
+        threads = [threading.Thread(target=run_first, name="first"),
+                   threading.Thread(target=second, name="second")]
+        threads[0].start()
+        self.first_in.wait(5)
+        threads[1].start()
+        for thread in threads:
+            thread.join()
+
+
+@pytest.fixture
+def overlap() -> Overlap:
+    """An :class:`Overlap` of two threads."""
+    return Overlap()
 
 _TINY = ["data.size=32", "model.width=16", "model.hidden=64", "trainer.threads=1",
          "log.recon_images=8", "log.samples=16", "log.figures_every=100"]  # figures at the end only

@@ -286,40 +286,25 @@ def test_a_plain_autoencoders_mean_code_is_the_mean_of_its_training_codes(ae_run
     assert np.abs(centre).max() > 0.01
 
 
-def test_inversions_in_two_threads_at_once_leave_the_model_as_it_was(sharp_dcgan_run: Path) -> None:
+def test_inversions_in_two_threads_at_once_leave_the_model_as_it_was(sharp_dcgan_run: Path,
+                                                                     overlap) -> None:
     """The playground inverts faces in the threads of its tabs: an inversion begun while another
     thread's is under way keeps the model frozen to its end, and the parameters have their
     gradients back once both are done (at once, the first to finish unfroze the model under the
     other, and the other left it frozen for good)."""
     model = train.load_model(sharp_dcgan_run)
     images, codes = _decoded(model, 2, seed=3)
-    first_in, second_in, first_done, seen = (threading.Event(), threading.Event(),
-                                             threading.Event(), [])
+    seen: list[bool] = []
     decode = model.decode
 
     def paused(*args: Any, **kwargs: Any) -> torch.Tensor:
-        if threading.current_thread().name == "first":
-            first_in.set()
-            second_in.wait(0.5)     # as long as the second may take to begin meanwhile
-        else:
-            second_in.set()
-            first_done.wait(5)
+        overlap.inside()
+        if threading.current_thread().name == "second":
             seen.extend(p.requires_grad for p in model.parameters())
         return decode(*args, **kwargs)
 
     model.decode = paused
-
-    def first() -> None:
-        reconstruction_loss(model, codes.numpy(), images)
-        first_done.set()
-
-    threads = [threading.Thread(target=first, name="first"),
-               threading.Thread(target=reconstruction_loss, args=(model, codes.numpy(), images),
-                                name="second")]
-    threads[0].start()
-    first_in.wait()
-    threads[1].start()
-    for thread in threads:
-        thread.join()
+    overlap.run(lambda: reconstruction_loss(model, codes.numpy(), images),
+                lambda: reconstruction_loss(model, codes.numpy(), images))
     assert seen and not any(seen)
     assert all(p.requires_grad for p in model.parameters())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import tracemalloc
 from pathlib import Path
 
@@ -120,31 +119,25 @@ def test_small_rows_are_written_in_batches_of_megabytes(tmp_path: Path) -> None:
     assert datasets.config.DEFAULT_MAX_BATCH_SIZE == 1000   # datasets' own, once saved
 
 
-def test_saves_in_two_threads_each_write_their_own_batches_and_leave_datasets_own() -> None:
+def test_saves_in_two_threads_each_write_their_own_batches_and_leave_datasets_own(overlap) -> None:
     """``datasets``' batch size is the whole process's: a save of a selection (batches of at
     most 4,000 rows) that starts while another thread saves 8-byte rows (8 MB / 8 B = 1,048,576
     rows a batch) writes in its own batches, and once both are done the setting is datasets'
     own again (at once, the selection took the other's million rows, and it was left in place)."""
     rows = datasets.Dataset.from_dict({"x": np.arange(10, dtype=np.int64)})
-    first_in, second_in, seen = threading.Event(), threading.Event(), []
+    seen = []
 
     def first() -> None:
         with io._write_batches(rows):
-            first_in.set()
-            second_in.wait(0.5)     # as long as the second may take to begin meanwhile
+            overlap.inside()
 
     def second() -> None:
         with io._write_batches(rows.select([3, 1, 2])):
-            second_in.set()
+            overlap.inside()
             seen.append(datasets.config.DEFAULT_MAX_BATCH_SIZE)
 
     before = datasets.config.DEFAULT_MAX_BATCH_SIZE
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    threads[0].start()
-    first_in.wait()
-    threads[1].start()
-    for thread in threads:
-        thread.join()
+    overlap.run(first, second)
     assert before == 1000
     assert seen == [4000]
     assert datasets.config.DEFAULT_MAX_BATCH_SIZE == before

@@ -4,7 +4,6 @@ anything else (latentplay.viz.plain)."""
 from __future__ import annotations
 
 import ast
-import threading
 from pathlib import Path
 
 import matplotlib
@@ -87,34 +86,22 @@ def test_a_name_of_several_lines_is_fitted_line_by_line() -> None:
     assert text_width(first, 8) <= 1.0 < text_width(long, 8)
 
 
-def test_figures_made_in_two_threads_at_once_each_draw_names_as_written() -> None:
+def test_figures_made_in_two_threads_at_once_each_draw_names_as_written(overlap) -> None:
     """A figure begun in one thread while another thread's is being made still reads names
     as written to its end, and matplotlib's settings are as they were once both are made (at
     once, the first to finish put parse_math back on under the second, and the second left it
     off for good)."""
-    first_in, second_in, first_done, seen = (threading.Event(), threading.Event(),
-                                             threading.Event(), [])
+    seen = []
 
     @drawn_as_written
     def made_first() -> None:
-        first_in.set()
-        second_in.wait(0.5)         # as long as the second may take to begin meanwhile
+        overlap.inside()
 
     @drawn_as_written
     def made_second() -> None:
-        second_in.set()
-        first_done.wait(5)
+        overlap.inside()
         seen.append(matplotlib.rcParams["text.parse_math"])
 
-    def first() -> None:
-        made_first()
-        first_done.set()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=made_second)]
-    threads[0].start()
-    first_in.wait()
-    threads[1].start()
-    for thread in threads:
-        thread.join()
+    overlap.run(made_first, made_second)
     assert seen == [False]
     assert matplotlib.rcParams["text.parse_math"] is True
