@@ -386,6 +386,10 @@ def test_an_undefined_error_ratio_names_the_groups_without_errors(tmp_path: Path
     values, _ = measure_accuracy(store, "exact_age", "age", "tone")
     assert "  across groups: MAE ratio - (no error in t0, t2), MAE gap " in "\n".join(
         accuracy_lines(values))
+    many = [{**s["groups"][0], "group": f"p{i}"} for i in range(25)] + [s["groups"][1]]
+    across = next(line for line in accuracy_lines({**s, "groups": many})
+                  if line.startswith("  across groups:"))
+    assert "(no errors in p0, p1, p2, p3, p4, p5, p6, p7, p8, p9 and 15 more)" in across
 
 
 def _partly_read(path: Path, unread: slice, name: str) -> st.Store:

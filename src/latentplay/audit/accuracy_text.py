@@ -86,10 +86,17 @@ def _over_persons(test: dict[str, Any] | None) -> str:
             f"(design effect {over['design_effect']:.2f})")
 
 
+NAMES_SHOWN = 10
+"""At most this many groups without errors are named in the line of an undefined ratio."""
+
+
 def _names(groups: list[dict[str, Any]], zero: Callable[[dict[str, Any]], bool]) -> str:
     """The names of the ``groups`` with rows for which ``zero`` holds (the groups without
-    errors that leave a ratio of errors undefined)."""
-    return ", ".join(r["group"] for r in groups if r["n"] and zero(r))
+    errors that leave a ratio of errors undefined), the first :data:`NAMES_SHOWN` of them and
+    how many more (by person, thousands of groups made one line of 30,000 characters)."""
+    names = [r["group"] for r in groups if r["n"] and zero(r)]
+    more = len(names) - NAMES_SHOWN
+    return ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
 def _group_text(r: dict[str, Any], values: bool) -> str:
