@@ -387,7 +387,8 @@ def _over_persons(across: dict[str, Any], names: list[str], counts: np.ndarray,
     used = rows >= 0
     test = rao_scott(rows[used], correct[used], persons[used])
     across["chi2"]["persons_test"] = test.to_dict() if test else None
-    across["chi2"]["persons_refused"] = persons_refusal(rows[used], correct[used], persons[used])
+    across["chi2"]["persons_refused"] = (
+        None if test else persons_refusal(rows[used], correct[used], persons[used]))
     if test:
         across["detectable_gap"]["gap_over_persons"] = detectable_gap(
             names, counts / test.design_effect)["gap"]

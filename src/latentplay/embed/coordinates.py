@@ -28,7 +28,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.config import resolve, to_dict
-from latentplay.errors import UserError
+from latentplay.errors import FULL_ERRNOS, UserError
 from latentplay.outputs import progress_bar, warn
 
 
@@ -450,7 +450,7 @@ def projections(
     return store, out
 
 
-_UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_UNWRITABLE = FULL_ERRNOS | {errno.EROFS, errno.EACCES, errno.EPERM}
 """Why a store cannot be written, whoever runs the command: a read-only or full disk, a
 folder of another user's."""
 

@@ -902,7 +902,7 @@ def direction(
     # the direction is moved into place after its figure: a write that fails (a full disk)
     # leaves the previous pair, never a new direction beside the previous one's figure
     with replaced_whole(make_parents(out)) as tmp:
-        tmp.write_text(json.dumps(found.to_dict(), indent=2), encoding="utf-8")  # as to_json writes
+        tmp.write_text(found.json_text(), encoding="utf-8")
         save_figure(distance_histogram(distances, labels, names, title, attribute,
                                        ordered=attr.ordered, unit=unit),
                     out.with_suffix(".png"))

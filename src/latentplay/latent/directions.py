@@ -261,11 +261,15 @@ class Direction:
         except (TypeError, ValueError) as exc:
             raise UserError(f"malformed latentplay direction: {exc}") from None
 
+    def json_text(self) -> str:
+        """The direction as the plain JSON :meth:`to_json` writes."""
+        return json.dumps(self.to_dict(), indent=2)
+
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the direction to ``path`` as plain JSON (whole or not at all)."""
         from latentplay.outputs import write_atomic
 
-        write_atomic(path, json.dumps(self.to_dict(), indent=2))
+        write_atomic(path, self.json_text())
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Direction:

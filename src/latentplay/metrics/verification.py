@@ -441,11 +441,12 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
         boot = _standardize(drawn_total, drawn[:, total.shape[1]:].reshape(n_boot, *shape))
         complete = (drawn_total[..., filled] > 0).all(axis=-1)      # (B, G)
         tail = (1 - confidence) / 2 * 100
+        rates = np.isin(wrong_pairs, (0.0, 1.0)).all()                # errors of 0 and 1
         for g in range(n_groups):
             if complete[:, g].any():
                 interval[g] = np.percentile(boot[complete[:, g], g], [tail, 100 - tail])
                 mine = groups_kept == g
-                if np.isin(wrong_pairs, (0.0, 1.0)).all() and np.isfinite(standardized[g]):
+                if rates and np.isfinite(standardized[g]):
                     low, high = effective_wilson(float(standardized[g]), effective_rows(
                         wrong_pairs[mine], units[mine]), confidence)
                     interval[g] = min(interval[g, 0], low), max(interval[g, 1], high)

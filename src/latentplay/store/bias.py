@@ -361,7 +361,8 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                 for name, names in ((by, kept_groups), (of, kept_levels)))
         both = (u >= 0) & (w >= 0)
         found.persons_test = rao_scott(u[both], w[both], persons[both])
-        found.persons_refused = persons_refusal(u[both], w[both], persons[both])
+        found.persons_refused = (None if found.persons_test
+                                 else persons_refusal(u[both], w[both], persons[both]))
         if found.first_known is not None:
             hits = col == col_names.index(levels[found.first_known])
             bar_of = np.full(len(row_names), -1)             # each level of ``by``'s bar, -1 none

@@ -70,9 +70,10 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp, tmp_meta = run_dir / f".{MODEL_FILE}.tmp", run_dir / f".{MODEL_META}.tmp"
     try:
-        tmp.write_bytes(safetensors_bytes(state))
+        data = safetensors_bytes(state)
+        tmp.write_bytes(data)
         info = {"latentplay_model": MODEL_FORMAT, "version": __version__, **meta,
-                "sha256": file_sha256(tmp),
+                "sha256": hashlib.sha256(data).hexdigest(),   # of the bytes written, not read back
                 "tensors": {k: list(v.shape) for k, v in state.items()}}
         tmp_meta.write_text(json.dumps(info, indent=2), encoding="utf-8")
         for written in (tmp, tmp_meta):  # both on disk before either is renamed
