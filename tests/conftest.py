@@ -76,7 +76,6 @@ def file_size_limit() -> Iterator[Callable[[int], None]]:
     signal.signal(signal.SIGXFSZ, previous)
 
 
-
 class Overlap:
     """Two functions run in threads named ``first`` and ``second`` so that the second reaches
     the code under test while the first is inside it: that code calls :meth:`inside` (the first

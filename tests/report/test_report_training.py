@@ -142,7 +142,6 @@ def test_damaged_metrics_is_a_user_error(vae_run: Path, tmp_path: Path) -> None:
         build_report(run)
 
 
-
 @pytest.mark.parametrize("name", ["dis_metrics.csv", "fidelity.csv"])
 def test_damaged_optional_table_is_a_user_error(vae_run: Path, tmp_path: Path, name: str) -> None:
     run = _copy(vae_run, tmp_path)

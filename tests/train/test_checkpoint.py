@@ -162,18 +162,15 @@ def test_a_full_disk_stops_a_model_save_with_an_os_error_and_keeps_the_previous_
     """safetensors met a full disk with an error of its own, in words alone ("I/O error: File
     too large (os error 27)"), which the command line printed as a traceback; the weights are
     now written by Python: an OSError, the previous model kept and no scratch file left."""
-    cfg = family_config("vae")()
-    cfg.latent_dim, cfg.width, cfg.hidden = 2, 4, 8
-    torch.manual_seed(0)
-    first = build_model("vae", cfg, 1, 28)
-    _save(tmp_path, first, epoch=1)
+    models = _two_models()
+    _save(tmp_path, models[1], epoch=1)
     file_size_limit((tmp_path / ckpt.MODEL_FILE).stat().st_size // 2)
     with pytest.raises(OSError) as caught:
-        _save(tmp_path, build_model("vae", cfg, 1, 28), epoch=2)
+        _save(tmp_path, models[2], epoch=2)
     assert caught.value.errno == errno.EFBIG
     model, meta = ckpt.load_weights(tmp_path)
     assert meta["epoch"] == 1
-    assert all(torch.equal(t, first.state_dict()[k]) for k, t in model.state_dict().items())
+    assert _same_weights(model, models[1])
     assert sorted(p.name for p in tmp_path.iterdir()) == [ckpt.MODEL_META, ckpt.MODEL_FILE]
 
 

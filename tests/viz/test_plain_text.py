@@ -68,7 +68,6 @@ def test_the_settings_come_back_when_a_figure_fails() -> None:
     assert matplotlib.rcParams["text.parse_math"] is True
 
 
-
 def test_a_name_of_several_lines_is_fitted_line_by_line() -> None:
     """Each line of a tick label such as ``class\\n(n=4)`` is measured on its own (the newline
     was measured as a glyph the font lacks, with a warning) and shortened on its own."""

@@ -15,7 +15,6 @@ from latentplay.outputs import figure_text, gaps_text, progress_bar, say, warn
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
-
 @app.command("annotator")
 def annotator_cmd(
     store: Path = typer.Argument(..., help="Labelled store to train on."),
@@ -905,7 +904,6 @@ def accuracy_cmd(
                        positive=positive, binning=binning)
     for line in [*accuracy_lines(s), f"wrote {out}"]:
         say(line)
-
 
 
 @app.command("counterfactual")

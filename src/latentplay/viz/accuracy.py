@@ -111,7 +111,6 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     return fig
 
 
-
 def interval_note(summary: dict[str, Any], method: str | None = None) -> str:
     """What :func:`~latentplay.audit.accuracy.group_accuracy`'s intervals are drawn over:
     ``95 % interval over 200 persons (bootstrap)`` where the summary counts repeated
