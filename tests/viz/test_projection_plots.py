@@ -11,6 +11,7 @@ import pytest
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import (
+    NARROW_PX,
     Labels,
     projection_figure,
     projection_html,
@@ -221,6 +222,20 @@ def test_the_interactive_page_is_titled_and_its_controls_clear_the_title() -> No
     assert fig.layout.updatemenus[0].xanchor == "right" and fig.layout.title.xanchor == "left"
     bar = next(t for t in fig.data if t.marker.colorbar.title.text == "pose_yaw").marker.colorbar
     assert bar.len == 0.75 and bar.yanchor == "bottom"
+
+
+def test_a_narrow_window_puts_the_legend_under_the_points() -> None:
+    """At 400 px the legend beside the points left them 120 px of the page's width: below
+    NARROW_PX wide the page's script lays the legend out in rows under them, and hands the
+    layout back to plotly's defaults when the window widens again."""
+    coords, _ = _points(30)
+    page = projection_html(coords, [Labels("g", np.arange(30) % 2, "categorical")], title="t")
+    script = page[page.index("var narrowNow"):]
+    script = script[:script.index("</script>")]
+    assert f"gd.clientWidth < {NARROW_PX}" in script and 300 < NARROW_PX < 1000
+    assert "'legend.orientation': narrow ? 'h' : null" in script
+    assert "'legend.yanchor': narrow ? 'top' : null" in script
+    assert "window.addEventListener('resize', fitWidth)" in script and "\nfitWidth();" in script
 
 
 def test_the_interactive_page_states_its_language_and_its_charset_before_its_title() -> None:

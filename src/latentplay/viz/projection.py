@@ -457,7 +457,25 @@ gd.on('plotly_hover', function(ev) {
   panel.style.display = 'block';
 });
 gd.on('plotly_unhover', function() { panel.style.display = 'none'; });
+// a narrow window (a phone): the legend goes under the points, which then keep most of the
+// page's width (a colour bar stays beside them: it is thin); back beside them (plotly's
+// defaults, null) when the window widens
+var narrowNow = null;
+function fitWidth() {
+  var narrow = gd.clientWidth < %d;
+  if (narrow === narrowNow) return;
+  narrowNow = narrow;
+  Plotly.relayout(gd, {'legend.orientation': narrow ? 'h' : null, 'legend.x': narrow ? 0 : null,
+    'legend.y': narrow ? -0.02 : null, 'legend.yanchor': narrow ? 'top' : null,
+    'margin.l': narrow ? 8 : null, 'margin.r': narrow ? 8 : null,
+    'title.font.size': narrow ? 14 : null});
+}
+fitWidth();
+window.addEventListener('resize', fitWidth);
 """
+
+NARROW_PX = 700
+"""Pages narrower than this (in CSS pixels) put the legend under the points, not beside them."""
 
 
 def script_json(data: Any) -> str:
@@ -499,7 +517,7 @@ def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "
     if thumbnails is not None and len(thumbnails) != n:
         raise ValueError(f"{len(thumbnails)} thumbnails for {n} points")
     fig = projection_figure(coords, labels, title)
-    script = _PANEL_JS % script_json(_panel_data(labels, rows, thumbnails))
+    script = _PANEL_JS % (script_json(_panel_data(labels, rows, thumbnails)), NARROW_PX)
     # a fixed div id (plotly draws a random one): the same projection writes the same bytes
     page = fig.to_html(include_plotlyjs=True, full_html=True, post_script=script,
                        div_id="projection")
