@@ -117,6 +117,9 @@ def test_a_slow_inversion_does_not_start_when_the_page_opens(dcgan_run: Path, va
         assert "a few seconds" not in text
         assert ("about 10 min 0 s per new face" in text) == (not at_open)
         assert ("move" in _loaded(demo)) == at_open
+        # the interpolation too opens drawn, or says what draws it (it opened empty, unsaid)
+        assert ("interpolate" in _loaded(demo)) == at_open
+        assert ("Drawn when you press *Interpolate*" in text) == (not at_open)
         buttons = [b.value for b in _blocks(demo, gr.Button)]
         assert ("Reconstruct face A" in buttons) == (not at_open)
     assert not Playground.open(vae_run, coded_faces).inverts  # encoder means

@@ -121,3 +121,18 @@ def test_the_faces_row_boxes_are_named(served: dict[str, Callable[..., Any]]) ->
     far = _message(served["interpolate"], 0, 10**6, "slerp", 8)
     assert far.startswith("face B: row 1000000 out of range")
     assert _message(served["face"], None) == "face A is empty: give a row number"
+
+
+def test_a_value_beyond_a_controls_limits_names_it(served: dict[str, Callable[..., Any]]) -> None:
+    """Typed into a slider's box (or the sample box) beyond its limits, a value was refused as
+    "Value 9 is greater than maximum value 4.", no control named, and the server printed a
+    traceback."""
+    with pytest.raises(gr.Error) as caught:
+        served["edit"](0, None, "pattern", 9, None)
+    assert caught.value.message == "step (SDs of the codes along it) must be in -4..4, got 9"
+    assert not caught.value.print_exception
+    assert _message(served["sample"], 0, 65, 1.0) == "count must be in 1..64, got 65"
+    assert _message(served["sample"], 0, 4, -0.5) == "temperature must be in 0..1.5, got -0.5"
+    assert _message(served["projection"], "vae_mu", "tsne", "gender", 5, 0) == (
+        "sample (t-SNE, UMAP) must be 10 or more, got 5")
+    assert len(served["sample"](0, 64, 1.5)["data"][0]) == 64  # the limits themselves are taken

@@ -47,6 +47,32 @@ def test_another_traverse_mode_redraws(vae_run: Path) -> None:
     assert not [f for f in fns if (ids["axis"], "change") in f.targets]   # one drawing per choice
 
 
+def _labelled(block: gr.blocks.Block) -> dict[str, int]:
+    """``{label: id}`` of the labelled components inside ``block`` (a tab)."""
+    found = {block.label: block._id} if getattr(block, "label", None) else {}
+    for child in getattr(block, "children", []):
+        found |= _labelled(child)
+    return found
+
+
+def test_a_drag_draws_where_it_ended(cvae_run: Path) -> None:
+    """Dragging Sample's smile slider fired a drawing at every step, each refused while one ran
+    (Gradio's "once"): the slider ended at 2.35 over samples drawn at smile 2.25. Traverse's
+    range, steps and condition controls drew nothing until its button was pressed."""
+    demo = build_app(run=cvae_run)
+    fns = {f.api_name: f for f in demo.fns.values() if f.api_name}
+    tabs = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Tab)}
+    for name, sliders in [("sample", ["count", "temperature", "smile"]),
+                          ("traverse", ["range (±)", "steps", "smile"])]:
+        ids = _labelled(tabs[name.title()])
+        events = {}
+        for i, event in fns[name].targets:
+            events.setdefault(i, set()).add(event)
+        assert fns[name].trigger_mode == "always_last"
+        assert {label: events.get(ids[label]) for label in [*sliders, "gender"]} == {
+            **dict.fromkeys(sliders, {"release"}), "gender": {"change"}}
+
+
 def test_run_and_store(vae_run: Path, coded_faces: Path) -> None:
     demo = build_app(run=vae_run, data=coded_faces)
     assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection", "Bias"]

@@ -10,7 +10,17 @@ import numpy as np
 
 from latentplay.app import accuracy, bias, faces, generate, projection
 from latentplay.app.state import Playground
-from latentplay.app.widgets import condition_controls, condition_values, display, guard, number, slider, whole
+from latentplay.app.widgets import (
+    condition_controls,
+    condition_values,
+    display,
+    guard,
+    number,
+    settled,
+    slider,
+    whole,
+    within,
+)
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import in_w
 
@@ -50,9 +60,10 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
             return list(display(images))
 
         inputs = [seed, count, temperature, *motion, *conditions]
-        triggers = [button.click, seed.submit, count.release, temperature.release,
-                    *[m.release for m in motion], *[c.change for c in conditions]]
-        gr.on(triggers, run, inputs, gallery, api_name="sample")
+        # a drag fires one drawing, of where it ended (its every step, under Gradio's default
+        # "once", left the gallery at a value the drag had passed)
+        triggers = [button.click, seed.submit, *settled([count, temperature, *motion, *conditions])]
+        gr.on(triggers, run, inputs, gallery, api_name="sample", trigger_mode="always_last")
         demo.load(run, inputs, gallery, api_name=False)
 
 
@@ -104,8 +115,8 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         # its first axis has the old axis's number (a .change of the axis would not fire)
         mode.input(choices, mode, axis, api_name=False).then(run, traverse_inputs, row,
                                                             api_name=False)
-        gr.on([button.click, axis.input, start.submit], run, traverse_inputs, row,
-              api_name="traverse")
+        gr.on([button.click, axis.input, start.submit, *settled([span, steps, *conditions])], run,
+              traverse_inputs, row, api_name="traverse", trigger_mode="always_last")
         demo.load(run, traverse_inputs, row, api_name=False)
 
         dims = generate.slider_axes(pg)
@@ -166,8 +177,8 @@ def projection_tab(pg: Playground, demo: gr.Blocks) -> None:
             method = gr.Radio(list(projection.METHODS), value="pca", label="method")
             colour = gr.Dropdown(attributes, value=attributes[0] if attributes else None,
                                  label="colour by")
-            sample = gr.Number(projection.SAMPLE, precision=0, minimum=10,
-                               label="sample (t-SNE, UMAP)")
+            sample = within(gr.Number(projection.SAMPLE, precision=0, minimum=10,
+                                      label="sample (t-SNE, UMAP)"))
             seed = gr.Number(0, precision=0, label="seed")
         button = gr.Button("Draw", variant="primary")
         plot = gr.Plot(label="projection")

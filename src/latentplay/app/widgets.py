@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
@@ -19,15 +19,47 @@ DISPLAY = 128
 
 
 def slider(minimum: float, maximum: float, **kwargs: Any) -> gr.Slider:
-    """A ``gr.Slider`` whose emptied number box reaches the handler as None, for :func:`number`
-    to name it in a message: Gradio's own preprocessing refuses None before the handler runs
-    (a bare "Error" in the page). Any other value is checked against the limits as before.
-    (The preprocessing is replaced on the instance: Gradio writes a ``.pyi`` stub beside the
-    module of any subclass of a component.)"""
-    made = gr.Slider(minimum, maximum, **kwargs)
+    """A ``gr.Slider`` whose values reach the handler as :func:`within` lets them."""
+    return within(gr.Slider(minimum, maximum, **kwargs))
+
+
+Limited = TypeVar("Limited", gr.Slider, gr.Number)
+
+
+def within(made: Limited) -> Limited:
+    """``made`` (a slider, or a number box with limits) with its preprocessing made to name it:
+    an emptied number box reaches the handler as None, for :func:`number` to name it in a
+    message (Gradio's own preprocessing refuses None before the handler runs: a bare "Error"
+    in the page), and a value typed beyond the limits is a message naming the control and
+    its limits (Gradio's says "Value 9 is greater than maximum value 4." and prints a
+    traceback on the server). (The preprocessing is replaced on the instance: Gradio writes
+    a ``.pyi`` stub beside the module of any subclass of a component.)"""
     checked = made.preprocess
-    made.preprocess = lambda value: None if value is None else checked(value)  # type: ignore[method-assign]
+
+    def preprocess(value: float | None) -> float | None:
+        if value is None:
+            return None
+        try:
+            return checked(value)
+        except gr.Error:
+            raise gr.Error(f"{made.label} must be {_limits(made.minimum, made.maximum)}, got "
+                           f"{value:g}", print_exception=False) from None
+
+    made.preprocess = preprocess  # type: ignore[method-assign]
     return made
+
+
+def _limits(minimum: float | None, maximum: float | None) -> str:
+    """The limits of a control in words: ``in -4..4``, ``10 or more``, ``at most 4``."""
+    if minimum is None:
+        return f"at most {maximum:g}"
+    return f"{minimum:g} or more" if maximum is None else f"in {minimum:g}..{maximum:g}"
+
+
+def settled(controls: Sequence[gr.components.Component]) -> list[Any]:
+    """The event of each control that fires once the user has set it: a slider's release (its
+    change fires at every step of a drag), another control's change."""
+    return [c.release if isinstance(c, gr.Slider) else c.change for c in controls]
 
 
 def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
