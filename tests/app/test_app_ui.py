@@ -32,6 +32,10 @@ def test_run_only(vae_run: Path) -> None:
     assert _tabs(demo) == ["Sample", "Traverse"]
     assert {"sample", "traverse", "sliders"} <= _apis(demo)
     assert "**Faces** needs a run and a store" in _header(demo)
+    # every tab not shown is named (Bias and Accuracy were not), and no condition where there is none
+    assert "**Projection**, **Bias** and **Accuracy** need a store" in _header(demo)
+    intro = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)][1]
+    assert intro.endswith("The same seed gives the same draws at every temperature.")
 
 
 def test_another_traverse_mode_redraws(vae_run: Path) -> None:
@@ -86,6 +90,8 @@ def test_conditional_run_has_one_control_per_condition(cvae_run: Path, faces_sto
     demo = build_app(run=cvae_run, data=faces_store)
     assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Bias"]  # the store has no vector column
     assert "needs a vector column" in _header(demo)
+    intro = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)][1]
+    assert intro.endswith("The same seed gives the same draws at every condition.")
     smile = [b for b in demo.blocks.values() if isinstance(b, gr.Slider) and b.label == "smile"]
     gender = [b for b in demo.blocks.values()
               if isinstance(b, gr.Dropdown) and b.label == "gender"]

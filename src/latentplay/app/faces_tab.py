@@ -54,8 +54,8 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
         demo.load(show_a, row_a, image_a, api_name=False)
         demo.load(show_b, row_b, image_b, api_name=False)
 
-        gr.Markdown("### Interpolation" + ("" if at_open else "\n\nDrawn when you press *Interpolate* "
-                                           "(faces A and B are inverted first)."))
+        gr.Markdown("### Interpolation" + ("\n\nDrawn when you press *Interpolate* (faces A and B "
+                                           "are inverted first)." if pg.inverts else ""))
         with gr.Row():
             method = gr.Radio(["slerp", "lerp"], value="slerp", label="path")
             steps = slider(2, 16, value=8, step=1, label="steps (ends included)")
@@ -69,7 +69,7 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
                                                   whole(steps_value, "steps"), method_value)))
 
         go.click(interpolate, [row_a, row_b, method, steps], path, api_name="interpolate")
-        if at_open:  # a first picture, as the other tabs have
+        if not pg.inverts:  # a first picture, as the other tabs have, when it costs no inversion
             demo.load(interpolate, [row_a, row_b, method, steps], path, api_name=False)
         _edit_section(pg, row_a, demo, at_open)
 

@@ -30,7 +30,8 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
     (drawn when the page opens)."""
     with gr.Tab("Sample"):
         words = generate.draw_words(pg)
-        gr.Markdown(words["intro"] + " The same seed gives the same draws at every condition.")
+        gr.Markdown(words["intro"] + " The same seed gives the same draws at every "
+                    + ("condition." if pg.condition_parts else "temperature."))
         with gr.Row():
             seed = gr.Number(0, precision=0, label="seed")
             count = slider(1, 64, value=16, step=1, label="count")

@@ -77,7 +77,8 @@ def _header(pg: Playground) -> str:
         missing.append(f"**Faces** needs each face's condition ({names}, which the run is "
                        f"conditioned on) from the store: {pg.condition_problem}.")
     if pg.store is None:
-        missing.append("**Projection** needs a store: start with `--data STORE`.")
+        missing.append("**Projection**, **Bias** and **Accuracy** need a store: start with "
+                       "`--data STORE`.")
     elif not projection.vector_columns(pg):
         missing.append("**Projection** needs a vector column in the store: add one with "
                        "`latentplay embed STORE --with pixels-pca --column pca64`.")
