@@ -106,6 +106,10 @@ def test_dcgan_and_store(dcgan_run: Path, coded_faces: Path) -> None:
     radios = [b for b in demo.blocks.values() if isinstance(b, gr.Radio)
               and b.label == "move along" and b.choices[0][0] == "latent dimension"]
     assert [c[0] for c in radios[0].choices] == ["latent dimension"]  # no principal axes
+    words = " ".join(str(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown))
+    # a GAN's dimensions were said to be ordered by "encoder means ... not available for this run"
+    assert "A generator encodes no images: its latent dimensions are in order." in words
+    assert "encoder means" not in words
     assert "inversion" in "".join(str(b.value) for b in demo.blocks.values()
                                   if isinstance(b, gr.Markdown))
 

@@ -74,13 +74,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
     with gr.Tab("Traverse"):
         modes = generate.modes(pg)
         gr.Markdown("Decodings of one code moved along one axis: the centre of the codes, or "
-                    "with a start seed the first face the Sample tab draws with it. " + (
-            "This generator's latent dimensions are the principal axes of its W, largest "
-            "first (GANSpace); SeFa directions are moved in SDs of W." if in_w(pg.model)
-            else "Latent dimensions are ordered by the variance of the encoder means over the "
-            "run's encoded images" + (" (latents.npy: its training and held-out rows, as the "
-                                      "run's active_units.json)." if pg.latents is not None else
-                                      " (not available for this run: dimensions in order).")))
+                    "with a start seed the first face the Sample tab draws with it. " + _order_words(pg))
         with gr.Row():
             mode = gr.Radio(modes, value=modes[0], label="move along")
             axis = gr.Dropdown(generate.axis_choices(pg), value=int(pg.ranked[0][0]),
@@ -144,6 +138,21 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
               + [start.submit, button.click], live, live_inputs, image, api_name="sliders",
               trigger_mode="always_last", show_progress="hidden")
         demo.load(live, live_inputs, image, api_name=False)
+
+
+def _order_words(pg: Playground) -> str:
+    """How the Traverse tab orders the run's latent dimensions, in words."""
+    if in_w(pg.model):
+        return ("This generator's latent dimensions are the principal axes of its W, largest "
+                "first (GANSpace); SeFa directions are moved in SDs of W.")
+    if not pg.has_encoder:  # the variance of encoder means it has none of
+        return "A generator encodes no images: its latent dimensions are in order."
+    if pg.latents is None:
+        return ("Latent dimensions are in order (this run has no encoded images, latents.npy, "
+                "to order them by).")
+    return ("Latent dimensions are ordered by the variance of the encoder means over the run's "
+            "encoded images (latents.npy: its training and held-out rows, as the run's "
+            "active_units.json).")
 
 
 def _start_text(seed: int | None) -> str:
