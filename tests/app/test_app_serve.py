@@ -69,6 +69,8 @@ def test_serve_page_and_call_handlers(cvae_run: Path, coded_faces: Path,
         with urllib.request.urlopen(url + "config", timeout=30) as response:
             config = json.loads(response.read())
         assert config["title"] == "latentplay"
+        # a narrow window wraps a gallery's images (8 columns of 100 px or more scrolled sideways)
+        assert "repeat(auto-fill" in config["css"] and "max-width: 900px" in config["css"]
         tabs = [c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"]
         assert tabs == ["Sample", "Traverse", "Faces", "Projection", "Bias"]
         client = Client(url, verbose=False, download_files=False)

@@ -36,6 +36,11 @@ from latentplay.app.tabs import accuracy_tab, bias_tab, projection_tab, sample_t
 from latentplay.errors import UserError
 from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
+NARROW_CSS = ("@media (max-width: 900px) { .grid-container { grid-template-columns: "
+              "repeat(auto-fill, minmax(96px, 1fr)) !important; } }")
+"""Galleries in a narrow window wrap their images into as many columns as fit (Gradio keeps
+a gallery's columns at 100 px or more each, so that a row of 8 scrolled sideways)."""
+
 
 def _trained(run: Path | None) -> list[str]:
     """Markdown lines of what the finished run learned (its ``summary.json``: the held-out
@@ -130,7 +135,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
         raise UserError(f"--port must be in 1..65535, got {port}")
     try:
         demo.launch(server_name=host, server_port=port, share=False, inbrowser=False,
-                    prevent_thread_lock=not block, ssr_mode=False, quiet=True)
+                    prevent_thread_lock=not block, ssr_mode=False, quiet=True, css=NARROW_CSS)
     except OSError:  # Gradio says "Cannot find empty port" for a bad host too
         raise UserError(f"cannot serve on {host}:{port}: the port is in use or {host} is not "
                         "an address of this machine; choose another --port (or --host)") from None
