@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import gradio as gr
@@ -75,6 +78,25 @@ def test_a_drag_draws_where_it_ended(cvae_run: Path) -> None:
         assert fns[name].trigger_mode == "always_last"
         assert {label: events.get(ids[label]) for label in [*sliders, "gender"]} == {
             **dict.fromkeys(sliders, {"release"}), "gender": {"change"}}
+
+
+def test_pyplot_is_imported_before_any_handler_runs(faces_store: Path) -> None:
+    """Gradio's matplotlib.use around each handler raised "partially initialized module
+    'matplotlib.pyplot' has no attribute 'switch_backend'" while the Bias chart's handler was
+    importing pyplot: a page whose building imported no pyplot (a CVAE beside a store without
+    its conditions, three fresh starts of three) opened with Error for its Traverse row. A fresh
+    interpreter, as this one imported pyplot long ago; a store alone, whose building imported
+    none either."""
+
+    import latentplay
+
+    code = ("import sys; from latentplay.app import build_app; "
+            f"build_app(data={str(faces_store)!r}); "
+            "print('matplotlib.pyplot' in sys.modules)")
+    source = str(Path(latentplay.__file__).parents[1])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": source})
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
 
 
 def test_run_and_store(vae_run: Path, coded_faces: Path) -> None:

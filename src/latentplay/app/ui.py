@@ -109,6 +109,11 @@ def build_app(run: str | os.PathLike[str] | None = None,
 
 def build_blocks(pg: Playground) -> gr.Blocks:
     """The ``gr.Blocks`` of an opened :class:`Playground`."""
+    # Gradio sets matplotlib's backend around every handler (matplotlib.use), which raises while
+    # another handler's thread is importing pyplot for its first chart: imported here, before any
+    # handler runs (the Traverse row, drawn as the page opened beside the Bias chart, said Error)
+    import matplotlib.pyplot  # noqa: F401
+
     with gr.Blocks(title="latentplay", analytics_enabled=False) as demo:
         gr.Markdown(_header(pg))
         with gr.Tabs():
