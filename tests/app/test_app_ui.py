@@ -26,6 +26,10 @@ def _apis(demo: gr.Blocks) -> set[str]:
     return {f.api_name for f in demo.fns.values() if f.api_name}
 
 
+def _words(demo: gr.Blocks) -> str:
+    return " ".join(str(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown))
+
+
 def _header(demo: gr.Blocks) -> str:
     return next(b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown))
 
@@ -39,6 +43,12 @@ def test_run_only(vae_run: Path) -> None:
     assert "**Projection**, **Bias** and **Accuracy** need a store" in _header(demo)
     intro = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)][1]
     assert intro.endswith("The same seed gives the same draws at every temperature.")
+    assert "in prior units; the image follows the sliders" in _words(demo)
+
+
+def test_the_latent_sliders_say_their_unit(ae_run: Path) -> None:
+    """The sliders moved a plain autoencoder's codes in their SDs, and said no unit."""
+    assert "in SDs of the codes; the image follows the sliders" in _words(build_app(run=ae_run))
 
 
 def test_another_traverse_mode_redraws(vae_run: Path) -> None:
@@ -128,7 +138,7 @@ def test_dcgan_and_store(dcgan_run: Path, coded_faces: Path) -> None:
     radios = [b for b in demo.blocks.values() if isinstance(b, gr.Radio)
               and b.label == "move along" and b.choices[0][0] == "latent dimension"]
     assert [c[0] for c in radios[0].choices] == ["latent dimension"]  # no principal axes
-    words = " ".join(str(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown))
+    words = _words(demo)
     # a GAN's dimensions were said to be ordered by "encoder means ... not available for this run"
     assert "A generator encodes no images: its latent dimensions are in order." in words
     assert "encoder means" not in words

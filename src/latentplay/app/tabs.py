@@ -73,6 +73,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
     code live."""
     with gr.Tab("Traverse"):
         modes = generate.modes(pg)
+        unit = "prior units" if pg.family != "ae" else "SDs of the codes"
         gr.Markdown("Decodings of one code moved along one axis: the centre of the codes, or "
                     "with a start seed the first face the Sample tab draws with it. " + _order_words(pg))
         with gr.Row():
@@ -80,7 +81,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
             axis = gr.Dropdown(generate.axis_choices(pg), value=int(pg.ranked[0][0]),
                                label="axis")
             span = slider(0.5, 6, value=3, step=0.5, label="range (±)",
-                             info="prior units" if pg.family != "ae" else "SDs of the codes")
+                             info=unit)
             steps = slider(2, 16, value=9, step=1, label="steps")
             # text, not a number box: a number box shows a blank value as 0 and sends 0 or
             # nothing, so the box and the drawing disagreed
@@ -116,7 +117,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
 
         dims = generate.slider_axes(pg)
         gr.Markdown("### Latent sliders\nOne code, the start above with these dimensions "
-                    f"moved ({generate.slider_words(pg)}); the image follows the sliders.")
+                    f"moved ({generate.slider_words(pg)}), in {unit}; the image follows the sliders.")
         with gr.Row():
             with gr.Column(scale=2):
                 sliders = [slider(-3, 3, value=0, step=0.05,
