@@ -253,8 +253,11 @@ def test_the_sample_tab_words_the_draws_by_model_family(ae_run: Path, vae_run: P
     text, info = _words(ae_run)
     assert "prior draws" not in text and "the prior" not in info
     assert "mean + temperature × SD × z" in text and "SD" in info
+    # the latent sliders say their unit (they said none)
+    assert "in SDs of the codes; the image follows the sliders" in text
     text, info = _words(vae_run)
     assert "prior draws z ~ N(0, I)" in text and "1: the prior" in info
+    assert "in prior units; the image follows the sliders" in text
 
 
 def test_the_traverse_tab_says_which_rows_its_variances_are_over(cvae_run: Path, cvae: Playground

@@ -43,12 +43,6 @@ def test_run_only(vae_run: Path) -> None:
     assert "**Projection**, **Bias** and **Accuracy** need a store" in _header(demo)
     intro = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)][1]
     assert intro.endswith("The same seed gives the same draws at every temperature.")
-    assert "in prior units; the image follows the sliders" in _words(demo)
-
-
-def test_the_latent_sliders_say_their_unit(ae_run: Path) -> None:
-    """The sliders moved a plain autoencoder's codes in their SDs, and said no unit."""
-    assert "in SDs of the codes; the image follows the sliders" in _words(build_app(run=ae_run))
 
 
 def test_another_traverse_mode_redraws(vae_run: Path) -> None:
@@ -58,7 +52,10 @@ def test_another_traverse_mode_redraws(vae_run: Path) -> None:
     ids = {b.label: b._id for b in demo.blocks.values() if getattr(b, "label", None)}
     fns = list(demo.fns.values())
     offer = next(f for f in fns if (ids["move along"], "input") in f.targets)
-    assert [o._id for o in offer.outputs] == [ids["axis"]]
+    assert [o._id for o in offer.outputs] == [ids["axis"], ids["range (±)"]]
+    # the range says what it counts along the new kind of axis (it said prior units for all)
+    assert offer.fn("principal axis")[1]["info"] == "SDs of the codes along it"
+    assert offer.fn("latent dimension")[1]["info"] == "prior units"
     drawn = [f for f in fns if f.trigger_after == offer._id]
     assert drawn and [o._id for o in drawn[0].outputs] == [ids["traversal"]]
     assert not [f for f in fns if (ids["axis"], "change") in f.targets]   # one drawing per choice

@@ -101,6 +101,17 @@ def modes(pg: Playground) -> list[str]:
         ["SeFa direction"] if in_w(pg.model) else [])
 
 
+def range_unit(pg: Playground, mode: str = "latent") -> str:
+    """What a traversal's range counts along an axis of kind ``mode``: prior units along a
+    latent dimension (SDs of the codes for a plain autoencoder, which has no prior), SDs of the
+    codes along a principal axis, SDs of W along a SeFa direction."""
+    if mode == "pca":
+        return "SDs of the codes along it"
+    if mode == "sefa":
+        return "SDs of W along it"
+    return "prior units" if pg.family != "ae" else "SDs of the codes"
+
+
 def axis_choices(pg: Playground, mode: str = "latent") -> list[tuple[str, int]]:
     """``(label, index)`` of the axes a traversal can move along (``mode``: ``latent``,
     ``pca`` or ``sefa``): latent dimensions by decreasing variance of the encoder means

@@ -73,7 +73,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
     code live."""
     with gr.Tab("Traverse"):
         modes = generate.modes(pg)
-        unit = "prior units" if pg.family != "ae" else "SDs of the codes"
+        unit = generate.range_unit(pg)
         gr.Markdown("Decodings of one code moved along one axis: the centre of the codes, or "
                     "with a start seed the first face the Sample tab draws with it. " + _order_words(pg))
         with gr.Row():
@@ -93,9 +93,12 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         row = gr.Gallery(label="traversal", columns=9, object_fit="contain")  # grows: 16 steps, 2 rows
 
         @guard
-        def choices(mode_value: str) -> Any:
-            found = generate.axis_choices(pg, generate.mode_of(mode_value))
-            return gr.update(choices=found, value=found[0][1])
+        def choices(mode_value: str) -> tuple[Any, Any]:
+            """The axes of the chosen kind, and what the range counts along them."""
+            kind = generate.mode_of(mode_value)
+            found = generate.axis_choices(pg, kind)
+            return (gr.update(choices=found, value=found[0][1]),
+                    gr.update(info=generate.range_unit(pg, kind)))
 
         @guard
         def run(mode_value: str, axis_value: float, span_value: float, steps_value: float,
@@ -109,7 +112,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         traverse_inputs = [mode, axis, span, steps, start, *conditions]
         # user events only (.input): another mode redraws once its axes are offered, even when
         # its first axis has the old axis's number (a .change of the axis would not fire)
-        mode.input(choices, mode, axis, api_name=False).then(run, traverse_inputs, row,
+        mode.input(choices, mode, [axis, span], api_name=False).then(run, traverse_inputs, row,
                                                             api_name=False)
         gr.on([button.click, axis.input, start.submit, *settled([span, steps, *conditions])], run,
               traverse_inputs, row, api_name="traverse", trigger_mode="always_last")
