@@ -52,6 +52,12 @@ def test_generator_without_matching_columns_loads_directions(dcgan_run: Path,
     source = next(r for r in _blocks(demo, gr.Radio) if r.label == "direction")
     assert source.value == "load JSON"
     assert _blocks(demo, gr.File)[0].visible
+    # "fit" chosen anyway says how to get codes to fit on ("choose the codes", of none offered)
+    with pytest.raises(gr.Error) as caught:
+        _handler(demo, "fitted")(None, "gender", "male")
+    assert caught.value.message == (
+        f"the store has no vector column of this run's codes ({pg.latent_dim}-d) to fit a direction "
+        "on: add one with `latentplay embed STORE --with invert:RUN --column z`, or load a direction JSON")
 
 
 def _handler(demo: gr.Blocks, name: str):

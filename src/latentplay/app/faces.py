@@ -118,6 +118,10 @@ def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
     """
     from latentplay.latent.directions import fit_store_direction
 
+    if not column and not direction_columns(pg):  # a generator's, with no column of its codes
+        raise UserError(f"the store has no vector column of this run's codes ({pg.latent_dim}-d) to "
+                        "fit a direction on: add one with `latentplay embed STORE --with invert:RUN "
+                        "--column z`, or load a direction JSON")
     if not column:  # a cleared dropdown
         raise UserError("choose the codes to fit the direction on")
     if not attribute:
