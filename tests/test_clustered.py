@@ -88,6 +88,54 @@ def test_design_effects_are_the_eigenvalues_of_the_pseudo_inverse_times_the_desi
     assert found[2:].min() > 0.01
 
 
+def _svychisq(rows: np.ndarray, cols: np.ndarray, persons: np.ndarray
+              ) -> tuple[float, float, float, float, np.ndarray]:
+    """R's ``survey::svychisq(statistic = "F")`` of one-stage cluster sampling written out
+    densely: the linearisation covariance ``V`` of the cell shares from the persons' totals
+    of each row's ``(x - mean) / N``, the interaction columns ``C`` as the residuals of the
+    cell indicators on the main effects, ``Delta = (C' D^-1 C / N)^-1 C' D^-1 V D^-1 C``.
+    Returns ``F``, its two degrees of freedom, the p-value and ``Delta``'s eigenvalues."""
+    n_rows, n_cols, n = rows.max() + 1, cols.max() + 1, len(rows)
+    x = np.eye(n_rows * n_cols)[rows * n_cols + cols]                        # (N, RC)
+    mean = x.mean(axis=0)
+    _, person = np.unique(persons, return_inverse=True)
+    k = person.max() + 1
+    totals = np.zeros((k, x.shape[1]))
+    np.add.at(totals, person, (x - mean) / n)
+    totals -= totals.mean(axis=0)
+    v = k / (k - 1) * totals.T @ totals
+    r, c = np.divmod(np.arange(n_rows * n_cols), n_cols)
+    main = np.column_stack([np.ones(len(r)), *(r == i for i in range(1, n_rows)),
+                            *(c == j for j in range(1, n_cols))]).astype(float)
+    cells = np.column_stack([(r == i) & (c == j) for i in range(1, n_rows)
+                             for j in range(1, n_cols)]).astype(float)
+    contrasts = cells - main @ np.linalg.lstsq(main, cells, rcond=None)[0]
+    inverse = np.diag(1 / mean)
+    delta = np.linalg.solve(contrasts.T @ inverse @ contrasts / n,
+                            contrasts.T @ inverse @ v @ inverse @ contrasts)
+    trace = np.trace(delta)
+    ndf = trace**2 / np.trace(delta @ delta)
+    f = chi2_contingency(_table(rows, cols), correction=False)[0] / trace
+    return f, ndf, ndf * (k - 1), stats.f.sf(f, ndf, ndf * (k - 1)), np.linalg.eigvals(delta).real
+
+
+def test_the_test_over_persons_is_svychisqs() -> None:
+    """40 persons of 1 to 7 photos, each person in one of 3 groups and their photos spread
+    over 3 levels by a propensity of their own: the design effects differ (each above 1, so
+    none is raised to 1), and the test is ``svychisq``'s, its ``d = trace^2 / trace(Delta^2)``
+    below the 4 contrasts."""
+    rng = np.random.default_rng(5)
+    persons = np.repeat(np.arange(40), rng.integers(1, 8, 40))
+    rows = rng.integers(0, 3, 40)[persons]
+    cols = np.array([rng.choice(3, p=p) for p in rng.dirichlet(np.ones(3), 40)[persons]])
+    f, ndf, ddf, p, effects = _svychisq(rows, cols, persons)
+    assert effects.min() > 1 and effects.max() > 1.5 * effects.min() and ndf < 3.9
+    test = rao_scott(rows, cols, persons)
+    assert test.statistic == pytest.approx(f) and test.ndf == pytest.approx(ndf)
+    assert test.ddf == pytest.approx(ddf) and test.p_value == pytest.approx(p)
+    assert test.design_effect == pytest.approx(effects.mean())
+
+
 def test_relabelling_rows_and_columns_changes_nothing() -> None:
     rows, cols = _rows(200, 2)
     persons = np.arange(200) // 4
