@@ -118,14 +118,17 @@ def test_beta_vae_and_factor_vae_cores_equal() -> None:
     np.testing.assert_allclose(beta_vae.pair_features(codes1, codes2), ref.beta_vae_features(codes1, codes2))
 
     index = rng.integers(0, 4, 300)
-    codes = rng.normal(size=(300, 64, 6)) * rng.random(6)
-    codes[:, :, 0] = codes[:, :1, 0]  # a dimension that never moves within a batch
-    variances = np.var(rng.normal(size=(1000, 6)), axis=0, ddof=1)
+    scale = np.array([1, 1, 1, 10, 0.1, 3])  # the votes compare variances of unlike scales
+    codes = rng.normal(size=(300, 64, 6)) * scale
+    fixed = index == 0
+    codes[fixed, :, 0] = codes[fixed, :1, 0]  # a dimension that never moves in these batches
+    variances = np.var(rng.normal(size=(1000, 6)) * scale, axis=0, ddof=1)
     active = np.sqrt(variances) >= 0.05
     active[2] = False
     ours = factor_vae.votes_from_codes(index, codes, variances, active, 4)
     theirs = ref.factor_vae_votes(index, codes, variances, active, 4)
     assert np.array_equal(ours, theirs)
+    assert (ours.sum(axis=0) > 0).sum() >= 3  # the votes go to several dimensions
     # fewer evaluation votes than training votes: each accuracy over its own votes
     evals = factor_vae.votes_from_codes(index[:100], codes[:100], variances, active, 4)
     assert factor_vae.accuracy_from_votes(ours, evals) == pytest.approx(ref.factor_vae_accuracy(ours, evals))
