@@ -66,7 +66,7 @@ def test_accuracy_weighs_genuine_and_impostor_pairs_alike() -> None:
     assert np.allclose(thrice[2], once[2])
 
 
-@pytest.mark.parametrize("fmr", [0.0, 0.05, 0.1, 0.25, 0.99])
+@pytest.mark.parametrize("fmr", [0.0, 0.013, 0.05, 0.1, 0.25, 0.333, 0.99])
 def test_threshold_at_fmr_is_the_largest_within_the_target(fmr: float) -> None:
     imp = np.random.default_rng(1).normal(size=200)
     t = threshold_at_fmr(imp, fmr)
@@ -103,6 +103,17 @@ def test_auc_eer_and_tar_against_brute_force() -> None:
     assert v.tar_at_fmr["0.1"] == pytest.approx((gen < t10).mean())
     assert tar_at_fmr(d, same, 0.1) == v.tar_at_fmr["0.1"]
 
+
+
+def test_tar_at_fmr_by_hand() -> None:
+    """Impostors at 1..10 and FMR 0.1: the threshold is the second smallest, 2 (one impostor
+    below it); genuine pairs at 0.5, 2, 2 and 5: only 0.5 lies below it (d < t), TAR 1/4.
+    Nine impostors cannot measure an FMR of 0.1."""
+    impostor, genuine = np.arange(1.0, 11.0), np.array([0.5, 2.0, 2.0, 5.0])
+    d, same = np.r_[genuine, impostor], np.r_[np.ones(4, bool), np.zeros(10, bool)]
+    assert threshold_at_fmr(impostor, 0.1) == 2.0
+    assert tar_at_fmr(d, same, 0.1) == pytest.approx(0.25)
+    assert tar_at_fmr(d[:-1], same[:-1], 0.1) is None
 
 @pytest.mark.parametrize(("genuine", "impostor", "eer", "threshold"), [
     # cuts 0.25 and 0.35 (midway between distances): FMR 1/3 on both, FNMR 1/2 then 0; the lines
