@@ -67,6 +67,10 @@ def test_chi_square_of_labels_is_pearsons_test_of_homogeneity() -> None:
     pooled = (training + generated) / 1100
     by_hand = 100 * 1000 / 1100 * np.sum((training / 100 - generated / 1000) ** 2 / pooled)
     assert stat == pytest.approx(by_hand)
+    # a rare class is a class like any other (its direction of the covariance is small, not none)
+    rare_t, rare_g = np.array([6000, 10000, 2]), np.array([300, 400, 1])
+    ref = chi2_contingency(np.stack([rare_t, rare_g]), correction=False)
+    assert chi_square(rare_t, rare_g) == (pytest.approx(ref[0]), pytest.approx(ref[1]), 2)
     # a class neither side has is left out; one only the generated images have is a real
     # difference in labels, but impossible when the annotator never reads it on training images
     assert chi_square(np.array([50, 50, 0]), np.array([50, 50, 0]))[::2] == (0.0, 1)

@@ -7,10 +7,12 @@ caution naming the classes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from latentplay.audit.distribution import (
     compare,
     correct_confusion,
+    effective_count,
     fairness_discrepancy,
     imbalance_text,
     jeffreys_draw,
@@ -54,3 +56,14 @@ def test_an_annotator_that_tells_the_classes_apart_keeps_the_bias_correction() -
     assert imbalance.unsteady_classes == [] and imbalance.unsteady_n is None
     assert imbalance.generated < fairness_discrepancy(result.corrected)
     assert "swing" not in (imbalance_text(result.to_dict()) or "")
+
+
+def test_effective_count_of_a_samples_shares_is_its_size() -> None:
+    """The shares of multinomial samples of 80 spread as ``tr Cov = (1 - |p|^2) / 80``: the
+    count read back is 80, from counts or shares alike; draws that do not spread are worth
+    infinitely many images."""
+    p = np.array([0.4, 0.3, 0.2, 0.1])
+    draws = np.random.default_rng(0).multinomial(80, p, size=8000)
+    assert effective_count(draws) == pytest.approx(effective_count(draws / 80))
+    assert abs(effective_count(draws) - 80) < 0.06 * 80
+    assert effective_count(np.tile(p, (5, 1))) == np.inf
