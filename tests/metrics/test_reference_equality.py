@@ -60,6 +60,17 @@ def test_sap_equal(arrays: dict[str, np.ndarray], continuous: bool) -> None:
     assert set(ours) == {"SAP_score"}
 
 
+
+@pytest.mark.parametrize("continuous", [False, True])
+def test_sap_with_a_constant_dimension_equal(continuous: bool) -> None:
+    """A code dimension that never moves scores 0 against every factor (disentanglement_lib
+    scores a variance at or below 1e-12 as 0, not the 0 / 0 of its correlation)."""
+    (f, c), (ft, ct) = make_arrays(800, 1, np.float64), make_arrays(300, 2, np.float64)
+    c[:, 2], ct[:, 2] = 0.5, 0.5
+    ours = metrics.score("sap_score", factors=f, codes=c, factors_test=ft, codes_test=ct,
+                         continuous_factors=continuous, random_state=3)
+    close(ours, ref.sap(c.T, f.T, ct.T, ft.T, continuous, seed=3))
+
 def test_irs_equal(arrays: dict[str, np.ndarray]) -> None:
     ours = metrics.score("irs", factors=arrays["factors"], codes=arrays["codes"])
     close(ours, ref.irs(arrays["codes"].T, arrays["factors"].T))
