@@ -214,6 +214,9 @@ def test_kernel_distance_matches_hand_computation() -> None:
     mean, std = kernel_distance(x, y, subset_size=4, subsets=3, seed=1)
     assert mean == pytest.approx(np.mean(values), rel=1e-9)
     assert std == pytest.approx(np.std(values), rel=1e-9) and std > 0
+    # no subset size: half the smaller set below 2,000 points (12 and 8 points: subsets of 4)
+    x12 = np.r_[x, x[:4] + 1]
+    assert kernel_distance(x12, y, subsets=3) == kernel_distance(x12, y, subset_size=4, subsets=3)
 
 
 def test_kernel_distance_same_and_shifted() -> None:
