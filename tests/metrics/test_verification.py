@@ -143,6 +143,8 @@ def test_kfold_accuracy_separable_overlapping_and_seeded() -> None:
     # held-out accuracy cannot beat the best threshold chosen on all pairs
     assert a[0] <= best_threshold(d2, s2)[1] + 1e-12
     assert 0.7 < a[0] < 0.9  # two normals 0.5 / 0.3 apart by 1.67 sd: about 0.80
+    # the sd over folds is the population SD (ddof 0, as docs/verification.md states)
+    assert a[1] == pytest.approx(np.sqrt(np.sum((a[2] - a[0]) ** 2) / 10)) and a[1] > 0
 
 
 def test_pair_distances_euclidean_and_cosine() -> None:
