@@ -70,11 +70,26 @@ def test_a_calibrated_classifiers_ece_by_chance(monkeypatch: pytest.MonkeyPatch)
 def test_chance_eces_bin_as_the_observed_one() -> None:
     """Each chance ECE is the ECE, in the same bins (equal-row ones too), of answers drawn
     right with their confidence: one uniform number per answer, in the draws' order."""
-    confidence = np.linspace(0.9, 0.9999, 40)
+    confidence = np.linspace(0.9, 0.9999, 40)                 # ascending: the draws' order
     right = np.random.default_rng(4).random((20, 40)) < confidence
     for binning in ("width", "mass"):
         expected = [expected_calibration_error(confidence, r, 10, binning) for r in right]
         np.testing.assert_allclose(null_ece(confidence, 20, 4, 10, binning), expected)
+
+
+def test_chance_eces_do_not_depend_on_the_rows_order() -> None:
+    """A store's rows in another order (a shuffled copy, another concat order) give the same
+    chance ECEs, photo by photo and shared by persons: a group's p-value is the same."""
+    rng = np.random.default_rng(6)
+    confidence = rng.uniform(0.5, 1.0, 60)
+    persons = np.repeat(np.arange(20), 3)
+    shuffled = rng.permutation(60)
+    for binning in ("width", "mass"):
+        np.testing.assert_allclose(null_ece(confidence[shuffled], 40, 1, 10, binning),
+                                   null_ece(confidence, 40, 1, 10, binning), rtol=1e-12)
+        np.testing.assert_allclose(
+            null_ece(confidence[shuffled], 40, 1, 10, binning, persons[shuffled]),
+            null_ece(confidence, 40, 1, 10, binning, persons), rtol=1e-12)
 
 
 def _two_groups(n: int = 1500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

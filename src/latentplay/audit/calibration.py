@@ -116,9 +116,13 @@ def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
     confidences: each answer drawn right with probability its confidence (consistency
     resampling). With ``(n,)`` ``persons``, one uniform number per person decides all its
     photos' answers (right where it is below the photo's confidence): each answer is still
-    right with its confidence, and a person's answers are as alike as that allows. Draws are
+    right with its confidence, and a person's answers are as alike as that allows. Either way
+    the draws do not depend on the rows' order: without ``persons`` the numbers go to the
+    confidences in ascending order, with them to the persons in their sorted order. Draws are
     made in chunks, so memory does not grow with ``n_draws x n``."""
     c = np.asarray(confidence, np.float64)
+    if persons is None:
+        c = np.sort(c)
     if not len(c):
         return np.full(n_draws, np.nan)
     rng = np.random.default_rng(seed)
