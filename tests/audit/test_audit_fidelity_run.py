@@ -438,6 +438,26 @@ def test_uncovered_ratios_near_1_tell_covered_from_uncovered(monkeypatch: pytest
     assert "< 1: covered" in figures[0]._suptitle.get_text()
 
 
+def test_uncovered_images_of_equal_ratio_come_in_row_order(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    """The 12 least covered of 30 training images whose ratios tie in blocks of ten: the ten
+    at 0.7, then the first two at 0.5, each block in row order on every machine (numpy's
+    default sort reordered ties where its vectorised sort runs)."""
+    from latentplay.audit import fidelity
+    from latentplay.viz import grid
+
+    shown = []
+    monkeypatch.setattr(fidelity, "_pairs_figure", lambda left, *args: shown.append(left))
+    monkeypatch.setattr(grid, "save_figure", lambda fig, path: None)
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(30, 2)), rng.normal(size=(30, 2))
+    result = dataclasses.replace(prdc(real, fake, k=3), real_radius=np.ones(30),
+                                 real_nearest=np.repeat([0.3, 0.7, 0.5], 10))
+    images = np.arange(30, dtype=np.uint8)[:, None, None, None] * np.ones((1, 2, 2, 3), np.uint8)
+    fidelity._uncovered_figure(tmp_path / "u.png", real, fake, images, images, result, "faces")
+    assert shown[0][:, 0, 0, 0].tolist() == [*range(10, 20), 20, 21]
+
+
 def test_a_small_reference_is_set_beside_the_samples_at_its_count(cli, faces: Path,
                                                                     vae_run: Path,
                                                                     tmp_path: Path) -> None:

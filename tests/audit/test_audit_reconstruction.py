@@ -210,6 +210,19 @@ def test_worst_photos_are_those_missing_most() -> None:
     assert _worst(missed, np.array([True, True] + [False] * 5)).tolist() == [0, 1]
 
 
+def test_worst_photos_tied_come_in_row_order() -> None:
+    """Photos missing as much (a photo stored twice, photos without a measure) are listed in
+    row order, on every machine: numpy's default sort listed the four at 0.7 below as rows
+    7, 6, 5, 4 where its vectorised sort runs (AVX2, AVX-512) and 4, 5, 6, 7 elsewhere."""
+    from latentplay.audit.reconstruction import _worst
+
+    members = np.ones(12, bool)
+    assert _worst(np.full(12, 0.5), members).tolist() == [0, 1, 2, 3]
+    missed = np.r_[np.full(4, 0.3), np.full(4, 0.7), np.full(4, np.nan)]
+    assert _worst(missed, members).tolist() == [4, 5, 6, 7]
+    assert _worst(np.r_[0.9, np.full(11, np.nan)], members).tolist() == [0, 1, 2, 3]
+
+
 def test_groups_compared_over_each_persons_mean() -> None:
     """Persons with several photos, each in one group: Kruskal-Wallis over the persons' means
     (0.1 and 0.2 against 0.3 and 0.4), not over the photos."""

@@ -66,6 +66,30 @@ def test_the_grid_reads_the_labels_once(faces_store: Path, tmp_path: Path,
         assert seen["captions"] is None
 
 
+def test_images_of_equal_value_come_in_row_order(faces_store: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A continuous attribute of two values, each shared by eight of 16 faces, all drawn:
+    the faces come by value, and those of one value in row order, on every machine (numpy's
+    default sort left ties in another order where its vectorised sort runs)."""
+    from latentplay.viz import grid
+
+    seen: dict = {}
+
+    def capture(rows, row_labels, captions=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen.update(rows=rows, captions=captions)
+        return grid.plt.figure()
+
+    monkeypatch.setattr(grid, "image_grid", capture)
+    faces = store.load(faces_store).select(range(16))
+    value = np.tile([0.5, 0.2], 8)
+    faces = store.add_attributes(faces, {"score": (store.Attribute("score", "continuous"), value)})
+    grid.save_store_grid(faces, tmp_path / "g.png", by="score", per_row=16, bins=1)
+    images = store.load_images(faces, np.arange(16))
+    shown = [int(np.flatnonzero((images == im).all(axis=(1, 2, 3)))[0]) for im in seen["rows"][0]]
+    assert shown == [*range(1, 16, 2), *range(0, 16, 2)]
+    assert seen["captions"][0] == ["0.20"] * 8 + ["0.50"] * 8
+
+
 def test_rows_without_a_value_get_a_row_of_their_own(faces_store: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A continuous grid dropped the rows without a value (400 of 700 after a concat) without

@@ -598,11 +598,12 @@ def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_image
                       fake_images: np.ndarray, result: PRDC, store: str,
                       audited: Audited | None = None) -> None:
     """The images of the ``store`` (``--data``) whose nearest ``audited`` image is farthest,
-    relative to their own k-NN radius (below 1: covered), each beside that nearest image."""
+    relative to their own k-NN radius (below 1: covered), each beside that nearest image;
+    images of equal ratio (one stored twice) in row order."""
     from latentplay.viz.grid import save_figure
 
     ratio = result.real_nearest / np.maximum(result.real_radius, 1e-12)
-    shown = np.argsort(-ratio)[:UNCOVERED_SHOWN]
+    shown = np.argsort(-ratio, kind="stable")[:UNCOVERED_SHOWN]
     d2 = ((real[shown, None, :].astype(np.float64) - fake[None].astype(np.float64)) ** 2).sum(-1)
     nearest = d2.argmin(axis=1)
     fig = _pairs_figure(real_images[shown], fake_images[nearest], ratio[shown],

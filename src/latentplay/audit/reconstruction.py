@@ -176,9 +176,9 @@ def audit_reconstruction(
 
 def _worst(missed: np.ndarray, members: np.ndarray) -> np.ndarray:
     """Indices of the :data:`WORST` photos among ``(n,)`` bool ``members`` whose redrawing
-    misses the most of them (``missed``: ``(n,)`` ``unexplained``; NaN last)."""
+    misses the most of them (``missed``: ``(n,)`` ``unexplained``; NaN last; ties in row order)."""
     index = np.flatnonzero(members)
-    return index[np.argsort(-np.nan_to_num(missed[index], nan=-1.0))][:WORST]
+    return index[np.argsort(-np.nan_to_num(missed[index], nan=-1.0), kind="stable")][:WORST]
 
 
 def _measured(model: torch.nn.Module, store: st.Store, rows: np.ndarray, column: str | None,

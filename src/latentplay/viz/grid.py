@@ -235,7 +235,7 @@ def save_store_grid(
     """Draw images of ``store`` grouped by attribute ``by`` (or random rows) into a PNG.
 
     Continuous attributes are cut into ``bins`` equal-width bins and each image is captioned
-    with its value; categorical and factor attributes get one row per value with its count.
+    with its value (a row's images by value, equal ones in row order); categorical and factor attributes get one row per value with its count.
     Rows without a value (NaN, or no class) get a last row of their own, ``unknown``. Of more
     than ``max_groups`` groups only the ``max_groups`` largest are drawn (in their order); the
     title says how many were left out. Images are shown as stored when they agree in size;
@@ -290,8 +290,9 @@ def save_store_grid(
             shown = store.dataset.select_columns([column])
             captions = []
             for k, (label, chosen) in enumerate(groups):
+                chosen = np.sort(chosen)   # equal values in row order
                 values = np.asarray(shown[chosen.tolist()][column], dtype=np.float64)
-                order = np.argsort(values)
+                order = np.argsort(values, kind="stable")
                 groups[k] = (label, chosen[order])
                 captions.append([f"{v:.2f}" if np.isfinite(v) else "no value" for v in values[order]])
     loaded = [load_image_list(store, np.sort(idx) if captions is None else idx) for _, idx in groups]
