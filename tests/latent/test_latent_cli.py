@@ -557,8 +557,9 @@ def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, drawn: li
 
 def test_invert_takes_restarts_of_random_starts(cli, vae_run: Path, faces_store: Path,
                                                 tmp_path: Path) -> None:
-    """A VAE's faces inverted from random starts use ``--restarts`` and ``--seed``; from its
-    encoder means (the default) there are none, and the JSON records no restarts."""
+    """A VAE's faces inverted from random starts use ``--restarts`` and ``--seed``, and the
+    JSON records both; from its encoder means (the default) there are none, and it records
+    none."""
     png = tmp_path / "inv.png"
     runs = {}
     for seed in ("0", "5"):
@@ -566,9 +567,10 @@ def test_invert_takes_restarts_of_random_starts(cli, vae_run: Path, faces_store:
                              "--steps", "2", "--init", "random", "--restarts", "2", "--seed",
                              seed, "--out", png), png)
     assert runs["0"]["restarts"] == 2 and runs["0"]["init_loss"] != runs["5"]["init_loss"]
+    assert (runs["0"]["seed"], runs["5"]["seed"]) == (0, 5)
     numbers = _ok(cli("latent", "invert", vae_run, "--data", faces_store, "--rows", "0:2",
                       "--steps", "2", "--out", png), png)
-    assert numbers["restarts"] is None
+    assert numbers["restarts"] is None and numbers["seed"] is None
 
 
 def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> None:

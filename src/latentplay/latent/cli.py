@@ -1297,6 +1297,7 @@ def invert_cmd(
                "mean_code_loss": result.reference_loss.tolist(), "failed": result.failed.tolist(),
                "mean_loss": float(result.loss.mean()), "steps": steps,
                "restarts": restarts if random_start else None,
+               "seed": seed if random_start else None,
                "init": init, "start": begin, "prior": prior, "per_layer": per_layer,
                "identity_weight": identity_weight,
                "identity_net": identity_net if identity_weight else None}
