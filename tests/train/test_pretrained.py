@@ -303,9 +303,11 @@ def test_style_mixing(run: Path, tmp_path: Path, cli, vae_run: Path) -> None:
         want = model.decode_layers(codes).clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
     np.testing.assert_array_equal(mixed[0, 1], want[0])
     np.testing.assert_array_equal(style_mix(model, dest, src, (0, 6))[1, 2], decode(model, src[2:3])[0])
-    result = cli("latent", "mix", run, "--n", "3", "--layers", "2:4", "--out", tmp_path / "mix.png")
+    result = cli("latent", "mix", run, "--n", "3", "--layers", "2:4", "--seed", "3",
+                 "--out", tmp_path / "mix.png")
     numbers = json.loads((tmp_path / "mix.json").read_text())
     assert result.code == 0 and numbers["layers"] == [2, 4] and len(numbers["sources"]) == 3
+    assert numbers["seed"] == 3   # the seed of the prior samples
     result = cli("latent", "mix", vae_run, "--out", tmp_path / "v.png")
     assert result.code == 2 and "StyleGAN2" in result.err
     # per-layer (W+) codes: the sources' own layer codes replace the destinations' at the span

@@ -786,7 +786,8 @@ def mix(
     if data is None:
         n = 4 if n is None else n
         at_least(n, 1, "--n")
-        codes = np.random.default_rng(seed or 0).standard_normal((2 * n, model.latent_dim))
+        record = {"seed": seed or 0}   # of the samples; with --data, found.record() has the inversion's
+        codes = np.random.default_rng(record["seed"]).standard_normal((2 * n, model.latent_dim))
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
     else:
