@@ -279,3 +279,26 @@ def test_holm_adjusted_pairs_never_fall_below_a_smaller_ones() -> None:
     assert pairs[("a", "b")]["p_holm"] == pytest.approx(3 * p)
     assert pairs[("a", "c")]["p_holm"] == pytest.approx(3 * p)
     assert pairs[("b", "c")]["p_holm"] == pytest.approx(1.0)
+
+
+def test_one_run_and_store_given_from_another_folder_are_the_same(
+        cli, faces: Path, vae_run: Path, skin_annotator_file: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same run and store audited twice with the same seed, once named from another folder
+    (``../faces``) and once by full path: versus finds one store and the same draws (it
+    compared the paths as written, and called them different stores and independent
+    samples)."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    spelled = [(os.path.relpath(vae_run), os.path.relpath(faces)), (vae_run, faces)]
+    for name, (run, data) in zip(("a", "b"), spelled, strict=True):
+        r = cli("audit", "compare", run, "--data", data, "--annotator", skin_annotator_file,
+                "--n", "40", "--out", name)
+        assert r.code == 0, r.err
+    r = cli("audit", "versus", "a", "b", "--out", "vs")
+    assert r.code == 0, r.err
+    found = json.loads((tmp_path / "vs" / "versus.json").read_text())
+    assert found["data"] == [str(faces.resolve())]
+    assert "different --data stores" not in r.err
+    assert "a, b audit one run's draws of the same codes" in found["note"]

@@ -190,7 +190,7 @@ def compare_cmd(
     if run is not None:
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond, device=device)
-        source = {"run": str(run), "n": n, "condition": cond or None}
+        source = {"run": str(run.resolve()), "n": n, "condition": cond or None}
     elif specs == ["labels"] and labelled is not None:   # labels read; a few images drawn
         imgs = StoreImages(labelled)
         source = {"images": str(images)}

@@ -294,7 +294,9 @@ def audit_images(
     data = st.load(data) if not isinstance(data, st.Store) else data
     with staged_outputs(output_dir(out, overwrite),
                         owned=PER_ATTRIBUTE) as out:   # moved in once all are written
-        summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
+        # the store's full path: audits run from other folders (audit versus) name one store alike
+        where = data.path if data.path is None else data.path.resolve()
+        summary: dict[str, Any] = {"source": dict(source or {}), "data": str(where),
                                    "n_generated": len(images), "seed": seed, "attributes": {}}
         check_joint(annotators, joint)
         persons = repeated_persons(data)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -82,10 +83,11 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
         device = train.resolve_device(device)
         model = train.load_model(run, device)
         audits, strips = [], []
+        sampled = str(Path(run).resolve())   # as audit compare records it: one run, from any folder
         for psi, folder in zip(values, folders, strict=True):
             images = generate(model, n, seed=seed, condition=condition, temperature=psi, device=device)
             audits.append(audit_images(images, data, annotators, out / folder, seed=seed,
-                                       overwrite=True, source={"run": str(run), "n": n, "psi": psi,
+                                       overwrite=True, source={"run": sampled, "n": n, "psi": psi,
                                                                "condition": dict(condition or {}) or None},
                                        joint=joint))
             strips.append(images[:SHOWN])
