@@ -69,8 +69,8 @@ def test_the_grid_reads_the_labels_once(faces_store: Path, tmp_path: Path,
 def test_images_of_equal_value_come_in_row_order(faces_store: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A continuous attribute of two values, each shared by eight of 16 faces, all drawn:
-    the faces come by value, and those of one value in row order, on every machine (numpy's
-    default sort left ties in another order where its vectorised sort runs)."""
+    the faces come by value, and those of one value in row order, on every machine (they came
+    in the order drawn, which numpy's vectorised default sort, where it runs, reordered)."""
     from latentplay.viz import grid
 
     seen: dict = {}
