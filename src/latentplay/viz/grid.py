@@ -235,7 +235,8 @@ def save_store_grid(
     """Draw images of ``store`` grouped by attribute ``by`` (or random rows) into a PNG.
 
     Continuous attributes are cut into ``bins`` equal-width bins and each image is captioned
-    with its value (a row's images by value, equal ones in row order); categorical and factor attributes get one row per value with its count.
+    with its value (a row's images by value, equal ones in row order); categorical and factor
+    attributes get one row per value with its count.
     Rows without a value (NaN, or no class) get a last row of their own, ``unknown``. Of more
     than ``max_groups`` groups only the ``max_groups`` largest are drawn (in their order); the
     title says how many were left out. Images are shown as stored when they agree in size;
