@@ -205,13 +205,13 @@ def test_history_and_cached_projections_are_said_in_words(faces: Path, tmp_path:
     assert len(classes) >= 3
     regroup_store(data, "skin_tone", {"first": classes[:1], "second": classes[1:2]}, name="tone1")
     order_classes(data, "gender", ordered=False)
-    split_store(data, test=0.25, seed=3)
+    split_store(data, test=0.25, seed=3, group="skin_tone")
     projections(st.load(data), ["emb"], ["pca"])
     html = assert_self_contained(build_report(data))
     history = html.tables["vectors"][-1]
     assert row_of(history, "regroup")[2] == (f"skin_tone: first = {classes[0]}; second = "
                                              f"{classes[1]}; {', '.join(classes[2:])} in no group")
     assert row_of(history, "order")[2] == ", ".join(st.load(data).schema.attribute("gender").names)
-    assert row_of(history, "split")[2] == "test 0.25, seed 3"
+    assert row_of(history, "split")[2] == "test 0.25, each skin_tone in one part, seed 3"
     cached = row_of(html.tables["vectors"][0], "pca__emb")
     assert cached[2] == "PCA of emb (coordinates kept by viz projection): whiten False; seed 0"

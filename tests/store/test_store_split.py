@@ -115,6 +115,8 @@ def test_split_store_and_command(tmp_path: Path, cli) -> None:  # noqa: ANN001 -
     assert all(len(np.unique(split[person == p])) == 1 for p in np.unique(person))
     assert abs((split == 1).mean() - 0.3) < 0.08
     assert store.schema.history[-1]["op"] == "split"
+    assert store.schema.attribute("split").description == (   # not "whole identitys"
+        "split (test 0.3), each identity in one part, stratified by skin_tone, seed 0")
     with pytest.raises(UserError, match="already exists"):
         split_store(path, test=0.3)
     with pytest.raises(UserError, match="continuous"):

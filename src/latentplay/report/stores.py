@@ -189,7 +189,7 @@ def _made_with(entry: dict[str, Any]) -> str:
     if op == "split":
         return (f"test {number(entry.get('test'))}"
                 + (f", val {number(entry['val'])}" if entry.get("val") else "")
-                + (f", whole {entry['group']}s" if entry.get("group") else "")
+                + (f", each {entry['group']} in one part" if entry.get("group") else "")
                 + (f", stratified by {', '.join(entry['stratify'])}" if entry.get("stratify")
                    else "") + f", seed {entry.get('seed')}")
     if op == "persons":

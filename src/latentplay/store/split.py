@@ -100,7 +100,7 @@ def split_store(store: Store | str | os.PathLike[str], test: float = 0.2, val: f
     codes = codes if val else np.where(codes == 2, 1, codes)
     described = Attribute(name, "categorical", names=classes, description=(
         f"split (test {test:g}" + (f", val {val:g}" if val else "") + ")"
-        + (f", whole {group}s" if group else "")
+        + (f", each {group} in one part" if group else "")
         + (f", stratified by {', '.join(stratify)}" if stratify else "") + f", seed {seed}"))
     new = add_attributes(store, {name: (described, codes)}, replace=overwrite)
     entry = {"op": "split", "column": name, "test": test, "val": val, "group": group,
