@@ -106,20 +106,22 @@ def test_cli_columns(tmp_path: Path, cli) -> None:
 
 def test_class_order_of_interval_groups_and_numbers(tmp_path: Path) -> None:
     """Age bins from a CSV come in the order of their bounds and are marked ordered; numeric
-    classes sort by value; other names as text."""
+    classes sort by value; other names as text, with their digits as numbers."""
     ages = ["10-19", "3-9", "more than 70", "20-29", "0-2"]
     lines = []
     for i in range(10):
         rel = f"{i}.png"
         write_image(tmp_path / "src" / rel, face(i))
-        lines.append([rel, ages[i % 5], [2, 10, 1][i % 3], "xyz"[i % 3]])
-    write_csv(tmp_path / "src" / "labels.csv", ["path", "age", "level", "site"], lines)
+        lines.append([rel, ages[i % 5], [2, 10, 1][i % 3], "xyz"[i % 3], f"monk_{[10, 2, 1, 9, 3][i % 5]}"])
+    write_csv(tmp_path / "src" / "labels.csv", ["path", "age", "level", "site", "tone"], lines)
     store = folder.convert(tmp_path / "src", tmp_path / "out",
-                           columns=parse_columns("file=path,age=age,level=level,site=site"))
-    age, level, site = (store.schema.attribute(n) for n in ("age", "level", "site"))
+                           columns=parse_columns("file=path,age=age,level=level,site=site,tone=tone"))
+    age, level, site, tone = (store.schema.attribute(n) for n in ("age", "level", "site", "tone"))
     assert age.names == ["0-2", "3-9", "10-19", "20-29", "more than 70"] and age.ordered
     assert level.names == ["1", "2", "10"] and not level.ordered
     assert site.names == ["x", "y", "z"] and not site.ordered
+    # the Monk scale's classes came as monk_1, monk_10, monk_2, ... (text order)
+    assert tone.names == ["monk_1", "monk_2", "monk_3", "monk_9", "monk_10"] and not tone.ordered
     assert [age.names[c] for c in store.labels("age")] == [ages[i % 5] for i in range(10)]
 
 

@@ -9,18 +9,20 @@ attributes to CSV columns, with an optional kind::
 
 ``file`` (required) names the column holding the image path. Other attributes are
 ``categorical`` (the default; classes are the distinct values of the rows converted, sorted --
-numbers by value; groups named as intervals, such as ``3-9``, ``10-19``, ``more than 70`` or
-``(0, 2)``, ``(4, 6)``, by their bounds and marked ordered) or ``continuous`` (numbers; the
-range is the min..max of the rows converted). Every CSV row is an input; rows with an empty
-label, a non-numeric continuous value, or a missing image are rejected, and give no class and
-no part of a range (the classes are fixed before the images are read: a class whose only image
-turns out unreadable stays, empty).
+numbers by value, digits within names too (``monk_2`` before ``monk_10``); groups named as
+intervals, such as ``3-9``, ``10-19``, ``more than 70`` or ``(0, 2)``, ``(4, 6)``, by their
+bounds and marked ordered) or ``continuous`` (numbers; the range is the min..max of the rows
+converted). Every CSV row is an input; rows with an empty label, a non-numeric continuous
+value, or a missing image are rejected, and give no class and no part of a range (the classes
+are fixed before the images are read: a class whose only image turns out unreadable stays,
+empty).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,11 +86,19 @@ def _number(text: str | None) -> float | None:
 
 def _class_order(values: set[str]) -> list[str]:
     """Class names sorted: by value when every one is a number (``2`` before ``10``), else as
-    text."""
+    text whose runs of digits compare as numbers (``monk_2`` before ``monk_10``)."""
     numbers = {v: _number(v) for v in values}
     if all(n is not None for n in numbers.values()):
         return sorted(values, key=lambda v: (numbers[v], v))
-    return sorted(values)
+    return sorted(values, key=lambda v: (_digits_as_numbers(v), v))
+
+
+def _digits_as_numbers(text: str) -> list[tuple[int, int | str]]:
+    """``text`` split into runs of digits (compared as numbers) and of other characters (as
+    text), each run tagged so that a number and a word never meet in a comparison (a number
+    first, as a digit comes before a letter in plain text order)."""
+    parts = re.split(r"(\d+)", text)     # words at even places, runs of digits at odd ones
+    return [(0, int(part)) if i % 2 else (1, part) for i, part in enumerate(parts) if part]
 
 
 def scan(root: Path, options: ConvertOptions) -> Plan:
