@@ -40,6 +40,11 @@ def test_parsers() -> None:
         parse_rows("0:10000000000")                    # listed every row first: memory filled
     with pytest.raises(UserError, match="--axes '0:2000000' names 2,000,000 axes"):
         parse_rows("0:2000000", "--axes")
+    for text in ("0,,1", "3,", ",3"):   # 0,,1 drew rows 0 and 1: the row typed between was lost
+        with pytest.raises(UserError, match=f"rows '{text}' has an empty item"):
+            parse_rows(text)
+    with pytest.raises(UserError, match="--axes '1,,2' has an empty item .* whole numbers"):
+        parse_rows("1,,2", "--axes")
     assert parse_condition("smile=0.5,gender=female") == {"smile": 0.5, "gender": "female"}
     with pytest.raises(UserError, match="condition 'smile' is given twice"):
         parse_condition("smile=0,smile=1")             # the last value silently won

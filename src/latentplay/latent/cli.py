@@ -91,7 +91,13 @@ MAX_LISTED_ROWS = 1_000_000
 
 def parse_rows(text: str, what: str = "rows") -> list[int]:
     """``"a:b"`` (a..b-1) or ``"a,b,c"`` -> row indices (or axes: ``what`` names them in the
-    error)."""
+    error).
+
+    Raises:
+        UserError: not numbers, or an empty item (``"0,,1"``, ``"3,"``: a list typed with one
+            number missing was read as the shorter list).
+    """
+    noun = "row numbers" if what == "rows" else "whole numbers"
     try:
         if ":" in text:
             start, stop = (int(p) for p in text.split(":"))
@@ -99,9 +105,12 @@ def parse_rows(text: str, what: str = "rows") -> list[int]:
                 raise UserError(f"{what} {text!r} names {stop - start:,} {what.lstrip('-')}; one "
                                 f"START:STOP names at most {MAX_LISTED_ROWS:,}")
             return list(range(start, stop))
-        return [int(p) for p in text.split(",") if p.strip()]
+        items = text.split(",")
+        if len(items) > 1 and not all(p.strip() for p in items):
+            raise UserError(f"{what} {text!r} has an empty item (two commas together, or one at "
+                            f"an end); give the {noun} separated by single commas")
+        return [int(p) for p in items]
     except ValueError:
-        noun = "row numbers" if what == "rows" else "whole numbers"
         raise UserError(f"{what} {text!r}: give START:STOP or a comma list of {noun}") from None
 
 
