@@ -16,6 +16,8 @@ DETECTOR_HELP = ("hog\\[@T] (fast), cnn\\[@T] (dlib's CNN, run by PyTorch: finds
                  "640).")
 """``--detector``'s help, wherever faces are found."""
 DETECTOR_DEVICE_HELP = "Where dlib's CNN detector (--detector cnn) runs: cpu, cuda or auto."
+UPSAMPLE_HELP = "Detector upsampling: doublings of the image side, 0 to 4 (-1: by image size)."
+"""``--upsample``'s help, wherever dlib's detector finds faces."""
 
 
 def at_least(value: float, low: float, option: str) -> None:

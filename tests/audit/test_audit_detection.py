@@ -137,7 +137,10 @@ def test_the_default_range_runs_from_below_the_cut_to_the_best_score(drawn: st.S
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"steps": 1}, "at least 2 steps"), ({"lowest": -0.5, "highest": -0.5}, "lowest < highest"),
     ({"lowest": -0.5, "highest": -0.1}, "must hold the detector's own cut, 0"),
-    ({"lowest": 0.1}, "must hold the detector's own cut, 0")])
+    ({"lowest": 0.1}, "must hold the detector's own cut, 0"),
+    # data align and data measure refuse these; the sweep read -2 as -1 and upsampled 5 times
+    ({"upsample": -2}, r"upsample \(--upsample\) must be in \[-1, 4\], got -2"),
+    ({"upsample": 5}, r"upsample \(--upsample\) must be in \[-1, 4\], got 5")])
 def test_a_range_without_the_cut_or_steps_is_refused(drawn: st.Store, kwargs: dict,
                                                       message: str) -> None:
     with pytest.raises(UserError, match=message):

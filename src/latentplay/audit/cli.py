@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from latentplay.cliargs import parse_condition, split_names
+from latentplay.cliargs import UPSAMPLE_HELP, parse_condition, split_names
 from latentplay.errors import UserError
 from latentplay.outputs import figure_text, gaps_text, progress_bar, say, warn
 
@@ -667,7 +667,7 @@ def detection_cmd(
     highest: float = typer.Option(None, help="Highest score threshold swept (default: the best "
                                   "score seen)."),
     steps: int = typer.Option(51, help="Thresholds from --lowest to --highest."),
-    upsample: int = typer.Option(-1, help="Detector upsampling (-1: by image size)."),
+    upsample: int = typer.Option(-1, help=UPSAMPLE_HELP),
     device: str = typer.Option("cpu", help="Where dlib's CNN detector runs: cpu, cuda or auto."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:

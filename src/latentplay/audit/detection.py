@@ -97,7 +97,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
     """Shares of images with a face found, per class of ``by`` (or per intersection of several,
     ``"skin_tone,gender"``), at ``steps`` thresholds from ``lowest`` (default: -1 for dlib's
     detectors, 0.05 for SCRFD's probabilities) to ``highest`` (default: the best score seen),
-    and at the detector's cut (see the module).
+    and at the detector's cut (see the module); ``upsample`` -1 (by image size) to 4.
 
     Returns:
         A JSON-ready dict: ``thresholds`` ``(T,)``; per group ``n``, ``found`` ``(T,)``,
@@ -111,6 +111,8 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
     cut = detector_cut(detector)
     if lowest is None:
         lowest = cut - 1.0 if cut == 0 else 0.05
+    if not -1 <= upsample <= 4:  # as data align and data measure: 2**8 times a side filled the memory
+        raise UserError(f"upsample (--upsample) must be in [-1, 4], got {upsample}")
     if steps < 2 or (highest is not None and not lowest < highest):
         raise UserError(f"give lowest < highest and at least 2 steps, got {lowest}, {highest}, {steps}")
     if lowest > cut or (highest is not None and highest < cut):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP
+from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP, UPSAMPLE_HELP
 from latentplay.errors import UserError
 
 # One command, not a group: a callback that runs without a sub-command, with options allowed
@@ -55,8 +55,7 @@ def align(
                                  "--padding), arcface (five points on ArcFace's template) or ffhq "
                                  "(FFHQ's crop: for projecting photos into an FFHQ StyleGAN)."),
     padding: float = typer.Option(0.25, "--padding", help="Margin around the face (dlib's)."),
-    upsample: int = typer.Option(-1, "--upsample",
-                                 help="Detector upsampling (-1: by image size)."),
+    upsample: int = typer.Option(-1, "--upsample", help=UPSAMPLE_HELP),
     detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
     device: str = typer.Option("cpu", "--device", help=DETECTOR_DEVICE_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),

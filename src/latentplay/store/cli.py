@@ -14,6 +14,7 @@ from rich.table import Table
 from latentplay.cliargs import (
     DETECTOR_DEVICE_HELP,
     DETECTOR_HELP,
+    UPSAMPLE_HELP,
     at_least,
     check_file_kind,
     figure_out,
@@ -330,7 +331,7 @@ def measure(
                                  "sample images), whole (the whole image) or nan (no value). "
                                  "Pose, expression and size are read only from a detected "
                                  "face."),
-    upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
+    upsample: int = typer.Option(-1, "--upsample", help=UPSAMPLE_HELP),
     detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
     device: str = typer.Option("cpu", "--device", help=DETECTOR_DEVICE_HELP),
     box_from: Path = typer.Option(None, "--box-from", help="Place the median box with this "
