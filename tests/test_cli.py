@@ -438,6 +438,36 @@ def test_later_paragraphs_of_a_help_are_not_wrapped_twice(cli) -> None:  # noqa:
     assert len(lines[start]) > 70 and len(lines[start + 1]) > 70
 
 
+def test_no_help_is_cut_short_at_80_columns(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """Rich cuts a word wider than its column with an ellipsis: at 80 columns `match run` listed
+    `--propensity-covaria…` and `attribute=TREATED,CONT…`, and `metrics disentanglement` its
+    metrics up to `modular…`, none of which a reader could type."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert "\u2026" not in cli("--help").out
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            path = [name, *([command.name] if command.name != name else [])]
+            text = cli(*path, "--help").out
+            assert max(map(len, text.splitlines())) <= 80 and "\u2026" not in text, (path, text)
+
+
+def test_a_flag_on_by_default_says_so_and_names_its_off_switch(cli) -> None:  # noqa: ANN001
+    """The --no-X of a flag on by default is not listed beside it (its column cut `match run`'s
+    longer option names short): its help names it, and says the flag is the default."""
+    flags = 0
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            for param in command.params:
+                if getattr(param, "is_flag", False) and param.default and param.secondary_opts:
+                    flags += 1
+                    assert "the default" in param.help and param.secondary_opts[0] in param.help, (
+                        command.name, param.help)
+    assert flags >= 2   # data measure --detect, match run --scale
+    text = " ".join(cli("match", "run", "--help").out.replace("\u2502", " ").split())
+    assert "--propensity-covariates" in text and "(the default; --no-scale: take" in text
+    assert "[default: True]" not in text and "[default: scale]" not in text
+
+
 def test_flags_are_shown_without_a_type(cli) -> None:  # noqa: ANN001
     """Every flag read ``<bool>`` in the help, as if it took a value (``--json true`` is refused);
     options that take a value keep their type."""

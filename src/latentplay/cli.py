@@ -121,22 +121,24 @@ def _flags_without_type(command: Any) -> Any:
 def _one_name_each(command: Any) -> Any:
     """``command`` (a click command) with each option listed in its help under one name, the
     first declared: its other long names (an earlier name, kept so that scripts still run) and
-    the ``--no-X`` of a flag that is off by default are accepted but not listed; returned for
-    chaining."""
+    a flag's ``--no-X`` are accepted but not listed (a flag on by default says so and names its
+    ``--no-X`` in its help: listed, the ``--no-X`` took a column of its own that cut longer
+    option names short at 80 columns); returned for chaining."""
     draw = command.format_help
 
     def format_help(ctx: Any, formatter: Any) -> None:
-        declared = [(p, p.opts, p.secondary_opts) for p in command.params]
-        for param, opts, _ in declared:
+        declared = [(p, p.opts, p.secondary_opts, p.show_default) for p in command.params]
+        for param, opts, _, _ in declared:
             longs = [o for o in opts if o.startswith("--")]
             param.opts = [o for o in opts if not o.startswith("--") or o == longs[0]]
-            if getattr(param, "is_flag", False) and not param.default:
+            if getattr(param, "is_flag", False):
                 param.secondary_opts = []
+                param.show_default = False  # without its --no-X Typer shows the default as True
         try:
             draw(ctx, formatter)
         finally:
-            for param, opts, secondary in declared:
-                param.opts, param.secondary_opts = opts, secondary
+            for param, opts, secondary, show in declared:
+                param.opts, param.secondary_opts, param.show_default = opts, secondary, show
 
     command.format_help = format_help
     return command

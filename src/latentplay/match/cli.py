@@ -17,7 +17,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 @app.command("run")
 def run_cmd(
     store: Path = typer.Argument(..., help="Store directory."),
-    treatment: str = typer.Option(..., help="Binary attribute, or attribute=TREATED,CONTROL."),
+    treatment: str = typer.Option(..., help="Binary attribute, or two classes of one, the treated "
+                                   "first: e.g. age_group=senior,youth."),
     covariates: str = typer.Option(..., help="Comma-separated vector columns and/or attributes."),
     out: Path = typer.Option(..., "--out", help="Directory for pairs, balance and figures."),
     exact: str = typer.Option(None, help="Comma-separated attributes to match exactly."),
@@ -36,7 +37,8 @@ def run_cmd(
     propensity_covariates: str = typer.Option(
         None, help="Columns of the --second-caliper-on propensity model (default: --covariates)."),
     index: str = typer.Option("auto", help="auto | exact | ivf | hnsw."),
-    scale: bool = typer.Option(True, help="Standardize covariates (Euclidean distance)."),
+    scale: bool = typer.Option(True, help="Standardize covariates for the Euclidean distance "
+                              "(the default; --no-scale: take them as they are)."),
     pca: int = typer.Option(None, help="Keep this many principal components."),
     whiten: bool = typer.Option(False, help="Whiten the principal components."),
     propensity_c: float = typer.Option(1.0, help="Inverse L2 strength of the propensity model."),

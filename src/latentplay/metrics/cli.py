@@ -167,7 +167,7 @@ def disentanglement(
     metrics: str = typer.Option(
         "all",
         "--metrics",
-        help="Comma-separated: beta_vae,factor_vae,mig,sap,dci,irs,modularity "
+        help="Comma-separated, any of: beta_vae, factor_vae, mig, sap, dci, irs, modularity "
         "(add _fast for smaller samples with --run; arrays use every row either way).",
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed of sampling and classifiers."),

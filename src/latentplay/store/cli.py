@@ -325,7 +325,7 @@ def measure(
                              "opening), size (pixels between the eyes, and their share of the "
                              "image's side)."),
     detect: bool = typer.Option(True, "--detect/--no-detect", help="Find the face with dlib's "
-                                "detector (--no-detect: every image is a face crop)."),
+                                "detector (the default; --no-detect: every image is a face crop)."),
     fallback: str = typer.Option("median", "--fallback", help="Where skin is read when no face "
                                  "is found: median (the median box of the faces found in 200 "
                                  "sample images), whole (the whole image) or nan (no value). "
