@@ -333,6 +333,18 @@ def test_html_max_below_one_is_one_clear_error_before_projecting(cli, embedded, 
     assert not (tmp_path / "figs").exists()
 
 
+@pytest.mark.parametrize(("option", "error"), [
+    (["--html-max", "-1"], "error: --html-max must be at least 1, got -1"),
+    (["-p", "perplexity"], "error: override 'perplexity' is not of the form key=value")])
+def test_a_bad_option_is_the_only_line_when_an_attribute_is_left_uncoloured(cli, embedded, tmp_path,
+                                                                          option, error):
+    """Without --by the store's one-valued attribute (constant) is left out with a note, which
+    came before the error of a bad option: two lines where a mistake is told in one."""
+    r = cli("viz", "projection", embedded.path, "--embedding", "pix", "--method", "pca", *option,
+            "--out", tmp_path / "figs")
+    assert r.code == 2 and r.err.strip() == error, r.err
+
+
 @pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
 def test_rows_with_nan_or_inf_are_one_clear_error(method):
     """``compute`` takes arrays from any caller: a NaN row must not reach scikit-learn."""

@@ -8,6 +8,7 @@ import typer
 
 from latentplay.cliargs import split_names
 from latentplay.errors import UserError
+from latentplay.outputs import warn
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -48,15 +49,15 @@ def projection(
     if not split_names(embedding):
         raise UserError("--column names no column; give the vector column(s) to project, e.g. "
                         "--column pixels")
-    attributes = split_names(by)
+    attributes, skipped = split_names(by), []
     if not attributes:
         attributes, skipped = plottable_attributes(loaded, sample, seed)
-        if skipped:
-            typer.echo(f"not colouring by {', '.join(skipped)}: one value at most", err=True)
     written = plot_projections(
         loaded, split_names(embedding), by=attributes or None, methods=split_names(method) or ["tsne"],
         out=out, params=param or [], sample=sample, seed=seed, cache=not no_cache,
         ordered=split_names(ordered), html_max=html_max, say=lambda line: typer.echo(line, err=True),
     )
+    if skipped:  # told once the options are known to be good: a bad --param ended in two lines
+        warn(f"note: not colouring by {', '.join(skipped)}: one value at most")
     for path in written:
         typer.echo(str(path))
