@@ -468,6 +468,36 @@ def test_a_flag_on_by_default_says_so_and_names_its_off_switch(cli) -> None:  # 
     assert "[default: True]" not in text and "[default: scale]" not in text
 
 
+@pytest.fixture(scope="module")
+def pix_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 synthfaces with a 3-d pixels-pca column ``pix``."""
+    from latentplay import sources
+    from latentplay.embed.column import embed_store
+
+    path = sources.make("synthfaces", tmp_path_factory.mktemp("pix") / "faces", n=30).path
+    embed_store(path, "pixels-pca", "pix", options=["dim=3"], progress=False)
+    return path
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    # each said "n", "upsample", "batch size" or "cross-validation": no option of that name
+    (["data", "make", "synthfaces", "--out", "{tmp}/new", "--n", "0"], "n (--n) must be at least 1, got 0"),
+    (["data", "measure", "{store}", "--upsample", "9"], "upsample (--upsample) must be in [-1, 4], got 9"),
+    (["data", "measure", "{store}", "--batch-size", "0"], "batch_size (--batch-size) must be at least 1"),
+    (["data", "align", "{store}", "--out", "{tmp}/a", "--upsample", "5"],
+     "upsample (--upsample) must be in [-1, 4], got 5"),
+    (["embed", "{store}", "--with", "pixels-pca", "--column", "q", "--batch-size", "0"],
+     "batch_size (--batch-size) must be at least 1, got 0"),
+    (["latent", "direction", "{store}", "--attribute", "gender", "--column", "pix", "--out",
+      "{tmp}/d.json", "--cv", "1"], "cv (--cv, the cross-validation folds) must be at least 2, got 1"),
+])
+def test_an_option_out_of_range_is_named_as_typed(cli, pix_store: Path, tmp_path: Path,  # noqa: ANN001
+                                                  args: list[str], message: str) -> None:
+    r = cli(*(a.format(store=pix_store, tmp=tmp_path) for a in args))
+    _one_line_error(r)
+    assert r.err.startswith(f"error: {message}"), r.err
+
+
 def test_flags_are_shown_without_a_type(cli) -> None:  # noqa: ANN001
     """Every flag read ``<bool>`` in the help, as if it took a value (``--json true`` is refused);
     options that take a value keep their type."""

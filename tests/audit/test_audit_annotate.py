@@ -391,10 +391,14 @@ def test_a_class_missing_from_the_held_out_rows_is_refused() -> None:
     assert set(outcomes) == {"refused", "split"}
 
 
-def test_bad_regularisation_or_row_limit_is_one_line(faces: Path, tmp_path: Path, cli) -> None:
-    for flag, value, message in (("--c", "0", "c .the inverse regularisation strength. must be "
-                                  "positive, got 0.0"),
-                                 ("--max-rows", "-1", "max rows must be at least 1, got -1")):
+def test_bad_regularisation_row_limit_or_test_fraction_is_one_line_naming_the_option(
+        faces: Path, tmp_path: Path, cli) -> None:
+    for flag, value, message in (("--c", "0", r"c \(--c, the inverse regularisation strength\) "
+                                  "must be positive, got 0.0"),
+                                 ("--max-rows", "-1", r"max_rows \(--max-rows\) must be at least 1, got -1"),
+                                 # said "test size", a name no option has
+                                 ("--test-fraction", "1.5",
+                                  r"test_size \(--test-fraction\) must be in \(0, 1\), got 1.5")):
         r = cli("audit", "annotator", faces, "--attribute", "gender", "--out", tmp_path / "a.npz",
                 flag, value)
         assert r.code == 2 and re.search(message, r.err), r.err

@@ -29,10 +29,10 @@ def test_a_negative_padding_or_a_huge_upsampling_is_one_clear_error(blob_store, 
     for padding in (-0.3, float("nan")):
         with pytest.raises(UserError, match="padding must be at least 0"):
             align_faces(image, padding=padding)
-    with pytest.raises(UserError, match=r"upsample must be in \[-1, 4\]"):
+    with pytest.raises(UserError, match=r"upsample \(--upsample\) must be in \[-1, 4\]"):
         align_faces(image, upsample=9)
     check_settings(112, "dlib", upsample=-1)  # -1: chosen by the image size
-    with pytest.raises(UserError, match=r"upsample must be in \[-1, 4\]"):
+    with pytest.raises(UserError, match=r"upsample \(--upsample\) must be in \[-1, 4\]"):
         check_settings(112, "dlib", upsample=-2)
     s = blob_store(n=2, size=40)
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--padding", "-0.5")

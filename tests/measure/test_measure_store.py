@@ -217,7 +217,7 @@ def test_names_taken_prefix_and_overwrite(faces) -> None:
     ({"what": ["pose", "pose"]}, "named twice"),
     ({"what": ["pose"], "fallback": "zero"}, "fallback must be"),
     ({"what": ["quality"], "prefix": "a b"}, "prefix"),
-    ({"what": ["quality"], "batch_size": 0}, "batch size must be at least 1"),
+    ({"what": ["quality"], "batch_size": 0}, r"batch_size \(--batch-size\) must be at least 1"),
     ({"what": ["pose"], "detector": "mtcnn"}, "detector must be one of hog, cnn"),
     ({"what": ["pose"], "detector": "cnn", "device": "tpu"}, "device must be cpu, cuda or auto"),
 ])

@@ -385,11 +385,11 @@ def fit_classifier(
     store = st.load(store) if not isinstance(store, st.Store) else store
     names, codes = store_classes(store, attribute)
     if not 0 < test_size < 1:
-        raise UserError(f"test size must be in (0, 1), got {test_size}")
+        raise UserError(f"test_size (--test-fraction) must be in (0, 1), got {test_size}")
     if not c > 0:
-        raise UserError(f"c (the inverse regularisation strength) must be positive, got {c}")
+        raise UserError(f"c (--c, the inverse regularisation strength) must be positive, got {c}")
     if max_rows is not None and max_rows < 1:
-        raise UserError(f"max rows must be at least 1, got {max_rows}")
+        raise UserError(f"max_rows (--max-rows) must be at least 1, got {max_rows}")
     rng = np.random.default_rng(seed)
     rows = np.flatnonzero(class_places(codes, names) >= 0)  # rows of a known class
     if max_rows is not None and len(rows) > max_rows:

@@ -300,7 +300,7 @@ def fit_group_mixtures(
     store = st.load(store) if not isinstance(store, st.Store) else store
     names, codes = store_classes(store, attribute)
     if components is not None and components < 1:
-        raise UserError(f"components must be at least 1, got {components}")
+        raise UserError(f"components (--components) must be at least 1, got {components}")
     rows = np.arange(len(store))
     if max_rows is not None and len(rows) > max_rows:
         rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_rows, replace=False))

@@ -76,7 +76,7 @@ def check_settings(size: int, template: str, padding: float = 0.25, upsample: in
     if not padding >= 0:
         raise UserError(f"padding must be at least 0, got {padding}")
     if upsample is not None and not -1 <= upsample <= 4:
-        raise UserError(f"upsample must be in [-1, 4], got {upsample}")
+        raise UserError(f"upsample (--upsample) must be in [-1, 4], got {upsample}")
 
 
 def align_store(

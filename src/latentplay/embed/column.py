@@ -264,7 +264,7 @@ def embed_store(
     if store.path is None:
         raise UserError("save the store before embedding it (embedding writes it in place)")
     if batch_size < 1:
-        raise UserError(f"batch size must be at least 1, got {batch_size}")
+        raise UserError(f"batch_size (--batch-size) must be at least 1, got {batch_size}")
     _check_column(store, column, overwrite)
     store.require_rows("embed")
     from latentplay.store.io import sole_writer

@@ -298,7 +298,7 @@ def check_face_options(kind: str, detector: str, fallback: str, upsample: int) -
     if fallback not in ("whole", "nan"):
         raise UserError(f"{kind}: fallback must be 'whole' or 'nan', got {fallback!r}")
     if not -1 <= upsample <= 4:
-        raise UserError(f"{kind}: upsample must be in [-1, 4], got {upsample}")
+        raise UserError(f"{kind}: upsample (--upsample) must be in [-1, 4], got {upsample}")
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:

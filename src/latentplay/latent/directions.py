@@ -419,7 +419,7 @@ def _fit(z: np.ndarray, y: np.ndarray, kind: str, positive: str | int | None,
     if c <= 0:
         raise UserError(f"regularisation c must be positive, got {c}")
     if cv < 2:
-        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
+        raise UserError(f"cv (--cv, the cross-validation folds) must be at least 2, got {cv}")
     z = _codes(z)
     y = np.asarray(y)
     if y.shape != (len(z),):

@@ -225,7 +225,7 @@ def nearer_breaks_ties(distances: np.ndarray) -> np.ndarray:
 def _check_folds(cv: int) -> None:
     """Refuse fewer than 2 folds of cross-validation."""
     if cv < 2:
-        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
+        raise UserError(f"cv (--cv, the cross-validation folds) must be at least 2, got {cv}")
 
 
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,

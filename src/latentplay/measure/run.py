@@ -171,7 +171,7 @@ class MeasureConfig:
         if self.fallback not in FALLBACKS:
             raise UserError(f"fallback must be one of {', '.join(FALLBACKS)}, got {self.fallback!r}")
         if not -1 <= self.upsample <= 4:
-            raise UserError(f"upsample must be in [-1, 4], got {self.upsample}")
+            raise UserError(f"upsample (--upsample) must be in [-1, 4], got {self.upsample}")
 
     @property
     def names(self) -> list[str]:
@@ -379,7 +379,7 @@ def store_to_extend(store: st.Store | str | os.PathLike[str], batch_size: int, p
     what the caller does, for the messages)."""
     store = saved(store, f"{verb} it (the attributes are written in place)")
     if batch_size < 1:
-        raise UserError(f"batch size must be at least 1, got {batch_size}")
+        raise UserError(f"batch_size (--batch-size) must be at least 1, got {batch_size}")
     store.require_rows(verb)
     if prefix and not prefix.replace("_", "").isalnum():
         raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")

@@ -60,7 +60,7 @@ class ShapesConfig:
             raise UserError(f"--full makes the whole {NUM_IMAGES:,}-image grid: drop --n {self.n} "
                             "(n= in Python), or drop --full for that many random images")
         if self.n is not None and self.n < 1:
-            raise UserError(f"n must be at least 1, got {self.n}")
+            raise UserError(f"n (--n) must be at least 1, got {self.n}")
 
     @property
     def count(self) -> int:

@@ -136,7 +136,7 @@ class SynthfacesConfig:
 
     def validate(self) -> None:
         if self.n < 1:
-            raise UserError(f"n must be at least 1, got {self.n}")
+            raise UserError(f"n (--n) must be at least 1, got {self.n}")
         if not 0 <= self.identities <= self.n:
             raise UserError(
                 f"identities must be 0 (every face a different person) or between 1 and n={self.n}, "
