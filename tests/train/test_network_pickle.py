@@ -534,7 +534,8 @@ def test_stylegan3_refusals(tmp_path: Path) -> None:
     torch.save({"a": torch.zeros(1)}, tmp_path / "g.pt")
     with pytest.raises(UserError, match="StyleGAN3 generators are read from NVIDIA's .pkl"):
         import_generator(tmp_path / "g.pt", tmp_path / "c", kind="stylegan3", samples=0)
-    with pytest.raises(UserError, match="unknown generator kind 'stylegan4'"):
+    with pytest.raises(UserError, match="unknown generator kind 'stylegan4'; choose from: "
+                                        "stylegan2, stylegan3$"):
         import_generator(sg3, tmp_path / "d", kind="stylegan4", samples=0)
     network = _stored3("t")  # a layer padded unlike the schedule latentplay rebuilds
     layer = network.state["_modules"]["synthesis"].state["_modules"]["L5_36_16"]

@@ -47,6 +47,10 @@ def test_the_wrong_trainer_value_is_named(item: str, message: str) -> None:
     ("trainer.num_nodes=0", "trainer.num_nodes must be at least 1, got 0"),
     ("trainer.precision=bf17", "trainer.precision must be one of 32-true, 16-mixed, bf16-mixed"),
     ("trainer.strategy=dpp", "trainer.strategy must be one of auto, ddp"),
+    # the choices were printed as a Python tuple, and the device given not at all
+    ("trainer.device=tpu", "trainer.device must be one of auto, cpu, cuda, got 'tpu'"),
+    ("data.split=halves", "data.split must be one of auto, rows, persons, store, got 'halves'"),
+    ("data.size=48", "data.size must be one of 28, 32, 64, 128, got 48"),
 ])
 def test_adam_and_fabric_settings_are_checked(item: str, message: str) -> None:
     """Settings that Adam or Fabric would reject with a traceback (after the data were decoded)

@@ -187,7 +187,7 @@ class RunConfigBase:
         if d.split_seed < 0:
             raise UserError(f"data.split_seed must be at least 0, got {d.split_seed}")
         if d.size not in SIZES:
-            raise UserError(f"data.size must be one of {SIZES}, got {d.size}")
+            raise UserError(f"data.size must be one of {', '.join(map(str, SIZES))}, got {d.size}")
         if not 0 < d.crop <= 1:
             raise UserError(f"data.crop must be in (0, 1], got {d.crop}")
         if d.channels not in (0, 1, 3):
@@ -195,7 +195,7 @@ class RunConfigBase:
         if not 0 <= d.test_fraction < 1:
             raise UserError("data.test_fraction must be in [0, 1)")
         if d.split not in SPLITS:
-            raise UserError(f"data.split must be one of {SPLITS}, got {d.split!r}")
+            raise UserError(f"data.split must be one of {', '.join(SPLITS)}, got {d.split!r}")
         if d.split_version not in (1, 2):
             raise UserError(f"data.split_version must be 1 or 2, got {d.split_version}")
         for key, least, zero in (("epochs", 1, ""), ("batch_size", 1, ""), ("log_every", 1, ""),
@@ -212,7 +212,7 @@ class RunConfigBase:
             raise UserError(f"log.figures_every must be at least 1 (epochs; figures are always drawn "
                             f"after the last), got {self.log.figures_every}")
         if t.device not in DEVICES:
-            raise UserError(f"trainer.device must be one of {DEVICES}")
+            raise UserError(f"trainer.device must be one of {', '.join(DEVICES)}, got {t.device!r}")
         self._validate_optimisation()
         bad = [name for name in self.log.loggers if name not in LOGGERS]
         if bad:

@@ -195,7 +195,7 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
         ``out``.
     """
     if kind not in KINDS:
-        raise UserError(f"unknown generator kind {kind!r}; choose from {list(KINDS)}")
+        raise UserError(f"unknown generator kind {kind!r}; choose from: {', '.join(KINDS)}")
     out = Path(out)
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
