@@ -546,6 +546,21 @@ def test_help_lists_each_option_under_its_one_name(cli, path: tuple[str, ...], l
         assert name not in text, (path, name)
 
 
+@pytest.mark.parametrize(("args", "offered"), [
+    (["viz", "projection", "s", "--embeding", "z"], "(Possible options: --column, --seed)"),
+    (["audit", "annotator", "s", "--test-siz", "0.3"], "(Possible options: --test-fraction)"),
+    (["audit", "verify", "s", "--identit", "x"], "(Possible options: --persons)"),
+    (["data", "export", "s", "--t", "e"], "(Possible options: --out)"),
+])
+def test_a_misspelt_option_is_answered_with_the_names_the_help_lists(cli, args: list[str],  # noqa: ANN001
+                                                                     offered: str) -> None:
+    """The parser offered an option's earlier name (`--embeding`: `--embedding`), which the help
+    no longer lists, or both names of one option (`--test-fraction, --test-size`)."""
+    r = cli(*args)
+    _one_line_error(r)
+    assert f"No such option: {args[3]} {offered} (see `latentplay {args[0]} {args[1]} --help`)" in r.err
+
+
 @pytest.mark.parametrize(("args", "parsed"), [
     (["latent", "probe", "s", "--columns", "a,b", "--attributes", "x", "--out", "o"],
      {"columns": "a,b", "attributes": "x"}),

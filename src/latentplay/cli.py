@@ -144,6 +144,16 @@ def _one_name_each(command: Any) -> Any:
     return command
 
 
+def listed_names(command: Any, names: list[str]) -> list[str]:
+    """``names`` (the options the parser offers for a misspelt one) with an option's earlier
+    name, accepted but not listed (:func:`_one_name_each`), made the name its help lists, once:
+    ``--embeding`` was answered with ``--embedding`` alone, not viz projection's ``--column``."""
+    listed = {name: longs[0] for param in command.params
+              if (longs := [o for o in getattr(param, "opts", []) if o.startswith("--")])
+              for name in longs}
+    return list(dict.fromkeys(listed.get(name, name) for name in names))
+
+
 def joined_paragraphs(text: str) -> str:
     """``text`` (a docstring) with each paragraph on one line: Typer joins the first paragraph's
     lines but prints the others' line breaks as written, and the terminal wraps those lines
@@ -408,6 +418,8 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
             ctx = getattr(exc, "ctx", None)
             hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            if ctx is not None and getattr(exc, "possibilities", None):  # a misspelt option
+                exc.possibilities = listed_names(ctx.command, exc.possibilities)
             print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
         raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except Exception as exc:  # another library's own error after a full disk stopped its write
