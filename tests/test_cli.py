@@ -418,6 +418,15 @@ def test_help_texts_survive_rich_markup(name: str) -> None:
             assert Text.from_markup(text).plain == text.replace("\\[", "["), (command.name, text)
 
 
+def test_help_quotes_in_single_backticks() -> None:
+    """The help printed reStructuredText's double backticks as typed (metrics concepts showed
+    its metrics.json's flag between two pairs); the other commands quote with one."""
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            for text in [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]:
+                assert "``" not in text, (command.name, text)
+
+
 def test_a_command_without_sub_commands_names_none_in_its_usage(cli) -> None:  # noqa: ANN001
     """``embed`` is a Typer app of one callback: its usage said ``{store} COMMAND [ARGS]...``."""
     line = next(x for x in cli("embed", "--help").out.splitlines() if "Usage:" in x)

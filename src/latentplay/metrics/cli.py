@@ -493,7 +493,7 @@ def concepts(
     attributes as concepts and task (--data, --concepts, --label; --leak: concept leakage of
     other attributes). A
     model whose task accuracy is within 0.1 of chance, or that learned none of its concepts,
-    is warned of and flagged (metrics.json's ``flag``). With --seeds, a model per training seed
+    is warned of and flagged (metrics.json's `flag`). With --seeds, a model per training seed
     on the same data and each score's mean and SD over them."""
     from latentplay.metrics.concepts import KINDS, OUTPUTS, TrainConfig
     from latentplay.metrics.seeds import SEEDS_OUTPUTS, training_seeds, write_seed_summary

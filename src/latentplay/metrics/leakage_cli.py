@@ -67,8 +67,8 @@ def run(
     dsprites is GlanceNets' dsprites_leakage: trained on centred sprites (concepts shape, scale,
     orientation; task the shape), probed on sprites in two opposite corners (target: which
     corner). parity: trained on digits 4 and 5, probed on the others (target: even or odd).
-    The leakage of a store's attributes from a model of its faces: ``latentplay metrics
-    concepts KIND --data STORE --concepts ... --label ... --leak ATTR``.
+    The leakage of a store's attributes from a model of its faces: `latentplay metrics
+    concepts KIND --data STORE --concepts ... --label ... --leak ATTR`.
     """
     from latentplay.metrics.concepts import KINDS, TrainConfig
     from latentplay.metrics.leakage import EXPERIMENTS, OUTPUTS, leakage_table
