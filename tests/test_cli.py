@@ -1,4 +1,5 @@
 import errno
+import re
 import shutil
 import subprocess
 import sys
@@ -425,6 +426,16 @@ def test_help_quotes_in_single_backticks() -> None:
         for command in _commands(load_command(name)):
             for text in [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]:
                 assert "``" not in text, (command.name, text)
+
+
+def test_an_option_states_its_default_as_typer_does() -> None:
+    """Options whose default is worked out when they are left out state it in their help as
+    Typer shows the others, `default: X` (half of them wrote `(default 0)`, half `(default: 0)`)."""
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            for param in command.params:
+                assert not re.search(r"\bdefault [^\s]", getattr(param, "help", None) or ""), (
+                    command.name, param.name, param.help)
 
 
 def test_a_command_without_sub_commands_names_none_in_its_usage(cli) -> None:  # noqa: ANN001

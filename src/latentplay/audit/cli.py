@@ -90,14 +90,14 @@ def compare_cmd(
                                   "annotators')."),
     images: Path = typer.Option(None, help="Audit these images (a store or a folder) instead "
                                 "of sampling RUN."),
-    n: int = typer.Option(None, help="Images to sample from RUN (default 2000)."),
+    n: int = typer.Option(None, help="Images to sample from RUN (default: 2000)."),
     condition: str = typer.Option(None, help="Conditional runs: attribute=value,..."),
-    prompt: list[str] = typer.Option(None, help="CLIP prompt template (default 'a photo of a "
+    prompt: list[str] = typer.Option(None, help="CLIP prompt template (default: 'a photo of a "
                                      "{} person'); repeat it for a prompt ensemble: each "
                                      "class's prompts averaged."),
     clip_model: str = typer.Option("ViT-B-32", help="open_clip architecture of the weights."),
     calibrate: int = typer.Option(None, help="CLIP or onnx: rows of --data to measure its "
-                                  "confusion (default 2000)."),
+                                  "confusion (default: 2000)."),
     heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs, "
                               "NAME\\[@FIRST]=CLASS,... or NAME\\[@FIRST]:sigmoid, separated by "
                               "';', or a preset (fairface7, fairface4, celeba40); heads are "
@@ -430,7 +430,7 @@ def fidelity_cmd(
                                      "(repeatable), e.g. -o dim=64."),
     images: Path = typer.Option(None, help="Audit these images (a store or a folder of equal-"
                                 "size images) instead of sampling RUN."),
-    n: int = typer.Option(None, help="Images to sample from RUN (default 2000)."),
+    n: int = typer.Option(None, help="Images to sample from RUN (default: 2000)."),
     real: int = typer.Option(None, help="Training images compared (default: as many as "
                              "generated)."),
     k: int = typer.Option(5, help="Neighbourhood size of precision, recall, density, coverage."),
@@ -607,7 +607,7 @@ def verify_cmd(
                              "figures (several columns: a folder each and the comparison)."),
     by: str = typer.Option(None, help="Categorical attribute: measures per class (e.g. race); "
                            "several, comma-separated: per intersection (race,gender)."),
-    pairs: Path = typer.Option(None, help="Pairs CSV (row_a, row_b, same); default the "
+    pairs: Path = typer.Option(None, help="Pairs CSV (row_a, row_b, same); default: the "
                                "store's pairs.csv."),
     identity: str = typer.Option(None, "--persons", "--identity", help="Attribute naming the "
                                  "persons to draw pairs from instead (default: identity, when the "
@@ -931,13 +931,13 @@ def counterfactual_cmd(
                               "independent reader of the classifier's (does the edit change "
                               "that attribute itself?); ATTRIBUTE=onnx:PATH reads another "
                               "attribute, a value head too (age=onnx:NET: mean age read)."),
-    rows: str = typer.Option(None, help="Rows of --data (START:STOP or a comma list); default "
+    rows: str = typer.Option(None, help="Rows of --data (START:STOP or a comma list); default: "
                              "--n random rows."),
     n: int = typer.Option(200, help="Random rows of --data to edit."),
     steps: str = typer.Option(None, "--alphas", "--steps", help="Values to step to (0 is added): "
                               "along a direction in SDs of the codes along it, as latent edit's "
-                              "--alphas (default -2:2:0.5); of a continuous condition, shifts "
-                              "of each face's own value (default -1:1:0.5)."),
+                              "--alphas (default: -2:2:0.5); of a continuous condition, shifts "
+                              "of each face's own value (default: -1:1:0.5)."),
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the boundary's normal, InterFaceGAN)."),
     random: int = typer.Option(3, help="Random directions (orthogonal to the attribute's) "

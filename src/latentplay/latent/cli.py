@@ -36,7 +36,7 @@ PER_ROW = 8
 RUN_HELP = "Run directory of a trained model."
 OUT_HELP = "PNG to write (a JSON of its numbers is written beside it)."
 PER_LAYER_HELP = "Invert a StyleGAN's faces per layer (W+): closer reconstructions."
-SEED_HELP = "Seed of the inversion's random starts (generators only; default 0)."
+SEED_HELP = "Seed of the inversion's random starts (generators only; default: 0)."
 LAYERS_HELP = ("coarse (styles 0-3), middle (4-7), fine (8 up) or START:STOP; in a StyleGAN2 the "
                "4-8 px, 16-32 px and 64 px-up layers, in a StyleGAN3 (not at growing resolutions) "
                "its lowest to highest cutoffs")
@@ -322,7 +322,7 @@ def traverse(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     axes: str = typer.Option(None, help="Latent dimensions, e.g. 0,3,5 (default: the --top "
                              "dimensions by variance of the encoder means)."),
-    top: int = typer.Option(None, help="How many axes when --axes is not given (default 8)."),
+    top: int = typer.Option(None, help="How many axes when --axes is not given (default: 8)."),
     pca: bool = typer.Option(False, help="Move along principal axes of the run's encoded "
                              "store (latents.npy: its training and held-out rows) instead of "
                              "latent dimensions."),
@@ -336,10 +336,10 @@ def traverse(
     condition: str = typer.Option(None, help="Condition of a conditional model."),
     data: Path = typer.Option(None, help="Store: start from the code of --row instead of the "
                               "centre."),
-    row: int = typer.Option(None, help="Row of --data to start from (default 0); with --seed, "
+    row: int = typer.Option(None, help="Row of --data to start from (default: 0); with --seed, "
                             "which of its draws (0: the first)."),
     seed: int = typer.Option(None, help="Start from a prior draw instead of the centre: image "
-                             "--row (default 0) of `latentplay latent sample RUN --seed SEED`."),
+                             "--row (default: 0) of `latentplay latent sample RUN --seed SEED`."),
     gif: bool = typer.Option(False, help="Also write OUT's .gif: one frame per step, the faces "
                              "of every axis at that step, from -RANGE to +RANGE and back."),
 ) -> None:
@@ -586,9 +586,9 @@ def _report_codes(codes: Any) -> list[str]:
     return cautions
 
 
-INVERT_STEPS_HELP = ("Adam steps of a generator's inversion of the faces (default 300; used when the "
+INVERT_STEPS_HELP = ("Adam steps of a generator's inversion of the faces (default: 300; used when the "
                      "store has no column of this run's codes, or with --reinvert).")
-RESTARTS_HELP = "Random starts per face of that inversion (default 4)."
+RESTARTS_HELP = "Random starts per face of that inversion (default: 4)."
 REINVERT_HELP = ("Invert a generator's faces again even when the store has a column of this run's "
                  "codes (`latentplay embed --with invert:RUN`), which is used by default.")
 
@@ -721,7 +721,7 @@ def blend(
     data: Path = typer.Option(..., help="Store holding the faces."),
     rows: str = typer.Option(..., help="Rows to blend, e.g. 1,2,3."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
-    weights: str = typer.Option(None, help="Weights, one per row (default equal)."),
+    weights: str = typer.Option(None, help="Weights, one per row (default: equal)."),
     seed: int = typer.Option(None, help=SEED_HELP),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
     invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
@@ -759,12 +759,12 @@ def mix(
     run: Path = typer.Argument(..., help="Run directory of an imported StyleGAN2 or StyleGAN3."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     layers: str = typer.Option("coarse", help=f"Layers whose styles come from the sources: {LAYERS_HELP}."),
-    data: Path = typer.Option(None, help="Store of the faces (inverted); default prior samples."),
-    rows: str = typer.Option(None, help="Rows of --data that keep their other styles (default "
+    data: Path = typer.Option(None, help="Store of the faces (inverted); default: prior samples."),
+    rows: str = typer.Option(None, help="Rows of --data that keep their other styles (default: "
                              "0:4)."),
-    sources: str = typer.Option(None, help="Rows of --data whose styles they take (default 4:8)."),
-    n: int = typer.Option(None, help="Without --data: prior samples of each kind (default 4)."),
-    seed: int = typer.Option(None, help="Seed of the samples or of the inversion (default 0)."),
+    sources: str = typer.Option(None, help="Rows of --data whose styles they take (default: 4:8)."),
+    n: int = typer.Option(None, help="Without --data: prior samples of each kind (default: 4)."),
+    seed: int = typer.Option(None, help="Seed of the samples or of the inversion (default: 0)."),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
     invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
     restarts: int = typer.Option(None, help=RESTARTS_HELP),
@@ -991,7 +991,7 @@ def edit(
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the classifier's normal, InterFaceGAN)."),
     seed: int = typer.Option(None, help=SEED_HELP),
-    layers: str = typer.Option(None, help=f"A StyleGAN's layers the edit is applied at (default all): "
+    layers: str = typer.Option(None, help=f"A StyleGAN's layers the edit is applied at (default: all): "
                                f"{LAYERS_HELP}."),
     invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
     restarts: int = typer.Option(None, help=RESTARTS_HELP),
@@ -1225,11 +1225,11 @@ def invert_cmd(
                              "(default: the first 8)."),
     steps: int = typer.Option(300, help="Adam steps."),
     restarts: int = typer.Option(None, help="Random starts per face (random starts only: "
-                                 "generators, or --init random; default 4)."),
+                                 "generators, or --init random; default: 4)."),
     init: str = typer.Option("auto", help="auto | encoder | random | mean (the zero code)."),
     prior: float = typer.Option(1e-3, help="Weight of mean(z^2) in the objective."),
     lr: float = typer.Option(0.05, help="Adam's learning rate."),
-    seed: int = typer.Option(None, help="Seed of the random starts (default 0)."),
+    seed: int = typer.Option(None, help="Seed of the random starts (default: 0)."),
     per_layer: bool = typer.Option(False, help="One code per layer of a StyleGAN (W+)."),
     identity_weight: float = typer.Option(0.0, "--identity-weight", help="Weight of an identity "
                                           "term in the objective: the cosine distance of a face "

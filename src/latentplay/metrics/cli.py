@@ -457,8 +457,8 @@ def concepts(
         100.0, "--masking-fact", help="Percent of rows whose concepts are used."
     ),
     n: int = typer.Option(
-        None, "--n", help="Images to train on: shapes, default 6,000 (a fifth more are the test "
-        "set); --data, default all its rows with a task value (--test-fraction of them held "
+        None, "--n", help="Images to train on: shapes, default: 6,000 (a fifth more are the test "
+        "set); --data, default: all its rows with a task value (--test-fraction of them held "
         "out)."),
     test_fraction: float = typer.Option(
         0.2, "--test-fraction", help="With --data: the share held out for the scores (whole "

@@ -41,7 +41,7 @@ def run(
     epochs: int = typer.Option(10, "--epochs", help="Training epochs (parity uses 3x, its set is small)."),
     n_train: int = typer.Option(
         None, "--n-train", help="dsprites: training-domain images, drawn from the 2,880 centred "
-        "sprites (pos_x, pos_y in (0.48, 0.52)); default all. A fifth are held out."),
+        "sprites (pos_x, pos_y in (0.48, 0.52)); default: all. A fifth are held out."),
     n_probe: int = typer.Option(
         5000, "--n-probe", help="dsprites: probe images, drawn from the 92,160 sprites in the "
         "corners pos_x, pos_y < 0.25 and > 0.75 (the held-out target)."),

@@ -35,7 +35,7 @@ def make(
     dataset: str = typer.Argument(..., help="Built-in dataset: shapes or synthfaces."),
     out: Path = typer.Option(..., "--out", help="Directory of the new store."),
     n: int = typer.Option(None, "--n", help="Number of images (default: the dataset's)."),
-    seed: int = typer.Option(None, "--seed", help="Random seed (default 0)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed (default: 0)."),
     full: bool = typer.Option(False, "--full", help="shapes only: the whole 737,280-image grid."),
     preset: Path = typer.Option(None, "--preset", help="YAML of config values (see configs/datasets/)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
@@ -747,7 +747,7 @@ def regroup_cmd(
     attribute: str = typer.Argument(..., help="Categorical attribute, e.g. skin_tone."),
     into: list[str] = typer.Option(..., "--into", help="group=class[,class...]; repeat for each "
                                    "group, e.g. --into light=monk_1,monk_2,monk_3."),
-    name: str = typer.Option(None, "--name", help="New attribute's name (default "
+    name: str = typer.Option(None, "--name", help="New attribute's name (default: "
                              "ATTRIBUTE_groups)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
 ) -> None:

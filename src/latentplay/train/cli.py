@@ -107,7 +107,7 @@ def import_command(
                                       "(g_ema) or .safetensors."),
     out: Path = typer.Option(..., "--out", help="New run directory."),
     size: int = typer.Option(None, "--size", help="Decode to this side (the native resolution "
-                             "divided by a power of two; default native)."),
+                             "divided by a power of two; default: native)."),
     space: str = typer.Option("w", "--space", help="Codes in w (whitened W) or z."),
     truncation: float = typer.Option(1.0, "--truncation", help="Truncation psi at every decoding."),
     truncation_cutoff: int = typer.Option(0, "--truncation-cutoff", help="Truncate only the first K "
