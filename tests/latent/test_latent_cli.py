@@ -86,7 +86,7 @@ def test_a_condition_that_is_no_number_is_one_line(cli, cvae_run: Path, tmp_path
 def test_a_mistyped_condition_name_is_named(cli, cvae_run: Path, tmp_path: Path) -> None:
     r = cli("latent", "sample", cvae_run, "--out", tmp_path / "s.png", "--n", "4",
             "--condition", "smil=0.5,gender=female")
-    assert r.code == 2 and "unknown condition ['smil']" in r.err and "'smile'" in r.err
+    assert r.code == 2 and "unknown condition 'smil'; the model takes smile, gender" in r.err
     assert len(r.err.strip().splitlines()) == 1
 
 
@@ -253,11 +253,11 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["sample", "{cvae}", "--condition", "smile=0"], "give --condition smile=...,gender=..."),
         (["traverse", "{cvae}", "--condition", "smile=0"], "give --condition smile=...,gender=..."),
         (["traverse", "{cvae}", "--condition", "smil=0"],
-         "unknown condition ['smil']; the model takes ['smile', 'gender']"),
+         "unknown condition 'smil'; the model takes smile, gender"),
         (["sweep", "{cvae}", "--attribute", "smile", "--condition", "gendr=female"],
-         "unknown condition ['gendr']; the model takes ['smile', 'gender']"),
+         "unknown condition 'gendr'; the model takes smile, gender"),
         (["sweep", "{cvae}", "--attribute", "gender", "--condition", "smil=0"],
-         "unknown condition ['smil']; the model takes ['smile', 'gender']"),
+         "unknown condition 'smil'; the model takes smile, gender"),
         (["sample", "{vae}", "--condition", "smile=0"], "this model is not conditional; pass no "
          "condition"),
         (["traverse", "{vae}", "--condition", "smile=0"], "this model is not conditional"),
@@ -280,7 +280,16 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["stylespace", "{vae}", "--data", "{faces}", "--column", "mu", "--attribute", "gender",
           "--alpha", "nan"], "--alpha must be a number above 0, got nan"),
         (["force", "{cvae}", "--data", "{faces}", "--attribute", "gender", "--values", "1"],
-         "not a continuous condition"),
+         "'gender' is not a continuous condition of this model; its continuous conditions: smile"),
+        # names and classes were printed as Python lists (['smile', 'gender'])
+        (["sweep", "{cvae}", "--attribute", "smile"],
+         "give a value for the other condition(s) gender (e.g. --condition gender=...)"),
+        (["sweep", "{cvae}", "--attribute", "smil"], "'smil' is not a condition of this model; it "
+         "takes smile, gender"),
+        (["sample", "{cvae}", "--condition", "smile=0,gender=femal"],
+         "gender: unknown class 'femal'; classes: female, male"),
+        (["sample", "{cvae}", "--condition", "smile=0,gender=0.5"],
+         "gender: a class code is a whole number, got 0.5; classes: female, male"),
         (["force", "{cvae}", "--data", "{faces}", "--attribute", "smile"], "exactly one"),
         (["interpolate", "{vae}", "--data", "{faces}", "--rows", "1,2,3"], "pairs"),
         (["blend", "{vae}", "--data", "{faces}", "--rows", "1,99999"], "out of range"),

@@ -567,7 +567,8 @@ def class_prompts(classes: Sequence[str], template: str | Sequence[str] = DEFAUL
     given = {c: name_list(p) for c, p in (prompts or {}).items()}
     unknown = sorted(set(given) - set(classes))
     if unknown:
-        raise UserError(f"prompts given for unknown classes {unknown}; classes: {list(classes)}")
+        raise UserError(f"prompts given for unknown classes {', '.join(map(repr, unknown))}; classes: "
+                        f"{', '.join(classes)}")
     if empty := [c for c, p in given.items() if not p]:
         raise UserError(f"no prompt given for the classes {empty}")
     return [given.get(c) or [t.format(c.replace("_", " ")) for t in templates] for c in classes]

@@ -623,7 +623,7 @@ def force(
     if part.kind != "continuous":
         conts = [p.name for p in spec.parts if p.kind == "continuous"]
         raise UserError(f"{attribute!r} is not a continuous condition of this model; its "
-                        f"continuous conditions: {conts or 'none'}")
+                        f"continuous conditions: {', '.join(conts) or 'none'}")
     amounts = parse_values(shifts if shifts is not None else values)
     codes = _store_codes(model, data, parse_rows(rows) if rows else None)
     x = torch.from_numpy(codes.framed(model)).permute(0, 3, 1, 2).float() / 255

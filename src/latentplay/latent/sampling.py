@@ -303,7 +303,7 @@ def condition_sweep(model: torch.nn.Module | PathLike, attribute: str, values: S
     spec.check_names(fixed)  # before asking for the others: a mistyped name is named, not asked for
     missing = [p.name for p in spec.parts if p.name != attribute and p.name not in fixed]
     if missing:
-        raise UserError(f"give a value for the other condition(s) {missing} "
+        raise UserError(f"give a value for the other condition(s) {', '.join(missing)} "
                         f"(e.g. --condition {missing[0]}=...)")
     if per_value < 1:
         raise UserError(f"per_value (--per) must be at least 1, got {per_value}")

@@ -52,7 +52,7 @@ class ConditionSpec:
         if not self.parts:
             raise UserError(f"this model is not conditional; it has no condition {name!r}")
         raise UserError(f"{name!r} is not a condition of this model; it takes "
-                        f"{[p.name for p in self.parts]}")
+                        f"{', '.join(p.name for p in self.parts)}")
 
     def column(self, name: str) -> int:
         """First column of attribute ``name``'s part in the condition vector."""
@@ -149,7 +149,8 @@ class ConditionSpec:
         names = [p.name for p in self.parts]
         unknown = sorted(set(values) - set(names))
         if unknown:
-            raise UserError(f"unknown condition {unknown}; the model takes {names}")
+            raise UserError(f"unknown condition {', '.join(map(repr, unknown))}; the model takes "
+                            f"{', '.join(names)}")
 
     def vector(self, values: Mapping[str, float | int | str]) -> np.ndarray:
         """``(dim,)`` float32 condition for ``{attribute: value}``: a number for a continuous
@@ -213,7 +214,7 @@ def class_code(part: ConditionPart, value: float | int | str) -> int:
     names = class_names(part)
     if isinstance(value, str):
         if value not in names:
-            raise UserError(f"{part.name}: unknown class {value!r}; classes: {names}")
+            raise UserError(f"{part.name}: unknown class {value!r}; classes: {', '.join(names)}")
         return names.index(value)
     if isinstance(value, (int, np.integer)):  # a code as it is (float() fails on 10**400)
         code = int(value)
@@ -232,7 +233,7 @@ def class_code(part: ConditionPart, value: float | int | str) -> int:
                             f"{', '.join(names)}")
         if not number.is_integer():  # int() would truncate 1.5 to class 1 (and fail on NaN, inf)
             raise UserError(f"{part.name}: a class code is a whole number, got {value!r}; "
-                            f"classes: {names}")
+                            f"classes: {', '.join(names)}")
         code = int(number)
     if not 0 <= code < part.size:
         raise UserError(f"{part.name}: class code {code} out of range 0..{part.size - 1}")
