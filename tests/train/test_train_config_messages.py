@@ -51,6 +51,9 @@ def test_the_wrong_trainer_value_is_named(item: str, message: str) -> None:
     ("trainer.device=tpu", "trainer.device must be one of auto, cpu, cuda, got 'tpu'"),
     ("data.split=halves", "data.split must be one of auto, rows, persons, store, got 'halves'"),
     ("data.size=48", "data.size must be one of 28, 32, 64, 128, got 48"),
+    ("loss.terms=[foo]", "unknown loss term(s) 'foo'; choose from: betatcvae, betavae, dipvae_i, "
+     "dipvae_ii, factorvae, infovae"),
+    ("family=foo", "unknown model family 'foo'; choose from: ae, cvae, dcgan, stylegan2, stylegan3, vae"),
 ])
 def test_adam_and_fabric_settings_are_checked(item: str, message: str) -> None:
     """Settings that Adam or Fabric would reject with a traceback (after the data were decoded)

@@ -43,7 +43,7 @@ FAMILIES: dict[str, tuple[type, type[nn.Module]]] = {
 def family_config(family: str) -> type:
     """The config dataclass of model ``family``."""
     if family not in FAMILIES:
-        raise UserError(f"unknown model family {family!r}; choose from {sorted(FAMILIES)}")
+        raise UserError(f"unknown model family {family!r}; choose from: {', '.join(sorted(FAMILIES))}")
     return FAMILIES[family][0]
 
 

@@ -62,7 +62,8 @@ class LossConfig:
         """Reject unknown, repeated or incompatible term lists (UserError)."""
         unknown = [t for t in self.terms if t not in TERMS]
         if unknown:
-            raise UserError(f"unknown loss term(s) {unknown}; choose from {sorted(TERMS)}")
+            raise UserError(f"unknown loss term(s) {', '.join(map(repr, unknown))}; choose from: "
+                            f"{', '.join(sorted(TERMS))}")
         if len(set(self.terms)) != len(self.terms):
             raise UserError(f"loss.terms lists a term twice: {self.terms}")
         if not variational:
