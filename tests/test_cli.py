@@ -500,7 +500,8 @@ def pix_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    # each said "n", "upsample", "batch size" or "cross-validation": no option of that name
+    # each said "n", "upsample", "batch size", "cross-validation", "fallback", "template" or
+    # "device": no option of that name
     (["data", "make", "synthfaces", "--out", "{tmp}/new", "--n", "0"], "n (--n) must be at least 1, got 0"),
     (["data", "measure", "{store}", "--upsample", "9"], "upsample (--upsample) must be in [-1, 4], got 9"),
     (["data", "measure", "{store}", "--batch-size", "0"], "batch_size (--batch-size) must be at least 1"),
@@ -510,6 +511,14 @@ def pix_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
      "batch_size (--batch-size) must be at least 1, got 0"),
     (["latent", "direction", "{store}", "--attribute", "gender", "--column", "pix", "--out",
       "{tmp}/d.json", "--cv", "1"], "cv (--cv, the cross-validation folds) must be at least 2, got 1"),
+    (["data", "measure", "{store}", "--fallback", "zero"],
+     "fallback (--fallback) must be one of median, whole, nan, got 'zero'"),
+    (["data", "align", "{store}", "--out", "{tmp}/a", "--template", "mtcnn"],
+     "template (--template) must be one of dlib, arcface, ffhq, got 'mtcnn'"),
+    (["data", "align", "{store}", "--out", "{tmp}/a", "--device", "tpu"],
+     "--device must be cpu, cuda or auto, got 'tpu'"),
+    (["data", "measure", "{store}", "--detector", "cnn", "--device", "tpu"],
+     "--device must be cpu, cuda or auto, got 'tpu'"),
 ])
 def test_an_option_out_of_range_is_named_as_typed(cli, pix_store: Path, tmp_path: Path,  # noqa: ANN001
                                                   args: list[str], message: str) -> None:

@@ -356,7 +356,8 @@ def test_free_parameters_are_counted_as_scikit_learn_does(covariance: str) -> No
 
 
 def test_an_unknown_covariance_is_one_line() -> None:
-    with pytest.raises(UserError, match="covariance must be one of full, tied, diag, spherical"):
+    with pytest.raises(UserError, match=r"covariance \(--covariance\) must be one of full, tied, diag, "
+                                        "spherical"):
         fit_mixture(np.zeros((30, 2)) + np.arange(30)[:, None], covariance="ful")
 
 

@@ -15,7 +15,7 @@ from latentplay.errors import UserError
 def test_align_faces_refuses_an_unknown_template_or_size() -> None:
     """A misspelt template is not taken for dlib's crop."""
     image = np.zeros((1, 40, 40, 3), np.uint8)
-    with pytest.raises(UserError, match="template must be one of"):
+    with pytest.raises(UserError, match=r"template \(--template\) must be one of"):
         align_faces(image, template="arcfce")
     with pytest.raises(UserError, match="size must be at least 16"):
         align_faces(image, size=8)

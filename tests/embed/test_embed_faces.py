@@ -162,11 +162,11 @@ def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--size", "100")
     assert r.code == 2 and "--size must be 64, 112, 128, 224, 256, 512 or 1024" in r.err
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--template", "mtcnn")
-    assert r.code == 2 and "template must be one of dlib, arcface" in r.err
+    assert r.code == 2 and "template (--template) must be one of dlib, arcface" in r.err
     r = cli("data", "align", s.path, "--out", tmp_path / "cnn", "--detector", "cnn", "--device", "auto")
     assert r.code == 0 and "aligned 2 of 4 faces" in r.out, r.err
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--detector", "cnn", "--device", "gpu")
-    assert r.code == 2 and "device must be cpu, cuda or auto" in r.err
+    assert r.code == 2 and "error: --device must be cpu, cuda or auto" in r.err
     assert st.load(tmp_path / "cnn").schema.provenance.arguments["detector"] == "cnn"
     r = cli("data", "align", tmp_path / "missing", "--out", tmp_path / "y")
     assert r.code == 2 and "no store at" in r.err

@@ -215,11 +215,11 @@ def test_names_taken_prefix_and_overwrite(faces) -> None:
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"what": ["age"]}, "unknown measure"),
     ({"what": ["pose", "pose"]}, "named twice"),
-    ({"what": ["pose"], "fallback": "zero"}, "fallback must be"),
+    ({"what": ["pose"], "fallback": "zero"}, r"fallback \(--fallback\) must be"),
     ({"what": ["quality"], "prefix": "a b"}, "prefix"),
     ({"what": ["quality"], "batch_size": 0}, r"batch_size \(--batch-size\) must be at least 1"),
     ({"what": ["pose"], "detector": "mtcnn"}, "detector must be one of hog, cnn"),
-    ({"what": ["pose"], "detector": "cnn", "device": "tpu"}, "device must be cpu, cuda or auto"),
+    ({"what": ["pose"], "detector": "cnn", "device": "tpu"}, "--device must be cpu, cuda or auto"),
 ])
 def test_bad_options_are_refused_before_any_work(faces, kwargs, message) -> None:
     path = faces(n=5)

@@ -119,7 +119,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
         raise UserError(f"the range of thresholds must hold the detector's own cut, {cut:g}")
     from latentplay.devices import resolve_device
 
-    device = resolve_device(device, "device")
+    device = resolve_device(device, "--device")
     scores = np.empty(len(store))
     for start in range(0, len(store), batch_size):
         stop = min(start + batch_size, len(store))

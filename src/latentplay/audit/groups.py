@@ -122,7 +122,8 @@ def fit_mixture(z: np.ndarray, components: int | None = None, max_components: in
     if n < 2:
         raise UserError(f"{n} code(s) are too few to model (at least 2)")
     if covariance not in COVARIANCES:
-        raise UserError(f"covariance must be one of {', '.join(COVARIANCES)}, got {covariance!r}")
+        raise UserError(f"covariance (--covariance) must be one of {', '.join(COVARIANCES)}, "
+                        f"got {covariance!r}")
     reg = 1e-4 * (float(z.var(axis=0).mean()) or 1.0)
     per = dim + 2 if covariance in ("full", "tied") else 2  # rows one component's covariance needs
     if n < per:

@@ -513,7 +513,7 @@ def sample_groups(
         raise UserError(f"the annotator is for {annotator.attribute!r}, not {attribute!r}")
     refuse_nonempty(Path(out), overwrite)  # before the fits; --out is made once input passes
     if covariance not in ("full", "diag"):
-        raise UserError(f"covariance must be full or diag, got {covariance!r}")
+        raise UserError(f"covariance (--covariance) must be full or diag, got {covariance!r}")
     with warnings.catch_warnings():  # each group's note goes into groups.json instead
         warnings.filterwarnings("ignore", f"{re.escape(attribute)}: group ", UserWarning)
         gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed,

@@ -72,7 +72,7 @@ def check_settings(size: int, template: str, padding: float = 0.25, upsample: in
     if size < 16:
         raise UserError(f"size must be at least 16, got {size}")
     if template not in TEMPLATES:
-        raise UserError(f"template must be one of {', '.join(TEMPLATES)}, got {template!r}")
+        raise UserError(f"template (--template) must be one of {', '.join(TEMPLATES)}, got {template!r}")
     if not padding >= 0:
         raise UserError(f"padding must be at least 0, got {padding}")
     if upsample is not None and not -1 <= upsample <= 4:
@@ -107,7 +107,7 @@ def align_store(
     check_detector(detector)
     from latentplay.devices import resolve_device
 
-    device = resolve_device(device, "device")
+    device = resolve_device(device, "--device")
     FaceModels.load()  # a missing dlib fails here, before anything is written
     schema = Schema(
         attributes=list(store.schema.attributes),

@@ -161,7 +161,7 @@ class MeasureConfig:
         check_detector(self.detector)
         from latentplay.devices import resolve_device
 
-        resolve_device(self.device, "device")
+        resolve_device(self.device, "--device")
         unknown = [w for w in self.what if w not in MEASURES]
         if unknown or not self.what:
             raise UserError(f"unknown measure(s) {', '.join(unknown) or '(none)'}; choose from "
@@ -169,7 +169,8 @@ class MeasureConfig:
         if len(set(self.what)) != len(self.what):
             raise UserError(f"a measure is named twice in {', '.join(self.what)}")
         if self.fallback not in FALLBACKS:
-            raise UserError(f"fallback must be one of {', '.join(FALLBACKS)}, got {self.fallback!r}")
+            raise UserError(f"fallback (--fallback) must be one of {', '.join(FALLBACKS)}, "
+                            f"got {self.fallback!r}")
         if not -1 <= self.upsample <= 4:
             raise UserError(f"upsample (--upsample) must be in [-1, 4], got {self.upsample}")
 
@@ -215,7 +216,7 @@ class Measurer(Embedder):
         config.validate()
         super().__init__(config)
         self.box: tuple[float, float, float, float] | None = None  # median fallback, relative
-        self.device = resolve_device(config.device, "device")
+        self.device = resolve_device(config.device, "--device")
         if config.needs_face:
             FaceModels.load()  # a missing dlib fails here
 
