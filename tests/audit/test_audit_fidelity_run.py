@@ -17,6 +17,7 @@ from latentplay import store as st
 from latentplay.audit.annotate import ClassifierAnnotator
 from latentplay.audit.fidelity import audit_fidelity, conditional_rows, group_rows, order_trend
 from latentplay.embed.column import load_rows
+from latentplay.errors import UserError
 from latentplay.metrics.fidelity import frechet_distance, prdc
 from latentplay.metrics.verification import rate_trend
 from latentplay.store.schema import class_places
@@ -195,6 +196,10 @@ def test_a_sample_of_every_training_image_has_no_reference(cli, faces: Path, vae
     (("-o", "dim=8", "--k", "400"), "k=400"),
     (("--features", "nosuch"), "nosuch"),
     (("--device", "tpu"), "--device must be cpu, cuda or auto"),
+    # a crop above 1 or NaN cropped nothing, silently; 0 cropped to one pixel
+    (("--crop", "2"), "--crop must be in (0, 1] (the share of the shorter side kept), got 2"),
+    (("--crop", "nan"), "--crop must be in (0, 1] (the share of the shorter side kept), got nan"),
+    (("--crop", "0"), "--crop must be in (0, 1] (the share of the shorter side kept), got 0"),
 ])
 def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, tmp_path: Path,
                                             extra: tuple[str, ...], message: str) -> None:
@@ -203,6 +208,14 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, tmp
     assert r.code == 2, r.err
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.err
+
+
+@pytest.mark.parametrize("crop", [2.0, float("nan"), 0.0])
+def test_a_crop_outside_0_1_is_refused_before_any_work(faces: Path, tmp_path: Path, crop: float) -> None:
+    images = np.zeros((10, 64, 64, 3), np.uint8)
+    with pytest.raises(UserError, match=r"crop must be in \(0, 1\]"):
+        audit_fidelity(images, faces, tmp_path / "out", crop=crop)
+    assert not (tmp_path / "out").exists()
 
 
 def test_conditional_rows_see_a_generator_that_swaps_its_classes() -> None:

@@ -476,6 +476,8 @@ def fidelity_cmd(
     n = 2000 if n is None else n
     if n < 2:
         raise UserError(f"--n must be at least 2, got {n}")
+    if crop is not None and not 0 < crop <= 1:  # 2 and NaN cropped nothing, 0 to one pixel
+        raise UserError(f"--crop must be in (0, 1] (the share of the shorter side kept), got {crop:g}")
     store = st.load(data)
     if run is not None:   # --images: counted once read, in audit_fidelity
         check_counts(k, n, min(n if real is None else real, len(store)))

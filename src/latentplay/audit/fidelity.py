@@ -47,6 +47,7 @@ from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance,
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir, refuse_nonempty, staged_outputs
 from latentplay.store.bias import repeated_persons
+from latentplay.store.images import check_fit
 from latentplay.store.schema import UNKNOWN, class_places, trend_groups
 from latentplay.train.fidelity import flat_caution, flat_threshold, pixel_contrast
 
@@ -191,6 +192,7 @@ def audit_fidelity(
         raise UserError("generated images must be one (M, S, S, C) uint8 array of equal sizes")
     if n_real is not None and n_real < 1:
         raise UserError(f"--real (n_real) must be a positive number of training images, got {n_real}")
+    check_fit(None, None, crop)
     for name in by:
         if data.schema.attribute_or_error(name).kind == "continuous":
             raise UserError(f"--by {name}: the attribute is continuous; give categorical ones "
