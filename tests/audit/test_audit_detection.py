@@ -140,7 +140,11 @@ def test_the_default_range_runs_from_below_the_cut_to_the_best_score(drawn: st.S
     ({"lowest": 0.1}, "must hold the detector's own cut, 0"),
     # data align and data measure refuse these; the sweep read -2 as -1 and upsampled 5 times
     ({"upsample": -2}, r"upsample \(--upsample\) must be in \[-1, 4\], got -2"),
-    ({"upsample": 5}, r"upsample \(--upsample\) must be in \[-1, 4\], got 5")])
+    ({"upsample": 5}, r"upsample \(--upsample\) must be in \[-1, 4\], got 5"),
+    # NaN or infinite ends swept the images and then failed drawing the figure's axis
+    ({"lowest": float("nan")}, "--lowest must be a finite score, got nan"),
+    ({"lowest": -np.inf}, "--lowest must be a finite score, got -inf"),
+    ({"highest": np.inf}, "--highest must be a finite score, got inf")])
 def test_a_range_without_the_cut_or_steps_is_refused(drawn: st.Store, kwargs: dict,
                                                       message: str) -> None:
     with pytest.raises(UserError, match=message):

@@ -21,6 +21,7 @@ where the faces are; HOG's lowest ones need not).
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -111,6 +112,9 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
     cut = detector_cut(detector)
     if lowest is None:
         lowest = cut - 1.0 if cut == 0 else 0.05
+    for option, value in (("--lowest", lowest), ("--highest", highest)):
+        if value is not None and not math.isfinite(value):  # an axis limit: a traceback after the pass
+            raise UserError(f"{option} must be a finite score, got {value:g}")
     if not -1 <= upsample <= 4:  # as data align and data measure: 2**8 times a side filled the memory
         raise UserError(f"upsample (--upsample) must be in [-1, 4], got {upsample}")
     if steps < 2 or (highest is not None and not lowest < highest):
