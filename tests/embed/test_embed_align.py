@@ -26,8 +26,8 @@ def test_a_negative_padding_or_a_huge_upsampling_is_one_clear_error(blob_store, 
     traceback from inside the store's build; an upsampling of 9 would read 4**9 times the
     pixels. Both are refused before anything is written."""
     image = data.astronaut()[None]  # a face: dlib's chip is cut
-    for padding in (-0.3, float("nan")):
-        with pytest.raises(UserError, match="padding must be at least 0"):
+    for padding in (-0.3, float("nan"), float("inf")):  # inf: a store of black squares
+        with pytest.raises(UserError, match=r"padding \(--padding\) must be a finite number, at least 0"):
             align_faces(image, padding=padding)
     with pytest.raises(UserError, match=r"upsample \(--upsample\) must be in \[-1, 4\]"):
         align_faces(image, upsample=9)
@@ -36,7 +36,7 @@ def test_a_negative_padding_or_a_huge_upsampling_is_one_clear_error(blob_store, 
         check_settings(112, "dlib", upsample=-2)
     s = blob_store(n=2, size=40)
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--padding", "-0.5")
-    assert r.code == 2 and "padding must be at least 0, got -0.5" in r.err
+    assert r.code == 2 and "padding (--padding) must be a finite number, at least 0, got -0.5" in r.err
     assert not (tmp_path / "x").exists()
 
 

@@ -273,6 +273,9 @@ def test_leakage_table_writes_csv_and_chart(tmp_path: Path, digits: tuple) -> No
         (["--n-train", "0"], "--n-train must be at least 5, got 0"),
         (["--n-probe", "0"], "--n-probe must be at least 4, got 0"),
         (["--size", "48"], "--size must be 64 or 32, got 48"),
+        # an infinite rate trained until the first loss was NaN
+        (["--lr", "inf"], "--lr must be a finite number above 0, got inf"),
+        (["--lr", "0"], "--lr must be a finite number above 0, got 0"),
     ],
 )
 def test_leakage_cli_refuses_bad_options(cli, tmp_path: Path, args: list[str], message: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -67,14 +68,15 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
 
 def check_settings(size: int, template: str, padding: float = 0.25, upsample: int | None = None) -> None:
     """A :class:`UserError` for a crop under 16 pixels, a template not in :data:`TEMPLATES`, a
-    negative (or NaN) padding, which dlib's chip refuses with a traceback, or upsampling outside
+    negative (or NaN) padding, which dlib's chip refuses with a traceback, an infinite one (a
+    store of black squares), or upsampling outside
     -1..4 (-1 or None: automatic; each step quadruples the pixels the detector reads)."""
     if size < 16:
         raise UserError(f"size must be at least 16, got {size}")
     if template not in TEMPLATES:
         raise UserError(f"template (--template) must be one of {', '.join(TEMPLATES)}, got {template!r}")
-    if not padding >= 0:
-        raise UserError(f"padding must be at least 0, got {padding}")
+    if not 0 <= padding < math.inf:
+        raise UserError(f"padding (--padding) must be a finite number, at least 0, got {padding}")
     if upsample is not None and not -1 <= upsample <= 4:
         raise UserError(f"upsample (--upsample) must be in [-1, 4], got {upsample}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -81,8 +82,8 @@ def run(
     at_least(seed, 0, "--seed")
     runs = training_seeds(seed, seeds)
     at_least(threads, 0, "--threads")
-    if not lr > 0:
-        raise UserError(f"--lr must be above 0, got {lr:g}")
+    if not 0 < lr < math.inf:  # inf trained until a loss became NaN
+        raise UserError(f"--lr must be a finite number above 0, got {lr:g}")
     if n_train is not None:
         at_least(n_train, 5, "--n-train")  # a fifth of them are the held-out task rows
         if n_train > 2880:
