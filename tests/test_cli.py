@@ -499,6 +499,19 @@ def pix_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.parametrize("args", [
+    ["audit", "sample-groups", "{tmp}/run", "--data", "{store}", "--by", "gender", "--out", "{tmp}/g",
+     "--n", "201"],
+    ["data", "grid", "{store}", "--out", "{tmp}/g.png", "--per-row", "201"]])
+def test_faces_per_row_are_capped_as_a_figure_holds_them(cli, pix_store: Path, tmp_path: Path,  # noqa: ANN001
+                                                          args: list[str]) -> None:
+    """audit sample-groups --n 100000 fitted and drew every group's faces and then failed with
+    matplotlib's traceback (an image 10,800,192 pixels wide); the latent figures cap at 200."""
+    r = cli(*(a.format(store=pix_store, tmp=tmp_path) for a in args))
+    _one_line_error(r)
+    assert "must be at most 200 (a figure shows at most 200 columns of faces), got 201" in r.err
+
+
 @pytest.mark.parametrize(("args", "message"), [
     # each said "n", "upsample", "batch size", "cross-validation", "fallback", "template" or
     # "device": no option of that name

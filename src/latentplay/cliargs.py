@@ -20,6 +20,12 @@ UPSAMPLE_HELP = "Detector upsampling: doublings of the image side, 0 to 4 (-1: b
 """``--upsample``'s help, wherever dlib's detector finds faces."""
 
 
+MAX_COLUMNS = 200
+"""Columns of images one figure shows at most (values, steps or faces drawn per row)."""
+COLUMNS_WHY = f"a figure shows at most {MAX_COLUMNS} columns of faces"
+"""Why an option is refused above :data:`MAX_COLUMNS` (:func:`at_most`'s ``why``)."""
+
+
 def at_least(value: float, low: float, option: str) -> None:
     """Refuse an option value below ``low`` with a message naming the option."""
     if value < low:

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from latentplay.cliargs import UPSAMPLE_HELP, parse_condition, split_names
+from latentplay.cliargs import COLUMNS_WHY, MAX_COLUMNS, UPSAMPLE_HELP, at_most, parse_condition, split_names
 from latentplay.errors import UserError
 from latentplay.outputs import figure_text, gaps_text, progress_bar, say, warn
 
@@ -380,6 +380,7 @@ def sample_groups_cmd(
     from latentplay.audit.groups import CHOSEN_BY
     from latentplay.audit.run import resolve_annotators, sample_groups
 
+    at_most(n, MAX_COLUMNS, "--n", COLUMNS_WHY)  # 100,000 fitted, drew, then failed in the figure
     if annotator is None and (heads or option):
         raise UserError("--heads and -o describe an onnx: network --annotator; none was given")
     ann = None if annotator is None else resolve_annotators(

@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 import typer
 
-from latentplay.cliargs import at_least, at_most, figure_out, parse_condition, split_names
+from latentplay.cliargs import (
+    COLUMNS_WHY,
+    MAX_COLUMNS,
+    at_least,
+    at_most,
+    figure_out,
+    parse_condition,
+    split_names,
+)
 from latentplay.errors import UserError
 from latentplay.outputs import (
     console,
@@ -42,14 +50,12 @@ LAYERS_HELP = ("coarse (styles 0-3), middle (4-7), fine (8 up) or START:STOP; in
                "its lowest to highest cutoffs")
 
 
-MAX_VALUES = 200  # values one figure can show (each is a column of faces)
-COLUMNS_WHY = f"a figure shows at most {MAX_VALUES} columns of faces"
 MAX_MIX_SIDE = 40  # destinations and sources of one mixing figure (1,600 mixes, as --n of sample)
 
 
 def parse_values(text: str) -> list[float]:
     """Comma-separated numbers and inclusive ranges ``START:STOP:STEP`` -> floats, e.g.
-    ``"-3,-1:1:0.5,3"`` -> ``[-3, -1, -0.5, 0, 0.5, 1, 3]``; at most :data:`MAX_VALUES`."""
+    ``"-3,-1:1:0.5,3"`` -> ``[-3, -1, -0.5, 0, 0.5, 1, 3]``; at most :data:`MAX_COLUMNS`."""
     out: list[float] = []
     for item in (p.strip() for p in text.split(",")):
         try:
@@ -75,12 +81,12 @@ def parse_values(text: str) -> list[float]:
         # the steps that fit from START to STOP: none beyond STOP (-3:3:0.7 ended at 3.3); the
         # tolerance keeps a STOP a float quotient falls just short of (0:0.3:0.1)
         count = int(np.floor((stop - start) / step + 1e-9)) + 1
-        if len(out) + count > MAX_VALUES:
+        if len(out) + count > MAX_COLUMNS:
             raise UserError(f"values {text!r} make {len(out) + count} values; a figure shows at "
-                            f"most {MAX_VALUES} (a larger STEP gives fewer)")
+                            f"most {MAX_COLUMNS} (a larger STEP gives fewer)")
         out += [round(start + k * step, 10) for k in range(count)]
-    if len(out) > MAX_VALUES:
-        raise UserError(f"values {text!r} make {len(out)} values; a figure shows at most {MAX_VALUES}")
+    if len(out) > MAX_COLUMNS:
+        raise UserError(f"values {text!r} make {len(out)} values; a figure shows at most {MAX_COLUMNS}")
     return out
 
 
@@ -192,7 +198,7 @@ def sample(
     cond = _condition(model, condition)
     _need_condition(model, cond)
     at_least(n, 1, "--n")
-    at_most(n, PER_ROW * MAX_VALUES, "--n", f"a figure shows at most {MAX_VALUES} rows of {PER_ROW}")
+    at_most(n, PER_ROW * MAX_COLUMNS, "--n", f"a figure shows at most {MAX_COLUMNS} rows of {PER_ROW}")
     shift = _pair(translate) if translate else (0.0, 0.0)
     if not np.isfinite(rotate):
         raise UserError(f"--rotate must be a finite number of degrees, got {rotate}")
@@ -355,7 +361,7 @@ def traverse(
         raise UserError("--top counts the axes chosen when --axes is not given; give one of them")
     asked, top = top, 8 if top is None else top
     at_least(steps, 2, "--steps")
-    at_most(steps, MAX_VALUES, "--steps", COLUMNS_WHY)
+    at_most(steps, MAX_COLUMNS, "--steps", COLUMNS_WHY)
     if not 0 < span < np.inf:  # not: a NaN --range fails too
         raise UserError(f"--range must be a number above 0, got {span:g}")
     at_least(top, 1, "--top")
@@ -694,7 +700,7 @@ def interpolate(
     if len(chosen) < 2 or len(chosen) % 2:
         raise UserError(f"give --rows as pairs (an even number of rows), got {len(chosen)}")
     at_least(steps, 2, "--steps")
-    at_most(steps, MAX_VALUES, "--steps", COLUMNS_WHY)
+    at_most(steps, MAX_COLUMNS, "--steps", COLUMNS_WHY)
     if method not in ("slerp", "lerp"):
         raise UserError(f"--method must be slerp or lerp, got {method!r}")
     codes = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
@@ -1153,7 +1159,7 @@ def stylespace(
     figure_out(out)  # before any work: nothing of a store or run replaced
     at_least(top, 1, "--top")
     at_least(steps, 2, "--steps")
-    at_most(steps, MAX_VALUES, "--steps", COLUMNS_WHY)
+    at_most(steps, MAX_COLUMNS, "--steps", COLUMNS_WHY)
     if not 0 < alpha < np.inf:  # not: a NaN --alpha fails too
         raise UserError(f"--alpha must be a number above 0, got {alpha:g}")
     if negative is not None and positive is None:

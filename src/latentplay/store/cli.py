@@ -12,10 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from latentplay.cliargs import (
+    COLUMNS_WHY,
     DETECTOR_DEVICE_HELP,
     DETECTOR_HELP,
+    MAX_COLUMNS,
     UPSAMPLE_HELP,
     at_least,
+    at_most,
     check_file_kind,
     figure_out,
     refuse_inside,
@@ -266,6 +269,7 @@ def grid(
     from latentplay.viz.grid import SIZE_MAX, save_store_grid
 
     at_least(per_row, 1, "--per-row")
+    at_most(per_row, MAX_COLUMNS, "--per-row", COLUMNS_WHY)
     if size is not None:
         at_least(size, 1, "--size")
         if size > SIZE_MAX:
