@@ -239,7 +239,8 @@ def sweep(
     values: str = typer.Option(None, help="START:STOP:STEP or a comma list (class names for a "
                                "categorical attribute); default: its range or classes."),
     per: int = typer.Option(8, help="Samples per value."),
-    condition: str = typer.Option(None, help="Values of the model's other conditions."),
+    condition: str = typer.Option(None, help="Values of the model's other conditions, e.g. "
+                                 "gender=female."),
     new_codes: bool = typer.Option(False, help="Draw new codes for every value (default: the "
                                    "same codes in every row)."),
     seed: int = typer.Option(0, help="Seed of the prior draws."),
@@ -339,7 +340,8 @@ def traverse(
     span: float = typer.Option(3.0, "--range", help="Move from -RANGE to +RANGE (prior units; "
                                "SDs of the axis for an AE or with --pca)."),
     steps: int = typer.Option(9, help="Images per axis."),
-    condition: str = typer.Option(None, help="Condition of a conditional model."),
+    condition: str = typer.Option(None, help="Condition of a conditional model, e.g. "
+                                 "smile=0.5,gender=female."),
     data: Path = typer.Option(None, help="Store: start from the code of --row instead of the "
                               "centre."),
     row: int = typer.Option(None, help="Row of --data to start from (default: 0); with --seed, "

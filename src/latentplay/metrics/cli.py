@@ -290,7 +290,8 @@ def track(
         "them (seeds.json, seeds.csv, seeds.png): seeds move these scores as much as models do "
         "(Locatello et al. 2019). Stopped, the same command continues: finished seeds are "
         "kept, a stopped one resumes from its checkpoint."),
-    overrides: list[str] = typer.Argument(None, help="Training config overrides key=value."),
+    overrides: list[str] = typer.Argument(None, help="Training config overrides key=value, as "
+                                       "for latentplay train, e.g. model.latent_dim=6."),
 ) -> None:
     """Train a model and log disentanglement metrics to RUN/dis_metrics.csv every N epochs
     (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`);

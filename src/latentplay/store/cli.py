@@ -42,7 +42,8 @@ def make(
     full: bool = typer.Option(False, "--full", help="shapes only: the whole 737,280-image grid."),
     preset: Path = typer.Option(None, "--preset", help="YAML of config values (see configs/datasets/)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
-    overrides: list[str] = typer.Argument(None, help="Config overrides key=value."),
+    overrides: list[str] = typer.Argument(None, help="Config overrides key=value, e.g. "
+                                   "identities=1000 (synthfaces: the faces are photos of 1000 persons)."),
 ) -> None:
     """Generate a built-in dataset (shapes, synthfaces) into a store."""
     from latentplay.sources import make as make_store
