@@ -718,7 +718,7 @@ def reconstruction_cmd(
     identity: str = typer.Option(None, help="Face embedder (dlib) reading how much of each person "
                                  "the redrawing keeps."),
     seed: int = typer.Option(0, help="Seed of the draw of --n and of the bootstrap."),
-    device: str = typer.Option("cpu", help="cpu, cuda or auto."),
+    device: str = typer.Option("cpu", help="Where RUN encodes and redraws the photos: cpu, cuda or auto."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Whose faces the model redraws worse: per group, the pixel error of each photo's
