@@ -22,7 +22,8 @@ def train_command(
     resume: Path = typer.Option(None, "--resume", help="Run directory to continue."),
     epochs: int = typer.Option(None, "--epochs", help="Number of epochs (default: trainer.epochs); "
                                "with --resume the run's total, not epochs more."),
-    max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps (0: no limit)."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps (default: "
+                                   "trainer.max_steps, 0: no limit)."),
     batch_size: int = typer.Option(None, "--batch-size",
                                    help="Images per step, per process (default: trainer.batch_size)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (default: the config's seed, 0)."),
