@@ -532,6 +532,13 @@ def test_faces_per_row_are_capped_as_a_figure_holds_them(cli, pix_store: Path, t
      "--device must be cpu, cuda or auto, got 'tpu'"),
     (["data", "measure", "{store}", "--detector", "cnn", "--device", "tpu"],
      "--device must be cpu, cuda or auto, got 'tpu'"),
+    # one message named every limit of several options at once, and no value
+    (["audit", "sample-groups", "{tmp}/run", "--data", "{store}", "--by", "gender", "--out", "{tmp}/g",
+      "--measure", "0"], "--measure must be at least 1, got 0"),
+    (["match", "simulate", "--out", "{tmp}/m", "--relevant", "0"], "--relevant must be at least 1, got 0"),
+    (["match", "simulate", "--out", "{tmp}/m", "--n", "5"], "--n must be at least 10, got 5"),
+    (["import", "stylegan2", "{tmp}/g.pkl", "--out", "{tmp}/i", "--w-samples", "1"],
+     "w_samples (--w-samples) must be at least 2, got 1"),
 ])
 def test_an_option_out_of_range_is_named_as_typed(cli, pix_store: Path, tmp_path: Path,  # noqa: ANN001
                                                   args: list[str], message: str) -> None:

@@ -45,6 +45,7 @@ from latentplay.audit.distribution import (
 )
 from latentplay.audit.goodness_of_fit import JointCounts
 from latentplay.audit.values import ValueComparison, compare_values, ks_persons_text, smd_text
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
 from latentplay.outputs import (
@@ -507,8 +508,8 @@ def sample_groups(
     from latentplay.audit.groups import fit_group_mixtures
 
     data = st.load(data) if not isinstance(data, st.Store) else data
-    if n < 1 or measure < 1:
-        raise UserError("--n and --measure must be at least 1")
+    at_least(n, 1, "--n")
+    at_least(measure, 1, "--measure")
     if annotator is not None and annotator.attribute != attribute:
         raise UserError(f"the annotator is for {annotator.attribute!r}, not {attribute!r}")
     refuse_nonempty(Path(out), overwrite)  # before the fits; --out is made once input passes

@@ -174,8 +174,9 @@ def simulate(
     """Write a confounded store with a known effect (vector z, group, outcome y) to try matching."""
     from latentplay.match.synthetic import confounded, make_store
 
-    if n < 10 or relevant < 1 or irrelevant < 0:
-        raise UserError("need --n >= 10, --relevant >= 1 and --irrelevant >= 0")
+    at_least(n, 10, "--n")
+    at_least(relevant, 1, "--relevant")
+    at_least(irrelevant, 0, "--irrelevant")
     for option, value in (("--effect", effect), ("--strength", strength)):
         if not math.isfinite(value):  # a NaN effect wrote a store whose outcome is all NaN
             raise UserError(f"{option} must be a finite number, got {value:g}")

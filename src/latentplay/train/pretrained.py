@@ -199,7 +199,7 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     out = Path(out)
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
-        raise UserError(f"w_samples must be at least 2, got {w_samples}")
+        raise UserError(f"w_samples (--w-samples) must be at least 2, got {w_samples}")
     if space not in SPACES:
         raise UserError(f"--space must be one of {', '.join(SPACES)}, got {space!r}")
     if not 0 <= truncation <= 1:  # NaN included; checked before a large file is read
