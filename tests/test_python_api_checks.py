@@ -120,7 +120,7 @@ def test_probe_needs_two_folds(tmp_path: Path) -> None:
     from latentplay.latent.probe import probe
 
     rng = np.random.default_rng(0)
-    with pytest.raises(UserError, match="at least 2 folds"):
+    with pytest.raises(UserError, match=r"cross-validation folds\) must be at least 2"):
         probe(rng.normal(size=(40, 3)), np.arange(40) % 2, "categorical", cv=1)
 
 

@@ -254,7 +254,8 @@ def test_embed_cli(cli, blob_store, tmp_path):
         ((s.path, "--with", "resnet", "--column", "x"), "unknown embedder 'resnet'"),
         ((s.path, "--with", "pixels-pca", "--column", "x", "-o", "dim=0"), "dim must be"),
         ((s.path, "--with", "pixels-pca", "--column", "x", "-o", "nope=1"), "bad config"),
-        ((s.path, "--with", "pixels-pca", "--column", "x", "--batch-size", "0"), "batch size"),
+        ((s.path, "--with", "pixels-pca", "--column", "x", "--batch-size", "0"),
+         "--batch-size) must be at least 1, got 0"),
         ((s.path, "--with", "pixels-pca:3", "--column", "x"), "takes no ':' argument"),
     ]:
         r = cli("embed", *args)

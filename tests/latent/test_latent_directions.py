@@ -116,7 +116,7 @@ def test_unlabelled_rows_are_dropped(planted):
         ({"positive": 1, "negative": "1"}, "the same class"),
         ({"method": "ridge"}, "does not fit a categorical"),
         ({"kind": "ordinal"}, "kind must be one of"),
-        ({"cv": 1}, "at least 2 folds"),
+        ({"cv": 1}, r"cv \(--cv, the cross-validation folds\) must be at least 2, got 1"),
         ({"y": np.zeros(N - 1, int)}, "labels must have shape"),
         ({"y": np.full(N, 0.5)}, "not fractions"),
     ],
