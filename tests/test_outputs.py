@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -344,3 +345,43 @@ def test_a_directory_that_another_writer_swapped_in_meanwhile_is_replaced_in_tur
     outputs.swap_into_place(tmp_path / "mine", tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert (tmp_path / "out" / "f").read_text() == "mine"
+
+
+def test_a_commands_figures_and_store_name_the_command_and_version(tmp_path: Path, cli: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure copied away from its run named only matplotlib, and a store's provenance and
+    history only the version and the time: now each names the command that made it, the folder
+    it ran in and the latentplay version (and nothing from Python names a command)."""
+    from PIL import Image
+
+    from latentplay import __version__
+    from latentplay import store as st
+    from latentplay.outputs import made_by
+
+    monkeypatch.chdir(tmp_path)
+    assert cli("data", "make", "synthfaces", "--out", "faces", "--n", "12").code == 0
+    assert cli("data", "bin", "faces", "smile", "--edges", "0.5").code == 0
+    assert cli("data", "grid", "faces", "--by", "gender", "--out", "g.png").code == 0
+    schema = st.load(tmp_path / "faces").schema
+    folder = str(tmp_path)
+    assert schema.provenance.made_by == {
+        "latentplay": __version__, "folder": folder,
+        "command": "latentplay data make synthfaces --out faces --n 12"}
+    assert schema.history[-1]["made_by"]["command"] == "latentplay data bin faces smile --edges 0.5"
+    assert Image.open(tmp_path / "g.png").text == {
+        "Software": f"latentplay {__version__}",
+        "Source": f"latentplay {__version__}: latentplay data grid faces --by gender --out g.png "
+                  f"(in {folder})"}
+    assert made_by() == {"latentplay": __version__}
+
+
+def test_a_gif_names_the_version_in_its_comment(tmp_path: Path) -> None:
+    """An animation's GIF comment names the latentplay version that drew it."""
+    import numpy as np
+    from PIL import Image
+
+    from latentplay import __version__
+    from latentplay.viz.grid import write_gif
+
+    write_gif(np.zeros((2, 4, 4, 3), np.uint8), tmp_path / "a.gif")
+    assert Image.open(tmp_path / "a.gif").info["comment"] == f"latentplay {__version__}".encode()

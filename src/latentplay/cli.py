@@ -26,6 +26,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from latentplay import cliargs
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError, full_disk, full_disk_line
 
@@ -393,6 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     # spinning threads on cores that other work shares slow training 10-20x; set before torch loads
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     _escape_what_output_cannot_encode()
+    cliargs.COMMAND_LINE = args   # what made the outputs, for their records
     try:
         with figure_warnings_gathered():
             code = app(args=args, prog_name="latentplay", standalone_mode=False)
@@ -425,6 +427,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # another library's own error after a full disk stopped its write
         _stop_if_full(exc)
         raise
+    finally:
+        cliargs.COMMAND_LINE = None
     if code == 130:  # Typer's exit status for a KeyboardInterrupt (Ctrl-C, SIGINT)
         print("interrupted", file=sys.stderr)
     if isinstance(code, int) and code:

@@ -83,6 +83,11 @@ def parse_condition(text: str | None) -> dict[str, Any]:
     return out
 
 
+COMMAND_LINE: list[str] | None = None
+"""The arguments of the ``latentplay`` command running now (set by :func:`latentplay.cli.main`
+while it runs), which :func:`latentplay.outputs.made_by` records; None where latentplay is
+called from Python."""
+
 STORE_FILE = "latentplay.json"
 """The file that makes a directory a store (``latentplay.store.SCHEMA_FILE``, named here so
 that the check below needs no import of the store's libraries)."""

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from latentplay import cliargs
 from latentplay.cliargs import STORE_FILE
 from latentplay.errors import UserError
 
@@ -316,6 +317,26 @@ def output_dir(out: str | Path, overwrite: bool) -> Path:
     refuse_nonempty(out, overwrite)
     make_parents(out).mkdir(exist_ok=True)
     return out
+
+
+def made_by() -> dict[str, str]:
+    """What made an output, for its record: ``{"latentplay": "0.1.0", "command": "latentplay
+    viz tsne data/faces --by gender", "folder": "/home/me/study"}`` (the folder the command ran
+    in, which its relative paths name); the version alone from Python."""
+    from latentplay import __version__
+
+    if cliargs.COMMAND_LINE is None:
+        return {"latentplay": __version__}
+    return {"latentplay": __version__, "command": shlex.join(["latentplay", *cliargs.COMMAND_LINE]),
+            "folder": os.getcwd()}
+
+
+def made_by_text() -> str:
+    """:func:`made_by` as one line for a figure's metadata: ``latentplay 0.1.0: latentplay viz
+    tsne data/faces --by gender (in /home/me/study)``."""
+    made = made_by()
+    command = f": {made['command']} (in {made['folder']})" if "command" in made else ""
+    return f"latentplay {made['latentplay']}{command}"
 
 
 def json_default(value: Any) -> Any:

@@ -720,9 +720,8 @@ def _figures(
     out: Path, store: st.Store, treat: Treatment, result: MatchResult, table: list[dict],
     n_covariate_columns: int, config: MatchConfig, weights: np.ndarray,
 ) -> None:
-    import matplotlib.pyplot as plt
-
     from latentplay.viz.balance import attribute_means, love_plot, propensity_overlap
+    from latentplay.viz.grid import save_figure
 
     names = [r["covariate"] for r in table]
     colors = _group_colors(store, treat)   # (treated, control) as every figure draws the classes
@@ -734,8 +733,7 @@ def _figures(
                 f"components{' (whitened)' if config.whiten else ''}" if config.pca else ""))
     fig = love_plot(names, before, after, title=title,
                     matched_on=np.arange(len(table)) < n_covariate_columns)
-    fig.savefig(out / "love_plot.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / "love_plot.png", dpi=120)
     attrs = means_rows(table, n_covariate_columns)
     sizes = group_sizes(treat.treated, weights)
     fig = attribute_means(
@@ -748,8 +746,7 @@ def _figures(
         ylabel="share (mean of 0/1)" if all(r["type"] == "binary" for r in attrs) else "mean",
         colors=colors,
     )
-    fig.savefig(out / "attribute_means.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / "attribute_means.png", dpi=120)
     if result.propensity is not None:
         matched = weights[weights > 0]
         # the matching distance's model, or the second caliper's (MatchIt's mahvars)
@@ -763,8 +760,7 @@ def _figures(
                   + ("(the matching distance)" if own else "(the second caliper's model)"),
             colors=colors,
         )
-        fig.savefig(out / "propensity.png", dpi=120)
-        plt.close(fig)
+        save_figure(fig, out / "propensity.png", dpi=120)
     if store.schema.image_column and len(result) and config.grid_pairs > 0:
         _pairs_figure(out, store, treat, result, config)
 
@@ -779,8 +775,7 @@ def _sample_pairs(result: MatchResult, n: int, seed: int) -> np.ndarray:
 def _pairs_figure(
     out: Path, store: st.Store, treat: Treatment, result: MatchResult, config: MatchConfig
 ) -> None:
-    import matplotlib.pyplot as plt
-
+    from latentplay.viz.grid import save_figure
     from latentplay.viz.pairs import pairs_grid
 
     if config.ratio > 1:
@@ -792,8 +787,7 @@ def _pairs_figure(
         fig = pairs_grid(img_t, img_c, result.distance[pick], groups=treat.names,
                          title=f"{len(pick)} random matched pairs of {len(result)}, by distance",
                          value_label=DISTANCE_LABELS[result.info["distance"]])
-    fig.savefig(out / "pairs.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "pairs.png", dpi=110)
 
 
 def _group_colors(store: st.Store, treat: Treatment) -> tuple[Any, Any]:

@@ -500,11 +500,9 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
 
 def bar_chart(rows: list[dict[str, Any]], path: Path) -> None:
     """:func:`leakage_figure` of ``rows`` saved as a PNG at ``path``."""
-    import matplotlib.pyplot as plt
+    from latentplay.viz.grid import save_figure
 
-    fig = leakage_figure(rows)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(leakage_figure(rows), path, dpi=120)
 
 
 def _number(row: dict[str, Any] | None, key: str) -> float:

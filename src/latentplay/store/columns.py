@@ -15,6 +15,7 @@ import pyarrow as pa
 from datasets.fingerprint import get_temporary_cache_files_directory
 
 from latentplay.errors import UserError
+from latentplay.outputs import made_by
 from latentplay.store.io import Store, attribute_features
 from latentplay.store.rows import row_numbers
 from latentplay.store.schema import Attribute, VectorColumn, check_column_name
@@ -187,7 +188,9 @@ def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarr
 
 def with_history(store: Store, entry: dict[str, Any]) -> Store:
     """A copy of ``store`` (not yet saved) whose schema's history ends with ``entry``,
-    stamped with the time (UTC)."""
-    entry = {**entry, "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    stamped with the time (UTC) and with the latentplay version and the command that made it
+    (:func:`~latentplay.outputs.made_by`)."""
+    entry = {**entry, "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+             "made_by": made_by()}
     return dataclasses.replace(store, schema=dataclasses.replace(
         store.schema, history=[*store.schema.history, entry]))

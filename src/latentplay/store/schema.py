@@ -17,6 +17,7 @@ import numpy as np
 
 from latentplay import __version__
 from latentplay.errors import UserError
+from latentplay.outputs import made_by
 
 AttributeKind = Literal["categorical", "continuous", "factor"]
 KINDS: tuple[str, ...] = ("categorical", "continuous", "factor")
@@ -207,6 +208,9 @@ class Provenance:
     )
     host: str = field(default_factory=lambda: f"{getpass.getuser()}@{platform.node()}")
     rejected: str | None = None
+    made_by: dict[str, str] | None = field(default_factory=made_by)
+    """The latentplay version and the command that made the store
+    (:func:`~latentplay.outputs.made_by`); None in a store made before it was recorded."""
 
 
 @dataclass
@@ -278,7 +282,7 @@ class Schema:
         vectors = [VectorColumn(**v) for v in data.get("vectors", [])]
         for item, what in [*((a, "attribute") for a in attrs), *((v, "vector column") for v in vectors)]:
             check_file_safe(item.name, what)
-        provenance = Provenance(**data["provenance"])
+        provenance = Provenance(**{"made_by": None, **data["provenance"]})
         history = list(data.get("history", []))
         _flags_not_yet_saved(attrs, data["attributes"], provenance.converter, history)
         return cls(

@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
-from latentplay.outputs import replaced_whole
+from latentplay.outputs import made_by, made_by_text, replaced_whole
 from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import fitted, readable_size, text_width, wrap_title
 
@@ -161,12 +161,25 @@ def _check_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str],
         raise UserError(f"captions= has {len(captions)} lists for {len(rows)} rows; give one per row")
 
 
+METADATA_KEYS = {"png": ("Software", "Source"), "pdf": ("Creator", "Subject"),
+                 "svg": ("Creator", "Description")}
+"""Per figure format, the metadata fields that name the latentplay version and the command that
+drew the figure (:func:`~latentplay.outputs.made_by`)."""
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = FIGURE_DPI) -> None:
     """Write ``fig`` to ``path`` (PNG, or PDF or SVG by its suffix; missing directories are
-    made) whole or not at all (:func:`~latentplay.outputs.replaced_whole`), and close it."""
+    made) whole or not at all (:func:`~latentplay.outputs.replaced_whole`), and close it. Its
+    metadata (:data:`METADATA_KEYS`) name the latentplay version and the command that drew it,
+    with the folder the command ran in."""
     kind = Path(path).suffix[1:].lower() or plt.rcParams["savefig.format"]
+    metadata = None
+    if kind in METADATA_KEYS:
+        software, source = METADATA_KEYS[kind]
+        made = made_by()
+        metadata = {software: f"latentplay {made['latentplay']}", source: made_by_text()}
     with replaced_whole(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=kind)
+        fig.savefig(tmp, dpi=dpi, format=kind, metadata=metadata)
     plt.close(fig)
 
 
@@ -367,8 +380,11 @@ def palette_frame(frame: np.ndarray) -> Image.Image:
 def write_palette_gif(frames: Sequence[Image.Image], path: str | os.PathLike[str],
                       seconds_per_frame: float = 0.5) -> None:
     """Write :func:`palette_frame` ``frames`` (same size) as a looping GIF at ``path``; no file
-    for none; written whole or not at all (:func:`~latentplay.outputs.replaced_whole`)."""
+    for none; written whole or not at all (:func:`~latentplay.outputs.replaced_whole`), its
+    comment naming the latentplay version and the command that drew it
+    (:func:`~latentplay.outputs.made_by_text`)."""
     if frames:
         with replaced_whole(path) as tmp:
             frames[0].save(tmp, format="GIF", save_all=True, append_images=list(frames[1:]),
-                           duration=int(seconds_per_frame * 1000), loop=0)
+                           duration=int(seconds_per_frame * 1000), loop=0,
+                           comment=made_by_text().encode())
