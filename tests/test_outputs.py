@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -349,9 +350,10 @@ def test_a_directory_that_another_writer_swapped_in_meanwhile_is_replaced_in_tur
 
 def test_a_commands_figures_and_store_name_the_command_and_version(tmp_path: Path, cli: Any,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A figure copied away from its run named only matplotlib, and a store's provenance and
-    history only the version and the time: now each names the command that made it, the folder
-    it ran in and the latentplay version (and nothing from Python names a command)."""
+    """A figure copied away from its run named only matplotlib; a store's provenance and history,
+    a figure's JSON and a report only the version and the time: now each names the command that
+    made it, the folder it ran in and the latentplay version (nothing from Python names a
+    command)."""
     from PIL import Image
 
     from latentplay import __version__
@@ -362,11 +364,18 @@ def test_a_commands_figures_and_store_name_the_command_and_version(tmp_path: Pat
     assert cli("data", "make", "synthfaces", "--out", "faces", "--n", "12").code == 0
     assert cli("data", "bin", "faces", "smile", "--edges", "0.5").code == 0
     assert cli("data", "grid", "faces", "--by", "gender", "--out", "g.png").code == 0
+    assert cli("data", "bias", "faces", "--by", "gender", "--of", "age_group", "--out", "b.png").code == 0
+    assert cli("report", "faces", "--out", "r.html").code == 0
     schema = st.load(tmp_path / "faces").schema
     folder = str(tmp_path)
-    assert schema.provenance.made_by == {
-        "latentplay": __version__, "folder": folder,
-        "command": "latentplay data make synthfaces --out faces --n 12"}
+    made = {"latentplay": __version__, "folder": folder}
+    assert json.loads((tmp_path / "b.json").read_text())["made_by"] == {
+        **made, "command": "latentplay data bias faces --by gender --of age_group --out b.png"}
+    page = (tmp_path / "r.html").read_text()
+    assert f"with <code>latentplay report faces --out r.html</code> in {folder}. This file" in page
+    assert f"<dd>latentplay data make synthfaces --out faces --n 12 (in {folder})</dd>" in page
+    assert schema.provenance.made_by == {**made,
+                                         "command": "latentplay data make synthfaces --out faces --n 12"}
     assert schema.history[-1]["made_by"]["command"] == "latentplay data bin faces smile --edges 0.5"
     assert Image.open(tmp_path / "g.png").text == {
         "Software": f"latentplay {__version__}",

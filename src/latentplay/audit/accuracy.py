@@ -76,7 +76,7 @@ from latentplay.contingency import chi_square
 from latentplay.errors import UserError
 from latentplay.intervals import STUDENT, proportion_interval, t_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
-from latentplay.outputs import finite_or_none, json_default, output_dir, staged_outputs, write_csv
+from latentplay.outputs import finite_or_none, json_default, made_by, output_dir, staged_outputs, write_csv
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
@@ -234,7 +234,8 @@ def _write(out: Path, summary: dict[str, Any], confusion: list[dict[str, Any]]) 
                     "rows": b["n"], "confidence": b["confidence"], "accuracy": b["accuracy"]}
                    for r in [*cal["groups"], cal["overall"]] for b in r.get("bins", [])],
                   floats=".6g", fields=["group", "bin_low", "bin_high", "rows", "confidence", "accuracy"])
-    (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default), encoding="utf-8")
+    (out / "accuracy.json").write_text(json.dumps({**summary, "made_by": made_by()}, indent=2,
+                                                  default=json_default), encoding="utf-8")
     _write_table(out / "accuracy.csv", summary)
     for name, fig in accuracy_figures(summary).items():
         save_figure(fig, out / f"{name}.png")

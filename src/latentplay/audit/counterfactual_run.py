@@ -35,7 +35,7 @@ from latentplay.audit.counterfactual import (
 from latentplay.embed.base import Embedder, fit_embedder
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
-from latentplay.outputs import json_default, output_dir, staged_outputs, write_csv
+from latentplay.outputs import json_default, made_by, output_dir, staged_outputs, write_csv
 from latentplay.store import combine
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN
@@ -208,7 +208,7 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
         summary["identity"] = identity_summary(found, identity_table(
             found, groups, names, seed=faces.seed, persons=faces.persons))
         write_csv(out_dir / "identity.csv", summary["identity"]["table"])
-    (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
+    (out_dir / "counterfactual.json").write_text(json.dumps({**summary, "made_by": made_by()}, indent=2,
                                                             default=json_default), encoding="utf-8")
     table = "flips" if result.kind == "classes" else "changes"
     write_csv(out_dir / f"{table}.csv", summary[table])
@@ -269,7 +269,8 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
     profile = {"run": first["run"], "data": first["data"], "rows": first["rows"],
                "kind": first["kind"], "classifier": first["classifier"],
                "along": first["edit"].get("along"), "edits": list(names), "profile": rows}
-    (out / "profile.json").write_text(json.dumps(profile, indent=2, default=json_default), encoding="utf-8")
+    (out / "profile.json").write_text(json.dumps({**profile, "made_by": made_by()}, indent=2,
+                                                 default=json_default), encoding="utf-8")
     write_csv(out / "profile.csv", rows)
     save_figure(profile_figure(profile), out / "profile.png")
     return profile

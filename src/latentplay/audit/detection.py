@@ -43,7 +43,7 @@ from latentplay.embed.faces import (
 )
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.outputs import json_default, output_dir, staged_outputs
+from latentplay.outputs import json_default, made_by, output_dir, staged_outputs
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
@@ -180,7 +180,8 @@ def write_sweep(sweep: dict[str, Any], out: str | os.PathLike[str], overwrite: b
 
     directory = output_dir(out, overwrite)
     with staged_outputs(directory) as stage:   # moved in once both are written
-        (stage / "detection.json").write_text(json.dumps(sweep, indent=1, default=json_default),
+        (stage / "detection.json").write_text(json.dumps({**sweep, "made_by": made_by()}, indent=1,
+                                                                 default=json_default),
                                               encoding="utf-8")
         plot_sweep(sweep, stage / "detection.png")
     return directory

@@ -45,7 +45,7 @@ from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.metrics.verification import rate_trend
-from latentplay.outputs import json_default, output_dir, refuse_nonempty, staged_outputs
+from latentplay.outputs import json_default, made_by, output_dir, refuse_nonempty, staged_outputs
 from latentplay.store.bias import repeated_persons
 from latentplay.store.images import check_fit
 from latentplay.store.schema import UNKNOWN, class_places, trend_groups
@@ -272,7 +272,8 @@ def audit_fidelity(
                           audited)
         _copies_figure(out / "copies.png", real_images, fake_images, result, label,
                        summary["data_trained_the_run"], audited)
-        (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default),
+        (out / "fidelity.json").write_text(json.dumps({**summary, "made_by": made_by()}, indent=2,
+                                                      default=json_default),
                                            encoding="utf-8")
         return summary
 

@@ -49,6 +49,7 @@ from latentplay.outputs import (
     finite_or_none,
     gaps_text,
     json_default,
+    made_by,
     output_dir,
     refuse_nonempty,
     shell_word,
@@ -401,5 +402,6 @@ def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.S
                       np.array([missed[r] for r in picked]), np.array(picked)))
         start = stop
     save_figure(worst_grid(pairs, found["by"]), out / f"worst_{slug}.png")
-    (out / "reconstruction.json").write_text(json.dumps(found, indent=1, default=json_default),
+    (out / "reconstruction.json").write_text(json.dumps({**found, "made_by": made_by()}, indent=1,
+                                                        default=json_default),
                                              encoding="utf-8")

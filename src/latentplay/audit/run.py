@@ -50,6 +50,7 @@ from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
 from latentplay.outputs import (
     json_default,
+    made_by,
     output_dir,
     p_text,
     refuse_nonempty,
@@ -359,7 +360,8 @@ def audit_images(
                                                  "attribute": name, "evaluation": None,
                                                  "requested": requested_condition(measured, name)},
                           ref, repeated, audited)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default),
+        (out / "summary.json").write_text(json.dumps({**summary, "made_by": made_by()}, indent=2,
+                                                     default=json_default),
                                           encoding="utf-8")
         return summary
 
@@ -562,7 +564,8 @@ def sample_groups(
                                     if annotator.evaluation is None else annotator.evaluation.to_dict()}
             summary["measure"] = measure
             _shares_figure(out / "groups_shares.png", attribute, groups, measure, gm.unlabelled)
-        (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default),
+        (out / "groups.json").write_text(json.dumps({**summary, "made_by": made_by()}, indent=2,
+                                                    default=json_default),
                                          encoding="utf-8")
         return summary
 

@@ -30,7 +30,7 @@ from latentplay.audit.distribution import data_name
 from latentplay.audit.run import audit_images, generate
 from latentplay.audit.share_ratio import ratio_interval
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir, staged_outputs
+from latentplay.outputs import json_default, made_by, output_dir, staged_outputs
 from latentplay.viz.distribution import shares_by_setting
 from latentplay.viz.grid import image_grid, save_figure
 
@@ -100,7 +100,8 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
                         out / f"truncation_{name}.png")
         save_figure(image_grid(strips, [f"ψ {p:g}" for p in values],
                                title="the same draws at each truncation ψ"), out / "truncation_samples.png")
-        (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default),
+        (out / "truncation.json").write_text(json.dumps({**summary, "made_by": made_by()}, indent=2,
+                                                        default=json_default),
                                              encoding="utf-8")
         return summary
 

@@ -58,6 +58,7 @@ from latentplay.outputs import (
     finite_or_none,
     finite_or_none_within,
     json_default,
+    made_by,
     output_dir,
     staged_outputs,
 )
@@ -557,8 +558,9 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
             "per_column": {c: {"threshold": r["threshold"], "overall": {k: r["overall"][k] for k in keys},
                                "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
                                "differentials": r["differentials"]} for c, r in runs.items()}}
-        (out / COMPARISON).write_text(json.dumps(finite_or_none_within(comparison), indent=2,
-                                                 default=json_default, allow_nan=False), encoding="utf-8")
+        record = finite_or_none_within({**comparison, "made_by": made_by()})
+        (out / COMPARISON).write_text(json.dumps(record, indent=2, default=json_default, allow_nan=False),
+                                      encoding="utf-8")
         with open(out / "verification_comparison.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["column", "group", *keys])
@@ -839,8 +841,9 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
     )
 
     with staged_outputs(output_dir(out, overwrite)) as out:   # moved in once all are written
-        (out / "verification.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
-                                                          default=json_default, allow_nan=False),
+        record = finite_or_none_within({**summary, "made_by": made_by()})
+        (out / "verification.json").write_text(json.dumps(record, indent=2, default=json_default,
+                                                          allow_nan=False),
                                                encoding="utf-8")
         with open(out / "verification.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)

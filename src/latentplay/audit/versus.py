@@ -30,7 +30,7 @@ from latentplay.audit.distribution import REFERENCE, data_name
 from latentplay.audit.share_ratio import ratio_text
 from latentplay.contingency import chi_square, read_p, simulated_note
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir, read_json, staged_outputs, write_csv
+from latentplay.outputs import json_default, made_by, output_dir, read_json, staged_outputs, write_csv
 
 PathLike = str | os.PathLike[str]
 
@@ -220,7 +220,8 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         for attribute, table in found["attributes"].items():
             write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
             _figure(out / f"versus_{attribute}.png", attribute, table, reference)
-        (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default), encoding="utf-8")
+        (out / "versus.json").write_text(json.dumps({**found, "made_by": made_by()}, indent=2,
+                                                    default=json_default), encoding="utf-8")
         return found
 
 

@@ -32,6 +32,7 @@ from latentplay.outputs import (
     console,
     figure_text,
     finite_or_none_within,
+    made_by,
     make_parents,
     replaced_whole,
     share_text,
@@ -145,22 +146,23 @@ def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
     from latentplay.viz.grid import image_grid
 
     figure_out(out)  # each command checks it first too, before any work
-    # standard JSON: a NaN (the diversity of one sample) is null
-    _save_with_numbers(image_grid(rows, labels, captions=captions, title=title), out,
-                       json.dumps(finite_or_none_within(numbers), indent=2, allow_nan=False), gif)
+    _save_with_numbers(image_grid(rows, labels, captions=captions, title=title), out, numbers, gif)
     typer.echo(f"wrote {out}, {out.with_suffix('.json').name}"
                + ("" if gif is None else f", {out.with_suffix('.gif').name}"))
 
 
-def _save_with_numbers(figure: Any, out: Path, numbers: str, gif: np.ndarray | None = None) -> None:
-    """Save ``figure`` to ``out`` and ``numbers`` (JSON text) to OUT's ``.json`` (and the
-    ``(F, H, W, 3)`` uint8 frames ``gif`` as a looping GIF at OUT's ``.gif``), all or none:
+def _save_with_numbers(figure: Any, out: Path, numbers: dict[str, Any],
+                       gif: np.ndarray | None = None) -> None:
+    """Save ``figure`` to ``out`` and ``numbers`` to OUT's ``.json`` with what made them
+    (:func:`~latentplay.outputs.made_by`; standard JSON: a NaN, the diversity of one sample, is
+    null), and the ``(F, H, W, 3)`` uint8 frames ``gif`` as a looping GIF at OUT's ``.gif``, all or none:
     the numbers and the GIF are written first and moved into place last, so a write that fails
     (a full disk) leaves the previous files, never a new figure beside old numbers or GIF."""
     from latentplay.viz.grid import save_figure, write_gif
 
     with replaced_whole(out.with_suffix(".json")) as tmp, contextlib.ExitStack() as stack:
-        tmp.write_text(numbers, encoding="utf-8")
+        tmp.write_text(json.dumps(finite_or_none_within({**numbers, "made_by": made_by()}), indent=2,
+                                  allow_nan=False), encoding="utf-8")
         if gif is not None:
             write_gif(gif, stack.enter_context(replaced_whole(out.with_suffix(".gif"))))
         save_figure(figure, out)
@@ -535,9 +537,9 @@ def histograms(
     split = table["split"]  # (N,): 1 held out
     prior = read_meta(run).get("family") != "ae"   # a plain autoencoder has none to draw
     n_test = int((split == 1).sum())
-    _save_with_numbers(latent_histograms(mu, split=split, prior=prior), out, json.dumps(
-        {"n": len(mu), "n_train": len(mu) - n_test, "n_test": n_test, "mean": mu.mean(0).tolist(),
-         "variance": mu.var(0).tolist()}, indent=2))
+    _save_with_numbers(latent_histograms(mu, split=split, prior=prior), out,
+                       {"n": len(mu), "n_train": len(mu) - n_test, "n_test": n_test,
+                        "mean": mu.mean(0).tolist(), "variance": mu.var(0).tolist()})
     typer.echo(f"wrote {out}, {out.with_suffix('.json').name}")
 
 

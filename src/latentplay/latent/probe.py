@@ -67,7 +67,7 @@ from latentplay.metrics.information import (
     histogram_discretize,
 )
 from latentplay.names import name_list
-from latentplay.outputs import output_dir, staged_outputs
+from latentplay.outputs import made_by, output_dir, staged_outputs
 from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
@@ -372,7 +372,8 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     out = output_dir(out, overwrite)
     with staged_outputs(out, owned=("informativeness_*.png",)) as stage:   # moved in whole
         (stage / "probe.json").write_text(json.dumps(
-            {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2), encoding="utf-8")
+            {**dict(info or {}), "probes": [p.to_dict() for p in probes], "made_by": made_by()},
+            indent=2), encoding="utf-8")
         fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
                   "knn_std", "chance", "order_r2", "top_dimension", "top_informativeness",
                   "informativeness_chance"]

@@ -34,6 +34,7 @@ from latentplay.match.effect import (
 from latentplay.outputs import (
     finite_or_none_within,
     json_default,
+    made_by,
     make_parents,
     refuse_nonempty,
     staged_outputs,
@@ -564,8 +565,9 @@ def _run(store: st.Store, config: MatchConfig, out: Path, overwrite: bool,
             summary["verification"] = _verify(stage, store, treat, result, config)
         summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
                               "total": round(time.perf_counter() - t0, 3)}
-        (stage / "summary.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
-                                                       default=json_default, allow_nan=False),
+        record = finite_or_none_within({**summary, "made_by": made_by()})
+        (stage / "summary.json").write_text(json.dumps(record, indent=2, default=json_default,
+                                                       allow_nan=False),
                                             encoding="utf-8")
     if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
         raise UserError(

@@ -20,7 +20,15 @@ from rich.table import Table
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
-from latentplay.outputs import output_dir, refuse_nonempty, shell_word, staged_outputs, warn, write_atomic
+from latentplay.outputs import (
+    made_by,
+    output_dir,
+    refuse_nonempty,
+    shell_word,
+    staged_outputs,
+    warn,
+    write_atomic,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True, markup=False)   # paths and names as written: out[1]/ stays
@@ -213,7 +221,7 @@ def disentanglement(
         """``--json``: the scores and what made them (metrics as asked, seed, inputs)."""
         assert json_out is not None
         record = {"scores": found, "metrics": metrics, "seed": seed,
-                  **{k: None if v is None else str(v) for k, v in inputs.items()}}
+                  **{k: None if v is None else str(v) for k, v in inputs.items()}, "made_by": made_by()}
         write_atomic(json_out, json.dumps(record, indent=2) + "\n")
 
     def finished(name: str, metric_scores: dict[str, float]) -> None:
@@ -423,7 +431,7 @@ def compare_seeds_cmd(
     table_console().print(table)
     if json_out is not None:
         write_atomic(json_out, json.dumps({"first": str(first), "second": str(second),
-                                           "rows": rows}, indent=2) + "\n")
+                                           "rows": rows, "made_by": made_by()}, indent=2) + "\n")
         console.print(f"wrote {json_out}", highlight=False)
 
 

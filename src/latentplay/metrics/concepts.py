@@ -48,7 +48,7 @@ from latentplay.models.cbm import CBM, CBMConfig
 from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
 from latentplay.models.losses import LossTerm
 from latentplay.models.vae import VAEOutput
-from latentplay.outputs import finite_or_none_within, make_parents, staged_outputs
+from latentplay.outputs import finite_or_none_within, made_by, make_parents, staged_outputs
 
 KINDS = ("glancenet", "vae", "cbm")
 OUTPUTS = ("metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
@@ -445,7 +445,8 @@ def _save_outputs(model: GlanceNet | CBM, test_out: dict[str, np.ndarray], test_
     np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
     np.save(out_dir / "factors.npy", test_data.levels.astype(np.int64))
     np.save(out_dir / "accepted.npy", test_out["accepted"])
-    (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n",
+    (out_dir / "metrics.json").write_text(json.dumps({**record, "made_by": made_by()}, indent=2,
+                                                     allow_nan=False) + "\n",
                                           encoding="utf-8")
     with open(out_dir / "model.pt", "wb") as fh:  # a file object: a full disk is an OSError (given
         torch.save(model.state_dict(), fh)       # a path, torch says "unexpected pos")

@@ -68,7 +68,7 @@ from latentplay.metrics.concepts import (
     infer,
     task_chance,
 )
-from latentplay.outputs import make_parents, staged_outputs
+from latentplay.outputs import made_by, make_parents, staged_outputs
 from latentplay.viz.plain import drawn_as_written
 
 if TYPE_CHECKING:
@@ -475,7 +475,8 @@ def leakage_table(
     with staged_outputs(make_parents(out)) as out_dir:
         write_csv(rows, out_dir / "leakage.csv")
         bar_chart(rows, out_dir / "leakage.png")
-        (out_dir / "leakage.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        (out_dir / "leakage.json").write_text(json.dumps({**settings, "made_by": made_by()}, indent=2)
+                                              + "\n", encoding="utf-8")
     return rows
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latentplay.outputs import finite_or_none_within, write_atomic, write_csv
+from latentplay.outputs import finite_or_none_within, made_by, write_atomic, write_csv
 from latentplay.viz.plain import drawn_as_written
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def write_seed_summary(out: Path, per_seed: Mapping[int, Mapping[str, Any]],
     seeds = list(per_seed)
     summary = summarise(per_seed)
     record = {"seeds": seeds, "runs": [f"seed_{s}" for s in seeds], **shared,
-              "flags": [flags.get(s, "") for s in seeds], "scores": summary}
+              "flags": [flags.get(s, "") for s in seeds], "scores": summary, "made_by": made_by()}
     write_atomic(out / "seeds.json", json.dumps(record, indent=2, allow_nan=False) + "\n")
     rows = [{"score": name, "n": s["n"], "mean": s["mean"], "sd": s["sd"], "min": s["min"],
              "max": s["max"], **{f"seed_{seed}": v for seed, v in zip(seeds, s["values"],

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import jinja2
 
 from latentplay import __version__
+from latentplay.outputs import made_by
 from latentplay.report.page import Page, Section
 
 TEMPLATE = "report.html.j2"
@@ -29,11 +30,12 @@ def environment() -> jinja2.Environment:
 
 
 def render(page: Page) -> str:
-    """The whole HTML document of ``page`` (CSS inline, images as data URIs, no scripts)."""
+    """The whole HTML document of ``page`` (CSS inline, images as data URIs, no scripts); its
+    footer names the latentplay version, the time and the command that wrote it."""
     created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     page = dataclasses.replace(page, sections=unique_anchors(page.sections))
     return environment().get_template(TEMPLATE).render(page=page, version=__version__,
-                                                       created=created)
+                                                       created=created, made=made_by())
 
 
 def unique_anchors(sections: Sequence[Section]) -> list[Section]:

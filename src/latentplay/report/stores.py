@@ -48,6 +48,8 @@ def _overview(data: st.Store) -> Section:
     facts = [("rows", number(len(data))), ("source", prov.source),
              ("converter", f"{prov.converter} (latentplay {prov.version})"),
              ("created", f"{prov.created} by {prov.host}"),
+             *([("command", f"{prov.made_by['command']} (in {prov.made_by['folder']})")]
+               if prov.made_by and "command" in prov.made_by else []),
              ("counts", ", ".join(f"{k}: {number(v)}" for k, v in prov.counts.items()) or "—"),
              ("image column", data.schema.image_column or "none"),
              ("attributes", ", ".join(f"{a.name} ({_kind(a)})" for a in data.schema.attributes) or "—")]

@@ -24,7 +24,7 @@ from latentplay.cliargs import (
     refuse_inside,
 )
 from latentplay.errors import UserError
-from latentplay.outputs import counted, figure_text, say, warn, write_atomic
+from latentplay.outputs import counted, figure_text, made_by, say, warn, write_atomic
 
 if TYPE_CHECKING:
     from latentplay.store.io import Store
@@ -464,7 +464,7 @@ def bias(
     figure_out(out)  # before any work: not into a store or run, no JSON not ours replaced
     found = association(st.load(path), by, of, bins=bins)
     save_figure(association_bars(found, "\n".join(found.test_lines)), out)
-    write_atomic(out.with_suffix(".json"), json.dumps(found.to_dict(), indent=2))
+    write_atomic(out.with_suffix(".json"), json.dumps({**found.to_dict(), "made_by": made_by()}, indent=2))
     for line in found.test_lines:
         typer.echo(f"{of} by {by}: {line}")
     for note in found.notes:

@@ -34,6 +34,7 @@ from latentplay import __version__
 from latentplay.errors import UserError
 from latentplay.models import build_model, family_config
 from latentplay.models.condition import ConditionSpec
+from latentplay.outputs import made_by
 
 MODEL_FILE = "model.safetensors"
 EPOCHS_DIR = "epochs"  # the weights kept every trainer.keep_every epochs
@@ -60,7 +61,8 @@ def _synced(path: Path) -> Path:
 
 
 def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
-    """Write ``model.safetensors`` and ``model.json`` (``meta`` plus checksum and shapes).
+    """Write ``model.safetensors`` and ``model.json`` (``meta`` plus checksum, shapes and the
+    command that wrote them, :func:`~latentplay.outputs.made_by`).
 
     Both files are written in full (and the checksum taken) before either replaces the previous
     pair, so an interruption while writing leaves the previous weights and the description
@@ -74,7 +76,7 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
         tmp.write_bytes(data)
         info = {"latentplay_model": MODEL_FORMAT, "version": __version__, **meta,
                 "sha256": hashlib.sha256(data).hexdigest(),   # of the bytes written, not read back
-                "tensors": {k: list(v.shape) for k, v in state.items()}}
+                "tensors": {k: list(v.shape) for k, v in state.items()}, "made_by": made_by()}
         tmp_meta.write_text(json.dumps(info, indent=2), encoding="utf-8")
         for written in (tmp, tmp_meta):  # both on disk before either is renamed
             _synced(written)

@@ -29,7 +29,7 @@ from torch import nn
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import is_style_generator
-from latentplay.outputs import refuse_nonempty, written_whole
+from latentplay.outputs import made_by, refuse_nonempty, written_whole
 from latentplay.train.api import described
 from latentplay.train.checkpoint import load_weights, read_meta
 
@@ -199,6 +199,7 @@ def _export(model: nn.Module, meta: dict[str, Any], run: str | os.PathLike[str],
         "z": _code_info(model, meta),
         "condition": spec.to_dict(),
         "opset": OPSET,
+        "made_by": made_by(),
     }
     (out / "export.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     return info
