@@ -9,6 +9,7 @@ import matplotlib.colors
 import numpy as np
 import pytest
 
+from latentplay import __version__
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import (
     NARROW_PX,
@@ -210,14 +211,16 @@ def test_signed_values_get_a_diverging_map_centred_on_zero():
 
 
 def test_the_interactive_page_is_titled_and_its_controls_clear_the_title() -> None:
-    """The page has a <title>; the attribute menu sits right, away from the title's start; a
-    colour bar keeps to the lower part of the margin, under the legend's missing entry."""
+    """The page has a <title> and names the latentplay version that wrote it; the attribute
+    menu sits right, away from the title's start; a colour bar keeps to the lower part of the
+    margin, under the legend's missing entry."""
     coords, _ = _points(30)
     yaw = np.linspace(-20, 20, 30)
     yaw[:3] = np.nan
     labels = [Labels("pose_yaw", yaw, "continuous"), Labels("g", np.arange(30) % 2, "categorical")]
     page = projection_html(coords, labels, title="PCA of z <1>")
     assert "<title>PCA of z &lt;1&gt;</title>" in page
+    assert f'<meta name="generator" content="latentplay {__version__}">' in page
     fig = projection_figure(coords, labels, "PCA of z")
     assert fig.layout.updatemenus[0].xanchor == "right" and fig.layout.title.xanchor == "left"
     bar = next(t for t in fig.data if t.marker.colorbar.title.text == "pose_yaw").marker.colorbar

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import offset_copy
 
+from latentplay.outputs import made_by_text
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import (
@@ -502,7 +503,8 @@ def _panel_data(labels: Sequence[Labels], rows: np.ndarray,
 def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "",
                     rows: np.ndarray | None = None,
                     thumbnails: Sequence[str | None] | None = None) -> str:
-    """A self-contained HTML page (plotly.js inlined, works offline) of :func:`projection_figure`.
+    """A self-contained HTML page (plotly.js inlined, works offline) of :func:`projection_figure`,
+    its ``generator`` naming the latentplay version and the command that wrote it.
 
     Hovering a point opens a panel with its store row, every attribute's value and, when
     ``thumbnails`` are given, its image.
@@ -522,7 +524,8 @@ def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "
     page = fig.to_html(include_plotlyjs=True, full_html=True, post_script=script,
                        div_id="projection")
     head = (f'<title>{html.escape(title or "projection")}</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">')
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="generator" content="{html.escape(made_by_text())}">')
     # the title after <meta charset>, which must come within the page's first 1024 bytes
     # (after <head> where a plotly release writes none)
     page = page.replace("<html>", '<html lang="en">', 1)
