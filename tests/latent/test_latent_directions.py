@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentplay import sources, store
+from latentplay import __version__, sources, store
 from latentplay.errors import UserError
 from latentplay.latent.directions import (
     Direction,
@@ -220,6 +220,7 @@ def test_json_round_trip(planted, tmp_path: Path):
         path = tmp_path / f"d{k}.json"
         d.to_json(path)
         assert json.loads(path.read_text())["vector"][0] == float(d.vector[0])
+        assert json.loads(path.read_text())["made_by"] == {"latentplay": __version__}  # what wrote it
         back = Direction.from_json(path)
         assert back == d
         np.testing.assert_array_equal(back.vector, d.vector)

@@ -255,15 +255,18 @@ class Direction:
         """Inverse of :meth:`to_dict`."""
         if not isinstance(data, dict) or data.get(_FORMAT_KEY) != 1:
             raise UserError("not a latentplay direction (no 'latentplay_direction': 1 key)")
-        fields = {k: v for k, v in data.items() if k != _FORMAT_KEY}
+        fields = {k: v for k, v in data.items() if k not in (_FORMAT_KEY, "made_by")}
         try:
             return cls(**fields)
         except (TypeError, ValueError) as exc:
             raise UserError(f"malformed latentplay direction: {exc}") from None
 
     def json_text(self) -> str:
-        """The direction as the plain JSON :meth:`to_json` writes."""
-        return json.dumps(self.to_dict(), indent=2)
+        """The direction as the plain JSON :meth:`to_json` writes, with what wrote it
+        (:func:`~latentplay.outputs.made_by`; read back by :meth:`from_dict` as no field)."""
+        from latentplay.outputs import made_by
+
+        return json.dumps({**self.to_dict(), "made_by": made_by()}, indent=2)
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the direction to ``path`` as plain JSON (whole or not at all)."""
