@@ -676,7 +676,10 @@ def test_labels_audit_decodes_only_the_images_it_draws(cli, tmp_path: Path, monk
     r = cli("audit", "compare", "--images", images, "--data", reference, "--annotator", "labels",
             "--attribute", "gender", "--out", out)
     assert r.code == 0, r.err
-    assert json.loads((out / "summary.json").read_text())["n_generated"] == 80
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_generated"] == 80
+    assert summary["made_by"]["command"] == (f"latentplay audit compare --images {images} --data {reference} "
+                                             f"--annotator labels --attribute gender --out {out}")
     assert set(decoded) == {1} and 0 < len(decoded) < 80           # one row at a time, a few
     assert (out / "samples_gender.png").read_bytes()[:4] == b"\x89PNG"
 

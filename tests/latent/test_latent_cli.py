@@ -96,6 +96,8 @@ def test_sample_sweep_and_histograms(cli, cvae_run: Path, vae_run: Path, tmp_pat
             "smile=2,gender=male")
     numbers = _ok(r, out)
     assert numbers["n"] == 12 and numbers["condition"] == {"smile": 2.0, "gender": "male"}
+    assert numbers["made_by"]["command"] == (f"latentplay latent sample {cvae_run} --out {out} --n 12 "
+                                             "--condition smile=2,gender=male")
     assert r.out.splitlines()[-1] == (f"two samples differ by {numbers['diversity']:.3f} on average "
                                       "(RMS, pixels 0-1; 0: all alike)") and numbers["diversity"] > 0
     out = tmp_path / "sweep.png"

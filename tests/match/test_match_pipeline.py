@@ -165,6 +165,9 @@ def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path, undr
     assert "warning: the propensity model separates the groups" in r.err
     summary = json.loads((tmp_path / "m" / "summary.json").read_text())
     assert len(summary["match"]["warnings"]) == 1
+    assert summary["made_by"]["command"] == (f"latentplay match run {tmp_path / 's'} --treatment group "
+                                             "--covariates z --method propensity --propensity-c 10000 "
+                                             f"--out {tmp_path / 'm'}")
     second = match(x, treated, method="mahalanobis", second_on="propensity", second_caliper=0.2,
                    propensity_c=1e4, partial=True)
     assert "second caliper's propensity model separates" in second.info["warnings"][0]

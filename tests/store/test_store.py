@@ -57,6 +57,17 @@ def test_schema_round_trip(tmp_path: Path) -> None:
     assert '"latentplay_schema": 1' in info.description
 
 
+def test_a_store_made_before_its_command_was_recorded_names_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A schema saved without ``made_by`` reads as None, not as the command that reads it."""
+    from latentplay import cliargs
+
+    saved = _schema().to_dict()
+    del saved["provenance"]["made_by"]
+    monkeypatch.setattr(cliargs, "COMMAND_LINE", ["data", "info", "s"])
+    assert Schema.from_dict(saved).provenance.made_by is None
+    assert _schema().provenance.made_by["command"] == "latentplay data info s"   # a new one does
+
+
 def test_images_and_labels_round_trip(tmp_path: Path) -> None:
     store = _small_store(tmp_path / "s")
     ds = datasets.load_from_disk(str(tmp_path / "s"))
