@@ -384,13 +384,19 @@ def test_a_commands_figures_and_store_name_the_command_and_version(tmp_path: Pat
     assert made_by() == {"latentplay": __version__}
 
 
-def test_a_gif_names_the_version_in_its_comment(tmp_path: Path) -> None:
-    """An animation's GIF comment names the latentplay version that drew it."""
+def test_a_gif_pdf_and_svg_name_the_version(tmp_path: Path) -> None:
+    """An animation's GIF comment, a PDF's Creator and an SVG's creator name the latentplay
+    version that drew them (matplotlib's own name was all a PDF or SVG held)."""
+    import matplotlib.pyplot as plt
     import numpy as np
     from PIL import Image
 
     from latentplay import __version__
-    from latentplay.viz.grid import write_gif
+    from latentplay.viz.grid import save_figure, write_gif
 
     write_gif(np.zeros((2, 4, 4, 3), np.uint8), tmp_path / "a.gif")
     assert Image.open(tmp_path / "a.gif").info["comment"] == f"latentplay {__version__}".encode()
+    save_figure(plt.figure(), tmp_path / "f.pdf")
+    assert f"/Creator (latentplay {__version__})".encode() in (tmp_path / "f.pdf").read_bytes()
+    save_figure(plt.figure(), tmp_path / "f.svg")
+    assert f"<dc:title>latentplay {__version__}</dc:title>" in (tmp_path / "f.svg").read_text()
