@@ -65,6 +65,8 @@ def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path
     assert r.code == 0, r.err
     assert "at the cut" in r.out and "false alarms count too" in r.out
     saved = json.loads((tmp_path / "sweep" / "detection.json").read_text())
+    assert saved["made_by"]["command"] == (f"latentplay audit detection {few.path} --by skin_tone --detector "
+                                           f"cnn --lowest -0.5 --steps 11 --out {tmp_path / 'sweep'}")
     assert saved["detector"] == "cnn" and saved["ordered"] and (tmp_path / "sweep" / "detection.png").exists()
     r = cli("report", tmp_path / "sweep", "--out", tmp_path / "sweep.html")
     assert r.code == 0, r.err

@@ -151,6 +151,8 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
     assert "chance" in r.out and f"wrote {out}" in r.out
     summary = json.loads((out / "probe.json").read_text())
     assert summary["data"] == str(two_columns) and summary["cv"] == 5
+    assert summary["made_by"]["command"] == (f"latentplay latent probe {two_columns} --columns "
+                                             f"informed,blind --attributes gender,smile --out {out}")
     rows = {(p["column"], p["attribute"]): p for p in summary["probes"]}
     assert rows["informed", "gender"]["linear"] > 0.95 > 0.65 > rows["blind", "gender"]["linear"]
     assert np.argmax(rows["informed", "gender"]["informativeness"]) == 3

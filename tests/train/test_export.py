@@ -8,8 +8,8 @@ import numpy as np
 import onnxruntime
 import pytest
 
+from latentplay import __version__, train
 from latentplay import store as st
-from latentplay import train
 from latentplay.embed import column as col
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
@@ -30,6 +30,9 @@ def test_vae_encoder_embeds_as_the_vae_embedder(cli, vae_run, faces_store, tmp_p
     assert "encoder.onnx: image -> mu, logvar" in r.out and "decoder.onnx: z -> image" in r.out
     info = json.loads((out / "export.json").read_text())
     assert info["latent_dim"] == 8 and info["image"]["size"] == 32
+    assert info["made_by"]["command"] == f"latentplay export {vae_run} --out {out}"
+    # trained from Python: the version that wrote the weights, and no command
+    assert json.loads((vae_run / "model.json").read_text())["made_by"] == {"latentplay": __version__}
     assert max(f["max_abs_diff"] for f in info["files"].values()) < 1e-4
     store = st.load(faces_store)
     sub = tmp_path / "sub"
