@@ -174,6 +174,9 @@ def test_cli_arrays(cli, tmp_path: Path) -> None:
     # what made the scores: the metrics as asked, the seed (it changes them) and the inputs
     assert record["metrics"] == "mig,irs,modularity" and record["seed"] == 0
     assert record["codes"] == str(tmp_path / "c.npy") and record["factors_test"] is None
+    assert record["made_by"]["command"] == (
+        f"latentplay metrics disentanglement --factors {tmp_path / 'f.npy'} --codes {tmp_path / 'c.npy'} "
+        f"--metrics mig,irs,modularity --json {out}")
     assert scores["mig.discrete_mig"] > 0.9
     assert set(scores) == {
         "mig.discrete_mig",
