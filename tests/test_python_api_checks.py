@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tests.store.tiny_store import tiny_store
 
-from latentplay import latent, sources, train
+from latentplay import embed, latent, metrics, sources, train
 from latentplay import store as st
 from latentplay.audit.correction import correct_confusion
 from latentplay.audit.goodness_of_fit import chi_square
@@ -124,7 +124,7 @@ def test_probe_needs_two_folds(tmp_path: Path) -> None:
         probe(rng.normal(size=(40, 3)), np.arange(40) % 2, "categorical", cv=1)
 
 
-def test_model_functions_take_a_run_directory(cvae_run: Path, vae_run: Path) -> None:
+def test_model_functions_take_a_run_directory(cvae_run: Path, vae_run: Path, faces_store: Path) -> None:
     sweep = latent.condition_sweep(cvae_run, "smile", [-1.0, 1.0], per_value=2,
                                    fixed={"gender": "female"})
     model = train.load_model(cvae_run)
@@ -132,9 +132,38 @@ def test_model_functions_take_a_run_directory(cvae_run: Path, vae_run: Path) -> 
     np.testing.assert_array_equal(sweep.images, again.images)
     frames = latent.axis_traversal(vae_run, [0], np.array([-1.0, 1.0]))
     assert frames.shape[:2] == (1, 2)
+    codes = latent.store_codes(vae_run, str(faces_store), [0, 1])     # the store by its path
+    np.testing.assert_array_equal(codes.z, latent.store_codes(vae_run, st.load(faces_store), [0, 1]).z)
+    assert codes.z.shape == (2, 8)
     with pytest.raises(UserError, match="run_latents"):
         latent.pca_axes(str(vae_run))
     with pytest.raises(UserError, match="batch_size"):
         train.encode(vae_run, np.zeros((2, 32, 32, 3), np.uint8), batch_size=0)
     with pytest.raises(UserError, match="seed"):
         train.sample(vae_run, 2, seed=-1)
+
+
+def test_store_functions_take_a_store_or_its_path_alike(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    tiny_store(path, n=40)
+    gender = np.arange(40) % 2                                    # tiny_store's labels: f, m, f, ...
+    v = np.stack([gender * 4.0 - 2.0, np.cos(np.arange(40))], axis=1)   # column 0 holds gender
+    st.save(st.add_column(st.load(path), "v", v), path)
+    held = st.load(path)
+    for given in (str(path), path):
+        np.testing.assert_array_equal(st.vectors(given, "v"), v.astype(np.float32))
+        np.testing.assert_array_equal(st.load_images(given, [0, 3]), st.load_images(held, [0, 3]))
+        assert st.info(given)["rows"] == 40
+        assert st.crosstab(given, "gender", "gender")["counts"] == [[20, 0], [0, 20]]
+        assert len(st.add_column(given, "w", np.zeros((40, 2)))) == 40   # not len(str(path))
+        direction = latent.fit_store_direction(given, "v", "gender", positive="m")
+        assert direction.vector[0] > 0.99                          # m: +2 on column 0, f: -2
+        [probe] = latent.probe_store(given, "v", "gender")
+        assert probe.linear == 1.0                                 # column 0 separates the classes
+        assert st.export_store(given, tmp_path / f"export{type(given).__name__}") == 40
+    embed.embed_store(path, "pixels-pca", "e", options=["dim=2"], progress=False)
+    assert embed.flagged_rows(str(path), "e").tolist() == []      # pixels are never missed
+    with pytest.raises(TypeError, match="a Store or the path of one, got int"):
+        st.vectors(42, "v")
+    with pytest.raises(UserError, match="no factor attributes"):   # a path, not "neither a store"
+        metrics.score("mig", ground_truth=str(path), represent=lambda x: x.reshape(len(x), -1))

@@ -36,6 +36,7 @@ from latentplay.embed.base import Embedder, make_embedder
 from latentplay.errors import UserError, first_line
 from latentplay.outputs import write_atomic
 from latentplay.store.images import decode, fitted_array
+from latentplay.store.io import opened
 
 PROGRESS_FILE = "progress.json"
 PARTIAL_FILE = "partial.npy"
@@ -427,13 +428,14 @@ def embed_entry(store: st.Store, column: str) -> dict[str, Any] | None:
     return None
 
 
-def flagged_rows(store: st.Store, column: str) -> np.ndarray:
-    """Rows of ``column`` the embedder could not embed as intended (e.g. no face detected).
+def flagged_rows(store: st.Store | str | os.PathLike[str], column: str) -> np.ndarray:
+    """Rows of ``column`` of ``store`` (or the store at that path) the embedder could not embed
+    as intended (e.g. no face detected).
 
     Returns:
         ``(k,)`` int64 row indices (empty when every row was embedded normally).
     """
-    entry = embed_entry(store, column)
+    entry = embed_entry(opened(store), column)
     if entry is None:
         raise UserError(f"column {column!r} was not made by `latentplay embed`")
     return np.asarray(entry.get("not_found", []), dtype=np.int64)

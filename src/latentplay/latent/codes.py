@@ -12,7 +12,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.store import load_images
-from latentplay.store.io import Store
+from latentplay.store.io import Store, opened
 from latentplay.train.api import PathLike, as_model, encode
 
 
@@ -191,7 +191,7 @@ its images: a stored image is the decoding itself, rounded alike (another device
 level or so); a run trained since draws other faces."""
 
 
-def store_codes(model: torch.nn.Module | PathLike, store: Store, rows: Sequence[int],
+def store_codes(model: torch.nn.Module | PathLike, store: Store | PathLike, rows: Sequence[int],
                 invert_steps: int = 300, seed: int = 0, device: str = "cpu",
                 per_layer: bool = False, restarts: int = 4, columns: bool = False,
                 prefer: str | None = None, reinvert: bool = False) -> StoreCodes:
@@ -211,7 +211,8 @@ def store_codes(model: torch.nn.Module | PathLike, store: Store, rows: Sequence[
 
     ``reinvert`` skips 1 and 2 and inverts (any model). A conditional model gets each row's
     own condition from the store's attributes. ``per_layer``: a StyleGAN2's W+ codes ``(n,
-    n_layers * D)`` (a sample's own code at every layer)."""
+    n_layers * D)`` (a sample's own code at every layer). ``store`` may be given by its path."""
+    store = opened(store)
     model = as_model(model, device)
     from latentplay.latent.invert import codes_per_image, invert, mean_code, reconstruction_loss
     from latentplay.store.columns import vectors

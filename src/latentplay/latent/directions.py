@@ -49,7 +49,7 @@ from latentplay.errors import UserError
 from latentplay.latent.probe import cv_scores
 from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
-from latentplay.store.io import Store
+from latentplay.store.io import Store, opened
 from latentplay.store.schema import UNKNOWN, Attribute, class_places
 
 METHODS: dict[str, tuple[str, ...]] = {"categorical": ("svm", "logistic"), "continuous": ("ridge",)}
@@ -493,7 +493,7 @@ def _pattern(z: np.ndarray, normal: np.ndarray) -> np.ndarray:
 
 
 def fit_store_direction(
-    store: Store,
+    store: Store | str | os.PathLike[str],
     column: str | np.ndarray,
     attribute: str,
     *,
@@ -513,11 +513,11 @@ def fit_store_direction(
     ordered categorical one of more than two classes (Monk skin tones, age groups) over its
     classes' places in the order (0, 1, ...; ``unknown`` left out), unless ``positive`` or
     ``negative`` is given: then both are categorical over their classes. See
-    :func:`fit_direction` for the other arguments. When the store's ``identity`` (or
-    ``person``) shows persons in several rows, the score's folds keep each person's rows
-    together.
+    :func:`fit_direction` for the other arguments; ``store`` may be given by its path. When the
+    store's ``identity`` (or ``person``) shows persons in several rows, the score's folds keep
+    each person's rows together.
     """
-    return _fit_store(store, column, attribute, positive=positive, negative=negative,
+    return _fit_store(opened(store), column, attribute, positive=positive, negative=negative,
                       method=method, cv=cv, seed=seed, c=c)[0]
 
 

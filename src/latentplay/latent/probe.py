@@ -70,7 +70,7 @@ from latentplay.names import name_list
 from latentplay.outputs import made_by, output_dir, staged_outputs
 from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
-from latentplay.store.io import Store
+from latentplay.store.io import Store, opened
 from latentplay.store.schema import UNKNOWN, Attribute, class_places
 from latentplay.store.summary import many_classes
 
@@ -300,7 +300,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
                  informativeness_chance=informativeness_chance(z, target, kind, seed))
 
 
-def probe_store(store: Store, columns: str | Sequence[str],
+def probe_store(store: Store | str | os.PathLike[str], columns: str | Sequence[str],
                 attributes: str | Sequence[str] = (), *, cv: int = 5, max_rows: int = 10_000,
                 seed: int = 0, skipped: list[str] | None = None) -> list[Probe]:
     """One :class:`Probe` per vector column in ``columns`` and attribute in ``attributes`` (a
@@ -312,7 +312,8 @@ def probe_store(store: Store, columns: str | Sequence[str],
     (a class with fewer rows or persons than folds) is an error; a default one is left out,
     with the reason appended to ``skipped`` (an error when every one is left out). Rows whose
     codes in a column hold a non-finite value are left out of that column's probes, with a
-    count appended to ``skipped``."""
+    count appended to ``skipped``. ``store`` may be given by its path."""
+    store = opened(store)
     columns, attributes = name_list(columns), name_list(attributes)
     if not columns:
         raise UserError("name at least one vector column to probe")

@@ -9,6 +9,7 @@ those.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,7 +152,7 @@ def score(
       split ignore the test arrays. SAP with ``continuous_factors=True`` takes real-valued
       factors.
     * sampling: ``ground_truth`` (disentanglement_lib's interface, or a store with
-      ``factor_<name>`` columns: :func:`~latentplay.metrics.runs.ground_truth_of`) and
+      ``factor_<name>`` columns or its path: :func:`~latentplay.metrics.runs.ground_truth_of`) and
       ``represent`` (observations -> codes); points are drawn as disentanglement_lib draws
       them, with its sample sizes unless ``params`` override them. BetaVAE and FactorVAE
       scores exist only in this form.
@@ -198,13 +199,13 @@ def score(
 
 def _ground_truth(given: Any) -> Any:
     """``given`` when it has disentanglement_lib's interface; a store's ground truth
-    (:func:`~latentplay.metrics.runs.ground_truth_of`) when it is a store."""
-    from latentplay.store.io import Store
+    (:func:`~latentplay.metrics.runs.ground_truth_of`) when it is a store or its path."""
+    from latentplay.store.io import Store, opened
 
-    if isinstance(given, Store):
+    if isinstance(given, Store | str | os.PathLike):
         from latentplay.metrics.runs import ground_truth_of
 
-        return ground_truth_of(given)
+        return ground_truth_of(opened(given))
     needed = ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors")
     if not all(hasattr(given, a) for a in needed):
         raise UserError(f"ground_truth {type(given).__name__} is neither a store nor an object with "

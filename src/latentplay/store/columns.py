@@ -16,16 +16,17 @@ from datasets.fingerprint import get_temporary_cache_files_directory
 
 from latentplay.errors import UserError
 from latentplay.outputs import made_by
-from latentplay.store.io import Store, attribute_features
+from latentplay.store.io import Store, attribute_features, opened
 from latentplay.store.rows import row_numbers
 from latentplay.store.schema import Attribute, VectorColumn, check_column_name
 
 
-def add_column(store: Store, name: str, array: np.ndarray, description: str = "") -> Store:
+def add_column(store: Store | str | os.PathLike[str], name: str, array: np.ndarray,
+               description: str = "") -> Store:
     """Return a copy of ``store`` with ``array`` as vector column ``name`` (not yet saved).
 
     Args:
-        store: the store to extend (left unchanged).
+        store: the store to extend (left unchanged), or its path.
         name: new column name; an existing vector column of that name is replaced.
         array: ``(N, D)`` values, converted to float32; ``N`` must equal ``len(store)`` and
             ``D`` be at least 1.
@@ -35,6 +36,7 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
         A new :class:`Store` whose dataset has a ``List(float32, length=D)`` column. Save it
         with :func:`latentplay.store.save` (saving to ``store.path`` replaces it atomically).
     """
+    store = opened(store)
     check_column_name(name)
     array = np.asarray(array)
     if array.ndim != 2 or array.shape[1] == 0:
@@ -91,12 +93,12 @@ def check_free_attribute(store: Store, name: str, replace: bool = False,
                         "files named after them would be one file on macOS and Windows; give another name")
 
 
-def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]],
-                   replace: bool = False) -> Store:
+def add_attributes(store: Store | str | os.PathLike[str],
+                   columns: dict[str, tuple[Attribute, np.ndarray]], replace: bool = False) -> Store:
     """Return a copy of ``store`` with new label attributes (not yet saved).
 
     Args:
-        store: the store to extend (left unchanged).
+        store: the store to extend (left unchanged), or its path.
         columns: ``name -> (attribute, values)``; ``values`` is ``(N,)``: class codes of a
             categorical attribute (``0..len(names)-1``) or floats of a continuous one (NaN
             where a row has no value).
@@ -105,6 +107,7 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
     Returns:
         A new :class:`Store` with the columns appended (``ClassLabel`` or ``float32``).
     """
+    store = opened(store)
     dataset = store.dataset
     table: dict[str, pa.Array] = {}
     for name, (attr, values) in columns.items():
@@ -167,9 +170,11 @@ def _beside(dataset: datasets.Dataset, extra: datasets.Dataset) -> datasets.Data
     return datasets.concatenate_datasets([dataset, extra], axis=1)
 
 
-def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+def vectors(store: Store | str | os.PathLike[str], name: str,
+            rows: np.ndarray | None = None) -> np.ndarray:
     """Vector column ``name`` as one writable ``(N, D)`` float32 array, without a Python loop
     over rows (only ``rows`` when given, row numbers or an ``(N,)`` boolean mask: ``(n, D)``)."""
+    store = opened(store)
     if name not in store.columns:
         raise UserError(
             f"no column {name!r} in store; vector columns: "

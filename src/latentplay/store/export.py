@@ -12,7 +12,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place, terminate_as_exit
-from latentplay.store.io import Store
+from latentplay.store.io import Store, opened
 
 _FORMATS = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"BM": ".bmp"}
 
@@ -24,7 +24,8 @@ def _extension(data: bytes) -> str:
     return ".img"
 
 
-def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = False) -> int:
+def export_store(store: Store | str | os.PathLike[str], to: str | os.PathLike[str],
+                 overwrite: bool = False) -> int:
     """Write every image with its original encoded bytes and one CSV row of labels per image.
 
     ``labels.csv`` has a ``file`` column (relative to ``to``) and one column per attribute:
@@ -39,6 +40,7 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
     as content nor left behind by the next. Returns the number of images written (none for a
     store of labels only, whose ``images/`` stays empty and whose ``file`` cells are blank).
     """
+    store = opened(store)
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"{to} exists and is not a directory")

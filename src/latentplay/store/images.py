@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
 from latentplay.errors import UserError
-from latentplay.store.io import Store
+from latentplay.store.io import Store, opened
 from latentplay.store.rows import row_numbers
 
 
@@ -124,7 +125,7 @@ def fitted_arrays(images: Sequence[np.ndarray] | np.ndarray, size: int | None = 
 
 
 def load_images(
-    store: Store,
+    store: Store | str | os.PathLike[str],
     indices: Sequence[int] | np.ndarray | None = None,
     size: int | None = None,
     mode: str | None = None,
@@ -133,7 +134,7 @@ def load_images(
     """Decode images of ``store`` into one uint8 array.
 
     Args:
-        store: the store.
+        store: the store or its path.
         indices: rows to load: row numbers or an ``(N,)`` boolean mask (all rows when None).
         size: resize to ``size x size`` (bilinear) when given; images must otherwise agree.
         mode: PIL mode such as ``"RGB"`` or ``"L"``; default keeps the stored mode (CMYK
@@ -144,6 +145,7 @@ def load_images(
     Returns:
         ``(n, H, W, C)`` uint8 array (C = 1 for gray images).
     """
+    store = opened(store)
     rows = _rows(store, indices, size, mode, crop)
     images = _decoded(store, rows, size, mode, crop)
     first = next(images, None)

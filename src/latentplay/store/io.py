@@ -733,10 +733,20 @@ def read_schema(schema_file: Path) -> Schema:
         raise UserError(f"{schema_file} is not a valid latentplay schema: {what}") from None
 
 
+def opened(store: Store | str | os.PathLike[str]) -> Store:
+    """``store`` itself, or the store at that path opened with :func:`load`, so that a function
+    taking a store takes its path alike; anything else is a ``TypeError`` naming its type."""
+    if isinstance(store, Store):
+        return store
+    if not isinstance(store, str | os.PathLike):
+        raise TypeError(f"expected a Store or the path of one, got {type(store).__name__}")
+    return load(store)
+
+
 def saved(store: Store | str | os.PathLike[str], doing: str) -> Store:
     """``store`` (loaded when a path), checked to be on disk as a command that writes it in
     place needs; ``doing`` completes the refusal ``save the store before you ...``."""
-    store = load(store) if not isinstance(store, Store) else store
+    store = opened(store)
     if store.path is None:
         raise UserError(f"save the store before you {doing}")
     return store

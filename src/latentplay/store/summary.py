@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from latentplay.store.binning import edge_texts
-from latentplay.store.io import Store
+from latentplay.store.io import Store, opened
 from latentplay.store.schema import UNKNOWN, Attribute
 
 MAX_LISTED = 30
@@ -112,9 +113,11 @@ CROSSTAB_BINS = 4
 report's, and the quickstart's bias chart of the same table)."""
 
 
-def crosstab(store: Store, row: str, col: str, bins: int = CROSSTAB_BINS) -> dict[str, Any]:
+def crosstab(store: Store | str | os.PathLike[str], row: str, col: str,
+             bins: int = CROSSTAB_BINS) -> dict[str, Any]:
     """Counts of each (row value, column value) pair; continuous attributes are binned and rows
     without a value of either attribute (NaN, or a missing class) are left out."""
+    store = opened(store)
     ra, ca = (store.schema.attribute_or_error(n) for n in (row, col))
     rc, rn = level_codes(store, ra, bins)
     cc, cn = level_codes(store, ca, bins)
@@ -125,11 +128,12 @@ def crosstab(store: Store, row: str, col: str, bins: int = CROSSTAB_BINS) -> dic
             "left_out": int((~keep).sum())}
 
 
-def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 10) -> dict[str, Any]:
+def info(store: Store | str | os.PathLike[str], crosstab_of: tuple[str, str] | None = None,
+         bins: int = 10) -> dict[str, Any]:
     """A JSON-ready summary of ``store``.
 
     Args:
-        store: the store.
+        store: the store or its path.
         crosstab_of: two attribute names to cross-tabulate; by default the first two
             categorical attributes of at most :data:`MAX_LISTED` classes (none when the store
             has fewer).
@@ -139,6 +143,7 @@ def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 1
     ``unknown``, its rows in the class ``unknown`` (how converters, ``regroup`` and ``concat``
     mark rows without a value), which ``counts`` lists too.
     """
+    store = opened(store)
     attrs = store.schema.attributes
     if crosstab_of is None:
         cats = [a.name for a in attrs if a.kind == "categorical" and not many_classes(a)]
