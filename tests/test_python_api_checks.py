@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tests.store.tiny_store import tiny_store
 
-from latentplay import embed, latent, metrics, sources, train
+from latentplay import audit, embed, latent, metrics, sources, train
 from latentplay import store as st
 from latentplay.audit.correction import correct_confusion
 from latentplay.audit.goodness_of_fit import chi_square
@@ -167,3 +167,18 @@ def test_store_functions_take_a_store_or_its_path_alike(tmp_path: Path) -> None:
         st.vectors(42, "v")
     with pytest.raises(UserError, match="no factor attributes"):   # a path, not "neither a store"
         metrics.score("mig", ground_truth=str(path), represent=lambda x: x.reshape(len(x), -1))
+
+
+def test_results_print_arrays_by_shape_and_small_ones_by_value() -> None:
+    rng = np.random.default_rng(0)
+    direction = latent.fit_direction(rng.normal(size=(60, 512)), np.arange(60) % 2, kind="categorical",
+                                     classes=["f", "m"], attribute="gender")
+    text = repr(direction)
+    assert "\n" not in text and len(text) < 600                   # numpy's repr: 204 lines, 15 kB
+    assert text.startswith("Direction(vector=<float32 (512,)>, attribute='gender'")
+    assert "pattern=<float32 (512,)>" in text and "positive='m', negative='f'" in text
+    comparison = audit.compare(np.array([50, 50]), np.array([30, 70]), ["f", "m"], n_boot=10)
+    assert "generated=array([0.3, 0.7])" in repr(comparison)      # 2 values: shown as they are
+    sweep = latent.Sweep(attribute="smile", values=[0.0], images=np.zeros((1, 2, 8, 8, 3), np.uint8),
+                         diversity=np.zeros(1), in_range=[True])
+    assert "images=<uint8 (1, 2, 8, 8, 3)>" in repr(sweep)

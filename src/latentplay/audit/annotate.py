@@ -58,6 +58,7 @@ from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.names import name_list
 from latentplay.outputs import replaced_whole
+from latentplay.reprs import short_repr
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, check_file_safe, class_places
 from latentplay.store.split import HELD_OUT, stored_part, stored_test_rows
@@ -88,6 +89,8 @@ class Evaluation:
             is worth: its images over the design effect of its readings across the persons
             (at least 1; a person's photos tend to be misread alike); None otherwise.
     """
+
+    __repr__ = short_repr
 
     accuracy: float
     confusion: np.ndarray

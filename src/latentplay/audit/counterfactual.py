@@ -53,6 +53,7 @@ from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
 from latentplay.intervals import t_interval, wilson_interval
 from latentplay.outputs import finite_or_none
+from latentplay.reprs import short_repr
 from latentplay.resample import cluster_sums, difference_intervals, mean_intervals, resampled
 
 ALL = "all faces"
@@ -110,6 +111,8 @@ class Edits:
         random: ``(R, n, A, D)`` float32 codes moved along random directions by the same steps
             (``R`` may be 0), decoded under :attr:`conditions`.
     """
+
+    __repr__ = short_repr
 
     labels: list[str]
     positions: np.ndarray | None
@@ -239,6 +242,8 @@ class Counterfactuals:
         original: ``(n,)`` int classes predicted on the faces themselves (as the model sees
             them), or None when not known.
     """
+
+    __repr__ = short_repr
 
     labels: list[str]
     positions: np.ndarray | None

@@ -38,6 +38,7 @@ from latentplay.audit.counterfactual import (
     read_edits,
 )
 from latentplay.outputs import finite_or_none
+from latentplay.reprs import short_repr
 
 
 @dataclass
@@ -53,6 +54,8 @@ class ValueCounterfactuals:
         checks: the checks' readings (classes or values) at each step.
         original: ``(n,)`` readings of the faces themselves (as the model sees them), or None.
     """
+
+    __repr__ = short_repr
 
     labels: list[str]
     positions: np.ndarray | None

@@ -58,6 +58,7 @@ from latentplay.contingency import is_sparse as cochran_sparse
 from latentplay.errors import UserError
 from latentplay.intervals import degrees_adjusted_rows, effective_wilson, wilson_interval
 from latentplay.outputs import finite_or_none, p_text
+from latentplay.reprs import short_repr
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
 
@@ -446,6 +447,8 @@ class Comparison:
             labels on both sides: the smaller side's share of the pooled counts); where many
             are small the p-value is simulated (``chi2_p_simulated``).
     """
+
+    __repr__ = short_repr
 
     attribute: str
     classes: list[str]

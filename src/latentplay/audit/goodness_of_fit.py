@@ -32,6 +32,7 @@ from scipy.stats import chi2 as chi2_distribution
 from latentplay import contingency
 from latentplay.clustered import ShareSpread, spread_covariances
 from latentplay.errors import UserError
+from latentplay.reprs import short_repr
 from latentplay.resample import DRAW_CELLS, distinct_rows
 
 DRAWS = 2_000
@@ -73,6 +74,8 @@ class JointCounts:
     measurements drawn at once). The joint confusion over the ``K1 K2`` intersections (class
     ``(i, j)`` at ``i K2 + j``) is their Kronecker product: the two annotators' errors taken
     as independent given the true classes."""
+
+    __repr__ = short_repr
 
     first: np.ndarray
     second: np.ndarray

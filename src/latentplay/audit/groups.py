@@ -27,6 +27,7 @@ from latentplay import train
 from latentplay.audit.annotate import store_classes
 from latentplay.errors import UserError
 from latentplay.latent.codes import encode_rows
+from latentplay.reprs import short_repr
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.train.api import code_sizes
 
@@ -234,6 +235,8 @@ class GroupMixtures:
         unlabelled: rows encoded without a class of the attribute (unknown), in no group.
         caution: a ``column`` of no known run's codes (:func:`column_codes`), else None.
     """
+
+    __repr__ = short_repr
 
     run: PathLike
     model: torch.nn.Module

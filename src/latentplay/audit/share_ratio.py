@@ -24,6 +24,7 @@ import numpy as np
 from latentplay.audit.correction import corrected_draws, jeffreys_draw
 from latentplay.audit.goodness_of_fit import Counts
 from latentplay.intervals import simultaneous_percentiles
+from latentplay.reprs import short_repr
 from latentplay.resample import resampled
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class ShareRatios:
             several classes: the price of holding together).
         corrected: the audited shares are corrected for the annotator's confusion.
     """
+
+    __repr__ = short_repr
 
     ratio: np.ndarray
     interval: np.ndarray

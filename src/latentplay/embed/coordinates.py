@@ -30,6 +30,7 @@ from latentplay import store as st
 from latentplay.config import resolve, to_dict
 from latentplay.errors import FULL_ERRNOS, UserError
 from latentplay.outputs import progress_bar, warn
+from latentplay.reprs import short_repr
 
 
 @dataclass
@@ -345,6 +346,8 @@ class Projection:
         column: the store column caching the coordinates.
         cached: True when read from that column rather than computed now.
     """
+
+    __repr__ = short_repr
 
     coords: np.ndarray
     rows: np.ndarray

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from latentplay.errors import UserError
+from latentplay.reprs import short_repr
 from latentplay.store import load_images
 from latentplay.store.io import Store, opened
 from latentplay.train.api import PathLike, as_model, encode
@@ -47,6 +48,8 @@ class StoreCodes:
         column: the column of ``generated`` or ``column`` codes, else None.
         settings: the inversion's ``steps``, ``restarts`` and ``seed`` (``inverted``), else {}.
     """
+
+    __repr__ = short_repr
 
     rows: np.ndarray
     images: np.ndarray

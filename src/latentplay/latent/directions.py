@@ -47,6 +47,7 @@ from sklearn.svm import LinearSVC
 
 from latentplay.errors import UserError
 from latentplay.latent.probe import cv_scores
+from latentplay.reprs import short_repr
 from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store, opened
@@ -100,6 +101,8 @@ class Direction:
         run_sha256: SHA-256 of that run's weights (its ``model.json``) when the direction was
             fitted; None when the run was not found there.
     """
+
+    __repr__ = short_repr
 
     vector: np.ndarray
     attribute: str

@@ -37,6 +37,7 @@ from torch import nn
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.latent.identity_term import Recogniser, recogniser
+from latentplay.reprs import short_repr
 from latentplay.train.api import PathLike, _conditions, load_model, model_input
 from latentplay.train.forcing import to_uint8
 
@@ -66,6 +67,8 @@ class Inversion:
             on each image: what redrawing it as the generator's average face gives. A
             ``loss`` near it is a failed inversion (:func:`failed`).
     """
+
+    __repr__ = short_repr
 
     z: np.ndarray
     init_z: np.ndarray

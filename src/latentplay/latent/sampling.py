@@ -21,6 +21,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_code, class_names
+from latentplay.reprs import short_repr
 from latentplay.train.api import PathLike, as_model, decode
 
 DIVERSITY_NOTE = ("diversity: mean RMS pixel difference between two faces of a row "
@@ -56,6 +57,8 @@ class Sweep:
         change: ``(V,)`` :func:`condition_change` of the images (the same codes in every row),
             or None when each value drew its own codes.
     """
+
+    __repr__ = short_repr
 
     attribute: str
     values: list[Any]

@@ -31,6 +31,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import StyleAffine, is_style_generator
+from latentplay.reprs import short_repr
 from latentplay.train.api import PathLike, as_model, decode
 
 
@@ -52,6 +53,8 @@ class StyleRanking:
             drawn from all the faces used (or of shuffled values): scores below it are what
             chance reaches.
     """
+
+    __repr__ = short_repr
 
     layers: list[str]
     channels: np.ndarray

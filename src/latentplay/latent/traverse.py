@@ -28,6 +28,7 @@ from latentplay.errors import UserError
 from latentplay.models import FAMILIES
 from latentplay.models.stylegan2 import code_steps, is_style_generator, style_weights
 from latentplay.outputs import shell_word
+from latentplay.reprs import short_repr
 from latentplay.train.api import PathLike, as_model, decode
 
 
@@ -141,6 +142,8 @@ class PCAAxes:
         explained: ``(K,)`` fraction of the total variance along each direction.
     """
 
+    __repr__ = short_repr
+
     mean: np.ndarray
     components: np.ndarray
     std: np.ndarray
@@ -212,6 +215,8 @@ class SefaAxes:
         steps: ``(D, D)`` the code change that moves ``w`` one standard deviation along each
             direction (whitened codes: ``w = w_mean + c @ w_basis``).
     """
+
+    __repr__ = short_repr
 
     directions: np.ndarray
     strength: np.ndarray

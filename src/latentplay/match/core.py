@@ -19,6 +19,7 @@ from latentplay.match.optimal import optimal_match
 from latentplay.match.propensity import Propensity, propensity_scores
 from latentplay.match.replacement import match_with_replacement
 from latentplay.match.space import matching_space
+from latentplay.reprs import array_text
 
 METHODS = ("nearest", "mahalanobis", "propensity", "optimal")
 DISTANCES = ("euclidean", "mahalanobis", "propensity")
@@ -94,7 +95,7 @@ class MatchResult:
         for name in ("treated_rows", "control_rows", "distance", "points"):
             value = getattr(self, name)
             if value is not None:
-                parts.append(f"{name}={_array_text(value)}")
+                parts.append(f"{name}={array_text(value)}")
         if self.propensity is not None:
             score = np.asarray(self.propensity.score)
             parts.append(f"propensity=<Propensity score, logit {score.dtype} {score.shape}>")
@@ -106,12 +107,6 @@ class MatchResult:
 def _short(value: float | None) -> str:
     """A number in 4 significant digits (None as None)."""
     return "None" if value is None else f"{value:.4g}"
-
-
-def _array_text(value: np.ndarray) -> str:
-    """``<int64 (5564,)>``: an array by its dtype and shape."""
-    value = np.asarray(value)
-    return f"<{value.dtype} {value.shape}>"
 
 
 def distance_sd(points_t: np.ndarray, points_c: np.ndarray, seed: int = 0) -> float:

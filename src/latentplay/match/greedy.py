@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from latentplay.match.knn import Candidates, ControlSearch, SecondCaliper
+from latentplay.reprs import short_repr
 
 ORDERS = ("closest", "random")
 LOOKAHEAD = 4096
@@ -59,6 +60,8 @@ class Pairs:
         control: ``(m,)`` int64 row numbers into the control array.
         distance: ``(m,)`` float64 Euclidean distance in the matching space.
     """
+
+    __repr__ = short_repr
 
     treated: np.ndarray
     control: np.ndarray

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.reprs import short_repr
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class PRDC:
 
     ``N`` real points, ``M`` generated points; each per-point array is indexed like its input.
     """
+
+    __repr__ = short_repr
 
     precision: float
     """Share of generated points inside at least one real point's k-NN ball."""
