@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from tests.store.tiny_store import tiny_store
 
 from latentplay import audit, embed, latent, metrics, sources, train
@@ -182,3 +183,21 @@ def test_results_print_arrays_by_shape_and_small_ones_by_value() -> None:
     sweep = latent.Sweep(attribute="smile", values=[0.0], images=np.zeros((1, 2, 8, 8, 3), np.uint8),
                          diversity=np.zeros(1), in_range=[True])
     assert "images=<uint8 (1, 2, 8, 8, 3)>" in repr(sweep)
+
+
+def test_training_and_loading_leave_torch_global_state_as_it_was(tmp_path: Path, faces_store: Path) -> None:
+    torch.manual_seed(7)
+    expected = torch.rand(3)                   # what the caller's next draws are without the calls
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(7)
+        run = train.train("ae", data=faces_store, out=tmp_path / "ae", epochs=1, batch_size=16, seed=0,
+                          progress=False, overrides=["data.size=32", "data.limit=32", "model.width=8",
+                                                     "model.latent_dim=4", "trainer.threads=1",
+                                                     "log.recon_images=8", "log.samples=16"])
+        train.load_model(run)                  # builds the layers before reading their weights
+        assert torch.get_num_threads() == 2    # training ran on trainer.threads=1
+        torch.testing.assert_close(torch.rand(3), expected)
+    finally:
+        torch.set_num_threads(threads)

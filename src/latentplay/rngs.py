@@ -1,8 +1,11 @@
 """Random number generators that the ground truths of disentanglement metrics accept: NumPy's
-``Generator`` (latentplay's) and ``RandomState`` (disentanglement_lib's)."""
+``Generator`` (latentplay's) and ``RandomState`` (disentanglement_lib's); and torch's global
+state, kept for a Python caller across the functions that seed it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -36,3 +39,20 @@ class EitherRandom:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.rng, name)
+
+
+@contextmanager
+def torch_state_kept() -> Iterator[None]:
+    """Run a block that seeds torch's global generators or sets its thread count (training,
+    building a model's layers) and put both back afterwards, so that a notebook's own
+    ``torch.rand`` draws and threads are what they would have been without the call. CUDA
+    generators are kept when CUDA was in use before the block."""
+    import torch
+
+    threads = torch.get_num_threads()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        torch.set_num_threads(threads)

@@ -27,6 +27,7 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import is_style_generator
 from latentplay.outputs import counted, make_parents, shell_word, warn
+from latentplay.rngs import torch_state_kept
 from latentplay.store.images import fitted_arrays
 from latentplay.train.checkpoint import STATE_FILE, load_weights
 from latentplay.train.config import build_config, load_run_config
@@ -85,7 +86,7 @@ def train(
         Engine(config, run_dir, progress=progress, ground_truth=ground_truth).run()
         return run_dir
     make_parents(run_dir)                 # the folder its lock is taken in
-    with _sole_run(run_dir):
+    with _sole_run(run_dir), torch_state_kept():
         return _train_new(config, run_dir, progress, ground_truth)
 
 
@@ -178,7 +179,7 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
     ``epochs`` / ``max_steps``) and return it. Same seed and machine: same final weights as a
     run that was never interrupted."""
     run_dir = Path(run).absolute()
-    with _sole_run(run_dir):
+    with _sole_run(run_dir), torch_state_kept():
         return _resume(run_dir, epochs, max_steps, progress)
 
 
@@ -311,7 +312,8 @@ def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.n
     ``run_dir`` the run's absolute path and ``weights_sha256`` the checksum of the weights
     loaded (:func:`described`)."""
     device = _device(device)
-    model, meta = load_weights(run_dir)
+    with torch_state_kept():   # building the layers draws their first weights from torch's RNG
+        model, meta = load_weights(run_dir)
     return described(model, meta, run_dir).to(device).eval()
 
 
