@@ -58,7 +58,8 @@ def train(
     into the new run directory ``out``; returns ``out``.
 
     ``overrides`` are ``key=value`` items (e.g. ``"loss.terms=[betatcvae,dipvae_ii]"``);
-    the keyword arguments are shortcuts for ``trainer.*`` / ``seed`` overrides.
+    the keyword arguments are shortcuts for ``trainer.*`` / ``seed`` overrides. Training seeds
+    torch and may set its thread count (``trainer.threads``); both are put back on return.
     """
     from latentplay.store import load
     from latentplay.train.engine import Engine
