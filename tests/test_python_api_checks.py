@@ -4,6 +4,7 @@ class codes, strings given for lists, bad sizes and shapes, and run paths given 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import torch
 from tests.store.tiny_store import tiny_store
 
-from latentplay import audit, embed, latent, metrics, sources, train
+from latentplay import audit, embed, latent, metrics, report, sources, train
 from latentplay import store as st
 from latentplay.audit.correction import correct_confusion
 from latentplay.audit.goodness_of_fit import chi_square
@@ -162,6 +163,10 @@ def test_store_functions_take_a_store_or_its_path_alike(tmp_path: Path) -> None:
         [probe] = latent.probe_store(given, "v", "gender")
         assert probe.linear == 1.0                                 # column 0 separates the classes
         assert st.export_store(given, tmp_path / f"export{type(given).__name__}") == 40
+    assert report.detect(held) == "store"                          # a directory's functions take a store
+    assert report.build_report(held, out=tmp_path / "r.html") == tmp_path / "r.html"
+    with pytest.raises(UserError, match="save the store before you report on it"):
+        report.build_report(dataclasses.replace(held, path=None))
     embed.embed_store(path, "pixels-pca", "e", options=["dim=2"], progress=False)
     assert embed.flagged_rows(str(path), "e").tolist() == []      # pixels are never missed
     with pytest.raises(TypeError, match="a Store or the path of one, got int"):
@@ -192,10 +197,10 @@ def test_training_and_loading_leave_torch_global_state_as_it_was(tmp_path: Path,
     torch.set_num_threads(2)
     try:
         torch.manual_seed(7)
-        run = train.train("ae", data=faces_store, out=tmp_path / "ae", epochs=1, batch_size=16, seed=0,
-                          progress=False, overrides=["data.size=32", "data.limit=32", "model.width=8",
-                                                     "model.latent_dim=4", "trainer.threads=1",
-                                                     "log.recon_images=8", "log.samples=16"])
+        run = train.train("ae", data=st.load(faces_store), out=tmp_path / "ae", epochs=1,  # a Store
+                          batch_size=16, seed=0, progress=False,
+                          overrides=["data.size=32", "data.limit=32", "model.width=8", "model.latent_dim=4",
+                                     "trainer.threads=1", "log.recon_images=8", "log.samples=16"])
         train.load_model(run)                  # builds the layers before reading their weights
         assert torch.get_num_threads() == 2    # training ran on trainer.threads=1
         torch.testing.assert_close(torch.rand(3), expected)

@@ -12,6 +12,7 @@ from latentplay.outputs import make_parents, write_atomic
 from latentplay.report import render
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
+from latentplay.store.io import Store, located
 
 BUILDERS: dict[Kind, str] = {
     "train": "training.page",
@@ -40,8 +41,9 @@ def default_out(path: Path, kind: Kind) -> Path:
     return path.with_name(f"{path.name}.report.html") if kind == "store" else path / "report.html"
 
 
-def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> Path:
-    """Write the self-contained HTML report of directory ``path`` and return its path.
+def build_report(path: str | os.PathLike[str] | Store, out: str | os.PathLike[str] | None = None) -> Path:
+    """Write the self-contained HTML report of directory ``path`` (or of a saved
+    :class:`~latentplay.store.Store`) and return its path.
 
     ``path`` is a training run (``latentplay train``), a match run (``latentplay match run``),
     an audit run (``latentplay audit compare`` / ``sample-groups`` / ``fidelity``), a probe run
@@ -59,7 +61,7 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
             reported on (whose next save removes it), or a file stands where ``out``'s missing
             parent directories (made as needed) would go.
     """
-    path = Path(path).absolute()
+    path = located(path, "report on it").absolute()
     kind = detect(path)
     target = Path(out).absolute() if out is not None else default_out(path, kind)
     if target.is_dir():

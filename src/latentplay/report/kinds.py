@@ -12,6 +12,7 @@ from typing import Literal
 
 from latentplay.errors import UserError
 from latentplay.store import SCHEMA_FILE
+from latentplay.store.io import Store, located
 
 Kind = Literal["train", "match", "audit", "probe", "store", "model", "seeds", "concepts",
                "leakage"]
@@ -33,8 +34,8 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
 )
 
 
-def detect(path: str | os.PathLike[str]) -> Kind:
-    """The kind of directory ``path`` (a str or a Path) is.
+def detect(path: str | os.PathLike[str] | Store) -> Kind:
+    """The kind of directory ``path`` (a str, a Path or a saved store) is.
 
     - ``store``: holds ``latentplay.json`` (a dataset saved by latentplay);
     - ``train``: holds ``config.yaml`` (made by ``latentplay train``);
@@ -56,7 +57,7 @@ def detect(path: str | os.PathLike[str]) -> Kind:
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
     """
-    path = Path(path)
+    path = located(path, "ask what it is")
     if not path.exists():
         raise UserError(f"{path} does not exist")
     if not path.is_dir():

@@ -743,6 +743,17 @@ def opened(store: Store | str | os.PathLike[str]) -> Store:
     return load(store)
 
 
+def located(given: Store | str | os.PathLike[str], doing: str) -> Path:
+    """The directory ``given`` names: a path as given, or a store's own ``path``, so that a
+    function taking a directory takes a store alike; a store never saved is refused with
+    ``save the store before you {doing}``."""
+    if not isinstance(given, Store):
+        return Path(given)
+    if given.path is None:
+        raise UserError(f"save the store before you {doing}")
+    return Path(given.path)
+
+
 def saved(store: Store | str | os.PathLike[str], doing: str) -> Store:
     """``store`` (loaded when a path), checked to be on disk as a command that writes it in
     place needs; ``doing`` completes the refusal ``save the store before you ...``."""

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ from latentplay.store.images import fitted_arrays
 from latentplay.train.checkpoint import STATE_FILE, load_weights
 from latentplay.train.config import build_config, load_run_config
 
+if TYPE_CHECKING:
+    from latentplay.store.io import Store
+
 PathLike = str | os.PathLike[str]
 
 
@@ -43,7 +46,7 @@ def _primary_process() -> bool:
 
 def train(
     model: str,
-    data: PathLike,
+    data: PathLike | Store,
     out: PathLike,
     *,
     epochs: int | None = None,
@@ -55,16 +58,18 @@ def train(
     progress: bool = True,
 ) -> Path:
     """Train preset ``model`` (``configs/models/<model>.yaml`` or a YAML path) on store ``data``
-    into the new run directory ``out``; returns ``out``.
+    (its path, or a saved :class:`~latentplay.store.Store`) into the new run directory ``out``;
+    returns ``out``.
 
     ``overrides`` are ``key=value`` items (e.g. ``"loss.terms=[betatcvae,dipvae_ii]"``);
     the keyword arguments are shortcuts for ``trainer.*`` / ``seed`` overrides. Training seeds
     torch and may set its thread count (``trainer.threads``); both are put back on return.
     """
     from latentplay.store import load
+    from latentplay.store.io import located
     from latentplay.train.engine import Engine
 
-    items = [f"data.store={Path(data).absolute()}"]
+    items = [f"data.store={located(data, 'train on it').absolute()}"]
     for key, value in (("trainer.epochs", epochs), ("trainer.max_steps", max_steps),
                        ("trainer.batch_size", batch_size), ("seed", seed),
                        ("trainer.device", device)):
