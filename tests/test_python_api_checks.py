@@ -12,8 +12,9 @@ import pytest
 import torch
 from tests.store.tiny_store import tiny_store
 
-from latentplay import audit, embed, latent, metrics, report, sources, train
+from latentplay import audit, embed, latent, metrics, report, sources, train, viz
 from latentplay import store as st
+from latentplay.app.state import Playground
 from latentplay.audit.correction import correct_confusion
 from latentplay.audit.goodness_of_fit import chi_square
 from latentplay.embed.coordinates import compute
@@ -163,7 +164,10 @@ def test_store_functions_take_a_store_or_its_path_alike(tmp_path: Path) -> None:
         [probe] = latent.probe_store(given, "v", "gender")
         assert probe.linear == 1.0                                 # column 0 separates the classes
         assert st.export_store(given, tmp_path / f"export{type(given).__name__}") == 40
+        viz.save_store_grid(given, tmp_path / "grid.png", by="gender")   # was an AssertionError
+        assert (tmp_path / "grid.png").stat().st_size > 0
     assert report.detect(held) == "store"                          # a directory's functions take a store
+    assert Playground.open(data=str(path)).store.path == Playground.open(data=held).store.path == path
     assert report.build_report(held, out=tmp_path / "r.html") == tmp_path / "r.html"
     with pytest.raises(UserError, match="save the store before you report on it"):
         report.build_report(dataclasses.replace(held, path=None))

@@ -29,7 +29,7 @@ from latentplay.latent.directions import Direction
 from latentplay.latent.traverse import PCAAxes, SefaAxes
 from latentplay.models.condition import ConditionPart
 from latentplay.models.stylegan2 import in_w
-from latentplay.store.io import Store
+from latentplay.store.io import Store, opened
 
 PathLike = str | os.PathLike[str]
 
@@ -79,12 +79,11 @@ class Playground:
         default_factory=dict, repr=False)
 
     @classmethod
-    def open(cls, run: PathLike | None = None, data: PathLike | None = None) -> Playground:
-        """Load the run directory ``run`` and/or the store ``data`` (either may be None)."""
-        from latentplay.store import load
-
+    def open(cls, run: PathLike | None = None, data: Store | PathLike | None = None) -> Playground:
+        """Load the run directory ``run`` and/or the store ``data`` (a store or its path; either
+        may be None)."""
         model = open_run(run) if run is not None else None
-        store = load(data) if data is not None else None
+        store = opened(data) if data is not None else None
         return cls(run=None if run is None else Path(run), store=store, model=model)
 
     # ---- the model ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from latentplay.app.faces_tab import faces_tab
 from latentplay.app.state import Playground
 from latentplay.app.tabs import accuracy_tab, bias_tab, projection_tab, sample_tab, traverse_tab
 from latentplay.errors import UserError
+from latentplay.store.io import Store
 from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
 NARROW_CSS = ("@media (max-width: 900px) { .grid-container { grid-template-columns: "
@@ -101,8 +102,8 @@ def _header(pg: Playground) -> str:
 
 
 def build_app(run: str | os.PathLike[str] | None = None,
-              data: str | os.PathLike[str] | None = None) -> gr.Blocks:
-    """The playground for run directory ``run`` and/or store ``data`` (unstarted; call
+              data: Store | str | os.PathLike[str] | None = None) -> gr.Blocks:
+    """The playground for run directory ``run`` and/or store ``data`` (a store or its path; unstarted; call
     ``.launch()``). A path that is not a run or a store is a :class:`UserError`."""
     return build_blocks(Playground.open(run, data))
 

@@ -38,6 +38,7 @@ from latentplay.intervals import proportion_interval
 from latentplay.outputs import json_default, made_by, output_dir, staged_outputs, write_csv
 from latentplay.store import combine
 from latentplay.store.bias import repeated_persons
+from latentplay.store.io import opened
 from latentplay.store.schema import UNKNOWN
 
 
@@ -72,7 +73,7 @@ class _Faces:
 
 
 def audit_counterfactual(
-    run: str | os.PathLike[str], data: str | os.PathLike[str], classifier: str,
+    run: str | os.PathLike[str], data: st.Store | str | os.PathLike[str], classifier: str,
     out: str | os.PathLike[str], *,
     direction: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     condition: str | Sequence[str] | None = None, attribute: str | None = None,
@@ -119,7 +120,7 @@ def audit_counterfactual(
         raise UserError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     if steps is not None:
         checked_steps(steps)  # refused before any work
-    store = st.load(data)
+    store = opened(data)
     model = load_model(run)
     found = [_direction(f, model, run) for f in files]
     parts = [model.condition_spec.part(c) for c in conditions]

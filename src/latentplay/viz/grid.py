@@ -20,6 +20,8 @@ from latentplay.viz.style import fitted, readable_size, text_width, wrap_title
 if TYPE_CHECKING:
     from PIL import Image
 
+    from latentplay.store.io import Store
+
 TITLE_SIZE = 10
 """Least font size of an image grid's title (points); a wide grid draws it larger."""
 
@@ -236,7 +238,7 @@ pixels wide)."""
 
 
 def save_store_grid(
-    store: object,
+    store: Store | str | os.PathLike[str],
     out: str | os.PathLike[str],
     by: str | None = None,
     per_row: int = 10,
@@ -260,12 +262,11 @@ def save_store_grid(
         notes for the user: groups left out, images resized to a common size.
     """
     from latentplay.store.images import load_image_list
-    from latentplay.store.io import Store
+    from latentplay.store.io import opened
     from latentplay.store.schema import UNKNOWN
     from latentplay.store.summary import level_codes
 
-    assert isinstance(store, Store)
-    store.require_rows("draw")
+    store = opened(store).require_rows("draw")
     rng = np.random.default_rng(seed)
     groups: list[tuple[str, np.ndarray]] = []
     captions: list[list[str]] | None = None
