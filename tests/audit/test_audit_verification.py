@@ -95,8 +95,8 @@ def test_a_group_with_few_genuine_pairs_gets_as_many_impostors() -> None:
 
 
 def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
-    store = _store(tmp_path / "s")
-    s = verify_store(store, "z", tmp_path / "v", by="race", n_pairs=400, fmr=0.01)
+    s = verify_store(str(_store(tmp_path / "s").path), "z", tmp_path / "v", by="race", n_pairs=400,
+                     fmr=0.01)                  # the store given by its path
     a, b = s["groups"]
     assert (a["group"], b["group"]) == ("A", "B")
     assert a["genuine"] == b["genuine"] == 400 and a["impostor"] == b["impostor"] == 400
@@ -318,7 +318,7 @@ def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noq
     assert z_acc > w_acc  # the extra noise costs accuracy
     assert (tmp_path / "c" / "comparison.png").is_file()
     with pytest.raises(UserError, match="no column 'v'"):
-        verify_columns(store, ["z", "v"], tmp_path / "d")
+        verify_columns(store.path, ["z", "v"], tmp_path / "d")      # by its path alike
     assert not (tmp_path / "d").exists()  # refused before anything is written
     with pytest.raises(UserError, match="common --fmr"):
         verify_columns(store, ["z", "w"], tmp_path / "d", threshold=0.5)

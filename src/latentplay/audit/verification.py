@@ -63,6 +63,7 @@ from latentplay.outputs import (
     staged_outputs,
 )
 from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
+from latentplay.store.io import opened
 from latentplay.store.schema import UNKNOWN, class_places, trend_groups
 
 PathLike = str | os.PathLike[str]
@@ -273,7 +274,7 @@ def pair_groups(pairs: Pairs, labels: np.ndarray) -> np.ndarray:
 
 
 def verify_store(
-    store: st.Store,
+    store: st.Store | PathLike,
     column: str,
     out: PathLike,
     *,
@@ -321,6 +322,7 @@ def verify_store(
     Returns:
         the summary written to ``verification.json``.
     """
+    store = opened(store)
     if metric not in ("euclidean", "cosine"):
         raise UserError(f"--metric must be euclidean or cosine, got {metric!r}")
     covariates = [_covariate(store, spec) for spec in adjust]
@@ -515,7 +517,7 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
 COMPARISON = "verification_comparison.json"
 
 
-def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
+def verify_columns(store: st.Store | PathLike, columns: Sequence[str], out: PathLike, *,
                    keep_flagged: bool = False, overwrite: bool = False,
                    **options: Any) -> dict[str, Any]:
     """:func:`verify_store` for each of several ``columns`` (into ``out/<column>/``) on the
@@ -529,6 +531,7 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
     """
     if len(set(columns)) < 2:
         raise UserError("compare at least two different columns")
+    store = opened(store)
     missing = [c for c in columns if c not in store.columns]
     if missing:
         raise UserError(f"no column {', '.join(map(repr, missing))} in the store; vector "
