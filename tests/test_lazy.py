@@ -5,10 +5,15 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+import latentplay
 
 LAZY = ("app", "audit", "embed", "latent", "match", "measure", "report", "store", "train", "viz")
 
@@ -48,3 +53,20 @@ def test_type_checkers_read_every_export_from_where_it_is_loaded(package: str) -
         assert getattr(pkg, name) is value
         if inspect.isfunction(value) or inspect.isclass(value):  # where strict checkers find it
             assert value.__module__ == modules[name], name
+
+
+def test_a_plain_import_reaches_every_subpackage_and_loads_none() -> None:
+    """``import latentplay`` then ``latentplay.store.load``: each subpackage on first use."""
+    code = ("import sys, latentplay\n"
+            "assert not [m for m in sys.modules if m.startswith('latentplay.')], 'loaded at import'\n"
+            "assert 'numpy' not in sys.modules\n"
+            "assert callable(latentplay.store.load) and callable(latentplay.train.train)\n"
+            "print(' '.join(n for n in dir(latentplay) if not n.startswith('_')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(latentplay.__file__).parents[1])})
+    assert done.stdout.split() == ["app", "audit", "embed", "errors", "latent", "match", "measure",
+                                   "metrics", "models", "report", "sources", "store", "train", "viz"]
+    for name in done.stdout.split():
+        assert importlib.import_module(f"latentplay.{name}") is getattr(latentplay, name)
+    with pytest.raises(AttributeError, match="module 'latentplay' has no attribute 'no_such_name'"):
+        latentplay.no_such_name  # noqa: B018

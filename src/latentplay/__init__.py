@@ -1,6 +1,7 @@
 """latentplay: study what generative latent spaces learn about labelled image collections.
 
-Every stage is a subpackage, imported on its own (``from latentplay import store, train``);
+Every stage is a subpackage, imported on its own (``from latentplay import store, train``, or
+``latentplay.store`` after ``import latentplay``);
 each takes NumPy arrays or paths and returns arrays, dicts or paths, and a mistake in its
 input raises :class:`latentplay.errors.UserError` with one sentence. The command line
 (``latentplay GROUP ...``) runs the same functions.
@@ -46,4 +47,39 @@ Output:
 >>> z = train.encode(run, store.load_images(faces, range(8)))      # (8, D) float32
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # the subpackages as type checkers read them; imported on first use below
+    from latentplay import app as app
+    from latentplay import audit as audit
+    from latentplay import embed as embed
+    from latentplay import errors as errors
+    from latentplay import latent as latent
+    from latentplay import match as match
+    from latentplay import measure as measure
+    from latentplay import metrics as metrics
+    from latentplay import models as models
+    from latentplay import report as report
+    from latentplay import sources as sources
+    from latentplay import store as store
+    from latentplay import train as train
+    from latentplay import viz as viz
+
+__all__ = ["app", "audit", "embed", "errors", "latent", "match", "measure", "metrics", "models",
+           "report", "sources", "store", "train", "viz"]
+
+
+def __getattr__(name: str) -> Any:
+    """``latentplay.store`` and the other subpackages after a plain ``import latentplay``,
+    each imported on first use (so that ``import latentplay`` loads no library)."""
+    if name not in __all__:
+        raise AttributeError(f"module 'latentplay' has no attribute {name!r}")
+    return importlib.import_module(f"latentplay.{name}")
+
+
+def __dir__() -> list[str]:
+    """The subpackages and the module's own dunder names (not the helpers it imports)."""
+    return sorted({*(n for n in globals() if n.startswith("__")), *__all__})
