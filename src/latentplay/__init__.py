@@ -1,8 +1,8 @@
 """latentplay: study what generative latent spaces learn about labelled image collections.
 
 Every stage is a subpackage, imported on its own (``from latentplay import store, train``, or
-``latentplay.store`` after ``import latentplay``);
-each takes NumPy arrays or paths and returns arrays, dicts or paths, and a mistake in its
+``latentplay.store`` after ``import latentplay``); each takes NumPy arrays or paths (or a
+store where it takes a store's path) and returns arrays, dicts or paths, and a mistake in its
 input raises :class:`latentplay.errors.UserError` with one sentence. The command line
 (``latentplay GROUP ...``) runs the same functions.
 
