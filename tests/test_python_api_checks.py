@@ -179,6 +179,18 @@ def test_store_functions_take_a_store_or_its_path_alike(tmp_path: Path) -> None:
         metrics.score("mig", ground_truth=str(path), represent=lambda x: x.reshape(len(x), -1))
 
 
+def test_annotators_and_embedders_print_what_they_are(tmp_path: Path) -> None:
+    faces = tiny_store(tmp_path / "s", n=40)
+    labels = audit.StoreLabels(faces, "gender", faces)
+    assert repr(labels) == ("StoreLabels(kind='labels', attribute='gender', classes=['f', 'm'], "
+                            "accuracy=not measured)")           # was <... object at 0x...>
+    labels.evaluation = audit.Evaluation(accuracy=0.75, confusion=np.eye(2), counts=np.eye(2), n=8)
+    assert repr(labels).endswith("accuracy=0.75 on 8 images)")
+    pixels = embed.make_embedder("pixels-pca", ["dim=4"])
+    assert repr(pixels).startswith("PixelsPCA(kind='pixels-pca', config=PixelsPCAConfig(")
+    assert "dim=4" in repr(pixels)
+
+
 def test_results_print_arrays_by_shape_and_small_ones_by_value() -> None:
     rng = np.random.default_rng(0)
     direction = latent.fit_direction(rng.normal(size=(60, 512)), np.arange(60) % 2, kind="categorical",

@@ -221,6 +221,15 @@ class Annotator(abc.ABC):
     classes: list[str]
     evaluation: Evaluation | None
 
+    def __repr__(self) -> str:
+        """One line for a notebook: kind, attribute, classes (their number beyond ten) and the
+        accuracy measured on labelled images."""
+        classes = repr(self.classes) if len(self.classes) <= 10 else f"<{len(self.classes)} classes>"
+        accuracy = "not measured" if self.evaluation is None else (
+            f"{self.evaluation.accuracy:.3g} on {self.evaluation.n} images")
+        return (f"{type(self).__name__}(kind={self.description.get('kind')!r}, "
+                f"attribute={self.attribute!r}, classes={classes}, accuracy={accuracy})")
+
     @property
     @abc.abstractmethod
     def description(self) -> dict[str, Any]:

@@ -68,6 +68,11 @@ class Embedder(abc.ABC):
     def __init__(self, config: Any) -> None:
         self.config = config
 
+    def __repr__(self) -> str:
+        """``PixelsPCA(kind='pixels-pca', config=PixelsPCAConfig(dim=4, ...))``: what it is and
+        its options."""
+        return f"{type(self).__name__}(kind={self.kind!r}, config={self.config!r})"
+
     @property
     def name(self) -> str:
         """``kind`` or ``kind:arg`` as the user wrote it."""
