@@ -442,3 +442,21 @@ def test_leakage_of_a_model_that_has_not_learned_its_task_is_flagged(
             "its task, and not all its concepts either (not learned: digit;") in text
     assert "glancenet: task accuracy" not in text
     assert "task near chance" in " ".join(r.out.split()) and "0.116 ± 0.040" in r.out
+
+
+def test_building_and_fitting_leave_torch_global_state_as_it_was() -> None:
+    """A notebook's own torch draws and thread count are the same after a concept model is
+    built and trained (both seed torch; training sets its threads)."""
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(3)
+        data = _tiny_concept_data()
+        train = TrainConfig(epochs=1, batch_size=16, seed=0, threads=1)
+        fit(build("cbm", data, 2, train, width=8, hidden=32), data, train)
+        assert torch.get_num_threads() == 2
+        torch.testing.assert_close(torch.rand(3), expected)
+    finally:
+        torch.set_num_threads(threads)

@@ -49,6 +49,7 @@ from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
 from latentplay.models.losses import LossTerm
 from latentplay.models.vae import VAEOutput
 from latentplay.outputs import finite_or_none_within, made_by, make_parents, staged_outputs
+from latentplay.rngs import torch_state_kept
 
 KINDS = ("glancenet", "vae", "cbm")
 OUTPUTS = ("metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
@@ -131,6 +132,7 @@ def channel_means(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images.sum(axis=(0, 1, 2), dtype=np.float64) / (255.0 * pixels)).float()
 
 
+@torch_state_kept()   # seeds torch for the layers' first weights
 def build(
     kind: str, data: ConceptData, n_classes: int, train: TrainConfig, **overrides: Any
 ) -> torch.nn.Module:
@@ -175,6 +177,7 @@ def optimizers(
     return main, aux
 
 
+@torch_state_kept()   # seeds torch and may set its threads (train.threads)
 def fit(model: torch.nn.Module, data: ConceptData, train: TrainConfig) -> torch.nn.Module:
     """Train ``model`` on ``data`` (Adam, shuffled minibatches; loss terms' adversaries are
     trained after each model step, see :func:`optimizers`); GlanceNet's rejection thresholds
