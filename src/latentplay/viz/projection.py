@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -44,6 +44,9 @@ from latentplay.viz.style import (
     tight_layout,
     wrap_title,
 )
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 MISSING = "missing"
 GREY = UNKNOWN_GREY
@@ -328,7 +331,7 @@ def plotly_text(text: str) -> str:
 
 
 @drawn_as_written
-def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str = ""):
+def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str = "") -> go.Figure:
     """An interactive plotly figure: one trace group per attribute, a menu to switch colouring.
 
     Hovering a point shows the value it is coloured by; every point carries its index
