@@ -222,3 +222,12 @@ def test_training_and_loading_leave_torch_global_state_as_it_was(tmp_path: Path,
         torch.testing.assert_close(torch.rand(3), expected)
     finally:
         torch.set_num_threads(threads)
+
+
+def test_a_schema_prints_its_attributes_and_columns_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    tiny_store(path, n=4)
+    st.save(st.add_column(st.load(path), "v", np.zeros((4, 3))), path)
+    schema = st.load(path).schema
+    assert repr(schema) == ("Schema(attributes: gender (categorical); vectors: v (3); image column: "
+                            "image; converter: test; history: 0 entries)")   # add_column records none

@@ -225,6 +225,16 @@ class Schema:
     text_columns: list[str] = field(default_factory=list)
     """Plain string columns, e.g. ``file``: each row's input path relative to the source."""
 
+    def __repr__(self) -> str:
+        """One line a notebook can show: each attribute with its kind, the vector columns with
+        their size, the converter and the number of history entries (the dataclass's own repr
+        printed every class name, option and history entry, kilobytes)."""
+        attributes = ", ".join(f"{a.name} ({a.kind})" for a in self.attributes) or "none"
+        vectors = ", ".join(f"{v.name} ({v.dim})" for v in self.vectors) or "none"
+        return (f"Schema(attributes: {attributes}; vectors: {vectors}; image column: "
+                f"{self.image_column}; converter: {self.provenance.converter}; "
+                f"history: {len(self.history)} entries)")
+
     def attribute(self, name: str) -> Attribute:
         """The attribute called ``name`` (``factor_`` prefix optional for factors)."""
         for attr in self.attributes:
