@@ -23,6 +23,7 @@ from latentplay.intervals import wilson_interval
 from latentplay.match.balance import matching_weights
 from latentplay.match.effect import matched_difference, naive_difference
 from latentplay.match.pipeline import MatchConfig
+from latentplay.reprs import short_repr
 from latentplay.sources.folder import convert
 from latentplay.store import Attribute
 from latentplay.store.subset import select_rows
@@ -171,6 +172,8 @@ def test_store_functions_take_a_store_or_its_path_alike(tmp_path: Path) -> None:
     assert report.build_report(held, out=tmp_path / "r.html") == tmp_path / "r.html"
     with pytest.raises(UserError, match="save the store before you report on it"):
         report.build_report(dataclasses.replace(held, path=None))
+    with pytest.raises(UserError, match="selection of rows .* before you report on it"):
+        report.build_report(held.select(range(2)))                # not a report of all 40 rows
     embed.embed_store(path, "pixels-pca", "e", options=["dim=2"], progress=False)
     assert embed.flagged_rows(str(path), "e").tolist() == []      # pixels are never missed
     with pytest.raises(TypeError, match="a Store or the path of one, got int"):
@@ -186,6 +189,10 @@ def test_annotators_and_embedders_print_what_they_are(tmp_path: Path) -> None:
                             "accuracy=not measured)")           # was <... object at 0x...>
     labels.evaluation = audit.Evaluation(accuracy=0.75, confusion=np.eye(2), counts=np.eye(2), n=8)
     assert repr(labels).endswith("accuracy=0.75 on 8 images)")
+    labels.classes = [f"person_{k}" for k in range(11)]           # identities: counted, not listed
+    assert "classes=<11 classes>" in repr(labels)
+    labels.classes = labels.classes[:10]
+    assert "'person_9']" in repr(labels)
     pixels = embed.make_embedder("pixels-pca", ["dim=4"])
     assert repr(pixels).startswith("PixelsPCA(kind='pixels-pca', config=PixelsPCAConfig(")
     assert "dim=4" in repr(pixels)
@@ -204,6 +211,15 @@ def test_results_print_arrays_by_shape_and_small_ones_by_value() -> None:
     sweep = latent.Sweep(attribute="smile", values=[0.0], images=np.zeros((1, 2, 8, 8, 3), np.uint8),
                          diversity=np.zeros(1), in_range=[True])
     assert "images=<uint8 (1, 2, 8, 8, 3)>" in repr(sweep)
+
+
+    @dataclasses.dataclass
+    class Held:
+        __repr__ = short_repr
+        codes: np.ndarray
+        cache: dict = dataclasses.field(repr=False)
+
+    assert repr(Held(np.zeros((9, 1), np.float32), {"big": 1})) == "Held(codes=<float32 (9, 1)>)"
 
 
 def test_training_and_loading_leave_torch_global_state_as_it_was(tmp_path: Path, faces_store: Path) -> None:
@@ -227,7 +243,7 @@ def test_training_and_loading_leave_torch_global_state_as_it_was(tmp_path: Path,
 def test_a_schema_prints_its_attributes_and_columns_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "s"
     tiny_store(path, n=4)
-    st.save(st.add_column(st.load(path), "v", np.zeros((4, 3))), path)
+    st.save(st.with_history(st.add_column(st.load(path), "v", np.zeros((4, 3))), {"op": "v"}), path)
     schema = st.load(path).schema
     assert repr(schema) == ("Schema(attributes: gender (categorical); vectors: v (3); image column: "
-                            "image; converter: test; history: 0 entries)")   # add_column records none
+                            "image; converter: test; history entries: 1)")

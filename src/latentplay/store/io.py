@@ -744,13 +744,17 @@ def opened(store: Store | str | os.PathLike[str]) -> Store:
 
 
 def located(given: Store | str | os.PathLike[str], doing: str) -> Path:
-    """The directory ``given`` names: a path as given, or a store's own ``path``, so that a
-    function taking a directory takes a store alike; a store never saved is refused with
-    ``save the store before you {doing}``."""
+    """The directory ``given`` names: a path as given, or a store's own ``path`` (what is saved
+    there), so that a function taking a directory takes a store alike; a store never saved is
+    refused with ``save the store before you {doing}``, and a :meth:`Store.select` of some rows,
+    whose directory holds them all, is refused too."""
     if not isinstance(given, Store):
         return Path(given)
     if given.path is None:
         raise UserError(f"save the store before you {doing}")
+    if given.selected:
+        raise UserError(f"this store is a selection of rows of {given.path} (Store.select), which "
+                        f"holds them all; save the selection elsewhere before you {doing}")
     return Path(given.path)
 
 

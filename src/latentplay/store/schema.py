@@ -233,7 +233,7 @@ class Schema:
         vectors = ", ".join(f"{v.name} ({v.dim})" for v in self.vectors) or "none"
         return (f"Schema(attributes: {attributes}; vectors: {vectors}; image column: "
                 f"{self.image_column}; converter: {self.provenance.converter}; "
-                f"history: {len(self.history)} entries)")
+                f"history entries: {len(self.history)})")
 
     def attribute(self, name: str) -> Attribute:
         """The attribute called ``name`` (``factor_`` prefix optional for factors)."""
