@@ -74,21 +74,26 @@ def test_too_few_training_rows_are_noted(cli, tmp_path: Path) -> None:
            "explicitness to be reliable" in text
 
 
-def test_threads_default_to_one_and_are_recorded(cli, tmp_path: Path) -> None:
+def test_threads_default_to_one_and_are_recorded(cli, tmp_path: Path, monkeypatch) -> None:
     """Training used PyTorch's default threads (``threads`` 0 in metrics.json); ``--threads``
-    sets them, one by default as in ``leakage run``."""
+    sets them for the training, one by default as in ``leakage run``, and the caller's count
+    is put back afterwards."""
     import torch
 
-    before = torch.get_num_threads()
+    before, counts = torch.get_num_threads(), []
+    setting = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (counts.append(n), setting(n)))
+    setting(3)  # the caller's: neither count asked
     try:
         for args, threads in (((), 1), (("--threads", "2"), 2)):
             out = tmp_path / f"c{threads}"
+            counts.clear()
             res = cli("metrics", "concepts", "cbm", "--out", out, "--n", "10", *TINY, *args)
             assert res.code == 0, res.err
             assert json.loads((out / "metrics.json").read_text())["training"]["threads"] == threads
-            assert torch.get_num_threads() == threads
+            assert threads in counts and counts[-1] == 3 == torch.get_num_threads()
     finally:
-        torch.set_num_threads(before)
+        setting(before)
 
 
 @pytest.mark.parametrize(("args", "message"), [
