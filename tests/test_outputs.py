@@ -384,6 +384,30 @@ def test_a_commands_figures_and_store_name_the_command_and_version(tmp_path: Pat
     assert made_by() == {"latentplay": __version__}
 
 
+def test_a_command_run_in_a_folder_removed_meanwhile_still_writes_its_outputs(
+        tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record of what made an output asked the system for the folder the command ran in:
+    removed meanwhile, a command ended in FileNotFoundError after all its work; its outputs
+    now name the command without a folder."""
+    from PIL import Image
+
+    faces = tmp_path / "faces"
+    assert cli("data", "make", "synthfaces", "--out", faces, "--n", "12").code == 0
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    out = tmp_path / "b.png"
+    r = cli("data", "bias", faces, "--by", "gender", "--of", "age_group", "--out", out)
+    assert r.code == 0, r.err
+    made = json.loads((tmp_path / "b.json").read_text())["made_by"]
+    assert made["command"].startswith("latentplay data bias ") and "folder" not in made
+    assert Image.open(out).text["Source"].endswith(f"--out {out}")
+    assert cli("report", faces, "--out", tmp_path / "r.html").code == 0
+    page = (tmp_path / "r.html").read_text()
+    assert f"--out {tmp_path / 'r.html'}</code>. This file" in page
+
+
 def test_a_gif_pdf_and_svg_name_the_version(tmp_path: Path) -> None:
     """An animation's GIF comment, a PDF's Creator and an SVG's creator name the latentplay
     version that drew them (matplotlib's own name was all a PDF or SVG held)."""

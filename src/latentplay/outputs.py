@@ -322,20 +322,31 @@ def output_dir(out: str | Path, overwrite: bool) -> Path:
 def made_by() -> dict[str, str]:
     """What made an output, for its record: ``{"latentplay": "0.1.0", "command": "latentplay
     viz tsne data/faces --by gender", "folder": "/home/me/study"}`` (the folder the command ran
-    in, which its relative paths name); the version alone from Python."""
+    in, which its relative paths name; left out when that folder was removed while it ran);
+    the version alone from Python."""
     from latentplay import __version__
 
     if cliargs.COMMAND_LINE is None:
         return {"latentplay": __version__}
-    return {"latentplay": __version__, "command": shlex.join(["latentplay", *cliargs.COMMAND_LINE]),
-            "folder": os.getcwd()}
+    made = {"latentplay": __version__, "command": shlex.join(["latentplay", *cliargs.COMMAND_LINE])}
+    try:
+        made["folder"] = os.getcwd()
+    except FileNotFoundError:   # removed: the outputs, written elsewhere, are still made
+        pass
+    return made
+
+
+def made_by_line(made: dict[str, str]) -> str:
+    """The command of a :func:`made_by` record and its folder: ``latentplay viz tsne data/faces
+    --by gender (in /home/me/study)``."""
+    return made["command"] + (f" (in {made['folder']})" if "folder" in made else "")
 
 
 def made_by_text() -> str:
     """:func:`made_by` as one line for a figure's metadata: ``latentplay 0.1.0: latentplay viz
     tsne data/faces --by gender (in /home/me/study)``."""
     made = made_by()
-    command = f": {made['command']} (in {made['folder']})" if "command" in made else ""
+    command = f": {made_by_line(made)}" if "command" in made else ""
     return f"latentplay {made['latentplay']}{command}"
 
 

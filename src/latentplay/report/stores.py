@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
+from latentplay.outputs import made_by_line
 from latentplay.report import figures
 from latentplay.report.files import read_csv
 from latentplay.report.images import file_figure
@@ -48,8 +49,8 @@ def _overview(data: st.Store) -> Section:
     facts = [("rows", number(len(data))), ("source", prov.source),
              ("converter", f"{prov.converter} (latentplay {prov.version})"),
              ("created", f"{prov.created} by {prov.host}"),
-             *([("command", f"{prov.made_by['command']} (in {prov.made_by['folder']})")]
-               if prov.made_by and "command" in prov.made_by else []),
+             *([("command", made_by_line(prov.made_by))] if prov.made_by and "command" in prov.made_by
+               else []),
              ("counts", ", ".join(f"{k}: {number(v)}" for k, v in prov.counts.items()) or "—"),
              ("image column", data.schema.image_column or "none"),
              ("attributes", ", ".join(f"{a.name} ({_kind(a)})" for a in data.schema.attributes) or "—")]
