@@ -212,7 +212,6 @@ def test_results_print_arrays_by_shape_and_small_ones_by_value() -> None:
                          diversity=np.zeros(1), in_range=[True])
     assert "images=<uint8 (1, 2, 8, 8, 3)>" in repr(sweep)
 
-
     @dataclasses.dataclass
     class Held:
         __repr__ = short_repr

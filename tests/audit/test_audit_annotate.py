@@ -421,7 +421,6 @@ def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
     assert again.persons == ev.persons and np.allclose(again.effective, ev.effective)
 
 
-
 def test_an_annotator_is_measured_on_the_stores_own_split(tones: Path, tmp_path: Path,
                                                           cli) -> None:
     """``--split store``: the held-out rows are exactly the store's test part (a split

@@ -386,6 +386,7 @@ def test_group_rows_set_each_class_beside_its_own_held_out_reference(faces: Path
             assert g["reference_authenticity"] == pytest.approx(1 - reference.fake_copy[near].mean())
     assert len(set(per_class)) > 1  # the classes differ: a pooled share would show here
 
+
 def test_a_class_the_annotator_lacks_gets_no_generated_images(faces: Path) -> None:
     """The images the annotator gave no class (-1) are no store class's: a store class the
     annotator does not know has none, not the unclassified images' precision."""

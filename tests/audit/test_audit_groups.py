@@ -201,7 +201,6 @@ def test_a_column_of_another_runs_codes_is_refused(vae_run: Path, faces: Path, t
     assert own.caution is None
 
 
-
 def test_unlabelled_faces_join_no_group(generator_run: Path, faces: Path, tmp_path: Path) -> None:
     """Rows without a skin tone are left out, not fitted as a group of their own."""
     store = st.load(faces)

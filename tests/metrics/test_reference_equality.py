@@ -60,7 +60,6 @@ def test_sap_equal(arrays: dict[str, np.ndarray], continuous: bool) -> None:
     assert set(ours) == {"SAP_score"}
 
 
-
 @pytest.mark.parametrize("continuous", [False, True])
 def test_sap_with_a_constant_dimension_equal(continuous: bool) -> None:
     """A code dimension that never moves scores 0 against every factor (disentanglement_lib
@@ -70,6 +69,7 @@ def test_sap_with_a_constant_dimension_equal(continuous: bool) -> None:
     ours = metrics.score("sap_score", factors=f, codes=c, factors_test=ft, codes_test=ct,
                          continuous_factors=continuous, random_state=3)
     close(ours, ref.sap(c.T, f.T, ct.T, ft.T, continuous, seed=3))
+
 
 def test_irs_equal(arrays: dict[str, np.ndarray]) -> None:
     ours = metrics.score("irs", factors=arrays["factors"], codes=arrays["codes"])

@@ -420,6 +420,7 @@ def test_cli_table_names_the_metrics_as_asked(cli, tmp_path: Path) -> None:
     res = cli(*args, "--metrics", "mig_fast,mig")
     assert res.code == 2 and "mig_fast and mig are one metric (mig)" in res.err, res.err
 
+
 def test_a_run_without_an_encoder_or_with_a_condition_is_refused_before_the_plan(
         cli, tmp_path: Path) -> None:
     """A DCGAN has no encoder and a CVAE's needs a condition that sampled observations lack:

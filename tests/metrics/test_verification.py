@@ -104,7 +104,6 @@ def test_auc_eer_and_tar_against_brute_force() -> None:
     assert tar_at_fmr(d, same, 0.1) == v.tar_at_fmr["0.1"]
 
 
-
 def test_tar_at_fmr_by_hand() -> None:
     """Impostors at 1..10 and FMR 0.1: the threshold is the second smallest, 2 (one impostor
     below it); genuine pairs at 0.5, 2, 2 and 5: only 0.5 lies below it (d < t), TAR 1/4.
@@ -114,6 +113,7 @@ def test_tar_at_fmr_by_hand() -> None:
     assert threshold_at_fmr(impostor, 0.1) == 2.0
     assert tar_at_fmr(d, same, 0.1) == pytest.approx(0.25)
     assert tar_at_fmr(d[:-1], same[:-1], 0.1) is None
+
 
 @pytest.mark.parametrize(("genuine", "impostor", "eer", "threshold"), [
     # cuts 0.25 and 0.35 (midway between distances): FMR 1/3 on both, FNMR 1/2 then 0; the lines

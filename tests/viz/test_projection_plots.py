@@ -381,6 +381,7 @@ def test_each_point_takes_the_colour_of_its_class_in_the_legend() -> None:
     rings, dots = ax.collections
     legend = {h.get_label().split(" (")[0]: matplotlib.colors.to_rgba(h.get_color())
               for h in ax.get_legend().legend_handles[:3]}
+
     def classes(collection) -> np.ndarray:   # the code of the point at each drawn position
         offsets = np.asarray(collection.get_offsets(), dtype=np.float64)
         return codes[np.linalg.norm(offsets[:, None] - coords[None], axis=2).argmin(axis=1)]

@@ -729,6 +729,7 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
                   + (f"; {parts.unlabelled:,} without a value of some concept trained on without "
                      "concept supervision" if parts.unlabelled else ""),
                   highlight=False, soft_wrap=True)
+
     def leakage(test_out: dict[str, np.ndarray]) -> dict[str, Any]:
         return {"leakage": leakage_of(store, parts, test_out["concepts"], targets, config.seed)}
 

@@ -49,6 +49,8 @@ from latentplay.train.network_pickle import (
 
 PathLike = str | Path
 KINDS = ("stylegan2", "stylegan3")
+
+
 def unaveraged(source: dict[str, Any]) -> str | None:
     """Where an import read the weights not averaged over training (a port checkpoint's ``g``
     or a network pickle's ``G``, taken when the file has no ``g_ema`` / ``G_ema``): what it

@@ -13,7 +13,6 @@ from latentplay.outputs import warn
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
-
 @app.command()
 def projection(
     store: Path = typer.Argument(..., help="Store directory."),
