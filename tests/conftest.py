@@ -116,6 +116,7 @@ def overlap() -> Overlap:
     """An :class:`Overlap` of two threads."""
     return Overlap()
 
+
 _TINY = ["data.size=32", "model.width=16", "model.hidden=64", "trainer.threads=1",
          "log.recon_images=8", "log.samples=16", "log.figures_every=100"]  # figures at the end only
 

@@ -38,7 +38,6 @@ def coded_faces(tmp_path_factory: pytest.TempPathFactory, faces_store: Path,
     return path
 
 
-
 @pytest.fixture
 def unknown_gender(tmp_path: Path) -> Callable[[Path], tuple[Path, np.ndarray]]:
     """Copies a store (to ``tmp_path / "unknowns"``) with every fifth row's gender ``unknown``

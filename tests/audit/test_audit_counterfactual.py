@@ -153,7 +153,6 @@ def test_intervals_over_persons() -> None:
     np.testing.assert_allclose(ci[:, 1] - ci[:, 0], 2 * half, rtol=0.15)
 
 
-
 def test_no_interval_from_one_person_or_face() -> None:
     """A bootstrap over one person (or one face) draws the same mean every time: its
     "interval" is a point. The shift of a group of one person shown twice, whose two faces
@@ -183,6 +182,7 @@ def test_no_interval_from_one_person_or_face() -> None:
     assert b["+2"]["n"] == 1 and b["+2"]["excess"] == pytest.approx(2, abs=0.05)
     assert b["+2"]["excess_low"] is None and b["+2"]["excess_high"] is None
     assert _change_text(b["+2"]).endswith("excess +2")
+
 
 class Truth(ChannelReader):
     """Reads channel 0; the store's labels of its attribute are ``labels``."""
@@ -365,7 +365,6 @@ def test_helpers_and_refusals() -> None:
     assert set(most_changed(r, 2).tolist()) == {1, 2}
 
 
-
 def test_steps_must_be_finite() -> None:
     """``--alphas=nan`` or ``inf`` parse as numbers; decoded, NaN or infinite codes give
     garbage images that the classifier still reads: refused in one line instead."""
@@ -375,6 +374,7 @@ def test_steps_must_be_finite() -> None:
         along([float("inf")])
     with pytest.raises(UserError, match="finite"):
         condition_edits(Z, np.zeros((4, 1)), 0, shifts=[-float("inf"), 1])
+
 
 def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotator_file: Path,
                                   tmp_path: Path) -> None:

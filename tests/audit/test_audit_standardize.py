@@ -91,7 +91,6 @@ def test_a_group_missing_a_stratum_is_not_standardized() -> None:
                             "error rate")
 
 
-
 def test_interval_only_where_every_stratum_is_filled() -> None:
     """All of a's upper-stratum rows are one person's, and b has none there: b gets neither a
     standardized error nor an interval, and a's interval counts only draws holding that person

@@ -107,6 +107,7 @@ def test_slerp_between_opposite_codes_goes_round_the_sphere(nudge: float) -> Non
     np.testing.assert_allclose(ip.slerp(np.r_[2.0], np.r_[-1.0], 4), [[2.0], [1.0], [0.0], [-1.0]],
                                atol=1e-6)  # one dimension: no circle, the segment
 
+
 def test_slerp_steps_are_equal_angles() -> None:
     """Between orthogonal unit codes the four steps are 0, 30, 60 and 90 degrees from the
     first: equal angles, not the equal chords of a normalised straight line."""

@@ -26,7 +26,6 @@ def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-
 def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
     out = tmp_path / "m"
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z",

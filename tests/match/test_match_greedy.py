@@ -77,13 +77,13 @@ def test_larger_case_with_many_searches_again() -> None:
     assert _pairs(got) == greedy_reference(xt, xc)
 
 
-
 @pytest.mark.parametrize("c", [0.0, -1.0, float("nan")])
 def test_a_propensity_c_that_is_not_positive_is_one_clear_error(c: float) -> None:
     rng = np.random.default_rng(3)
     x = rng.standard_normal((40, 3))
     with pytest.raises(UserError, match=r"^propensity_c \(--propensity-c\) must be positive"):
         match(x, rng.random(40) < 0.4, method="propensity", propensity_c=c)
+
 
 @pytest.mark.parametrize("method", ["nearest", "mahalanobis"])
 def test_exact_blocks_equal_brute_force_per_block(method: str) -> None:

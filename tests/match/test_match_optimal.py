@@ -60,7 +60,6 @@ def test_caliper_forbids_far_pairs_and_maximises_matches() -> None:
     assert len(dense) == len(sparse)
 
 
-
 @pytest.mark.parametrize("limit", [10**9, 0])
 def test_a_pair_exactly_at_the_caliper_is_allowed(limit: int) -> None:
     # (0, 0)-(1, 1) is sqrt(2) apart: squared 2.0 exactly, but sqrt(2) ** 2 rounds above 2.0.
@@ -87,6 +86,7 @@ def test_with_a_caliper_and_ratio_two_the_most_pairs_then_the_least_distance(lim
     )
     assert (-len(got), got.distance.sum()) == (best[0], pytest.approx(best[1]))
     assert sorted(got.treated.tolist()) == [0, 0]
+
 
 def test_needs_enough_controls() -> None:
     x = np.zeros((5, 2), np.float32)

@@ -218,8 +218,6 @@ def test_bad_arguments(kwargs: dict, message: str) -> None:
         match(x, treated, **kwargs)
 
 
-
-
 def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path, undrawn) -> None:
     undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     out = tmp_path / "mahvars"

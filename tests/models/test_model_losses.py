@@ -239,13 +239,13 @@ def test_factorvae_permutation_and_discriminator_step() -> None:
     assert term(correlated, 0)["tc"].item() > 0.5
 
 
-
 @pytest.mark.parametrize("betas", [[0.5], [0.5, 1.5], [-0.1, 0.9], [0.5, 0.9, 0.99]])
 def test_factorvae_rejects_bad_adam_betas(betas: list[float]) -> None:
     # they reached torch.optim.Adam and failed there with a traceback
     with pytest.raises(UserError, match="betas"):
         FactorVAEConfig(betas=betas).validate()
     FactorVAEConfig(betas=[0.5, 0.9]).validate()
+
 
 def test_term_lists_compose_and_incompatible_ones_fail() -> None:
     cfg = LossConfig(terms=["betatcvae", "dipvae_ii"])

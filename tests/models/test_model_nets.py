@@ -107,7 +107,6 @@ def test_condition_spec_vectors() -> None:
     assert not ConditionSpec.from_dict(old).parts[0].ordered
 
 
-
 @pytest.mark.parametrize("code", [1.5, -0.5, float("nan"), float("inf"), None])
 def test_condition_class_code_that_is_no_whole_number_is_a_user_error(code: float | None) -> None:
     # int() truncated 1.5 to class 1 and -0.5 to class 0 silently (--condition gender=0.5)
@@ -144,6 +143,7 @@ def test_condition_of_another_kind_in_the_store_is_a_user_error() -> None:
     with pytest.raises(UserError, match="has classes in the model but is continuous"):
         gender.encode_store(measured)
     assert np.array_equal(gender.encode_store(labelled), [[1, 0], [0, 1], [0, 1]])
+
 
 @torch.no_grad()
 def test_output_bias_starts_decoding_at_the_data_mean() -> None:

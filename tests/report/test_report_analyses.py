@@ -53,6 +53,7 @@ def test_balance_tells_covariates_matched_on_from_attributes_only_checked(match_
     with open(match_run / "balance.csv", newline="") as fh:
         balance = list(csv.DictReader(fh))
     header, *rows = html.tables["balance"][1]
+
     def matched(name: str) -> bool:
         return name == "smile" or name.startswith("emb[")  # the fixture's --covariates emb,smile
 

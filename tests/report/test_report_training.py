@@ -149,6 +149,7 @@ def test_damaged_optional_table_is_a_user_error(vae_run: Path, tmp_path: Path, n
     with pytest.raises(UserError, match=f"{name}, line 3: no integer epoch and step"):
         build_report(run)
 
+
 def test_config_strings_are_escaped(vae_run: Path, tmp_path: Path) -> None:
     run = _copy(vae_run, tmp_path)
     config = (run / "config.yaml").read_text()

@@ -156,6 +156,7 @@ def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, t
     steps = [int(r["step"]) for r in rows if r["scope"] == "step"]
     assert steps == list(range(1, 28))  # no step logged twice
     # the epoch cut short at step 13 is logged once, when it ends, as in the uninterrupted run
+
     def ends(path: Path) -> list[tuple[str, str]]:
         return [(r["epoch"], r["step"]) for r in read_table(path) if r.get("scope", "epoch") == "epoch"]
 

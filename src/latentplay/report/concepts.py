@@ -166,8 +166,6 @@ def leakage_page(run: Path) -> Page:
     return Page("leakage run", f"Concept leakage: {', '.join(experiments)}", str(run), sections)
 
 
-
-
 def seeds_page(run: Path) -> Page:
     """The report page of ``latentplay metrics concepts ... --seeds`` directory ``run``: each
     score over the seeds (``seeds.json``), ``seeds.png``, and each seed's flag."""

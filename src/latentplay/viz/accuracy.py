@@ -148,6 +148,7 @@ CALIBRATION_WIDTH = 7.6
 """Inches of ``calibration.png``: its text (7 points and up) prints at 6 points or more on a
 page (:data:`~latentplay.viz.style.PAGE_WIDTH`)."""
 
+
 @drawn_as_written
 def calibration_figure(summary: dict[str, Any]) -> Figure:
     """:func:`~latentplay.audit.accuracy.group_accuracy`'s ``calibration`` in two parts: a
