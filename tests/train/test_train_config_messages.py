@@ -83,9 +83,23 @@ def test_cli_names_a_bad_learning_rate(cli, tmp_path) -> None:
     assert r.code == 2 and r.err.strip() == "error: optim.lr must be a finite number > 0, got -1.0", r.err
 
 
-def test_cli_names_epochs(cli, tmp_path) -> None:
-    r = cli("train", "vae", "--data", tmp_path / "none", "--out", tmp_path / "run", "--epochs", "0")
-    assert r.code == 2 and "trainer.epochs must be at least 1, got 0" in r.err
+@pytest.mark.parametrize(("args", "message"), [
+    (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+    (["--batch-size", "-2"], "--batch-size must be at least 1, got -2"),
+    (["--max-steps", "-1"], "--max-steps must be at least 0, got -1"),
+    (["--seed", "-1"], "--seed must be at least 0, got -1"),
+    (["trainer.epochs=0"], "trainer.epochs must be at least 1, got 0"),
+])
+def test_cli_names_the_option_typed(cli, tmp_path, args: list[str], message: str) -> None:  # noqa: ANN001
+    """``--epochs 0`` was refused as "trainer.epochs must be ...", a key the user did not type;
+    a ``key=value`` item is still named by its key."""
+    r = cli("train", "vae", "--data", tmp_path / "none", "--out", tmp_path / "run", *args)
+    assert r.code == 2 and r.err.strip() == f"error: {message}", r.err
+
+
+def test_cli_names_the_option_typed_on_resume(cli, tmp_path) -> None:  # noqa: ANN001
+    r = cli("train", "--resume", tmp_path / "run", "--epochs", "-1")
+    assert r.code == 2 and r.err.strip() == "error: --epochs must be at least 1, got -1", r.err
 
 
 def test_a_row_without_a_class_is_no_condition() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError, full_disk, full_disk_line
 from latentplay.outputs import refuse_nonempty, say, shell_word, warn
 
@@ -49,6 +50,10 @@ def train_command(
         width = max(map(len, names))
         typer.echo("\n".join(f"{name:<{width}}  {preset_description(name)}".rstrip() for name in names))
         return
+    for value, least, option in ((epochs, 1, "--epochs"), (max_steps, 0, "--max-steps"),
+                                 (batch_size, 1, "--batch-size")):
+        if value is not None:  # named as typed, not as the trainer.* key the option sets
+            at_least(value, least, option)
     if resume is not None:
         if model is not None or overrides or data is not None or out is not None:
             raise UserError("--resume takes only a run directory (and --epochs/--max-steps)")
