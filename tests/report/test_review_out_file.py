@@ -31,16 +31,25 @@ def match_dir(tmp_path: Path) -> Path:
 
 def test_out_onto_a_file_of_the_run_is_refused(match_dir: Path) -> None:
     before = (match_dir / "balance.csv").read_bytes()
-    with pytest.raises(UserError, match="not an HTML report"):
+    with pytest.raises(UserError, match=r"--out must name a \.html or \.htm file, got balance\.csv"):
         build_report(match_dir, out=match_dir / "balance.csv")
     assert (match_dir / "balance.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["r.pdf", "r.report", "r"])
+def test_out_not_named_html_is_refused(cli, match_dir: Path, name: str) -> None:  # noqa: ANN001
+    """``report DIR --out x.pdf`` wrote an HTML page under a PDF's name (a viewer could not
+    open it); now one error line, and nothing is written."""
+    r = cli("report", match_dir, "--out", match_dir.parent / name)
+    assert r.code == 2 and r.err.strip() == f"error: --out must name a .html or .htm file, got {name}", r.err
+    assert not (match_dir.parent / name).exists()
 
 
 def test_a_report_may_replace_html_and_earlier_reports(match_dir: Path) -> None:
     page = match_dir / "notes.html"
     page.write_text("<p>old</p>")
     assert build_report(match_dir, out=page) == page
-    other = match_dir / "balance.report"  # a report under another name, written twice
+    other = match_dir / "balance.HTM"  # a report under another name, written twice
     build_report(match_dir, out=other)
     build_report(match_dir, out=other)
     assert "latentplay" in other.read_text()
@@ -53,5 +62,5 @@ def test_out_inside_the_store_is_refused(tmp_path: Path) -> None:
     store = tmp_path / "faces"
     store.mkdir()
     with pytest.raises(UserError, match="inside the store"):
-        build._refuse_to_clobber(store / "r.html", store, "store")
-    build._refuse_to_clobber(tmp_path / "faces.report.html", store, "store")
+        build._refuse_inside_store(store / "r.html", store, "store")
+    build._refuse_inside_store(tmp_path / "faces.report.html", store, "store")

@@ -7,12 +7,16 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from latentplay.cliargs import check_file_kind
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents, write_atomic
 from latentplay.report import render
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
 from latentplay.store.io import Store, located
+
+REPORT_SUFFIXES = (".html", ".htm")
+"""What a report's ``out`` may be named: the page is HTML, whatever its name says."""
 
 BUILDERS: dict[Kind, str] = {
     "train": "training.page",
@@ -56,39 +60,25 @@ def build_report(path: str | os.PathLike[str] | Store, out: str | os.PathLike[st
 
     Raises:
         UserError: ``path`` is none of these kinds, a file the report needs is unreadable,
-            ``out`` is a directory, an existing file that is not an HTML page (a run's
-            ``config.yaml``, its ``metrics.csv``: it would be replaced), inside the store
-            reported on (whose next save removes it), or a file stands where ``out``'s missing
-            parent directories (made as needed) would go.
+            ``out`` is a directory or not named ``.html``/``.htm`` (``--out report.pdf`` wrote an
+            HTML page under a PDF's name; ``--out RUN/config.yaml`` replaced the run's config),
+            inside the store reported on (whose next save removes it), or a file stands where
+            ``out``'s missing parent directories (made as needed) would go.
     """
     path = located(path, "report on it").absolute()
     kind = detect(path)
     target = Path(out).absolute() if out is not None else default_out(path, kind)
-    if target.is_dir():
-        raise UserError(f"--out {target} is a directory; give the HTML file to write")
-    _refuse_to_clobber(target, path, kind)
+    check_file_kind(target, REPORT_SUFFIXES)
+    _refuse_inside_store(target, path, kind)
     make_parents(target)
     page = builder(kind)(path)
     return write_atomic(target, render.render(page))
 
 
-# the mark the report's template puts in every report's <head>
-GENERATOR_MARK = b'<meta name="generator" content="latentplay'
-
-
-def _refuse_to_clobber(target: Path, path: Path, kind: Kind) -> None:
-    """A :class:`UserError` where writing ``target`` would destroy something: an existing file
-    that is neither named ``.html``/``.htm`` nor an earlier report (``--out RUN/config.yaml``
-    replaced the run's config with the page), or a file inside store ``path``, which every save
-    of the store replaces as a whole."""
+def _refuse_inside_store(target: Path, path: Path, kind: Kind) -> None:
+    """A :class:`UserError` where ``target`` is a file inside store ``path``, which every save of
+    the store replaces as a whole."""
     if kind == "store" and target.resolve().is_relative_to(path.resolve()):
         raise UserError(f"--out {target} is inside the store {path}, which is replaced as a whole "
                         "on every save; write the report beside it (the default, "
                         f"{default_out(path, kind)}) or elsewhere")
-    if not target.is_file() or target.suffix.lower() in (".html", ".htm"):
-        return
-    with open(target, "rb") as fh:
-        head = fh.read(1024)
-    if GENERATOR_MARK not in head:
-        raise UserError(f"--out {target} exists and is not an HTML report; it would be replaced "
-                        "by the page, so give a new file name (.html) or remove it first")

@@ -13,7 +13,7 @@ def report_command(
     path: Path = typer.Argument(..., help="A training run, match run, audit run, probe run, imported "
                               "generator (model.json), concept model (metrics concepts), leakage "
                               "test (leakage run) or store."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file to write (default: "
+    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file to write, .html or .htm (default: "
                                     "PATH/report.html; for a store PATH.report.html beside it)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the report in a web browser."),
 ) -> None:
