@@ -46,7 +46,7 @@ def run_cmd(
     bootstrap: int = typer.Option(1000, help="Bootstrap resamples for the interval (100 to 100,000)."),
     verify: bool = typer.Option(False, help="dlib face-verification distances of pairs."),
     verify_pairs: int = typer.Option(200, help="Pairs (and random pairs) to verify."),
-    grid_pairs: int = typer.Option(16, help="Pairs drawn in pairs.png."),
+    grid_pairs: int = typer.Option(16, help="Pairs drawn in pairs.png (0: none; at most 800)."),
     partial: bool = typer.Option(False, help="Allow fewer controls than treated x ratio."),
     seed: int = typer.Option(0, help="Seed of every random choice."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),

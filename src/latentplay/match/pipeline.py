@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.cliargs import at_least, split_names
+from latentplay.cliargs import MAX_COLUMNS, at_least, at_most, split_names
 from latentplay.config import to_dict
 from latentplay.errors import UserError
 from latentplay.match import DISTANCE_LABELS, estimand, interval_kinds
@@ -57,6 +57,9 @@ MAX_BOOTSTRAP = 100_000
 """Most resamples: with 100,000 a 95 % percentile bound's resampling error is about 0.2 % of
 the interval's width (for a normal estimate); more only cost time (100,000,000 ran for over a
 quarter of an hour without a word)."""
+PAIRS_PER_ROW = 4
+"""Matched pairs per row of ``pairs.png``; ``--grid-pairs`` is capped at :data:`MAX_COLUMNS`
+rows of them (100,000 pairs made an image of 25,000 rows, some 4 million pixels tall)."""
 
 
 @dataclass
@@ -93,7 +96,7 @@ class MatchConfig:
         bootstrap: bootstrap resamples of the estimate's interval.
         verify: face-verification distances of matched pairs (dlib).
         verify_pairs: at most this many pairs (and as many random pairs) are verified.
-        grid_pairs: pairs drawn in ``pairs.png``.
+        grid_pairs: pairs drawn in ``pairs.png`` (0 to 800: 200 rows of :data:`PAIRS_PER_ROW`).
         partial: allow fewer controls than treated x ratio.
         seed: seeds every random choice.
     """
@@ -148,6 +151,8 @@ class MatchConfig:
             raise UserError(f"--covariates names {', '.join(doubled)} more than once")
         # a negative count failed in numpy's choice with a traceback, after the outputs were written
         at_least(self.grid_pairs, 0, "--grid-pairs")
+        at_most(self.grid_pairs, PAIRS_PER_ROW * MAX_COLUMNS, "--grid-pairs",
+                f"a figure shows at most {MAX_COLUMNS} rows of {PAIRS_PER_ROW} pairs")
         at_least(self.verify_pairs, 1, "--verify-pairs")
         if bool(self.second_caliper_on) != (self.second_caliper is not None):
             raise UserError("--second-caliper and --second-caliper-on go together; give both")
@@ -786,7 +791,7 @@ def _pairs_figure(
         pick = _sample_pairs(result, config.grid_pairs, config.seed)
         img_t = st.load_images(store, treat.rows[result.treated_rows[pick]], size=64)
         img_c = st.load_images(store, treat.rows[result.control_rows[pick]], size=64)
-        fig = pairs_grid(img_t, img_c, result.distance[pick], groups=treat.names,
+        fig = pairs_grid(img_t, img_c, result.distance[pick], groups=treat.names, per_row=PAIRS_PER_ROW,
                          title=f"{len(pick)} random matched pairs of {len(result)}, by distance",
                          value_label=DISTANCE_LABELS[result.info["distance"]])
     save_figure(fig, out / "pairs.png", dpi=110)
