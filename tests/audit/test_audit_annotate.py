@@ -394,7 +394,10 @@ def test_a_class_missing_from_the_held_out_rows_is_refused() -> None:
 def test_bad_regularisation_row_limit_or_test_fraction_is_one_line_naming_the_option(
         faces: Path, tmp_path: Path, cli) -> None:
     for flag, value, message in (("--c", "0", r"c \(--c, the inverse regularisation strength\) "
-                                  "must be positive, got 0.0"),
+                                  "must be a finite number above 0, got 0.0"),
+                                 # scikit-learn fitted inf as no regularisation at all
+                                 ("--c", "inf", r"c \(--c, the inverse regularisation strength\) "
+                                  "must be a finite number above 0, got inf"),
                                  ("--max-rows", "-1", r"max_rows \(--max-rows\) must be at least 1, got -1"),
                                  # said "test size", a name no option has
                                  ("--test-fraction", "1.5",

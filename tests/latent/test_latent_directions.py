@@ -117,6 +117,9 @@ def test_unlabelled_rows_are_dropped(planted):
         ({"method": "ridge"}, "does not fit a categorical"),
         ({"kind": "ordinal"}, "kind must be one of"),
         ({"cv": 1}, r"cv \(--cv, the cross-validation folds\) must be at least 2, got 1"),
+        # NaN failed in scikit-learn with a traceback; inf fitted without regularisation
+        ({"c": float("nan")}, "regularisation c must be a finite number above 0, got nan"),
+        ({"c": float("inf")}, "regularisation c must be a finite number above 0, got inf"),
         ({"y": np.zeros(N - 1, int)}, "labels must have shape"),
         ({"y": np.full(N, 0.5)}, "not fractions"),
     ],

@@ -176,6 +176,7 @@ def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_
         # numpy's "negative dimensions are not allowed" traceback, after the outputs were written
         (["--grid-pairs", "-1"], "--grid-pairs must be at least 0, got -1"),
         (["--verify-pairs", "0"], "--verify-pairs must be at least 1, got 0"),
+        (["--propensity-c", "inf"], "propensity_c (--propensity-c) must be a finite number above 0, got inf"),
         # pairs.png drawn 4 pairs a row: 100,000 pairs made an image 25,000 rows tall
         (["--grid-pairs", "801"],
          "--grid-pairs must be at most 800 (a figure shows at most 200 rows of 4 pairs), got 801"),

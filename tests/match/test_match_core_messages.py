@@ -15,6 +15,8 @@ from latentplay.match import match
     [
         ({"ratio": 0}, "ratio", "--ratio"),
         ({"propensity_c": 0.0}, "propensity_c", "--propensity-c"),
+        # inf was fitted as no regularisation at all
+        ({"propensity_c": float("inf")}, "must be a finite number above 0, got inf", "--propensity-c"),
         ({"caliper_units": "px"}, "caliper_units", "--caliper-units"),
         ({"caliper": -1.0}, "caliper (", "--caliper"),
         ({"distance": "propensity"}, "distance=", "--distance"),

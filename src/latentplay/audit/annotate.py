@@ -35,6 +35,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import json
+import math
 import os
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -398,8 +399,9 @@ def fit_classifier(
     names, codes = store_classes(store, attribute)
     if not 0 < test_size < 1:
         raise UserError(f"test_size (--test-fraction) must be in (0, 1), got {test_size}")
-    if not c > 0:
-        raise UserError(f"c (--c, the inverse regularisation strength) must be positive, got {c}")
+    if not 0 < c < math.inf:  # inf: scikit-learn fitted without regularisation
+        raise UserError(f"c (--c, the inverse regularisation strength) must be a finite number above 0, "
+                        f"got {c}")
     if max_rows is not None and max_rows < 1:
         raise UserError(f"max_rows (--max-rows) must be at least 1, got {max_rows}")
     rng = np.random.default_rng(seed)

@@ -30,7 +30,8 @@ def annotator_cmd(
                               "persons, or store: test on the store's own split attribute's "
                               "test part (val where it has none: FairFace's protocol)."),
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
-    c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
+    c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression "
+                            "(finite, above 0)."),
     seed: int = typer.Option(0, help="Seed of the row sample, the split and the embedder."),
     overwrite: bool = typer.Option(False, help="Replace an existing --out file."),
 ) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -422,8 +423,8 @@ def _fit(z: np.ndarray, y: np.ndarray, kind: str, positive: str | int | None,
          ) -> tuple[Direction, _Fitted]:
     """:func:`fit_direction`'s direction and what it was fitted on."""
     method = _method(kind, method)
-    if c <= 0:
-        raise UserError(f"regularisation c must be positive, got {c}")
+    if not 0 < c < math.inf:  # NaN failed in scikit-learn; inf fitted without regularisation
+        raise UserError(f"regularisation c must be a finite number above 0, got {c}")
     if cv < 2:
         raise UserError(f"cv (--cv, the cross-validation folds) must be at least 2, got {cv}")
     z = _codes(z)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -639,8 +640,8 @@ def _check(
         raise UserError(f"caliper (--caliper) must be positive, got {caliper}")
     if ratio < 1:
         raise UserError(f"ratio (--ratio) must be at least 1, got {ratio}")
-    if not propensity_c > 0:
-        raise UserError(f"propensity_c (--propensity-c) must be positive, got {propensity_c}")
+    if not 0 < propensity_c < math.inf:  # inf: scikit-learn fitted without regularisation
+        raise UserError(f"propensity_c (--propensity-c) must be a finite number above 0, got {propensity_c}")
     if x.ndim != 2 or len(x) != len(treated):
         raise UserError(f"the covariates x must be (n, p) with n = {len(treated)} (the length of "
                         f"treated), got {x.shape}")
