@@ -36,6 +36,16 @@ def test_open_rejects_what_is_not_a_run(tmp_path: Path, faces_store: Path) -> No
         Playground.open(data=tmp_path)
 
 
+def test_repr_is_one_line_without_the_model(cvae: Playground, cvae_run: Path, faces_store: Path) -> None:
+    """The dataclass's repr printed the whole torch model, every layer (dozens of lines)."""
+    assert repr(cvae) == (f"Playground(run={str(cvae_run)!r}, model=<cvae, 8 latents, conditioned on "
+                          "smile, gender>, store=None, invert_steps=150)")
+    only_store = Playground.open(data=faces_store)
+    assert repr(only_store) == (f"Playground(run=None, model=None, store={only_store.store!r}, "
+                                "invert_steps=150)")
+    assert "\n" not in repr(only_store.store)
+
+
 def test_sample_is_seeded_and_follows_the_condition(cvae: Playground) -> None:
     a = generate.sample(cvae, 6, 3, COND)
     assert a.shape == (6, 32, 32, 3) and a.dtype == np.uint8

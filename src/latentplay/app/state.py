@@ -78,6 +78,19 @@ class Playground:
     projections: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        """One line a notebook can show: the run with its model's family, latent size and
+        condition, the store (its own one-line repr) and the inversion steps (the dataclass's
+        own repr printed the whole torch model, layer by layer)."""
+        model = "None"
+        if self.model is not None:
+            condition = ", ".join(part.name for part in self.condition_parts)
+            model = f"<{self.family}, {self.latent_dim} latents" + (
+                f", conditioned on {condition}>" if condition else ">")
+        run = None if self.run is None else str(self.run)
+        return (f"Playground(run={run!r}, model={model}, store={self.store!r}, "
+                f"invert_steps={self.invert_steps})")
+
     @classmethod
     def open(cls, run: PathLike | None = None, data: Store | PathLike | None = None) -> Playground:
         """Load the run directory ``run`` and/or the store ``data`` (a store or its path; either
