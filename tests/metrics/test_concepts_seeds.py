@@ -87,6 +87,8 @@ def test_seeds_train_on_the_same_data_and_are_summarised(cli, tmp_path: Path) ->
                               np.load(out / "seed_5" / "concepts.npy"))
     saved = json.loads((out / "seeds.json").read_text())
     assert saved["seeds"] == [0, 5] and saved["kind"] == "cbm"
+    command = f"latentplay metrics concepts cbm --out {out} --seeds 0,5 {' '.join(TINY)}"
+    assert saved["made_by"]["command"] == runs[5]["made_by"]["command"] == command  # what wrote them
     assert "seed" not in saved["training"] and saved["training"]["epochs"] == 1
     assert saved["scores"]["accuracy"]["values"] == [runs[0]["accuracy"], runs[5]["accuracy"]]
     with open(out / "seeds.csv") as fh:
@@ -186,6 +188,9 @@ def test_leakage_run_over_seeds(cli, tmp_path: Path) -> None:
     assert three["chance"] == zero["chance"]
     saved = json.loads((out / "seeds.json").read_text())
     assert saved["kind"] == "leakage" and saved["data_seed"] == 0 and saved["seeds"] == [0, 3]
+    command = f"latentplay {' '.join(args)} --out {out} --seeds 0,3"
+    assert saved["made_by"]["command"] == command  # what wrote them, and each seed's leakage.json
+    assert json.loads((out / "seed_3" / "leakage.json").read_text())["made_by"]["command"] == command
     values = saved["scores"]["parity cbm.leakage"]["values"]
     assert values == pytest.approx([float(zero["leakage"]), float(three["leakage"])], abs=1e-4)
     assert "over 2 seeds (0, 3): mean ± SD" in " ".join(res.out.split())
@@ -324,6 +329,9 @@ def test_compare_seeds_command(cli, tmp_path: Path) -> None:
     assert "note: the two were measured on different data (seed differ)" in res.err
     saved = json.loads((tmp_path / "cmp.json").read_text())
     assert [r["score"] for r in saved["rows"]] == ["accuracy", "explicitness"]
+    assert saved["made_by"]["command"] == (f"latentplay metrics compare-seeds {tmp_path / 'a'} "
+                                           f"{tmp_path / 'b'} --scores accuracy,explicitness "
+                                           f"--json {tmp_path / 'cmp.json'}")
     first = json.loads((tmp_path / "a" / "seeds.json").read_text())["scores"]["explicitness"]
     assert saved["rows"][1]["mean_first"] == pytest.approx(first["mean"])
     assert "explicitness" in res.out and "Welch" in " ".join(res.out.split())
