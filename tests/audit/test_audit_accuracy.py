@@ -195,7 +195,10 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     text = " ".join(r.out.split())
     assert "t2: accuracy 0.300" in text and "1 without a prediction, 0.333 of the rest" in text
     assert "along tone: errors trend r +0." in text
-    assert json.loads((out / "accuracy.json").read_text())["by"] == "tone"
+    saved = json.loads((out / "accuracy.json").read_text())
+    assert saved["by"] == "tone"
+    assert saved["made_by"]["command"] == (f"latentplay audit accuracy {store.path} --predicted "
+                                           f"predicted_gender --truth gender --by tone --out {out}")
     html = build_report(out).read_text()
     assert "Accuracy of predicted_gender by tone" in html and "accuracy where predicted" in html
     r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth", "age",

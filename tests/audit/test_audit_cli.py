@@ -241,6 +241,9 @@ def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Pat
     assert (out / "groups.png").stat().st_size > 5000 and (out / "groups_shares.png").stat().st_size > 5000
     g = json.loads((out / "groups.json").read_text())
     assert [x["class"] for x in g["groups"]] == ["monk_2", "monk_8"]
+    assert g["made_by"]["command"] == (f"latentplay audit sample-groups {vae_run} --data {faces} --attribute "
+                                       f"skin_tone --n 6 --annotator {skin_annotator_file} --measure 100 "
+                                       f"--out {out}")
     minority = g["groups"][1]
     assert minority["share_annotated"] > minority["base_rate"] + 0.5
     assert minority["share_annotated"] > minority["prior_share"]
@@ -337,6 +340,8 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
     # the same draws scaled by psi: at psi 0 every draw is the prior's centre, one image
     assert len(strips) == 3 and np.ptp(strips[2], axis=0).max() == 0 < np.ptp(strips[0], axis=0).max()
     summary = json.loads((out / "truncation.json").read_text())
+    assert summary["made_by"]["command"] == (f"latentplay audit compare {vae_run} --data {faces} --annotator "
+                                             f"{skin_annotator_file} --n 100 --psi 1,0.5,0 --out {out}")
     entry = summary["attributes"]["skin_tone"]
     assert summary["psi"] == [1.0, 0.5, 0.0] and entry["classes"] == ["monk_2", "monk_8"]
     for name in ("psi_1/summary.json", "psi_0.5/distribution_skin_tone.png", "psi_0/samples_skin_tone.png",

@@ -279,7 +279,10 @@ def test_report_and_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
             "--fmr", "0.01", "--metric", "cosine", "--out", out)
     assert r.code == 0, r.err
     assert "A: accuracy" in r.out and "skewed error ratio" in r.out
-    assert json.loads((out / "verification.json").read_text())["metric"] == "cosine"
+    saved = json.loads((out / "verification.json").read_text())
+    assert saved["metric"] == "cosine"
+    assert saved["made_by"]["command"] == (f"latentplay audit verify {store.path} --column z --by race "
+                                           f"--n-pairs 300 --fmr 0.01 --metric cosine --out {out}")
     html = build_report(out).read_text()
     assert "Verification with z" in html and "skewed error ratio" in html
     assert html.count("data:image/png") == 4
@@ -310,6 +313,9 @@ def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noq
     assert z_run["pairs"]["used"] == w_run["pairs"]["used"] == c["pairs_used"]
     assert z_run["pairs"]["flagged_dropped"] == w_run["pairs"]["flagged_dropped"] > 0
     assert c["pairs"] == z_run["pairs"] and c["groups_without_pairs"] == []
+    assert c["made_by"]["command"] == w_run["made_by"]["command"] == (
+        f"latentplay audit verify {store.path} --column z,w --by race --fmr 0.01 --n-pairs 300 "
+        f"--out {tmp_path / 'c'}")
     assert f"{c['pairs']['flagged_dropped']} with a face an embedder did not find" in r.out
     used = np.loadtxt(tmp_path / "c" / "z" / "scores.csv", delimiter=",", skiprows=1,
                       usecols=(0, 1), dtype=int)
