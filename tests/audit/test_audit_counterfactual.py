@@ -389,6 +389,10 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     assert "random directions" in r.out and "by gender,eyeglasses" in r.out
     s = json.loads((out / "counterfactual.json").read_text())
     assert len(s["rows"]) == 120 and s["steps"] == ["-2", "0", "+2"]
+    assert s["made_by"]["command"] == (
+        f"latentplay audit counterfactual {vae_run} --data {coded} --direction {coded.parent / 'skin.json'} "
+        f"--classifier {skin_annotator_file} --check {skin_annotator_file} --n 120 --alphas=-2,2 "
+        f"--by gender,eyeglasses --out {out}")
     assert s["edit"]["weak"] is False and s["edit"]["baseline"] == "codes"
     # the store labels skin tone: the classifier's accuracy on the faces and on decodings
     acc = s["accuracy"]
@@ -512,6 +516,9 @@ def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
     assert "under 2 edits" in " ".join(r.out.split())
     p = json.loads((both / "profile.json").read_text())
     assert p["edits"] == ["condition_gender", "condition_smile"]
+    assert p["made_by"]["command"] == (f"latentplay audit counterfactual {cvae_run} --data {faces_store} "
+                                       f"--condition gender,smile --alphas=-1,1 --classifier {gender} --n 20 "
+                                       f"--out {both}")
     assert [(x["edit"], x["step"]) for x in p["profile"]] == [
         ("condition_gender", "female"), ("condition_gender", "male"),
         ("condition_smile", "-1"), ("condition_smile", "+1")]

@@ -159,6 +159,8 @@ def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None
     summary = json.loads((out / "fidelity.json").read_text())
     assert summary["n_generated"] == 150 and summary["n_real"] == 150
     assert summary["source"]["run"] == str(vae_run)
+    assert summary["made_by"]["command"] == (f"latentplay audit fidelity {vae_run} --data {faces} --n 150 "
+                                             f"--by skin_tone --out {out}")
     assert 0 <= summary["coverage"] <= 1 and summary["frechet_distance"] > 0
     assert "authenticity of the samples nearest to each skin_tone (held-out): " in r.out
     r = cli("report", out)

@@ -21,6 +21,8 @@ def test_each_group_is_its_photos_measured_again(cli, faces: Path, vae_run: Path
             "--out", out)
     assert r.code == 0, r.err
     found = json.loads((out / "reconstruction.json").read_text())
+    assert found["made_by"]["command"] == (f"latentplay audit reconstruction {vae_run} --data {faces} --by "
+                                           f"gender --n 150 --out {out}")
     assert found["photos"] == 150 == sum(g["n"] for g in found["groups"].values())
     assert list(found["groups"]) == ["female", "male"] and found["persons"] is None
     # the male photos measured by hand: encoder means decoded, against the photos as the model sees them

@@ -36,6 +36,8 @@ def test_generators_side_by_side(cli, audits: dict[str, Path], tmp_path: Path) -
     r = cli("audit", "versus", audits["same"], audits["dark"], "--out", out)
     assert r.code == 0, r.err
     found = json.loads((out / "versus.json").read_text())
+    assert found["made_by"]["command"] == (f"latentplay audit versus {audits['same']} {audits['dark']} "
+                                           f"--out {out}")
     table = found["attributes"]["skin_tone"]
     assert [row["audit"] for row in table["rows"]] == ["same", "dark"]
     summaries = [json.loads((audits[n] / "summary.json").read_text())["attributes"]["skin_tone"]
