@@ -17,6 +17,7 @@ from latentplay.errors import UserError
 from latentplay.outputs import p_text
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.io import store_digest
 
 # 3 ordered tones x 10 rows; predictions wrong in 1, 3 and 6 rows of each tone, and the last
 # row of tone t2 without a prediction
@@ -199,6 +200,7 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     assert saved["by"] == "tone"
     assert saved["made_by"]["command"] == (f"latentplay audit accuracy {store.path} --predicted "
                                            f"predicted_gender --truth gender --by tone --out {out}")
+    assert saved["data_digest"] == store_digest(st.load(store.path))
     html = build_report(out).read_text()
     assert "Accuracy of predicted_gender by tone" in html and "accuracy where predicted" in html
     r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth", "age",

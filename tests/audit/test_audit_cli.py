@@ -14,6 +14,7 @@ import pytest
 from latentplay import store as st
 from latentplay import train
 from latentplay.audit import load_annotator
+from latentplay.store.io import store_digest
 
 
 def _read(path: Path) -> list[dict]:
@@ -244,6 +245,7 @@ def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Pat
     assert g["made_by"]["command"] == (f"latentplay audit sample-groups {vae_run} --data {faces} --attribute "
                                        f"skin_tone --n 6 --annotator {skin_annotator_file} --measure 100 "
                                        f"--out {out}")
+    assert g["data_digest"] == store_digest(st.load(faces))
     minority = g["groups"][1]
     assert minority["share_annotated"] > minority["base_rate"] + 0.5
     assert minority["share_annotated"] > minority["prior_share"]
@@ -342,6 +344,7 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
     summary = json.loads((out / "truncation.json").read_text())
     assert summary["made_by"]["command"] == (f"latentplay audit compare {vae_run} --data {faces} --annotator "
                                              f"{skin_annotator_file} --n 100 --psi 1,0.5,0 --out {out}")
+    assert summary["data_digest"] == store_digest(st.load(faces))
     entry = summary["attributes"]["skin_tone"]
     assert summary["psi"] == [1.0, 0.5, 0.0] and entry["classes"] == ["monk_2", "monk_8"]
     for name in ("psi_1/summary.json", "psi_0.5/distribution_skin_tone.png", "psi_0/samples_skin_tone.png",

@@ -18,6 +18,7 @@ from latentplay.audit import (
     total_variation,
     wilson_interval,
 )
+from latentplay.store.io import load, store_digest
 
 
 def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -680,6 +681,7 @@ def test_labels_audit_decodes_only_the_images_it_draws(cli, tmp_path: Path, monk
     assert summary["n_generated"] == 80
     assert summary["made_by"]["command"] == (f"latentplay audit compare --images {images} --data {reference} "
                                              f"--annotator labels --attribute gender --out {out}")
+    assert summary["data_digest"] == store_digest(load(reference))
     assert set(decoded) == {1} and 0 < len(decoded) < 80           # one row at a time, a few
     assert (out / "samples_gender.png").read_bytes()[:4] == b"\x89PNG"
 

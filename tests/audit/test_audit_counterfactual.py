@@ -28,6 +28,7 @@ from latentplay.audit.counterfactual import (
 )
 from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
+from latentplay.store.io import store_digest
 
 
 def show_code(z: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
@@ -393,6 +394,7 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
         f"latentplay audit counterfactual {vae_run} --data {coded} --direction {coded.parent / 'skin.json'} "
         f"--classifier {skin_annotator_file} --check {skin_annotator_file} --n 120 --alphas=-2,2 "
         f"--by gender,eyeglasses --out {out}")
+    assert s["data_digest"] == store_digest(st.load(coded))
     assert s["edit"]["weak"] is False and s["edit"]["baseline"] == "codes"
     # the store labels skin tone: the classifier's accuracy on the faces and on decodings
     acc = s["accuracy"]
@@ -519,6 +521,7 @@ def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
     assert p["made_by"]["command"] == (f"latentplay audit counterfactual {cvae_run} --data {faces_store} "
                                        f"--condition gender,smile --alphas=-1,1 --classifier {gender} --n 20 "
                                        f"--out {both}")
+    assert p["data_digest"] == store_digest(st.load(faces_store))
     assert [(x["edit"], x["step"]) for x in p["profile"]] == [
         ("condition_gender", "female"), ("condition_gender", "male"),
         ("condition_smile", "-1"), ("condition_smile", "+1")]

@@ -14,6 +14,7 @@ from latentplay.audit.detection import best_scores, detection_sweep
 from latentplay.embed.faces import FaceModels, cnn_faces
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
+from latentplay.store.io import store_digest
 from latentplay.store.subset import subset
 
 
@@ -67,6 +68,7 @@ def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path
     saved = json.loads((tmp_path / "sweep" / "detection.json").read_text())
     assert saved["made_by"]["command"] == (f"latentplay audit detection {few.path} --by skin_tone --detector "
                                            f"cnn --lowest -0.5 --steps 11 --out {tmp_path / 'sweep'}")
+    assert saved["store_digest"] == store_digest(st.load(few.path))
     assert saved["detector"] == "cnn" and saved["ordered"] and (tmp_path / "sweep" / "detection.png").exists()
     r = cli("report", tmp_path / "sweep", "--out", tmp_path / "sweep.html")
     assert r.code == 0, r.err

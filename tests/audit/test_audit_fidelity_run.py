@@ -20,6 +20,7 @@ from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.metrics.fidelity import frechet_distance, prdc
 from latentplay.metrics.verification import rate_trend
+from latentplay.store.io import store_digest
 from latentplay.store.schema import class_places
 
 # the training store's (conftest `faces`) gender and background; its skin tones are monk_2 : monk_8
@@ -161,6 +162,7 @@ def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None
     assert summary["source"]["run"] == str(vae_run)
     assert summary["made_by"]["command"] == (f"latentplay audit fidelity {vae_run} --data {faces} --n 150 "
                                              f"--by skin_tone --out {out}")
+    assert summary["data_digest"] == store_digest(st.load(faces))
     assert 0 <= summary["coverage"] <= 1 and summary["frechet_distance"] > 0
     assert "authenticity of the samples nearest to each skin_tone (held-out): " in r.out
     r = cli("report", out)

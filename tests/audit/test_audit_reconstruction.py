@@ -13,6 +13,7 @@ from latentplay import sources, train
 from latentplay import store as st
 from latentplay.latent.invert import mean_code, reconstruction_loss
 from latentplay.report import build_report
+from latentplay.store.io import store_digest
 
 
 def test_each_group_is_its_photos_measured_again(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
@@ -23,6 +24,7 @@ def test_each_group_is_its_photos_measured_again(cli, faces: Path, vae_run: Path
     found = json.loads((out / "reconstruction.json").read_text())
     assert found["made_by"]["command"] == (f"latentplay audit reconstruction {vae_run} --data {faces} --by "
                                            f"gender --n 150 --out {out}")
+    assert found["data_digest"] == store_digest(st.load(faces))
     assert found["photos"] == 150 == sum(g["n"] for g in found["groups"].values())
     assert list(found["groups"]) == ["female", "male"] and found["persons"] is None
     # the male photos measured by hand: encoder means decoded, against the photos as the model sees them

@@ -23,6 +23,7 @@ from latentplay.errors import UserError
 from latentplay.metrics.verification import kfold_accuracy, pair_distances
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.io import store_digest
 
 PEOPLE, PHOTOS = 60, 6  # per group
 
@@ -316,6 +317,7 @@ def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noq
     assert c["made_by"]["command"] == w_run["made_by"]["command"] == (
         f"latentplay audit verify {store.path} --column z,w --by race --fmr 0.01 --n-pairs 300 "
         f"--out {tmp_path / 'c'}")
+    assert c["data_digest"] == z_run["data_digest"] == store_digest(st.load(store.path))
     assert f"{c['pairs']['flagged_dropped']} with a face an embedder did not find" in r.out
     used = np.loadtxt(tmp_path / "c" / "z" / "scores.csv", delimiter=",", skiprows=1,
                       usecols=(0, 1), dtype=int)

@@ -19,7 +19,7 @@ from latentplay.match.pipeline import (
     parse_treatment,
     run,
 )
-from latentplay.store.io import Store, build
+from latentplay.store.io import Store, build, store_digest
 from latentplay.store.schema import Attribute, Provenance, Schema
 
 
@@ -168,6 +168,7 @@ def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path, undr
     assert summary["made_by"]["command"] == (f"latentplay match run {tmp_path / 's'} --treatment group "
                                              "--covariates z --method propensity --propensity-c 10000 "
                                              f"--out {tmp_path / 'm'}")
+    assert summary["store_digest"] == store_digest(st.load(tmp_path / "s"))  # the store beside its path
     second = match(x, treated, method="mahalanobis", second_on="propensity", second_caliper=0.2,
                    propensity_c=1e4, partial=True)
     assert "second caliper's propensity model separates" in second.info["warnings"][0]

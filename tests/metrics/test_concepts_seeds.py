@@ -12,6 +12,7 @@ import pytest
 
 from latentplay.errors import UserError
 from latentplay.metrics.seeds import headline, scores_of, seed_list, seeds_for_power, summarise
+from latentplay.store.io import load, store_digest
 
 TINY = ("--epochs", "1", "--size", "32", "--n", "40")
 
@@ -159,6 +160,7 @@ def test_seeds_of_a_stores_concept_model_keep_its_data_and_leakage(cli, tmp_path
     assert res.code == 0, res.err
     saved = json.loads((out / "seeds.json").read_text())
     assert saved["data"]["label"] == "gender" and saved["data"]["rows_test"] == 80
+    assert saved["data"]["store_digest"] == store_digest(load(faces_store))
     for s in (1, 2):
         assert json.loads((out / f"seed_{s}" / "metrics.json").read_text())["data"] == saved["data"]
     np.testing.assert_array_equal(np.load(out / "seed_1" / "downstream.npy")[:, 1],

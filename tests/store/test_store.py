@@ -80,6 +80,28 @@ def test_images_and_labels_round_trip(tmp_path: Path) -> None:
         store.labels("age")
 
 
+def test_a_stores_digest_names_its_save_wherever_it_lies(tmp_path: Path) -> None:
+    """A result records the digest of each store it read beside its path: a moved or copied
+    store keeps it (the path alone no longer named it); a save with another column, another
+    store of other rows, and a store never saved do not share it."""
+    import shutil
+
+    from latentplay.store.io import store_digest
+
+    store = _small_store(tmp_path / "s")
+    digest = store_digest(st.load(tmp_path / "s"))
+    assert digest is not None and len(digest) == 16 and int(digest, 16) >= 0
+    shutil.copytree(tmp_path / "s", tmp_path / "copy")
+    shutil.move(tmp_path / "s", tmp_path / "moved")
+    assert store_digest(st.load(tmp_path / "copy")) == store_digest(st.load(tmp_path / "moved")) == digest
+    wider = st.add_column(st.load(tmp_path / "moved"), "v", np.zeros((12, 2), np.float32), "zeros")
+    st.save(wider, tmp_path / "wider")
+    assert store_digest(st.load(tmp_path / "wider")) != digest
+    assert store_digest(st.load(tmp_path / "moved")) == digest   # the store read is unchanged
+    assert store_digest(st.load(_small_store(tmp_path / "fewer", n=10).path)) != digest
+    assert store_digest(st.Store(store.dataset, store.schema)) is None
+
+
 def test_builtin_stores_open_with_load_from_disk(tmp_path: Path) -> None:
     for name in ("shapes", "synthfaces"):
         sources.make(name, tmp_path / name, n=20)

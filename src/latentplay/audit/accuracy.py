@@ -81,6 +81,7 @@ from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import group_codes, group_order
+from latentplay.store.io import store_digest
 from latentplay.store.schema import UNKNOWN, group_places, trend_groups
 
 ALL = "all rows"
@@ -160,7 +161,8 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     if positive is not None and kind == "values":
         raise UserError("--positive names a class; these predictions are values")
     values = covariates(store, adjust, strata) if adjust else None
-    summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
+    summary: dict[str, Any] = {"data": str(store.path), "data_digest": store_digest(store),
+                               "predicted": predicted, "truth": truth,
                                "by": by, "ordered": ordered, "kind": kind, "seed": seed}
     persons = repeated_persons(store)
     summary["persons"] = None  # filled below: the persons of the rows judged

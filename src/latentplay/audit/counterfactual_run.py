@@ -38,7 +38,7 @@ from latentplay.intervals import proportion_interval
 from latentplay.outputs import json_default, made_by, output_dir, staged_outputs, write_csv
 from latentplay.store import combine
 from latentplay.store.bias import repeated_persons
-from latentplay.store.io import opened
+from latentplay.store.io import opened, store_digest
 from latentplay.store.schema import UNKNOWN
 
 
@@ -187,7 +187,8 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
     else:
         names, groups, grouped = faces.names, faces.groups[codes.rows], str(faces.by)
     summary = {
-        "run": faces.run, "data": str(faces.store.path), "rows": codes.rows.tolist(), "edit": edit,
+        "run": faces.run, "data": str(faces.store.path), "data_digest": store_digest(faces.store),
+        "rows": codes.rows.tolist(), "edit": edit,
         "kind": result.kind,
         "classifier": {"attribute": reader.attribute,
                        "classes": getattr(reader, "classes", None), **reader.description},
@@ -267,7 +268,8 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
                             {"identity_similarity": kept["similarity"],
                              "identity_loss": kept.get("loss")})})
     first = summaries[0]
-    profile = {"run": first["run"], "data": first["data"], "rows": first["rows"],
+    profile = {"run": first["run"], "data": first["data"], "data_digest": first["data_digest"],
+               "rows": first["rows"],
                "kind": first["kind"], "classifier": first["classifier"],
                "along": first["edit"].get("along"), "edits": list(names), "profile": rows}
     (out / "profile.json").write_text(json.dumps({**profile, "made_by": made_by()}, indent=2,

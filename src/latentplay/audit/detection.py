@@ -47,6 +47,7 @@ from latentplay.outputs import json_default, made_by, output_dir, staged_outputs
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
+from latentplay.store.io import store_digest
 
 DETECTORS = ("hog", "cnn", "scrfd:PATH")
 
@@ -147,7 +148,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
     for g in groups.values():
         reached = [float(t) for t, s in zip(thresholds, g["share"], strict=True) if s >= best_at_cut]
         g["matched_at"] = max(reached) if reached else None
-    return {"store": str(store.path), "by": by, "detector": detector,
+    return {"store": str(store.path), "store_digest": store_digest(store), "by": by, "detector": detector,
             "label": detector_label(detector), "cut": cut, "ordered": ordered,
             "thresholds": thresholds.tolist(), "groups": groups, "all": curve(np.isin(codes, known)),
             "unknown_rows": int(np.sum(codes < 0)),

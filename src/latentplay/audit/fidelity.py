@@ -48,6 +48,7 @@ from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, made_by, output_dir, refuse_nonempty, staged_outputs
 from latentplay.store.bias import repeated_persons
 from latentplay.store.images import check_fit
+from latentplay.store.io import store_digest
 from latentplay.store.schema import UNKNOWN, class_places, trend_groups
 from latentplay.train.fidelity import flat_caution, flat_threshold, pixel_contrast
 
@@ -229,7 +230,8 @@ def audit_fidelity(
         if reference is not None and reference["n"] < len(fake):
             reference["generated_at_n"] = _measures_at(real, fake, reference["n"], k, seed)
         summary: dict[str, Any] = {
-            "source": dict(source or {}), "data": str(data.path), "seed": seed,
+            "source": dict(source or {}), "data": str(data.path), "data_digest": store_digest(data),
+            "seed": seed,
             "data_trained_the_run": trained_on_data(source, data),
             "features": {**embedder.describe(), "dim": embedder.dim},
             "n_real": len(real), "n_generated": len(fake),

@@ -59,6 +59,7 @@ from latentplay.outputs import (
 from latentplay.resample import clusters, mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes, group_order
+from latentplay.store.io import store_digest
 from latentplay.store.schema import group_places, trend_groups
 
 if TYPE_CHECKING:
@@ -153,7 +154,8 @@ def audit_reconstruction(
     values = _measured(model, store, rows, column, reader, device, progress)
     persons = repeated_persons(store)
     units = rows if persons is None else persons[rows]
-    found = {"run": str(run), "data": str(store.path), "by": by, "ordered": ordered,
+    found = {"run": str(run), "data": str(store.path), "data_digest": store_digest(store),
+             "by": by, "ordered": ordered,
              "codes": "encoder" if column is None else column, "photos": int(len(rows)),
              "persons": None if persons is None else int(len(np.unique(units))),
              "unknown_rows": int(np.sum(codes < 0)), "identity": identity, "seed": seed,

@@ -59,6 +59,7 @@ from latentplay.outputs import (
     write_csv,
 )
 from latentplay.store.bias import repeated_persons
+from latentplay.store.io import store_digest
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.viz.grid import image_grid, save_figure
 
@@ -299,6 +300,7 @@ def audit_images(
         # the store's full path: audits run from other folders (audit versus) name one store alike
         where = data.path if data.path is None else data.path.resolve()
         summary: dict[str, Any] = {"source": dict(source or {}), "data": str(where),
+                                   "data_digest": store_digest(data),
                                    "n_generated": len(images), "seed": seed, "attributes": {}}
         check_joint(annotators, joint)
         persons = repeated_persons(data)
@@ -537,7 +539,8 @@ def sample_groups(
         groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components),
                    "chosen_by": gm.chosen_by[c], "note": gm.notes.get(c)}
                   for c, m, b, g in zip(gm.classes, gm.counts, base, gm.mixtures, strict=True)]
-        summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
+        summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "data_digest": store_digest(data),
+                                   "attribute": attribute,
                                    "codes": f"column {column}" if column else "encoder means",
                                    "covariance": covariance, "components": components,
                                    "max_components": gm.max_components, "n": n, "seed": seed,

@@ -31,6 +31,7 @@ from latentplay.audit.run import audit_images, generate
 from latentplay.audit.share_ratio import ratio_interval
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, made_by, output_dir, staged_outputs
+from latentplay.store.io import store_digest
 from latentplay.viz.distribution import shares_by_setting
 from latentplay.viz.grid import image_grid, save_figure
 
@@ -91,7 +92,8 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
                                                                "condition": dict(condition or {}) or None},
                                        joint=joint))
             strips.append(images[:SHOWN])
-        summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "n": n, "seed": seed,
+        summary: dict[str, Any] = {"run": str(run), "data": str(data.path),
+                                   "data_digest": store_digest(data), "n": n, "seed": seed,
                                    "psi": values, "attributes": {}}
         for name in [k for k, v in audits[0]["attributes"].items() if "per_class" in v]:  # classes
             summary["attributes"][name] = entry = _across(name, values, audits)

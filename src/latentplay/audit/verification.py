@@ -63,7 +63,7 @@ from latentplay.outputs import (
     staged_outputs,
 )
 from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
-from latentplay.store.io import opened
+from latentplay.store.io import opened, store_digest
 from latentplay.store.schema import UNKNOWN, class_places, trend_groups
 
 PathLike = str | os.PathLike[str]
@@ -393,7 +393,8 @@ def verify_store(
                         chosen.fold_names), **faces[-1]}
     scored = [r for r in groups if r["accuracy"] is not None]
     summary = {
-        "data": str(store.path), "column": column, "metric": metric, "by": by,
+        "data": str(store.path), "data_digest": store_digest(store),
+        "column": column, "metric": metric, "by": by,
         "pairs": {**source, "used": len(chosen), "unconverted": unconverted,
                   "flagged_dropped": int(dropped.sum()),
                   "cross_group": int((group_of < 0).sum()) if by else 0},
@@ -550,7 +551,8 @@ def verify_columns(store: st.Store | PathLike, columns: Sequence[str], out: Path
         first = runs[columns[0]]
         keys = ("accuracy", "accuracy_std", "auc", "eer", "fmr", "fnmr")
         comparison = {
-            "data": first["data"], "by": first["by"], "columns": list(columns),
+            "data": first["data"], "data_digest": first["data_digest"],
+            "by": first["by"], "columns": list(columns),
             "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
             "pairs": first["pairs"],
             "groups_without_pairs": [g["group"] for g in first["groups"]

@@ -40,7 +40,7 @@ from latentplay.outputs import (
     staged_outputs,
 )
 from latentplay.store.bias import repeated_persons
-from latentplay.store.io import sole_writer
+from latentplay.store.io import sole_writer, store_digest
 from latentplay.store.schema import UNKNOWN, class_places, joined_classes
 from latentplay.store.summary import many_classes
 
@@ -632,6 +632,7 @@ def _summary(
     d = result.distance
     return {
         "store": str(store.path) if store.path else None,
+        "store_digest": store_digest(store),
         "treatment": {"attribute": treat.attribute, "treated": treat.names[0],
                       "control": treat.names[1]},
         "config": to_dict(config),

@@ -40,6 +40,7 @@ from latentplay.errors import UserError
 from latentplay.metrics.concepts import ConceptData
 from latentplay.store import Store, load_images
 from latentplay.store.bias import repeated_persons
+from latentplay.store.io import store_digest
 from latentplay.store.schema import UNKNOWN, Attribute
 from latentplay.store.split import HELD_OUT
 
@@ -89,7 +90,8 @@ class StoreConcepts:
     def record(self, store: Store, label: str, attributes: Sequence[str], crop: float
                ) -> dict[str, Any]:
         """What ``metrics.json`` keeps of the data (``data``)."""
-        return {"store": str(store.path), "label": label, "classes": self.classes,
+        return {"store": str(store.path), "store_digest": store_digest(store),
+                "label": label, "classes": self.classes,
                 "concept_attributes": list(attributes), "crop": crop,
                 "rows_train": len(self.rows_train),
                 "rows_test": len(self.rows_test), "left_out": self.left_out,

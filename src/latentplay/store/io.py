@@ -309,6 +309,18 @@ def disk_stamp(path: Path) -> tuple[Any, ...]:
     return (*contents, *files)
 
 
+def store_digest(store: Store) -> str | None:
+    """16 hex digits that name the saved store ``store`` was loaded from, for a result's record
+    beside its path: a digest of that store's ``latentplay.json`` and ``state.json`` (the
+    ``datasets`` fingerprint of its rows) as they were when it was loaded (:attr:`Store.read_as`;
+    no pass over the rows). A move or copy of the store keeps it; a save that changes its rows,
+    columns, attributes or history changes it. None for a store not loaded from disk."""
+    if store.read_as is None:
+        return None
+    schema, state = store.read_as[:2]   # disk_stamp's digests of the two files' contents
+    return hashlib.sha1(f"{schema}\n{state}".encode()).hexdigest()[:16]
+
+
 _WRITTEN: dict[str, tuple[Any, ...]] = {}
 """Real path of each store this process wrote -> its :func:`disk_stamp` right after the write."""
 
