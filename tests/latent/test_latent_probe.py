@@ -163,12 +163,22 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
     blind = next(row for row in table if (row["column"], row["attribute"]) == ("blind", "gender"))
     assert blind["top_dimension"] == "" and float(blind["informativeness_chance"]) > 0
     assert "none above" in r.out
+    printed = r.out
     for name in ("probe.png", "informativeness_informed.png", "informativeness_blind.png"):
         assert (out / name).stat().st_size > 5_000
     r = cli("report", out)
     assert r.code == 0, r.err
     html = (out / "report.html").read_text()
     assert "Probes of informed, blind" in html and "Dimensions of blind" in html
+    # the terminal's table names the top dimension as the report does, from the same numbers
+    assert "top dim (informativeness)" in printed and "top dimension (informativeness)" in html
+    for p in summary["probes"]:
+        top, chance = int(np.argmax(p["informativeness"])), p["informativeness_chance"]
+        cell = (f"{top} ({p['informativeness'][top]:.2f})" if p["informativeness"][top] > chance
+                else f"none above chance ({chance:.2f})")
+        line = next(line for line in printed.splitlines()
+                    if f" {p['attribute']} (" in line and f" {p['column']} " in line)
+        assert cell in line and f"<td>{cell}</td>" in html, (cell, line)
 
 
 @pytest.mark.parametrize(("extra", "message"), [

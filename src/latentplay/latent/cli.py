@@ -1116,12 +1116,12 @@ def probe(
                  info={"data": str(store.path), "cv": cv, "max_rows": max_rows, "seed": seed})
     short = {"balanced accuracy": "bal. acc.", "R²": "R²"}
     table = Table("attribute (score)", "column", "linear", "k-NN", "chance", "order R²",
-                  "top dim (NMI)")
+                  "top dim (informativeness)")
     for p in found:
         table.add_row(f"{p.attribute} ({short[p.measure]})", p.column,
                       f"{p.linear:.3f}±{p.linear_std:.3f}", f"{p.knn:.3f}±{p.knn_std:.3f}",
                       f"{p.chance:.3f}", "-" if p.order_r2 is None else f"{p.order_r2:.3f}",
-                      f"none above {p.informativeness_chance:.2f}" if p.top is None
+                      f"none above chance ({p.informativeness_chance:.2f})" if p.top is None
                       else f"{p.top} ({p.informativeness[p.top]:.2f})")
     console().print(table)
     for reason in skipped:
