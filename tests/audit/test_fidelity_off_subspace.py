@@ -4,6 +4,7 @@ components' subspace is one more coordinate, and the share of samples farther fr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +107,34 @@ def test_the_threshold_is_the_99th_percentile_of_the_unseen_half(monkeypatch: py
                                 np.array([[97.0], [98.5], [99.0]]), np.array([[0.0], [99.0]]))
     assert off["threshold"] == pytest.approx(98.01)
     assert (off["count"], off["share"], off["held_out_share"]) == (2, pytest.approx(2 / 3), 0.5)
+
+
+def test_the_report_shows_the_shares_the_command_prints(cli, faces: st.Store, tmp_path: Path) -> None:
+    """One noise and one grey image among 38 new faces: off the subspace and flat are 1 in 40
+    (2.5 %), which the report wrote as 2 % while the terminal and the caution said 2.5 %."""
+    import html
+
+    from PIL import Image
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    new = load_rows(sources.make("synthfaces", tmp_path / "new", n=38, seed=5), np.arange(38))
+    rng = np.random.default_rng(2)
+    images = [*new, rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
+              np.full((64, 64, 3), 128, np.uint8)]
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"{i:02d}.png")
+    r = cli("audit", "fidelity", "--images", folder, "--data", faces.path, "--real", "150",
+            "--out", tmp_path / "fid")
+    assert r.code == 0, r.err
+    r_report = cli("report", tmp_path / "fid")
+    assert r_report.code == 0, r_report.err
+    page = html.unescape((tmp_path / "fid" / "report.html").read_text())
+    summary = json.loads((tmp_path / "fid" / "fidelity.json").read_text())
+    for key, printed in (("off_subspace", "off the subspace of the images of faces"), ("flat", "flat: ")):
+        count = summary[key]["count"]
+        assert count >= 1 and summary[key]["share"] == count / 40
+        shown = f"{count / 40:.1%}"   # one decimal, as the terminal writes shares
+        line = next(x for x in r.out.splitlines() if x.strip().startswith(printed.strip()))
+        assert f"{count} of 40 images of mixed ({shown}" in line
+        assert f"{count} images of mixed ({shown}" in page, (key, shown)

@@ -32,7 +32,7 @@ from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import counted_text, ratio_line, reference_name
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
-from latentplay.outputs import figure_text, gaps_text, share_text
+from latentplay.outputs import figure_text, gaps_text
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
@@ -447,8 +447,8 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
     if off:
         held = off.get("held_out_share")
         facts.append((f"off the subspace of {data}'s images",
-                      f"{number(off.get('count'))} {audited.label} ({share_text(off.get('share') or 0)})"
-                      + (f"; held-out {share_text(held)}" if held is not None else "")
+                      f"{number(off.get('count'))} {audited.label} ({off.get('share') or 0:.1%})"
+                      + (f"; held-out {held:.1%}" if held is not None else "")
                       + f": farther from the principal components than 99 % of unseen images of "
                         f"{data}, unlike any of them (noise, artefacts)"))
         if off.get("caution"):
@@ -456,7 +456,7 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
     flat = f.get("flat")
     if flat:
         facts.append(("flat", f"{number(flat.get('count'))} {audited.label} "
-                              f"({share_text(flat.get('share') or 0)}): a lower pixel contrast (SD) than "
+                              f"({flat.get('share') or 0:.1%}): a lower pixel contrast (SD) than "
                               f"99 % of the images of {data} (below {flat.get('threshold', 0):.3g}): blank "
                               "or faint images, however near the data they score"))
         if flat.get("caution"):
