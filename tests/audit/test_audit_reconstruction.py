@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from latentplay import store as st
 from latentplay.latent.invert import mean_code, reconstruction_loss
 from latentplay.report import build_report
 from latentplay.store.io import store_digest
+from latentplay.viz.reconstruction import PANELS, reconstruction_bars
 
 
 def test_each_group_is_its_photos_measured_again(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
@@ -52,6 +55,13 @@ def test_each_group_is_its_photos_measured_again(cli, faces: Path, vae_run: Path
     assert "  male (n=" in r.out and "pixel MSE by group: Kruskal-Wallis" in r.out
     page = build_report(out).read_text(encoding="utf-8")
     assert "Reconstruction by gender" in page and "variance missed by group" in page
+    # the figure's p-values read as the terminal's and the report's do
+    labels = {ax.get_xlabel().split("\n")[0]: ax.get_xlabel() for ax in reconstruction_bars(found).axes}
+    for measure, said in (("unexplained", "variance missed"), ("mse", "pixel MSE")):
+        line = next(x for x in r.out.splitlines() if x.strip().startswith(f"{said} by group:"))
+        printed = re.search(r", p (\S+); worst", line)
+        assert printed and line.split("by group: ")[1] in html.unescape(page)
+        assert labels[PANELS[measure].split("\n")[0]].endswith(f" p {printed[1]}"), (labels, line)
 
 
 def test_backgrounds_the_model_never_saw_are_redrawn_worse_counted_over_persons(

@@ -48,7 +48,7 @@ def reconstruction_bars(found: dict[str, Any]) -> Figure:
         test = found["tests"].get(measure)
         ax.set_xlabel(PANELS[measure] + ("\nno test" if test is None else
                                          f"\ngroups differ: {TEST_NAMES[test.get('test', 'kruskal')]} "
-                                         f"p {p_text(test['p_value'])}"),
+                                         f"p {p_text(test['p_value'], 3)}"),  # as the terminal and report
                       fontsize=9)
         ax.set_xlim(left=0)
     axes[0][0].set_yticks(y, [f"{name} (n={groups[name]['n']})" for name in names], fontsize=8)
