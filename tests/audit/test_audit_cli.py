@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import subprocess
 import sys
@@ -123,7 +124,14 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
         "tend to be misread alike), over 40 reference persons" in r.out  # --images
     assert test["compares"].startswith("the annotated class counts of the images of persons ")
     assert cli("report", out, "--out", tmp_path / "report.html").code == 0
-    assert "over 40 reference persons" in (tmp_path / "report.html").read_text()
+    page = html.unescape((tmp_path / "report.html").read_text())
+    assert "over 40 reference persons" in page
+    # the class table's n counts rows (240) while its intervals count the persons the test
+    # counted: its caption says so, as the chart's legend does
+    with open(out / "distribution_gender.csv") as fh:
+        assert sum(int(row["training_count"]) for row in csv.DictReader(fh)) == 240
+    assert f"persons' labels over its {test['training_persons']} persons" in page
+    assert "(at the effective number of rows; n counts rows)" in page
     # a continuous attribute measured on both sides: the KS test over the persons too
     from latentplay.measure import measure_store
 

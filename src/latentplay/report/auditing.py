@@ -242,7 +242,8 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
         ["class", f"{ref} n", ref, "interval", f"{audited.name} n", audited.name,
          "interval", "corrected", "interval", "ratio"], rows,
         f"Shares per class: {possessive(ref)} labels, {audited.title} as annotated, and corrected for "
-        f"the annotator's confusion{together}.")]
+        f"the annotator's confusion{together}. "
+        + _share_intervals(chi2, ref, audited.title, r.get("corrected_tv") is not None))]
     classes = r.get("classes") or []
     confusion = ev.get("confusion")
     if confusion and len(classes) == len(confusion):
@@ -257,6 +258,23 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
         if (run / file).exists():
             blocks.append(file_figure(run / file, caption))
     return Section(name, f"attr-{name}", blocks)
+
+
+def _share_intervals(chi2: dict[str, Any], ref: str, audited: str, corrected: bool) -> str:
+    """What the intervals of ``audit compare``'s class table are (95 %): Wilson's of the
+    shares, a side whose persons repeat at its effective number of rows (its n counts rows,
+    as the chart's legend says beside the persons; ``audited``: that side's title); the
+    corrected shares' percentiles over resamples of the counts and of the annotator's confusion."""
+    counted = []
+    if chi2.get("training_persons"):
+        counted.append(f"{possessive(ref)} labels over its {number(chi2['training_persons'])} persons")
+    if chi2.get("generated_persons"):
+        counted.append(f"the {audited} over their {number(chi2['generated_persons'])} persons")
+    return ("Intervals (95%): Wilson's of the shares"
+            + (f", {' and '.join(counted)} (at the effective number of rows; n counts rows)"
+               if counted else "")
+            + ("; the corrected shares' percentiles over resamples of the counts and of the "
+               "annotator's confusion" if corrected else "") + ".")
 
 
 def _groups(run: Path, g: dict[str, Any]) -> Section:
