@@ -13,6 +13,9 @@ from scipy.stats import chi2_contingency
 
 from latentplay import store as st
 from latentplay.audit import audit_images, fit_classifier, load_annotator
+from latentplay.contingency import read_p
+from latentplay.outputs import p_text
+from latentplay.report.page import p_cell
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +69,16 @@ def test_generators_side_by_side(cli, audits: dict[str, Path], tmp_path: Path) -
     page = build_report(out).read_text(encoding="utf-8")
     assert "Audits side by side" in page and "faithful corrected TV" in page
     assert "dark: ratio of shares" in page and dark_line.strip() in page
+    # each audit's p against the store reads as in its own report: marked where simulated
+    simulated = ["p_value_simulated" in s["chi2"] for s in summaries]
+    assert any(simulated)
+    for name, summary, marked in zip(("same", "dark"), summaries, simulated, strict=True):
+        own = build_report(audits[name], tmp_path / f"{name}.html").read_text(encoding="utf-8")
+        cell = p_cell(read_p(summary["chi2"]), marked).text
+        assert cell in own and (" (simulated)" in cell) == marked
+        assert f">{cell}</td>" in page, (name, cell)
+        line = next(x for x in r.out.splitlines() if x.startswith(f"  {name}: TV "))
+        assert (f"p {p_text(read_p(summary['chi2']), 3)} (simulated);" in line) == marked, line
     # the same images twice: nothing between them
     r = cli("audit", "versus", audits["same"], audits["again"], "--name", "a,b",
             "--out", tmp_path / "twice")

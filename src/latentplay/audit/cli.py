@@ -340,7 +340,8 @@ def versus_cmd(
         for row in table["rows"]:
             print(f"  {row['audit']}: TV {number(row['tv'])} (a faithful generator "
                   f"{number(row['faithful_tv'])}), corrected {number(row['corrected_tv'])}; "
-                  f"against {ref} p {p_text(row['chi2_p'], 3)}; amplification "
+                  f"against {ref} p {p_text(row['chi2_p'], 3)}"
+                  f"{' (simulated)' if row.get('chi2_p_simulated') else ''}; amplification "
                   f"{number(row['amplification'], '+.3f')}")
             ratios = ratio_line(table, row["audit"], ref)
             if ratios:

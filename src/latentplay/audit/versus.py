@@ -84,6 +84,7 @@ def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
             "faithful_tv": faithful.get("tv"), "corrected_tv": entry.get("corrected_tv"),
             "faithful_corrected_tv": faithful.get("corrected_tv"),
             "chi2_p": read_p(entry["chi2"]) if entry.get("chi2") else None,
+            "chi2_p_simulated": "p_value_simulated" in (entry.get("chi2") or {}),
             "amplification": imbalance.get("amplification"),
             "corrected_amplification": corrected_imbalance.get("amplification"),
             "more_often": "; ".join(ratios["more"]) if ratios else None,

@@ -616,7 +616,8 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
                   f"{p_is(read_p(test))}{simulated_note(test)}{counted_text(test)}" if test
                   else f"none: {table.get('test_note')}")
         rows = [[r["audit"], r["n_generated"], r["tv"], r["faithful_tv"], r["corrected_tv"],
-                 r["faithful_corrected_tv"], p_cell(r["chi2_p"]), r["amplification"]]
+                 r["faithful_corrected_tv"], p_cell(r["chi2_p"], bool(r.get("chi2_p_simulated"))),
+                 r["amplification"]]
                 for r in table["rows"]]
         ratios = [(f"{r['audit']}: ratio of shares", line) for r in table["rows"]
                   if (line := ratio_line(table, r["audit"], ref))]
