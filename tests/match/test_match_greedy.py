@@ -81,7 +81,8 @@ def test_larger_case_with_many_searches_again() -> None:
 def test_a_propensity_c_that_is_not_positive_is_one_clear_error(c: float) -> None:
     rng = np.random.default_rng(3)
     x = rng.standard_normal((40, 3))
-    with pytest.raises(UserError, match=r"^propensity_c \(--propensity-c\) must be a finite number above 0, got "):
+    with pytest.raises(UserError, match=r"^propensity_c \(--propensity-c\) must be a finite number "
+                                        r"above 0, got "):
         match(x, rng.random(40) < 0.4, method="propensity", propensity_c=c)
 
 
