@@ -152,5 +152,5 @@ def test_fidelity_section_counts_flat_images_and_their_caution(tmp_path: Path) -
     (overall,) = auditing.page(tmp_path).sections
     items = next(b for b in overall.blocks if isinstance(b, Facts)).items
     flat = dict(items)["flat"]
-    assert flat.startswith("300 images of grey (100") and "below 26.4" in flat and "of faces" in flat
+    assert flat.startswith("300 of 300 images of grey (100") and "below 26.4" in flat and "of faces" in flat
     assert ("caution", "300 of 300 are flat: their precision says nothing") in items

@@ -461,11 +461,14 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
              (f"not embedded ({audited.name} / {data})", f"{number(skipped.get('generated'))} / "
                                                          f"{number(skipped.get('real'))}"),
              ("seed", number(f.get("seed")))]
+    def of_all(part: dict[str, Any]) -> str:   # "1 of 40", as the command prints it
+        return f"{number(part.get('count'))} of {number(f.get('n_generated'))}"
+
     off = f.get("off_subspace")
     if off:
         held = off.get("held_out_share")
         facts.append((f"off the subspace of {data}'s images",
-                      f"{number(off.get('count'))} {audited.label} ({off.get('share') or 0:.1%})"
+                      f"{of_all(off)} {audited.label} ({off.get('share') or 0:.1%})"
                       + (f"; held-out {held:.1%}" if held is not None else "")
                       + f": farther from the principal components than 99 % of unseen images of "
                         f"{data}, unlike any of them (noise, artefacts)"))
@@ -473,7 +476,7 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
             facts.append(("caution", off["caution"]))
     flat = f.get("flat")
     if flat:
-        facts.append(("flat", f"{number(flat.get('count'))} {audited.label} "
+        facts.append(("flat", f"{of_all(flat)} {audited.label} "
                               f"({flat.get('share') or 0:.1%}): a lower pixel contrast (SD) than "
                               f"99 % of the images of {data} (below {flat.get('threshold', 0):.3g}): blank "
                               "or faint images, however near the data they score"))
