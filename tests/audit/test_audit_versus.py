@@ -296,6 +296,39 @@ def test_holm_adjusted_pairs_never_fall_below_a_smaller_ones() -> None:
     assert pairs[("b", "c")]["p_holm"] == pytest.approx(1.0)
 
 
+def test_a_store_is_known_by_its_digest_moved_or_saved_again(
+        cli, faces: Path, vae_run: Path, skin_annotator_file: Path, tmp_path: Path) -> None:
+    """Audits of one store and of its copy compared it with one store (versus told stores apart
+    by path and called them two); audits of one path saved again with another attribute
+    between them compared their images with two stores (one by path, before)."""
+    import shutil
+
+    copy, changed = tmp_path / "copy", tmp_path / "changed"
+    shutil.copytree(faces, copy)
+    shutil.copytree(faces, changed)
+
+    def audit(data: Path, name: str, seed: str) -> None:
+        r = cli("audit", "compare", vae_run, "--data", data, "--annotator", skin_annotator_file,
+                "--n", "40", "--seed", seed, "--out", tmp_path / name)
+        assert r.code == 0, r.err
+
+    audit(faces, "a", "1")
+    audit(copy, "b", "2")
+    audit(changed, "c", "3")
+    assert cli("data", "bin", changed, "smile", "--edges", "0").code == 0
+    audit(changed, "d", "4")
+    digests = [json.loads((tmp_path / n / "summary.json").read_text())["data_digest"] for n in "abcd"]
+    assert digests[0] == digests[1] == digests[2] != digests[3]
+    r = cli("audit", "versus", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "ab")
+    assert r.code == 0 and "different --data stores" not in r.err, r.err
+    assert json.loads((tmp_path / "ab" / "versus.json").read_text())["data"] == [str(faces.resolve())]
+    r = cli("audit", "versus", tmp_path / "c", tmp_path / "d", "--out", tmp_path / "cd")
+    assert r.code == 0, r.err
+    found = json.loads((tmp_path / "cd" / "versus.json").read_text())
+    assert found["data"] == [str(changed.resolve())] * 2
+    assert "different --data stores (one path, saved again between them)" in found["note"]
+
+
 def test_one_run_and_store_given_from_another_folder_are_the_same(
         cli, faces: Path, vae_run: Path, skin_annotator_file: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

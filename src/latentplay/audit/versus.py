@@ -91,6 +91,19 @@ def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
             "less_often": "; ".join(ratios["less"]) if ratios else None}
 
 
+def _stores(summaries: list[dict[str, Any]]) -> list[str]:
+    """The path of each training store the audits compared their images with, one per store:
+    stores told apart by their digest where every audit records one (a store moved or copied
+    between two audits is one store; one saved again at its path with other rows is two, its
+    path listed twice), else by path."""
+    if not all(s.get("data_digest") for s in summaries):   # audits written before the digest
+        return sorted({str(s.get("data")) for s in summaries})
+    first: dict[str, str] = {}
+    for s in summaries:
+        first.setdefault(s["data_digest"], str(s.get("data")))
+    return sorted(first.values())
+
+
 def _same_draws(labels: list[str], summaries: list[dict[str, Any]]) -> list[str]:
     """The audits (by label) of one run sampled with the same seed and number of draws as
     another's (a ``--psi`` sweep's ``psi_<value>`` audits, or one audit repeated): their
@@ -188,10 +201,13 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
                         + ("" if names else " (directories of one name: name them with --names)"))
     summaries = [_summary(p) for p in paths]
     _refuse_mixed_measures(paths, summaries)
-    stores = sorted({str(s.get("data")) for s in summaries})
+    stores = _stores(summaries)
     found: dict[str, Any] = {"audits": dict(zip(labels, map(str, paths), strict=True)),
                              "data": stores, "attributes": {}, "skipped": {}}
-    notes = ["the audits compared their images with different --data stores"] * (len(stores) > 1)
+    notes = []
+    if len(stores) > 1:
+        notes.append("the audits compared their images with different --data stores"
+                     + (" (one path, saved again between them)" if len(set(stores)) == 1 else ""))
     paired = _same_draws(labels, summaries)
     if paired:
         notes.append(f"{', '.join(paired)} audit one run's draws of the same codes (one seed and "
