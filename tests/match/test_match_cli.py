@@ -396,6 +396,18 @@ def test_matched_sets_of_several_controls_are_drawn_a_set_a_row(cli, faces: Path
         assert all(any(abs(float(p["distance"]) - d) < 5e-3 * max(d, 1) for p in pairs) for d in distances)
     assert "a female face, then its male matches, nearest first" in call["title"]
 
+    # a ratio above what a row shows: its nearest controls, and the title says so
+    import latentplay.match.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "SET_SHOWN", 2)
+    drawn.clear()
+    r = cli("match", "run", faces, "--treatment", "gender=female,male", "--covariates", "pix",
+            "--ratio", "3", "--replace", "--grid-pairs", "6", "--out", tmp_path / "few")
+    assert r.code == 0, r.err
+    (call,) = drawn
+    assert all(len(row) == 3 for row in call["rows"])
+    assert "then the 2 nearest of its male matches (up to 3), nearest first" in call["title"]
+
 
 def test_the_groups_keep_their_classes_colours(cli, faces: Path, tmp_path: Path, undrawn) -> None:
     """female and male in the colours projections and bias charts give them, whichever is treated."""

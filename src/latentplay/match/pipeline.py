@@ -58,6 +58,9 @@ MAX_BOOTSTRAP = 100_000
 the interval's width (for a normal estimate); more only cost time (100,000,000 ran for over a
 quarter of an hour without a word)."""
 PAIRS_PER_ROW = 4
+SET_SHOWN = 8
+"""Controls drawn beside each treated face of ``pairs.png`` at ``--ratio`` above 1: the nearest
+(``--ratio 500`` drew rows of 501 faces)."""
 """Matched pairs per row of ``pairs.png``; ``--grid-pairs`` is capped at :data:`MAX_COLUMNS`
 rows of them (100,000 pairs made an image of 25,000 rows, some 4 million pixels tall)."""
 
@@ -811,26 +814,28 @@ def _group_colors(store: st.Store, treat: Treatment) -> tuple[Any, Any]:
 
 def _sets_grid(store: st.Store, treat: Treatment, result: MatchResult, config: MatchConfig) -> Figure:
     """Matched sets of ``ratio`` controls: a row per random treated unit (about
-    ``grid_pairs`` faces in all), its face first, then its controls, nearest first, each with
-    its distance."""
+    ``grid_pairs`` faces in all), its face first, then its controls, nearest first (at most
+    :data:`SET_SHOWN`), each with its distance."""
     from latentplay.viz.grid import image_grid
 
     units = np.unique(result.treated_rows)
     rng = np.random.default_rng(config.seed)
     chosen = np.sort(rng.choice(units, size=min(len(units), max(1, config.grid_pairs // config.ratio)),
                                 replace=False))
-    sets = []   # each chosen unit's pairs, nearest first
+    sets = []   # each chosen unit's pairs, nearest first, the nearest SET_SHOWN of them
     for unit in chosen:
         members = np.flatnonzero(result.treated_rows == unit)
-        sets.append(members[np.argsort(result.distance[members], kind="stable")])
+        sets.append(members[np.argsort(result.distance[members], kind="stable")][:SET_SHOWN])
     faces = np.concatenate([[unit, *result.control_rows[members]]
                             for unit, members in zip(chosen, sets, strict=True)])
     images = st.load_images(store, treat.rows[faces], size=64)   # every set's faces at once
     rows = np.split(images, np.cumsum([1 + len(members) for members in sets])[:-1])
     captions = [[treat.names[0], *(f"{result.distance[m]:.3g}" for m in members)] for members in sets]
     label = DISTANCE_LABELS[result.info["distance"]]
+    matches = (f"its {treat.names[1]} matches" if config.ratio <= SET_SHOWN else
+               f"the {SET_SHOWN} nearest of its {treat.names[1]} matches (up to {config.ratio})")
     title = (f"{len(chosen)} random matched sets of {len(units)}: a {treat.names[0]} face, then "
-             f"its {treat.names[1]} matches, nearest first (under each: {label})")
+             f"{matches}, nearest first (under each: {label})")
     return image_grid(rows, [""] * len(rows), captions=captions, title=title)
 
 
