@@ -41,7 +41,7 @@ def test_the_bias_chart_bins_smile_as_the_printed_table(tmp_path: Path, monkeypa
     quickstart.run(tmp_path, n=40)
     table = st.crosstab(st.load(tmp_path / "synthfaces"), "gender", "smile")
     assert list(drawn[0].levels) == table["column_names"] and len(table["column_names"]) == 4
-    # the test lines `data bias --bins 4` puts under its chart (it gave Cramer's V alone)
+    # the test lines `data bias --bins 4` puts under its chart (it gave Cramér's V alone)
     same = bias_test_lines(tmp_path / "synthfaces")
     assert titles == ["\n".join(same)] and "chi-square" in titles[0]
 

@@ -37,7 +37,7 @@ def test_association_recovers_the_confound(confounded: Path) -> None:
     chi2, p, dof, _ = chi2_contingency(np.array(expected), correction=False)
     assert found.chi2 == pytest.approx(chi2) and found.p_value == pytest.approx(p)
     assert found.dof == dof == 1
-    # for a 2 x 2 table Cramer's V is |phi|
+    # for a 2 x 2 table Cramér's V is |phi|
     (a, b), (c, d) = expected
     phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
     assert found.cramers_v == pytest.approx(abs(phi))
@@ -75,7 +75,7 @@ def test_bias_command(cli, confounded: Path, tmp_path: Path) -> None:
     r = cli("data", "bias", confounded, "--by", "gender", "--of", "smile", "--bins", "4",
             "--out", out)
     assert r.code == 0, r.err
-    assert "Cramer's V" in r.out
+    assert "Cramér's V" in r.out
     assert iio.imread(out).std() > 5
     numbers = json.loads(out.with_suffix(".json").read_text())
     assert len(numbers["levels"]) == 4 and numbers["by"] == "gender"

@@ -20,7 +20,7 @@ def _close_figures() -> Iterator[None]:
     plt.close("all")
 
 
-SUBTITLE = ("chi-square 12.3 (dof 1), p 0.0004, Cramer's V 0.123\n"
+SUBTITLE = ("chi-square 12.3 (dof 1), p 0.0004, Cramér's V 0.123\n"
             "chi-square over 40 persons (design effect 3.1)")
 
 CASES = {

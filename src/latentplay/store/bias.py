@@ -240,7 +240,7 @@ class Association:
     def test_lines(self) -> list[str]:
         """The tests as text: the chi-square line, and the trend's when there is one."""
         lines = [f"chi-square {self.chi2:.1f} (dof {self.dof}), p {p_text(self.p_value)}, "
-                 f"Cramer's V {self.cramers_v:.3f}"]
+                 f"Cramér's V {self.cramers_v:.3f}"]
         if self.persons_test:
             lines.append(f"chi-square {self.persons_test.text()}")
         if self.trend:

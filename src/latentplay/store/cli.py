@@ -454,7 +454,7 @@ def bias(
                              "categorical attributes keep their values."),
 ) -> None:
     """Dataset-bias chart: the share of each value of --of within each group of --by, with a
-    chi-square test of independence and Cramer's V (and a trend test when both are ordered; two
+    chi-square test of independence and Cramér's V (and a trend test when both are ordered; two
     classes count as an order, r's sign following theirs)."""
     from latentplay import store as st
     from latentplay.store.bias import association
