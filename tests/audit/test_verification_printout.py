@@ -17,14 +17,14 @@ def test_across_groups_line_names_the_groups_left_out(capsys) -> None:  # noqa: 
             "left_out": {"accuracy": ["t2"], "fmr": [], "fnmr": []}}
     _print_verification({**summary, "differentials": diff})
     assert ("  across groups (t2 left out of the accuracy figures: too few pairs for the "
-            "folds): accuracy std 0.0500, skewed error ratio 1.50, FMR ratio -, FNMR ratio "
+            "folds): accuracy sd 0.0500, skewed error ratio 1.50, FMR ratio -, FNMR ratio "
             "6.00") in capsys.readouterr().out.splitlines()
     one = {**diff, "accuracy_mean": None, "accuracy_std": None, "skewed_error_ratio": None,
            "left_out": {"accuracy": ["t1", "t2"], "fmr": [], "fnmr": ["t2"]}}
     _print_verification({**summary, "differentials": one})
     assert ("  across groups (t1, t2 left out of the accuracy figures: too few pairs for the "
-            "folds; t2 left out of the FNMR ratio: no genuine pairs): accuracy std -, skewed "
+            "folds; t2 left out of the FNMR ratio: no genuine pairs): accuracy sd -, skewed "
             "error ratio -, FMR ratio -, FNMR ratio 6.00") in capsys.readouterr().out.splitlines()
     _print_verification({**summary, "differentials": {**diff, "left_out": {
         "accuracy": [], "fmr": [], "fnmr": []}}})
-    assert "  across groups: accuracy std 0.0500" in capsys.readouterr().out
+    assert "  across groups: accuracy sd 0.0500" in capsys.readouterr().out

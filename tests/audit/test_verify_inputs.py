@@ -206,7 +206,7 @@ def test_a_group_left_out_by_a_fold_of_the_file_is_named_with_that_fold(
             "--file-folds", "--folds", "3", "--threshold", "2", "--out", tmp_path / "v")
     assert r.code == 0, r.err
     assert ("  across groups (t1 left out of the accuracy figures: fold 2 holds no genuine "
-            "pair): accuracy std") in r.out
+            "pair): accuracy sd") in r.out
     diff = _strict_json(tmp_path / "v" / "verification.json")["differentials"]
     assert diff["left_out"]["accuracy"] == ["t1"]
     assert diff["accuracy_why"] == {"t1": "fold 2 holds no genuine pair"}

@@ -112,7 +112,8 @@ def test_printed_effect_names_its_interval(cli, sim: Path, tmp_path: Path, undra
     effect = json.loads((tmp_path / "m" / "summary.json").read_text())["effect"]
     naive, matched = interval_kinds(replace, persons=False)
     assert (effect["naive"]["interval"], effect["matched"]["interval"]) == (naive, matched)
-    lines = {line.split()[0]: line for line in r.out.splitlines() if " difference in y:" in line}
+    lines = {("matched" if line.startswith("matched") else "naive"): line for line in r.out.splitlines()
+             if line.startswith(("difference in y before matching:", "matched difference in y:"))}
     assert f"] (95% interval, {naive}, 100 resamples)" in lines["naive"]
     tail = "" if replace else ", 100 resamples"
     assert f"] (95% interval, {matched}{tail})" in lines["matched"]

@@ -818,7 +818,7 @@ def _print_verification(summary: dict) -> None:
         from latentplay.audit.verification import left_out_note
 
         left = left_out_note(diff)
-        print(f"  across groups{f' ({left})' if left else ''}: accuracy std "
+        print(f"  across groups{f' ({left})' if left else ''}: accuracy sd "
               f"{figure_text(diff['accuracy_std'], 4)}, skewed error ratio "
               f"{figure_text(diff['skewed_error_ratio'], 2)}, FMR ratio "
               f"{figure_text(diff['fmr_ratio'], 2)}, FNMR ratio {figure_text(diff['fnmr_ratio'], 2)}")

@@ -122,10 +122,12 @@ def run_cmd(
               + "; ".join(f"{name} ({why})" for name, why in b["left_out"].items()))
     if "effect" in summary:
         e = summary["effect"]
-        for key in ("naive", "matched"):
+        # named as the report names them
+        for key, name in (("naive", f"difference in {e['outcome']} before matching"),
+                          ("matched", f"matched difference in {e['outcome']}")):
             r = e[key]
             what = f"; estimates the {r['estimand']}" if r.get("estimand") else ""
-            print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {_interval(key, r)}{what}")
+            print(f"{name}: {r['estimate']:.4g} {_interval(key, r)}{what}")
         if e["matched"].get("score_taken_as_known"):
             print(f"propensity score taken as known: {e['matched']['score_taken_as_known']}")
     if "verification" in summary:
