@@ -237,7 +237,7 @@ def test_different_data_stores_are_named_in_the_figure(cli, faces: Path, audits:
     other = tmp_path / "other"
     shutil.copytree(audits["dark"], other)
     summary = json.loads((other / "summary.json").read_text())
-    summary["data"] = str(tmp_path / "elsewhere")
+    summary["data"], summary["data_digest"] = str(tmp_path / "elsewhere"), "0" * 16   # another store
     (other / "summary.json").write_text(json.dumps(summary))
     drawn = []
     bars = viz.distribution_bars
