@@ -81,7 +81,7 @@ from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import group_codes, group_order
-from latentplay.store.io import store_digest
+from latentplay.store.io import opened, store_digest
 from latentplay.store.schema import UNKNOWN, group_places, trend_groups
 
 ALL = "all rows"
@@ -132,7 +132,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     predicted, rows; none for values), with nothing written: what the playground draws.
     Every input is checked before anything is measured.
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     if predicted == truth:
         raise UserError("--predicted and --truth must be two different attributes")
     pa, ta = (store.schema.attribute_or_error(n) for n in (predicted, truth))

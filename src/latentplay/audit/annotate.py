@@ -61,6 +61,7 @@ from latentplay.names import name_list
 from latentplay.outputs import replaced_whole
 from latentplay.reprs import short_repr
 from latentplay.store.bias import repeated_persons
+from latentplay.store.io import opened
 from latentplay.store.schema import UNKNOWN, check_file_safe, class_places
 from latentplay.store.split import HELD_OUT, stored_part, stored_test_rows
 
@@ -266,7 +267,7 @@ class Annotator(abc.ABC):
         the random draw missed, so that every class with labelled rows has its confusion row
         measured (a missing row was taken as always read right); kept as :attr:`evaluation`
         and returned."""
-        store = st.load(store) if not isinstance(store, st.Store) else store
+        store = opened(store)
         mine = self.store_truth(store)
         rows = np.flatnonzero(mine >= 0)
         if not len(rows):
@@ -395,7 +396,7 @@ def fit_classifier(
         Its classes are the attribute's classes that occur in the store, ``unknown`` aside:
         rows without a value are neither trained nor tested on.
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     names, codes = store_classes(store, attribute)
     if not 0 < test_size < 1:
         raise UserError(f"test_size (--test-fraction) must be in (0, 1), got {test_size}")
@@ -771,7 +772,7 @@ class NetworkValues:
         group (:func:`~latentplay.measure.predict.group_agreement`)."""
         from latentplay.measure.predict import group_agreement, reading_error
 
-        store = st.load(store) if not isinstance(store, st.Store) else store
+        store = opened(store)
         rng = np.random.default_rng(seed)
         rows = np.sort(rng.choice(len(store), size=min(max_rows, len(store)), replace=False))
         self.training_rows = rows

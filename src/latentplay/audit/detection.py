@@ -47,7 +47,7 @@ from latentplay.outputs import json_default, made_by, output_dir, staged_outputs
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
-from latentplay.store.io import store_digest
+from latentplay.store.io import opened, store_digest
 
 DETECTORS = ("hog", "cnn", "scrfd:PATH")
 
@@ -108,7 +108,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
         ``unknown_rows`` left out; ``persons`` when rows repeat persons (the intervals then
         come from a bootstrap over them, each drawn with all of their photos).
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     names, codes, ordered = group_codes(store, by)
     cut = detector_cut(detector)
     if lowest is None:

@@ -48,7 +48,7 @@ from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, made_by, output_dir, refuse_nonempty, staged_outputs
 from latentplay.store.bias import repeated_persons
 from latentplay.store.images import check_fit
-from latentplay.store.io import store_digest
+from latentplay.store.io import opened, store_digest
 from latentplay.store.schema import UNKNOWN, class_places, trend_groups
 from latentplay.train.fidelity import flat_caution, flat_threshold, pixel_contrast
 
@@ -187,7 +187,7 @@ def audit_fidelity(
     Returns:
         The summary written to ``out/fidelity.json``.
     """
-    data = st.load(data) if not isinstance(data, st.Store) else data
+    data = opened(data)
     images = np.asarray(images)
     if images.ndim != 4 or images.dtype != np.uint8:
         raise UserError("generated images must be one (M, S, S, C) uint8 array of equal sizes")

@@ -28,6 +28,7 @@ from latentplay.audit.annotate import store_classes
 from latentplay.errors import UserError
 from latentplay.latent.codes import encode_rows
 from latentplay.reprs import short_repr
+from latentplay.store.io import opened
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.train.api import code_sizes
 
@@ -301,7 +302,7 @@ def fit_group_mixtures(
         column: a vector column holding the rows' codes for ``run`` (rows without codes,
             NaN, are left out); None encodes the images.
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     names, codes = store_classes(store, attribute)
     if components is not None and components < 1:
         raise UserError(f"components (--components) must be at least 1, got {components}")

@@ -59,7 +59,7 @@ from latentplay.outputs import (
 from latentplay.resample import clusters, mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes, group_order
-from latentplay.store.io import store_digest
+from latentplay.store.io import opened, store_digest
 from latentplay.store.schema import group_places, trend_groups
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def audit_reconstruction(
     from latentplay.latent.codes import check_column_of_run
 
     device = resolve_device(device, "--device")
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     model = train.load_model(run, device)
     if column is None and not model.has_encoder:
         raise UserError(f"{run} has no encoder: give --column, a column of its codes of these photos "

@@ -59,7 +59,7 @@ from latentplay.outputs import (
     write_csv,
 )
 from latentplay.store.bias import repeated_persons
-from latentplay.store.io import store_digest
+from latentplay.store.io import opened, store_digest
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.viz.grid import image_grid, save_figure
 
@@ -294,7 +294,7 @@ def audit_images(
         held-out accuracy and confusion) and the :class:`Comparison` (or the
         :class:`~latentplay.audit.values.ValueComparison`).
     """
-    data = st.load(data) if not isinstance(data, st.Store) else data
+    data = opened(data)
     with staged_outputs(output_dir(out, overwrite),
                         owned=PER_ATTRIBUTE) as out:   # moved in once all are written
         # the store's full path: audits run from other folders (audit versus) name one store alike
@@ -511,7 +511,7 @@ def sample_groups(
     """
     from latentplay.audit.groups import fit_group_mixtures
 
-    data = st.load(data) if not isinstance(data, st.Store) else data
+    data = opened(data)
     at_least(n, 1, "--n")
     at_least(measure, 1, "--measure")
     if annotator is not None and annotator.attribute != attribute:

@@ -31,7 +31,7 @@ from latentplay.audit.run import audit_images, generate
 from latentplay.audit.share_ratio import ratio_interval
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, made_by, output_dir, staged_outputs
-from latentplay.store.io import store_digest
+from latentplay.store.io import opened, store_digest
 from latentplay.viz.distribution import shares_by_setting
 from latentplay.viz.grid import image_grid, save_figure
 
@@ -78,7 +78,7 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
         raise UserError(f"psi values must differ in their first 6 digits, got {list(psis)}")
     if n < 1:
         raise UserError(f"n must be at least 1, got {n}")
-    data = st.load(data) if not isinstance(data, st.Store) else data
+    data = opened(data)
     with staged_outputs(output_dir(out, overwrite),
                         owned=PER_VALUE) as out:   # moved in once all are written
         device = train.resolve_device(device)

@@ -27,6 +27,7 @@ from latentplay.embed.column import load_rows
 from latentplay.embed.faces import FaceModels, check_detector, face_chips
 from latentplay.errors import UserError
 from latentplay.outputs import same_folder
+from latentplay.store.io import opened
 from latentplay.store.schema import Provenance, Schema
 
 TEMPLATES = ("dlib", "arcface", "ffhq")
@@ -101,7 +102,7 @@ def align_store(
     A store in which no face is found is refused, nothing written.
     ``out`` may not be ``store`` itself (the aligned store would replace it).
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     _refuse_the_input_as_output(store, out)
     if not store.schema.image_column or store.schema.image_column not in store.columns:
         raise UserError("this store has no image column to align")

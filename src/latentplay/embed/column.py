@@ -261,7 +261,7 @@ def embed_store(
         (no face detected) are listed in the store's history entry for this column, see
         :func:`flagged_rows`.
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     if store.path is None:
         raise UserError("save the store before embedding it (embedding writes it in place)")
     if batch_size < 1:

@@ -31,6 +31,7 @@ from latentplay.config import resolve, to_dict
 from latentplay.errors import FULL_ERRNOS, UserError
 from latentplay.outputs import progress_bar, warn
 from latentplay.reprs import short_repr
+from latentplay.store.io import opened
 
 
 @dataclass
@@ -409,7 +410,7 @@ def projections(
     Returns:
         The (possibly re-saved) store and one :class:`Projection` per (embedding, method).
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     configs = _method_params(methods, params)
     if sample is not None and sample >= len(store):
         sample = None  # every row: the same projection, and the same cache, as without a sample

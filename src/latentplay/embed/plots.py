@@ -24,6 +24,7 @@ from latentplay.embed.coordinates import PARAMS, TITLES, Projection, projections
 from latentplay.errors import UserError
 from latentplay.names import name_list
 from latentplay.outputs import make_parents, write_atomic
+from latentplay.store.io import opened
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
 MAX_LEVELS = 12  # factors with more levels are coloured like continuous attributes
@@ -146,7 +147,7 @@ def plot_projections(
     from latentplay.viz.grid import save_figure
     from latentplay.viz.style import tight_layout
 
-    store = (st.load(store) if not isinstance(store, st.Store) else store).require_rows("project")
+    store = opened(store).require_rows("project")
     embeddings, methods, params, ordered = (name_list(a) for a in (embeddings, methods, params, ordered))
     by = name_list(by) if by else None
     names = list(dict.fromkeys(by)) if by else plottable_attributes(store, sample, seed)[0]

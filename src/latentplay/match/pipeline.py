@@ -40,7 +40,7 @@ from latentplay.outputs import (
     staged_outputs,
 )
 from latentplay.store.bias import repeated_persons
-from latentplay.store.io import sole_writer, store_digest
+from latentplay.store.io import opened, sole_writer, store_digest
 from latentplay.store.schema import UNKNOWN, class_places, joined_classes
 from latentplay.store.summary import many_classes
 
@@ -493,7 +493,7 @@ def run(
             first).
     """
     config.validate()
-    store = st.load(store) if not isinstance(store, st.Store) else store
+    store = opened(store)
     out = Path(out)
     where = make_parents(out).absolute()   # the folder the lock is taken in
     with sole_writer(where.with_name(f".{where.name}.match"),

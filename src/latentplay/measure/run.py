@@ -58,7 +58,7 @@ from latentplay.measure.skin import ITA_GROUPS, MIN_YELLOW, cheek_mask, ita, ita
 from latentplay.names import name_list
 from latentplay.outputs import counted
 from latentplay.store.images import decode
-from latentplay.store.io import saved, sole_writer
+from latentplay.store.io import opened, saved, sole_writer
 from latentplay.store.schema import UNKNOWN, Attribute
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -427,7 +427,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         if not measurer.needs_fit:
             raise UserError("--box-from places the median fallback box, used only to read skin "
                             "with --fallback median")
-        source = st.load(box_from) if not isinstance(box_from, st.Store) else box_from
+        source = opened(box_from)
         measurer.fit(load_rows(source, measurer.fit_rows(len(source))))
         box_source = str(source.path)
     scratch = scratch_dir(store.path)

@@ -46,7 +46,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.outputs import same_folder, shell_word
 from latentplay.store.columns import add_attributes
-from latentplay.store.io import PAIRS_FILE, Store, load, save
+from latentplay.store.io import PAIRS_FILE, Store, opened, save
 from latentplay.store.schema import (
     PERSON_ATTRIBUTES,
     UNKNOWN,
@@ -84,7 +84,7 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
         source: the name of the attribute that says which store a row came from.
         overwrite: replace an existing store at ``out``.
     """
-    loaded = [load(s) if not isinstance(s, Store) else s for s in stores]
+    loaded = [opened(s) for s in stores]
     if len(loaded) < 2:
         raise UserError("give two or more stores to put together")
     labels = list(names) if names else [Path(s.path).name if s.path else f"store_{k}"
