@@ -37,6 +37,7 @@ from latentplay.embed.faces import (
     as_rgb,
     auto_upsample,
     check_detector,
+    check_upsample,
     cnn_detections,
     detector_label,
     map_faces,
@@ -116,8 +117,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
     for option, value in (("--lowest", lowest), ("--highest", highest)):
         if value is not None and not math.isfinite(value):  # an axis limit: a traceback after the pass
             raise UserError(f"{option} must be a finite score, got {value:g}")
-    if not -1 <= upsample <= 4:  # as data align and data measure: 2**8 times a side filled the memory
-        raise UserError(f"upsample (--upsample) must be in [-1, 4], got {upsample}")
+    check_upsample(upsample)
     if steps < 2 or (highest is not None and not lowest < highest):
         raise UserError(f"give lowest < highest and at least 2 steps, got {lowest}, {highest}, {steps}")
     if lowest > cut or (highest is not None and highest < cut):

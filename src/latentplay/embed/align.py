@@ -24,7 +24,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.embed.base import Images
 from latentplay.embed.column import load_rows
-from latentplay.embed.faces import FaceModels, check_detector, face_chips
+from latentplay.embed.faces import FaceModels, check_detector, check_upsample, face_chips
 from latentplay.errors import UserError
 from latentplay.outputs import same_folder
 from latentplay.store.io import opened
@@ -78,8 +78,8 @@ def check_settings(size: int, template: str, padding: float = 0.25, upsample: in
         raise UserError(f"template (--template) must be one of {', '.join(TEMPLATES)}, got {template!r}")
     if not 0 <= padding < math.inf:
         raise UserError(f"padding (--padding) must be a finite number, at least 0, got {padding}")
-    if upsample is not None and not -1 <= upsample <= 4:
-        raise UserError(f"upsample (--upsample) must be in [-1, 4], got {upsample}")
+    if upsample is not None:
+        check_upsample(upsample)
 
 
 def align_store(

@@ -291,14 +291,22 @@ def _scrfd(detector: str) -> tuple[str, int]:
     return parse_spec(detector[len(SCRFD_PREFIX):])
 
 
+def check_upsample(upsample: int, kind: str = "") -> None:
+    """A :class:`UserError` (its message led by ``kind``, where given) for dlib's detector
+    upsampling outside -1..4 (-1: by image size; each step quadruples the pixels it reads, and
+    2**8 times a side filled the memory)."""
+    if not -1 <= upsample <= 4:
+        lead = f"{kind}: " if kind else ""
+        raise UserError(f"{lead}upsample (--upsample) must be in [-1, 4], got {upsample}")
+
+
 def check_face_options(kind: str, detector: str, fallback: str, upsample: int) -> None:
     """The face-finding options an embedder (``kind``, for the messages) shares with
     :func:`face_chips`: a known detector, ``whole``/``nan`` fallback, upsampling -1..4."""
     check_detector(detector)
     if fallback not in ("whole", "nan"):
         raise UserError(f"{kind}: fallback must be 'whole' or 'nan', got {fallback!r}")
-    if not -1 <= upsample <= 4:
-        raise UserError(f"{kind}: upsample (--upsample) must be in [-1, 4], got {upsample}")
+    check_upsample(upsample, kind)
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:

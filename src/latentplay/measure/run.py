@@ -44,6 +44,7 @@ from latentplay.embed.faces import (
     FaceModels,
     auto_upsample,
     check_detector,
+    check_upsample,
     detector_digest,
     detector_label,
     faces_first,
@@ -171,8 +172,7 @@ class MeasureConfig:
         if self.fallback not in FALLBACKS:
             raise UserError(f"fallback (--fallback) must be one of {', '.join(FALLBACKS)}, "
                             f"got {self.fallback!r}")
-        if not -1 <= self.upsample <= 4:
-            raise UserError(f"upsample (--upsample) must be in [-1, 4], got {self.upsample}")
+        check_upsample(self.upsample)
 
     @property
     def names(self) -> list[str]:
