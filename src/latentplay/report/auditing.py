@@ -461,14 +461,12 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
              (f"not embedded ({audited.name} / {data})", f"{number(skipped.get('generated'))} / "
                                                          f"{number(skipped.get('real'))}"),
              ("seed", number(f.get("seed")))]
-    def of_all(part: dict[str, Any]) -> str:   # "1 of 40", as the command prints it
-        return f"{number(part.get('count'))} of {number(f.get('n_generated'))}"
-
+    of_all = f"of {number(f.get('n_generated'))} {audited.label}"   # "1 of 40 ...", as the command prints
     off = f.get("off_subspace")
     if off:
         held = off.get("held_out_share")
         facts.append((f"off the subspace of {data}'s images",
-                      f"{of_all(off)} {audited.label} ({off.get('share') or 0:.1%})"
+                      f"{number(off.get('count'))} {of_all} ({off.get('share') or 0:.1%})"
                       + (f"; held-out {held:.1%}" if held is not None else "")
                       + f": farther from the principal components than 99 % of unseen images of "
                         f"{data}, unlike any of them (noise, artefacts)"))
@@ -476,7 +474,7 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
             facts.append(("caution", off["caution"]))
     flat = f.get("flat")
     if flat:
-        facts.append(("flat", f"{of_all(flat)} {audited.label} "
+        facts.append(("flat", f"{number(flat.get('count'))} {of_all} "
                               f"({flat.get('share') or 0:.1%}): a lower pixel contrast (SD) than "
                               f"99 % of the images of {data} (below {flat.get('threshold', 0):.3g}): blank "
                               "or faint images, however near the data they score"))
