@@ -373,12 +373,12 @@ def figure_warnings_gathered() -> Iterator[None]:
 def missing_glyphs_line(missing: dict[str, set[str]]) -> str:
     """The warning line naming the characters ``missing`` (each -> the fonts that lack it, in
     the order they were met) that the figures draw as boxes: at most :data:`GLYPHS_NAMED`."""
+    from latentplay.outputs import first_named
+
     fonts = sorted(set().union(*missing.values()))
-    named = " ".join(list(missing)[:GLYPHS_NAMED])
-    more = len(missing) - GLYPHS_NAMED
     return (f"warning: the figures' font ({', '.join(fonts)}) lacks {len(missing)} character"
-            f"{'s' if len(missing) > 1 else ''} of their text, drawn as boxes: {named}"
-            f"{f' and {more} more' if more > 0 else ''} (a font with them as matplotlib's "
+            f"{'s' if len(missing) > 1 else ''} of their text, drawn as boxes: "
+            f"{first_named(list(missing), GLYPHS_NAMED, ' ')} (a font with them as matplotlib's "
             f"font.family in a matplotlibrc draws them)")
 
 

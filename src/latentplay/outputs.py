@@ -415,6 +415,13 @@ def p_text(p: float | None, digits: int = 2) -> str:
     return f"{p:.{digits}g}" if p >= 1e-300 else "< 1e-300"
 
 
+def first_named(names: Sequence[str], shown: int, separator: str = ", ") -> str:
+    """The first ``shown`` of ``names`` joined by ``separator``, and ``" and N more"`` where
+    there are more: a list of thousands of groups or tensors kept to one readable line."""
+    more = len(names) - shown
+    return separator.join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def gaps_text(gaps: Sequence[str] | None, what: str = "rows") -> str:
     """``" (no rows in monk_3)"``: the classes a trend along an order steps over without
     ``what`` (each still a step), or nothing when there are none."""

@@ -10,7 +10,7 @@ from latentplay.audit.calibration import calibration_lines
 from latentplay.audit.parity import parity_lines
 from latentplay.audit.standardize import adjusted_lines
 from latentplay.contingency import sparse_reason
-from latentplay.outputs import gaps_text, p_text
+from latentplay.outputs import first_named, gaps_text, p_text
 
 
 def accuracy_lines(s: dict[str, Any]) -> list[str]:
@@ -94,9 +94,7 @@ def _names(groups: list[dict[str, Any]], zero: Callable[[dict[str, Any]], bool])
     """The names of the ``groups`` with rows for which ``zero`` holds (the groups without
     errors that leave a ratio of errors undefined), the first :data:`NAMES_SHOWN` of them and
     how many more (by person, thousands of groups made one line of 30,000 characters)."""
-    names = [r["group"] for r in groups if r["n"] and zero(r)]
-    more = len(names) - NAMES_SHOWN
-    return ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return first_named([r["group"] for r in groups if r["n"] and zero(r)], NAMES_SHOWN)
 
 
 def _group_text(r: dict[str, Any], values: bool) -> str:

@@ -57,6 +57,7 @@ from latentplay.outputs import (
     counted,
     finite_or_none,
     finite_or_none_within,
+    first_named,
     json_default,
     made_by,
     output_dir,
@@ -934,8 +935,7 @@ def _named(groups: Sequence[str], named: int | None) -> str:
     """The first ``named`` of ``groups`` (None: all), and how many more."""
     if named is None or len(groups) <= named:
         return ", ".join(groups)
-    return (", ".join(groups[:named])
-            + f" and {len(groups) - named} more (verification.json: hardest)")
+    return first_named(groups, named) + " (verification.json: hardest)"
 
 
 def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,

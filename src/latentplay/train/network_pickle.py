@@ -38,7 +38,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import blur_kernel
-from latentplay.outputs import shell_word
+from latentplay.outputs import first_named, shell_word
 
 
 def _refuse_state(obj: Any, state: Any) -> None:
@@ -381,8 +381,7 @@ def _refuse_kinds(tensors: dict[str, torch.Tensor], source: str, kind: str = "st
 
 def _refuse_unknown(unknown: list[str], source: str) -> None:
     if unknown:
-        raise UserError(f"{source}: tensors outside StyleGAN2's skip generator: {', '.join(unknown[:5])}"
-                        + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
+        raise UserError(f"{source}: tensors outside StyleGAN2's skip generator: {first_named(unknown, 5)}")
 
 
 def _is_tensorflow(obj: Any) -> bool:

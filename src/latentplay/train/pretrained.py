@@ -37,7 +37,7 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import SPACES, Generator, StyleGAN2, StyleGAN2Config
 from latentplay.models.stylegan3 import StyleGAN3, StyleGAN3Config
-from latentplay.outputs import refuse_nonempty, written_whole
+from latentplay.outputs import first_named, refuse_nonempty, written_whole
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
 from latentplay.train.network_pickle import (
     check_stylegan3_layers,
@@ -279,8 +279,7 @@ def _refuse_nonfinite(state: dict[str, torch.Tensor], checkpoint: PathLike) -> N
     bad = [name for name, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
     if bad:
         several = len(bad) > 1
-        raise UserError(f"{checkpoint}: tensor{'s' if several else ''} {', '.join(bad[:5])}"
-                        + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise UserError(f"{checkpoint}: tensor{'s' if several else ''} {first_named(bad, 5)}"
                         + f" hold{'' if several else 's'} NaN or infinite values; the file is damaged")
 
 

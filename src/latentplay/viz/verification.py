@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from sklearn.metrics import roc_curve
 
+from latentplay.outputs import first_named
 from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import (
     PAGE_WIDTH,
@@ -120,8 +121,7 @@ def undrawn_note(groups: Sequence[str], named: int = 12) -> str | None:
     out (a curve needs genuine and impostor pairs), the first ``named`` of them; None for none."""
     if not groups:
         return None
-    more = f" and {len(groups) - named} more" if len(groups) > named else ""
-    return f"not drawn, without both genuine and impostor pairs: {', '.join(groups[:named])}{more}"
+    return f"not drawn, without both genuine and impostor pairs: {first_named(groups, named)}"
 
 
 def _wrapped(note: str | None, width: float) -> list[str]:
