@@ -20,6 +20,7 @@ import os
 import pickle
 import re
 import sys
+import tracemalloc
 import types
 from collections import OrderedDict
 from pathlib import Path
@@ -355,6 +356,19 @@ def test_numpy_values_of_other_than_plain_numbers_are_refused(tmp_path: Path) ->
     read = read_pickle(tmp_path / "numbers.pkl")
     for key, value in numbers.items():
         assert np.asarray(read[key]).dtype == value.dtype and np.array_equal(read[key], value), key
+
+
+def test_a_memo_index_far_past_the_file_allocates_nothing(tmp_path: Path) -> None:
+    """A 12-byte pickle storing None at memo index 2**24: the C unpickler grew its memo list to
+    twice the index, 2**25 pointers (256 MiB) zeroed, 16 GiB for index 2**30."""
+    (tmp_path / "memo.pkl").write_bytes(b"\x80\x04Nr" + (2**24).to_bytes(4, "little") + b".")
+    tracemalloc.start()
+    try:
+        assert read_pickle(tmp_path / "memo.pkl") is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
 
 
 def test_a_network_that_holds_itself_is_one_clear_error(tmp_path: Path) -> None:

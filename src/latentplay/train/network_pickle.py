@@ -192,7 +192,10 @@ _ALLOWED: dict[tuple[str, str], Any] = {
 }
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):
+    """Python's own unpickler, whose memo is a dict: the C one sizes its memo list by the largest
+    index a file names, so a dozen bytes claiming index 2**30 made it allocate and zero 16 GiB."""
+
     def find_class(self, module: str, name: str) -> Any:
         return _ALLOWED.get((module, name)) or type(name, (Opaque,), {"origin": f"{module}.{name}"})
 
