@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,23 @@ def test_an_interpolation_in_a_file_is_refused(tmp_path) -> None:  # noqa: ANN00
 
     with pytest.raises(UserError, match="a saved config: likelihood holds an interpolation"):
         resolve(VAEConfig, values={"likelihood": "${oc.env:HOME}"})
+
+
+def test_a_train_preset_or_run_config_with_an_interpolation_is_refused_unresolved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``latentplay train shared.yaml`` read the preset's family resolved, so ``family:
+    ${oc.env:SECRET}`` printed the variable's value ("unknown model family 'hunter2'"), and
+    ``train --resume`` of a run whose config held one that did not resolve ended in a traceback."""
+    from latentplay.train.config import build_config, load_run_config
+
+    monkeypatch.setenv("LATENTPLAY_TEST_SECRET", "hunter2")
+    preset = tmp_path / "shared.yaml"
+    preset.write_text("family: ${oc.env:LATENTPLAY_TEST_SECRET}\n")
+    with pytest.raises(UserError, match="family holds an interpolation") as caught:
+        build_config(None, preset_file=preset)
+    assert "hunter2" not in str(caught.value)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("family: vae\nseed: ${oc.env:LATENTPLAY_TEST_UNSET}\n")
+    with pytest.raises(UserError, match="seed holds an interpolation"):
+        load_run_config(run / "config.yaml")

@@ -46,10 +46,10 @@ def resolve(schema: type[T], overrides: str | Sequence[str] = (), preset: str | 
         conf = OmegaConf.structured(schema)
         if preset is not None:
             source = f"bad value in preset {preset}"
-            conf = OmegaConf.merge(conf, _load_preset(preset))
+            conf = OmegaConf.merge(conf, load_preset(preset))
         if values is not None:
             source = "bad config value"
-            _refuse_interpolation(dict(values), "a saved config")
+            refuse_interpolation(dict(values), "a saved config")
             conf = OmegaConf.merge(conf, OmegaConf.create(dict(values)))
         source = "bad config override"
         conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(list(overrides)))
@@ -90,7 +90,7 @@ def _unreadable(item: str) -> bool:
     return False
 
 
-def _load_preset(preset: str | Path) -> DictConfig:
+def load_preset(preset: str | Path) -> DictConfig:
     """A preset's YAML mapping; a :class:`UserError` naming the file when it cannot be read,
     is not YAML, or holds something other than a mapping of keys to values."""
     try:
@@ -105,11 +105,11 @@ def _load_preset(preset: str | Path) -> DictConfig:
     if not isinstance(loaded, DictConfig):
         raise UserError(f"preset {preset} holds a list; a preset is a mapping of keys to "
                         "values (key: value per line)")
-    _refuse_interpolation(OmegaConf.to_container(loaded, resolve=False), f"preset {preset}")
+    refuse_interpolation(OmegaConf.to_container(loaded, resolve=False), f"preset {preset}")
     return loaded
 
 
-def _refuse_interpolation(data: Any, where: str, key: str = "") -> None:
+def refuse_interpolation(data: Any, where: str, key: str = "") -> None:
     """A :class:`UserError` when a string of ``data`` (a file's mapping) holds an OmegaConf
     interpolation ``${...}``: resolving it would read what the file asks, an environment
     variable (``${oc.env:HOME}``) among them, into the config a run writes out."""
@@ -118,7 +118,7 @@ def _refuse_interpolation(data: Any, where: str, key: str = "") -> None:
                         "configs read from files hold plain values")
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
     for k, value in items:
-        _refuse_interpolation(value, where, f"{key}.{k}" if key else str(k))
+        refuse_interpolation(value, where, f"{key}.{k}" if key else str(k))
 
 
 def to_dict(config: Any) -> dict[str, Any]:

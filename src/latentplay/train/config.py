@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from latentplay.config import resolve
+from latentplay.config import load_preset, refuse_interpolation, resolve
 from latentplay.errors import UserError, first_line
 from latentplay.models import FAMILIES, family_config
 from latentplay.models.losses import TERMS, LossConfig
@@ -303,7 +303,7 @@ def preset_description(name: str) -> str:
 def _family_of(preset: Path | None, overrides: list[str]) -> str:
     family = "vae"
     if preset is not None:
-        family = str(OmegaConf.load(preset).get("family", family))
+        family = str(load_preset(preset).get("family", family))
     for item in overrides:
         if item.startswith("family="):
             family = item.split("=", 1)[1]
@@ -407,6 +407,7 @@ def load_run_config(path: str | Path) -> Any:
         raise UserError(f"{path} is not valid YAML ({first_line(exc)}); restore the run's config") from None
     if not isinstance(conf, DictConfig):
         raise UserError(f"{path} does not hold a run config (a YAML mapping); restore the run's config")
+    refuse_interpolation(OmegaConf.to_container(conf, resolve=False), str(path))
     saved = conf.get("data") or {}
     older = [item for key, item in (("split", "data.split=rows"), ("split_version", "data.split_version=1"))
              if key not in saved]
