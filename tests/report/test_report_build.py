@@ -153,6 +153,20 @@ def test_unreadable_image_is_a_user_error(vae_run: Path, tmp_path: Path) -> None
         build_report(run)
 
 
+def test_an_image_linked_from_elsewhere_is_not_embedded(vae_run: Path, tmp_path: Path) -> None:
+    """A shared run whose samples.png is a link to a picture outside it: the report embedded
+    that picture, which the user never named."""
+    run = tmp_path / "run"
+    shutil.copytree(vae_run, run)
+    private = tmp_path / "private.png"
+    shutil.copy(run / "samples.png", private)
+    (run / "samples.png").unlink()
+    (run / "samples.png").symlink_to(private)
+    with pytest.raises(UserError, match=r"samples\.png is a symbolic link \(to .*private\.png\)"):
+        build_report(run, tmp_path / "report.html")
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_unreadable_weights_of_an_imported_generator_are_a_user_error(tmp_path: Path) -> None:
     from latentplay.report.pretrained import w_variances
 

@@ -43,7 +43,11 @@ def file_figure(path: Path, caption: str) -> Figure:
     """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is a PNG over
     :data:`WIDE_PX` pixels across (an animation is shrunk to the page, to be followed whole).
     A GIF of more than :data:`MAX_GIF_FRAMES` frames (one per epoch of a long run) is embedded
-    with that many, evenly spaced from first to last."""
+    with that many, evenly spaced from first to last. A symbolic link is refused: a shared run's
+    ``samples.png`` linking to a picture elsewhere on the disk put that picture in the report."""
+    if path.is_symlink():
+        raise UserError(f"{path} is a symbolic link (to {path.readlink()}): a report embeds the "
+                        "images of the folder it reports on, not files a link names")
     try:
         with Image.open(path) as img:
             wide = img.width > WIDE_PX and path.suffix.lower() != ".gif"
