@@ -16,6 +16,7 @@ from PIL import Image
 from latentplay import sources
 from latentplay.audit import run as audit_run
 from latentplay.audit.cli import fidelity_cmd
+from latentplay.errors import UserError
 from latentplay.report import auditing
 
 
@@ -75,3 +76,26 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
 def test_fidelity_help_names_the_rows_conditions_are_drawn_from() -> None:
     help_text = inspect.signature(fidelity_cmd).parameters["condition"].default.help
     assert "random rows of --data" in help_text and "training" not in help_text
+
+
+def test_a_damaged_or_bomb_image_in_the_folder_is_one_clear_error(tmp_path: Path) -> None:
+    """A file of the folder that is no image, or whose header claims 30000 x 30000 pixels (over
+    Pillow's decompression-bomb limit, 2 x 89.5 million), ended in a Pillow traceback."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)  # 8-bit grey
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b""))
+            + chunk(b"IEND", b""))
+    for name, data, says in (("damaged", b"not an image", "cannot identify image file"),
+                             ("bomb", bomb, "exceeds limit")):
+        folder = tmp_path / name
+        folder.mkdir()
+        Image.new("RGB", (4, 4)).save(folder / "a.png")
+        (folder / "b.png").write_bytes(data)
+        with pytest.raises(UserError, match=rf"^--images {re.escape(str(folder / 'b.png'))} is not a "
+                                            rf"readable image \(.*{says}"):
+            audit_run.read_images(folder)

@@ -134,8 +134,18 @@ def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"--images {path}: no store and no image files ({', '.join(IMAGE_SUFFIXES)})")
-    images = [np.asarray(Image.open(f).convert("RGB")) for f in files]
+    images = [_image_file(f) for f in files]
     return np.stack(images) if len({im.shape for im in images}) == 1 else images
+
+
+def _image_file(path: Path) -> np.ndarray:
+    """``(H, W, 3)`` uint8 of the image file ``path``; a :class:`UserError` naming it when it is
+    damaged, not an image, or over Pillow's decompression-bomb limit."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"))
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise UserError(f"--images {path} is not a readable image ({exc})") from None
 
 
 def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
