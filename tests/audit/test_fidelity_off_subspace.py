@@ -74,6 +74,9 @@ def test_a_copy_is_named_only_when_the_data_trained_the_run(faces: st.Store, tmp
     assert trained_on_data({"run": str(run)}, faces) is True
     (run / "config.yaml").write_text("data:\n  store: /elsewhere/faces\n")
     assert trained_on_data({"run": str(run)}, faces) is False
+    for data in ("data:\n  store: ${oc.env:LATENTPLAY_TEST_UNSET}\n", "data: faces\n"):
+        (run / "config.yaml").write_text(data)
+        assert trained_on_data({"run": str(run)}, faces) is False  # was a traceback
     assert trained_on_data({"images": "dir"}, faces) is None
 
 

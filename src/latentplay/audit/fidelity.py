@@ -559,7 +559,8 @@ def trained_on_data(source: Mapping[str, Any] | None, data: st.Store) -> bool | 
         return None
     from omegaconf import OmegaConf
 
-    trained = OmegaConf.load(config).get("data", {}).get("store")
+    # a ${...} that does not resolve (a shared run's config) is no store: False, not a traceback
+    trained = OmegaConf.select(OmegaConf.load(config), "data.store", throw_on_resolution_failure=False)
     return trained is not None and Path(str(trained)).resolve() == Path(data.path).resolve()
 
 
