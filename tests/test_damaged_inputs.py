@@ -4,6 +4,7 @@ an annotator or as vectors, a run whose config.yaml is not YAML."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -70,6 +71,31 @@ def test_an_array_is_no_annotator_and_garbage_is_no_array(tmp_path: Path) -> Non
     (tmp_path / "bad.npy").write_bytes(b"garbage")
     with pytest.raises(UserError, match="no NumPy header"):
         load_array(tmp_path / "bad.npy")
+
+
+def test_a_run_s_damaged_latents_npy_is_one_clear_error(tmp_path: Path) -> None:
+    """A run's latents.npy of objects, cut short, or whose header declares 10**12 rows (a
+    dozen bytes of data): traverse and the app ended in NumPy's ValueError or MemoryError."""
+    from numpy.lib import format as npy
+
+    from latentplay.latent.traverse import latents_table
+
+    rows = np.zeros(4, dtype=[("index", "<i8"), ("mu", "<f4", (2,))])
+    np.save(tmp_path / "whole.npy", rows)
+    whole = (tmp_path / "whole.npy").read_bytes()
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": rows.dtype.descr, "fortran_order": False,
+                                        "shape": (10**12,)})
+    latents = tmp_path / "latents.npy"
+    for data, says in ((header.getvalue() + whole[-16:], "Unable to allocate"),
+                       (whole[:-8], "Failed to read all data .* could only read 3 elements"),
+                       (None, "Object arrays")):
+        if data is None:
+            np.save(latents, np.array([{"mu": 1}], dtype=object), allow_pickle=True)
+        else:
+            latents.write_bytes(data)
+        with pytest.raises(UserError, match=f"latents.npy is not a readable .npy array: {says}"):
+            latents_table(tmp_path)
 
 
 @pytest.mark.parametrize("text, words", [(": : bad yaml [\n", "not valid YAML"),

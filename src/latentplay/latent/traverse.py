@@ -34,11 +34,13 @@ from latentplay.train.api import PathLike, as_model, decode
 
 def latents_table(run_dir: str | os.PathLike[str]) -> np.ndarray:
     """The run's ``latents.npy``: ``(N,)`` structured rows (``index``, ``split``, ``mu``, ...)
-    of its store images, training and test rows."""
+    of its store images, training and test rows; a damaged file is a :class:`UserError`."""
+    from latentplay.store.vector_files import load_array
+
     path = Path(run_dir) / "latents.npy"
     if not path.exists():
         raise UserError(_no_latents(Path(run_dir)))
-    return np.load(path, allow_pickle=False)
+    return load_array(path)
 
 
 def _no_latents(run: Path) -> str:

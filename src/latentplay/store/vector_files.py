@@ -128,14 +128,14 @@ def some_finite(vectors: np.ndarray, source: Path) -> None:
 
 
 def load_array(path: Path) -> np.ndarray:
-    """The NumPy array in ``path``; an unreadable one (missing, pickled, truncated) is a
-    :class:`UserError` naming it."""
+    """The NumPy array in ``path``; an unreadable one (missing, pickled, truncated, or a header
+    declaring more elements than memory holds) is a :class:`UserError` naming it."""
     try:
         with open(path, "rb") as fh:
             if fh.read(6) != b"\x93NUMPY":  # numpy would call any other file pickled data
                 raise UserError(f"{path} is not a .npy array (no NumPy header; np.save writes one)")
         return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, MemoryError) as exc:
         raise UserError(f"{path} is not a readable .npy array: {first_line(exc)}") from None
 
 
