@@ -43,8 +43,8 @@ def test_a_store_without_the_condition_attributes_has_no_faces_tab(
         cvae_run: Path, coded_faces: Path, tmp_path: Path) -> None:
     demo = build_app(run=cvae_run, data=_without(coded_faces, {"smile", "gender"}, tmp_path / "s"))
     assert "Faces" not in _tabs(demo) and {"Sample", "Projection", "Bias"} <= set(_tabs(demo))
-    assert "**Faces** needs each face's condition (smile, gender" in _header(demo)
-    assert "the store has no attributes smile, gender" in _header(demo)
+    assert r"**Faces** needs each face's condition (smile\, gender" in _header(demo)
+    assert r"the store has no attributes smile\, gender" in _header(demo)  # names escaped
     assert len(_loads(demo)) >= 4  # the Sample, Traverse, sliders and Projection drawings
 
 
@@ -53,7 +53,7 @@ def test_rows_without_a_condition_class_have_no_faces_tab(cvae_run: Path, coded_
     path, gender = unknown_gender(coded_faces)
     demo = build_app(run=cvae_run, data=path)
     assert "Faces" not in _tabs(demo)
-    assert f"condition 'gender' has no class in {(gender == 2).sum()} rows" in _header(demo)
+    assert f"condition \\'gender\\' has no class in {(gender == 2).sum()} rows" in _header(demo)
     _loads(demo)
 
 
@@ -74,14 +74,15 @@ def test_a_store_with_the_condition_attributes_keeps_the_tab(cvae_run: Path,
 
 def test_the_header_says_what_the_run_learned(cvae_run: Path, coded_faces: Path) -> None:
     """The finished run's summary.json, as latentplay train printed it."""
+    from latentplay.app.faces import markdown_text
     from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
     summary = read_summary(cvae_run)
     assert summary is not None
     header = _header(build_app(run=cvae_run, data=coded_faces))
-    assert (f"**Trained**\n\n- {reconstruction_text(summary['reconstruction'])}\n"
-            f"- {condition_text(summary['condition'])}\n"
-            + "\n".join(f"- {held_text(found)}" for found in summary["condition_in_codes"])) in header
+    lines = [reconstruction_text(summary["reconstruction"]), condition_text(summary["condition"]),
+             *(held_text(found) for found in summary["condition_in_codes"])]
+    assert "**Trained**\n\n" + "\n".join(f"- {markdown_text(line)}" for line in lines) in header
 
 
 def test_cached_projections_are_no_vector_columns(coded_faces: Path, tmp_path: Path) -> None:
@@ -96,7 +97,7 @@ def test_cached_projections_are_no_vector_columns(coded_faces: Path, tmp_path: P
     loaded = store.add_column(loaded, "tsne__vae_mu", xy, '{"projection": "tsne"}')
     store.save(store.add_column(loaded, "pca__mine", xy, "the user's own"), tmp_path / "s")
     demo = build_app(data=tmp_path / "s")
-    assert "vector columns vae_mu (8), pca__mine (2)" in _header(demo)
+    assert r"vector columns vae\_mu (8), pca\_\_mine (2)" in _header(demo)
     assert projection.vector_columns(Playground.open(data=tmp_path / "s")) == ["vae_mu", "pca__mine"]
 
 

@@ -239,3 +239,26 @@ def test_an_unchosen_traverse_mode_is_a_message(vae_run: Path) -> None:
     with pytest.raises(gr.Error, match="move along one of: latent dimension"):
         fns["traverse"](None, 0, 3, 5)
     assert len(fns["traverse"]("latent dimension", 0, 3, 5)) == 5
+
+
+def test_names_from_a_shared_store_render_as_text_not_as_remote_images(tmp_path: Path) -> None:
+    """A store's attribute or class named ``![x](http:evil.example)``: the header showed an
+    image that the browser fetched from that host as the page opened (names are escaped now,
+    and render as written)."""
+    from markdown_it import MarkdownIt
+
+    from latentplay import store as st
+    from latentplay.store import Attribute, Provenance, Schema
+
+    evil = "![x](http:evil.example)"
+    schema = Schema(attributes=[Attribute(evil, "categorical", names=["f", evil]),
+                                Attribute("age", "categorical", names=["young", "old"])],
+                    provenance=Provenance(source="test", converter="test"))
+    images = np.zeros((8, 8, 8, 3), np.uint8)
+    st.build([{"image": [st.encode_png(im) for im in images], evil: np.arange(8) % 2,
+               "age": np.arange(8) // 4}], schema, tmp_path / "s")
+    demo = build_app(data=tmp_path / "s")
+    rendered = [MarkdownIt("commonmark").render(str(b.value)) for b in demo.blocks.values()
+                if isinstance(b, gr.Markdown)]
+    assert not any("<img" in page for page in rendered)
+    assert f"attributes {evil}, age;" in rendered[0]

@@ -30,6 +30,7 @@ from pathlib import Path
 import gradio as gr
 
 from latentplay.app import accuracy, projection
+from latentplay.app.faces import markdown_text
 from latentplay.app.faces_tab import faces_tab
 from latentplay.app.state import Playground
 from latentplay.app.tabs import accuracy_tab, bias_tab, projection_tab, sample_tab, traverse_tab
@@ -54,24 +55,26 @@ def _trained(run: Path | None) -> list[str]:
     parts = [text(summary[key]) for key, text in (("reconstruction", reconstruction_text),
                                                    ("condition", condition_text)) if summary.get(key)]
     parts += [held_text(found) for found in summary.get("condition_in_codes") or []]
-    return ["**Trained**\n\n" + "\n".join(f"- {part}" for part in parts)] if parts else []
+    return ["**Trained**\n\n" + "\n".join(f"- {markdown_text(part)}" for part in parts)] if parts else []
 
 
 def _header(pg: Playground) -> str:
-    """Markdown: what is loaded, and which tabs are missing and why."""
+    """Markdown: what is loaded, and which tabs are missing and why; the names the run and the
+    store give escaped (:func:`~latentplay.app.faces.markdown_text`): a shared store's attribute
+    ``![x](http:host)`` was an image the page fetched from that host as it opened."""
     lines = ["# latentplay playground"]
+    cond = markdown_text(", ".join(p.name for p in pg.condition_parts))
     if pg.model is not None:
         m = pg.model
-        cond = ", ".join(p.name for p in pg.condition_parts)
         lines.append(f"**Run** `{pg.run}`: {pg.family}, {m.latent_dim} latents, "
                      f"{m.size}x{m.size} {'gray' if m.channels == 1 else 'RGB'}"
                      + (f", conditional on {cond}" if cond else ""))
         lines += _trained(pg.run)
     if pg.store is not None:
-        vecs = ", ".join(f"{v.name} ({v.dim})" for v in pg.store.schema.vectors
+        vecs = ", ".join(f"{markdown_text(v.name)} ({v.dim})" for v in pg.store.schema.vectors
                          if not v.is_projection) or "none"
-        lines.append(f"**Store** `{pg.store.path}`: {len(pg.store):,} rows; attributes "
-                     f"{', '.join(a.name for a in pg.store.schema.attributes) or 'none'}; "
+        names = markdown_text(", ".join(a.name for a in pg.store.schema.attributes)) or "none"
+        lines.append(f"**Store** `{pg.store.path}`: {len(pg.store):,} rows; attributes {names}; "
                      f"vector columns {vecs}")
     missing = []
     if pg.model is None:
@@ -79,9 +82,8 @@ def _header(pg: Playground) -> str:
     if pg.model is None or pg.store is None:
         missing.append("**Faces** needs a run and a store: start with `--run RUN --data STORE`.")
     elif pg.condition_problem:
-        names = ", ".join(p.name for p in pg.condition_parts)
-        missing.append(f"**Faces** needs each face's condition ({names}, which the run is "
-                       f"conditioned on) from the store: {pg.condition_problem}.")
+        missing.append(f"**Faces** needs each face's condition ({cond}, which the run is "
+                       f"conditioned on) from the store: {markdown_text(pg.condition_problem)}.")
     if pg.store is None:
         missing.append("**Projection**, **Bias** and **Accuracy** need a store: start with "
                        "`--data STORE`.")
