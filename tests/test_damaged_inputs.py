@@ -73,6 +73,29 @@ def test_an_array_is_no_annotator_and_garbage_is_no_array(tmp_path: Path) -> Non
         load_array(tmp_path / "bad.npy")
 
 
+def test_an_npz_declaring_more_than_memory_or_not_a_zip_is_one_clear_error(tmp_path: Path) -> None:
+    """An annotator or CLIP text-embeddings .npz whose member's header declares 10**12 float64
+    (8 TB; a dozen bytes of data), or a file opening as a zip but none: NumPy's MemoryError
+    and zipfile's BadZipFile ended in tracebacks."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    from latentplay.audit.annotate import read_text_embeddings
+
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        for member in ("meta", "prompts"):
+            archive.writestr(f"{member}.npy", header.getvalue() + bytes(16))
+    (tmp_path / "notzip.npz").write_bytes(b"PK\x03\x04garbage")
+    for name in ("huge.npz", "notzip.npz"):
+        with pytest.raises(UserError, match="is not a latentplay annotator file"):
+            load_annotator(tmp_path / name)
+        with pytest.raises(UserError, match="is not an .npz of 'prompts' and 'embeddings'"):
+            read_text_embeddings(tmp_path / name)
+
+
 def test_a_run_s_damaged_latents_npy_is_one_clear_error(tmp_path: Path) -> None:
     """A run's latents.npy of objects, cut short, or whose header declares 10**12 rows (a
     dozen bytes of data): traverse and the app ended in NumPy's ValueError or MemoryError."""

@@ -529,7 +529,8 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         with data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # numpy's words invite pickle
+    # numpy's own words invite pickle; a MemoryError is a header declaring more than memory holds
+    except (OSError, ValueError, KeyError, EOFError, MemoryError, zipfile.BadZipFile):
         raise UserError(f"{path} is not a latentplay annotator file (an .npz written by "
                         "latentplay audit annotator)") from None
     if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
@@ -676,7 +677,7 @@ def read_text_embeddings(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             prompts, vectors = data["prompts"], np.asarray(data["embeddings"], np.float64)
-    except (KeyError, ValueError, OSError) as err:
+    except (KeyError, ValueError, OSError, EOFError, MemoryError, zipfile.BadZipFile) as err:
         raise UserError(f"{path} is not an .npz of 'prompts' and 'embeddings': {err}") from None
     if prompts.ndim != 1 or vectors.ndim != 2 or len(prompts) != len(vectors) or prompts.dtype.kind != "U":
         raise UserError(f"{path}: 'prompts' must be K strings and 'embeddings' K rows; got "
