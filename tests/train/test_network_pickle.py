@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import re
+import subprocess
 import sys
 import tracemalloc
 import types
@@ -369,6 +370,27 @@ def test_a_memo_index_far_past_the_file_allocates_nothing(tmp_path: Path) -> Non
     finally:
         tracemalloc.stop()
     assert peak < 2**20, peak
+
+
+def test_a_bytearray_longer_than_the_file_is_not_allocated(tmp_path: Path) -> None:
+    """BYTEARRAY8 declaring 1 GiB in a 14-byte file: Python's unpickler zeroed the declared
+    length before reading (1 GiB of memory touched; 4 GiB for 4 GiB); it reads the 3 bytes
+    there are, and the file ends too soon. Measured as the growth of a fresh process's peak
+    resident memory."""
+    pkl = tmp_path / "bytearray.pkl"
+    pkl.write_bytes(b"\x80\x05\x96" + (2**30).to_bytes(8, "little") + b"abc")
+    script = ("import resource, sys\n"
+              "from latentplay.errors import UserError\n"
+              "from latentplay.train.network_pickle import read_pickle\n"
+              "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+              "try:\n    read_pickle(sys.argv[1])\nexcept UserError as error:\n    print(error)\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script, str(pkl)], capture_output=True, text=True,
+                          env=env, check=True)
+    said, grown_kib = done.stdout.strip().splitlines()
+    assert "not a readable network pickle" in said
+    assert int(grown_kib) < 64 * 1024, grown_kib
 
 
 def test_a_network_that_holds_itself_is_one_clear_error(tmp_path: Path) -> None:

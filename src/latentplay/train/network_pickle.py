@@ -27,6 +27,7 @@ import io
 import math
 import pickle
 import re
+import struct
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -194,13 +195,21 @@ _ALLOWED: dict[tuple[str, str], Any] = {
 
 class _Unpickler(pickle._Unpickler):
     """Python's own unpickler, whose memo is a dict: the C one sizes its memo list by the largest
-    index a file names, so a dozen bytes claiming index 2**30 made it allocate and zero 16 GiB."""
+    index a file names, so a dozen bytes claiming index 2**30 made it allocate and zero 16 GiB.
+    Its BYTEARRAY8 zeroes the length a file declares before reading; here it reads the bytes
+    there are."""
 
     def find_class(self, module: str, name: str) -> Any:
         return _ALLOWED.get((module, name)) or type(name, (Opaque,), {"origin": f"{module}.{name}"})
 
     def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError("a network pickle has no persistent ids")
+
+    def _bytearray8(self) -> None:
+        (size,) = struct.unpack("<Q", self.read(8))
+        self.append(bytearray(self.read(size)))
+
+    dispatch = {**pickle._Unpickler.dispatch, pickle.BYTEARRAY8[0]: _bytearray8}
 
 
 def is_network_pickle(path: Path) -> bool:
