@@ -121,6 +121,28 @@ def test_a_run_s_damaged_latents_npy_is_one_clear_error(tmp_path: Path) -> None:
             latents_table(tmp_path)
 
 
+def test_json_nested_deeper_than_python_recurses_is_one_clear_error(tmp_path: Path) -> None:
+    """A store's latentplay.json, a run's model.json, a direction or any JSON read through
+    read_json nesting 100,000 lists: json's RecursionError ended in a traceback."""
+    from latentplay.latent.directions import Direction
+    from latentplay.outputs import read_json
+    from latentplay.train.checkpoint import read_meta
+
+    deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path = tmp_path / "s"
+    tiny_store(path, n=6)
+    (path / "latentplay.json").write_text(deep)
+    with pytest.raises(UserError, match="latentplay.json is not a valid latentplay schema: maximum"):
+        st.load(path)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.json").write_text(deep)
+    for read in (read_meta, lambda r: read_json(r / "model.json"),
+                 lambda r: Direction.from_json(r / "model.json")):
+        with pytest.raises(UserError, match="model.json is not valid JSON: maximum recursion"):
+            read(run)
+
+
 @pytest.mark.parametrize("text, words", [(": : bad yaml [\n", "not valid YAML"),
                                          ("- a list\n", "a YAML mapping")])
 def test_a_run_config_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str, words: str) -> None:

@@ -433,7 +433,7 @@ def read_json(path: Path) -> dict[str, Any]:
     :class:`UserError` naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deep
         raise UserError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path} does not hold a JSON object")

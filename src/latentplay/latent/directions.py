@@ -286,7 +286,7 @@ class Direction:
             raise UserError(f"no direction file at {path}")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:  # nested too deep
             raise UserError(f"{path} is not valid JSON: {exc}") from None
         try:
             return cls.from_dict(data)

@@ -740,7 +740,7 @@ def read_schema(schema_file: Path) -> Schema:
         if not isinstance(data, dict):
             raise TypeError("it does not hold a JSON object")
         return Schema.from_dict(data)
-    except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         what = f"missing field {exc}" if isinstance(exc, KeyError) else first_line(exc)
         raise UserError(f"{schema_file} is not a valid latentplay schema: {what}") from None
 

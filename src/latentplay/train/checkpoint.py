@@ -128,7 +128,7 @@ def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
                         f"({MODEL_META} missing)")
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise UserError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or "latentplay_model" not in meta:
         raise UserError(f"{path} is not a latentplay model description")
