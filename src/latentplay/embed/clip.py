@@ -2,7 +2,9 @@
 
 Optional: needs ``open_clip`` (``pip install 'latentplay[clip]'``, which also needs
 torchvision) and a weights file given by path; nothing is downloaded. Without either, making the
-embedder raises a :class:`~latentplay.errors.UserError` that says so.
+embedder raises a :class:`~latentplay.errors.UserError` that says so. open_clip reads the file
+with ``torch.load``, which from PyTorch 2.6 (the floor) reads weights only: a shared file's
+pickled code is refused, not run.
 """
 
 from __future__ import annotations
