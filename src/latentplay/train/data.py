@@ -104,7 +104,8 @@ class TrainingData:
         steps = len(perm) // (batch_size * world)
         if steps == 0:
             raise UserError(f"{len(perm)} training images are fewer than one batch of "
-                            f"{batch_size} x {world} process(es); lower trainer.batch_size")
+                            f"{batch_size} x {world} process(es); give --batch-size "
+                            f"{max(len(perm) // world, 1)} or fewer (trainer.batch_size)")
         mine = perm[: steps * batch_size * world].reshape(steps, world, batch_size)[:, rank]
         return torch.from_numpy(np.ascontiguousarray(mine)).to(self.images.device)
 
