@@ -38,8 +38,9 @@ def test_pixels_pca_embeds_arrays_and_lists_alike():
     np.testing.assert_allclose(np.concatenate([emb.embed(images[i:i + 7]) for i in range(0, 40, 7)]),
                                z, rtol=1e-6)                        # batches embed as the whole
     # 5 centred images span 4 directions: a fifth component was a column of zeros
-    with pytest.raises(UserError, match="at least 6 images"):
+    with pytest.raises(UserError, match=r"at least 6 images.*pass dim=4 or less \(-o dim=N\)"):
         make_embedder("pixels-pca", ["dim=5"]).fit(images[:5])
+    make_embedder("pixels-pca", ["dim=4"]).fit(images[:5])   # as the refusal says
     make_embedder("pixels-pca", ["dim=5"]).fit(images[:6])
     # all alike (black frames) and copies of two images: refused, not all-zero columns
     with pytest.raises(UserError, match="the 40 images fitted on are all alike"):

@@ -126,7 +126,8 @@ class FisherEmbedder(Embedder):
         n_pca = min(self.config.pca, len(rows) - persons, x.shape[1])
         if n_pca < dim:
             raise UserError(f"fisher: {len(rows)} photos of {persons} persons leave {n_pca} "
-                            f"principal components, fewer than dim={dim}; pass dim=<smaller>")
+                            f"principal components, fewer than dim={dim}; "
+                            f"pass dim={n_pca} or less (-o dim=N)")
         pca = PCA(n_components=n_pca, svd_solver="randomized", random_state=self.config.seed)
         lda = LinearDiscriminantAnalysis(n_components=dim)
         lda.fit(pca.fit_transform(x), ids[rows])

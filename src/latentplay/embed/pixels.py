@@ -97,7 +97,7 @@ class PixelsPCA(Embedder):
         if len(x) <= self.config.dim:  # N images, centred, span at most N - 1 directions
             raise UserError(
                 f"pixels-pca: {self.config.dim} components need at least {self.config.dim + 1} "
-                f"images to fit, got {len(x)}; pass dim=<smaller>"
+                f"images to fit, got {len(x)}; pass dim={max(len(x) - 1, 1)} or less (-o dim=N)"
             )
         if not np.ptp(x, axis=0).any():
             raise UserError(f"pixels-pca: the {len(x)} images fitted on are all alike (no pixel "
@@ -106,7 +106,7 @@ class PixelsPCA(Embedder):
         varying = int((self.pca.explained_variance_ > 1e-12 * self.pca.explained_variance_[0]).sum())
         if varying < self.config.dim:  # copies of a few images: the rest would be zero columns
             raise UserError(f"pixels-pca: the images fitted on vary in {counted(varying, 'direction')} only "
-                            f"(copies of a few images?); pass dim={varying} or less")
+                            f"(copies of a few images?); pass dim={varying} or less (-o dim=N)")
         return self
 
     def embed(self, images: Images) -> np.ndarray:
