@@ -182,6 +182,26 @@ def test_windows_paths_are_found_and_a_missing_file_says_where_it_was_looked_for
     assert f"looked for at {src / 'pics' / '9.png'}" in res.err
 
 
+def test_a_label_file_kept_apart_from_its_images_says_where_they_are(tmp_path: Path, cli) -> None:
+    """A CSV in a folder of its own (meta/labels.csv) naming imgs/0.png, which lies in a folder
+    beside it or above it: the error named only where the image was looked for; it says where
+    the image is and where the CSV belongs, and moved there, the CSV converts."""
+    src = tmp_path.resolve()
+    write_image(src / "photos/imgs/0.png", face(0))
+    for csv_dir, belongs in [(src / "meta", src / "photos"), (src / "photos/meta", src / "photos")]:
+        write_csv(csv_dir / "labels.csv", ["path", "sex"], [["imgs/0.png", "f"]])
+        res = cli("data", "convert", "folder", csv_dir / "labels.csv", "--out", tmp_path / "out",
+                  "--columns", "file=path,gender=sex")
+        assert res.code == 2 and len(res.err.strip().splitlines()) == 1
+        assert (f"looked for at {csv_dir}/imgs/0.png and is at {belongs}/imgs/0.png: its paths "
+                f"are read from the folder of labels.csv; move labels.csv into {belongs};") in res.err
+        (csv_dir / "labels.csv").unlink()
+    write_csv(src / "photos/labels.csv", ["path", "sex"], [["imgs/0.png", "f"]])
+    res = cli("data", "convert", "folder", src / "photos/labels.csv", "--out", tmp_path / "out",
+              "--columns", "file=path,gender=sex")
+    assert res.code == 0 and "converted 1, rejected 0" in res.out + res.err
+
+
 def test_a_repeated_columns_key_is_named(tmp_path: Path, cli) -> None:
     with pytest.raises(UserError, match=r"--columns maps file twice \(file=path and file=sex\)"):
         parse_columns("file=path,file=sex")

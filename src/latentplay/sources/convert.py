@@ -399,21 +399,25 @@ class _Writer:
 
     def looked_for(self) -> str:
         """``"; the first missing file was looked for at SRC/train/1.jpg"``, and, when SRC holds
-        it one folder down (a zip unpacked into a folder of its own), where it is."""
+        it one folder down (a zip unpacked into a folder of its own), where it is; when SRC is a
+        label file whose images lie under a folder beside its own (or above it), where they are
+        and where the label file belongs."""
         if self.missing is None:
             return ""
         text = f"; the first missing file was looked for at {self.missing}"
-        root = Path(self.schema.provenance.source)
+        source = Path(self.schema.provenance.source)
+        root = source.parent if source.is_file() else source
         rel = relative(Path(self.missing), root)
         if Path(rel).is_absolute():
             return text
-        try:
-            below = sorted(d for d in root.iterdir() if d.is_dir() and (d / rel).is_file())
-        except OSError:
-            return text
-        if below:
-            text += (f" and is one folder down, at {below[0] / rel}: move the contents of "
-                     f"{below[0]} up into {root}")
+        if below := _folders_holding(root, rel):
+            return (f"{text} and is one folder down, at {below[0] / rel}: move the contents of "
+                    f"{below[0]} up into {root}")
+        if source.is_file():
+            around = [root.parent] if (root.parent / rel).is_file() else []
+            if around := around + [d for d in _folders_holding(root.parent, rel) if d != root]:
+                return (f"{text} and is at {around[0] / rel}: its paths are read from the folder "
+                        f"of {source.name}; move {source.name} into {around[0]}")
         return text
 
     def extra_files(self) -> dict[str, str]:
@@ -793,6 +797,15 @@ def relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _folders_holding(root: Path, rel: str) -> list[Path]:
+    """The folders just under ``root`` (sorted) that hold the file ``rel``; none when ``root``
+    cannot be read."""
+    try:
+        return sorted(d for d in root.iterdir() if d.is_dir() and (d / rel).is_file())
+    except OSError:
+        return []
 
 
 def walk_files(top: Path, root: Path) -> tuple[list[Path], list[Rejected]]:
