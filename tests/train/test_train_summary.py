@@ -86,7 +86,7 @@ def test_gan_summary_has_no_reconstruction(shapes_store: Path, tmp_path: Path) -
     assert "reconstruction" not in json.loads((run / "summary.json").read_text())
     lines = summary_lines(run)
     assert lines[0].startswith("trained 0 epochs and 2 batches (2 steps) in ")
-    assert lines[1].startswith("test split after epoch 1: loss_d ")
+    assert lines[1].startswith("test split after the 2 batches of epoch 1: loss_d ")  # not a whole one
     assert not any(line.startswith(("reconstructions", "active units")) for line in lines)
     assert lines[-2] == ("nothing above measures the samples (a GAN has no reconstructions): train "
                          f"with log.fidelity_every=N, or run latentplay audit fidelity {run} --data "

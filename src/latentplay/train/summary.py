@@ -84,7 +84,9 @@ def summary_lines(run: Path) -> list[str]:
     if tested:
         last = tested[-1]
         values = ", ".join(f"{name} {float(last[name]):.5g}" for name in terms(list(last)) if last[name])
-        lines.append(f"test split after epoch {last['epoch']}: {values}")
+        part = f"the {counted(batch, 'batch', 'batches')} of " if batch and \
+            int(last["epoch"]) == summary["epochs"] + 1 else ""   # an epoch max_steps stopped
+        lines.append(f"test split after {part}epoch {last['epoch']}: {values}")
     if summary.get("reconstruction"):
         lines.append(reconstruction_text(summary["reconstruction"]))
     if (run / "active_units.json").exists():
