@@ -78,6 +78,21 @@ def test_conditional_run_summary_and_printed_lines(tiny: list[str], tmp_path: Pa
     assert lines[7].startswith("  look at samples.png, recon.gif, force_condition.png")
 
 
+def test_a_run_stopped_within_an_epoch_says_its_evaluations_came_after_its_batches(
+        shapes_store: Path, tmp_path: Path) -> None:
+    """Stopped by max_steps after 2 batches of its first epoch, a run said "trained 0 epochs and
+    2 batches" and then "samples after epoch 1", as if the epoch had ended."""
+    run = train.train("dcgan", shapes_store, tmp_path / "run", max_steps=2, batch_size=16,
+                      overrides=["data.size=32", "model.ngf=8", "model.ndf=8", "model.latent_dim=8",
+                                 "trainer.threads=1", "log.recon_images=8", "log.samples=8",
+                                 "log.fidelity_every=1"],
+                      progress=False)
+    lines = summary_lines(run)
+    assert lines[0].startswith("trained 0 epochs and 2 batches (2 steps) in ")
+    assert [line.split(":")[0] for line in lines if " after " in line] == [
+        "test split after the 2 batches of epoch 1", "samples after the 2 batches of epoch 1"]
+
+
 def test_gan_summary_has_no_reconstruction(shapes_store: Path, tmp_path: Path) -> None:
     run = train.train("dcgan", shapes_store, tmp_path / "run", max_steps=2, batch_size=16,
                       overrides=["data.size=32", "model.ngf=8", "model.ndf=8", "model.latent_dim=8",

@@ -84,9 +84,7 @@ def summary_lines(run: Path) -> list[str]:
     if tested:
         last = tested[-1]
         values = ", ".join(f"{name} {float(last[name]):.5g}" for name in terms(list(last)) if last[name])
-        part = f"the {counted(batch, 'batch', 'batches')} of " if batch and \
-            int(last["epoch"]) == summary["epochs"] + 1 else ""   # an epoch max_steps stopped
-        lines.append(f"test split after {part}epoch {last['epoch']}: {values}")
+        lines.append(f"test split after {_after(last['epoch'], summary)}: {values}")
     if summary.get("reconstruction"):
         lines.append(reconstruction_text(summary["reconstruction"]))
     if (run / "active_units.json").exists():
@@ -96,7 +94,7 @@ def summary_lines(run: Path) -> list[str]:
     if summary.get("condition"):
         lines.append(condition_text(summary["condition"]) + " (samples.png)")
     lines += [held_text(found) for found in summary.get("condition_in_codes") or []]
-    lines += _last_evaluations(run)
+    lines += _last_evaluations(run, summary)
     if beaten := discriminator_beaten(epochs):
         lines.append(f"caution: {beaten}")
     if "reconstruction" not in summary and not (run / "fidelity.csv").exists():
@@ -184,7 +182,16 @@ def condition_text(effect: dict[str, Any]) -> str:
                        effect["diversity"])
 
 
-def _last_evaluations(run: Path) -> list[str]:
+def _after(epoch: str, summary: dict[str, Any]) -> str:
+    """``"epoch 2"``, or ``"the 5 batches of epoch 2"`` where ``trainer.max_steps`` stopped the
+    run within that epoch (``summary``: the run's ``summary.json``)."""
+    batch = summary["batch"]
+    if batch and int(epoch) == summary["epochs"] + 1:
+        return f"the {counted(batch, 'batch', 'batches')} of epoch {epoch}"
+    return f"epoch {epoch}"
+
+
+def _last_evaluations(run: Path, summary: dict[str, Any]) -> list[str]:
     """The last row of ``dis_metrics.csv`` (``log.dis_metrics``) and of ``fidelity.csv``
     (``log.fidelity_every``; its shares beside the held-out images' where measured), each
     as a line; [] for a run that tracked neither."""
@@ -196,7 +203,7 @@ def _last_evaluations(run: Path) -> list[str]:
         last = scores[-1]
         values = ", ".join(f"{name} {float(v):.3g}" for name, v in last.items()
                            if name not in ("epoch", "step") and v)
-        lines.append(f"disentanglement after epoch {last['epoch']}: {values} (dis_metrics.csv)")
+        lines.append(f"disentanglement after {_after(last['epoch'], summary)}: {values} (dis_metrics.csv)")
     if rows := read_metrics(run / "fidelity.csv"):
         last, reference = rows[-1], read_reference(run) or {}
         shares = ", ".join(f"{name} {float(last[name]):.3g}"
@@ -204,7 +211,7 @@ def _last_evaluations(run: Path) -> list[str]:
                            for name in (*SHARES, "flat", "frechet_distance")
                            if last.get(name) and (name != "flat" or float(last[name]) > 0))
         held = "; in brackets the held-out images'" if reference else ""
-        lines.append(f"samples after epoch {last['epoch']}: {shares} (fidelity.csv{held})")
+        lines.append(f"samples after {_after(last['epoch'], summary)}: {shares} (fidelity.csv{held})")
     return lines
 
 
