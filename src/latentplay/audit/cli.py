@@ -82,7 +82,8 @@ def compare_cmd(
     run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
     data: Path = typer.Option(..., help="Labelled store of real faces to compare with (the "
                               "training set or another reference; named by its folder)."),
-    annotator: str = typer.Option(..., help="Comma-separated annotator files, clip:WEIGHTS "
+    annotator: str = typer.Option(..., help="Comma-separated annotator files (latentplay "
+                                  "audit annotator makes one), clip:WEIGHTS "
                                   "(or clip:IMAGE.onnx@TEXT.npz: CLIP exported), "
                                   "onnx:PATH (a classifier; give --heads), or labels (the "
                                   "labels the --images store has, e.g. measured)."),
