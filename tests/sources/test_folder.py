@@ -76,6 +76,13 @@ def test_mapping_errors(tmp_path: Path) -> None:
                        columns=parse_columns("file=path,gender=gender"))
     with pytest.raises(UserError, match="not attribute=column"):
         parse_columns("file")
+    # saved by a spreadsheet set to semicolons (or tabs): the one column is named, and why
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        write_csv(tmp_path / "semi/labels.csv", [f"path{sep}sex"], [[f"imgs/0.png{sep}f"]])
+        with pytest.raises(UserError, match=rf"lacks column\(s\) 'path', 'sex'; its columns: "
+                                            rf"path{sep}sex; its fields are separated by {name}: "
+                                            r"save it with commas between them$"):
+            folder.convert(tmp_path / "semi", tmp_path / "o", columns=parse_columns("file=path,gender=sex"))
     # an attribute no other command could name (data bin --name refuses it)
     with pytest.raises(UserError, match="attribute name 'my attr': use letters, digits and '_'"):
         folder.convert(tmp_path / "src", tmp_path / "o", columns=parse_columns("file=path,my attr=sex"))

@@ -930,10 +930,14 @@ def _records(path: Path, fh: io.TextIOBase) -> Iterator[tuple[int, list[str]]]:
 
 
 def require_columns(format: str, path: Path, header: list[str], needed: Iterable[str]) -> None:
-    """Fail with one line naming the columns ``path`` lacks."""
+    """Fail with one line naming the columns ``path`` lacks (and, for a header of one column
+    that a semicolon or a tab divides, that the file is not separated by commas)."""
     missing = [c for c in needed if c not in header]
     if missing:
         hint = " (map them with --columns attribute=column)" if format in COLUMN_FORMATS else ""
+        if len(header) == 1 and (sep := next((c for c in ";\t" if c in header[0]), None)):
+            hint = (f"; its fields are separated by {'semicolons' if sep == ';' else 'tabs'}: "
+                    "save it with commas between them")
         raise UserError(
             f"{format}: {path} lacks column(s) {', '.join(map(repr, missing))}; its columns: "
             f"{', '.join(header) or '(none)'}{hint}"
