@@ -64,6 +64,27 @@ def test_each_group_is_its_photos_measured_again(cli, faces: Path, vae_run: Path
         assert labels[PANELS[measure].split("\n")[0]].endswith(f" p {printed[1]}"), (labels, line)
 
 
+def test_photos_of_several_sizes_are_each_redrawn_as_the_model_sees_them(
+        cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
+    """A folder of photos converted without --resize holds images of several sizes: the audit
+    failed with "images differ in size (...; give a size to resize them)", an option it lacks.
+    Each photo is now fitted to the model as encoding it alone fits it."""
+    from PIL import Image
+
+    store, model = st.load(faces), train.load_model(vae_run)
+    images = list(st.load_images(store, range(40)))
+    images[1::2] = [np.asarray(Image.fromarray(im).resize((96, 96))) for im in images[1::2]]
+    mixed = st.build([{"image": [st.encode_png(im) for im in images],
+                       "gender": np.asarray(store.labels("gender"))[:40]}],
+                     store.schema, tmp_path / "mixed")
+    r = cli("audit", "reconstruction", vae_run, "--data", mixed.path, "--by", "gender",
+            "--out", tmp_path / "rec")
+    assert r.code == 0, r.err
+    found = json.loads((tmp_path / "rec" / "reconstruction.json").read_text())
+    mse = np.array([reconstruction_loss(model, train.encode(model, [im]), [im])[0] for im in images])
+    assert found["all"]["n"] == 40 and found["all"]["mse"] == pytest.approx(mse.mean(), rel=1e-5)
+
+
 def test_backgrounds_the_model_never_saw_are_redrawn_worse_counted_over_persons(
         cli, vae_run: Path, tmp_path: Path) -> None:
     """The VAE saw white backgrounds only; photos of 40 persons before six backgrounds: the

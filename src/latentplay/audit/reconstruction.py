@@ -191,13 +191,14 @@ def _measured(model: torch.nn.Module, store: st.Store, rows: np.ndarray, column:
     a face ``reader``), read and redrawn :data:`BATCH` at a time."""
     from latentplay.latent.codes import row_conditions
     from latentplay.latent.invert import failed, mean_code, reconstruction_loss
+    from latentplay.store.images import load_image_list  # of any sizes: model_input fits them
     from latentplay.train import model_input
 
     centre = mean_code(model)
     mse, reference, spread, kept = (np.empty(len(rows)) for _ in range(4))
     for start in range(0, len(rows), BATCH):
         part = slice(start, start + BATCH)
-        framed = model_input(model, st.load_images(store, rows[part]))   # as the model sees them
+        framed = model_input(model, load_image_list(store, rows[part]))   # as the model sees them
         cond = row_conditions(model, store, rows[part])
         z = _codes(model, store, column, rows[part], framed, cond, device)
         mse[part] = reconstruction_loss(model, z, framed, cond, cropped=True, device=device)
@@ -383,6 +384,7 @@ def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.S
     """``reconstruction.json``, the CSV, the bars and ``found``'s ``worst_rows`` of each group
     beside their redrawings (``missed``: each row's ``unexplained``, for their captions)."""
     from latentplay.latent.codes import row_conditions
+    from latentplay.store.images import load_image_list
     from latentplay.train import decode, model_input
     from latentplay.viz.grid import save_figure
     from latentplay.viz.reconstruction import reconstruction_bars, worst_grid
@@ -393,7 +395,7 @@ def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.S
               floats=".6g")
     save_figure(reconstruction_bars(found), out / f"reconstruction_{slug}.png")
     chosen = np.array([r for picked in found["worst_rows"].values() for r in picked], np.int64)
-    framed = model_input(model, st.load_images(store, chosen))
+    framed = model_input(model, load_image_list(store, chosen))
     cond = row_conditions(model, store, chosen)
     redrawn = decode(model, _codes(model, store, column, chosen, framed, cond, device),
                      condition=cond, device=device)
