@@ -183,8 +183,9 @@ def test_images_that_differ_past_the_first_chunk_name_every_difference(
                     provenance=Provenance(source="unit", converter="unit"))
     cells = [st.encode_png(im) for im in [rgb] * 5 + [grey, rgb, wide]]
     store = st.build([{"image": cells, "gender": np.arange(8) % 2}], schema, tmp_path / "s")
-    with pytest.raises(UserError, match=r"differ in size \(8x8, 12x8; give a size to resize them\) "
-                                        r"and in channels \(1, 3; give a mode"):
+    with pytest.raises(UserError, match=r"differ in size \(8x8, 12x8; give a size to resize them, or "
+                                        r"make a store of one size: latentplay data convert \.\.\. "
+                                        r"--resize N\) and in channels \(1, 3; give a mode"):
         st.load_images(store)
 
 

@@ -217,7 +217,8 @@ def _difference(shapes: set[tuple[int, ...]]) -> str:
     channels = sorted({shape[2] for shape in shapes})
     if len(sizes) > 1:
         shown = ", ".join(f"{w}x{h}" for h, w in sizes[:3]) + (", ..." if len(sizes) > 3 else "")
-        parts.append(f"size ({shown}; give a size to resize them)")
+        parts.append(f"size ({shown}; give a size to resize them, or make a store of one "
+                     "size: latentplay data convert ... --resize N)")
     if len(channels) > 1:
         shown = ", ".join(map(str, channels))
         parts.append(f"channels ({shown}; give a mode such as RGB to convert them)")
