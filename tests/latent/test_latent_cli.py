@@ -233,6 +233,30 @@ def test_force_cautions_where_the_codes_hold_the_condition(cli, cvae_run: Path, 
         assert ("caution: cvae's codes hold smile too (R² linear 0.620, k-NN 0.020" in r.err) is cautioned
 
 
+def test_a_store_of_photos_of_several_sizes_is_encoded_and_inverted(cli, vae_run: Path, faces_store: Path,
+                                                                     tmp_path: Path) -> None:
+    """Photos converted without --resize differ in size: interpolate, edit, invert and blend
+    stopped with "images differ in size (...; give a size to resize them)", an option none of
+    them has. Each photo is now fitted to the model as encoding it alone fits it."""
+    from PIL import Image
+
+    from latentplay.latent.codes import store_codes
+
+    store, model = st.load(faces_store), train.load_model(vae_run)
+    images = list(st.load_images(store, range(6)))
+    images[1::2] = [np.asarray(Image.fromarray(im).resize((96, 96))) for im in images[1::2]]
+    mixed = st.build([{"image": [st.encode_png(im) for im in images]}], store.schema, tmp_path / "mixed")
+    codes = store_codes(model, mixed, [0, 1, 3])
+    alone = np.concatenate([train.encode(model, [images[r]]) for r in (0, 1, 3)])
+    np.testing.assert_allclose(codes.z, alone, atol=1e-6)
+    r = cli("latent", "interpolate", vae_run, "--data", mixed.path, "--rows", "0,1",
+            "--out", tmp_path / "i.png")
+    assert r.code == 0, r.err
+    r = cli("latent", "invert", vae_run, "--data", mixed.path, "--rows", "0:2", "--steps", "2",
+            "--out", tmp_path / "v.png")
+    assert r.code == 0, r.err
+
+
 def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
     from latentplay.latent.codes import store_codes
 
@@ -499,7 +523,7 @@ def test_edit_refuses_a_direction_of_another_latent(cli, coded_store: Path, cvae
 
 def test_a_direction_records_its_run_and_edit_refuses_another_runs(cli, coded_store: Path,
                                                                    vae_run: Path, cvae_run: Path,
-                                                                   tmp_path: Path) -> None:
+                                                                     tmp_path: Path) -> None:
     """A direction fitted on another run's codes of the same size (the CVAE's 8-d encoder
     means) edited a VAE's faces without complaint; a copy of the run it was fitted on, and an
     older file that records no run, are still accepted."""
@@ -543,7 +567,7 @@ def test_a_direction_records_its_run_and_edit_refuses_another_runs(cli, coded_st
 def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, drawn: list[dict],
                                                                    coded_store: Path,
                                                                    vae_run: Path,
-                                                                   tmp_path: Path) -> None:
+                                                                     tmp_path: Path) -> None:
     """``edit`` cautions, on standard error, in its JSON and in its figure's title
     (which showed no sign of it), that a direction near chance is no edit of its attribute
     (``audit counterfactual`` does); a ``--seed`` for a VAE,
@@ -1008,7 +1032,7 @@ def test_interpolate_lines_run_from_the_first_face_to_the_second(cli, vae_run: P
 
 
 def test_traverse_says_when_top_asks_for_more_axes_than_there_are(cli, vae_run: Path,
-                                                                   tmp_path: Path) -> None:
+                                                                     tmp_path: Path) -> None:
     out = tmp_path / "t.png"
     dim = len(ranked_axes(run_latents(vae_run)))
     r = cli("latent", "traverse", vae_run, "--top", str(dim + 5), "--steps", "2", "--out", out)

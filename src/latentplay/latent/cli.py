@@ -1257,7 +1257,7 @@ def invert_cmd(
     faces, their starting decodings and the optimised ones, with pixel errors (and identity
     similarity with --identity). To invert a whole store into a column use `latentplay embed
     STORE --with invert:RUN`."""
-    from latentplay.latent.codes import checked_rows, row_conditions
+    from latentplay.latent.codes import checked_rows, row_conditions, stored_images
     from latentplay.latent.invert import (
         START_TEXT,
         check_settings,
@@ -1267,7 +1267,7 @@ def invert_cmd(
         start_of,
     )
     from latentplay.outputs import progress_bar
-    from latentplay.store import load, load_images
+    from latentplay.store import load
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     at_least(steps, 1, "--steps")
@@ -1292,7 +1292,7 @@ def invert_cmd(
     store = load(data)
     chosen = checked_rows(store, rows_or_first(rows, len(store)))
     cond = row_conditions(model, store, chosen)
-    images = load_images(store, chosen)
+    images = stored_images(store, chosen)
     reader = None
     if identity is not None:  # a missing model or bad option fails before the inversion
         from latentplay.audit.identity import identity_embedder

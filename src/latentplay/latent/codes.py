@@ -34,7 +34,8 @@ class StoreCodes:
 
     Attributes:
         rows: ``(n,)`` row indices.
-        images: ``(n, H, W, C)`` uint8, the store's images of those rows.
+        images: ``(n, H, W, C)`` uint8, the store's images of those rows (a list of ``(H, W,
+            C)`` arrays where they differ in size: :func:`stored_images`).
         z: ``(n, D)`` float32 codes (encoder means, or inverted codes for a generator).
         condition: ``(n, K)`` float32 conditions read from the store's attributes, or None
             for an unconditional model.
@@ -52,7 +53,7 @@ class StoreCodes:
     __repr__ = short_repr
 
     rows: np.ndarray
-    images: np.ndarray
+    images: np.ndarray | list[np.ndarray]
     z: np.ndarray
     condition: np.ndarray | None
     loss: np.ndarray | None = None
@@ -222,7 +223,7 @@ def store_codes(model: torch.nn.Module | PathLike, store: Store | PathLike, rows
 
     layers = codes_per_image(model, per_layer)  # an encoder's model has no W+ either
     rows_arr = checked_rows(store, rows)
-    images = load_images(store, rows_arr)
+    images = stored_images(store, rows_arr)
     cond = row_conditions(model, store, rows_arr)
     if not reinvert:
         drawn = generated_codes(model, store, rows_arr)
@@ -245,6 +246,16 @@ def store_codes(model: torch.nn.Module | PathLike, store: Store | PathLike, rows
                           "inverted", settings={"steps": invert_steps, "restarts": restarts, "seed": seed})
     z = encode(model, images, condition=cond, device=device)
     return StoreCodes(rows_arr, images, z, cond)
+
+
+def stored_images(store: Store, rows: np.ndarray) -> np.ndarray | list[np.ndarray]:
+    """The images of ``rows`` as stored: ``(n, H, W, C)`` uint8, or where they differ in size
+    (photos converted without ``--resize``) a list of ``(H, W, C)`` uint8, which the model's
+    encoder and inversion fit to it one by one."""
+    from latentplay.store.images import load_image_list
+
+    images = load_image_list(store, rows)
+    return np.stack(images) if len({im.shape for im in images}) == 1 else images
 
 
 def run_column(store: Store, model: torch.nn.Module, dim: int, prefer: str | None = None) -> str | None:
