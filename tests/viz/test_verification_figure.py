@@ -212,17 +212,18 @@ def test_comparison_of_columns_is_readable_on_a_page_and_its_titles_and_ticks_ap
 
 
 def test_each_groups_rates_stand_beside_its_own_name() -> None:
-    """The FMR bar (red) and the FNMR bar (green) beside a group's name are that group's rates."""
+    """The FMR bar (the impostors' vermilion) and the FNMR bar (the genuine pairs' blue)
+    beside a group's name are that group's rates."""
     from matplotlib.colors import to_rgb
 
-    from latentplay.viz.verification import rate_bars
+    from latentplay.viz.verification import GENUINE, IMPOSTOR, rate_bars
 
     rows = [{"group": g, "fmr": f, "fmr_low": f / 2, "fmr_high": 2 * f, "fnmr": n,
              "fnmr_low": n / 2, "fnmr_high": 2 * n}
             for g, f, n in (("female", 0.01, 0.2), ("male", 0.03, 0.1), ("other", 0.02, 0.3))]
     fig = rate_bars(rows, 0.5)
     names = {round(t.get_position()[1]): t.get_text() for t in fig.axes[0].get_yticklabels()}
-    for ax, key, colour in ((fig.axes[0], "fmr", "tab:red"), (fig.axes[1], "fnmr", "tab:green")):
+    for ax, key, colour in ((fig.axes[0], "fmr", IMPOSTOR), (fig.axes[1], "fnmr", GENUINE)):
         drawn = {names[round(p.get_y() + p.get_height() / 2)]: p.get_width() for p in ax.patches}
         assert drawn == pytest.approx({r["group"]: r[key] for r in rows})
         assert all(np.allclose(p.get_facecolor()[:3], to_rgb(colour)) for p in ax.patches)
@@ -250,16 +251,18 @@ def test_det_point_and_curve_are_the_groups_rates_at_the_threshold() -> None:
 
 
 def test_histograms_draw_each_kind_of_pair_and_the_threshold_where_they_are() -> None:
-    """Genuine pairs near 0.2 (green) and impostors near 1.5 (red): each histogram's peak
+    """Genuine pairs near 0.2 (blue) and impostors near 1.5 (vermilion): each histogram's peak
     stands over its own pairs, both on the same bins, and the threshold line at the threshold."""
     from matplotlib.colors import same_color
+
+    from latentplay.viz.verification import GENUINE, IMPOSTOR
 
     rng = np.random.default_rng(0)
     same = np.r_[np.ones(50, bool), np.zeros(50, bool)]
     d = np.r_[rng.normal(0.2, 0.05, 50), rng.normal(1.5, 0.05, 50)]
     fig = score_histograms([("a", d, same)], 0.8, "distance")
     ax = fig.axes[0]
-    for patch, colour, centre in zip(ax.patches, ("tab:green", "tab:red"), (0.2, 1.5), strict=True):
+    for patch, colour, centre in zip(ax.patches, (GENUINE, IMPOSTOR), (0.2, 1.5), strict=True):
         assert same_color(patch.get_facecolor()[:3], colour)
         vertices = patch.get_path().vertices
         assert vertices[np.argmax(vertices[:, 1]), 0] == pytest.approx(centre, abs=0.15)
@@ -348,4 +351,21 @@ def test_det_curves_name_a_group_whose_name_starts_with_an_underscore() -> None:
     assert [t.get_text() for t in legend.get_texts()][:2] == ["_other", "women"]
     curves = [line for line in fig.axes[0].lines if line.get_drawstyle() == "steps-post"]
     assert [h.get_color() for h in legend.legend_handles[:2]] == [c.get_color() for c in curves]
+    plt.close(fig)
+
+
+def test_genuine_and_impostor_pairs_stay_apart_for_colour_blind_readers() -> None:
+    """The overlaid histograms were green and red at 0.6 opacity: 4.6 CIEDE2000 apart to a
+    deuteranope. Each histogram, and where they overlap, now stays more than 10 from the
+    others for every vision."""
+    from tests.viz.colour_vision import least_gaps, on_white
+
+    same = np.r_[np.ones(20, bool), np.zeros(20, bool)]
+    fig = score_histograms([("g", np.r_[np.linspace(0, 1, 20), np.linspace(0.5, 1.5, 20)], same)],
+                           0.8, "distance")
+    genuine, impostor = (p.get_facecolor() for p in fig.axes[0].patches)
+    over = on_white(genuine[:3], genuine[3])
+    gaps = least_gaps([over, on_white(impostor[:3], impostor[3]),
+                       on_white(impostor[:3], impostor[3], under=over)])
+    assert min(gaps.values()) > 10, gaps
     plt.close(fig)
