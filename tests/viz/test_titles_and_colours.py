@@ -4,6 +4,7 @@ bar chart (love plot, image grids, bias chart, a store report's count chart)."""
 from __future__ import annotations
 
 import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -98,7 +99,8 @@ def test_distribution_bars_put_each_series_share_and_interval_over_its_class():
     interval's low to its high bound; the share axis reaches above the highest bound."""
     from matplotlib.container import ErrorbarContainer
 
-    from latentplay.viz.distribution import COLORS, distribution_bars
+    from latentplay.viz.distribution import FIRST_COLOR, distribution_bars
+    from latentplay.viz.style import CLASS_COLORS
 
     training = (np.array([0.2, 0.3, 0.5]), np.array([[0.15, 0.26], [0.24, 0.35], [0.45, 0.56]]))
     generated = (np.array([0.1, 0.6, 0.3]), np.array([[0.05, 0.18], [0.5, 0.66], [0.22, 0.37]]))
@@ -108,11 +110,36 @@ def test_distribution_bars_put_each_series_share_and_interval_over_its_class():
     np.testing.assert_allclose([b.get_height() for b in bars], [0.2, 0.3, 0.5, 0.1, 0.6, 0.3])
     np.testing.assert_allclose([b.get_x() + b.get_width() / 2 for b in bars],
                                [-0.2, 0.8, 1.8, 0.2, 1.2, 2.2])
-    assert all(mcolors.same_color(b.get_facecolor(), COLORS[k // 3]) for k, b in enumerate(bars))
+    assert all(mcolors.same_color(b.get_facecolor(), (FIRST_COLOR, CLASS_COLORS[0])[k // 3])
+               for k, b in enumerate(bars))
     whiskers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     spans = [segment[:, 1] for c in whiskers for segment in c.lines[2][0].get_segments()]
     np.testing.assert_allclose(spans, [*training[1], *generated[1]])
     assert 0.66 < ax.get_ylim()[1] <= 1.0
+
+
+def test_distribution_bars_series_stay_apart_for_colour_blind_readers():
+    """Four series (the data, prior samples, mixture samples, held-out recall) took tab10's
+    orange and green third and fourth, 1.3 CIEDE2000 apart to a protanope: every two series
+    are now more than 10 apart for every vision. Past five coloured series each is hatched
+    its own way too, and none takes the first series' grey again (a sixth series did)."""
+    from tests.viz.colour_vision import least_gaps
+
+    from latentplay.viz.distribution import distribution_bars
+
+    def drawn(m: int) -> list[tuple[tuple[float, ...], str | None]]:
+        share = (np.array([0.5, 0.5]), np.array([[0.4, 0.6], [0.4, 0.6]]))
+        fig = distribution_bars(["a", "b"], {f"series {i}": share for i in range(m)})
+        styles = [(tuple(p.get_facecolor()[:3]), p.get_hatch()) for p in fig.axes[0].patches[::2]]
+        plt.close(fig)
+        return styles
+
+    for m in (2, 4, 6):
+        gaps = least_gaps([colour for colour, _ in drawn(m)])
+        assert min(gaps.values()) > 10, (m, gaps)
+    many = drawn(8)
+    assert len(set(many)) == 8 and many[0][0] not in [colour for colour, _ in many[1:]]
+    assert all(hatch for _, hatch in many[2:])
 
 
 def test_love_plot_shows_what_matching_left_imbalanced():

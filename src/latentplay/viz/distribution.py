@@ -5,6 +5,7 @@ attributes, overlaid histograms for continuous values."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,9 +14,36 @@ from matplotlib.figure import Figure
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
-from latentplay.viz.style import fitted, legend_items, tight_layout, unknown_bar_style, wrap_title
+from latentplay.viz.style import (
+    COLOUR_ONLY,
+    fitted,
+    legend_items,
+    qualitative_colors,
+    tight_layout,
+    unknown_bar_style,
+    wrap_title,
+)
 
-COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
+FIRST_COLOR = "0.4"
+"""The colour of the first series (the reference: training, the data store), a dark grey."""
+
+HATCHES = ("", "///", "...", "\\\\\\", "xxx", "---", "+++", "ooo", "|||")
+"""The hatching of each series after the first, in turn, where there are more of them than
+:data:`~latentplay.viz.style.COLOUR_ONLY`."""
+
+
+def series_styles(m: int) -> list[dict[str, Any]]:
+    """Keyword arguments of ``ax.bar`` (``color``, and ``hatch``) for each of ``m`` series: the
+    first :data:`FIRST_COLOR`, the others :func:`~latentplay.viz.style.qualitative_colors`,
+    each told from the reference and from each other by colour-blind readers too; past
+    :data:`~latentplay.viz.style.COLOUR_ONLY` of these, each also hatched its own way
+    (:data:`HATCHES`). tab10's orange and green (the third and fourth series) were 1.3
+    CIEDE2000 apart to a protanope, and a sixth series took the first's grey."""
+    colours = qualitative_colors(max(m - 1, 0))
+    hatched = m - 1 > COLOUR_ONLY
+    return [{"color": FIRST_COLOR}] + [
+        {"color": c, **({"hatch": HATCHES[j % len(HATCHES)], "edgecolor": "0.15", "linewidth": 0}
+                        if hatched else {})} for j, c in enumerate(colours)]
 
 TICK_MOST = 1.5
 """Inches a class name under its bars takes at most: a longer one is shortened in its middle
@@ -94,6 +122,7 @@ def distribution_bars(
                                     + 0.15 * notes))
     x = np.arange(k)
     top, unknowable = 0.0, False
+    styles = series_styles(len(series))
     for i, (label, (props, ci)) in enumerate(series.items()):
         pos = x - 0.4 + width * (i + 0.5)
         props = np.asarray(props, float)
@@ -107,8 +136,8 @@ def distribution_bars(
             if whole.any():  # a faint line off the top: no bound to draw
                 ax.vlines(pos[whole], 0, 1, colors="0.55", linestyles=":", lw=0.9)
                 unknowable = True
-        ax.bar(pos, props, width, label=label, color=COLORS[i % len(COLORS)],
-               yerr=err, capsize=2, error_kw={"lw": 0.8, "ecolor": "0.2"})
+        ax.bar(pos, props, width, label=label, **styles[i], yerr=err, capsize=2,
+               error_kw={"lw": 0.8, "ecolor": "0.2"})
     ax.set_xticks(x, [fitted(c, TICK_MOST, 8) for c in classes], rotation=30 if k > 4 else 0,
                   ha="right" if k > 4 else "center", fontsize=8)
     ax.set_ylabel(ylabel)
@@ -255,8 +284,8 @@ def value_histograms(
     hi = max(float(v.max()) for v in values if len(v))
     edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    for i, (label, v) in enumerate(samples.items()):
-        color = COLORS[i % len(COLORS)]
+    for style, (label, v) in zip(series_styles(len(samples)), samples.items(), strict=True):
+        color = style["color"]
         ax.hist(v, bins=edges, density=True, alpha=0.45, color=color, histtype="stepfilled",
                 label=f"{label} (n={len(v):,})")
         ax.axvline(float(np.median(v)), color=color, lw=1.2, ls="--")
