@@ -231,6 +231,24 @@ def test_leakage_figure_of_both_experiments_is_readable_on_a_page() -> None:
     plt.close(fig)
 
 
+def test_leakage_figure_models_stay_apart_for_colour_blind_readers() -> None:
+    """cbm (red) and glancenet+rejection (green) were 4.6 CIEDE2000 apart to a deuteranope,
+    told apart by colour alone: every two of the five models' colours are now more than 10
+    apart for every vision."""
+    import matplotlib.pyplot as plt
+    from tests.viz.colour_vision import least_gaps
+
+    rows = [{"experiment": "dsprites", "model": m, "leakage": 0.3, "leakage_sd": 0.03,
+             "accepted": 0.8, "flag": ""}
+            for m in ("vae", "cbm", "glancenet", "glancenet+rejection", "glancenet+random-rejection")]
+    fig = leakage_figure(rows)
+    handles = fig.axes[0].get_legend().legend_handles
+    assert [h.get_label() for h in handles] == [r["model"] for r in rows]
+    gaps = least_gaps([h.get_facecolor() for h in handles])
+    assert min(gaps.values()) > 10, gaps
+    plt.close(fig)
+
+
 @pytest.fixture(scope="module")
 def parity_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     out = tmp_path_factory.mktemp("leak")

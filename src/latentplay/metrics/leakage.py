@@ -512,9 +512,6 @@ def _number(row: dict[str, Any] | None, key: str) -> float:
     return float("nan") if value is None or value == "" else float(value)
 
 
-COLOURS = dict(zip(ROWS, ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#b5cf6b"], strict=True))
-
-
 @drawn_as_written
 def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     """Grouped bars of leakage per model, one group per experiment, on the whole scale up to 1
@@ -522,14 +519,18 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     ± one standard deviation over the probe's halvings; under a rejecting model's value, the
     share of probe images it accepted, and a diamond at what its acceptance alone scores
     (``leakage_acceptance_only``); hatched: a flagged model (:func:`flag_of`). A model not run
-    on an experiment has no bar there."""
+    on an experiment has no bar there. The models' colours: grey for the VAE, the others
+    Okabe and Ito's (:data:`~latentplay.viz.style.CLASS_COLORS`), apart for colour-blind
+    readers (tab10's red and green of cbm and glancenet+rejection were 4.6 CIEDE2000 apart
+    to a deuteranope)."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.transforms import offset_copy
 
-    from latentplay.viz.style import tight_layout, wrap_title
+    from latentplay.viz.style import CLASS_COLORS, tight_layout, wrap_title
 
+    colours = dict(zip(ROWS, ["0.4", *CLASS_COLORS[:4]], strict=True))
     experiments = list(dict.fromkeys(str(r["experiment"]) for r in rows))
     models = [m for m in ROWS if any(r["model"] == m for r in rows)]
     # the legend under the axes: two experiments make 7 inches, 6.5 points print at 6.4 on a page
@@ -544,7 +545,7 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
         flagged = [bool(r is not None and r.get("flag")) for r in found]
         flagged_any |= any(flagged)
         xs = np.arange(len(experiments)) + (j - (len(models) - 1) / 2) * width
-        bars = ax.bar(xs, vals, width, label=model, color=COLOURS[model], edgecolor="white",
+        bars = ax.bar(xs, vals, width, label=model, color=colours[model], edgecolor="white",
                       linewidth=0.5)
         for bar, flag in zip(bars, flagged, strict=True):
             if flag:
@@ -575,7 +576,7 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     ax.set_title(wrap_title("Concept leakage: held-out target predicted from concepts\n"
                             "mean ± SD over probe halvings; kept: probe images accepted",
                             fig.get_figwidth() - 1.0, 9), fontsize=9)  # the axes' width
-    handles: list[Any] = [Patch(facecolor=COLOURS[m], label=m) for m in models]
+    handles: list[Any] = [Patch(facecolor=colours[m], label=m) for m in models]
     if shown_alone:
         handles.append(Line2D([], [], marker="D", linestyle="none", markerfacecolor="white",
                               markeredgecolor="black", markersize=4,
