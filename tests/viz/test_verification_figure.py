@@ -292,8 +292,9 @@ def test_rate_error_bars_run_from_each_rows_low_to_its_high() -> None:
 
 
 def test_hardest_pairs_mark_the_errors_at_the_threshold_in_red() -> None:
-    """Impostor pairs (left) are red below the threshold, genuine pairs (right) red at it or
-    above: at threshold 0.5, impostors at 0.312 and 0.5 and genuine pairs at 0.5 and 0.437."""
+    """Impostor pairs (left) are red and bold below the threshold, genuine pairs (right) at it
+    or above (bold: red alone was the only cue, lost to a deuteranope or in print): at
+    threshold 0.5, impostors at 0.312 and 0.5 and genuine pairs at 0.5 and 0.437."""
     from matplotlib.colors import same_color
 
     from latentplay.viz.verification import hardest_pairs
@@ -304,8 +305,9 @@ def test_hardest_pairs_mark_the_errors_at_the_threshold_in_red() -> None:
     fig = hardest_pairs([("g", impostor, genuine)], 0.5)
     texts = sorted((t for t in fig.axes[0].texts if t.get_text().startswith("d = ")),
                    key=lambda t: t.get_position()[0])
-    shown = [(t.get_text(), same_color(t.get_color(), "tab:red")) for t in texts]
-    assert shown == [("d = 0.312", True), ("d = 0.5", False), ("d = 0.5", True), ("d = 0.437", False)]
+    shown = [(t.get_text(), same_color(t.get_color(), "tab:red"), t.get_fontweight()) for t in texts]
+    assert shown == [("d = 0.312", True, "bold"), ("d = 0.5", False, "normal"),
+                     ("d = 0.5", True, "bold"), ("d = 0.437", False, "normal")]
     plt.close(fig)
 
 

@@ -197,8 +197,9 @@ image b, distance), images ``(S, S, C)`` uint8."""
 @drawn_as_written
 def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 0.6,
                   note: str | None = None) -> Figure:
-    """One row per group: its closest impostor pairs (left; a red distance is a false match at
-    the common ``threshold``) and its farthest genuine pairs (right; red: a false non-match);
+    """One row per group: its closest impostor pairs (left; a distance in red and bold is a false
+    match at the common ``threshold``: bold for readers who cannot tell red from black) and its
+    farthest genuine pairs (right; red and bold: a false non-match);
     faces ``cell`` inches wide. ``note`` (e.g. which groups are left out) stands on top, wrapped
     to the figure's width. The margins are set in inches, so the group names, the headings and
     the last row's distances stay on the figure however few or many rows there are; the text
@@ -219,8 +220,8 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 0.6,
     left = 0.2 + per_point * (size + 1)
     width = left + wide * cell + 0.2
     headings = [wrap_title(text, block * cell, size + 2) for text in (
-        f"closest impostor pairs (two people); red: d < {threshold:.4g}, called one person",
-        f"farthest genuine pairs (one person); red: d ≥ {threshold:.4g}, missed")]
+        f"closest impostor pairs (two people); red, bold: d < {threshold:.4g}, called one person",
+        f"farthest genuine pairs (one person); red, bold: d ≥ {threshold:.4g}, missed")]
     lines = wrap_title(note, width - 0.3, size + 2).split("\n") if note else []
     line = (size + 2) * 1.25 / 72  # inches of a line of the headings and the note
     heads = max(h.count("\n") + 1 for h in headings)
@@ -240,7 +241,8 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 0.6,
                     at = round((x + j * (1 + inner)) * side)
                     canvas[:, at:at + side] = img if img.shape[-1] == 3 else img.repeat(3, axis=-1)
                 ax.text(x + 1 + inner / 2, 1.06, f"d = {dist:.3g}", ha="center", va="top",
-                        fontsize=size, color="tab:red" if wrong(dist) else "black")
+                        fontsize=size, color="tab:red" if wrong(dist) else "black",
+                        fontweight="bold" if wrong(dist) else "normal")
         ax.imshow(canvas, extent=(0, canvas.shape[1] / side, 1, 0), interpolation="antialiased")
         ax.axis("off")
         ax.text(-0.15, 0.5, name, ha="right", va="center", fontsize=size + 1)
