@@ -230,6 +230,26 @@ def test_tables_say_what_their_headers_head_and_images_name_what_they_show() -> 
     assert tags.alts == ["Distribution of gender", "Animation: Reconstructions", "Love plot", cut]
 
 
+def test_a_highlighted_cell_is_marked_by_more_than_its_colour() -> None:
+    """A flagged cell (an |SMD| above 0.1) was told only by its pink fill and red text: lost
+    to a reader who cannot tell the colours apart, to a screen reader, and on paper, which
+    drops backgrounds. It now ends in a mark, an asterisk, read out as "highlighted"; other
+    cells have none."""
+    import re
+
+    from latentplay.report.page import Cell, Page, Section, Table
+
+    table = Table(["covariate", "SMD"], [[Cell("age"), Cell("0.25", numeric=True, flag=True)],
+                                         [Cell("smile"), Cell("0.05", numeric=True)]])
+    html = render.render(Page("match run", "t", "/x", [Section("S", "s", [table])]))
+    assert re.findall(r'<td class="([^"]*)">', html) == ["num flag", "num"]
+    css = html[html.index("<style>"):html.index("</style>")]
+    rule = re.search(r"td\.flag::after \{([^}]*)\}", css)
+    assert rule is not None
+    contents = re.findall(r'content: "([^"]*)"(?: / "([^"]*)")?;', rule.group(1))
+    assert contents[0][0].endswith("*") and contents[-1] == (contents[0][0], " highlighted")
+
+
 def test_a_report_prints_whole_and_long_names_wrap() -> None:
     """Wide tables and figures sat in frames that scroll sideways, cut off on paper, and a
     300-character class name pushed every number of its table off the screen: a print style

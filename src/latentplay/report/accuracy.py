@@ -189,7 +189,7 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
                  f"{number(adjusted['standardized_ratio'])} standardized; 95% intervals: "
                  f"bootstrap. Sparse weight: the share of all rows in strata where the group has "
                  f"under {SPARSE_UNITS} rows or rows of under {SPARSE_PERSONS} persons; "
-                 "highlighted, its standardized error is only a rough guide and its interval too "
+                 "highlighted (*), its standardized error is only a rough guide and its interval too "
                  "narrow.")
 
 

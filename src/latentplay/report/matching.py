@@ -184,7 +184,7 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
     divided = f": mean difference / {stats['smd_denominator']}" if stats.get("smd_denominator") else ""
     table = Table(columns, table_rows, "balance.csv: group means, standardized mean difference "
                   f"(SMD{divided}) and variance ratio (VR, continuous covariates) before and after "
-                  f"matching. Highlighted: |SMD| > {SMD_THRESHOLD:g}, the usual bound for balance.")
+                  f"matching. Highlighted (*): |SMD| > {SMD_THRESHOLD:g}, the usual bound for balance.")
     blocks: list[Block] = [overview, table]
     recorded_n = stats.get("covariates")
     if isinstance(recorded_n, int) and recorded_n != len(rows):

@@ -175,7 +175,7 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
                  "strata as all pairs are. A gap that shrinks was the photos'; what is left is the "
                  f"gap among comparable pairs. Sparse weight: the share of all pairs in strata "
                  f"where the group has under {SPARSE_UNITS} pairs or pairs of under "
-                 f"{SPARSE_PERSONS} persons; highlighted, its standardized FNMR is only a rough "
+                 f"{SPARSE_PERSONS} persons; highlighted (*), its standardized FNMR is only a rough "
                  "guide and its interval too narrow.")
 
 
