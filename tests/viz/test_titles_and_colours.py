@@ -99,7 +99,7 @@ def test_distribution_bars_put_each_series_share_and_interval_over_its_class():
     interval's low to its high bound; the share axis reaches above the highest bound."""
     from matplotlib.container import ErrorbarContainer
 
-    from latentplay.viz.distribution import FIRST_COLOR, distribution_bars
+    from latentplay.viz.distribution import FIRST_STYLE, distribution_bars
     from latentplay.viz.style import CLASS_COLORS
 
     training = (np.array([0.2, 0.3, 0.5]), np.array([[0.15, 0.26], [0.24, 0.35], [0.45, 0.56]]))
@@ -110,7 +110,7 @@ def test_distribution_bars_put_each_series_share_and_interval_over_its_class():
     np.testing.assert_allclose([b.get_height() for b in bars], [0.2, 0.3, 0.5, 0.1, 0.6, 0.3])
     np.testing.assert_allclose([b.get_x() + b.get_width() / 2 for b in bars],
                                [-0.2, 0.8, 1.8, 0.2, 1.2, 2.2])
-    assert all(mcolors.same_color(b.get_facecolor(), (FIRST_COLOR, CLASS_COLORS[0])[k // 3])
+    assert all(mcolors.same_color(b.get_facecolor(), (FIRST_STYLE["color"], CLASS_COLORS[0])[k // 3])
                for k, b in enumerate(bars))
     whiskers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     spans = [segment[:, 1] for c in whiskers for segment in c.lines[2][0].get_segments()]
@@ -118,11 +118,13 @@ def test_distribution_bars_put_each_series_share_and_interval_over_its_class():
     assert 0.66 < ax.get_ylim()[1] <= 1.0
 
 
-def test_distribution_bars_series_stay_apart_for_colour_blind_readers():
+def test_distribution_bars_series_stay_apart_for_colour_blind_readers_and_on_paper():
     """Four series (the data, prior samples, mixture samples, held-out recall) took tab10's
-    orange and green third and fourth, 1.3 CIEDE2000 apart to a protanope: every two series
-    are now more than 10 apart for every vision. Past five coloured series each is hatched
-    its own way too, and none takes the first series' grey again (a sixth series did)."""
+    orange and green third and fourth, 1.3 CIEDE2000 apart to a protanope, and the first,
+    second and fourth were one grey on paper (luma 0.50, 0.39, 0.44): every two series are
+    now more than 10 apart for every vision, the plain ones at least 0.15 apart in luma
+    (ITU-R 601, as greyscale printing and PIL's "L" take it) and the others each hatched its
+    own way; none takes the first series' grey again (a sixth series did)."""
     from tests.viz.colour_vision import least_gaps
 
     from latentplay.viz.distribution import distribution_bars
@@ -134,12 +136,16 @@ def test_distribution_bars_series_stay_apart_for_colour_blind_readers():
         plt.close(fig)
         return styles
 
-    for m in (2, 4, 6):
-        gaps = least_gaps([colour for colour, _ in drawn(m)])
+    for m in (2, 3, 4, 6):
+        styles = drawn(m)
+        gaps = least_gaps([colour for colour, _ in styles])
         assert min(gaps.values()) > 10, (m, gaps)
+        luma = sorted(np.dot(colour, [0.299, 0.587, 0.114]) for colour, hatch in styles if not hatch)
+        assert min(np.diff(luma)) >= 0.15, (m, luma)
+        hatches = [hatch for _, hatch in styles if hatch]
+        assert len(set(hatches)) == len(hatches) == max(m - 3, 0)
     many = drawn(8)
     assert len(set(many)) == 8 and many[0][0] not in [colour for colour, _ in many[1:]]
-    assert all(hatch for _, hatch in many[2:])
 
 
 def test_love_plot_shows_what_matching_left_imbalanced():

@@ -9,13 +9,13 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import (
-    COLOUR_ONLY,
     fitted,
     legend_items,
     qualitative_colors,
@@ -24,26 +24,31 @@ from latentplay.viz.style import (
     wrap_title,
 )
 
-FIRST_COLOR = "0.4"
-"""The colour of the first series (the reference: training, the data store), a dark grey."""
+FIRST_STYLE = {"color": "0.8", "edgecolor": "0.35", "linewidth": 0.8}
+"""How the first series (the reference: training, the data store) is drawn: light grey,
+outlined, lighter in greyscale than the colours of the others."""
 
-HATCHES = ("", "///", "...", "\\\\\\", "xxx", "---", "+++", "ooo", "|||")
-"""The hatching of each series after the first, in turn, where there are more of them than
-:data:`~latentplay.viz.style.COLOUR_ONLY`."""
+PLAIN = 2
+"""Series after the first drawn in colour alone: Okabe and Ito's blue and orange, apart in
+greyscale from each other and from the first's light grey (each 0.16 or more in luma)."""
+
+HATCHES = ("///", "...", "\\\\\\", "xxx", "---", "+++", "ooo", "|||")
+"""The hatching of each series after the first :data:`PLAIN` coloured ones, in turn."""
 
 
 def series_styles(m: int) -> list[dict[str, Any]]:
-    """Keyword arguments of ``ax.bar`` (``color``, and ``hatch``) for each of ``m`` series: the
-    first :data:`FIRST_COLOR`, the others :func:`~latentplay.viz.style.qualitative_colors`,
-    each told from the reference and from each other by colour-blind readers too; past
-    :data:`~latentplay.viz.style.COLOUR_ONLY` of these, each also hatched its own way
-    (:data:`HATCHES`). tab10's orange and green (the third and fourth series) were 1.3
-    CIEDE2000 apart to a protanope, and a sixth series took the first's grey."""
-    colours = qualitative_colors(max(m - 1, 0))
-    hatched = m - 1 > COLOUR_ONLY
-    return [{"color": FIRST_COLOR}] + [
-        {"color": c, **({"hatch": HATCHES[j % len(HATCHES)], "edgecolor": "0.15", "linewidth": 0}
-                        if hatched else {})} for j, c in enumerate(colours)]
+    """Keyword arguments of ``ax.bar`` for each of ``m`` series: the first
+    :data:`FIRST_STYLE`, the others in :func:`~latentplay.viz.style.qualitative_colors`, told
+    from the first and from each other by colour-blind readers too, and past :data:`PLAIN` of
+    them each hatched its own way (:data:`HATCHES`), told apart in greyscale too. tab10's
+    orange and green (the third and fourth series) were 1.3 CIEDE2000 apart to a protanope,
+    the grey, blue and green of the first, second and fourth one grey on paper, and a sixth
+    series took the first's grey."""
+    return [dict(FIRST_STYLE)] + [
+        {"color": c} if j < PLAIN else
+        {"color": c, "hatch": HATCHES[(j - PLAIN) % len(HATCHES)], "edgecolor": "0.15", "linewidth": 0}
+        for j, c in enumerate(qualitative_colors(max(m - 1, 0)))]
+
 
 TICK_MOST = 1.5
 """Inches a class name under its bars takes at most: a longer one is shortened in its middle
@@ -285,10 +290,10 @@ def value_histograms(
     edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for style, (label, v) in zip(series_styles(len(samples)), samples.items(), strict=True):
-        color = style["color"]
-        ax.hist(v, bins=edges, density=True, alpha=0.45, color=color, histtype="stepfilled",
-                label=f"{label} (n={len(v):,})")
-        ax.axvline(float(np.median(v)), color=color, lw=1.2, ls="--")
+        line = style.get("edgecolor", style["color"])   # the first's light grey outlined darker
+        ax.hist(v, bins=edges, density=True, facecolor=to_rgba(style["color"], 0.45), edgecolor=line,
+                histtype="stepfilled", label=f"{label} (n={len(v):,})")
+        ax.axvline(float(np.median(v)), color=line, lw=1.2, ls="--")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.grid(axis="y", alpha=0.3)
