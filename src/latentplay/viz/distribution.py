@@ -19,6 +19,7 @@ from latentplay.viz.style import (
     fitted,
     legend_items,
     qualitative_colors,
+    text_color,
     tight_layout,
     unknown_bar_style,
     wrap_title,
@@ -254,9 +255,8 @@ def intersection_heatmaps(
                 text += f"\n[{generated_ci[i, j, 0]:.2f}, {generated_ci[i, j, 1]:.2f}]"
             if k == 2 and bounds is not None:
                 text += f"\n[{_ratio_text(bounds[i, j, 0])}, {_ratio_text(bounds[i, j, 1])}]"
-            dark = abs(value) > 0.6 * max(abs(low), abs(high))
             ax.text(j, i, text, ha="center", va="center", fontsize=5 if intervals else 6,
-                    color="white" if dark else "black")
+                    color=text_color(shown.cmap(shown.norm(value))))
     if title:
         fig.suptitle(title, fontsize=9)
     tight_layout(fig)
