@@ -38,3 +38,17 @@ def least_gaps(colours: Sequence[Any]) -> dict[str, float]:
 def on_white(colour: Any, alpha: float, under: Any = "white") -> tuple[float, float, float]:
     """RGB of ``colour`` drawn at opacity ``alpha`` over ``under``."""
     return tuple(alpha * np.array(to_rgb(colour)) + (1 - alpha) * np.array(to_rgb(under)))
+
+
+def contrast(a: Any, b: Any) -> float:
+    """WCAG's contrast ratio of colours ``a`` and ``b``: (lighter + 0.05) / (darker + 0.05) of
+    their relative luminances."""
+    lighter, darker = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: Any) -> float:
+    """Relative luminance of ``colour`` (WCAG: linear RGB weighted 0.2126, 0.7152, 0.0722)."""
+    srgb = np.array(to_rgb(colour))
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])

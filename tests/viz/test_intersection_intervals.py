@@ -52,12 +52,7 @@ def test_every_cell_s_number_has_the_contrast_text_needs() -> None:
     """A ratio of log2 -1.82 (just past 0.6 of the scale's end) was written white on a mid
     blue, 3.5:1: each number now takes black or white, whichever stands out more on its
     cell's colour, 4.5:1 or more (WCAG's ratio of relative luminances)."""
-    from matplotlib.colors import to_rgb
-
-    def luminance(colour: object) -> float:
-        srgb = np.array(to_rgb(colour))
-        return float(np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
-                     @ [0.2126, 0.7152, 0.0722])
+    from tests.viz.colour_vision import contrast
 
     ratios = np.array([[-1.82, -1.5, -2.5, 1.82, 2.5, 0.0]])
     training = np.full((1, 6), 0.1)
@@ -66,7 +61,6 @@ def test_every_cell_s_number_has_the_contrast_text_needs() -> None:
         image = ax.images[0]
         for text in ax.texts:
             j, i = (round(v) for v in text.get_position())
-            lighter, darker = sorted((luminance(image.cmap(image.norm(image.get_array()[i, j]))),
-                                      luminance(text.get_color())), reverse=True)
-            assert (lighter + 0.05) / (darker + 0.05) >= 4.5, text.get_text()
+            cell = image.cmap(image.norm(image.get_array()[i, j]))
+            assert contrast(cell, text.get_color()) >= 4.5, text.get_text()
     plt.close(fig)

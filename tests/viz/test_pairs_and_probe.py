@@ -27,6 +27,20 @@ def test_informativeness_heatmap_prints_values_near_one_whole() -> None:
     plt.close(fig)
 
 
+def test_informativeness_heatmap_numbers_have_the_contrast_text_needs() -> None:
+    """A value just under 0.6 of the highest was written white on magma's orange-red, 4.0:1:
+    each number now takes black or white by its cell's colour, 4.5:1 or more (WCAG)."""
+    from tests.viz.colour_vision import contrast
+
+    values = np.array([[1.0, 0.598, 0.61, 0.3, 0.8, 0.1]])
+    fig = informativeness_heatmap(values, ["a"], "mu")
+    image = fig.axes[0].images[0]
+    for text in fig.axes[0].texts:
+        cell = image.cmap(image.norm(values[0, round(text.get_position()[0])]))
+        assert contrast(cell, text.get_color()) >= 4.5, text.get_text()
+    plt.close(fig)
+
+
 def test_informativeness_heatmap_title_fits_a_narrow_figure() -> None:
     fig = informativeness_heatmap(np.full((2, 3), 0.5), ["a", "b"], "mu")
     fig.canvas.draw()

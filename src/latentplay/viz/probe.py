@@ -9,7 +9,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from latentplay.viz.plain import drawn_as_written
-from latentplay.viz.style import PAGE_WIDTH, legend_items, qualitative_colors, tight_layout, wrap_title
+from latentplay.viz.style import (
+    PAGE_WIDTH,
+    legend_items,
+    qualitative_colors,
+    text_color,
+    tight_layout,
+    wrap_title,
+)
 
 FLOOR = -0.25
 """The lowest score the probe bars draw (an R² can fall without bound)."""
@@ -74,7 +81,7 @@ def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], colum
         for (a, d), v in np.ndenumerate(values):
             if v >= 0.05 and (chance is None or v > chance[a]):
                 ax.text(d, a, f"{v:.2f}".removeprefix("0"), ha="center", va="center",
-                        fontsize=6, color="black" if v > 0.6 * values.max() else "white")
+                        fontsize=6, color=text_color(im.cmap(im.norm(v))))
     ax.set_yticks(range(n_attr), attributes, fontsize=8)
     shown = range(0, dims, -(-dims // 32))  # at most 32 dimensions numbered along the axis
     ax.set_xticks(shown, [str(d) for d in shown], fontsize=6)
