@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -58,6 +59,28 @@ def test_accuracy_bars_start_at_zero_and_nothing_is_clipped_or_covered() -> None
     legend = ax.get_legend().get_window_extent(renderer)
     assert not legend.overlaps(ax.get_window_extent(renderer))
     assert legend.y0 >= 0
+
+
+def test_error_and_bias_panels_are_readable_on_a_page() -> None:
+    """The two panels of a reading's error and bias made an 11.9-inch figure whose 8 pt
+    legends and notes printed at 4.6 pt on a page: scaled to a page every text is now 6 points
+    or more, and the two legends stay apart and on the figure."""
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
+
+    def row(group: str, mae: float | None) -> dict[str, Any]:
+        def plus(x: float) -> float | None:
+            return None if mae is None else mae + x
+        return {"group": group, "n": 40, "mae": mae, "mae_low": plus(-0.5), "mae_high": plus(0.5),
+                "bias": plus(-4), "bias_low": plus(-4.5), "bias_high": plus(-3.5), "r": None}
+    summary = {"kind": "values", "predicted": "age_read", "truth": "age", "by": "skin_tone",
+               "groups": [row("monk_1", 4.0), row("monk_5", 5.5), row("monk_10", None)],
+               "overall": {"mae": 4.6, "bias": 0.1}, "across": None, "persons": 200}
+    fig = accuracy_bars(summary)
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
+    fig.canvas.draw()
+    left, right = (ax.get_legend().get_window_extent() for ax in fig.axes)
+    assert not left.overlaps(right) and left.x0 >= 0 and right.x1 <= fig.bbox.width
+    plt.close(fig)
 
 
 def test_a_group_whose_rows_went_unread_keeps_its_place() -> None:

@@ -56,7 +56,10 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     values = summary["kind"] == "values"
     panels = [("mae", "mean absolute error"), ("bias", "bias (reading - label)")] if values \
         else [("accuracy", "accuracy")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.5,
+    # two panels 3.4 inches wide, not 5.2: the 11.9-inch figure printed its 8 pt text at 4.6 pt
+    # on a page, the 8.3-inch one at 6.6
+    panel = 5.2 if len(panels) == 1 else 3.4
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel * len(panels) + 1.5,
                                                       max(2.8, 1.3 + 0.42 * len(rows)) + 0.8),
                              squeeze=False)
     y = np.arange(len(rows))
@@ -87,7 +90,8 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
         ax.set_yticks(y, labels if ax is axes[0][0] else [""] * len(rows))
         ax.set_ylim(len(rows) - 0.5, -0.5)            # every group's place, the first on top
         ax.set_xlabel(title)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), fontsize=8, ncol=2, frameon=False,
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), fontsize=8, ncol=3 - len(panels),
+                  frameon=False,
                   bbox_transform=offset_copy(ax.transAxes, fig, y=-32, units="points"))  # under
         # the axis label, off the bars
     across = summary.get("across") or {}
