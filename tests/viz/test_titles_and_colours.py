@@ -167,8 +167,10 @@ def test_shares_by_setting_draws_many_classes_in_panels_of_their_own():
     """Twenty joint classes (gender x skin tone, `audit compare --joint --psi`) were twenty
     lines near 0.05 on a 0-1 axis, not to be told apart: now a panel per class, named above
     it, all on one share axis that reaches just above the highest band; the title (with what
-    the dotted line is) stays within the figure."""
+    the dotted line is) stays within the figure, and every text prints at 6 points or more on
+    a page (five panels a row printed their 7 pt ticks at 4.6)."""
     from latentplay.viz.distribution import shares_by_setting
+    from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
 
     classes = [f"{g} / monk_{t}" for g in ("female", "male") for t in range(1, 11)]
     shares = np.full((3, 20), 1 / 20)
@@ -185,6 +187,7 @@ def test_shares_by_setting_draws_many_classes_in_panels_of_their_own():
     assert shown[0].get_xlim()[0] > shown[0].get_xlim()[1]           # psi 1 on the left
     assert "dotted: reference" in fig._suptitle.get_text()
     assert _inside(fig, fig._suptitle)
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT
 
 
 def test_shares_by_setting_of_few_classes_share_one_axes_with_a_legend_beside_it():
