@@ -371,3 +371,22 @@ def test_genuine_and_impostor_pairs_stay_apart_for_colour_blind_readers() -> Non
                        on_white(impostor[:3], impostor[3], under=over)])
     assert min(gaps.values()) > 10, gaps
     plt.close(fig)
+
+
+def test_det_axes_are_labelled_in_numbers_not_raw_mathtext() -> None:
+    """The DET curves' log axes were labelled ``$\\mathdefault{10^{-2}}$`` and the like, as
+    written: figures are made with mathtext off (names are drawn as written), and matplotlib's
+    log labels are mathtext. They read 0.001, 0.01, 0.1 and 1 now."""
+    same = np.r_[np.ones(100, bool), np.zeros(1000, bool)]
+    d = np.r_[np.linspace(0.0, 1.0, 100), np.linspace(0.5, 1.5, 1000)]
+    fig = det_curves([("g", d, same)], 0.8)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    for axis in (ax.xaxis, ax.yaxis):
+        low, high = axis.get_view_interval()
+        shown = [t.get_text() for t, at in zip(axis.get_ticklabels(), axis.get_majorticklocs(),
+                                                strict=True) if low <= at <= high]
+        expected = [f"{10.0 ** k:g}" for k in range(-6, 1) if low <= 10.0 ** k <= high]
+        assert shown == expected and {"0.01", "0.1", "1"} <= set(shown)
+        assert not [t for t in axis.get_ticklabels(minor=True) if t.get_text()]
+    plt.close(fig)

@@ -12,7 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from latentplay.report.images import figure_uri
 from latentplay.viz.plain import drawn_as_written
-from latentplay.viz.style import tight_layout
+from latentplay.viz.style import PAGE_WIDTH, log_axis, tight_layout
 
 Series = tuple[Sequence[float], Sequence[float]]  # (x values, y values)
 
@@ -39,7 +39,7 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
             pad = 0.03 * (scale[1] - scale[0])
             ax.set_ylim(scale[0] - pad, scale[1] + pad)
         elif positive and len(positive) == len(values) and max(positive) / min(positive) > 100:
-            ax.set_yscale("log")
+            log_axis(ax)
         elif values and all(float(v).is_integer() for v in values):   # counts: whole ticks
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name, fontsize=9)
@@ -74,7 +74,7 @@ def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
         ax.bar(np.arange(len(values)), values, color=colors)
         if title.startswith("variance"):
             if (values > 0).any():   # one image trained on: every variance 0, no log scale
-                ax.set_yscale("log")
+                log_axis(ax)
             if threshold is not None:
                 ax.axhline(threshold, color="tab:red", linewidth=1, linestyle="--",
                            label=f"active threshold {threshold:g}")
@@ -103,15 +103,16 @@ def spectrum(variance: np.ndarray, title: str) -> str:
     first; log scale) and its cumulative share."""
     share = np.asarray(variance, dtype=float) / max(float(np.sum(variance)), 1e-30)
     axis = np.arange(1, len(share) + 1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 2.8))
+    # a page wide: 8.5 inches printed its 7 pt ticks at 5.7 pt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 2.8))
     left.plot(axis, share, linewidth=1.2)
-    left.set_yscale("log")
+    log_axis(left)
     left.set_xlabel("principal axis", fontsize=8)
     left.set_ylabel("share of the variance", fontsize=8)
     right.plot(axis, np.cumsum(share), linewidth=1.2)
     for level in (0.5, 0.9, 0.99):
         right.axhline(level, color="tab:gray", linewidth=0.8, linestyle="--")
-    right.set_xscale("log")
+    log_axis(right, "x")
     right.set_xlabel("principal axes (log)", fontsize=8)
     right.set_ylabel("cumulative share", fontsize=8)
     for ax in (left, right):

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.textpath import TextToPath
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 ORDERED_MAP = "viridis"
 """The sequential colour map ordered classes are drawn along (see :func:`ordered_colors`)."""
@@ -169,6 +169,26 @@ def integer_ticks(axis: Axis) -> None:
     apart and as many as fit; an axis around a single whole number gets that one tick."""
     axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True,
                                        min_n_ticks=1))
+
+
+class PlainLogFormatter(LogFormatter):
+    """Tick labels of a log axis as plain numbers (``0.001``, ``20``, ``1e-05``) on the ticks
+    matplotlib labels: its own are mathtext (``$\\mathdefault{10^{-3}}$``), which figures made
+    with ``parse_math`` off (:func:`~latentplay.viz.plain.drawn_as_written`) showed as that
+    very string."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
+def log_axis(ax: Axes, which: str = "y") -> None:
+    """Put ``ax``'s ``which`` axis (``"x"`` or ``"y"``) on a log scale, its ticks labelled by
+    :class:`PlainLogFormatter` (the minor ones where matplotlib labels them: within about a
+    decade)."""
+    getattr(ax, f"set_{which}scale")("log")
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_formatter(PlainLogFormatter())
+    axis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
 
 
 COLUMN_WIDTH = 3.3

@@ -21,6 +21,7 @@ from latentplay.viz.style import (
     PAGE_WIDTH,
     SMALLEST_TEXT,
     legend_items,
+    log_axis,
     qualitative_colors,
     row_note,
     text_width,
@@ -63,8 +64,8 @@ def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None)
         ax.plot(max(rates[0], lo_fmr), max(rates[1], lo_fnmr), "o", color=color, ms=7, zorder=3,
                 mec=color if zero else "black", mfc="white" if zero else color,
                 mew=2 if zero else 1, clip_on=False)  # whole on the axes' edges
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_axis(ax, "x")
+    log_axis(ax, "y")
     ax.set_xlim(floor, 1)
     ax.set_ylim(floor, 1)
     ax.plot([floor, 1], [floor, 1], color="0.8", lw=1, ls="--", zorder=0)
