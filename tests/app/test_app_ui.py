@@ -262,3 +262,20 @@ def test_names_from_a_shared_store_render_as_text_not_as_remote_images(tmp_path:
                 if isinstance(b, gr.Markdown)]
     assert not any("<img" in page for page in rendered)
     assert f"attributes {evil}, age;" in rendered[0]
+
+
+def test_headings_go_in_order_and_every_control_is_named(vae_run: Path, coded_faces: Path) -> None:
+    """A screen reader moves by headings and names controls by their labels: under the page's
+    h1 the tabs' headings (Latent sliders, Interpolation, Edit face A) were h3, a level
+    skipped; they are h2, and every control, image and plot has a label."""
+    import re
+
+    demo = build_app(run=vae_run, data=coded_faces)
+    levels = [len(h) for b in demo.blocks.values() if isinstance(b, gr.Markdown)
+              for h in re.findall(r"^(#+) ", str(b.value or ""), flags=re.MULTILINE)]
+    assert levels[0] == 1 and len(levels) >= 4 and set(levels[1:]) == {2}
+    named = (gr.Slider, gr.Number, gr.Dropdown, gr.Radio, gr.Checkbox, gr.Textbox, gr.Image,
+             gr.Gallery, gr.Plot)
+    controls = [b for b in demo.blocks.values() if isinstance(b, named)]
+    assert controls and all(str(b.label or "").strip() for b in controls)
+    assert all(str(b.value).strip() for b in demo.blocks.values() if isinstance(b, gr.Button))

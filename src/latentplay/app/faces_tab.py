@@ -54,7 +54,7 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
         demo.load(show_a, row_a, image_a, api_name=False)
         demo.load(show_b, row_b, image_b, api_name=False)
 
-        gr.Markdown("### Interpolation" + ("\n\nDrawn when you press *Interpolate* (faces A and B "
+        gr.Markdown("## Interpolation" + ("\n\nDrawn when you press *Interpolate* (faces A and B "
                                            "are inverted first)." if pg.inverts else ""))
         with gr.Row():
             method = gr.Radio(["slerp", "lerp"], value="slerp", label="path")
@@ -114,7 +114,7 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks, at_open: bool
     """Direction (fitted or loaded), step and axis -> face ``row``, its reconstruction and
     its edit, the direction's cautions, and, with a classifier, what it reads on the last
     two; drawn when the page opens (``at_open``), else when asked with a button."""
-    gr.Markdown("### Edit face A along a direction")
+    gr.Markdown("## Edit face A along a direction")
     columns = faces.direction_columns(pg)
     attributes = faces.direction_attributes(pg)
     direction = gr.State(None)

@@ -119,7 +119,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         demo.load(run, traverse_inputs, row, api_name=False)
 
         dims = generate.slider_axes(pg)
-        gr.Markdown("### Latent sliders\nOne code, the start above with these dimensions "
+        gr.Markdown("## Latent sliders\nOne code, the start above with these dimensions "
                     f"moved ({generate.slider_words(pg)}), in {unit}; the image follows the sliders.")
         with gr.Row():
             with gr.Column(scale=2):
