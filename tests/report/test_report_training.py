@@ -299,6 +299,22 @@ def test_latent_dimensions_of_codes_that_never_vary_draw_without_a_warning() -> 
     assert uri.startswith("data:image/png;base64,")
 
 
+def test_inactive_units_are_hatched_as_well_as_grey(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inactive units were grey bars among blue ones, 0.50 and 0.39 in luma: near alike on
+    paper and to some colour-blind readers. They are hatched too (in both panels), the active
+    ones plain, and the axis says so."""
+    from latentplay.report import figures
+
+    drawn: list = []
+    monkeypatch.setattr(figures, "figure_uri", lambda fig: drawn.append(fig) or "data:,")
+    active = np.array([True, False, True, False])
+    figures.latent_dimensions(np.array([2.0, 0.01, 3.0, 0.02]), np.array([0.9, 0.001, 1.1, 0.002]),
+                              active, 0.01)
+    for ax in drawn[0].axes:
+        assert [bool(p.get_hatch()) for p in ax.patches] == [False, True, False, True]
+    assert "hatched: inactive" in drawn[0].axes[-1].get_xlabel()
+
+
 def test_an_animation_can_be_stopped_and_images_are_not_read_out_twice(vae_run: Path,
                                                                          tmp_path: Path) -> None:
     """recon.gif looped forever with no way to stop it (WCAG 2.2.2), and every image's alt

@@ -61,17 +61,18 @@ def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
                       active: np.ndarray | None, threshold: float | None) -> str:
     """Bars per latent dimension: ``(D,)`` KL to the prior and/or ``(D,)`` variance of the
     encoder means (log scale where any is above 0, ``threshold`` line); ``(D,)`` bool
-    ``active`` units in colour (in a panel of another length than ``active``'s, every bar is
-    drawn in colour)."""
+    ``active`` units in colour, inactive ones grey and hatched (in a panel of another length
+    than ``active``'s, every bar is drawn in colour)."""
     panels = [p for p in (("KL(q(z|x) || p(z)) per dimension, nats", kl),
                           ("variance of E[z|x] per dimension", variance)) if p[1] is not None]
     fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 2.4 * len(panels) + 0.3), squeeze=False)
     for ax, (title, values) in zip(axes[:, 0], panels, strict=True):
         values = np.asarray(values, dtype=float)
         marked = active is not None and len(active) == len(values)
-        colors = ["tab:gray" if marked and not active[d] else "tab:blue"
-                  for d in range(len(values))]
-        ax.bar(np.arange(len(values)), values, color=colors)
+        inactive = [marked and not active[d] for d in range(len(values))]
+        # hatched as well as grey: told from the active ones on paper and without colour vision
+        ax.bar(np.arange(len(values)), values, color=["tab:gray" if i else "tab:blue" for i in inactive],
+               hatch=["///" if i else "" for i in inactive], edgecolor="white", linewidth=0)
         if title.startswith("variance"):
             if (values > 0).any():   # one image trained on: every variance 0, no log scale
                 log_axis(ax)
@@ -83,7 +84,7 @@ def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
         ax.set_xticks(np.arange(len(values)))
         ax.tick_params(labelsize=7)
         ax.grid(axis="y", alpha=0.3)
-    axes[-1, 0].set_xlabel("latent dimension (grey: inactive)" if active is not None
+    axes[-1, 0].set_xlabel("latent dimension (grey, hatched: inactive)" if active is not None
                            else "latent dimension", fontsize=8)
     tight_layout(fig)
     return figure_uri(fig)
