@@ -16,10 +16,14 @@ from latentplay.store.schema import UNKNOWN
 from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.projection import class_colors
 from latentplay.viz.style import (
+    PAGE_WIDTH,
+    SMALLEST_TEXT,
     fitted,
     legend_items,
     qualitative_colors,
+    readable_size,
     text_color,
+    text_width,
     tight_layout,
     unknown_bar_style,
     wrap_title,
@@ -225,42 +229,72 @@ def intersection_heatmaps(
     shown_ratio = np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT)
     if bounds is not None:  # undetermined direction: white
         shown_ratio = np.where((bounds[..., 0] <= 0) & (bounds[..., 1] >= 0), 0.0, shown_ratio)
-    width = 1.2 + 0.55 * len(cols)
-    intervals = generated_ci is not None or bounds is not None
-    fig, axes = plt.subplots(1, 3, figsize=(max(9.0, 3 * width), 1.6 + 0.42 * len(rows)
-                                            * (1.5 if intervals else 1.0)),
-                             squeeze=False)
-    top = float(max(training.max(), generated.max(), 1e-9))
     cells = int((training > 0).sum())
     ratio_name = f"log2({generated_name} / {reference_label})" + (
         "" if bounds is None else
         f"\nwhite: its interval spans 0\n(95 % for all {cells} together)")
+    top = float(max(training.max(), generated.max(), 1e-9))
     panels = ((training, f"{reference_label} shares", "Greys", 0.0, top),
               (generated, f"{generated_label} shares", "Greys", 0.0, top),
               (shown_ratio, ratio_name, "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
+
+    def cell_text(k: int, i: int, j: int) -> str:
+        text = _ratio_text(ratio[i, j]) if k == 2 else f"{panels[k][0][i, j]:.3f}"
+        if k == 1 and generated_ci is not None:
+            text += f"\n[{generated_ci[i, j, 0]:.2f}, {generated_ci[i, j, 1]:.2f}]"
+        if k == 2 and bounds is not None:
+            text += f"\n[{_ratio_text(bounds[i, j, 0])}, {_ratio_text(bounds[i, j, 1])}]"
+        return text
+
+    texts = {(k, i, j): cell_text(k, i, j) for k in range(3)
+             for (i, j), value in np.ndenumerate(panels[k][0]) if not np.isnan(value)}
+    per_point = max((text_width(line, 1.0) for t in texts.values() for line in t.split("\n")),
+                    default=0.0)   # inches of the widest line of a number at 1 point
+    size, width = _cell_size(per_point, len(cols))
+    heading, tick = readable_size(9, width), readable_size(8, width)   # the titles', the scales'
+    intervals = generated_ci is not None or bounds is not None
+    fig, axes = plt.subplots(1, 3, figsize=(width, 1.6 + 0.42 * len(rows)
+                                            * (1.5 if intervals else 1.0)),
+                             squeeze=False)
     for k, (ax, (values, name, cmap, low, high)) in enumerate(zip(axes[0], panels, strict=True)):
         shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, aspect="auto")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(wrap_title(name, width / 3 - 0.4, heading), fontsize=heading)
         ax.set_xticks(range(len(cols)), list(cols), rotation=45 if len(cols) > 3 else 0,
-                      ha="right" if len(cols) > 3 else "center", fontsize=7)
-        ax.set_yticks(range(len(rows)), list(rows), fontsize=8)
-        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03)
+                      ha="right" if len(cols) > 3 else "center", fontsize=readable_size(7, width))
+        ax.set_yticks(range(len(rows)), list(rows), fontsize=readable_size(8, width))
+        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=tick)
         for (i, j), value in np.ndenumerate(values):
             if np.isnan(value):
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//",
                                            color="0.6", lw=0))
                 continue
-            text = _ratio_text(ratio[i, j]) if k == 2 else f"{value:.3f}"
-            if k == 1 and generated_ci is not None:
-                text += f"\n[{generated_ci[i, j, 0]:.2f}, {generated_ci[i, j, 1]:.2f}]"
-            if k == 2 and bounds is not None:
-                text += f"\n[{_ratio_text(bounds[i, j, 0])}, {_ratio_text(bounds[i, j, 1])}]"
-            ax.text(j, i, text, ha="center", va="center", fontsize=5 if intervals else 6,
+            ax.text(j, i, texts[k, i, j], ha="center", va="center", fontsize=size,
                     color=text_color(shown.cmap(shown.norm(value))))
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(wrap_title(title, width - 0.8, heading), fontsize=heading)
     tight_layout(fig)
+    # the labels and scales took more room than foreseen: numbers as large as their cells hold
+    cell = min(ax.get_position().width for ax in axes[0]) * width / len(cols)
+    if per_point * size > cell - 0.06:
+        for text in (t for ax in axes[0] for t in ax.texts):
+            text.set_fontsize((cell - 0.06) / per_point)
     return fig
+
+
+def _cell_size(per_point: float, columns: int) -> tuple[float, float]:
+    """The points of :func:`intersection_heatmaps`' cell numbers (the widest line of them
+    ``per_point`` inches wide at 1 point) and the inches of the figure of its three panels of
+    ``columns`` columns each, its cells as wide as that line: numbers that print at
+    :data:`~latentplay.viz.style.SMALLEST_TEXT` once the figure is scaled to a page, where
+    that converges (wider cells make a wider figure, which asks larger numbers); with more
+    columns, that size on the figure itself. At 5 points on a 9-inch figure they printed at
+    3.8."""
+    size = SMALLEST_TEXT
+    converges = 3 * columns * per_point * SMALLEST_TEXT / PAGE_WIDTH < 0.9
+    for _ in range(20 if converges else 0):
+        size = readable_size(SMALLEST_TEXT, 3 * (1.2 + max(0.55, per_point * size + 0.1) * columns))
+    width = 3 * (1.2 + max(0.55, per_point * size + 0.1) * columns)
+    return (readable_size(SMALLEST_TEXT, width) if converges else size), width
 
 
 def _ratio_text(value: float) -> str:
