@@ -119,9 +119,13 @@ def test_printed_effect_names_its_interval(cli, sim: Path, tmp_path: Path, undra
     assert f"] (95% interval, {matched}{tail})" in lines["matched"]
     assert effect["matched"]["estimand"] == "effect on the treated (ATT)"  # no caliper: all matched
     assert lines["matched"].endswith("; estimates the effect on the treated (ATT)")
+    # a matched difference is an effect only where the covariates hold every confounder
+    below = r.out.splitlines()[r.out.splitlines().index(lines["matched"]) + 1]
+    assert "only if the covariates hold every confounder" in below
     assert ("Abadie-Imbens" in matched) == replace and ("pair bootstrap" in matched) != replace
     table = _effect(effect).blocks[0]
     assert [row[4].text for row in table.rows] == [naive, matched]
+    assert "only if the covariates hold every confounder" in table.caption
 
 
 def test_a_caliper_that_drops_treated_units_names_the_estimand(cli, sim: Path, tmp_path: Path,

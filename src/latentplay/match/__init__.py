@@ -67,6 +67,11 @@ def interval_kinds(replace: bool, persons: bool, score: str | None = None) -> tu
                    "percentile pair bootstrap over matched treated units with their controls")
 
 
+OBSERVED_ONLY = ("an effect only if the covariates hold every confounder: matching balances what it "
+                 "was given, and leaves what they do not capture as it was")
+"""What the printout and the report say beside a matched difference."""
+
+
 def estimand(matched: int, treated: int) -> str:
     """What the matched difference estimates (``effect.matched.estimand``): the effect on the
     treated (ATT) when all ``treated`` units found controls; else the effect on the ``matched``

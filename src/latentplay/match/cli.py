@@ -54,6 +54,7 @@ def run_cmd(
     """Match each treated unit to control(s) alike in the covariates; write pairs.csv,
     balance.csv, summary.json, love plot, attribute-means chart and a grid of pairs."""
     from latentplay.config import resolve
+    from latentplay.match import OBSERVED_ONLY
     from latentplay.match.pipeline import MatchConfig, run
     from latentplay.match.verify import SAME_PERSON
     from latentplay.outputs import progress_bar
@@ -128,6 +129,7 @@ def run_cmd(
             r = e[key]
             what = f"; estimates the {r['estimand']}" if r.get("estimand") else ""
             print(f"{name}: {r['estimate']:.4g} {_interval(key, r)}{what}")
+        print(f"  {OBSERVED_ONLY}")
         if e["matched"].get("score_taken_as_known"):
             print(f"propensity score taken as known: {e['matched']['score_taken_as_known']}")
     if "verification" in summary:

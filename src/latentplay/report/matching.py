@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
-from latentplay.match import DISTANCE_LABELS, interval_kinds
+from latentplay.match import DISTANCE_LABELS, OBSERVED_ONLY, interval_kinds
 from latentplay.match.balance import COLUMNS as BALANCE_COLUMNS
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
@@ -184,7 +184,8 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
     divided = f": mean difference / {stats['smd_denominator']}" if stats.get("smd_denominator") else ""
     table = Table(columns, table_rows, "balance.csv: group means, standardized mean difference "
                   f"(SMD{divided}) and variance ratio (VR, continuous covariates) before and after "
-                  f"matching. Highlighted (*): |SMD| > {SMD_THRESHOLD:g}, the usual bound for balance.")
+                  f"matching. Highlighted (*): |SMD| > {SMD_THRESHOLD:g}, a rule of thumb for balance "
+                  "(Austin 2009), not a test.")
     blocks: list[Block] = [overview, table]
     recorded_n = stats.get("covariates")
     if isinstance(recorded_n, int) and recorded_n != len(rows):
@@ -255,7 +256,8 @@ def _effect(effect: dict[str, Any]) -> Section:
              if m.get("score_taken_as_known") else "")
     table = Table.of(["estimate of", "value", "interval", "level", "kind of interval",
                       "treated units", "persons", "design effect"], rows,
-                     f"Outcome: {effect.get('outcome')}.{score}")
+                     f"Outcome: {effect.get('outcome')}; the matched difference is "
+                     f"{OBSERVED_ONLY}.{score}")
     return Section(f"Effect on {effect.get('outcome')}", "effect", [table])
 
 

@@ -54,7 +54,7 @@ def love_plot(
         names: ``p`` covariate names.
         smd_before, smd_after: ``(p,)`` standardized mean differences (NaN after: not shown;
             all NaN after, i.e. no pairs: no "after" entry, and the title says so).
-        threshold: dashed reference line (0.1 is the usual balance threshold).
+        threshold: dashed reference line (0.1: a rule of thumb for balance, Austin 2009).
         max_rows: show at most this many covariates, the most imbalanced before or after
             matching (drawn in the order of their imbalance before); the title (of each panel)
             says how many were left out and how imbalanced they are at most.
