@@ -385,8 +385,10 @@ def test_imbalance_amplified_by_a_generator_and_undone_by_the_correction() -> No
     assert 0 < corrected.low < corrected.amplification < corrected.high
     assert corrected.generated_low < fd(0.85) < corrected.generated_high
     text = imbalance_text(result.to_dict())
-    assert text.startswith("distance from balance (L2): reference 0.283, generated")
-    assert imbalance_text(result.to_dict(), "ffhq").startswith("distance from balance (L2): ffhq 0.283")
+    assert text.startswith("distance from balance (L2, sampling bias taken off): reference 0.283, "
+                           "generated")
+    assert imbalance_text(result.to_dict(), "ffhq").startswith(
+        "distance from balance (L2, sampling bias taken off): ffhq 0.283")
     assert "; corrected: generated 0.49" in text and "amplification +0.2" in text
     assert compare(np.array([5]), np.array([3]), ["a"]).imbalance is None
 
@@ -588,7 +590,14 @@ def test_the_data_store_is_named_by_its_folder_not_called_training(
     assert r.code == 0, r.err
     assert "training" not in r.out
     assert any(line.lstrip().startswith("female: reference 0.") for line in r.out.splitlines())
-    assert "distance from balance (L2): reference " in r.out
+    # each class's shares stand beside the counts they rest on (read with --annotator labels:
+    # the images' own labels, counted here from the stores)
+    sides = [np.bincount(load(path).labels("gender"), minlength=2) for path in (reference, images)]
+    for k, name in enumerate(load(reference).schema.attribute_or_error("gender").names):
+        (a, b) = (side[k] for side in sides)
+        assert (f"  {name}: reference {a / sides[0].sum():.3f} ({a}), images {b / sides[1].sum():.3f} "
+                f"({b})") in r.out
+    assert "distance from balance (L2, sampling bias taken off): reference " in r.out
     assert any(t.startswith("reference (n=") for t in texts)           # the bars' legend
     assert "reference shares" in texts                                  # the heatmaps
     assert any(t.startswith("log2(images / reference)") for t in texts)

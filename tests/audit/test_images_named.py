@@ -37,7 +37,7 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     r = cli("audit", "compare", "--images", dark, "--data", faces, "--annotator",
             f"{skin_annotator_file},{gender_annotator_file}", "--joint", "gender,skin_tone", "--out", out)
     assert r.code == 0, r.err
-    assert re.search(r"monk_\d+: faces [\d.]+, dark [\d.]+", r.out), r.out
+    assert re.search(r"monk_\d+: faces [\d.]+ \(\d+\), dark [\d.]+ \(\d+\)", r.out), r.out
     assert "generated" not in r.out, r.out
     assert "images of dark, annotated (n=40, 8 persons)" in texts["distribution_skin_tone.png"]
     assert "images of dark by annotated skin_tone" in texts["samples_skin_tone.png"]

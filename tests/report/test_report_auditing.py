@@ -32,6 +32,11 @@ def test_compare_and_groups_sections(audit_run: Path) -> None:
     assert len(figures) == 2  # distribution and samples
     facts = dict(next(b for b in page.sections[1].blocks if isinstance(b, Facts)).items)
     assert facts["held-out accuracy"].endswith("images")
+    # the distance is the one corrected for sampling, named so (shares near balance read 0)
+    assert "distance from balance (sampling bias taken off)" in facts
+    # the classes counted are said, once, to be perceived ones, not the persons' identities
+    overview = _tables(page.sections[0])[0]
+    assert "labels are annotators' judgements of how a face looks" in overview.caption
 
 
 def test_groups_alone_and_a_foreign_summary(audit_run: Path, tmp_path: Path) -> None:

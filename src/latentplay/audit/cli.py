@@ -244,8 +244,9 @@ def compare_cmd(
         for row in s["per_class"]:
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
             ratio = ratio_interval(row)
-            print(f"  {row['class']}: {ref} {row['training']:.3f}, {audited} "
-                  f"{row['generated']:.3f}{corr}" + (f", ratio {ratio}" if ratio else ""))
+            print(f"  {row['class']}: {ref} {row['training']:.3f} ({row['training_count']}), "
+                  f"{audited} {row['generated']:.3f} ({row['generated_count']}){corr}"
+                  + (f", ratio {ratio}" if ratio else ""))
         if s.get("corrected_pinned"):
             print(f"  corrected {pinned_text(s['corrected_pinned'])}")
         for line in (ratio_text(s, ref, audited), faithful_text(s), imbalance_text(s, ref, audited),

@@ -72,6 +72,15 @@ shares' resamples spread no wider than the shares of a sample of this many image
 (:func:`effective_count`); below it they swing between classes the annotator confuses, and the
 distance is read plainly (:func:`_imbalance`)."""
 
+BALANCE_LABEL = "distance from balance (L2, sampling bias taken off)"
+"""What the printout and the report call :func:`imbalance_text`'s distances: each is corrected for
+sampling (:func:`balance_distances`), so shares near balance read 0, not their plain L2."""
+
+PERCEIVED = ("The classes are perceived ones: a store's labels are annotators' judgements of how a "
+             "face looks, not the persons' own identities, and the annotator learns those "
+             "judgements (its confusion corrects its disagreement with the labels, not theirs).")
+"""What the audit report says once of the classes it counts."""
+
 REFERENCE = "reference"
 """What the store the generated images are compared with is called in sentences, and in labels
 where its folder's name does not suit (:func:`data_name`): it need not be the training set."""
@@ -942,7 +951,7 @@ def imbalance_text(summary: dict[str, Any], name: str = REFERENCE, audited: str 
     """One line on the imbalances of a :meth:`Comparison.to_dict` summary (None without
     them), ``name`` labelling the store compared with (:func:`data_name`), ``audited`` the
     images audited (``generated`` or the ``--images`` folder): ``"distance from
-    balance (L2): reference 0.21, generated 0.30 [0.28, 0.33]; amplification +0.09
+    balance (L2, sampling bias taken off): reference 0.21, generated 0.30 [0.28, 0.33]; amplification +0.09
     [+0.06, +0.12] (+: less balanced than the reference set) (a faithful generator +0.004
     [-0.01, +0.02]); ..."``."""
     raw = summary.get("imbalance")
@@ -959,7 +968,7 @@ def imbalance_text(summary: dict[str, Any], name: str = REFERENCE, audited: str 
                      f"{alone['high']:+.3f}])")
         return text
 
-    text = (f"distance from balance (L2): {name} {raw['training']:.3f}, "
+    text = (f"{BALANCE_LABEL}: {name} {raw['training']:.3f}, "
             f"{part(raw, faithful.get('amplification'))}")
     corrected = summary.get("corrected_imbalance")
     if corrected:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.audit.distribution import (
+    BALANCE_LABEL,
+    PERCEIVED,
     REFERENCE,
     chi_square_basis,
     data_name,
@@ -119,7 +121,8 @@ def _compare_overview(summary: dict[str, Any], ref: str, audited: str = "generat
                                f"{audited} one; 'corrected' undoes the annotator's confusion. "
                                f"The chi-square test compares the {audited} images with what "
                                f"the annotator reads on the {ref} distribution where its "
-                               "confusion is known, so its errors alone do not reject."))
+                               "confusion is known, so its errors alone do not reject. "
+                               f"{PERCEIVED}"))
     if values:
         blocks.append(Table.of(["attribute", f"{ref} mean", f"{audited} mean", "SMD", "KS",
                                 "p", "Wasserstein"], values,
@@ -221,8 +224,8 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
             f"a generator that follows the {REFERENCE} distribution would score ")))
     balance = imbalance_text(r, ref, audited.name)
     if balance:
-        facts.append(("distance from balance", balance.removeprefix(
-            "distance from balance (L2): ")))
+        facts.append(("distance from balance (sampling bias taken off)",
+                      balance.removeprefix(f"{BALANCE_LABEL}: ")))
     along = shift_text(r, audited.name)
     if along:
         facts.append(("along the classes' order", along))
