@@ -447,3 +447,14 @@ def test_sampling_options_with_images_are_refused(cli, faces: Path, skin_annotat
             "--out", tmp_path / "o")
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
     assert words in r.err and not (tmp_path / "o").exists()
+
+
+def test_an_annotators_accuracy_stands_beside_naming_the_commonest_class() -> None:
+    """Chance for an annotator's accuracy is the commonest true class's share: 10 of 12 held-out
+    images are of one class, so 0.833 is what naming it every time scores (an annotator at
+    0.75 here does worse than that)."""
+    from latentplay.audit.annotate import commonest_share
+
+    assert commonest_share([[8, 2], [1, 1]]) == pytest.approx(10 / 12)
+    assert commonest_share(np.array([[5, 0, 0], [0, 5, 0], [0, 0, 5]])) == pytest.approx(1 / 3)
+    assert commonest_share([[0, 0], [0, 0]]) == 0.0

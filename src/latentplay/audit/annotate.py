@@ -73,6 +73,13 @@ CLASS_ROWS = 50
 adds, so that its confusion row is measured."""
 
 
+def commonest_share(counts: Any) -> float:
+    """The accuracy of naming the commonest true class every time, from an annotator's ``(K, K)``
+    confusion counts (rows true): the chance level its accuracy is read against."""
+    rows = [float(sum(row)) for row in counts]
+    return max(rows) / max(sum(rows), 1.0)
+
+
 @dataclass
 class Evaluation:
     """How an annotator does on labelled images.

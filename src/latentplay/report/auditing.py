@@ -198,7 +198,7 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
         facts = [("annotator", f"{ann.get('kind', '?')}"
                   + (f" on {ann.get('embedder')}" if ann.get("embedder") else "")),
                  ("held-out accuracy", f"{number(ev.get('accuracy'))} on {number(ev.get('n'))} "
-                  "images" if ev else "not measured")]
+                  "images" + _chance(ev) if ev else "not measured")]
         if ev.get("confidence") is not None and ann.get("confidence_generated") is not None:
             from latentplay.audit.annotate import confidence_shift
 
@@ -261,6 +261,15 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
         if (run / file).exists():
             blocks.append(file_figure(run / file, caption))
     return Section(name, f"attr-{name}", blocks)
+
+
+def _chance(ev: dict[str, Any]) -> str:
+    """What naming the commonest class every time scores on an annotator's evaluation images, to
+    stand beside its accuracy ("" for a summary written without the counts)."""
+    from latentplay.audit.annotate import commonest_share
+
+    counts = ev.get("counts")
+    return "" if not counts else f" (naming the commonest every time: {commonest_share(counts):.3f})"
 
 
 def _share_intervals(chi2: dict[str, Any], ref: str, audited: str, corrected: bool) -> str:
