@@ -404,6 +404,31 @@ def test_cli_names_a_file_that_is_no_npy_array(cli, tmp_path: Path) -> None:
         assert "pickle" not in res.err and len(res.err.strip().splitlines()) == 1
 
 
+def test_the_table_says_which_scores_start_above_0_and_codes_that_know_nothing_agree(
+        cli, tmp_path: Path) -> None:
+    """Beneath the scores stands what codes unrelated to the factors score, and it holds for such
+    codes: MIG, SAP and DCI's disentanglement and completeness about 0; DCI's test
+    informativeness at chance (1 / 5 for factors of five equal levels), explicitness about 0.5,
+    IRS and modularity between 0.3 and 0.7."""
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "f.npy", rng.integers(0, 5, (2000, 3)))
+    np.save(tmp_path / "c.npy", rng.normal(size=(2000, 10)))
+    out = tmp_path / "scores.json"
+    res = cli("metrics", "disentanglement", "--factors", tmp_path / "f.npy", "--codes",
+              tmp_path / "c.npy", "--json", out)
+    assert res.code == 0, res.err
+    said = " ".join(res.out.split())
+    assert "codes unrelated to the factors score about 0 on MIG, SAP and DCI's disentanglement" in said
+    assert "explicitness a ROC-AUC (0.5), IRS and modularity 0.3 to 0.7" in said
+    s = json.loads(out.read_text())["scores"]
+    for key in ("mig.discrete_mig", "sap.SAP_score", "dci.disentanglement", "dci.completeness"):
+        assert s[key] < 0.05, key
+    assert abs(s["dci.informativeness_test"] - 1 / 5) < 0.1
+    assert abs(s["modularity.explicitness_score_test"] - 0.5) < 0.1
+    for key in ("irs.IRS", "modularity.modularity_score"):
+        assert 0.3 <= s[key] <= 0.7, key
+
+
 def test_cli_table_names_the_metrics_as_asked(cli, tmp_path: Path) -> None:
     """``--metrics mig_fast,sap``: the table's rows say which sizes were used (mig_fast, not the
     registry name mig); one metric asked for twice (its scores would share one JSON key) is

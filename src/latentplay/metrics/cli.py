@@ -109,14 +109,24 @@ def _few_rows_note(factors: np.ndarray, fitted: str) -> str | None:
             f"{fitted} to be reliable")
 
 
+FLOORS = ("higher is better for every score but num_active_dims (a count); codes unrelated to "
+          "the factors score about 0 on MIG, SAP and DCI's disentanglement and completeness, but "
+          "not on the others: informativeness_test, BetaVAE and FactorVAE are accuracies (chance: 1 / "
+          "a factor's levels, 1 / the factors), explicitness a ROC-AUC (0.5), IRS and modularity "
+          "0.3 to 0.7, higher for factors of more levels (docs/metrics.md)")
+"""What the scores table says beneath it: which scores start above 0 for codes that know
+nothing (measured in docs/metrics.md, "What codes that know nothing score")."""
+
+
 def _print_scores(done: list[tuple[str, dict[str, float]]]) -> None:
     """The table of ``(metric name as asked, e.g. mig_fast; {score: value})`` pairs, one row per
-    score, in the order the metrics ran."""
+    score, in the order the metrics ran, and :data:`FLOORS` beneath it."""
     table = Table("metric", "score", "value")
     for metric, scores in done:
         for name, value in scores.items():
             table.add_row(metric, name, f"{value:.4f}")
     table_console().print(table)
+    print(FLOORS)
 
 
 def _duration(seconds: float) -> str:
