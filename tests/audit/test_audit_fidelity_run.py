@@ -164,6 +164,10 @@ def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None
                                              f"--by skin_tone --out {out}")
     assert summary["data_digest"] == store_digest(st.load(faces))
     assert 0 <= summary["coverage"] <= 1 and summary["frechet_distance"] > 0
+    # the kernel distance's sd is the subsets' spread, and is not printed as if an interval
+    kid = summary["kernel_distance"]
+    assert f"kernel distance {kid['mean']:.4g} (SD {kid['std']:.2g} over random subsets: their " \
+           "spread, not an interval; lower is closer for both)" in " ".join(r.out.split())
     assert "authenticity of the samples nearest to each skin_tone (held-out): " in r.out
     r = cli("report", out)
     assert r.code == 0, r.err

@@ -536,7 +536,8 @@ def fidelity_cmd(
           f"{summary['density']:.3f}, coverage {summary['coverage']:.3f}, authenticity "
           f"{summary['authenticity']:.3f} (k={summary['k']})")
     print(f"  Frechet distance {summary['frechet_distance']:.4g}, kernel distance "
-          f"{kid['mean']:.4g} +- {kid['std']:.2g}")
+          f"{kid['mean']:.4g} (SD {kid['std']:.2g} over random subsets: their spread, not an "
+          "interval; lower is closer for both)")
     if off := summary.get("off_subspace"):
         held = "" if off["held_out_share"] is None else f"; held-out: {off['held_out_share']:.1%}"
         print(f"  off the subspace of the {store}: {off['count']} of {summary['n_generated']} "
