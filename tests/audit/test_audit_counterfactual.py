@@ -905,7 +905,8 @@ def test_random_directions_lean_on_the_codes_spread() -> None:
 
 
 def _flips(group: str, step: str, rate: float, shift: float | None, flips: int) -> dict:
-    return {"group": group, "step": step, "rate": rate, "low": rate / 2, "high": (1 + rate) / 2,
+    n = 4 if group == ALL else 2        # the faces of each group in the printouts below
+    return {"group": group, "step": step, "n": n, "rate": rate, "low": rate / 2, "high": (1 + rate) / 2,
             "random_rate": 0.1, "excess": rate - 0.1, "excess_low": rate - 0.3,
             "excess_high": rate + 0.1, "shift": shift, "shift_low": None if shift is None else shift - 0.25,
             "shift_high": None if shift is None else shift + 0.25, "flips": flips}
@@ -962,7 +963,7 @@ def test_printed_lines_of_a_classifier_by_hand() -> None:
         "  check skin_tone at steps -2 / 0 / +2: light 90% / 60% / 0%, dark 10% / 40% / 100%",
         "  check hair at steps -2 / 0 / +2: dark 50% / 50% / 50%",
         "  check age (mean reading) at steps -2 / 0 / +2: 30 / - / 41.3",
-        "  class changed by gender at steps -2 / +2: f 50% / 100%, m 0% / -",
+        "  class changed by gender at steps -2 / +2: f (2 faces) 50% / 100%, m (2 faces) 0% / -",
         "  identity (dlib; cosine similarity to the unedited decoding, 0.200 between different faces, "
         "0.800 between a face and its decoding):",
         "    step -2: 0.700 [0.600, 0.800], kept 62%; random directions 0.900, loss -0.200 "
@@ -996,7 +997,7 @@ def test_printed_lines_of_a_reader_of_values_by_hand() -> None:
         "  step own: reading changed by +0 on average [-1.5, +1.5], 0.5 absolute (5 faces)",
         "  step female: reading changed by -2.5 on average [-4, -1], 3 absolute (5 faces)",
         "  step male: no readings",
-        "  mean change by age read unedited at steps female / male: young +4 / -"]
+        "  mean change by age read unedited at steps female / male: young (2 faces) +4 / -"]
 
 
 def test_printed_profile_lines_by_hand() -> None:

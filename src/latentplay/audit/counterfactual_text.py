@@ -64,7 +64,7 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     if per_group:
         out.append(f"  {'mean change' if values else 'class changed'} by {s['groups_by']} at steps "
                    f"{' / '.join(edges)}: " + ", ".join(
-                  f"{g} {' / '.join(_number(v, values) for v in vs)}"
+                  f"{g}{_faces(table, g)} {' / '.join(_number(v, values) for v in vs)}"
                   for g, vs in per_group.items()))
     if s.get("identity"):
         out.extend(identity_lines(s["identity"], edges))
@@ -159,6 +159,13 @@ def _check_shares(rows: list[dict], steps: list[str]) -> dict[str, dict[str, lis
         if any(values):
             out.setdefault(name, {})[cls] = values
     return out
+
+
+def _faces(rows: list[dict], group: str) -> str:
+    """`` (N faces)``: how many faces ``group``'s rates or changes rest on, the most of any of
+    its steps ("" for rows written without their counts)."""
+    counts = [r["n"] for r in rows if r["group"] == group and r.get("n") is not None]
+    return f" ({max(counts)} faces)" if counts else ""
 
 
 def _group_values(rows: list[dict], steps: list[str], key: str) -> dict[str, list]:
