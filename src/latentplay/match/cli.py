@@ -137,7 +137,8 @@ def run_cmd(
         m, r = v["matched"], v["random"]
         print(f"face verification (dlib) of {m['pairs']} matched pairs: median distance "
               f"{_number(m['median'], '.3f')} against {_number(r['median'], '.3f')} for "
-              f"{r['pairs']} random pairs; share below {SAME_PERSON} (same person): "
+              f"{r['pairs']} random pairs; share below {SAME_PERSON} (what dlib's rule of thumb "
+              "reads as one person): "
               f"{_number(m[f'share_below_{SAME_PERSON}'], '.1%')} against "
               f"{_number(r[f'share_below_{SAME_PERSON}'], '.1%')} (verification.csv)")
     print(f"wrote {out}")
