@@ -132,6 +132,19 @@ def ratio_interval(row: dict[str, Any]) -> str:
     return f"x{row['ratio']:.2f} ({row['ratio_low']:.2f}-{'∞' if high is None else f'{high:.2f}'})"
 
 
+def _not_ruled_out(rows: list[dict[str, Any]]) -> str:
+    """``, yet ratios as low as x0.50 and as high as x1.70 are not ruled out``: the farthest
+    bounds of the ``per_class`` rows' intervals, so that intervals spanning 1 do not read as
+    ratios of 1 ("" where no row has an interval)."""
+    bounded = [row for row in rows if row.get("ratio_low") is not None]
+    if not bounded:
+        return ""
+    low = min(row["ratio_low"] for row in bounded)
+    highs = [row.get("ratio_high") for row in bounded]
+    high = "∞" if None in highs else f"{max(highs):.2f}"
+    return f", yet ratios as low as x{low:.2f} and as high as x{high} are not ruled out"
+
+
 def ratio_text(summary: dict[str, Any], reference: str, audited: str = "generated") -> str | None:
     """One line on the ratios of a :meth:`~latentplay.audit.distribution.Comparison.to_dict`
     summary (None without them): the classes the ``audited`` images show more and less often
@@ -147,7 +160,7 @@ def ratio_text(summary: dict[str, Any], reference: str, audited: str = "generate
              f"{r['pointwise']:.1%}").replace("%", " %")
     if not r["more"] and not r["less"]:
         return (f"{audited} shows no class more or less often than {reference} has it: every "
-                f"interval spans 1 ({basis})")
+                f"interval spans 1{_not_ruled_out(summary['per_class'])} ({basis})")
 
     def listed(key: str) -> str:
         return ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key])
