@@ -198,6 +198,11 @@ def test_love_plot_puts_attributes_only_checked_in_a_grey_panel_of_their_own() -
     assert [t.get_text() for t in bottom.get_yticklabels()] == ["a0", "a1"]
     assert top.get_position().y0 > bottom.get_position().y1
     assert "Matched on: 3 covariates" in top.get_title(loc="left")
+    # matching aims to balance what it is given; it need not (SMD 0.74 after on a VAE's codes)
+    assert "(what the matching aims to balance)" in " ".join(top.get_title(loc="left").split())
+    # the dashed line is named, as a rule of thumb
+    assert " ".join(bottom.get_xlabel().split()) == (
+        "|standardized mean difference| (dashed: 0.1, a rule of thumb for balance)")
     heading = " ".join(bottom.get_title(loc="left").split())
     assert "Checked, not matched on: 2 attributes" in heading and "not balanced by design" in heading
     for ax, grey, which in ((top, False, ""), (bottom, True, " (checked)")):

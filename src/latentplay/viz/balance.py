@@ -25,7 +25,7 @@ from latentplay.viz.style import (
     wrap_title,
 )
 
-MATCHED_ON_HEADING = "Matched on: {n} {what} (what the matching balances)"
+MATCHED_ON_HEADING = "Matched on: {n} {what} (what the matching aims to balance)"
 CHECKED_HEADING = ("Checked, not matched on: {n} {what}\n(not balanced by design: an imbalance here is "
                    "no failure of the matching)")
 """Headings of the two panels of :func:`love_plot` (``n`` rows, ``what`` covariate(s) or
@@ -83,7 +83,7 @@ def love_plot(
         shown, hidden = picks[0]
         fig, ax = plt.subplots(figsize=(CHART_WIDTH, 1.2 + LEGEND_ROW + 0.24 * max(len(shown), 1)))
         _love_panel(ax, names, before, after, shown, threshold, ("tab:red", "tab:blue"), has_after)
-        ax.set_xlabel("|standardized mean difference|", fontsize=CHART_TEXT + 0.5)
+        ax.set_xlabel(_x_label(threshold), fontsize=CHART_TEXT + 0.5)
         ax.set_xlim(left=0)
         band = _legend_below(fig, [ax])
         tight_layout(fig, rect=(0, band, 1, 1))
@@ -106,7 +106,7 @@ def love_plot(
                      color="black" if matched else "0.35")
         if not matched:
             ax.set_facecolor("0.96")
-    axes[-1, 0].set_xlabel("|standardized mean difference|", fontsize=CHART_TEXT + 0.5)
+    axes[-1, 0].set_xlabel(_x_label(threshold), fontsize=CHART_TEXT + 0.5)
     axes[-1, 0].set_xlim(left=0)  # once all panels are drawn: the shared x axis holds every point
     width = fig.get_figwidth()
     fig.suptitle(wrap_title(title, width - 0.3, CHART_TEXT + 1), fontsize=CHART_TEXT + 1)
@@ -118,6 +118,11 @@ def love_plot(
                      loc="left")
     tight_layout(fig, rect=(0, band, 1, 1))
     return fig
+
+
+def _x_label(threshold: float) -> str:
+    """The x axis's label, which says what its dashed line is."""
+    return f"|standardized mean difference|\n(dashed: {threshold:g}, a rule of thumb for balance)"
 
 
 def _legend_below(fig: Figure, axes: list[plt.Axes]) -> float:
