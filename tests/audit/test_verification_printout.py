@@ -28,3 +28,23 @@ def test_across_groups_line_names_the_groups_left_out(capsys) -> None:  # noqa: 
     _print_verification({**summary, "differentials": {**diff, "left_out": {
         "accuracy": [], "fmr": [], "fnmr": []}}})
     assert "  across groups: accuracy sd 0.0500" in capsys.readouterr().out
+
+
+def test_each_groups_error_rates_are_printed_with_their_intervals(capsys) -> None:  # noqa: ANN001
+    """The rates a reader quotes stand with their intervals, as verification.json holds them:
+    3 false matches of 300 impostor pairs is 0.0100, Wilson's 95 % interval 0.0034 to 0.0290
+    (by hand: centre (0.01 + 1.92 / 300) / (1 + 3.84 / 300), half-width 1.96 sqrt(0.01 x 0.99 /
+    300 + 3.84 / 360000) / (1 + 3.84 / 300))."""
+    centre = (0.01 + 1.96 ** 2 / 600) / (1 + 1.96 ** 2 / 300)
+    half = 1.96 * (0.01 * 0.99 / 300 + 1.96 ** 2 / 360000) ** 0.5 / (1 + 1.96 ** 2 / 300)
+    row = {"group": "a", "no_face_share": None, "accuracy": 0.66, "auc": 0.7, "fmr": 0.01,
+           "fmr_low": centre - half, "fmr_high": centre + half, "fnmr": 0.8, "fnmr_low": None,
+           "fnmr_high": None, "genuine": 300, "impostor": 300}
+    summary = {"pairs": {"used": 600, "unconverted": 0, "flagged_dropped": 0}, "overall": row,
+               "column": "z", "metric": "cosine", "threshold": 0.5, "by": None,
+               "differentials": None, "intervals": "Wilson"}
+    _print_verification(summary)
+    out = capsys.readouterr().out.splitlines()
+    assert "  (FMR and FNMR with 95 % intervals: Wilson)" in out
+    assert "  a: accuracy 0.6600, AUC 0.7000, FMR 0.0100 [0.0034, 0.0290], FNMR 0.8000 (300 + 300 "\
+           "pairs)" in out

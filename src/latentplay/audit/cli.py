@@ -804,6 +804,14 @@ def _print_notes(summary: dict) -> None:
             warn(f"caution: {caution}")
 
 
+def _rate(row: dict, key: str) -> str:
+    """A group's FMR or FNMR with its interval where the summary has one: ``0.0100 [0.0034,
+    0.0290]``."""
+    low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
+    bounds = "" if low is None or high is None else f" [{figure_text(low, 4)}, {figure_text(high, 4)}]"
+    return figure_text(row[key], 4) + bounds
+
+
 def _print_verification(summary: dict) -> None:
     p = summary["pairs"]
     print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {summary['column']} "
@@ -812,11 +820,13 @@ def _print_verification(summary: dict) -> None:
     if p["unconverted"] or p["flagged_dropped"]:
         print(f"left out: {p['unconverted']} pairs with an unconverted image, "
               f"{p['flagged_dropped']} with a face the embedder did not find")
+    if summary.get("intervals"):
+        print(f"  (FMR and FNMR with 95 % intervals: {summary['intervals']})")
     for r in [*summary["groups"], summary["overall"]] if summary["by"] else [summary["overall"]]:
         no_face = "" if r["no_face_share"] is None else \
             f", no face found in {100 * r['no_face_share']:.1f} %"
         print(f"  {r['group']}: accuracy {figure_text(r['accuracy'], 4)}, AUC {figure_text(r['auc'], 4)}, "
-              f"FMR {figure_text(r['fmr'], 4)}, FNMR {figure_text(r['fnmr'], 4)} "
+              f"FMR {_rate(r, 'fmr')}, FNMR {_rate(r, 'fnmr')} "
               f"({r['genuine']} + {r['impostor']} pairs{no_face})")
     diff = summary["differentials"]
     if diff:
