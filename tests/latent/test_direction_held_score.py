@@ -51,6 +51,7 @@ def test_holding_the_direction_that_carries_the_attribute_scores_the_held_direct
     held = dr.Direction.from_json(held_json)
     assert held.score < 0.1 and held.weak
     assert f"smile: held-out R² {held.score:.3f} on 400 codes" in r.out
+    assert "ridge; chance 0)" in r.out            # an R² beside what predicting the mean scores
     assert f"holding other fixed (held-out {unheld:.3f} before holding it)" in r.out
     assert "caution: near chance" in r.err
 

@@ -432,6 +432,7 @@ def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Pat
             "--positive", "male", "--out", out)
     assert r.code == 0, r.err
     assert "held-out balanced accuracy" in r.out
+    assert "; chance 0.5)" in r.out        # two sides: a balanced accuracy's chance is a half
     gender = Direction.from_json(out)
     assert gender.label == "gender: male vs female" and gender.n == 400 and gender.dim == 8
     assert out.with_suffix(".png").exists()
