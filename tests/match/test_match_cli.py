@@ -99,9 +99,13 @@ def test_replace(cli, sim: Path, tmp_path: Path, undrawn) -> None:
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2",
             "--replace", "--ratio", "2", "--outcome", "y", "--out", tmp_path / "r")
     assert r.code == 0, r.err
-    assert "effective sample size" in r.out
     pairs = read_rows(tmp_path / "r" / "pairs.csv")
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    # the effective sample size is the controls' (Σw)² / Σw², and the line says whose
+    weights = np.bincount([int(p["control_index"]) for p in pairs]) / 2   # each treated: 2 controls
+    weights = weights[weights > 0]
+    ess = weights.sum() ** 2 / (weights ** 2).sum()
+    assert f" control units (their effective sample size {ess:.0f}; " in r.out
     c = summary["counts"]
     assert len(pairs) == c["pairs"] == 2 * c["treated"]
     assert c["matched_controls"] < c["pairs"]  # controls reused

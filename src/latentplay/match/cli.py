@@ -96,7 +96,7 @@ def run_cmd(
     b = summary["balance"]
     print(f"matched {c['matched_treated']} of {c['treated']} {summary['treatment']['treated']} "
           f"units to {c['matched_controls']} {summary['treatment']['control']} units "
-          f"(effective sample size {c['controls_ess']:.0f}; {c['unmatched_treated']} unmatched, "
+          f"(their effective sample size {c['controls_ess']:.0f}; {c['unmatched_treated']} unmatched, "
           f"{c['caliper_drops']} by the caliper"
           # caliper_drops counts both calipers' (a run with only a second caliper printed "by
           # the caliper" next to "with no control within the second caliper")
