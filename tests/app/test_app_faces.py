@@ -59,6 +59,7 @@ def test_edit_by_zero_is_the_reconstruction(cvae: Playground, tmp_path: Path) ->
     assert direction.dim == 8 and direction.positive == "male"
     assert faces.fit(cvae, faces.RUN_CODES, "gender", "male") is direction  # cached
     assert "held-out balanced accuracy" in faces.describe(direction)
+    assert f"balanced accuracy {direction.score:.3f} (chance 0.5)" in faces.describe(direction)
     for along in ("pattern", "normal"):
         assert np.array_equal(faces.edit(cvae, 4, direction, 0.0, along),
                               faces.reconstruct(cvae, 4))

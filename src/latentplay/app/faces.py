@@ -163,7 +163,7 @@ def describe(direction: Direction) -> str:
     held = (f"; held: {markdown_text(', '.join(direction.conditioned_on))}"
             if direction.conditioned_on else "")
     return (f"{markdown_text(direction.label)} ({direction.method}, n={direction.n}): held-out "
-            f"{direction.score_name} {direction.score:.3f}{held}")
+            f"{direction.score_name} {direction.score:.3f} (chance {direction.chance:g}){held}")
 
 
 def cautions(pg: Playground, direction: Direction) -> str:

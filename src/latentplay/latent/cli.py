@@ -926,9 +926,8 @@ def direction(
         save_figure(distance_histogram(distances, labels, names, title, attribute,
                                        ordered=attr.ordered, unit=unit),
                     out.with_suffix(".png"))
-    chance = "0.5" if found.score_name == "balanced accuracy" else "0"   # two sides; R²: the mean
     typer.echo(f"{found.label}: {score_text} on {found.n} codes ({cv}-fold{persons}, "
-               f"{found.method}; chance {chance}){held_text}")
+               f"{found.method}; chance {found.chance:g}){held_text}")
     if not coded.all():
         typer.echo(f"left out: {int((~coded).sum())} of {len(z)} rows whose {column!r} codes hold "
                    "non-finite values")

@@ -196,6 +196,12 @@ class Direction:
                 "changes what the codes vary most in, not that attribute")
 
     @property
+    def chance(self) -> float:
+        """What :attr:`score` reads for codes that know nothing of the attribute: a balanced
+        accuracy of two sides 0.5, an R² 0 (the mean predicted)."""
+        return 0.5 if self.kind == "categorical" else 0.0
+
+    @property
     def score_name(self) -> str:
         """What :attr:`score` is: ``balanced accuracy`` or ``R²``."""
         return "balanced accuracy" if self.kind == "categorical" else "R²"
