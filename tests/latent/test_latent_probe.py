@@ -149,6 +149,9 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
             "gender,smile", "--out", out)
     assert r.code == 0, r.err
     assert "chance" in r.out and f"wrote {out}" in r.out
+    # what the ± is and the k that the k-NN column depends on are said beneath the table
+    assert "held-out scores over 5 folds: mean ± SD; k-NN with k = 15 (fewer where a training " \
+           "fold is smaller)" in " ".join(r.out.split())
     summary = json.loads((out / "probe.json").read_text())
     assert summary["data"] == str(two_columns) and summary["cv"] == 5
     assert summary["made_by"]["command"] == (f"latentplay latent probe {two_columns} --columns "

@@ -1100,7 +1100,7 @@ def probe(
 
     from rich.table import Table
 
-    from latentplay.latent.probe import probe_store, write_probes
+    from latentplay.latent.probe import NEIGHBORS, probe_store, write_probes
     from latentplay.store import load
 
     if cv < 2:
@@ -1124,6 +1124,9 @@ def probe(
                       f"none above chance ({p.informativeness_chance:.2f})" if p.top is None
                       else f"{p.top} ({p.informativeness[p.top]:.2f})")
     console().print(table)
+    if found:
+        typer.echo(f"held-out scores over {cv} folds: mean ± SD; k-NN with k = {NEIGHBORS} (fewer "
+                   "where a training fold is smaller)")
     for reason in skipped:
         typer.echo(f"left out: {reason}")
     if found and found[0].folds == "persons":
