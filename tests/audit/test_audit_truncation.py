@@ -59,11 +59,12 @@ def test_the_console_says_where_the_annotator_is_unsure(monkeypatch, capsys, tmp
              "generated": [[0.5, 0.5], [0.2, 0.8]], "tv": [0.0, 0.3],
              "confidence": [0.76, 0.58], "confidence_held_out": 0.76}
     monkeypatch.setattr(truncation, "truncation_sweep",
-                        lambda *a, **k: {"attributes": {"tone": entry}})
+                        lambda *a, **k: {"n": 10, "attributes": {"tone": entry}})
     audit_cli._truncation(tmp_path / "run", SimpleNamespace(path=tmp_path / "faces"), [], "1,0.2",
                           tmp_path / "out", 10, 0, None, "cpu", False, [])
     out = capsys.readouterr().out
     assert "annotator less sure at ψ 0.2 (0.58) than on labelled images (0.76)" in out
+    assert "tone (faces: a 0.500, b 0.500; 10 samples at each psi)" in out   # what shares rest on
     assert "ψ 1 (" not in out
 
 
@@ -152,7 +153,8 @@ def test_a_psi_where_a_corrected_share_is_unknown_says_so(monkeypatch, capsys, t
     assert truncation.ratio_words(entry, 0) == ""
     assert truncation.ratio_words(entry, 1).endswith("; unknown: f")
     assert "unknown" not in truncation.ratio_words({**entry, "pinned": None}, 1)  # older summaries
-    monkeypatch.setattr(truncation, "truncation_sweep", lambda *a, **k: {"attributes": {"sex": entry}})
+    monkeypatch.setattr(truncation, "truncation_sweep",
+                        lambda *a, **k: {"n": 10, "attributes": {"sex": entry}})
     audit_cli._truncation(tmp_path / "run", SimpleNamespace(path=tmp_path / "faces"), [], "1,0.5",
                           tmp_path / "out", 10, 0, None, "cpu", False, [])
     out = capsys.readouterr().out

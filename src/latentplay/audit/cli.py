@@ -285,7 +285,8 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
     ref = data_name(store.path)
     for name, entry in summary["attributes"].items():
         print(f"{name} ({ref}: " + ", ".join(f"{c} {t:.3f}" for c, t in
-                                             zip(entry["classes"], entry["training"], strict=True)) + ")")
+                                             zip(entry["classes"], entry["training"], strict=True))
+              + f"; {summary['n']} samples at each psi)")
         for k, value in enumerate(entry["psi"]):
             shares = ", ".join(f"{c} {g:.3f}" for c, g in zip(entry["classes"], entry["generated"][k],
                                                               strict=True))
