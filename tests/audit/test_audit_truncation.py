@@ -166,6 +166,28 @@ def test_a_psi_where_a_corrected_share_is_unknown_says_so(monkeypatch, capsys, t
     assert "unknown: corrected f: 0 in at least 97.5 %" in table.caption
 
 
+def test_no_class_off_at_any_psi_says_how_far_from_1_the_ratios_may_be(monkeypatch, capsys,  # noqa: ANN001
+                                                                      tmp_path) -> None:  # noqa: ANN001
+    """Every interval spans 1 at both psi (f and m at x0.80-1.20, then x0.90-1.30 and
+    x0.70-1.10): the line says so and names the farthest bounds, 0.70 and 1.30, as not ruled
+    out, so that it does not read as "drawn as often"."""
+    from types import SimpleNamespace
+
+    from latentplay.audit import cli as audit_cli
+    from latentplay.audit import truncation
+
+    audits = [_audit([0.5, 0.5], [0.5, 0.5], []), _audit([0.55, 0.45], [0.55, 0.45], [])]
+    entry = truncation._across("sex", [1.0, 0.5], audits)
+    monkeypatch.setattr(truncation, "truncation_sweep",
+                        lambda *a, **k: {"n": 10, "attributes": {"sex": entry}})
+    audit_cli._truncation(tmp_path / "run", SimpleNamespace(path=tmp_path / "faces"), [], "1,0.5",
+                          tmp_path / "out", 10, 0, None, "cpu", False, [])
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("no class drawn more or less often than faces at any psi: every interval spans 1, yet "
+            "ratios as low as x0.70 and as high as x1.30 are not ruled out (ratios of corrected "
+            "shares, 95 % intervals for all 2 classes together at each ψ)") in out
+
+
 def test_each_psi_takes_its_own_audits_numbers() -> None:
     """The summary's row at each psi is that psi's audit's: shares, Wilson bands, corrected
     shares, total variations and the annotator's confidence on its samples; corrected shares

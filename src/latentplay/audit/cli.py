@@ -266,6 +266,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 joint: list[str]) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
     from latentplay.audit.distribution import data_name, pinned_text
+    from latentplay.audit.share_ratio import not_ruled_out
     from latentplay.audit.truncation import (
         confidence_caution,
         off_reference,
@@ -297,8 +298,11 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 print(f"    {words}")
         if basis := ratio_basis(entry):
             off = bool(off_reference(entry).any())  # type: ignore[union-attr]  # has ratios
+            spans = not_ruled_out([{"ratio_low": low, "ratio_high": high}
+                                   for per in entry["ratios"]["interval"] for low, high in per])
             print(f"  (more or less often than {ref}: {basis})" if off else
-                  f"  no class drawn more or less often than {ref} at any psi ({basis})")
+                  f"  no class drawn more or less often than {ref} at any psi: every interval "
+                  f"spans 1{spans} ({basis})")
         if pinned := pinned_classes(entry):
             print(f"  (corrected {pinned_text(pinned)})")
         if entry["confidence_held_out"] is not None:

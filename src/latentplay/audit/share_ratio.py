@@ -132,7 +132,7 @@ def ratio_interval(row: dict[str, Any]) -> str:
     return f"x{row['ratio']:.2f} ({row['ratio_low']:.2f}-{'∞' if high is None else f'{high:.2f}'})"
 
 
-def _not_ruled_out(rows: list[dict[str, Any]]) -> str:
+def not_ruled_out(rows: list[dict[str, Any]]) -> str:
     """``, yet ratios as low as x0.50 and as high as x1.70 are not ruled out``: the farthest
     bounds of the ``per_class`` rows' intervals, so that intervals spanning 1 do not read as
     ratios of 1 ("" where no row has an interval)."""
@@ -160,7 +160,7 @@ def ratio_text(summary: dict[str, Any], reference: str, audited: str = "generate
              f"{r['pointwise']:.1%}").replace("%", " %")
     if not r["more"] and not r["less"]:
         return (f"{audited} shows no class more or less often than {reference} has it: every "
-                f"interval spans 1{_not_ruled_out(summary['per_class'])} ({basis})")
+                f"interval spans 1{not_ruled_out(summary['per_class'])} ({basis})")
 
     def listed(key: str) -> str:
         return ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key])
