@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from latentplay import sources
+from latentplay.audit import load_annotator
 from latentplay.audit import run as audit_run
 from latentplay.audit.cli import fidelity_cmd
 from latentplay.errors import UserError
@@ -41,6 +42,12 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     assert "generated" not in r.out, r.out
     assert "images of dark, annotated (n=40, 8 persons)" in texts["distribution_skin_tone.png"]
     assert "images of dark by annotated skin_tone" in texts["samples_skin_tone.png"]
+    # the title's accuracy stands beside naming the commonest held-out class every time
+    ev = load_annotator(skin_annotator_file).evaluation
+    rows = ev.counts.sum(axis=1)
+    title = " ".join(texts["distribution_skin_tone.png"])
+    assert (f"annotator's held-out accuracy {ev.accuracy:.3f} (naming the commonest class: "
+            f"{rows.max() / rows.sum():.3f})") in title
     joint = texts["distribution_gender,skin_tone.png"]
     assert any(t.startswith("log2(dark / faces)") for t in joint)
     assert any(t.startswith("images of dark, ") for t in joint)

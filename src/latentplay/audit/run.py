@@ -30,6 +30,7 @@ from latentplay.audit.annotate import (
     NetworkAnnotator,
     NetworkValues,
     StoreLabels,
+    commonest_share,
     load_annotator,
     read_classes,
     requested_condition,
@@ -646,7 +647,9 @@ def _reading(annotator: Annotator) -> tuple[str, str]:
         return "labelled", "labels of the images' store"
     if annotator.evaluation is None:
         return "annotated", "no held-out accuracy"
-    return "annotated", f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
+    ev = annotator.evaluation
+    return "annotated", (f"annotator's held-out accuracy {ev.accuracy:.3f} (naming the commonest "
+                         f"class: {commonest_share(ev.counts):.3f})")
 
 
 def drawn_under(condition: Mapping[str, Any] | None) -> str:
