@@ -33,6 +33,7 @@ def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
             "--bootstrap", "200")
     assert r.code == 0, r.err
     assert "max |SMD|" in r.out and "matched difference in y" in r.out
+    assert "caution" not in r.err  # balanced: no covariate over |SMD| 0.1 after matching
     for name in ("pairs.csv", "balance.csv", "summary.json", "love_plot.png",
                  "attribute_means.png"):
         assert (out / name).stat().st_size > 0
@@ -289,6 +290,27 @@ def test_one_treated_unit_gives_valid_json_and_no_interval(cli, tmp_path: Path) 
     assert matched["n_treated"] == 1 and matched["estimate"] is not None
     assert matched["ci_low"] is None and matched["ci_high"] is None
     assert all(b["smd_before"] == "" for b in read_rows(out / "balance.csv"))
+
+
+def test_covariates_left_imbalanced_are_cautioned(cli, tmp_path: Path, undrawn) -> None:
+    """Half the units treated, 1:1 without replacement: every control is used, so the
+    balance after matching is the balance before; both dimensions of ``z`` stay over 0.1."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
+    from latentplay.match.synthetic import confounded, make_store
+
+    data = confounded(200, relevant=2, irrelevant=0, strength=2.0, treated_share=0.5, seed=0)
+    assert data.treated.sum() == 100
+    make_store(tmp_path / "s", data)
+    out = tmp_path / "m"
+    r = cli("match", "run", tmp_path / "s", "--treatment", "group", "--covariates", "z", "--out", out)
+    assert r.code == 0, r.err
+    rows = [b for b in read_rows(out / "balance.csv") if b["matched_on"] == "1"]
+    assert [b["covariate"] for b in rows] == ["z[0]", "z[1]"]
+    after = [abs(float(b["smd_after"])) for b in rows]
+    assert after == pytest.approx([abs(float(b["smd_before"])) for b in rows])
+    assert min(after) > 0.1
+    assert (f"caution: 2 of 2 covariates matched on stay over |SMD| 0.1 after matching "
+            f"(largest {max(after):.3f})") in r.err
 
 
 @pytest.mark.parametrize(("method", "label"), [("mahalanobis", "Mahalanobis distance"),

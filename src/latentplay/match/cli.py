@@ -10,6 +10,7 @@ import typer
 from latentplay.cliargs import at_least, split_names
 from latentplay.errors import UserError
 from latentplay.outputs import warn
+from latentplay.report.page import SMD_THRESHOLD
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -110,6 +111,8 @@ def run_cmd(
 
     print(f"{smd(on)} ({on['covariates']} covariates matched on; SMD = mean difference / "
           f"{b['smd_denominator']})")
+    if caution := _imbalance_caution(on):
+        warn(caution)
     if rest:   # an outcome left out of --outcome lands here, not in the headline
         print(f"  attributes not matched on (checked, not balanced by design): {smd(rest)} "
               f"({rest['covariates']})")
@@ -158,6 +161,18 @@ def _interval(key: str, r: dict) -> str:
     if r.get("se_score_known") is not None:
         how.append(f"SE {r['se']:.3g}; {r['se_score_known']:.3g} with the score taken as known")
     return f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] ({', '.join(how)})"
+
+
+def _imbalance_caution(stats: dict) -> str | None:
+    """A ``caution:`` line when covariates matched on stay over :data:`SMD_THRESHOLD` after
+    matching (``stats``: :func:`latentplay.match.balance.summarize`'s); None when none does."""
+    after = stats["after"]
+    over = after.get(f"n_over_{SMD_THRESHOLD:g}")
+    if not over:
+        return None
+    largest = _number(after["max_abs_smd"], ".3f").replace("—", "infinite")
+    return (f"caution: {over} of {stats['covariates']} covariates matched on stay over |SMD| "
+            f"{SMD_THRESHOLD:g} after matching (largest {largest}): the groups remain imbalanced on them")
 
 
 def _number(value: float | None, spec: str) -> str:
