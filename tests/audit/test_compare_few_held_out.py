@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from latentplay.audit.annotate import Evaluation
-from latentplay.audit.distribution import chi_square_basis, compare
+from latentplay.audit.distribution import chi_square_basis, compare, simulated_text
 from latentplay.audit.goodness_of_fit import (
     FEW_HELD_OUT,
     REFERENCE_TRUTH,
@@ -112,3 +112,9 @@ def test_simulated_p_reads_the_drawn_images_through_the_confusion() -> None:
     assert 0.035 <= p <= 0.07 and how == REFERENCE_TRUTH   # 0.053
     assert simulated_p(training, np.array([40.5, 30.5, 20.0]), point)[1] == REFERENCE_SHARES
     assert simulated_p(training, np.array([40, 31, 20]), point)[1] == MARGINS_FIXED
+
+
+def test_a_row_of_one_held_out_image_is_named_in_the_singular() -> None:
+    assert simulated_text({"fewest_held_out": 1}).startswith(
+        f"a row of the annotator's confusion rests on 1 held-out image (under {FEW_HELD_OUT}): ")
+    assert "rests on 2 held-out images (" in simulated_text({"fewest_held_out": 2})

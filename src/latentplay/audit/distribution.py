@@ -57,7 +57,7 @@ from latentplay.clustered import ShareSpread, cluster_spread, share_spread
 from latentplay.contingency import is_sparse as cochran_sparse
 from latentplay.errors import UserError
 from latentplay.intervals import degrees_adjusted_rows, effective_wilson, wilson_interval
-from latentplay.outputs import finite_or_none, p_text
+from latentplay.outputs import counted, finite_or_none, p_text
 from latentplay.reprs import short_repr
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
@@ -791,8 +791,9 @@ def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | No
     why = " and ".join(
         f"{test['sparse']:.0%} of the classes expect under 5 {audited_images(audited)} (the "
         f"fewest {test['min_expected']:.2g})" if reason == "sparse" else
-        f"a row of the annotator's confusion rests on {test['fewest_held_out']:.0f} held-out "
-        f"images (under {FEW_HELD_OUT})" for reason in reasons)
+        f"a row of the annotator's confusion rests on "
+        f"{counted(round(test['fewest_held_out']), 'held-out image')} (under {FEW_HELD_OUT})"
+        for reason in reasons)
     if "p_value_simulated" in test:
         floor = (f" (none scored as high: 1 / {test['draws'] + 1:,}, the smallest p they can give)"
                  if test["p_value_simulated"] * (test["draws"] + 1) < 1.5 else "")
