@@ -207,6 +207,9 @@ def test_a_label_file_kept_apart_from_its_images_says_where_they_are(tmp_path: P
     res = cli("data", "convert", "folder", src / "photos/labels.csv", "--out", tmp_path / "out",
               "--columns", "file=path,gender=sex")
     assert res.code == 0 and "converted 1, rejected 0" in res.out + res.err
+    # none rejected: no pointer to the list, which holds its header alone
+    assert "rejected.csv" not in res.out + res.err
+    assert (tmp_path / "out" / "rejected.csv").read_text().strip() == "path,reason"
 
 
 def test_a_repeated_columns_key_is_named(tmp_path: Path, cli) -> None:

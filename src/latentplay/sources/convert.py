@@ -254,9 +254,9 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
 
 def summary(store: Store) -> str:
     """The one-line result of a conversion: ``converted X, rejected Y (see .../rejected.csv)``,
-    saying how many of Y are label-file lines, and, for a store with verification pairs, ``;
-    P pairs (U with an unconverted image) in .../pairs.csv``. A store not on disk has neither
-    file: its line is the counts alone."""
+    saying how many of Y are label-file lines (no pointer to the list where Y is 0), and, for a
+    store with verification pairs, ``; P pairs (U with an unconverted image) in .../pairs.csv``.
+    A store not on disk has neither file: its line is the counts alone."""
     counts = store.schema.provenance.counts
     lines = counts.get("rejected_lines", 0)
     of_them = f", {lines} of them label-file lines" if lines else ""
@@ -264,7 +264,8 @@ def summary(store: Store) -> str:
     if store.path is None:
         return text
     where = Path(store.path)
-    text += f" (see {where / REJECTED_FILE})"
+    if counts["rejected"]:
+        text += f" (see {where / REJECTED_FILE})"
     if (where / PAIRS_FILE).is_file():
         with open(where / PAIRS_FILE, newline="", encoding="utf-8") as fh:
             pairs = list(csv.DictReader(fh))
