@@ -112,6 +112,19 @@ def test_every_epoch_visits_the_training_rows_once_in_its_own_order() -> None:
     assert ranks[0].shape == (2, 2) and not set(ranks[0].ravel()) & set(ranks[1].ravel())
 
 
+def test_too_few_training_rows_name_the_batch_that_fits_or_the_processes() -> None:
+    """10 training rows: a batch of 6 on 2 processes does not fit, 10 // 2 = 5 does; on 16
+    processes no batch fits (a batch of 1 needs 16 rows), so no --batch-size is offered."""
+    data = _hand_data(12)                                  # 10 training rows
+    with pytest.raises(UserError, match=r"give --batch-size 5 or fewer"):
+        data.epoch_order(0, 0, 6, 0, 2)
+    assert data.epoch_order(0, 0, 5, 0, 2).shape == (1, 5)
+    with pytest.raises(UserError, match="fewer than the 16 processes") as refused:
+        data.epoch_order(0, 0, 1, 0, 16)
+    assert "too small for that many processes" in str(refused.value)
+    assert "--batch-size" not in str(refused.value)
+
+
 def test_a_resume_holding_out_other_rows_is_refused(tmp_path: Path) -> None:
     """Rows, images and conditions alike but other rows held out (the store's persons
     rewritten): the resume is refused, naming the held-out rows."""

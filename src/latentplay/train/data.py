@@ -102,10 +102,14 @@ class TrainingData:
         (the last incomplete batch is dropped)."""
         perm = np.random.default_rng([seed, epoch]).permutation(self.train_idx)
         steps = len(perm) // (batch_size * world)
+        if len(perm) < world:
+            raise UserError(f"{len(perm)} training images are fewer than the {world} processes "
+                            "(trainer.devices x trainer.num_nodes), each of which needs one a "
+                            "batch: the store is too small for that many processes")
         if steps == 0:
             raise UserError(f"{len(perm)} training images are fewer than one batch of "
                             f"{batch_size} x {world} process(es); give --batch-size "
-                            f"{max(len(perm) // world, 1)} or fewer (trainer.batch_size)")
+                            f"{len(perm) // world} or fewer (trainer.batch_size)")
         mine = perm[: steps * batch_size * world].reshape(steps, world, batch_size)[:, rank]
         return torch.from_numpy(np.ascontiguousarray(mine)).to(self.images.device)
 
