@@ -143,6 +143,38 @@ def test_json_nested_deeper_than_python_recurses_is_one_clear_error(tmp_path: Pa
             read(run)
 
 
+def test_json_nested_too_deep_is_read_as_damaged_where_damage_is_passed_over(tmp_path: Path) -> None:
+    """The readers that take an unreadable file for none (or for other settings) do so for
+    one nesting 100,000 lists too, instead of ending in json's RecursionError; the run's
+    held-out fidelity reference is one clear error."""
+    from latentplay.cliargs import _holds_direction
+    from latentplay.embed.column import PROGRESS_FILE, _Partial
+    from latentplay.latent.directions import _model_json
+    from latentplay.metrics.runs import SEEDS_STARTED, open_seeds
+    from latentplay.report.kinds import _refuse_match_without_balance
+    from latentplay.store.io import STATE_FILE, _complete, disk_stamp
+    from latentplay.train.export import stale_export
+    from latentplay.train.fidelity import REFERENCE_FILE, read_reference
+
+    deep = "[" * 100_000 + "]" * 100_000
+    for name in ("model.json", "summary.json", "onnx/export.json", STATE_FILE,
+                 f"embedding/{PROGRESS_FILE}", f"seeds/{SEEDS_STARTED}", REFERENCE_FILE,
+                 "direction.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(deep)
+    assert _model_json(tmp_path) == {}
+    assert _holds_direction(tmp_path / "direction.json") is False
+    assert stale_export(tmp_path) is None
+    assert _complete(tmp_path) is False
+    assert len(disk_stamp(tmp_path)) > 0
+    _refuse_match_without_balance(tmp_path)   # the audit page names an unreadable summary
+    assert _Partial(tmp_path / "embedding", {"a": 1}, 10, 4).done == 0
+    with pytest.raises(UserError, match="given other settings"):
+        open_seeds(tmp_path / "seeds", {"seeds": 2})
+    with pytest.raises(UserError, match=f"{REFERENCE_FILE} is not valid JSON: maximum recursion"):
+        read_reference(tmp_path)
+
+
 @pytest.mark.parametrize("text, words", [(": : bad yaml [\n", "not valid YAML"),
                                          ("- a list\n", "a YAML mapping")])
 def test_a_run_config_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str, words: str) -> None:

@@ -136,7 +136,7 @@ def _holds_direction(path: Path) -> bool:
     latent direction); False for anything unreadable or not such an object."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         return False
     return isinstance(data, dict) and DIRECTION_KEY in data
 

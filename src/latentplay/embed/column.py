@@ -193,7 +193,8 @@ class _Partial:
                 saved = json.loads(progress.read_text(encoding="utf-8"))
                 kept = saved.get("key")
                 done = int(saved["done"])
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError,
+                    RecursionError):  # RecursionError: nested too deep
                 kept, done = None, 0
             if kept == key:
                 self.done = min(done, n)

@@ -304,7 +304,7 @@ def _model_json(run: str | os.PathLike[str]) -> dict[str, Any]:
     """Run directory ``run``'s ``model.json``; ``{}`` when it is missing or unreadable."""
     try:
         meta = json.loads((Path(run) / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
         return {}
     return meta if isinstance(meta, dict) else {}
 

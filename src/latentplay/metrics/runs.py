@@ -233,7 +233,7 @@ def open_seeds(out: Path, settings: dict[str, Any]) -> None:
     if started.is_file():
         try:
             earlier = json.loads(started.read_text(encoding="utf-8"))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             earlier = None
         if earlier == settings:
             return

@@ -85,7 +85,7 @@ def _refuse_match_without_balance(path: Path) -> None:
     audit and refused as a summary without ``attributes``, which named the wrong command."""
     try:
         summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
         return  # the audit page names an unreadable summary itself
     if (isinstance(summary, dict) and "attributes" not in summary
             and {"treatment", "counts"} <= summary.keys()):

@@ -272,7 +272,7 @@ def _complete(folder: Path) -> bool:
     try:
         state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
         files = [str(f["filename"]) for f in state["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
         return False
     return bool(files) and all((folder / name).is_file() for name in [SCHEMA_FILE, *files])
 
@@ -296,7 +296,7 @@ def disk_stamp(path: Path) -> tuple[Any, ...]:
     try:
         state = json.loads(raw[STATE_FILE] or b"")
         names += [str(f["filename"]) for f in state["_data_files"]]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
         pass  # no or a damaged state: its contents above still tell it apart
     files: list[tuple[Any, ...]] = []
     for name in names:

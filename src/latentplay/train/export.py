@@ -212,6 +212,6 @@ def stale_export(run: str | os.PathLike[str]) -> Path | None:
     info = Path(run) / "onnx" / "export.json"
     try:
         saved = json.loads(info.read_text(encoding="utf-8")).get("weights_sha256")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):  # RecursionError: nested too deep
         return None
     return info.parent if saved is not None and saved != read_meta(run).get("sha256") else None

@@ -28,7 +28,7 @@ import numpy as np
 
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.metrics.fidelity import frechet_distance, kernel_distance, prdc
-from latentplay.outputs import warn, write_atomic
+from latentplay.outputs import read_json, warn, write_atomic
 from latentplay.train.csvlog import upsert_row
 from latentplay.viz.plain import drawn_as_written
 
@@ -135,7 +135,7 @@ def write_reference(run_dir: Path, values: dict[str, float], n: int, samples: in
 def read_reference(run_dir: Path) -> dict | None:
     """The held-out measures :func:`write_reference` left in ``run_dir``; None before any."""
     path = run_dir / REFERENCE_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return read_json(path) if path.exists() else None
 
 
 def fidelity_count(fidelity_n: int, n_train: int, n_held: int, k: int,
