@@ -162,9 +162,27 @@ def test_an_image_linked_from_elsewhere_is_not_embedded(vae_run: Path, tmp_path:
     shutil.copy(run / "samples.png", private)
     (run / "samples.png").unlink()
     (run / "samples.png").symlink_to(private)
-    with pytest.raises(UserError, match=r"samples\.png is a symbolic link \(to .*private\.png\)"):
+    with pytest.raises(UserError, match=r"samples\.png leads outside .*run \(to .*private\.png\)"):
         build_report(run, tmp_path / "report.html")
     assert not (tmp_path / "report.html").exists()
+
+
+def test_an_image_in_a_folder_linked_from_elsewhere_is_not_embedded(vae_run: Path,
+                                                                     tmp_path: Path) -> None:
+    """A run whose recon folder is a link to a folder outside it: the report embedded the
+    epoch_*.png found there; a link that stays inside the run is followed."""
+    run = tmp_path / "run"
+    shutil.copytree(vae_run, run)
+    assert list((run / "recon").glob("epoch_*.png"))
+    shutil.move(run / "recon", tmp_path / "elsewhere")
+    (run / "recon").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UserError, match=r"recon/epoch_\d+\.png leads outside .*run \(to .*elsewhere/"):
+        build_report(run, tmp_path / "report.html")
+    assert not (tmp_path / "report.html").exists()
+    (run / "recon").unlink()
+    shutil.move(tmp_path / "elsewhere", run / "kept")
+    (run / "recon").symlink_to(run / "kept")
+    assert "Reconstructions of fixed test images, epoch_" in build_report(run).read_text()
 
 
 def test_unreadable_weights_of_an_imported_generator_are_a_user_error(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from latentplay.cliargs import check_file_kind
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents, write_atomic
 from latentplay.report import render
+from latentplay.report.images import reporting_on
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
 from latentplay.store.io import Store, located
@@ -71,7 +72,8 @@ def build_report(path: str | os.PathLike[str] | Store, out: str | os.PathLike[st
     check_file_kind(target, REPORT_SUFFIXES)
     _refuse_inside_store(target, path, kind)
     make_parents(target)
-    page = builder(kind)(path)
+    with reporting_on(path):
+        page = builder(kind)(path)
     return write_atomic(target, render.render(page))
 
 

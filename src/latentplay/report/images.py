@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +25,19 @@ from latentplay.viz.plain import drawn_as_written
 WIDE_PX = 1800  # images wider than this are shown at natural size, scrolling sideways
 MAX_GIF_FRAMES = 25  # frames of a GIF embedded in a report
 MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
+
+
+_REPORTED: ContextVar[Path | None] = ContextVar("reported", default=None)
+
+
+@contextmanager
+def reporting_on(folder: Path) -> Iterator[None]:
+    """Within it, :func:`file_figure` embeds only the files inside ``folder``, links resolved."""
+    token = _REPORTED.set(folder.resolve())
+    try:
+        yield
+    finally:
+        _REPORTED.reset(token)
 
 
 def bytes_uri(data: bytes, mime: str) -> str:
@@ -43,11 +59,13 @@ def file_figure(path: Path, caption: str) -> Figure:
     """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is a PNG over
     :data:`WIDE_PX` pixels across (an animation is shrunk to the page, to be followed whole).
     A GIF of more than :data:`MAX_GIF_FRAMES` frames (one per epoch of a long run) is embedded
-    with that many, evenly spaced from first to last. A symbolic link is refused: a shared run's
-    ``samples.png`` linking to a picture elsewhere on the disk put that picture in the report."""
-    if path.is_symlink():
-        raise UserError(f"{path} is a symbolic link (to {path.readlink()}): a report embeds the "
-                        "images of the folder it reports on, not files a link names")
+    with that many, evenly spaced from first to last. Within :func:`reporting_on`, a file whose
+    links lead outside the folder reported on is refused: a shared run's ``samples.png``, or its
+    ``recon`` folder, linking to pictures elsewhere on the disk put them in the report."""
+    folder, real = _REPORTED.get(), path.resolve()
+    if folder is not None and not real.is_relative_to(folder):
+        raise UserError(f"{path} leads outside {folder} (to {real}) through a symbolic link: a "
+                        "report embeds the images of the folder it reports on, not files a link names")
     try:
         with Image.open(path) as img:
             wide = img.width > WIDE_PX and path.suffix.lower() != ".gif"

@@ -15,7 +15,7 @@ from latentplay import store as st
 from latentplay.outputs import made_by_line
 from latentplay.report import figures
 from latentplay.report.files import read_csv
-from latentplay.report.images import file_figure
+from latentplay.report.images import file_figure, reporting_on
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
 from latentplay.store.binning import edge_text
 from latentplay.store.schema import UNKNOWN, Attribute, VectorColumn
@@ -232,7 +232,8 @@ def _grid(data: st.Store) -> Section | None:
               next((a for a in data.schema.attributes if _small(a)), None))
     if not data.schema.image_column or by is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="latentplay-report-") as tmp:
+    # drawn here, in a scratch folder: the one file outside the store the report embeds
+    with tempfile.TemporaryDirectory(prefix="latentplay-report-") as tmp, reporting_on(Path(tmp)):
         png = Path(tmp) / "grid.png"
         save_store_grid(data, png, by=by.name, per_row=10)
         grid = file_figure(png, f"Random images of each value of {by.name} (n: rows with it).")
