@@ -208,3 +208,26 @@ def test_unknown_is_no_class_a_prediction_shares(tmp_path: Path) -> None:
         "colour": (Attribute("colour", "categorical", ["black", "red"]), codes)})
     pg = Playground.open(data=store.save(made, tmp_path / "hair").path)
     assert accuracy.labels(pg, "predicted_hair") == ["colour"]
+
+
+def test_class_names_holding_fences_stay_inside_the_code_block(tmp_path: Path, undrawn: None) -> None:
+    """A group named with a newline and three backticks ended the tab's code block early, and
+    the Markdown after it (``**bold**``) was read as markup; read by a CommonMark parser, the
+    lines are one code block holding every name as written."""
+    import numpy as np
+    from markdown_it import MarkdownIt
+    from tests.store.tiny_store import tiny_store
+
+    from latentplay.store.schema import Attribute
+
+    odd = "x\n```\n**bold** ````"
+    made = store.add_attributes(tiny_store(tmp_path / "tiny"), {
+        "predicted_hair": (Attribute("predicted_hair", "categorical", ["black", "red"]),
+                           np.array([0, 1, 0, 1, 1, 0])),
+        "hair": (Attribute("hair", "categorical", ["black", "red"]), np.array([0, 1, 1, 1, 0, 0])),
+        "side": (Attribute("side", "categorical", [odd, "plain"]), np.array([0, 0, 0, 1, 1, 1]))})
+    pg = Playground.open(data=store.save(made, tmp_path / "hair").path)
+    _, text = accuracy.judge(pg, "predicted_hair", "hair", "side")
+    blocks = [t for t in MarkdownIt("commonmark").parse(text) if t.type != "text"]
+    assert [t.type for t in blocks] == ["fence"]
+    assert f"  {odd}: " in blocks[0].content and "  plain: " in blocks[0].content

@@ -91,6 +91,7 @@ def judge(pg: Playground, predicted: str, truth: str, by: str, positive: str | N
     """The audit's figures by name (:data:`FIGURES`: accuracy; parity when ``positive`` is
     given; calibration when the store has the confidences) as ``(H, W, 3)`` uint8 images, and
     its lines as Markdown."""
+    from latentplay.app.faces import code_block
     from latentplay.audit.accuracy import measure_accuracy
     from latentplay.audit.accuracy_text import accuracy_lines
     from latentplay.viz.accuracy import accuracy_figures
@@ -106,4 +107,4 @@ def judge(pg: Playground, predicted: str, truth: str, by: str, positive: str | N
         raise UserError(str(error) + (hint if str(error).startswith("no row") else "")) from None
     with PYPLOT:
         images = {name: figure_array(fig) for name, fig in accuracy_figures(summary).items()}
-    return images, "```\n" + "\n".join(accuracy_lines(summary)) + "\n```"
+    return images, code_block("\n".join(accuracy_lines(summary)))

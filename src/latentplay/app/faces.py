@@ -158,6 +158,15 @@ def markdown_text(text: str) -> str:
     return _MARKUP.sub(r"\\\1", text)
 
 
+def code_block(text: str) -> str:
+    """``text`` as a fenced Markdown code block shown as written: its fence one backtick longer
+    than the longest run of backticks in ``text`` (three at least), so that no line of it (a
+    class name holding a newline and three backticks) closes the block early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
+
+
 def describe(direction: Direction) -> str:
     """One line of Markdown: what the direction separates and its held-out score."""
     held = (f"; held: {markdown_text(', '.join(direction.conditioned_on))}"
