@@ -368,6 +368,8 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
     ratios = entry["ratios"]  # each psi's ratios of shares, as its own audit has them
     assert ratios["ratio"][2] == pytest.approx([row["ratio"] for row in at_0["per_class"]])
     assert ratios["more"][2] == at_0["ratios"]["more"] and ratios["less"][2] == at_0["ratios"]["less"]
+    assert entry["faithful_tv"][2] == at_0["faithful"]["tv"] > 0   # a faithful generator's TV, beside
+    assert f"a faithful generator {at_0['faithful']['tv']:.3f}" in r.out
     (drawn,) = [c for c in entry["classes"] if max(entry["generated"][2]) ==
                 entry["generated"][2][entry["classes"].index(c)]]
     assert ratios["more"][2] == [drawn] and len(ratios["less"][2]) == 1  # one face, one class

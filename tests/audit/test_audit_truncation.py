@@ -57,7 +57,7 @@ def test_the_console_says_where_the_annotator_is_unsure(monkeypatch, capsys, tmp
 
     entry = {"psi": [1.0, 0.2], "classes": ["a", "b"], "training": [0.5, 0.5],
              "generated": [[0.5, 0.5], [0.2, 0.8]], "tv": [0.0, 0.3],
-             "confidence": [0.76, 0.58], "confidence_held_out": 0.76}
+             "confidence": [0.76, 0.58], "confidence_held_out": 0.76, "faithful_tv": [0.031, 0.029]}
     monkeypatch.setattr(truncation, "truncation_sweep",
                         lambda *a, **k: {"n": 10, "attributes": {"tone": entry}})
     audit_cli._truncation(tmp_path / "run", SimpleNamespace(path=tmp_path / "faces"), [], "1,0.2",
@@ -66,6 +66,8 @@ def test_the_console_says_where_the_annotator_is_unsure(monkeypatch, capsys, tmp
     assert "annotator less sure at ψ 0.2 (0.58) than on labelled images (0.76)" in out
     assert "tone (faces: a 0.500, b 0.500; 10 samples at each psi)" in out   # what shares rest on
     assert "ψ 1 (" not in out
+    # beside each psi's TV, what a generator that follows the data would score
+    assert "psi 0.2: a 0.200, b 0.800 (TV 0.300, a faithful generator 0.029, annotator confidence" in out
 
 
 def test_rings_mark_the_classes_drawn_more_or_less_often_at_each_psi() -> None:
@@ -195,22 +197,23 @@ def test_each_psi_takes_its_own_audits_numbers() -> None:
     from latentplay.audit.truncation import _across
 
     def audit(generated: list[float], corrected: list[float] | None, tv: float, corrected_tv: float,
-              sure: float, ratios: dict | None = None) -> dict:
+              sure: float, ratios: dict | None = None, faithful: float | None = None) -> dict:
         per_class = [{"training": t, "generated": g, "generated_low": g - 0.1, "generated_high": g + 0.1,
                       **({} if corrected is None else {"corrected": corrected[k]})}
                      for k, (t, g) in enumerate(zip([0.4, 0.6], generated, strict=True))]
         return {"attributes": {"tone": {
             "classes": ["a", "b"], "per_class": per_class, "tv": tv, "corrected_tv": corrected_tv,
             "annotator": {"evaluation": {"confidence": 0.9}, "confidence_generated": sure},
-            "ratios": ratios}}}
+            "ratios": ratios, "faithful": None if faithful is None else {"tv": faithful}}}}
 
-    entry = _across("tone", [1.0, 0.3], [audit([0.5, 0.5], [0.45, 0.55], 0.1, 0.15, 0.88),
+    entry = _across("tone", [1.0, 0.3], [audit([0.5, 0.5], [0.45, 0.55], 0.1, 0.15, 0.88, None, 0.03),
                                          audit([0.8, 0.2], [0.9, 0.1], 0.4, 0.5, 0.7)])
     assert entry["psi"] == [1.0, 0.3] and entry["training"] == [0.4, 0.6]
     assert entry["generated"] == [[0.5, 0.5], [0.8, 0.2]]
     np.testing.assert_allclose(entry["generated_ci"], [[[0.4, 0.6], [0.4, 0.6]], [[0.7, 0.9], [0.1, 0.3]]])
     assert entry["corrected"] == [[0.45, 0.55], [0.9, 0.1]]
     assert entry["tv"] == [0.1, 0.4] and entry["corrected_tv"] == [0.15, 0.5]
+    assert entry["faithful_tv"] == [0.03, None]   # what a faithful generator scores, where simulated
     assert entry["confidence"] == [0.88, 0.7] and entry["confidence_held_out"] == 0.9
     ratios = {"confidence": 0.95, "classes": 2, "of": "annotated", "pointwise": 0.975, "more": [],
               "less": []}

@@ -149,6 +149,12 @@ def test_versus_truncation_and_detection_cells(tmp_path: Path) -> None:
         ["0.5", "0.200 [0.100, 0.300]", "0.800 [0.700, 0.900]", "0.250", "0.910"],
         ["1", "0.400 [0.300, 0.500]", "0.600 [0.500, 0.700]", "0.050", "0.850"],
         ["faces", "0.450", "0.550", "—", "0.930"]]
+    # since truncation.json records it: a faithful generator's TV beside each psi's
+    truncation["attributes"]["g"]["faithful_tv"] = [0.031, 0.029]
+    (tmp_path / "truncation.json").write_text(json.dumps(truncation))
+    (shares,) = [b for b in auditing.page(tmp_path).sections[1].blocks if isinstance(b, Table)]
+    assert shares.columns[4] == "a faithful generator's TV"
+    assert [row[3:5] for row in _texts(shares)] == [["0.250", "0.031"], ["0.050", "0.029"], ["—", "—"]]
     (tmp_path / "truncation.json").unlink()
 
     detection = {"store": "s", "label": "dlib", "cut": 0.5, "thresholds": [-1.0, 1.0],

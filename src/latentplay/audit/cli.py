@@ -293,7 +293,9 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                                                               strict=True))
             confidence = entry["confidence"][k]
             sure = "" if confidence is None else f", annotator confidence {confidence:.3f}"
-            print(f"  psi {value:g}: {shares} (TV {entry['tv'][k]:.3f}{sure})")
+            faithful = (entry.get("faithful_tv") or [None] * len(entry["psi"]))[k]
+            beside = "" if faithful is None else f", a faithful generator {faithful:.3f}"
+            print(f"  psi {value:g}: {shares} (TV {entry['tv'][k]:.3f}{beside}{sure})")
             if words := ratio_words(entry, k):
                 print(f"    {words}")
         if basis := ratio_basis(entry):

@@ -164,6 +164,9 @@ def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[
         "generated_ci": [[[r["generated_low"], r["generated_high"]] for r in per] for per in rows],
         "corrected": [[r["corrected"] for r in per] for per in rows] if corrected else None,
         "tv": [a["attributes"][name]["tv"] for a in audits],
+        # what a generator that follows the data scores with as many samples (None: no such
+        # simulation for this audit)
+        "faithful_tv": [(a["attributes"][name].get("faithful") or {}).get("tv") for a in audits],
         "confidence": [a["attributes"][name]["annotator"].get("confidence_generated")
                        for a in audits],   # None for intersections: two annotators read them
         "confidence_held_out": (first["annotator"]["evaluation"] or {}).get("confidence"),

@@ -403,23 +403,30 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
     for name, e in (t.get("attributes") or {}).items():
         classes = list(e.get("classes", []))
         has_ratios = bool(e.get("ratios"))     # audits written before the ratios have none
+        faithful = e.get("faithful_tv") or []  # nor before what a faithful generator scores
+        faithful = faithful if any(v is not None for v in faithful) else None
         rows = []
         for k, (p, shares, cis) in enumerate(zip(e["psi"], e["generated"], e["generated_ci"], strict=True)):
             cells = [f"{share(g)} [{share(lo)}, {share(hi)}]"
                      for g, (lo, hi) in zip(shares, cis, strict=True)]
-            rows.append([f"{p:g}", *cells, share(e["tv"][k]), share(e["confidence"][k])]
+            rows.append([f"{p:g}", *cells, share(e["tv"][k])]
+                        + ([share(faithful[k])] if faithful else []) + [share(e["confidence"][k])]
                         + ([ratio_words(e, k) or "neither"] if has_ratios else []))
-        rows.append([ref, *[share(t) for t in e["training"]], "—",
-                     share(e.get("confidence_held_out"))] + (["—"] if has_ratios else []))
+        rows.append([ref, *[share(t) for t in e["training"]], "—"] + (["—"] if faithful else [])
+                    + [share(e.get("confidence_held_out"))] + (["—"] if has_ratios else []))
         ratios = (f"; the classes drawn more or less often than {ref} has them ({ratio_basis(e)})"
                   if has_ratios else "")
         if pinned := pinned_classes(e):
             ratios += f"; unknown: corrected {pinned_text(pinned)}"
         blocks: list[Any] = [Table.of(
-            ["ψ", *classes, f"TV from {ref}", "annotator confidence"]
-            + (["drawn more / less often"] if has_ratios else []), rows,
+            ["ψ", *classes, f"TV from {ref}"] + (["a faithful generator's TV"] if faithful else [])
+            + ["annotator confidence"] + (["drawn more / less often"] if has_ratios else []), rows,
             "Annotated shares at each ψ (95% Wilson intervals), their total variation from "
-            f"{possessive(ref)} shares, and the annotator's mean confidence (last row: on its held-out "
+            f"{possessive(ref)} shares"
+            + (f" beside the TV of a generator that follows {possessive(ref)} distribution (as many "
+               "samples, read by the same annotator: what sampling and its errors give alone)"
+               if faithful else "")
+            + ", and the annotator's mean confidence (last row: on its held-out "
             f"labelled images; a drop says the samples left what it knows){ratios}.")]
         if (run / f"truncation_{name}.png").exists():
             blocks.append(file_figure(run / f"truncation_{name}.png",
