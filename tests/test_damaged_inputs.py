@@ -132,14 +132,14 @@ def test_json_nested_deeper_than_python_recurses_is_one_clear_error(tmp_path: Pa
     path = tmp_path / "s"
     tiny_store(path, n=6)
     (path / "latentplay.json").write_text(deep)
-    with pytest.raises(UserError, match="latentplay.json is not a valid latentplay schema: maximum"):
+    with pytest.raises(UserError, match="latentplay.json is not a valid latentplay schema: nested too deep to read"):
         st.load(path)
     run = tmp_path / "run"
     run.mkdir()
     (run / "model.json").write_text(deep)
     for read in (read_meta, lambda r: read_json(r / "model.json"),
                  lambda r: Direction.from_json(r / "model.json")):
-        with pytest.raises(UserError, match="model.json is not valid JSON: maximum recursion"):
+        with pytest.raises(UserError, match="model.json is not valid JSON: nested too deep to read"):
             read(run)
 
 
@@ -171,7 +171,7 @@ def test_json_nested_too_deep_is_read_as_damaged_where_damage_is_passed_over(tmp
     assert _Partial(tmp_path / "embedding", {"a": 1}, 10, 4).done == 0
     with pytest.raises(UserError, match="given other settings"):
         open_seeds(tmp_path / "seeds", {"seeds": 2})
-    with pytest.raises(UserError, match=f"{REFERENCE_FILE} is not valid JSON: maximum recursion"):
+    with pytest.raises(UserError, match=f"{REFERENCE_FILE} is not valid JSON: nested too deep to read"):
         read_reference(tmp_path)
 
 

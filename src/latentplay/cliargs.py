@@ -3,12 +3,12 @@ of a number option's least value and that of a figure's ``--out``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 
 DETECTOR_HELP = ("hog\\[@T] (fast), cnn\\[@T] (dlib's CNN, run by PyTorch: finds more faces; T: a "
                  "score threshold, 0 as dlib's) or scrfd:PATH\\[@SIDE] "
@@ -135,8 +135,8 @@ def _holds_direction(path: Path) -> bool:
     """Whether the file ``path`` is a JSON object with the :data:`DIRECTION_KEY` marker (a
     latent direction); False for anything unreadable or not such an object."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
+        data = parsed_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
         return False
     return isinstance(data, dict) and DIRECTION_KEY in data
 

@@ -29,6 +29,7 @@ import numpy as np
 from latentplay import cliargs
 from latentplay.cliargs import STORE_FILE
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 
 
 def store_around(path: str | Path) -> Path | None:
@@ -432,8 +433,8 @@ def read_json(path: Path) -> dict[str, Any]:
     """The JSON object in ``path``; an unreadable file or one holding something else is a
     :class:`UserError` naming it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deep
+        data = parsed_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path} does not hold a JSON object")

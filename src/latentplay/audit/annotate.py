@@ -57,6 +57,7 @@ from latentplay.clustered import share_spread
 from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 from latentplay.names import name_list
 from latentplay.outputs import replaced_whole
 from latentplay.reprs import short_repr
@@ -535,7 +536,7 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
             raise ValueError("one array, not an archive")
         with data:
             arrays = {k: data[k] for k in data.files}
-        meta = json.loads(str(arrays["meta"]))
+        meta = parsed_json(str(arrays["meta"]))
     # numpy's own words invite pickle; a MemoryError is a header declaring more than memory holds
     except (OSError, ValueError, KeyError, EOFError, MemoryError, zipfile.BadZipFile):
         raise UserError(f"{path} is not a latentplay annotator file (an .npz written by "

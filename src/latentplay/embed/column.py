@@ -34,6 +34,7 @@ from numpy.lib.format import open_memmap
 from latentplay import store as st
 from latentplay.embed.base import Embedder, make_embedder
 from latentplay.errors import UserError, first_line
+from latentplay.jsontext import parsed_json
 from latentplay.outputs import write_atomic
 from latentplay.store.images import decode, fitted_array
 from latentplay.store.io import opened
@@ -190,11 +191,10 @@ class _Partial:
         self.done = 0
         if progress.exists():
             try:
-                saved = json.loads(progress.read_text(encoding="utf-8"))
+                saved = parsed_json(progress.read_text(encoding="utf-8"))
                 kept = saved.get("key")
                 done = int(saved["done"])
-            except (OSError, ValueError, KeyError, TypeError, AttributeError,
-                    RecursionError):  # RecursionError: nested too deep
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 kept, done = None, 0
             if kept == key:
                 self.done = min(done, n)

@@ -29,6 +29,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.config import resolve, to_dict
 from latentplay.errors import FULL_ERRNOS, UserError
+from latentplay.jsontext import parsed_json
 from latentplay.outputs import progress_bar, warn
 from latentplay.reprs import short_repr
 from latentplay.store.io import opened
@@ -544,7 +545,7 @@ def _cached(store: st.Store, column: str, record: dict[str, Any], rows: np.ndarr
     except KeyError:
         return None
     try:
-        saved = json.loads(vec.description)
+        saved = parsed_json(vec.description)
     except json.JSONDecodeError:
         return None
     if {**saved, "threads": None} != {**record, "threads": None}:

@@ -47,6 +47,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 from latentplay.latent.probe import cv_scores
 from latentplay.reprs import short_repr
 from latentplay.store.bias import repeated_persons
@@ -291,8 +292,8 @@ class Direction:
         if not path.is_file():
             raise UserError(f"no direction file at {path}")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:  # nested too deep
+            data = parsed_json(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"{path} is not valid JSON: {exc}") from None
         try:
             return cls.from_dict(data)
@@ -303,8 +304,8 @@ class Direction:
 def _model_json(run: str | os.PathLike[str]) -> dict[str, Any]:
     """Run directory ``run``'s ``model.json``; ``{}`` when it is missing or unreadable."""
     try:
-        meta = json.loads((Path(run) / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
+        meta = parsed_json((Path(run) / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}
 

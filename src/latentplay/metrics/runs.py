@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 from latentplay.metrics.evaluate import append_dis_metrics, evaluate, parse_names
 from latentplay.outputs import make_parents, refuse_nonempty, write_atomic
 
@@ -232,8 +233,8 @@ def open_seeds(out: Path, settings: dict[str, Any]) -> None:
     started = out / SEEDS_STARTED
     if started.is_file():
         try:
-            earlier = json.loads(started.read_text(encoding="utf-8"))
-        except (ValueError, RecursionError):  # RecursionError: nested too deep
+            earlier = parsed_json(started.read_text(encoding="utf-8"))
+        except ValueError:
             earlier = None
         if earlier == settings:
             return

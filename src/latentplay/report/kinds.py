@@ -5,12 +5,12 @@ the files each one always writes."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Literal
 
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 from latentplay.store import SCHEMA_FILE
 from latentplay.store.io import Store, located
 
@@ -84,8 +84,8 @@ def _refuse_match_without_balance(path: Path) -> None:
     ``counts``, no audit's ``attributes``) and its ``balance.csv`` is gone: it was read as an
     audit and refused as a summary without ``attributes``, which named the wrong command."""
     try:
-        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
+        summary = parsed_json((path / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return  # the audit page names an unreadable summary itself
     if (isinstance(summary, dict) and "attributes" not in summary
             and {"treatment", "counts"} <= summary.keys()):

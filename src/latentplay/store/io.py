@@ -47,6 +47,7 @@ except ImportError:  # POSIX
     msvcrt = None  # type: ignore[assignment]
 
 from latentplay.errors import UserError, first_line
+from latentplay.jsontext import parsed_json
 from latentplay.outputs import (
     make_parents,
     remove_dead_scratch,
@@ -270,9 +271,9 @@ def _complete(folder: Path) -> bool:
     """Whether ``folder`` holds a store's schema, ``state.json`` and the data files it names
     (a copy whose removal was cut short lacks some)."""
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        state = parsed_json((folder / STATE_FILE).read_text(encoding="utf-8"))
         files = [str(f["filename"]) for f in state["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
+    except (OSError, ValueError, KeyError, TypeError):
         return False
     return bool(files) and all((folder / name).is_file() for name in [SCHEMA_FILE, *files])
 
@@ -294,9 +295,9 @@ def disk_stamp(path: Path) -> tuple[Any, ...]:
             raw[name] = None
     contents = [None if data is None else hashlib.sha1(data).hexdigest() for data in raw.values()]
     try:
-        state = json.loads(raw[STATE_FILE] or b"")
+        state = parsed_json(raw[STATE_FILE] or b"")
         names += [str(f["filename"]) for f in state["_data_files"]]
-    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
+    except (ValueError, KeyError, TypeError):
         pass  # no or a damaged state: its contents above still tell it apart
     files: list[tuple[Any, ...]] = []
     for name in names:
@@ -736,11 +737,11 @@ def _path_only_image(dataset: datasets.Dataset, schema: Schema) -> tuple[int, st
 def read_schema(schema_file: Path) -> Schema:
     """The schema in ``schema_file``; a damaged or foreign file is a one-line :class:`UserError`."""
     try:
-        data = json.loads(schema_file.read_text(encoding="utf-8"))
+        data = parsed_json(schema_file.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise TypeError("it does not hold a JSON object")
         return Schema.from_dict(data)
-    except (ValueError, TypeError, KeyError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+    except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
         what = f"missing field {exc}" if isinstance(exc, KeyError) else first_line(exc)
         raise UserError(f"{schema_file} is not a valid latentplay schema: {what}") from None
 

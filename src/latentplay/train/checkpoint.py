@@ -32,6 +32,7 @@ from torch import nn
 
 from latentplay import __version__
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 from latentplay.models import build_model, family_config
 from latentplay.models.condition import ConditionSpec
 from latentplay.outputs import made_by
@@ -127,8 +128,8 @@ def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         raise UserError(f"{run_dir} is not a run directory: it holds no trained model "
                         f"({MODEL_META} missing)")
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
+        meta = parsed_json(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
         raise UserError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or "latentplay_model" not in meta:
         raise UserError(f"{path} is not a latentplay model description")

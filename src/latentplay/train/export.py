@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from latentplay.errors import UserError
+from latentplay.jsontext import parsed_json
 from latentplay.models.stylegan2 import is_style_generator
 from latentplay.outputs import made_by, refuse_nonempty, written_whole
 from latentplay.train.api import described
@@ -211,7 +212,7 @@ def stale_export(run: str | os.PathLike[str]) -> Path | None:
     no weights."""
     info = Path(run) / "onnx" / "export.json"
     try:
-        saved = json.loads(info.read_text(encoding="utf-8")).get("weights_sha256")
-    except (OSError, ValueError, AttributeError, RecursionError):  # RecursionError: nested too deep
+        saved = parsed_json(info.read_text(encoding="utf-8")).get("weights_sha256")
+    except (OSError, ValueError, AttributeError):
         return None
     return info.parent if saved is not None and saved != read_meta(run).get("sha256") else None
