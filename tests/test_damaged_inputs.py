@@ -132,7 +132,7 @@ def test_json_nested_deeper_than_python_recurses_is_one_clear_error(tmp_path: Pa
     path = tmp_path / "s"
     tiny_store(path, n=6)
     (path / "latentplay.json").write_text(deep)
-    with pytest.raises(UserError, match="latentplay.json is not a valid latentplay schema: nested too deep to read"):
+    with pytest.raises(UserError, match="latentplay.json is not a valid latentplay schema: nested too deep"):
         st.load(path)
     run = tmp_path / "run"
     run.mkdir()
