@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import warnings
@@ -71,8 +72,11 @@ def test_evaluation_from_probabilities() -> None:
 def test_evaluate_on_a_store(skin_annotator: ClassifierAnnotator, faces: Path) -> None:
     assert skin_annotator.classes == ["monk_2", "monk_8"]
     assert skin_annotator.evaluation.accuracy > 0.95
-    ev = skin_annotator.evaluate(faces, max_rows=200)
+    held_out = skin_annotator.evaluation
+    annotator = copy.copy(skin_annotator)  # evaluate() keeps its result: not in the session's annotator
+    ev = annotator.evaluate(faces, max_rows=200)
     assert ev.n == 200 and ev.accuracy > 0.95
+    assert annotator.evaluation is ev and skin_annotator.evaluation is held_out
 
 
 def test_classifier_errors(faces: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import types
 from pathlib import Path
@@ -169,7 +170,9 @@ def test_a_direction_of_w_codes_does_not_edit_a_z_space_import(runs: dict[str, P
 def test_reconstruction_reads_codes_per_layer(runs: dict[str, Path], store: Path, tmp_path: Path,
                                               cli) -> None:
     """W+ codes (a code per layer) left at the mean code, and the plain W column also at it:
-    the same redrawings, every one of them failed (no better than the average face)."""
+    the same redrawings, every one of them failed (no better than the average face). The
+    column ``wp`` goes into a copy: the module's ``store`` is read by the other tests."""
+    store = shutil.copytree(store, tmp_path / "faces")
     r = cli("embed", store, "--with", f"invert:{runs['w']}", "--column", "wp", "-o", "steps=0",
             "-o", "init=mean", "-o", "per_layer=true")
     assert r.code == 0, r.err
