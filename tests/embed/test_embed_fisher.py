@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,10 @@ def _pairs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a, b, ids[a] == ids[b]
 
 
-def test_learns_what_to_ignore_and_verifies_new_persons(persons: tuple[Path, Path]) -> None:
+def test_learns_what_to_ignore_and_verifies_new_persons(persons: tuple[Path, Path],
+                                                        tmp_path: Path) -> None:
     train, test = persons
+    test = shutil.copytree(test, tmp_path / "test")  # the module's test store stays unembedded
     store = col.embed_store(test, f"fisher:{train}", "fisher", options=["dim=16", "size=16"],
                             progress=False)
     store = col.embed_store(store.path, "pixels-pca", "pix", options=["dim=16"],

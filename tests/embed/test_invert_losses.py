@@ -4,6 +4,7 @@ result)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +25,10 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_embed_prints_and_records_each_rows_loss_beside_the_mean_codes(cli, dcgan_run: Path,
-                                                                       small: Path) -> None:
+                                                                       small: Path, tmp_path: Path) -> None:
     """The shared DCGAN draws nearly one image whatever the code: its inversions redraw the
     faces no better than its mean code does, which the command now says."""
+    small = shutil.copytree(small, tmp_path / "faces")  # the module's store stays unembedded
     r = cli("embed", small, "--with", f"invert:{dcgan_run}", "--column", "gz", "-o", "steps=3",
             "-o", "restarts=1")
     assert r.code == 0, r.err
@@ -84,8 +86,6 @@ def test_a_vaes_recorded_losses_are_its_codes_to_four_digits(vae_run: Path, smal
     """A VAE's inversions (from its encoder means) redraw some faces far better than its mean
     code: each row's recorded loss is its codes' pixel MSE, not the mean code's, rounded to 4
     significant digits."""
-    import shutil
-
     from latentplay.embed.column import embed_store
 
     shutil.copytree(small, tmp_path / "faces")
