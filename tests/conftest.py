@@ -43,8 +43,11 @@ def _close_figures() -> Iterator[None]:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
-    """Run ``latentplay ARGS...`` in-process; returns exit code, stdout and stderr."""
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run ``latentplay ARGS...`` in-process; returns exit code, stdout and stderr. Help is laid
+    out for 80 columns (rich reads ``COLUMNS``) whatever the terminal running the tests: at 40,
+    option names were cut to ``--over…`` and the help tests failed."""
+    monkeypatch.setenv("COLUMNS", "80")
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()
