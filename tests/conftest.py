@@ -64,19 +64,31 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.fixture
 def file_size_limit() -> Iterator[Callable[[int], None]]:
-    """``limit(n)``: until the test ends, a file this process writes may grow to ``n`` bytes;
-    a longer write fails with EFBIG ("File too large", SIGXFSZ ignored), as a write to a full
-    disk fails with ENOSPC."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    """``limit(n)``: until the test's call ends (:func:`pytest_runtest_call`), a file this
+    process writes may grow to ``n`` bytes; a longer write fails with EFBIG ("File too large",
+    SIGXFSZ ignored), as a write to a full disk fails with ENOSPC."""
     previous = signal.getsignal(signal.SIGXFSZ)
 
     def limit(size: int) -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
     yield limit
-    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     signal.signal(signal.SIGXFSZ, previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test's :func:`file_size_limit` ends with its call, before pytest reports the result: a
+    report written to a file (``pytest > log``) already longer than the limit failed with
+    "File too large" and stopped the whole session."""
+    if "file_size_limit" not in item.fixturenames:
+        return (yield)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    try:
+        return (yield)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
 
 
 class Overlap:
