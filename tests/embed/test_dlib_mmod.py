@@ -172,3 +172,13 @@ def test_the_file_is_read_and_checked(tmp_path) -> None:
     cut.write_bytes((model_dir() / CNN_DETECTOR_MODEL).read_bytes()[:100_000])
     with pytest.raises(UserError, match="cut.dat ends inside a layer"):
         read_dlib_mmod(cut)
+
+
+def test_loading_the_detector_leaves_torchs_generator_as_it_was() -> None:
+    """Building the layers drew their first weights from torch's generator: the first CNN
+    detection of a session changed the draws a notebook made after it."""
+    torch.manual_seed(3)
+    want = torch.rand(4)
+    torch.manual_seed(3)
+    dlib_mmod.__wrapped__()  # built afresh, not the cached detector
+    assert torch.equal(torch.rand(4), want)

@@ -47,6 +47,7 @@ from torch import nn
 from latentplay.embed.dlib_file import DlibStream, read_affine, read_con
 from latentplay.embed.dlib_resnet import Affine, PathLike
 from latentplay.errors import UserError
+from latentplay.rngs import torch_state_kept
 
 CONVOLUTIONS = ((3, 16, 5, 2), (16, 32, 5, 2), (32, 32, 5, 2), (32, 45, 5, 1), (45, 45, 5, 1),
                 (45, 45, 5, 1), (45, 1, 9, 1))
@@ -352,9 +353,11 @@ class MMODDetector:
 @functools.lru_cache(maxsize=4)
 def dlib_mmod(path: PathLike | None = None, device: str = "cpu") -> MMODDetector:
     """The detector of dlib's file ``path`` (default: the one of ``face-recognition-models``)
-    on ``device``; cached."""
+    on ``device``; cached. Building the layers leaves torch's random generator as it was (their
+    first weights, replaced by the file's, are drawn from it)."""
     if path is None:
         from latentplay.embed.faces import CNN_DETECTOR_MODEL, model_dir
 
         path = model_dir() / CNN_DETECTOR_MODEL
-    return MMODDetector(path, device)
+    with torch_state_kept():
+        return MMODDetector(path, device)

@@ -48,6 +48,7 @@ from torch import nn
 
 from latentplay.embed.dlib_file import DlibStream, read_affine, read_con
 from latentplay.errors import UserError
+from latentplay.rngs import torch_state_kept
 
 PathLike = str | os.PathLike[str]
 CHIP = 150
@@ -167,13 +168,15 @@ def read_dlib_resnet(path: PathLike) -> dict[str, torch.Tensor]:
 @functools.lru_cache(maxsize=4)
 def dlib_resnet(path: PathLike | None = None, device: str = "cpu") -> DlibResNet:
     """The network of dlib's file ``path`` (default: the one of ``face-recognition-models``) on
-    ``device``, in eval mode with frozen weights; cached."""
+    ``device``, in eval mode with frozen weights; cached. Building the layers leaves torch's
+    random generator as it was (their first weights, replaced by the file's, are drawn from it)."""
     if path is None:
         from latentplay.embed.faces import RECOGNITION_MODEL, model_dir
 
         path = model_dir() / RECOGNITION_MODEL
-    net = DlibResNet()
-    net.load_state_dict(read_dlib_resnet(path))
+    with torch_state_kept():
+        net = DlibResNet()
+        net.load_state_dict(read_dlib_resnet(path))
     return net.eval().requires_grad_(False).to(device)
 
 
