@@ -419,7 +419,8 @@ def test_a_gif_pdf_and_svg_name_the_version(tmp_path: Path) -> None:
     from latentplay.viz.grid import save_figure, write_gif
 
     write_gif(np.zeros((2, 4, 4, 3), np.uint8), tmp_path / "a.gif")
-    assert Image.open(tmp_path / "a.gif").info["comment"] == f"latentplay {__version__}".encode()
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert gif.info["comment"] == f"latentplay {__version__}".encode()
     save_figure(plt.figure(), tmp_path / "f.pdf")
     assert f"/Creator (latentplay {__version__})".encode() in (tmp_path / "f.pdf").read_bytes()
     save_figure(plt.figure(), tmp_path / "f.svg")
