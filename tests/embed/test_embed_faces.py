@@ -151,6 +151,11 @@ def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
     r = cli("data", "align", s.path, "--out", tmp_path / "cli-aligned", "--size", "112")
     assert r.code == 0, r.err
     assert "aligned 2 of 4 faces" in r.out
+    assert f"2 without a detectable face listed in {tmp_path / 'cli-aligned' / st.REJECTED_FILE}" in r.out
+    faces_only = blob_store(images=[images[0], images[2]], name="faces")
+    r = cli("data", "align", faces_only.path, "--out", tmp_path / "all-found", "--size", "64")
+    assert r.code == 0, r.err
+    assert r.out.strip() == f"aligned 2 of 2 faces into {tmp_path / 'all-found'}"  # no list to point at
     assert st.load_images(st.load(tmp_path / "cli-aligned")).shape == (2, 112, 112, 3)
     r = cli("data", "align", s.path, "--out", tmp_path / "arc", "--template", "arcface")
     assert r.code == 0, r.err

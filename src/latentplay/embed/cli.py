@@ -62,6 +62,7 @@ def align(
 ) -> None:
     """Detect, crop and align each face (dlib's, ArcFace's or FFHQ's template); list images with no
     face."""
+    from latentplay import store as st
     from latentplay.embed.align import align_store
 
     if size not in (64, 112, 128, 224, 256, 512, 1024):
@@ -70,6 +71,8 @@ def align(
                          upsample=None if upsample < 0 else upsample, template=template,
                          detector=detector, device=device, overwrite=overwrite)
     counts = result.schema.provenance.counts
-    typer.echo(f"aligned {counts['converted']} of {counts['inputs']} faces into {result.path}; "
-               f"{counts['rejected']} without a detectable face listed in "
-               f"{result.path / 'rejected.csv'}")
+    line = f"aligned {counts['converted']} of {counts['inputs']} faces into {result.path}"
+    if counts["rejected"]:
+        line += (f"; {counts['rejected']} without a detectable face listed in "
+                 f"{result.path / st.REJECTED_FILE}")
+    typer.echo(line)
