@@ -31,7 +31,7 @@ def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, skin_anno
     assert "held-out accuracy" in r.out and load_annotator(ann).attribute == "gender"
     # the baseline is the commonest held-out class's share (1/K misleads on unbalanced classes)
     counts = load_annotator(ann).evaluation.counts.sum(1)
-    assert f"2 classes; naming the commonest every time: {counts.max() / counts.sum():.3f})" in r.out
+    assert f"2 classes; naming the commonest class every time: {counts.max() / counts.sum():.3f})" in r.out
     out = tmp_path / "cmp"
     r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", f"{ann},{skin_annotator_file}",
             "--attribute", "gender,skin_tone", "--n", "300", "--out", out,
@@ -455,8 +455,9 @@ def test_an_annotators_accuracy_stands_beside_naming_the_commonest_class() -> No
     """Chance for an annotator's accuracy is the commonest true class's share: 10 of 12 held-out
     images are of one class, so 0.833 is what naming it every time scores (an annotator at
     0.75 here does worse than that)."""
-    from latentplay.audit.annotate import commonest_share
+    from latentplay.audit.annotate import chance_text, commonest_share
 
     assert commonest_share([[8, 2], [1, 1]]) == pytest.approx(10 / 12)
+    assert chance_text([[8, 2], [1, 1]]) == "naming the commonest class every time: 0.833"
     assert commonest_share(np.array([[5, 0, 0], [0, 5, 0], [0, 0, 5]])) == pytest.approx(1 / 3)
     assert commonest_share([[0, 0], [0, 0]]) == 0.0

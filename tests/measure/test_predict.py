@@ -328,8 +328,8 @@ def test_network_annotator_in_audit_compare(net, tmp_path, cli):
             "--out", tmp_path / "audit")
     assert r.code == 0, r.err
     # its accuracy on the 30 calibration rows beside naming the commonest of 3 equal classes
-    assert "color (annotator accuracy 1.000 on 30 labelled images; naming the commonest every " \
-           "time: 0.333)" in r.out
+    assert "color (annotator accuracy 1.000 on 30 labelled images; naming the commonest class " \
+           "every time: 0.333)" in r.out
     assert "red: train 0.333 (10), skewed 0.667 (16)" in r.out  # each store by its folder
     assert "on these" in r.out and "unlike the images" not in r.out  # as sure as on the labelled
     # grey patches: the network cannot tell their colour, and the audit says so

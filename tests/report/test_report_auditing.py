@@ -35,7 +35,7 @@ def test_compare_and_groups_sections(audit_run: Path) -> None:
     # the accuracy stands beside chance: naming the commonest class of the evaluation images
     counts = np.array(gender["annotator"]["evaluation"]["counts"]).sum(axis=1)
     assert facts["held-out accuracy"].endswith(
-        f"images (naming the commonest every time: {counts.max() / counts.sum():.3f})")
+        f"images (naming the commonest class every time: {counts.max() / counts.sum():.3f})")
     # the distance is the one corrected for sampling, named so (shares near balance read 0)
     assert "distance from balance (sampling bias taken off)" in facts
     # the classes counted are said, once, to be perceived ones, not the persons' identities

@@ -81,6 +81,12 @@ def commonest_share(counts: Any) -> float:
     return max(rows) / max(sum(rows), 1.0)
 
 
+def chance_text(counts: Any) -> str:
+    """The chance level beside an annotator's accuracy, in the words every output uses:
+    ``naming the commonest class every time: 0.500`` from its ``(K, K)`` confusion counts."""
+    return f"naming the commonest class every time: {commonest_share(counts):.3f}"
+
+
 @dataclass
 class Evaluation:
     """How an annotator does on labelled images.

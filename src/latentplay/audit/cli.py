@@ -37,7 +37,7 @@ def annotator_cmd(
 ) -> None:
     """Train a classifier annotator (embedding + logistic regression) and save it; prints its
     held-out accuracy and confusion matrix."""
-    from latentplay.audit.annotate import commonest_share, effective_text, fit_classifier, refuse_existing
+    from latentplay.audit.annotate import chance_text, effective_text, fit_classifier, refuse_existing
 
     if out.is_dir():  # found only after training, when the file could not replace the folder
         raise UserError(f"--out {out} is a directory; name the annotator file to write (.npz)")
@@ -54,8 +54,7 @@ def annotator_cmd(
     elif ann.info.get("held_out") == "store":
         persons = f" of the store's own {ann.info.get('held_out_part') or 'test'} part"
     print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images{persons} "
-          f"({len(ann.classes)} classes; naming the commonest every time: "
-          f"{commonest_share(ev.counts):.3f})")
+          f"({len(ann.classes)} classes; {chance_text(ev.counts)})")
     width = max(len(c) for c in ann.classes)
     cell = max(5, min(width, 9))   # a column: its class named, cut to 9 characters
     print("confusion (rows true, columns predicted):")
@@ -122,7 +121,7 @@ def compare_cmd(
     intervals that hold for all classes together; --joint A,B the intersections too. With
     --psi, once per truncation."""
     from latentplay import store as st
-    from latentplay.audit.annotate import DEFAULT_TEMPLATE, commonest_share, confidence_shift
+    from latentplay.audit.annotate import DEFAULT_TEMPLATE, chance_text, confidence_shift
     from latentplay.audit.distribution import (
         MAX_CONDITION,
         audited_images,
@@ -228,8 +227,8 @@ def compare_cmd(
             continue
         acc = s["annotator"]["evaluation"]
         acc_text = "" if acc is None else (
-            f" (annotator accuracy {acc['accuracy']:.3f} on {acc['n']} labelled images; naming "
-            f"the commonest every time: {commonest_share(acc['counts']):.3f})")
+            f" (annotator accuracy {acc['accuracy']:.3f} on {acc['n']} labelled images; "
+            f"{chance_text(acc['counts'])})")
         cond = s["confusion_condition"]
         if s["corrected_tv"] is not None:
             note = f"; corrected TV {s['corrected_tv']:.3f} (confusion condition number {cond:.3g})"

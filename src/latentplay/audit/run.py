@@ -30,7 +30,7 @@ from latentplay.audit.annotate import (
     NetworkAnnotator,
     NetworkValues,
     StoreLabels,
-    commonest_share,
+    chance_text,
     load_annotator,
     read_classes,
     requested_condition,
@@ -648,8 +648,7 @@ def _reading(annotator: Annotator) -> tuple[str, str]:
     if annotator.evaluation is None:
         return "annotated", "no held-out accuracy"
     ev = annotator.evaluation
-    return "annotated", (f"annotator's held-out accuracy {ev.accuracy:.3f} (naming the commonest "
-                         f"class: {commonest_share(ev.counts):.3f})")
+    return "annotated", f"annotator's held-out accuracy {ev.accuracy:.3f} ({chance_text(ev.counts)})"
 
 
 def drawn_under(condition: Mapping[str, Any] | None) -> str:

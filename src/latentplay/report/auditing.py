@@ -266,10 +266,10 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
 def _chance(ev: dict[str, Any]) -> str:
     """What naming the commonest class every time scores on an annotator's evaluation images, to
     stand beside its accuracy ("" for a summary written without the counts)."""
-    from latentplay.audit.annotate import commonest_share
+    from latentplay.audit.annotate import chance_text
 
     counts = ev.get("counts")
-    return "" if not counts else f" (naming the commonest every time: {commonest_share(counts):.3f})"
+    return "" if not counts else f" ({chance_text(counts)})"
 
 
 def _share_intervals(chi2: dict[str, Any], ref: str, audited: str, corrected: bool) -> str:
