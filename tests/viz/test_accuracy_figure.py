@@ -9,6 +9,7 @@ import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from tests.viz.colour_vision import least_gaps
 
 from latentplay.viz.accuracy import accuracy_bars
 from latentplay.viz.style import ordered_colors
@@ -118,26 +119,41 @@ def _calibration(groups: int) -> dict[str, Any]:
             "calibration": {"groups": rows, "overall": {"bins": bins(0.03)}, "threshold": None}}
 
 
-def test_the_selective_panel_keeps_orange_for_all_rows_and_its_legend_off_the_curves() -> None:
-    """In calibration.png orange is all rows' reliability curve: no group's selective-accuracy
-    curve takes an orange (a saturated colour of a hue within 15 degrees of it), and the
-    legend covers none of the curves."""
-    from matplotlib.colors import rgb_to_hsv, to_rgb
+def _all_rows_and_selective_curves(fig: Any, summary: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """A calibration figure's all-rows reliability curve (its first diagram's, found by the
+    summary's overall accuracies) and its selective-accuracy panel's group curves."""
+    overall = [b["accuracy"] for b in summary["calibration"]["overall"]["bins"]]
+    everyone = [line for line in fig.axes[0].lines
+                if len(line.get_ydata()) == len(overall) and np.allclose(line.get_ydata(), overall)]
+    assert len(everyone) == 1
+    panel = next(ax for ax in fig.axes if ax.get_legend() is not None)
+    return everyone[0], [line for line in panel.lines if not line.get_label().startswith("_")]
 
+
+@pytest.mark.parametrize("groups", [2, 3, 4, 5])
+def test_all_rows_and_the_groups_stay_apart_for_colour_blind_readers(groups: int) -> None:
+    """All rows' reliability curve and up to five groups' selective-accuracy curves are at least
+    10 CIEDE2000 apart for normal, deuteranope, protanope and tritanope vision: all rows took
+    orange, which pushed four groups onto tab10 (blue and purple 6.2 apart to a deuteranope, 1.9
+    to a protanope) and left two groups' green 8.0 from it to a protanope."""
     from latentplay.viz.accuracy import calibration_figure
 
-    fig = calibration_figure(_calibration(9))
-    reliability, *_ = fig.axes
-    everyone = [line for line in reliability.lines if line.get_alpha() == 0.6]
-    assert len(everyone) == 1
-    hue, saturation, _ = rgb_to_hsv(to_rgb(everyone[0].get_color()))
-    panel = next(ax for ax in fig.axes if ax.get_legend() is not None)
-    curves = [line for line in panel.lines if not line.get_label().startswith("_")]
+    summary = _calibration(groups)
+    everyone, curves = _all_rows_and_selective_curves(calibration_figure(summary), summary)
+    assert len(curves) == groups
+    gaps = least_gaps([everyone.get_color()] + [line.get_color() for line in curves])
+    assert min(gaps.values()) >= 10, gaps
+
+
+def test_the_selective_panels_legend_is_off_the_curves() -> None:
+    """Nine groups' legend stands beside the selective-accuracy panel: it covers no curve."""
+    from latentplay.viz.accuracy import calibration_figure
+
+    summary = _calibration(9)
+    fig = calibration_figure(summary)
+    _, curves = _all_rows_and_selective_curves(fig, summary)
     assert len(curves) == 9
-    for line in curves:
-        h, s, _ = rgb_to_hsv(to_rgb(line.get_color()))
-        apart = min(abs(h - hue), 1 - abs(h - hue)) * 360
-        assert apart > 15 or s < 0.5 or saturation < 0.5, (line.get_label(), line.get_color())
+    panel = next(ax for ax in fig.axes if ax.get_legend() is not None)
     fig.canvas.draw()
     legend = panel.get_legend().get_window_extent(fig.canvas.get_renderer())
     for line in curves:

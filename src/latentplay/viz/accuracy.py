@@ -25,8 +25,13 @@ from latentplay.viz.style import (
     wrap_title,
 )
 
-ALL_ROWS = "#dd8452"
-"""The colour of all rows' curves and markers in the calibration and accuracy figures."""
+ALL_ROWS = "black"
+"""The colour of all rows' reliability curve (dashed, as all rows' lines in the accuracy and
+parity figures): no class colour is black, so the groups keep the colour-blind-safe classes'
+colours (:func:`~latentplay.viz.style.qualitative_colors`)."""
+
+DIAMOND = "#dd8452"
+"""The colour of the diamonds on the accuracy and parity bars: orange on their blue."""
 
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
@@ -78,7 +83,7 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
         if key == "accuracy" and any(r["no_prediction"] for r in rows):
             rest = [np.nan if r["accuracy_predicted"] is None else r["accuracy_predicted"]
                     for r in rows]
-            ax.plot(rest, y, "D", color=ALL_ROWS, mec="black", ms=6,
+            ax.plot(rest, y, "D", color=DIAMOND, mec="black", ms=6,
                     label="over rows with a prediction")
         adjusted = summary.get("adjusted")
         if adjusted and key in ("accuracy", "mae"):
@@ -157,8 +162,8 @@ page (:data:`~latentplay.viz.style.PAGE_WIDTH`)."""
 def calibration_figure(summary: dict[str, Any]) -> Figure:
     """:func:`~latentplay.audit.accuracy.group_accuracy`'s ``calibration`` in two parts: a
     reliability diagram per group, five to a row (accuracy against mean confidence per
-    confidence bin, with 95 % Wilson intervals, marker area by rows, all rows' curve in
-    orange; on the diagonal a classifier is as sure as it is right), and under them each
+    confidence bin, with 95 % Wilson intervals, marker area by rows, all rows' curve dashed
+    black; on the dotted diagonal a classifier is as sure as it is right), and under them each
     group's over-confidence (mean confidence minus accuracy) with its 95 % interval, its ECE
     and the ECE a calibrated classifier would reach by chance with its rows, beside the
     selective accuracy. Red: over-confident (the interval above 0), blue: under-confident,
@@ -180,9 +185,9 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     largest = max(b["n"] for b in bins)
     overall = cal["overall"]["bins"]
     for ax, r in zip(axes.flat, rows, strict=False):
-        ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=0.8)
+        ax.plot([0, 1], [0, 1], color="0.5", ls=":", lw=0.8)
         ax.plot([b["confidence"] for b in overall], [b["accuracy"] for b in overall],
-                color=ALL_ROWS, lw=1.5, alpha=0.6)
+                color=ALL_ROWS, ls="--", lw=1.2)
         x = np.array([b["confidence"] for b in r["bins"]])
         y = np.array([b["accuracy"] for b in r["bins"]])
         ci = np.array([wilson_interval(np.array([round(b["accuracy"] * b["n"])]), b["n"])[0]
@@ -203,7 +208,7 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     left.supylabel("accuracy", fontsize=9)
     repeated = (f", the {summary['persons']} persons' photos taken as independent"
                 if summary.get("persons") else "")
-    left.suptitle(wrap_title("reliability per group (orange: all rows; the others coloured as "
+    left.suptitle(wrap_title("reliability per group (dashed black: all rows; the others coloured as "
                              "their over-confidence, below); bars: 95 % Wilson interval over "
                              f"rows{repeated}", CALIBRATION_WIDTH - 0.3, 9), fontsize=9)
     ax, curves = right.subplots(1, 2)
@@ -230,35 +235,15 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     return fig
 
 
-def _unlike_all_rows(n: int) -> list[Any]:
-    """``n`` class colours (:func:`~latentplay.viz.style.qualitative_colors`, as few as
-    give ``n``) without the saturated ones within 25 degrees of hue of :data:`ALL_ROWS`."""
-    from matplotlib.colors import rgb_to_hsv, to_rgb
-
-    hue = rgb_to_hsv(to_rgb(ALL_ROWS))[0]
-
-    def unlike(colour: Any) -> bool:
-        h, saturation, _ = rgb_to_hsv(to_rgb(colour))
-        return saturation < 0.5 or min(abs(h - hue), 1 - abs(h - hue)) * 360 > 25
-
-    for m in range(n, n + 4):
-        pool = [c for c in qualitative_colors(m) if unlike(c)]
-        if len(pool) >= n:
-            return pool[:n]
-    return pool
-
-
 def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float | None,
                      ordered: bool, by: str) -> None:
     """Each group's selective accuracy against coverage; with a threshold, each group's
     coverage and accuracy there as a diamond. Ordered groups of ``by`` take the ramp of ordered
-    classes (skin colours for a skin scale); unordered groups take the class colours but their
-    oranges (:func:`_unlike_all_rows`), orange being all rows in the reliability diagrams;
-    the legend stands beside the axes, where it hides no curve."""
-    ramp = ordered_colors(len(rows), by)
-    palette = _unlike_all_rows(len(rows))
-    for k, r in enumerate(rows):
-        colour = ramp[k] if ordered else palette[k % len(palette)]
+    classes (skin colours for a skin scale); unordered groups take the class colours
+    (:func:`~latentplay.viz.style.qualitative_colors`); the legend stands beside the axes,
+    where it hides no curve."""
+    colours = ordered_colors(len(rows), by) if ordered else qualitative_colors(len(rows))
+    for r, colour in zip(rows, colours, strict=True):
         ax.plot([p["coverage"] for p in r["curve"]], [p["accuracy"] for p in r["curve"]],
                 color=colour, lw=1.2, label=r["group"])
         chosen = r.get("selective")
@@ -318,7 +303,7 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
             ax.axvline(overall, color="black", ls="--", lw=1, label=f"all rows {overall:.3f}")
         if key == "selection":
             ax.plot(_column(rows, "base_rate"), y, "D",
-                    color=ALL_ROWS, mec="black", ms=6, label=f"base rate (truly {positive})")
+                    color=DIAMOND, mec="black", ms=6, label=f"base rate (truly {positive})")
         without = np.flatnonzero(np.isnan(mid))
         if len(without) == len(rows):
             ax.text(0.5, 0.5, f"{missing}:\nno {key.upper()} in any group", ha="center",
