@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import socket
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gradio
 import pytest
 from huggingface_hub import constants as hf_constants
 
 from latentplay.app import build_app, launch
+from latentplay.app.ui import GRADIO_MAJOR
 from latentplay.errors import UserError
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -110,6 +113,27 @@ def test_busy_port_is_a_user_error(vae_run: Path) -> None:
     assert "GRADIO_SERVER_PORT" not in str(caught.value)
     with pytest.raises(UserError, match="--port must be in 1..65535, got 99999"):
         launch(demo, "127.0.0.1", 99999, block=False)
+
+
+def test_the_command_refuses_a_gradio_older_than_the_extras(cli, faces_store: Path,
+                                                            monkeypatch) -> None:
+    """Gradio 5 built the whole page, then failed in ``launch()`` with a TypeError about
+    ``css``: the command says which Gradio it needs before loading anything, and the ``app``
+    extra asks for that one."""
+    extra = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())[
+        "project"]["optional-dependencies"]["app"]
+    assert extra == [f"gradio>={GRADIO_MAJOR}.0"]
+    from latentplay.app import ui
+
+    def built(*args: Any) -> None:
+        raise AssertionError("the page was built")
+
+    monkeypatch.setattr(ui, "build_app", built)
+    monkeypatch.setattr(gradio, "__version__", "5.49.1")
+    r = cli("app", "--data", faces_store)
+    assert r.code == 2 and r.out == "", r.out
+    assert r.err.strip() == (f"error: the app needs gradio {GRADIO_MAJOR}.0 or later, found "
+                             "5.49.1; install the extra: pip install 'latentplay[app]'")
 
 
 def test_the_command_checks_its_address_before_printing_it(cli, faces_store: Path) -> None:

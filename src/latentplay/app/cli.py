@@ -34,10 +34,15 @@ def app_command(
     check_address(host, port)  # one line, not the address printed and then the server's error
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
-        from latentplay.app.ui import build_app, launch
+        import gradio
+
+        from latentplay.app.ui import GRADIO_MAJOR, build_app, launch
     except ImportError as exc:
         raise UserError(f"the app needs gradio ({exc}); install the extra: "
                         "pip install 'latentplay[app]'") from None
+    if int(gradio.__version__.split(".")[0]) < GRADIO_MAJOR:
+        raise UserError(f"the app needs gradio {GRADIO_MAJOR}.0 or later, found "
+                        f"{gradio.__version__}; install the extra: pip install 'latentplay[app]'")
     demo = build_app(run, data)
     typer.echo(f"latentplay playground on http://{host}:{port} (Ctrl+C stops it)")
     launch(demo, host, port)

@@ -38,6 +38,10 @@ from latentplay.errors import UserError
 from latentplay.store.io import Store
 from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
+GRADIO_MAJOR = 6
+"""The Gradio the playground is written for, the ``app`` extra's floor: Gradio 5's ``launch()``
+takes no ``css``, which Gradio 6 moved there from ``gr.Blocks``."""
+
 NARROW_CSS = ("@media (max-width: 900px) { .grid-container { grid-template-columns: "
               "repeat(auto-fill, minmax(96px, 1fr)) !important; } }")
 """Galleries in a narrow window wrap their images into as many columns as fit (Gradio keeps
