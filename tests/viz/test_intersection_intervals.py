@@ -8,6 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.transforms import Bbox
 
 from latentplay.viz.distribution import intersection_heatmaps
 
@@ -67,28 +68,43 @@ def test_every_cell_s_number_has_the_contrast_text_needs() -> None:
     plt.close(fig)
 
 
-@pytest.mark.parametrize("columns", [2, 3])
+@pytest.mark.parametrize("columns", [2, 3, 5, 9])
 def test_a_joint_audit_s_heatmaps_are_readable_on_a_page(columns: int) -> None:
-    """Ten skin tones by two or three genders, with intervals: the 9-inch figure wrote its
-    numbers at 5 points, 3.8 once printed a page wide. Of two genders every text now prints at
-    6 points or more (of three, the numbers as large as their cells hold: 5.2); each number
-    stays within its cell and the title within the figure."""
+    """Ten skin tones by two to nine classes, with intervals: the 9-inch figure wrote its
+    numbers at 5 points, 3.8 once printed a page wide, and three panels side by side printed
+    them at 5.2 points of three classes, 2.0 of nine. Every text now prints at 6 points or
+    more a page wide: of two classes side by side, of more one panel above the other, apart.
+    Each number stays within its cell and the title within the figure, above the panels."""
     from latentplay.viz.style import PAGE_WIDTH, SMALLEST_TEXT, printed_size
 
     shares = np.full((10, columns), 1 / (10 * columns))
     ci = np.stack([shares * 0.5, shares * 1.5], axis=-1)
-    fig = intersection_heatmaps([f"monk_{k}" for k in range(1, 11)], ["female", "male", "other"][:columns],
+    fig = intersection_heatmaps([f"monk_{k}" for k in range(1, 11)], [f"class_{k}" for k in range(columns)],
                                 shares, shares * 1.1, generated_label="generated, corrected",
                                 reference_label="faces", generated_ci=ci, ratio_ci=ci / shares[..., None],
                                 title="skin_tone x gender: corrected TV 0.123 (a faithful generator "
                                       "0.045), chi-square p 0.0012 over 200 persons")
-    assert printed_size(fig, PAGE_WIDTH) >= (SMALLEST_TEXT if columns == 2 else 4.5)
+    assert printed_size(fig, PAGE_WIDTH) >= SMALLEST_TEXT - 1e-9
     fig.canvas.draw()
+    boxes = [ax.get_window_extent() for ax in fig.axes]          # heatmaps and colour scales
+    for ax in fig.axes[:3]:                                      # and the heatmaps' words
+        boxes += [ax.title.get_window_extent()] + [t.get_window_extent() for t in ax.get_xticklabels()]
+    for first, box in enumerate(boxes):
+        for other in boxes[first + 1:]:
+            common = Bbox.intersection(box, other)
+            assert common is None or min(common.width, common.height) < 1e-6
+    heatmaps = [ax.get_position() for ax in fig.axes[:3]]
+    if columns == 2:                                             # side by side, as it fits
+        assert heatmaps[0].x1 < heatmaps[1].x0 and heatmaps[1].x1 < heatmaps[2].x0
+    else:                                                        # one above the other
+        assert heatmaps[0].y0 > heatmaps[1].y1 and heatmaps[1].y0 > heatmaps[2].y1
     for ax in fig.axes[:3]:
         for text in ax.texts:
-            box, (j, _) = text.get_window_extent(), text.get_position()
-            left, right = (ax.transData.transform((x, 0))[0] for x in (j - 0.5, j + 0.5))
+            box, (j, i) = text.get_window_extent(), text.get_position()
+            (left, top), (right, bottom) = ax.transData.transform([(j - 0.5, i - 0.5), (j + 0.5, i + 0.5)])
             assert left <= box.x0 and box.x1 <= right, text.get_text()
+            assert bottom <= box.y0 and box.y1 <= top, text.get_text()
     title = fig._suptitle.get_window_extent()
     assert 0 <= title.x0 and title.x1 <= fig.bbox.width
+    assert all(title.y0 - box.y1 >= 3 * fig.dpi / 72 for box in boxes)     # 3 points apart or more
     plt.close(fig)

@@ -204,6 +204,10 @@ def intersection_heatmaps(
     """Three heatmaps over the intersections of two attributes: the shares of the data compared
     with (``training``), the generated shares and log2 of their ratio (blue: the generator draws
     the intersection less often than the data has it, red: more; absent from the data: hatched).
+    Side by side where their numbers print at :data:`~latentplay.viz.style.SMALLEST_TEXT` or
+    more once the figure is scaled to :data:`~latentplay.viz.style.PAGE_WIDTH`, else one above
+    the other: three panels of three columns with intervals side by side printed them at 5.2
+    points, of nine at 2.0.
 
     Args:
         rows, cols: the ``R`` and ``C`` classes of the two attributes.
@@ -250,15 +254,31 @@ def intersection_heatmaps(
              for (i, j), value in np.ndenumerate(panels[k][0]) if not np.isnan(value)}
     per_point = max((text_width(line, 1.0) for t in texts.values() for line in t.split("\n")),
                     default=0.0)   # inches of the widest line of a number at 1 point
-    size, width = _cell_size(per_point, len(cols))
+    lines = 2 if generated_ci is not None or bounds is not None else 1
+    fig = _heatmap_panels(rows, cols, panels, texts, per_point, lines, title, across=3)
+    if _printed_numbers(fig) < SMALLEST_TEXT - 1e-6:   # side by side they print too small
+        plt.close(fig)
+        fig = _heatmap_panels(rows, cols, panels, texts, per_point, lines, title, across=1)
+    return fig
+
+
+def _heatmap_panels(rows: Sequence[str], cols: Sequence[str], panels: Sequence[tuple[Any, ...]],
+                    texts: Mapping[tuple[int, int, int], str], per_point: float, lines: int,
+                    title: str, across: int) -> Figure:
+    """:func:`intersection_heatmaps`' figure: its three ``panels`` (values ``(R, C)``, title,
+    colour map, scale's ends) side by side (``across`` 3) or one above the other (1), each
+    cell's number ``texts[panel, row, column]`` (``lines`` lines, the widest ``per_point``
+    inches at 1 point)."""
+    size, width = _cell_size(per_point, len(cols), across)
     heading, tick = readable_size(9, width), readable_size(8, width)   # the titles', the scales'
-    intervals = generated_ci is not None or bounds is not None
-    fig, axes = plt.subplots(1, 3, figsize=(width, 1.6 + 0.42 * len(rows)
-                                            * (1.5 if intervals else 1.0)),
-                             squeeze=False)
-    for k, (ax, (values, name, cmap, low, high)) in enumerate(zip(axes[0], panels, strict=True)):
+    if across == 3:
+        height = 1.6 + 0.42 * len(rows) * (1.5 if lines > 1 else 1.0)
+    else:    # each row as tall as its lines of numbers and a margin, no taller
+        height = 0.6 + 3 * (1.0 + len(rows) * (lines * 1.4 * size / 72 + 0.12))
+    fig, axes = plt.subplots(3 // across, across, figsize=(width, height), squeeze=False)
+    for k, (ax, (values, name, cmap, low, high)) in enumerate(zip(axes.flat, panels, strict=True)):
         shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, aspect="auto")
-        ax.set_title(wrap_title(name, width / 3 - 0.4, heading), fontsize=heading)
+        ax.set_title(wrap_title(name, width / across - 0.4, heading), fontsize=heading)
         ax.set_xticks(range(len(cols)), list(cols), rotation=45 if len(cols) > 3 else 0,
                       ha="right" if len(cols) > 3 else "center", fontsize=readable_size(7, width))
         ax.set_yticks(range(len(rows)), list(rows), fontsize=readable_size(8, width))
@@ -271,29 +291,38 @@ def intersection_heatmaps(
             ax.text(j, i, texts[k, i, j], ha="center", va="center", fontsize=size,
                     color=text_color(shown.cmap(shown.norm(value))))
     if title:
-        fig.suptitle(wrap_title(title, width - 0.8, heading), fontsize=heading)
+        fig.suptitle(wrap_title(title, width - 0.8, heading), fontsize=heading,
+                     y=1 - 0.1 / height)   # 2 % of a tall figure: more than the layout leaves
     tight_layout(fig)
     # the labels and scales took more room than foreseen: numbers as large as their cells hold
-    cell = min(ax.get_position().width for ax in axes[0]) * width / len(cols)
+    cell = min(ax.get_position().width for ax in axes.flat) * width / len(cols)
     if per_point * size > cell - 0.06:
-        for text in (t for ax in axes[0] for t in ax.texts):
+        for text in (t for ax in axes.flat for t in ax.texts):
             text.set_fontsize((cell - 0.06) / per_point)
     return fig
 
 
-def _cell_size(per_point: float, columns: int) -> tuple[float, float]:
+def _printed_numbers(fig: Figure) -> float:
+    """Points of the smallest cell number of :func:`_heatmap_panels`' ``fig`` once the figure
+    is scaled to :data:`~latentplay.viz.style.PAGE_WIDTH`."""
+    smallest = min((t.get_fontsize() for ax in fig.axes for t in ax.texts), default=float("inf"))
+    return smallest * PAGE_WIDTH / float(fig.get_figwidth())
+
+
+def _cell_size(per_point: float, columns: int, across: int) -> tuple[float, float]:
     """The points of :func:`intersection_heatmaps`' cell numbers (the widest line of them
-    ``per_point`` inches wide at 1 point) and the inches of the figure of its three panels of
-    ``columns`` columns each, its cells as wide as that line: numbers that print at
-    :data:`~latentplay.viz.style.SMALLEST_TEXT` once the figure is scaled to a page, where
-    that converges (wider cells make a wider figure, which asks larger numbers); with more
-    columns, that size on the figure itself. At 5 points on a 9-inch figure they printed at
-    3.8."""
+    ``per_point`` inches wide at 1 point) and the inches of the figure of ``across`` panels
+    side by side of ``columns`` columns each, its cells as wide as that line: numbers that
+    print at :data:`~latentplay.viz.style.SMALLEST_TEXT` once the figure is scaled to a page,
+    where that converges (wider cells make a wider figure, which asks larger numbers); with
+    more columns, that size on the figure itself. At 5 points on a 9-inch figure they printed
+    at 3.8."""
     size = SMALLEST_TEXT
-    converges = 3 * columns * per_point * SMALLEST_TEXT / PAGE_WIDTH < 0.9
+    converges = across * columns * per_point * SMALLEST_TEXT / PAGE_WIDTH < 0.9
     for _ in range(20 if converges else 0):
-        size = readable_size(SMALLEST_TEXT, 3 * (1.2 + max(0.55, per_point * size + 0.1) * columns))
-    width = 3 * (1.2 + max(0.55, per_point * size + 0.1) * columns)
+        size = readable_size(SMALLEST_TEXT,
+                             across * (1.2 + max(0.55, per_point * size + 0.1) * columns))
+    width = across * (1.2 + max(0.55, per_point * size + 0.1) * columns)
     return (readable_size(SMALLEST_TEXT, width) if converges else size), width
 
 
