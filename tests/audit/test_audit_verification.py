@@ -113,6 +113,9 @@ def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
     assert s["overall"]["fmr"] <= 0.01
     diff = s["differentials"]
     assert diff["skewed_error_ratio"] == pytest.approx((1 - b["accuracy"]) / (1 - a["accuracy"]))
+    assert 1 < diff["fnmr_ratio_low"] < diff["fnmr_ratio"] < diff["fnmr_ratio_high"]
+    assert json.loads((tmp_path / "v" / "verification.json").read_text())["differentials"][
+        "fnmr_ratio_low"] == pytest.approx(diff["fnmr_ratio_low"])
     out = tmp_path / "v"
     for name in ("verification.json", "verification.csv", "scores.csv", "det.png",
                  "scores.png", "rates.png", "hardest.png"):
@@ -643,3 +646,86 @@ def test_a_pair_at_the_threshold_does_not_match_in_the_interval_over_persons() -
     assert row["false_matches"] == 2 and row["fmr"] == pytest.approx(0.5)
     low, high, _ = pair_rate_interval(np.array([True, True, False, False]), persons[:4])
     assert (row["fmr_low"], row["fmr_high"]) == pytest.approx((low, high))
+
+
+def _groups_of_pairs(rates: tuple[float, ...], seed: int, persons: int = 40, each: int = 5
+                     ) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per group with error ``rates[g]``: ``persons`` persons, each in ``each`` genuine pairs
+    and first in ``each`` impostor pairs with the next ``each`` of the group, each pair an error with
+    that chance (distance 1 for a genuine pair not matched, 0 for an impostor matched, at
+    threshold 0.5); the group rows as verify_store writes them, and the pairs' group codes,
+    ``same``, ``matched`` and ``(P, 2)`` persons."""
+    from latentplay.audit.verification import _group
+
+    rng = np.random.default_rng(seed)
+    groups, group_of, same, error, two = [], [], [], [], []
+    for g, rate in enumerate(rates):
+        person = np.repeat(g * 1000 + np.arange(persons), each)
+        other = g * 1000 + (person % 1000 + 1 + np.tile(np.arange(each), persons)) % persons
+        pair_persons = np.r_[np.c_[person, person], np.c_[person, other]]
+        kind = np.r_[np.ones(len(person), bool), np.zeros(len(person), bool)]
+        wrong = rng.random(len(kind)) < rate
+        d = np.where(kind == wrong, 1.0, 0.0)
+        groups.append(_group(f"g{g}", d, kind, 0.5, 2, 0, pair_persons))
+        group_of.append(np.full(len(kind), g))
+        same.append(kind)
+        error.append(wrong)
+        two.append(pair_persons)
+    same_, error_ = np.concatenate(same), np.concatenate(error)
+    return groups, np.concatenate(group_of), same_, same_ != error_, np.concatenate(two)
+
+
+def test_the_ratio_intervals_hold_one_at_parity_and_exclude_it_far_from_it() -> None:
+    """FMR and FNMR of three groups, 40 persons each in 200 genuine and 200 impostor pairs, 20
+    seeds: with every rate 0.1 the true ratio 1 lies in the interval (its low end is 1) in
+    most seeds; with rates 0.05, 0.1 and 0.3 (true ratio 6) the interval excludes 1 in every
+    seed and holds 6 in most."""
+    from latentplay.audit.verification import ratio_intervals
+
+    def found(rates: tuple[float, ...], seed: int) -> dict:
+        groups, group_of, same, matched, persons = _groups_of_pairs(rates, seed)
+        return ratio_intervals(groups, group_of, same, matched, persons, seed, n_boot=500)
+
+    equal = [found((0.1, 0.1, 0.1), seed) for seed in range(20)]
+    apart = [found((0.05, 0.1, 0.3), seed) for seed in range(20)]
+    for key in ("fmr", "fnmr"):
+        assert sum(r[f"{key}_ratio_low"] == 1 for r in equal) >= 17, key
+        assert all(r[f"{key}_ratio_low"] > 1 for r in apart), key
+        assert sum(r[f"{key}_ratio_low"] <= 6 <= r[f"{key}_ratio_high"] for r in apart) >= 17, key
+
+
+def test_a_ratio_without_a_value_has_no_interval() -> None:
+    """A group without a false match or non-match: the ratios (highest over lowest) are None,
+    and so are their intervals."""
+    from latentplay.audit.verification import across_groups, ratio_intervals
+
+    groups, group_of, same, matched, persons = _groups_of_pairs((0.0, 0.2), 0)
+    found = across_groups(groups, ratio_intervals(groups, group_of, same, matched, persons, 0))
+    assert groups[0]["fnmr"] == 0 and groups[0]["fmr"] == 0
+    assert found["fnmr_ratio"] is None and found["fnmr_ratio_low"] is None
+    assert found["fnmr_ratio_high"] is None and found["fmr_ratio_low"] is None
+
+
+def test_a_ratio_interval_is_as_wide_as_the_groups_own_intervals_allow() -> None:
+    """One person in 20 genuine pairs, 10 missed (FNMR 0.5), against 40 persons in 200 pairs,
+    50 missed (0.25): drawing persons never moves the one person's rate, yet the ratio 2 is no
+    surer than the two rates are. On the log scale each rate's SD is its interval's width over
+    2 x 1.96; the ratio's interval reaches at least 1.96 x their root sum of squares either
+    side of log 2."""
+    from latentplay.audit.verification import _group, ratio_intervals
+
+    lone = np.zeros((20, 2), np.int64)
+    many = np.repeat(np.arange(1, 41), 5)[:, None].repeat(2, axis=1)
+    missed = np.r_[np.arange(20) < 10, np.arange(200) < 50]
+    d = missed.astype(float)                      # genuine: distance 1 is missed at t = 0.5
+    group_of = np.r_[np.zeros(20, np.int64), np.ones(200, np.int64)]
+    persons = np.r_[lone, many]
+    same = np.ones(220, bool)
+    groups = [_group(f"g{g}", d[group_of == g], same[group_of == g], 0.5, 2, 0,
+                     persons[group_of == g]) for g in (0, 1)]
+    assert [g["fnmr"] for g in groups] == [0.5, 0.25]
+    sd = [(np.log(g["fnmr_high"]) - np.log(g["fnmr_low"])) / (2 * 1.96) for g in groups]
+    reach = 1.96 * np.hypot(*sd)
+    found = ratio_intervals(groups, group_of, same, d < 0.5, persons, 0)
+    assert found["fnmr_ratio_low"] <= max(1.0, 2 * np.exp(-reach)) + 1e-9
+    assert found["fnmr_ratio_high"] >= 2 * np.exp(reach) - 1e-9

@@ -28,6 +28,11 @@ def test_across_groups_line_names_the_groups_left_out(capsys) -> None:  # noqa: 
     _print_verification({**summary, "differentials": {**diff, "left_out": {
         "accuracy": [], "fmr": [], "fnmr": []}}})
     assert "  across groups: accuracy sd 0.0500" in capsys.readouterr().out
+    _print_verification({**summary, "differentials": {
+        **diff, "fmr_ratio": 1.5, "fmr_ratio_low": 1.0, "fmr_ratio_high": 2.7,
+        "fnmr_ratio_low": 3.1, "fnmr_ratio_high": 11.6}})
+    assert capsys.readouterr().out.splitlines()[-1].endswith(
+        "FMR ratio 1.50 [1.00, 2.70], FNMR ratio 6.00 [3.10, 11.60]")
 
 
 def test_each_groups_error_rates_are_printed_with_their_intervals(capsys) -> None:  # noqa: ANN001

@@ -137,7 +137,12 @@ def test_each_measure_in_its_column() -> None:
     assert _texts(rates)[0] == ["African", "100", "41", "52", "0.912", "0.0123", "0.951",
                                 "0.082", "0.0123 [0.0081, 0.019]", "0.2 [0.15, 0.26]", "0.7"]
     assert [r[0] for r in _texts(rates)] == ["African", "Asian", "all pairs"]
-    assert _texts(differentials) == [["0.9", "0.02", "1.4", "2.5", "1.7"]]
+    assert _texts(differentials) == [["0.9", "0.02", "1.4", "2.5", "1.7"]]   # no intervals yet
+    summary["differentials"].update(fmr_ratio_low=1.0, fmr_ratio_high=4.1, fnmr_ratio_low=1.21,
+                                    fnmr_ratio_high=2.35)
+    differentials = [b for b in verifying.sections(Path("run"), summary)[0].blocks
+                     if isinstance(b, Table)][1]
+    assert _texts(differentials) == [["0.9", "0.02", "1.4", "2.5 [1, 4.1]", "1.7 [1.2, 2.4]"]]
     assert _texts(trend) == [["FMR", "African .. Asian", "0.011", "[0.004, 0.019]", "50"],
                              ["FNMR", "African .. Asian", "-0.031", "[-0.052, -0.012]", "40"]]
     assert _texts(standardized)[0][:5] == ["a", "40", "0.21", "0.17", "[0.1, 0.3]"]

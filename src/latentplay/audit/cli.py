@@ -818,6 +818,14 @@ def _rate(row: dict, key: str) -> str:
     return figure_text(row[key], 4) + bounds
 
 
+def _ratio(diff: dict, key: str) -> str:
+    """The FMR or FNMR ratio across groups with its interval where the summary has one:
+    ``1.50 [1.00, 2.70]``."""
+    low, high = diff.get(f"{key}_low"), diff.get(f"{key}_high")
+    bounds = "" if low is None or high is None else f" [{figure_text(low, 2)}, {figure_text(high, 2)}]"
+    return figure_text(diff[key], 2) + bounds
+
+
 def _print_verification(summary: dict) -> None:
     p = summary["pairs"]
     print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {summary['column']} "
@@ -842,7 +850,7 @@ def _print_verification(summary: dict) -> None:
         print(f"  across groups{f' ({left})' if left else ''}: accuracy sd "
               f"{figure_text(diff['accuracy_std'], 4)}, skewed error ratio "
               f"{figure_text(diff['skewed_error_ratio'], 2)}, FMR ratio "
-              f"{figure_text(diff['fmr_ratio'], 2)}, FNMR ratio {figure_text(diff['fnmr_ratio'], 2)}")
+              f"{_ratio(diff, 'fmr_ratio')}, FNMR ratio {_ratio(diff, 'fnmr_ratio')}")
     trend = summary.get("trend")
     if trend:
         print(_trend_line(trend))

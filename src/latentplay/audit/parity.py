@@ -130,10 +130,10 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
         found = _differences(*point)
     among = [[keep & (groups == k) & part for k in range(n_groups)] for part in (True, y, ~y)]
     own = [_own_bounds(p, part, units) for part in among]        # selection, TPR, FPR
-    floors = [_own_spread(bounds) for bounds in own]
+    floors = [own_spread(bounds) for bounds in own]
     with np.errstate(invalid="ignore", divide="ignore"):
         log_low, log_high = range_interval([np.log(point[0])], [np.log(boot[0])],  # of a rate
-                                           [_own_spread(own[0], np.log)])         # of 0: inf
+                                           [own_spread(own[0], np.log)])         # of 0: inf
     if found["demographic_parity_ratio"] == 0:   # a group never selected: its own interval's
         zero = point[0] == 0                     # top over the most selected one's bottom
         log_low = float(np.fmin(log_low, -np.log(own[0][zero, 1].max()
@@ -162,7 +162,7 @@ def _own_bounds(hits: np.ndarray, among: list[np.ndarray], units: np.ndarray) ->
                      if rows.any() else (np.nan, np.nan) for rows in among])
 
 
-def _own_spread(bounds: np.ndarray, scale: Callable[[np.ndarray], np.ndarray] = np.asarray
+def own_spread(bounds: np.ndarray, scale: Callable[[np.ndarray], np.ndarray] = np.asarray
                 ) -> np.ndarray:
     """``(G,)`` the standard deviation each group's rate has on ``scale`` (``np.log`` for
     ratios) by its ``(G, 2)`` 95 % interval :func:`_own_bounds`: its width over ``2 x 1.96``;
@@ -189,7 +189,7 @@ def range_interval(points: list[np.ndarray], draws: list[np.ndarray],
     log of a rate of 0) has an interval of that alone. NaN without two groups of a rate.
 
     With ``floors`` (one ``(G,)`` array per point: each group's SD by its own interval, see
-    :func:`_own_spread`), a pair's SD is at least that of its two groups' together, and ``c``
+    :func:`own_spread`), a pair's SD is at least that of its two groups' together, and ``c``
     at least the normal quantile of ``confidence``: a group whose rate is 0 or 1 (or that is
     one person) never moves in the draws, which would make the gap look certain (a TPR of 0 of
     5 against 1,000 of 1,000 had the interval 1.000 to 1.000, the groups' own intervals

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
+from latentplay.audit.parity import own_spread, range_interval
 from latentplay.audit.standardize import strata_frame, stratified_rates
 from latentplay.clustered import pair_rate_interval
 from latentplay.errors import UserError
@@ -63,6 +64,7 @@ from latentplay.outputs import (
     output_dir,
     staged_outputs,
 )
+from latentplay.resample import cluster_sums, resampled
 from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
 from latentplay.store.io import opened, store_digest
 from latentplay.store.schema import UNKNOWN, class_places, trend_groups
@@ -409,7 +411,8 @@ def verify_store(
                      f"over the {person_name} of both faces of each pair)",
         "persons": None if persons is None else int(len(np.unique(persons))),
         "overall": overall, "groups": groups,
-        "differentials": across_groups(groups),
+        "differentials": across_groups(groups, ratio_intervals(groups, group_of, chosen.same,
+                                                               d < t, persons, seed)),
         "notes": [note for note in (identity_note(identity, ids),) if note],
         "caution": circular_caution(store, source, column),
     }
@@ -428,12 +431,14 @@ def verify_store(
     return summary
 
 
-def across_groups(groups: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+def across_groups(groups: Sequence[dict[str, Any]],
+                  intervals: dict[str, float | None] | None = None) -> dict[str, Any] | None:
     """The differentials between the group ``groups`` of ``verification.json``
     (:func:`~latentplay.metrics.verification.differentials`), each over the groups that have
     it: the accuracy's mean, SD and skewed error ratio over the groups with an accuracy (None
     with fewer than two), the FMR ratio over those with impostor pairs, the FNMR ratio over
-    those with genuine pairs; ``left_out`` names the groups with pairs left out of each
+    those with genuine pairs, with the ratios' ``intervals`` (:func:`ratio_intervals`) where
+    given; ``left_out`` names the groups with pairs left out of each
     (``accuracy``: too few pairs for the folds, or a fold of the file without a kind of pair:
     ``accuracy_why`` says which, per group, :func:`_unscored`; ``fmr``: no impostor pairs;
     ``fnmr``: no genuine pairs). None when no measure has two groups."""
@@ -446,10 +451,59 @@ def across_groups(groups: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
              if len(have["accuracy"]) > 1 else
              {"accuracy_mean": None, "accuracy_std": None, "skewed_error_ratio": None,
               "fmr_ratio": ratio(fmrs), "fnmr_ratio": ratio(fnmrs)})
+    found.update(intervals or {})
     found["left_out"] = {k: [r["group"] for r in with_pairs if r[k] is None] for k in have}
     found["accuracy_why"] = {r["group"]: r.get("accuracy_left_out") or TOO_FEW_FOR_FOLDS
                              for r in with_pairs if r["accuracy"] is None}
     return found
+
+
+def ratio_intervals(groups: Sequence[dict[str, Any]], group_of: np.ndarray, same: np.ndarray,
+                    matched: np.ndarray, persons: np.ndarray | None, seed: int,
+                    n_boot: int = 1000) -> dict[str, float | None]:
+    """``fmr_ratio_low``, ``fmr_ratio_high``, ``fnmr_ratio_low``, ``fnmr_ratio_high``: the 95 %
+    intervals of the highest over lowest FMR and FNMR of the group rows ``groups`` (each over
+    the groups that have the rate, as :func:`across_groups`), from the pairs' ``(P,)`` group
+    codes ``group_of``, ``same`` and ``matched`` (``d < t``); None where the ratio is None.
+
+    The ratio is the largest gap between two groups' log rates, taken after seeing them, and
+    a percentile interval of it never holds 1. So every two groups' log ratio gets an
+    interval, all holding at once (:func:`~latentplay.audit.parity.range_interval`): the
+    ratio's interval reaches down to 1 where the groups may well be equal. The bootstrap
+    draws persons, each with every pair whose first face is theirs (a genuine pair's one
+    person), ``(P, 2)`` ``persons`` (None: pairs as independent); each group's log rate
+    varies at least as much as its own interval says (Wilson's at the effective number of
+    pairs over the persons of both faces: ``fmr_low``, ``fmr_high``)."""
+    units = np.arange(len(same)) if persons is None else persons[:, 0]
+    out: dict[str, float | None] = {}
+    for key, kind, errors in (("fmr", ~same, matched), ("fnmr", same, ~matched)):
+        rows = [g for g, r in enumerate(groups) if r[key] is not None]
+        bounds = (None, None)
+        if ratio([groups[g][key] for g in rows]) is not None:
+            bounds = _log_gap_interval([groups[g] for g in rows], key, rows, group_of[kind],
+                                       errors[kind], units[kind], n_boot, seed)
+        out[f"{key}_ratio_low"], out[f"{key}_ratio_high"] = bounds
+    return out
+
+
+def _log_gap_interval(rows: Sequence[dict[str, Any]], key: str, codes: Sequence[int],
+                      group_of: np.ndarray, errors: np.ndarray, units: np.ndarray, n_boot: int,
+                      seed: int) -> tuple[float, float]:
+    """95 % interval of the highest over lowest rate ``key`` of the group ``rows`` (every
+    rate above 0), groups ``codes`` of the pairs' ``(P,)`` ``group_of``, from the ``(P,)``
+    bool ``errors`` of their pairs drawn by ``(P,)`` ``units`` (:func:`ratio_intervals`)."""
+    weights = []
+    for g in codes:
+        mine = group_of == g
+        weights += [mine, mine & errors]
+    sums = cluster_sums(units, [w.astype(float) for w in weights])
+    drawn = resampled(sums, n_boot, seed).reshape(n_boot, len(codes), 2)
+    point = np.log([r[key] for r in rows])
+    own = np.array([[r[f"{key}_low"], r[f"{key}_high"]] for r in rows], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):   # -inf, NaN: left out of the draw
+        boot = np.log(drawn[..., 1] / drawn[..., 0])
+        low, high = range_interval([point], [boot], [own_spread(own, np.log)])
+    return float(np.exp(low)), float(np.exp(high))
 
 
 def left_out_note(diff: dict[str, Any] | None) -> str | None:

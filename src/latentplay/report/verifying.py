@@ -66,10 +66,12 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
         blocks.append(Table.of(
             ["mean accuracy", "accuracy sd", "skewed error ratio", "FMR ratio", "FNMR ratio"],
             [[diff.get("accuracy_mean"), diff.get("accuracy_std"),
-              diff.get("skewed_error_ratio"), diff.get("fmr_ratio"), diff.get("fnmr_ratio")]],
+              diff.get("skewed_error_ratio"), _rate(diff, "fmr_ratio"), _rate(diff, "fnmr_ratio")]],
             "Across groups: skewed error ratio = highest over lowest error (1 - accuracy); FMR "
             "and FNMR ratios = highest over lowest rate at the common threshold (— when the "
-            "lowest is 0), each over the groups that have it." + _left_out(diff)))
+            "lowest is 0), each over the groups that have it, with a 95% interval that holds "
+            "every two groups' ratio at once (from 1: the groups may well be equal)."
+            + _left_out(diff)))
     trend = v.get("trend")
     if trend:
         steps = [trend.get(k) or {} for k in ("fmr", "fnmr")]
@@ -208,7 +210,9 @@ def _share(value: float | None) -> str:
 
 
 def _rate(r: dict[str, Any], key: str) -> str:
-    """``rate [low, high]``: three significant digits, two for the bounds."""
+    """``rate [low, high]``: three significant digits, two for the bounds (the rate alone where
+    it has none: a ratio of outputs older than its interval)."""
     if r.get(key) is None:
         return "—"
-    return f"{r[key]:.3g} [{r[f'{key}_low']:.2g}, {r[f'{key}_high']:.2g}]"
+    low, high = r.get(f"{key}_low"), r.get(f"{key}_high")
+    return f"{r[key]:.3g}" + ("" if low is None or high is None else f" [{low:.2g}, {high:.2g}]")
