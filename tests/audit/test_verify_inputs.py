@@ -131,6 +131,20 @@ def test_a_comparison_prints_each_column_caution(capsys: pytest.CaptureFixture[s
     assert "caution: from z itself" in capsys.readouterr().err.splitlines()
 
 
+def test_a_comparison_prints_each_columns_ratios_with_their_intervals(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from latentplay.audit.cli import _print_comparison
+
+    overall = {"accuracy": 0.9, "auc": 0.95}
+    diff = {"skewed_error_ratio": 1.4, "fmr_ratio": 2.5, "fmr_ratio_low": 1.0,
+            "fmr_ratio_high": 6.3, "fnmr_ratio": None, "fnmr_ratio_low": None,
+            "fnmr_ratio_high": None}
+    _print_comparison({"pairs_used": 10, "fmr": 0.1, "notes": [], "cautions": {},
+                       "per_column": {"z": {"overall": overall, "differentials": diff}}})
+    assert capsys.readouterr().out.splitlines()[-1].endswith(
+        "skewed error ratio 1.40, FMR ratio 2.50 [1.00, 6.30], FNMR ratio -")
+
+
 def test_a_comparison_says_what_pairs_and_groups_were_left_out(capsys: pytest.CaptureFixture[str]
                                                                ) -> None:
     """Comparing two columns said nothing of the 2,027 of 2,400 pairs dropped for a face not

@@ -164,4 +164,8 @@ def test_the_comparison_gives_each_column_its_own_numbers(tmp_path: Path) -> Non
                       "threshold": 0.55, "overall": overall, "differentials": differentials}}}
     table = _table(verifying.comparison_sections(tmp_path, comparison))
     assert _texts(table) == [["dlib", "0.912", "0.951", "0.082", "0.021", "1.4", "2.5", "1.7",
-                              "0.55"]]
+                              "0.55"]]                              # no intervals yet
+    differentials.update(fmr_ratio_low=1.0, fmr_ratio_high=6.3, fnmr_ratio_low=1.1,
+                         fnmr_ratio_high=2.6)
+    table = _table(verifying.comparison_sections(tmp_path, comparison))
+    assert _texts(table)[0][6:8] == ["2.5 [1, 6.3]", "1.7 [1.1, 2.6]"]

@@ -823,7 +823,7 @@ def _ratio(diff: dict, key: str) -> str:
     ``1.50 [1.00, 2.70]``."""
     low, high = diff.get(f"{key}_low"), diff.get(f"{key}_high")
     bounds = "" if low is None or high is None else f" [{figure_text(low, 2)}, {figure_text(high, 2)}]"
-    return figure_text(diff[key], 2) + bounds
+    return figure_text(diff.get(key), 2) + bounds
 
 
 def _print_verification(summary: dict) -> None:
@@ -887,8 +887,7 @@ def _print_comparison(comparison: dict) -> None:
         print(f"  {column}: accuracy {figure_text(r['overall']['accuracy'], 4)}, AUC "
               f"{figure_text(r['overall']['auc'], 4)}, skewed error ratio "
               f"{figure_text(diff.get('skewed_error_ratio'), 2)}, FMR ratio "
-              f"{figure_text(diff.get('fmr_ratio'), 2)}, FNMR ratio "
-              f"{figure_text(diff.get('fnmr_ratio'), 2)}")
+              f"{_ratio(diff, 'fmr_ratio')}, FNMR ratio {_ratio(diff, 'fnmr_ratio')}")
 
 
 @app.command("accuracy")

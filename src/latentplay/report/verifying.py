@@ -113,7 +113,7 @@ def comparison_sections(run: Path, c: dict[str, Any]) -> list[Section]:
         rows.append([column, _short(r["overall"].get("accuracy")),
                      _short(r["overall"].get("auc")), _short(r["overall"].get("eer")),
                      _short(diff.get("accuracy_std")), _short(diff.get("skewed_error_ratio")),
-                     _short(diff.get("fmr_ratio")), _short(diff.get("fnmr_ratio")),
+                     _rate(diff, "fmr_ratio"), _rate(diff, "fnmr_ratio"),
                      r.get("threshold")])
     blocks: list[Any] = [
         Facts([("store", str(c.get("data"))), ("groups", str(c.get("by"))),
