@@ -262,6 +262,7 @@ def intersection_heatmaps(
     return fig
 
 
+@drawn_as_written
 def _heatmap_panels(rows: Sequence[str], cols: Sequence[str], panels: Sequence[tuple[Any, ...]],
                     texts: Mapping[tuple[int, int, int], str], per_point: float, lines: int,
                     title: str, across: int) -> Figure:
