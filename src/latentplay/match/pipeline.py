@@ -58,11 +58,11 @@ MAX_BOOTSTRAP = 100_000
 the interval's width (for a normal estimate); more only cost time (100,000,000 ran for over a
 quarter of an hour without a word)."""
 PAIRS_PER_ROW = 4
+"""Matched pairs per row of ``pairs.png``; ``--grid-pairs`` is capped at :data:`MAX_COLUMNS`
+rows of them (100,000 pairs made an image of 25,000 rows, some 4 million pixels tall)."""
 SET_SHOWN = 8
 """Controls drawn beside each treated face of ``pairs.png`` at ``--ratio`` above 1: the nearest
 (``--ratio 500`` drew rows of 501 faces)."""
-"""Matched pairs per row of ``pairs.png``; ``--grid-pairs`` is capped at :data:`MAX_COLUMNS`
-rows of them (100,000 pairs made an image of 25,000 rows, some 4 million pixels tall)."""
 
 
 @dataclass
