@@ -67,6 +67,12 @@ def interval_kinds(replace: bool, persons: bool, score: str | None = None) -> tu
                    "percentile pair bootstrap over matched treated units with their controls")
 
 
+SMD_THRESHOLD = 0.1
+"""The |standardized mean difference| above which a covariate counts as imbalanced: a rule of
+thumb for balance (Austin 2009), not a test; the balance summary counts the covariates over
+it, the printout cautions on them, the love plot draws it and the report highlights them."""
+
+
 OBSERVED_ONLY = ("an effect only if the covariates hold every confounder: matching balances what it "
                  "was given, and leaves what they do not capture as it was")
 """What the printout and the report say beside a matched difference."""

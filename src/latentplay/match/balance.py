@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.match import SMD_THRESHOLD
 from latentplay.outputs import finite_or_none
 
 ESTIMANDS = ("ATT", "ATC", "ATE")
@@ -226,7 +227,7 @@ def _ratio(a: float, b: float) -> float:
     return a / b
 
 
-def summarize(rows: list[dict], threshold: float = 0.1, estimand: str = "ATT") -> dict:
+def summarize(rows: list[dict], threshold: float = SMD_THRESHOLD, estimand: str = "ATT") -> dict:
     """Largest and mean |SMD| before/after (None when infinite or undefined), how many
     covariates exceed ``threshold`` (an infinite |SMD| counts) and what the SMD is divided by
     (``estimand`` as in :func:`balance_table`)."""

@@ -9,8 +9,8 @@ import typer
 
 from latentplay.cliargs import at_least, split_names
 from latentplay.errors import UserError
+from latentplay.match import SMD_THRESHOLD
 from latentplay.outputs import warn
-from latentplay.report.page import SMD_THRESHOLD
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from latentplay.match import SMD_THRESHOLD as SMD_THRESHOLD  # the report highlights above it
 from latentplay.outputs import p_text
 
-SMD_THRESHOLD = 0.1  # the usual bound on |standardized mean difference| after matching
 ALT_CHARS = 100  # longest text alternative of a figure's image
 
 

@@ -13,6 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import offset_copy
 
 from latentplay.errors import UserError
+from latentplay.match import SMD_THRESHOLD
 from latentplay.viz.plain import drawn_as_written
 from latentplay.viz.style import (
     CHART_TEXT,
@@ -43,7 +44,7 @@ def love_plot(
     smd_before: np.ndarray,
     smd_after: np.ndarray,
     *,
-    threshold: float = 0.1,
+    threshold: float = SMD_THRESHOLD,
     max_rows: int = 40,
     title: str = "Covariate balance",
     matched_on: np.ndarray | None = None,
