@@ -810,20 +810,14 @@ def _print_notes(summary: dict) -> None:
             warn(f"caution: {caution}")
 
 
-def _rate(row: dict, key: str) -> str:
-    """A group's FMR or FNMR with its interval where the summary has one: ``0.0100 [0.0034,
-    0.0290]``."""
-    low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
-    bounds = "" if low is None or high is None else f" [{figure_text(low, 4)}, {figure_text(high, 4)}]"
-    return figure_text(row[key], 4) + bounds
-
-
-def _ratio(diff: dict, key: str) -> str:
-    """The FMR or FNMR ratio across groups with its interval where the summary has one:
-    ``1.50 [1.00, 2.70]``."""
-    low, high = diff.get(f"{key}_low"), diff.get(f"{key}_high")
-    bounds = "" if low is None or high is None else f" [{figure_text(low, 2)}, {figure_text(high, 2)}]"
-    return figure_text(diff.get(key), 2) + bounds
+def _bounded(values: dict, key: str, digits: int) -> str:
+    """``values[key]`` to ``digits`` significant digits with its interval (``key_low``,
+    ``key_high``) where the summary has one: a group's FMR ``0.0100 [0.0034, 0.0290]`` (4), an
+    FMR ratio across groups ``1.50 [1.00, 2.70]`` (2)."""
+    low, high = values.get(f"{key}_low"), values.get(f"{key}_high")
+    bounds = "" if low is None or high is None else \
+        f" [{figure_text(low, digits)}, {figure_text(high, digits)}]"
+    return figure_text(values.get(key), digits) + bounds
 
 
 def _print_verification(summary: dict) -> None:
@@ -840,7 +834,7 @@ def _print_verification(summary: dict) -> None:
         no_face = "" if r["no_face_share"] is None else \
             f", no face found in {100 * r['no_face_share']:.1f} %"
         print(f"  {r['group']}: accuracy {figure_text(r['accuracy'], 4)}, AUC {figure_text(r['auc'], 4)}, "
-              f"FMR {_rate(r, 'fmr')}, FNMR {_rate(r, 'fnmr')} "
+              f"FMR {_bounded(r, 'fmr', 4)}, FNMR {_bounded(r, 'fnmr', 4)} "
               f"({r['genuine']} + {r['impostor']} pairs{no_face})")
     diff = summary["differentials"]
     if diff:
@@ -850,7 +844,7 @@ def _print_verification(summary: dict) -> None:
         print(f"  across groups{f' ({left})' if left else ''}: accuracy sd "
               f"{figure_text(diff['accuracy_std'], 4)}, skewed error ratio "
               f"{figure_text(diff['skewed_error_ratio'], 2)}, FMR ratio "
-              f"{_ratio(diff, 'fmr_ratio')}, FNMR ratio {_ratio(diff, 'fnmr_ratio')}")
+              f"{_bounded(diff, 'fmr_ratio', 2)}, FNMR ratio {_bounded(diff, 'fnmr_ratio', 2)}")
     trend = summary.get("trend")
     if trend:
         print(_trend_line(trend))
@@ -887,7 +881,7 @@ def _print_comparison(comparison: dict) -> None:
         print(f"  {column}: accuracy {figure_text(r['overall']['accuracy'], 4)}, AUC "
               f"{figure_text(r['overall']['auc'], 4)}, skewed error ratio "
               f"{figure_text(diff.get('skewed_error_ratio'), 2)}, FMR ratio "
-              f"{_ratio(diff, 'fmr_ratio')}, FNMR ratio {_ratio(diff, 'fnmr_ratio')}")
+              f"{_bounded(diff, 'fmr_ratio', 2)}, FNMR ratio {_bounded(diff, 'fnmr_ratio', 2)}")
 
 
 @app.command("accuracy")
