@@ -48,7 +48,7 @@ from sklearn.svm import LinearSVC
 
 from latentplay.errors import UserError
 from latentplay.jsontext import parsed_json
-from latentplay.latent.probe import cv_scores
+from latentplay.latent.probe import check_folds, cv_scores
 from latentplay.reprs import short_repr
 from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
@@ -432,8 +432,7 @@ def _fit(z: np.ndarray, y: np.ndarray, kind: str, positive: str | int | None,
     method = _method(kind, method)
     if not 0 < c < math.inf:  # NaN failed in scikit-learn; inf fitted without regularisation
         raise UserError(f"regularisation c must be a finite number above 0, got {c}")
-    if cv < 2:
-        raise UserError(f"cv (--cv, the cross-validation folds) must be at least 2, got {cv}")
+    check_folds(cv)
     z = _codes(z)
     y = np.asarray(y)
     if y.shape != (len(z),):

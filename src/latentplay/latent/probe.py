@@ -222,7 +222,7 @@ def nearer_breaks_ties(distances: np.ndarray) -> np.ndarray:
     return 1.0 + 1e-6 / (1.0 + distances)
 
 
-def _check_folds(cv: int) -> None:
+def check_folds(cv: int) -> None:
     """Refuse fewer than 2 folds of cross-validation."""
     if cv < 2:
         raise UserError(f"cv (--cv, the cross-validation folds) must be at least 2, got {cv}")
@@ -241,7 +241,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     are unlabelled."""
     if kind not in KINDS:
         raise UserError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    _check_folds(cv)
+    check_folds(cv)
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     groups = None if groups is None else np.asarray(groups)
@@ -317,7 +317,7 @@ def probe_store(store: Store | str | os.PathLike[str], columns: str | Sequence[s
     columns, attributes = name_list(columns), name_list(attributes)
     if not columns:
         raise UserError("name at least one vector column to probe")
-    _check_folds(cv)   # before any column is read
+    check_folds(cv)   # before any column is read
     if max_rows < 2 * cv:
         raise UserError(f"max_rows must be at least {2 * cv} (two rows per fold), got {max_rows}")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [
