@@ -343,10 +343,10 @@ def made_by_line(made: dict[str, str]) -> str:
     return made["command"] + (f" (in {made['folder']})" if "folder" in made else "")
 
 
-def made_by_text() -> str:
-    """:func:`made_by` as one line for a figure's metadata: ``latentplay 0.1.0: latentplay viz
-    tsne data/faces --by gender (in /home/me/study)``."""
-    made = made_by()
+def made_by_text(made: dict[str, str] | None = None) -> str:
+    """:func:`made_by` (or its record ``made``) as one line for a figure's metadata:
+    ``latentplay 0.1.0: latentplay viz tsne data/faces --by gender (in /home/me/study)``."""
+    made = made or made_by()
     command = f": {made_by_line(made)}" if "command" in made else ""
     return f"latentplay {made['latentplay']}{command}"
 

@@ -179,7 +179,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = FIGURE_DPI
     if kind in METADATA_KEYS:
         software, source = METADATA_KEYS[kind]
         made = made_by()
-        metadata = {software: f"latentplay {made['latentplay']}", source: made_by_text()}
+        metadata = {software: f"latentplay {made['latentplay']}", source: made_by_text(made)}
     with replaced_whole(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=kind, metadata=metadata)
     plt.close(fig)
